@@ -1,0 +1,414 @@
+"""Build geotarget's bundled Tees Valley sample from the raw public files.
+
+Usage::
+
+    python data/build_sample.py --source ../shared/data
+
+Reads the raw files (read-only) and writes, deterministically, the compact sample that
+ships with geotarget:
+
+* ``boundaries/tees_valley.gpkg`` -- LSOA 2021/2011, MSOA 2021/2011, wards (May 2025)
+  and LADs, EPSG:27700, in the published ONS column layout;
+* ``data/imd/`` -- IoD2025 (LSOA 2021) and IoD2019 (LSOA 2011) with every domain and
+  sub-domain score/rank/decile that exists, in geotarget's canonical CSV layout;
+* ``data/population/`` -- the IoD population denominators of each vintage;
+* ``data/lookups/`` -- LSOA -> MSOA -> ward -> LAD for both vintages, LSOA 2011 -> 2021;
+* ``data/centroids/`` -- ONS population-weighted centroids of LSOA 2021 and 2011;
+* ``data/postcodes/`` -- the Tees Valley postcode lookup;
+* ``data/assets/`` -- community assets (GP practices, pharmacies, libraries, hospitals);
+* ``data/PROVENANCE.md`` -- source, vintage, licence and checksum of every file.
+
+Running it twice gives byte-identical files (GeoPackage timestamps are pinned with
+GDAL's ``OGR_CURRENT_DATE`` and gzip headers carry no time stamp).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+log = logging.getLogger("build_sample")
+
+ROOT = Path(__file__).resolve().parent.parent
+TEES = ["E06000001", "E06000002", "E06000003", "E06000004", "E06000005"]
+BNG = "EPSG:27700"
+PINNED_DATE = "2025-10-30T00:00:00Z"  # IoD2025 publication date; pins GeoPackage timestamps
+
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
+OS = "Contains OS data © Crown copyright and database right."
+ONS_BOUNDARY = f"Source: Office for National Statistics licensed under the Open Government Licence v3.0. {OS}"
+
+# Sub-domain column names in the raw files -> geotarget canonical keys.
+SUBDOMAIN_KEYS = {
+    "children_and_young_people": "cyp",
+    "adult_skills": "adult_skills",
+    "geographical_barriers": "geog_barriers",
+    "wider_barriers": "wider_barriers",
+    "indoors": "indoors",
+    "outdoors": "outdoors",
+}
+
+
+class Builder:
+    """Collects outputs and their provenance while writing them."""
+
+    def __init__(self, source: Path, root: Path):
+        self.source = source
+        self.root = root
+        self.entries: list[dict] = []
+
+    def src(self, rel: str) -> Path:
+        p = self.source / rel
+        if not p.exists():
+            raise SystemExit(f"build_sample: raw file not found: {p}")
+        return p
+
+    # -- writers -------------------------------------------------------------------
+    def _record(self, path: Path, rows: int, sources: list[str], note: str, licence: str) -> None:
+        self.entries.append(
+            dict(path=path.relative_to(self.root).as_posix(), rows=rows, sources=sources, note=note, licence=licence)
+        )
+
+    def csv(self, df: pd.DataFrame, rel: str, *, sources, note, licence=OGL) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        if rel.endswith(".gz"):
+            df.to_csv(tmp, index=False, lineterminator="\n", compression={"method": "gzip", "mtime": 0})
+        else:
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+        self._record(path, len(df), sources, note, licence)
+        log.info("wrote %s (%d rows)", rel, len(df))
+
+    def gpkg(self, gdf: gpd.GeoDataFrame, rel: str, layer: str, *, sources, note, licence) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gdf = gdf.to_crs(BNG).reset_index(drop=True)
+        pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", append=path.exists())
+        self.entries.append(
+            dict(path=f"{path.relative_to(self.root).as_posix()} (layer `{layer}`)", rows=len(gdf),
+                 sources=sources, note=note, licence=licence)
+        )
+        log.info("wrote %s layer %s (%d rows)", rel, layer, len(gdf))
+
+
+def tees(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    return df[df[col].isin(TEES)].sort_values(df.columns[0]).reset_index(drop=True)
+
+
+def build_boundaries(b: Builder) -> dict[str, gpd.GeoDataFrame]:
+    out = b.root / "boundaries" / "tees_valley.gpkg"
+    if out.exists():
+        out.unlink()
+    layers = {
+        "lsoa21": ("boundaries/lsoa21_tees_valley_bgc.geojson", ["LSOA21CD", "LSOA21NM", "LADCD"],
+                   "LSOA (December 2021) boundaries, generalised clipped (BGC, 20 m)"),
+        "lsoa11": ("boundaries/lsoa11_tees_valley_bgc.geojson", ["LSOA11CD", "LSOA11NM", "LADCD"],
+                   "LSOA (December 2011) boundaries, BGC 20 m"),
+        "msoa21": ("boundaries/msoa21_tees_valley_bgc.geojson", ["MSOA21CD", "MSOA21NM", "LADCD"],
+                   "MSOA (December 2021) boundaries, BGC 20 m"),
+        "msoa11": ("boundaries/msoa11_tees_valley_bgc.geojson", ["MSOA11CD", "MSOA11NM", "LADCD"],
+                   "MSOA (December 2011) boundaries, BGC 20 m"),
+        "wards2025": ("boundaries/wards2025_tees_valley_bgc.geojson", ["WD25CD", "WD25NM", "LAD25CD", "LAD25NM"],
+                      "Wards (May 2025) boundaries, BGC 20 m"),
+        "lad2025": ("boundaries/lad2025_tees_valley_bgc_dissolved_from_wards.geojson", ["LAD25CD", "LAD25NM"],
+                    "Local authority districts (2025), dissolved from the May 2025 BGC wards"),
+    }
+    frames = {}
+    for layer, (rel, cols, note) in layers.items():
+        g = gpd.read_file(b.src(rel))[cols + ["geometry"]]
+        g = g.sort_values(cols[0]).reset_index(drop=True)
+        frames[layer] = g.to_crs(BNG)
+        b.gpkg(g, "boundaries/tees_valley.gpkg", layer, sources=[rel],
+               note=f"{note}; reprojected to EPSG:27700; columns as published by ONS.", licence=ONS_BOUNDARY)
+    return frames
+
+
+def build_imd(b: Builder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # IoD2025 on LSOA 2021
+    main = tees(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
+    sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
+    sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                              for m in ("score", "rank", "decile")})
+    imd25 = main.merge(sub, on="lsoa21cd", how="left", validate="1:1")
+    _ints(imd25)
+    b.csv(imd25, "data/imd/iod2025_lsoa21_tees_valley.csv",
+          sources=["imd/iod2025_lsoa21_england.csv.gz", "imd/iod2025_lsoa21_subdomains_england.csv.gz"],
+          note="English Indices of Deprivation 2025 (MHCLG, File 7 values): IMD, 7 domains and 6 sub-domains "
+               "(score, national rank 1 = most deprived, national decile) for the 425 Tees Valley LSOAs 2021.")
+    pop25 = tees(pd.read_csv(b.src("population/iod2025_population_denominators_lsoa21_tees_valley.csv")), "lad24cd")
+    b.csv(pop25, "data/population/iod2025_population_denominators_lsoa21_tees_valley.csv",
+          sources=["population/iod2025_population_denominators_lsoa21_tees_valley.csv"],
+          note="IoD2025 File 7 population denominators, mid-2022 (working age = 18-66).")
+
+    # IoD2019 on LSOA 2011
+    main = tees(pd.read_csv(b.src("imd/iod2019_lsoa11_england.csv.gz")), "lad19cd")
+    pop_cols = [c for c in main.columns if c.startswith("pop_")]
+    pop19 = main[["lsoa11cd", "lsoa11nm", "lad19cd", "lad19nm", *pop_cols]]
+    main = main.drop(columns=pop_cols)
+    sub = pd.read_csv(b.src("imd/iod2019_lsoa11_subdomains_england.csv.gz"))
+    keep = ["lsoa11cd"] + [c for c in sub.columns if any(c.startswith(k + "_") for k in SUBDOMAIN_KEYS)]
+    sub = sub[keep].rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                                    for m in ("rank", "decile")})
+    imd19 = main.merge(sub, on="lsoa11cd", how="left", validate="1:1")
+    _ints(imd19)
+    b.csv(imd19, "data/imd/iod2019_lsoa11_tees_valley.csv",
+          sources=["imd/iod2019_lsoa11_england.csv.gz", "imd/iod2019_lsoa11_subdomains_england.csv.gz"],
+          note="English Indices of Deprivation 2019 (MHCLG): IMD and 7 domains for the 417 Tees Valley LSOAs 2011. "
+               "Official LSOA scores for Health, Crime and Living Environment and sub-domain scores are not in the "
+               "source files, so only their ranks and deciles are included.")
+    _ints(pop19)
+    b.csv(pop19, "data/population/iod2019_population_denominators_lsoa11_tees_valley.csv",
+          sources=["imd/iod2019_lsoa11_england.csv.gz"],
+          note="IoD2019 File 6/7 population denominators, mid-2015, excluding prisoners "
+               "(working age = 18-59/64, for the Employment domain).")
+    return imd25, imd19
+
+
+def _ints(df: pd.DataFrame) -> None:
+    for c in df.columns:
+        if c.endswith(("_rank", "_decile")) or c.startswith("pop_"):
+            if df[c].notna().all():
+                df[c] = df[c].astype("int64")
+
+
+def build_lookups(b: Builder, bounds: dict[str, gpd.GeoDataFrame]) -> None:
+    wards = bounds["wards2025"]
+    lads = bounds["lad2025"].set_index("LAD25CD")["LAD25NM"]
+
+    # LSOA21 -> MSOA21 (ONS naming: an LSOA is named after its MSOA plus a letter) -> ward -> LAD
+    lk = tees(pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")), "lad24cd")
+    msoa21 = bounds["msoa21"][["MSOA21CD", "MSOA21NM"]]
+    lk["msoa21nm"] = lk["lsoa21nm"].str[:-1]
+    lk = lk.merge(msoa21.rename(columns={"MSOA21CD": "msoa21cd", "MSOA21NM": "msoa21nm"}), on="msoa21nm",
+                  how="left", validate="m:1")
+    hcl = pd.read_csv(b.src("lookups/msoa_names_hcl_ew.csv.gz"))[["MSOACD", "MSOAHCLNM"]]
+    lk = lk.merge(hcl.rename(columns={"MSOACD": "msoa21cd", "MSOAHCLNM": "msoa21hclnm"}), on="msoa21cd", how="left")
+    _check_nesting(lk, bounds["lsoa21"], bounds["msoa21"], "LSOA21CD", "MSOA21CD", "lsoa21cd", "msoa21cd")
+    wd = wards.set_index("WD25CD")["WD25NM"]
+    missing = set(lk["wd24cd"]) - set(wd.index)
+    if missing:
+        raise SystemExit(f"build_sample: ward codes in the LSOA21 lookup not in the May 2025 wards: {sorted(missing)}")
+    lk21 = pd.DataFrame({
+        "lsoa21cd": lk["lsoa21cd"], "lsoa21nm": lk["lsoa21nm"],
+        "msoa21cd": lk["msoa21cd"], "msoa21nm": lk["msoa21nm"], "msoa21hclnm": lk["msoa21hclnm"],
+        "wd25cd": lk["wd24cd"], "wd25nm": lk["wd24cd"].map(wd),
+        "lad25cd": lk["lad24cd"], "lad25nm": lk["lad24cd"].map(lads),
+    }).sort_values("lsoa21cd").reset_index(drop=True)
+    b.csv(lk21, "data/lookups/lsoa21_msoa21_ward25_lad25_tees_valley.csv",
+          sources=["lookups/lsoa21_ward24_lad24_ew.csv.gz", "lookups/msoa_names_hcl_ew.csv.gz",
+                   "boundaries/msoa21_tees_valley_bgc.geojson", "boundaries/wards2025_tees_valley_bgc.geojson"],
+          note="ONS best-fit LSOA 2021 -> ward (May 2024 codes, identical to May 2025 in Tees Valley) -> LAD lookup; "
+               "MSOA 2021 from the ONS naming rule (LSOA name = MSOA name + letter), checked by point-in-polygon; "
+               "House of Commons Library MSOA names.",
+          licence=f"{OGL} MSOA names: House of Commons Library, Open Parliament Licence.")
+
+    # LSOA11 -> MSOA11 -> ward 2025 (derived: PWC in ward polygon) -> LAD
+    l11 = tees(pd.read_csv(b.src("lookups/lsoa11_msoa11_lad21_gb.csv.gz")), "lad21cd")
+    pwc11 = pd.read_csv(b.src("centroids/lsoa11_pwc_england.csv.gz"))
+    pwc11 = pwc11[pwc11["lsoa11cd"].isin(l11["lsoa11cd"])]
+    pts = gpd.GeoDataFrame(pwc11[["lsoa11cd"]], geometry=gpd.points_from_xy(pwc11.easting, pwc11.northing), crs=BNG)
+    ward_of = gpd.sjoin(pts, wards[["WD25CD", "geometry"]], how="left", predicate="within")
+    # a centroid on the coast or a boundary line: nearest ward instead
+    lost = ward_of["WD25CD"].isna()
+    if lost.any():
+        near = gpd.sjoin_nearest(pts[lost.values], wards[["WD25CD", "geometry"]], how="left")
+        ward_of.loc[lost, "WD25CD"] = near["WD25CD"].values
+    ward_of = ward_of.drop_duplicates("lsoa11cd").set_index("lsoa11cd")["WD25CD"]
+    _check_derived_ward_method(b, bounds, wards)
+    lk11 = pd.DataFrame({
+        "lsoa11cd": l11["lsoa11cd"], "lsoa11nm": l11["lsoa11nm"],
+        "msoa11cd": l11["msoa11cd"], "msoa11nm": l11["msoa11nm"],
+    })
+    lk11 = lk11.merge(hcl.rename(columns={"MSOACD": "msoa11cd", "MSOAHCLNM": "msoa11hclnm"}), on="msoa11cd", how="left")
+    lk11["wd25cd"] = lk11["lsoa11cd"].map(ward_of)
+    lk11["wd25nm"] = lk11["wd25cd"].map(wd)
+    lk11["lad25cd"] = l11["lad21cd"].values
+    lk11["lad25nm"] = lk11["lad25cd"].map(lads)
+    lk11 = lk11.sort_values("lsoa11cd").reset_index(drop=True)
+    b.csv(lk11, "data/lookups/lsoa11_msoa11_ward25_lad25_tees_valley.csv",
+          sources=["lookups/lsoa11_msoa11_lad21_gb.csv.gz", "centroids/lsoa11_pwc_england.csv.gz",
+                   "boundaries/wards2025_tees_valley_bgc.geojson", "lookups/msoa_names_hcl_ew.csv.gz"],
+          note="ONS LSOA 2011 -> MSOA 2011 -> LAD lookup; ward (May 2025) derived here by best fit: the ward "
+               "containing the LSOA's ONS population-weighted centroid (no official LSOA 2011 -> ward 2025 lookup "
+               f"exists). {b.ward_method_check}",
+          licence=f"{OGL} MSOA names: House of Commons Library, Open Parliament Licence.")
+
+    # LSOA11 -> LSOA21
+    x = pd.read_csv(b.src("lookups/lsoa11_lsoa21_lad22_ew.csv.gz"))
+    x = x[x["lad22cd"].isin(TEES)].sort_values(["lsoa11cd", "lsoa21cd"]).reset_index(drop=True)
+    b.csv(x, "data/lookups/lsoa11_lsoa21_tees_valley.csv", sources=["lookups/lsoa11_lsoa21_lad22_ew.csv.gz"],
+          note="ONS LSOA 2011 -> LSOA 2021 -> LAD 2022 lookup; change_code U unchanged, S split, M merged, "
+               "X complex.")
+
+
+def _check_nesting(lk, lsoa, msoa, lcol, mcol, lk_l, lk_m) -> None:
+    """LSOAs nest in MSOAs: every LSOA's representative point must be in its MSOA."""
+    pts = lsoa[[lcol, "geometry"]].copy()
+    pts["geometry"] = pts.representative_point()
+    j = gpd.sjoin(pts, msoa[[mcol, "geometry"]], predicate="within").set_index(lcol)[mcol]
+    got = lk.set_index(lk_l)[lk_m]
+    bad = (got.reindex(j.index) != j).sum() + got.isna().sum()
+    if bad:
+        raise SystemExit(f"build_sample: {bad} LSOAs whose MSOA from the naming rule disagrees with the polygons")
+
+
+def _check_derived_ward_method(b: Builder, bounds, wards) -> None:
+    """Measure the PWC-in-ward method against the official LSOA21 best-fit lookup."""
+    pwc = pd.read_csv(b.src("centroids/lsoa21_pwc_tees_valley.csv"))
+    pts = gpd.GeoDataFrame(pwc[["lsoa21cd"]], geometry=gpd.points_from_xy(pwc.easting, pwc.northing), crs=BNG)
+    got = gpd.sjoin_nearest(pts, wards[["WD25CD", "geometry"]]).drop_duplicates("lsoa21cd").set_index("lsoa21cd")
+    off = tees(pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")), "lad24cd").set_index("lsoa21cd")
+    agree = (got["WD25CD"].reindex(off.index) == off["wd24cd"]).mean()
+    b.ward_method_check = (f"Check: the same method applied to LSOA 2021 agrees with the official ONS best-fit "
+                           f"lookup for {agree:.1%} of the 425 Tees Valley LSOAs.")
+    log.info(b.ward_method_check)
+
+
+def build_centroids(b: Builder) -> None:
+    c21 = pd.read_csv(b.src("centroids/lsoa21_pwc_tees_valley.csv"))
+    c21 = tees(c21, "lad24cd")[["lsoa21cd", "lsoa21nm", "easting", "northing"]]
+    b.csv(c21, "data/centroids/lsoa21_pwc_tees_valley.csv", sources=["centroids/lsoa21_pwc_tees_valley.csv"],
+          note="ONS LSOA (December 2021) population-weighted centroids, British National Grid (EPSG:27700), 0.1 m.",
+          licence=f"{OGL} {OS}")
+    c11 = pd.read_csv(b.src("centroids/lsoa11_pwc_england.csv.gz"))
+    l11 = tees(pd.read_csv(b.src("imd/iod2019_lsoa11_england.csv.gz")), "lad19cd")["lsoa11cd"]
+    c11 = c11[c11["lsoa11cd"].isin(l11)][["lsoa11cd", "lsoa11nm", "easting", "northing"]]
+    c11 = c11.sort_values("lsoa11cd").reset_index(drop=True)
+    b.csv(c11, "data/centroids/lsoa11_pwc_tees_valley.csv", sources=["centroids/lsoa11_pwc_england.csv.gz"],
+          note="ONS LSOA (December 2011) population-weighted centroids (easting/northing converted from the "
+               "published WGS84 values, 0.1 m).", licence=f"{OGL} {OS}")
+
+
+def build_postcodes(b: Builder, bounds: dict[str, gpd.GeoDataFrame]) -> None:
+    cp = pd.read_csv(b.src("postcodes/codepoint_open_2025_TS_DL.csv.gz"))
+    cp = cp[cp["admin_district_code"].isin(TEES)]
+    ons = pd.read_csv(b.src("postcodes/ons_pcd_oa11_lsoa11_msoa11_lad_may2022_TS_DL.csv.gz"), dtype=str)
+    ons = ons[["pcds", "oa11cd", "lsoa11cd", "usertype"]].rename(columns={"pcds": "postcode"})
+    pc = cp.merge(ons, on="postcode", how="left", validate="1:1")
+    pts = gpd.GeoDataFrame(pc[["postcode"]], geometry=gpd.points_from_xy(pc.easting, pc.northing), crs=BNG)
+    lsoa = bounds["lsoa21"][["LSOA21CD", "geometry"]]
+    j = gpd.sjoin_nearest(pts, lsoa, how="left").drop_duplicates("postcode").set_index("postcode")["LSOA21CD"]
+    out = pd.DataFrame({
+        "postcode": pc["postcode"], "easting": pc["easting"], "northing": pc["northing"],
+        "positional_quality": pc["positional_quality"],
+        "lad25cd": pc["admin_district_code"], "wd25cd": pc["admin_ward_code"],
+        "oa11cd": pc["oa11cd"], "lsoa11cd": pc["lsoa11cd"], "lsoa21cd": pc["postcode"].map(j).values,
+        "usertype": pc["usertype"],
+    }).sort_values("postcode").reset_index(drop=True)
+    b.csv(out, "data/postcodes/postcodes_tees_valley.csv.gz",
+          sources=["postcodes/codepoint_open_2025_TS_DL.csv.gz",
+                   "postcodes/ons_pcd_oa11_lsoa11_msoa11_lad_may2022_TS_DL.csv.gz",
+                   "boundaries/lsoa21_tees_valley_bgc.geojson"],
+          note="Postcodes in the five Tees Valley councils: OS Code-Point Open 2025 location (EPSG:27700), "
+               "LAD and ward 2025; OA/LSOA 2011 and user type (0 small/residential, 1 large) from the ONS May 2022 "
+               "postcode lookup (blank for postcodes newer than it); LSOA 2021 derived here by point-in-polygon "
+               "on the BGC LSOA 2021 boundaries (nearest LSOA for points on the coast).",
+          licence="Contains OS data © Crown copyright and database right 2025. Contains Royal Mail data © Royal "
+                  "Mail copyright and database right 2025. Contains National Statistics data © Crown copyright "
+                  "and database right 2025. (OGL v3.0)")
+
+
+def build_assets(b: Builder) -> None:
+    out = b.root / "data" / "assets" / "assets_tees_valley.gpkg"
+    if out.exists():
+        out.unlink()
+    files = [
+        ("gp_practices", "assets/gp_practices_tees_valley_epraccur_2024.geojson",
+         "NHS ODS epraccur GP practices, January 2024 (status_code A = active).",
+         "Contains information from NHS England (Organisation Data Service), licensed under OGL v3.0."),
+        ("pharmacies", "assets/pharmacies_tees_valley_edispensary_2025.geojson",
+         "NHS ODS edispensary pharmacies, April 2025 (status_code A = active).",
+         "Contains information from NHS England (Organisation Data Service), licensed under OGL v3.0."),
+        ("libraries", "assets/libraries_tees_valley_ace_dec2022.geojson",
+         "Arts Council England basic dataset of static public libraries, December 2022.",
+         "Arts Council England, open data (OGL-compatible)."),
+        ("hospitals", "assets/hospitals_tees_valley_2022.geojson",
+         "NHS.uk hospital listings 2022 as geocoded by geographr (contains near-duplicates and private hospitals).",
+         OGL),
+        ("community_assets", "assets/community_assets_tees_valley.geojson",
+         "Union of the active GP practices, active pharmacies, libraries and hospitals.",
+         "As for each source layer."),
+    ]
+    drop = {"telephone", "longitude", "latitude"}
+    for layer, rel, note, lic in files:
+        g = gpd.read_file(b.src(rel))
+        g = g[[c for c in g.columns if c not in drop]]
+        g = g.sort_values([c for c in ("asset_id", "org_code", "name", "hospital22_name") if c in g.columns][:1]
+                          + ["geometry"][:0]).reset_index(drop=True)
+        b.gpkg(g, "data/assets/assets_tees_valley.gpkg", layer, sources=[rel],
+               note=f"{note} Geocoded to postcode (OS Code-Point Open 2025); EPSG:27700.", licence=lic)
+        if layer == "community_assets":
+            g27 = g.to_crs(BNG)
+            flat = pd.DataFrame(g27.drop(columns="geometry"))
+            flat["easting"] = g27.geometry.x.round(1)
+            flat["northing"] = g27.geometry.y.round(1)
+            b.csv(flat, "data/assets/community_assets_tees_valley.csv", sources=[rel],
+                  note="The union layer as a CSV with easting/northing (EPSG:27700), for spreadsheets.",
+                  licence=lic)
+
+
+def write_provenance(b: Builder) -> None:
+    lines = [
+        "# Bundled sample data — provenance",
+        "",
+        "This file is generated by `python data/build_sample.py --source ../shared/data`; do not edit it by hand.",
+        "Every file below is a compact, processed extract for the five Tees Valley councils",
+        "(Hartlepool E06000001, Middlesbrough E06000002, Redcar and Cleveland E06000003,",
+        "Stockton-on-Tees E06000004, Darlington E06000005) of real public data. Paths under *Sources* are",
+        "relative to the raw data folder; its own PROVENANCE.md names the original publishers and copies.",
+        "",
+        "**Attribution.** Contains public sector information licensed under the Open Government Licence v3.0.",
+        "Contains OS data © Crown copyright and database right. Contains Royal Mail data © Royal Mail copyright",
+        "and database right. Contains National Statistics data © Crown copyright and database right.",
+        "Contains information from NHS England (Organisation Data Service). Libraries: Arts Council England.",
+        "",
+        "Vintages: IoD2025 (published 30 October 2025) on LSOA 2021, population mid-2022;",
+        "IoD2019 on LSOA 2011, population mid-2015; wards and LADs May 2025; postcodes Code-Point Open 2025.",
+        "",
+    ]
+    for e in b.entries:
+        lines += [f"## `{e['path']}`", "", f"- Rows: {e['rows']:,}", f"- What: {e['note']}",
+                  f"- Sources: {', '.join('`' + s + '`' for s in e['sources'])}", f"- Licence: {e['licence']}", ""]
+    lines += ["## Checksums (SHA-256)", ""]
+    for p in sorted({e["path"].split(" ")[0] for e in b.entries}):
+        digest = hashlib.sha256((b.root / p).read_bytes()).hexdigest()
+        lines.append(f"- `{p}`: `{digest}`")
+    path = b.root / "data" / "PROVENANCE.md"
+    tmp = path.with_name("PROVENANCE.md.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "data",
+                    help="folder holding the raw public data (default: ../shared/data)")
+    ap.add_argument("--out", type=Path, default=ROOT, help="project root to write into (default: this repo)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": PINNED_DATE})
+    b = Builder(args.source.resolve(), args.out.resolve())
+    bounds = build_boundaries(b)
+    build_imd(b)
+    build_lookups(b, bounds)
+    build_centroids(b)
+    build_postcodes(b, bounds)
+    build_assets(b)
+    write_provenance(b)
+    total = sum(f.stat().st_size for d in ("boundaries", "data") for f in (b.root / d).rglob("*") if f.is_file())
+    log.info("sample total %.2f MB", total / 1e6)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

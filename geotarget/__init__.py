@@ -1,0 +1,43 @@
+"""geotarget: turn English deprivation data into defensible decisions about places.
+
+The public API, one module per capability:
+
+* :func:`read_imd`, :func:`read_population` -- the Indices of Deprivation as published;
+* :func:`read_boundaries` -- LSOA/MSOA/ward/LAD boundaries, any format, in EPSG:27700;
+* :func:`read_lsoa_lookup` -- LSOA -> MSOA/ward/LAD best-fit lookups;
+* :func:`attach_imd` -- join IoD to boundaries with a vintage guard;
+* :func:`load_sample` -- the bundled Tees Valley sample;
+* :func:`run` -- the main job: joined data, a deprivation map and a council summary.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._errors import (
+    AreaNotFoundError,
+    CRSError,
+    DataNotFoundError,
+    GeotargetError,
+    SchemaError,
+    VintageError,
+)
+from .boundaries import read_boundaries
+from .crs import BNG, WGS84
+from .imd import add_population, read_imd, read_population
+from .join import attach_imd
+from .lookups import attach_lookup, read_lsoa_lookup
+from .sample import Sample, load_sample
+from .vintages import IOD2019, IOD2025, Vintage, get_vintage
+
+try:
+    __version__ = version("geotarget")
+except PackageNotFoundError:  # running from a checkout without installing
+    __version__ = "0.0.0+local"
+
+__all__ = [
+    "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
+    "SchemaError", "Sample", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
+    "attach_imd", "attach_lookup", "get_vintage", "load_sample", "read_boundaries", "read_imd",
+    "read_lsoa_lookup", "read_population",
+]

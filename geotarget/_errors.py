@@ -1,0 +1,34 @@
+"""The one exception hierarchy of geotarget.
+
+Every error the library raises on purpose derives from :class:`GeotargetError`, so a
+caller (or the CLI) can catch them all in one place and show a one-line message.
+"""
+
+from __future__ import annotations
+
+
+class GeotargetError(Exception):
+    """Base class for all errors raised by geotarget."""
+
+
+class SchemaError(GeotargetError, ValueError):
+    """An input file or frame does not have the columns, codes or values expected.
+
+    Messages name the file, column, row and value and say what was expected.
+    """
+
+
+class VintageError(GeotargetError, ValueError):
+    """Data of one IoD / LSOA vintage was combined with data of another."""
+
+
+class CRSError(GeotargetError, ValueError):
+    """A coordinate reference system is missing or does not match."""
+
+
+class DataNotFoundError(GeotargetError, FileNotFoundError):
+    """A file or bundled data set could not be found."""
+
+
+class AreaNotFoundError(GeotargetError, LookupError):
+    """A named area (council, ward, ...) is not in the data."""

@@ -1,0 +1,138 @@
+"""The bundled Tees Valley sample: real IoD, boundaries, lookups and assets, ready to use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import DataNotFoundError
+from .boundaries import read_boundaries
+from .councils import resolve_councils
+from .crs import BNG
+from .imd import add_population, read_imd, read_population
+from .join import attach_imd
+from .lookups import attach_lookup, read_lsoa_lookup
+from .vintages import Vintage, get_vintage
+
+log = logging.getLogger(__name__)
+
+#: The repository root that holds ``boundaries/`` and ``data/``.
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The five Tees Valley councils.
+TEES_VALLEY = ("E06000001", "E06000002", "E06000003", "E06000004", "E06000005")
+
+_FILES = {
+    2025: {
+        "imd": "data/imd/iod2025_lsoa21_tees_valley.csv",
+        "population": "data/population/iod2025_population_denominators_lsoa21_tees_valley.csv",
+        "lookup": "data/lookups/lsoa21_msoa21_ward25_lad25_tees_valley.csv",
+        "centroids": "data/centroids/lsoa21_pwc_tees_valley.csv",
+        "lsoa_layer": "lsoa21", "msoa_layer": "msoa21",
+    },
+    2019: {
+        "imd": "data/imd/iod2019_lsoa11_tees_valley.csv",
+        "population": "data/population/iod2019_population_denominators_lsoa11_tees_valley.csv",
+        "lookup": "data/lookups/lsoa11_msoa11_ward25_lad25_tees_valley.csv",
+        "centroids": "data/centroids/lsoa11_pwc_tees_valley.csv",
+        "lsoa_layer": "lsoa11", "msoa_layer": "msoa11",
+    },
+}
+BOUNDARIES = "boundaries/tees_valley.gpkg"
+ASSETS = "data/assets/assets_tees_valley.gpkg"
+POSTCODES = "data/postcodes/postcodes_tees_valley.csv.gz"
+
+
+def sample_path(relative: str, *, root: Path | None = None) -> Path:
+    """Absolute path of a bundled file, e.g. ``sample_path("data/PROVENANCE.md")``."""
+    p = (root or ROOT) / relative
+    if not p.exists():
+        raise DataNotFoundError(
+            f"bundled sample file {relative} not found under {root or ROOT}. The sample ships with the "
+            "geotarget repository: install from a clone with `pip install -e .`, or rebuild it with "
+            "`python data/build_sample.py --source ../shared/data`."
+        )
+    return p
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The bundled data for one IoD vintage, all in EPSG:27700.
+
+    Attributes
+    ----------
+    lsoas
+        LSOA boundaries with the IoD (national ranks and deciles), population denominators,
+        and best-fit MSOA, ward and council codes and names; indexed by ``lsoa_code``.
+    wards, lads, msoas
+        Ward (May 2025), council and MSOA boundaries, indexed by their codes.
+    centroids
+        ONS population-weighted centroids of the LSOAs (points).
+    assets
+        Community assets (active GP practices and pharmacies, libraries, hospitals).
+    """
+
+    vintage: Vintage
+    lsoas: gpd.GeoDataFrame
+    wards: gpd.GeoDataFrame
+    lads: gpd.GeoDataFrame
+    msoas: gpd.GeoDataFrame
+    centroids: gpd.GeoDataFrame
+    assets: gpd.GeoDataFrame
+    councils: tuple[str, ...]
+
+
+def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = None,
+                root: Path | None = None) -> Sample:
+    """Load the bundled Tees Valley sample.
+
+    Parameters
+    ----------
+    vintage
+        2025 (IoD2025 on LSOA 2021, the default) or 2019 (IoD2019 on LSOA 2011).
+    councils
+        Council codes or names (case-insensitive) to keep; default all five.
+
+    Examples
+    --------
+    >>> s = load_sample(2025, councils=["Middlesbrough"])
+    >>> len(s.lsoas), int((s.lsoas["imd_decile"] == 1).sum())
+    (90, 45)
+    """
+    v = get_vintage(vintage)
+    files = _FILES[v.year]
+    gpkg = sample_path(BOUNDARIES, root=root)
+    imd = add_population(read_imd(sample_path(files["imd"], root=root)),
+                         read_population(sample_path(files["population"], root=root)))
+    lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd)
+    lsoas = attach_lookup(lsoas, read_lsoa_lookup(sample_path(files["lookup"], root=root)))
+    lads = read_boundaries(gpkg, layer="lad2025")
+    wards = read_boundaries(gpkg, layer="wards2025")
+    msoas = read_boundaries(gpkg, layer=files["msoa_layer"])
+    cen = pd.read_csv(sample_path(files["centroids"], root=root))
+    code_col = cen.columns[0]
+    centroids = gpd.GeoDataFrame(
+        cen.drop(columns=["easting", "northing"]).rename(columns={code_col: "lsoa_code", cen.columns[1]: "lsoa_name"}),
+        geometry=gpd.points_from_xy(cen["easting"], cen["northing"]), crs=BNG,
+    ).set_index("lsoa_code")
+    assets = gpd.read_file(sample_path(ASSETS, root=root), layer="community_assets")
+
+    first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
+    first += [c for c in lsoas.columns if c.startswith("pop_")]
+    lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
+
+    chosen = tuple(resolve_councils(councils, lads["lad_name"]) if councils else TEES_VALLEY)
+    keep = lsoas["lad_code"].isin(chosen)
+    lsoas = lsoas[keep]
+    centroids = centroids[centroids.index.isin(lsoas.index)]
+    wards = wards[wards["lad_code"].isin(chosen)]
+    msoas = msoas[msoas["lad_code"].isin(chosen)]
+    assets = assets[assets["lad_code"].isin(chosen)].reset_index(drop=True)
+    lads = lads[lads.index.isin(chosen)]
+    log.info("sample %s: %d LSOAs in %d councils", v.label, len(lsoas), len(chosen))
+    return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen)
