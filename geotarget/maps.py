@@ -45,7 +45,14 @@ from ._errors import CRSError, SchemaError
 from .crs import BNG, WGS84
 from .domains import DOMAINS, IMD, Domain
 
-__all__ = ["DEFAULT_ATTRIBUTION", "DECILE_COLOURS", "deprivation_map", "write_map"]
+__all__ = [
+    "DECILE_COLOURS",
+    "DEFAULT_ATTRIBUTION",
+    "LEGEND_TITLE",
+    "REQUIRED_LSOA_COLUMNS",
+    "deprivation_map",
+    "write_map",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -173,21 +180,31 @@ def deprivation_map(
         control_scale=True,
     )
     m.get_root().title = html.escape(title)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    # Every layer is created hidden and the visible ones are added by _ShowLayers:
+    # folium's own mechanism for this adds an element with a random id at each
+    # render, so a map rendered twice would not give the same HTML twice.
+    tiles = folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(m)
     _BlankBaseLayer("No basemap").add_to(m)
 
     has_missing = any(d is None for f in features for d in f["properties"]["dec"])
     script = _MapScript(features, indices).add_to(m)
     decile_layers = [
-        _DecileLayer(script, i, f"{index.short} decile", show=(index is IMD)).add_to(m)
+        _DecileLayer(script, i, f"{index.short} decile").add_to(m)
         for i, index in enumerate(indices)
     ]
+    shown: list[Layer] = [tiles, decile_layers[0]]
     if wards is not None:
-        _OutlineLayer(
-            script, wards, "ward_name", "Ward boundaries", kind="ward", min_zoom=12
-        ).add_to(m)
+        shown.append(
+            _OutlineLayer(
+                script, wards, "ward_name", "Ward boundaries", kind="ward",
+                min_zoom=_WARD_LABEL_MIN_ZOOM,
+            ).add_to(m)
+        )  # fmt: skip
     if lads is not None:
-        _OutlineLayer(script, lads, "lad_name", "Council boundaries", kind="lad").add_to(m)
+        shown.append(
+            _OutlineLayer(script, lads, "lad_name", "Council boundaries", kind="lad").add_to(m)
+        )
+    _ShowLayers(shown).add_to(m)
     _Legend(decile_layers, no_data=has_missing).add_to(m)
     _TitleBox(title=title, vintage=vintage, notes=notes, attribution=attribution).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
@@ -285,7 +302,7 @@ def _check_frame(
 
 def _examples(values: Iterable[Any], limit: int = 5) -> str:
     """``'a', 'b' and 3 more`` for error messages."""
-    values = list(values)
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
@@ -312,7 +329,7 @@ def _deciles(lsoas: pd.DataFrame, column: str) -> list[int | None]:
         raise SchemaError(
             f"lsoas: column {column!r} must hold national deciles 1-10 (1 = most "
             f"deprived), but LSOA(s) {_examples(lsoas.loc[bad, 'lsoa_code'])} have "
-            f"{_examples(values[bad].unique())}."
+            f"{_examples(lsoas.loc[bad, column].unique())}."
         )
     return [None if math.isnan(v) else int(v) for v in values]
 
@@ -388,7 +405,8 @@ _CSS = """
 .geotarget-title h1 { font-size: 15px; margin: 0 0 2px 0; font-weight: 600; }
 .geotarget-title .geotarget-vintage { font-weight: 600; }
 .geotarget-title .geotarget-notes { white-space: pre-line; margin-top: 2px; }
-.geotarget-legend .geotarget-legend-title { font-weight: 600; margin-bottom: 4px; max-width: 190px; }
+.geotarget-legend .geotarget-legend-title { font-weight: 600; margin-bottom: 4px;
+  max-width: 190px; }
 .geotarget-legend .geotarget-swatch { display: inline-block; width: 18px; height: 12px;
   margin-right: 6px; vertical-align: middle; border: 1px solid #888; }
 .geotarget-tooltip table { border-collapse: collapse; margin-top: 3px; }
@@ -517,8 +535,8 @@ class _DecileLayer(Layer):
         "{% endmacro %}"
     )
 
-    def __init__(self, script: _MapScript, index: int, name: str, *, show: bool):
-        super().__init__(name=name, overlay=True, control=True, show=show)
+    def __init__(self, script: _MapScript, index: int, name: str):
+        super().__init__(name=name, overlay=True, control=True, show=False)
         self._name = "DecileLayer"
         self.script = script
         self.index = index
@@ -550,16 +568,12 @@ class _OutlineLayer(Layer):
         kind: str,
         min_zoom: int | None = None,
     ):
-        super().__init__(name=name, overlay=True, control=True, show=True)
+        super().__init__(name=name, overlay=True, control=True, show=False)
         self._name = "OutlineLayer"
         self.script = script
         geometry = _rounded_geometry(frame.geometry)
-        self.shapes = _to_js(
-            {
-                "type": "FeatureCollection",
-                "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in geometry],
-            }
-        )
+        features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometry]
+        self.shapes = _to_js({"type": "FeatureCollection", "features": features})
         points = frame.geometry.representative_point().to_crs(WGS84)
         self.labels = _to_js(
             [
@@ -580,6 +594,21 @@ class _BlankBaseLayer(Layer):
     def __init__(self, name: str):
         super().__init__(name=name, overlay=False, control=True, show=False)
         self._name = "BlankBaseLayer"
+
+
+class _ShowLayers(MacroElement):
+    """Add ``layers`` to the map (in this order), with names resolved at render time."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{% for layer in this.layers %}"
+        "{{ layer.get_name() }}.addTo({{ this._parent.get_name() }});\n"
+        "{% endfor %}{% endmacro %}"
+    )
+
+    def __init__(self, layers: Sequence[Layer]):
+        super().__init__()
+        self._name = "ShowLayers"
+        self.layers = list(layers)
 
 
 class _Legend(MacroElement):

@@ -1,0 +1,7 @@
+"""``python -m geotarget``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

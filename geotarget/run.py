@@ -1,0 +1,86 @@
+"""The main job: IoD joined to LSOAs, an interactive deprivation map, and a council summary."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from ._io import atomic_path
+from .maps import deprivation_map, write_map
+from .sample import load_sample
+from .summary import council_summary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` produced."""
+
+    lsoas: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    outputs: dict[str, Path] = field(default_factory=dict)
+    title: str = ""
+    vintage_label: str = ""
+
+
+def _place_name(lad_names: Sequence[str]) -> str:
+    names = sorted(lad_names)
+    if len(names) == 5 and {"Hartlepool", "Middlesbrough", "Darlington"} <= set(names):
+        return "Tees Valley"
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_layers=None) -> dict[str, Path]:
+    """Write the joined LSOAs as GeoPackage (EPSG:27700) and CSV, atomically."""
+    gpkg = directory / f"{stem}.gpkg"
+    csv = directory / f"{stem}.csv"
+    flat = lsoas.reset_index()
+    with atomic_path(gpkg) as tmp:
+        pyogrio.write_dataframe(flat, tmp, layer="lsoas", driver="GPKG")
+        for name, layer in (extra_layers or {}).items():
+            pyogrio.write_dataframe(layer.reset_index(), tmp, layer=name, driver="GPKG", append=True)
+    with atomic_path(csv) as tmp:
+        pd.DataFrame(flat.drop(columns="geometry")).to_csv(tmp, index=False, lineterminator="\n")
+    return {"gpkg": gpkg, "csv": csv}
+
+
+def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
+        out: str | os.PathLike = "maps") -> RunResult:
+    """Run the main job on the bundled Tees Valley sample.
+
+    Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
+    (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
+    ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally).
+    """
+    sample = load_sample(vintage, councils=councils)
+    v = sample.vintage
+    lsoas = sample.lsoas
+    summary = council_summary(lsoas)
+    place = _place_name(list(sample.lads["lad_name"]))
+    title = f"Deprivation in {place}"
+    notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
+             f"England); {len(lsoas):,} LSOAs in {len(sample.councils)} council(s); population {v.population}; "
+             "wards May 2025.")
+    directory = Path(out)
+    stem = f"imd{v.year}"
+    outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas",
+                          extra_layers={"wards": sample.wards, "councils": sample.lads})
+    with atomic_path(directory / f"{stem}_councils.csv") as tmp:
+        summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
+    outputs["summary"] = directory / f"{stem}_councils.csv"
+    m = deprivation_map(lsoas.reset_index(), wards=sample.wards.reset_index(), lads=sample.lads.reset_index(),
+                        title=title, vintage=v.label, notes=notes)
+    outputs["map"] = write_map(m, directory / f"{stem}_map.html")
+    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+    return RunResult(lsoas, summary, outputs, title, v.label)
+
+
+__all__ = ["RunResult", "run", "write_lsoas"]
