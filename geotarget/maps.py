@@ -41,7 +41,7 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-from ._errors import CRSError, SchemaError
+from ._errors import CRSError, DataNotFoundError, SchemaError
 from .crs import BNG, WGS84
 from .domains import DOMAINS, IMD, Domain
 
@@ -115,17 +115,20 @@ def deprivation_map(
     ----------
     lsoas : geopandas.GeoDataFrame
         One row per LSOA, polygons in any declared CRS (normally EPSG:27700), with
-        the columns in :data:`REQUIRED_LSOA_COLUMNS`: ``lsoa_code, lsoa_name,
-        lad_code, lad_name, ward_code, ward_name, imd_score, imd_rank, imd_decile``
-        and ``<key>_decile`` for every domain in :data:`geotarget.domains.DOMAINS`.
+        the columns in :data:`REQUIRED_LSOA_COLUMNS`: ``lsoa_code`` (a column or the
+        index), ``lsoa_name, lad_code, lad_name, ward_code, ward_name, imd_score,
+        imd_rank, imd_decile`` and ``<key>_decile`` for every domain in
+        :data:`geotarget.domains.DOMAINS`.
         ``<key>_rank``, ``<key>_score`` and ``pop_total`` are shown in the tooltip
         when present (IoD2019 has no published score for some domains). Deciles are
         the *national* deciles, integers 1-10 (1 = most deprived 10%); a missing
         decile is drawn grey and labelled "no data".
     wards : geopandas.GeoDataFrame, optional
-        Ward polygons with ``ward_code`` and ``ward_name``, drawn as outlines.
+        Ward polygons with ``ward_code`` (column or index) and ``ward_name``, drawn
+        as outlines with their names.
     lads : geopandas.GeoDataFrame, optional
-        Local authority polygons with ``lad_code`` and ``lad_name``, drawn as outlines.
+        Local authority polygons with ``lad_code`` (column or index) and ``lad_name``,
+        drawn as outlines with their names.
     title : str
         Title shown in the top-left box and as the page title.
     vintage : str
@@ -155,10 +158,13 @@ def deprivation_map(
     Inputs are not modified. Coordinates are reprojected to EPSG:4326 and rounded to
     5 decimal places; geometry is not simplified.
     """
+    lsoas = _key_as_column(lsoas, "lsoa_code")
     _check_frame(lsoas, "lsoas", REQUIRED_LSOA_COLUMNS, key="lsoa_code", polygons=True)
     if wards is not None:
+        wards = _key_as_column(wards, "ward_code")
         _check_frame(wards, "wards", REQUIRED_WARD_COLUMNS, key="ward_code")
     if lads is not None:
+        lads = _key_as_column(lads, "lad_code")
         _check_frame(lads, "lads", REQUIRED_LAD_COLUMNS, key="lad_code")
     duplicated = lsoas["lsoa_code"][lsoas["lsoa_code"].duplicated()]
     if len(duplicated):
@@ -178,6 +184,7 @@ def deprivation_map(
         zoom_start=11,
         tiles=None,
         control_scale=True,
+        zoom_snap=0.25,  # let fitBounds fill the window rather than snap a whole level out
     )
     m.get_root().title = html.escape(title)
     # Every layer is created hidden and the visible ones are added by _ShowLayers:
@@ -234,7 +241,7 @@ def write_map(m: folium.Map, path: str | os.PathLike) -> pathlib.Path:
     """
     target = pathlib.Path(path)
     if not target.parent.is_dir():
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f"write_map: folder {str(target.parent)!r} does not exist; create it first."
         )
     data = m.get_root().render().encode("utf-8")
@@ -255,6 +262,13 @@ def write_map(m: folium.Map, path: str | os.PathLike) -> pathlib.Path:
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def _key_as_column(frame: Any, key: str) -> Any:
+    """A copy of ``frame`` with its index as column ``key``, if the index is named ``key``."""
+    if isinstance(frame, pd.DataFrame) and key not in frame.columns and frame.index.name == key:
+        return frame.reset_index()
+    return frame
 
 
 def _check_frame(
@@ -311,10 +325,10 @@ def _numeric(lsoas: pd.DataFrame, column: str) -> pd.Series:
     """``lsoas[column]`` as float, raising SchemaError on non-numeric values."""
     raw = lsoas[column]
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = values.isna() & raw.notna()
+    bad = (values.isna() & raw.notna()) | np.isinf(values)
     if bad.any():
         raise SchemaError(
-            f"lsoas: column {column!r} must be numeric, but LSOA(s) "
+            f"lsoas: column {column!r} must be numeric and finite, but LSOA(s) "
             f"{_examples(lsoas.loc[bad, 'lsoa_code'])} have "
             f"{_examples(raw[bad].unique())}."
         )
@@ -417,6 +431,7 @@ _CSS = """
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
 .geotarget-label-lad span { font-size: 14px; font-weight: 700; }
 .geotarget-hide-ward-labels .geotarget-label-ward { display: none; }
+.leaflet-container .leaflet-control-attribution { max-width: 55vw; }
 </style>
 """
 

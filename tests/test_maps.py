@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -35,7 +34,6 @@ from geotarget.maps import (
 
 X0, Y0, SIDE = 450_000, 520_000, 500
 EVIL = "<script>alert(1)</script>"
-REPO = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -296,6 +294,13 @@ def test_non_numeric_rank_names_column_and_lsoa(lsoas):
     frame = lsoas.astype({"imd_rank": object})
     frame.loc[1, "imd_rank"] = "n/a"
     with pytest.raises(SchemaError, match=r"'imd_rank' must be numeric.*'E01000002' have 'n/a'"):
+        render(frame)
+
+
+def test_infinite_score_names_column_and_lsoa(lsoas):
+    frame = lsoas.copy()
+    frame.loc[2, "income_score"] = float("inf")
+    with pytest.raises(SchemaError, match=r"'income_score' must be numeric and finite.*'E01000003"):
         render(frame)
 
 
@@ -606,36 +611,23 @@ def test_js_title_box_and_attribution(browser_state):
 # --------------------------------------------------------------------------- bundled data
 
 
-def test_tees_valley_map_fits_the_size_budget(tmp_path):
-    gpkg = REPO / "boundaries" / "tees_valley.gpkg"
-    imd_csv = REPO / "data" / "imd" / "iod2025_lsoa21_tees_valley.csv"
-    lookup_csv = REPO / "data" / "lookups" / "lsoa21_msoa21_ward25_lad25_tees_valley.csv"
-    if not (gpkg.exists() and imd_csv.exists() and lookup_csv.exists()):
-        pytest.skip("bundled Tees Valley sample not present")
-    shapes = gpd.read_file(gpkg, layer="lsoa21")[["LSOA21CD", "geometry"]]
-    imd = pd.read_csv(imd_csv).drop(columns=["lsoa21nm", "lad24cd", "lad24nm"])
-    lookup = pd.read_csv(lookup_csv).rename(
-        columns={"lsoa21nm": "lsoa_name", "wd25cd": "ward_code", "wd25nm": "ward_name",
-                 "lad25cd": "lad_code", "lad25nm": "lad_name"}
-    )  # fmt: skip
-    lsoas = (
-        shapes.rename(columns={"LSOA21CD": "lsoa_code"})
-        .merge(imd.rename(columns={"lsoa21cd": "lsoa_code"}), on="lsoa_code")
-        .merge(lookup.rename(columns={"lsoa21cd": "lsoa_code"}), on="lsoa_code")
-    )
-    wards = gpd.read_file(gpkg, layer="wards2025").rename(
-        columns={"WD25CD": "ward_code", "WD25NM": "ward_name", "LAD25CD": "lad_code"}
-    )
-    lads = gpd.read_file(gpkg, layer="lad2025").rename(
-        columns={"LAD25CD": "lad_code", "LAD25NM": "lad_name"}
-    )
-    assert len(lsoas) == 425
+@pytest.mark.parametrize("year", [2025, 2019])
+def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_path):
+    sample = {2025: sample25, 2019: sample19}[year]
+    # The sample's frames are indexed by code: deprivation_map takes them as they are.
+    assert sample.lsoas.index.name == "lsoa_code"
     m = deprivation_map(
-        lsoas, wards=wards, lads=lads, title="Tees Valley", vintage="IoD2025, LSOA 2021"
-    )
+        sample.lsoas, wards=sample.wards, lads=sample.lads,
+        title="Deprivation in Tees Valley", vintage=sample.vintage.label,
+    )  # fmt: skip
     out = write_map(m, tmp_path / "tees_valley.html")
     html = out.read_text(encoding="utf-8")
-    assert out.stat().st_size < 1_500_000
-    assert len(embedded_data(html)["features"]) == 425
-    for name in ("Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Darlington"):
-        assert name in html
+    assert out.stat().st_size < 1_500_000  # budget 3 MB; 425 LSOAs take about 0.8 MB
+    features = embedded_data(html)["features"]
+    assert [f["properties"]["code"] for f in features] == list(sample.lsoas.index)
+    imd_deciles = [f["properties"]["dec"][0] for f in features]
+    assert imd_deciles == sample.lsoas["imd_decile"].astype(int).tolist()
+    for name in sample.lads["lad_name"]:
+        assert f'"{name}"]' in html  # a council label
+    health = features[0]["properties"]["rs"][1 + [d.key for d in DOMAINS].index("health")]
+    assert (health[1] is None) == (year == 2019)  # no published 2019 health score
