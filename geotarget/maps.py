@@ -28,7 +28,6 @@ import logging
 import math
 import os
 import pathlib
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,7 +40,8 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-from ._errors import CRSError, DataNotFoundError, SchemaError
+from ._errors import CRSError, SchemaError
+from ._io import write_text_atomic
 from .crs import BNG, WGS84
 from .domains import DOMAINS, IMD, Domain
 
@@ -232,32 +232,16 @@ def write_map(m: folium.Map, path: str | os.PathLike) -> pathlib.Path:
     m : folium.Map
         A map, e.g. from :func:`deprivation_map`.
     path : str or os.PathLike
-        Destination file (conventionally ``.html``); its folder must exist.
+        Destination file (conventionally ``.html``); missing folders are created.
 
     Returns
     -------
     pathlib.Path
         ``path`` as a :class:`pathlib.Path`.
     """
-    target = pathlib.Path(path)
-    if not target.parent.is_dir():
-        raise DataNotFoundError(
-            f"write_map: folder {str(target.parent)!r} does not exist; create it first."
-        )
-    data = m.get_root().render().encode("utf-8")
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    # os.open with 0o666 lets the umask decide the permissions, as for a normal file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    logger.info("wrote map %s (%d bytes)", target, len(data))
+    html = m.get_root().render()
+    target = write_text_atomic(path, html)
+    logger.info("wrote map %s (%d bytes)", target, len(html.encode("utf-8")))
     return target
 
 

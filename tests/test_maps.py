@@ -365,10 +365,10 @@ def test_write_map_render_failure_writes_nothing(lsoas, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["map.html"]
 
 
-def test_write_map_missing_folder(lsoas, tmp_path):
+def test_write_map_creates_missing_folder(lsoas, tmp_path):
     m = deprivation_map(lsoas, title="T", vintage="v")
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        write_map(m, tmp_path / "nope" / "map.html")
+    out = write_map(m, tmp_path / "new" / "map.html")
+    assert out.read_text(encoding="utf-8") == m.get_root().render()
 
 
 # --------------------------------------------------------------------------- in a JS engine
