@@ -230,8 +230,9 @@ def aggregate(
     --------
     >>> from geotarget import load_sample
     >>> lads = aggregate(load_sample(2025).lsoas, to="lad")
-    >>> lads.loc["E06000002", ["area_name", "n_lsoas", "imd_rank_average_score"]].tolist()
-    ['Middlesbrough', 90, 1]
+    >>> row = lads.loc["E06000002"]
+    >>> row["area_name"], int(row["n_lsoas"]), int(row["imd_rank_average_score"])
+    ('Middlesbrough', 90, 1)
     """
     from .crosswalk import crosswalk_from_codes, crosswalk_to_areas, straddling_population
 
