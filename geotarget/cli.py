@@ -46,6 +46,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_aggregate(args: argparse.Namespace) -> int:
+    from .aggregate import MEASURES
+    from .profiles import profile_areas, write_profiles_csv
+
+    cols = dict(c.split("=", 1) for c in args.lookup_column or [])
+    res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
+                        lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
+                        area_name=args.area_name, boundaries=args.boundaries, method=args.method.replace("-", "_"),
+                        councils=args.la)
+    path = write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population, args.lookup, args.areas,
+                                                           args.boundaries])
+    if args.quiet:
+        return 0
+    t = res.table
+    print(f"{len(t):,} {args.to} profiles (IoD{res.vintage}) -> {path}")
+    top = t.sort_values("imd_rank_average_score").head(5)
+    print("Most deprived by IMD average score:")
+    for code, r in top.iterrows():
+        print(f"  {int(r.imd_rank_average_score):>5}  {code}  {r.area_name or ''}  score {r.imd_average_score:.3f}, "
+              f"{r.imd_prop_most_deprived_10:.1%} of LSOAs in England's most deprived 10%")
+    if res.counts is not None:
+        c = res.counts
+        scope = "in England" if res.national else "in this result"
+        print(f"{args.to.capitalize()}s in the 10% most deprived {args.to}s {scope} "
+              f"(rank <= {c.attrs['cut']:,} of {c.attrs['n_areas']:,}), by council:")
+        names = t.groupby("lad_code")["lad_name"].first() if "lad_name" in t.columns else {}
+        for lad, r in c.iterrows():
+            per = ", ".join(f"{m.replace('_', ' ')} {r[m]}" for m in MEASURES)
+            print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {args.to}s on IMD average score ({per})")
+    for note in res.notes:
+        print(f"Note: {note}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geotarget",
@@ -68,6 +102,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="maps", metavar="DIR", help="output folder (default: maps/)")
     _verbosity(p)
     p.set_defaults(func=_cmd_run)
+
+    a = sub.add_parser(
+        "aggregate", help="MHCLG summary measures (average score/rank, proportion in most deprived 10%%, extent, "
+                          "local concentration, with ranks) for councils, MSOAs, wards or your own areas",
+        description="Deprivation profiles for areas bigger than an LSOA, with the five summary measures MHCLG "
+                    "publishes for local authorities (File 10), for the IMD and each domain.",
+    )
+    a.add_argument("--imd", default="sample", metavar="PATH|sample",
+                   help="IoD file (official File 7 CSV or canonical), or 'sample' for the bundled Tees Valley")
+    a.add_argument("--to", required=True, choices=["lad", "msoa", "ward", "custom"], help="target geography")
+    a.add_argument("--vintage", choices=["2019", "2025"], default=None,
+                   help="IoD vintage (for the sample, default 2025; for a file, read from its headers)")
+    a.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
+    a.add_argument("--lookup", metavar="PATH", help="LSOA to ward/MSOA/LAD lookup CSV (e.g. an ONS best-fit file)")
+    a.add_argument("--lookup-column", action="append", metavar="CANON=COLUMN",
+                   help="name a lookup column, e.g. ward_code=WD24CD (repeatable); by default recognised from "
+                        "headers or codes")
+    a.add_argument("--areas", metavar="PATH", help="custom area polygons (GeoJSON, GeoPackage, Shapefile)")
+    a.add_argument("--area-id", metavar="COLUMN", help="id column of --areas")
+    a.add_argument("--area-name", metavar="COLUMN", help="name column of --areas (optional)")
+    a.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries, for custom areas with an IoD file")
+    a.add_argument("--method", choices=["best-fit", "apportion"], default="best-fit",
+                   help="custom areas: LSOA to the area holding its population-weighted centroid (default), or "
+                        "split by residential postcodes")
+    a.add_argument("--la", nargs="+", metavar="COUNCIL", help="keep these councils (ranks stay over the whole file)")
+    a.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
+    _verbosity(a)
+    a.set_defaults(func=_cmd_aggregate)
     return parser
 
 

@@ -22,6 +22,9 @@ from .crs import BNG, to_bng
 log = logging.getLogger(__name__)
 
 METHODS = ("best_fit", "apportion")
+#: Population points this close (metres) to an area but outside every area count for the nearest one:
+#: generalised (20 m) boundaries leave some coastal and edge postcodes just outside.
+SNAP = 100.0
 
 
 def crosswalk_from_codes(codes: pd.Series) -> pd.DataFrame:
@@ -140,6 +143,12 @@ def _point_shares(points: gpd.GeoDataFrame, areas, lsoa_index, *, fallback: pd.D
                            geometry=pts.geometry.to_numpy(), crs=BNG)
     j = gpd.sjoin(pts, areas[["geometry"]].reset_index(), how="left", predicate="within")
     j = j[~j.index.duplicated()]  # a point in overlapping areas counts once
+    lost = j["area_code"].isna()
+    if lost.any():  # points just outside generalised coastlines and edges: nearest area within SNAP metres
+        near = gpd.sjoin_nearest(j.loc[lost, ["lsoa_code", "weight", "geometry"]], areas[["geometry"]].reset_index(),
+                                 how="left", max_distance=SNAP)
+        near = near[~near.index.duplicated()]
+        j.loc[lost, "area_code"] = near["area_code"]
     j["area_code"] = j["area_code"].fillna("")  # outside every area
     w = j.groupby(["lsoa_code", "area_code"])["weight"].sum()
     share = (w / w.groupby(level="lsoa_code").transform("sum")).rename("share").reset_index()

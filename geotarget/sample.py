@@ -136,3 +136,17 @@ def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = N
     lads = lads[lads.index.isin(chosen)]
     log.info("sample %s: %d LSOAs in %d councils", v.label, len(lsoas), len(chosen))
     return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen)
+
+
+def load_postcode_points(vintage: int | str = 2025, *, root: Path | None = None) -> gpd.GeoDataFrame:
+    """Live residential postcodes of the bundled sample as points with their ``lsoa_code``.
+
+    Finer population points for apportioning LSOAs between custom areas: each
+    residential (small-user) postcode carries weight 1.
+    """
+    v = get_vintage(vintage)
+    pc = pd.read_csv(sample_path(POSTCODES, root=root), dtype={"usertype": "string"})
+    code = f"lsoa{v.lsoa_year % 100}cd"
+    pc = pc[(pc["usertype"] == "0") & pc[code].notna()]
+    return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[code].to_numpy(), "weight": 1.0},
+                            geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=BNG)
