@@ -32,6 +32,12 @@ def _print_summary(result) -> None:
         n, n1, p, p1 = s.lsoas.sum(), s.lsoas_decile1.sum(), s.population.sum(), s.population_decile1.sum()
         print(f"{'All':<24}{n:>7,}{f'{n1:,} ({100 * n1 / n:.1f}%)':>24}{p:>13,}{f'{p1:,} ({100 * p1 / p:.1f}%)':>24}")
     print("National deciles: 1 = the most deprived 10% of LSOAs in England.")
+    w = result.ward_profiles
+    top = w.sort_values("imd_rank_average_score").head(3)
+    print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
+          + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
+          + f". Ward ranks are among these {len(w):,} wards: national ward ranks need the England-wide IoD file "
+          "(geotarget aggregate --imd ENGLAND_FILE --population ... --lookup ... --to ward).")
     print("Outputs:")
     for path in result.outputs.values():
         print(f"  {path}  ({_fmt_size(path.stat().st_size)})")

@@ -13,6 +13,7 @@ import pandas as pd
 import pyogrio
 
 from ._io import atomic_path
+from .aggregate import aggregate
 from .maps import deprivation_map, write_map
 from .sample import load_sample
 from .summary import council_summary
@@ -26,6 +27,7 @@ class RunResult:
 
     lsoas: gpd.GeoDataFrame
     summary: pd.DataFrame
+    ward_profiles: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
     title: str = ""
     vintage_label: str = ""
@@ -58,12 +60,15 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
 
     Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
     (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
-    ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally).
+    ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally) and
+    ``imd<year>_wards.csv`` (ward profiles: MHCLG's summary measures for every ward, ranked
+    among the wards in the run).
     """
     sample = load_sample(vintage, councils=councils)
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
+    ward_profiles = aggregate(lsoas, to="ward")
     place = _place_name(list(sample.lads["lad_name"]))
     title = f"Deprivation in {place}"
     notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
@@ -71,8 +76,12 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
              "wards May 2025.")
     directory = Path(out)
     stem = f"imd{v.year}"
+    ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
     outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas",
-                          extra_layers={"wards": sample.wards, "councils": sample.lads})
+                          extra_layers={"wards": sample.wards, "councils": sample.lads, "ward_profiles": ward_layer})
+    with atomic_path(directory / f"{stem}_wards.csv") as tmp:
+        ward_profiles.reset_index().to_csv(tmp, index=False, lineterminator="\n")
+    outputs["wards"] = directory / f"{stem}_wards.csv"
     with atomic_path(directory / f"{stem}_councils.csv") as tmp:
         summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
     outputs["summary"] = directory / f"{stem}_councils.csv"
@@ -80,7 +89,7 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
                         title=title, vintage=v.label, notes=notes)
     outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(lsoas, summary, outputs, title, v.label)
+    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label)
 
 
 __all__ = ["RunResult", "run", "write_lsoas"]

@@ -42,11 +42,20 @@ def test_run_writes_joined_data(run_out):
     assert summary["population"].sum() == csv["pop_total"].sum()
 
 
+def test_run_writes_ward_profiles(run_out):
+    wards = pd.read_csv(run_out / "imd2025_wards.csv")
+    assert len(wards) == 103 and wards["population"].sum() == 689_123
+    assert {"area_code", "imd_average_score", "imd_rank_extent", "lad_name"} <= set(wards.columns)
+    layer = gpd.read_file(run_out / "imd2025_lsoas.gpkg", layer="ward_profiles")
+    assert len(layer) == 103 and layer["imd_local_concentration"].notna().all()
+
+
 def test_run_prints_summary_per_council(tmp_path, capsys):
     assert main(["run", "--la", "middlesbrough", "Hartlepool", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Middlesbrough" in out and "45 (50.0%)" in out and "Hartlepool" in out and "Darlington" not in out
     assert str(tmp_path / "imd2025_map.html") in out
+    assert "Ward profiles for 32 wards" in out and "national ward ranks need the England-wide IoD file" in out
     html = (tmp_path / "imd2025_map.html").read_text(encoding="utf-8")
     assert "E01011949" in html and "E01012304" not in html  # Hartlepool in, a Darlington LSOA out
 
