@@ -3,14 +3,17 @@
 :func:`deprivation_map` renders a frame of LSOAs with their IMD and domain ranks and
 deciles as a Leaflet map: one choropleth layer per index, ward and council outlines
 with names, a hover tooltip, a legend, the title, the data vintage and the licence
-attribution. :func:`write_map` saves it as one HTML file.
+attribution; optionally, a layer of ward deprivation profiles (MHCLG's summary
+measures from :func:`geotarget.aggregate.aggregate`). :func:`write_map` saves it as
+one HTML file.
 
 Design notes
 ------------
 * The LSOA geometry is embedded **once**, as a JavaScript FeatureCollection with
   coordinates rounded to 5 decimal places (about 1 m), and every decile layer is
   built from that one object with its own style function. A map of the 425 Tees
-  Valley LSOAs therefore costs one copy of the boundaries, not eight.
+  Valley LSOAs therefore costs one copy of the boundaries, not eight. Likewise the
+  ward profile layer and the ward outlines share one copy of the ward boundaries.
 * Everything that comes from data (names, codes, titles, notes) is embedded as JSON
   in which ``<``, ``>`` and ``&`` are written as ``\\u003c`` etc., so no string can
   close the ``<script>`` element, and the browser inserts it with ``textContent``,
@@ -50,6 +53,9 @@ __all__ = [
     "DEFAULT_ATTRIBUTION",
     "LEGEND_TITLE",
     "REQUIRED_LSOA_COLUMNS",
+    "REQUIRED_PROFILE_COLUMNS",
+    "WARD_CLASS_COLOURS",
+    "WARD_PROFILE_LAYER",
     "deprivation_map",
     "write_map",
 ]
@@ -70,6 +76,12 @@ DECILE_COLOURS: tuple[str, ...] = (
 )  # fmt: skip
 _NO_DATA_COLOUR = "#bdbdbd"
 
+#: Fill colour of the ward profile layer's classes, the fifths of the wards' rank on IMD
+#: average score: the 5-class viridis palette, darkest for the most deprived fifth.
+WARD_CLASS_COLOURS: tuple[str, ...] = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+#: Name of the ward profile layer in the layer control.
+WARD_PROFILE_LAYER = "Ward profile: IMD average score"
+
 LEGEND_TITLE = "IMD / domain decile — 1 = most deprived 10% nationally"
 
 #: Columns ``lsoas`` must have, besides the geometry: identity, the IMD and one
@@ -81,6 +93,24 @@ REQUIRED_LSOA_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 REQUIRED_WARD_COLUMNS: tuple[str, ...] = ("ward_code", "ward_name")
 REQUIRED_LAD_COLUMNS: tuple[str, ...] = ("lad_code", "lad_name")
+
+#: The IMD summary measures shown for each ward (column ``imd_<measure>`` and its rank
+#: among the wards, ``imd_rank_<measure>``), with their tooltip labels.
+_PROFILE_MEASURES: tuple[tuple[str, str], ...] = (
+    ("average_score", "Average score"),
+    ("average_rank", "Average rank"),
+    ("prop_most_deprived_10", "LSOAs in England's most deprived 10%"),
+    ("extent", "Extent"),
+    ("local_concentration", "Local concentration"),
+)
+_FRACTION_MEASURES = ("prop_most_deprived_10", "extent")  # fractions 0-1, shown as %
+#: Columns ``ward_profiles`` must have besides its ``area_code`` index (``lad_name`` is
+#: shown when present).
+REQUIRED_PROFILE_COLUMNS: tuple[str, ...] = (
+    "area_name", "n_lsoas", "population",
+    *(c for m, _ in _PROFILE_MEASURES for c in (f"imd_{m}", f"imd_rank_{m}")),
+)  # fmt: skip
+_WARD_CLASSES = 5
 
 _PRECISION = 5  # decimal places of longitude/latitude (~1 m)
 _WARD_LABEL_MIN_ZOOM = 12
@@ -97,6 +127,7 @@ def deprivation_map(
     *,
     wards: gpd.GeoDataFrame | None = None,
     lads: gpd.GeoDataFrame | None = None,
+    ward_profiles: pd.DataFrame | None = None,
     title: str,
     vintage: str,
     notes: str = "",
@@ -110,6 +141,11 @@ def deprivation_map(
     their names (ward names appear from zoom 12), a tooltip per LSOA, a title box
     stating ``title``, ``vintage`` and ``notes``, and ``attribution`` in the map's
     attribution line. Base map: OpenStreetMap, or none.
+
+    With ``ward_profiles``, a further layer (hidden at first) fills each ward by the
+    fifth of its rank on IMD average score among the wards in the table, with its own
+    legend (shown while the layer is on) and a tooltip with the ward's IMD summary
+    measures and their ranks.
 
     Parameters
     ----------
@@ -129,6 +165,14 @@ def deprivation_map(
     lads : geopandas.GeoDataFrame, optional
         Local authority polygons with ``lad_code`` (column or index) and ``lad_name``,
         drawn as outlines with their names.
+    ward_profiles : pandas.DataFrame, optional
+        Ward deprivation profiles as returned by
+        ``geotarget.aggregate.aggregate(lsoas, to="ward")``: indexed by ``area_code``
+        (the ward code, as in ``wards``), with the columns in
+        :data:`REQUIRED_PROFILE_COLUMNS` (``area_name, n_lsoas, population`` and the
+        five IMD summary measures with their ranks, 1 = most deprived among the
+        wards in the table) and optionally ``lad_name``. Needs ``wards``. Wards in
+        ``wards`` but not in the table are drawn grey ("no data").
     title : str
         Title shown in the top-left box and as the page title.
     vintage : str
@@ -149,7 +193,10 @@ def deprivation_map(
     SchemaError
         If a frame is not a GeoDataFrame, lacks a required column, has a missing,
         empty or non-polygon geometry, repeats an LSOA code, or has a decile outside
-        1-10 or a non-numeric rank or score.
+        1-10 or a non-numeric rank or score; if ``ward_profiles`` is given without
+        ``wards``, lacks a column, repeats a ward or has a ward code not in
+        ``wards``, a rank outside 1 to its number of wards, or a proportion or
+        extent outside 0-1.
     CRSError
         If a frame has no coordinate reference system.
 
@@ -172,6 +219,13 @@ def deprivation_map(
             f"lsoas: column 'lsoa_code' must hold one row per LSOA, but "
             f"{_examples(duplicated.unique())} occur more than once; drop the duplicates."
         )
+    if ward_profiles is not None:
+        if wards is None:
+            raise SchemaError(
+                "ward_profiles needs wards= (the ward polygons, with ward_code and "
+                "ward_name) to draw them on; pass both, or neither."
+            )
+        ward_profiles = _check_profiles(ward_profiles, wards)
 
     indices: list[Domain] = [IMD, *DOMAINS]
     features = _lsoa_features(lsoas, indices)
@@ -199,12 +253,15 @@ def deprivation_map(
         _DecileLayer(script, i, f"{index.short} decile").add_to(m)
         for i, index in enumerate(indices)
     ]
+    profile_layer = None
+    if ward_profiles is not None:
+        profile_layer = _WardProfileLayer(script, wards, ward_profiles).add_to(m)
     shown: list[Layer] = [tiles, decile_layers[0]]
     if wards is not None:
         shown.append(
             _OutlineLayer(
                 script, wards, "ward_name", "Ward boundaries", kind="ward",
-                min_zoom=_WARD_LABEL_MIN_ZOOM,
+                min_zoom=_WARD_LABEL_MIN_ZOOM, shapes_from=profile_layer,
             ).add_to(m)
         )  # fmt: skip
     if lads is not None:
@@ -212,7 +269,9 @@ def deprivation_map(
             _OutlineLayer(script, lads, "lad_name", "Council boundaries", kind="lad").add_to(m)
         )
     _ShowLayers(shown).add_to(m)
-    _Legend(decile_layers, no_data=has_missing).add_to(m)
+    _Legend(decile_layers, **_decile_legend(no_data=has_missing)).add_to(m)
+    if profile_layer is not None:
+        _Legend([profile_layer], **profile_layer.legend()).add_to(m)
     _TitleBox(title=title, vintage=vintage, notes=notes, attribution=attribution).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     folium.LayerControl(collapsed=False).add_to(m)
@@ -305,15 +364,23 @@ def _examples(values: Iterable[Any], limit: int = 5) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-def _numeric(lsoas: pd.DataFrame, column: str) -> pd.Series:
-    """``lsoas[column]`` as float, raising SchemaError on non-numeric values."""
-    raw = lsoas[column]
+def _numeric(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    name: str = "lsoas",
+    key: str = "lsoa_code",
+    rows: str = "LSOA(s)",
+) -> pd.Series:
+    """``frame[column]`` as float (NaN where missing), raising SchemaError on
+    non-numeric or infinite values and naming the offending rows by ``key``."""
+    raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = (values.isna() & raw.notna()) | np.isinf(values)
     if bad.any():
         raise SchemaError(
-            f"lsoas: column {column!r} must be numeric and finite, but LSOA(s) "
-            f"{_examples(lsoas.loc[bad, 'lsoa_code'])} have "
+            f"{name}: column {column!r} must be numeric and finite, but {rows} "
+            f"{_examples(frame.loc[bad, key])} have "
             f"{_examples(raw[bad].unique())}."
         )
     return values
@@ -332,6 +399,62 @@ def _deciles(lsoas: pd.DataFrame, column: str) -> list[int | None]:
     return [None if math.isnan(v) else int(v) for v in values]
 
 
+def _check_profiles(profiles: Any, wards: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``profiles`` with ``area_code`` as a column, after checking it against ``wards``."""
+    if not isinstance(profiles, pd.DataFrame):
+        raise SchemaError(
+            "ward_profiles must be a pandas DataFrame as returned by "
+            f"aggregate(lsoas, to='ward'), but a {type(profiles).__name__} was given."
+        )
+    profiles = _key_as_column(profiles, "area_code")
+    if "area_code" not in profiles.columns:
+        raise SchemaError(
+            "ward_profiles must be indexed by 'area_code' (the ward code), as returned by "
+            f"aggregate(lsoas, to='ward'), but its index is named {profiles.index.name!r} "
+            f"and it has no 'area_code' column."
+        )
+    missing = [c for c in REQUIRED_PROFILE_COLUMNS if c not in profiles.columns]
+    if missing:
+        raise SchemaError(
+            f"ward_profiles is missing required column(s) {', '.join(map(repr, missing))}; "
+            f"expected the output of aggregate(lsoas, to='ward')."
+        )
+    codes = profiles["area_code"]
+    duplicated = codes[codes.duplicated()]
+    if len(duplicated):
+        raise SchemaError(
+            f"ward_profiles must hold one row per ward, but area_code "
+            f"{_examples(duplicated.unique())} occur more than once."
+        )
+    unknown = codes[~codes.isin(wards["ward_code"])]
+    if len(unknown):
+        raise SchemaError(
+            f"ward_profiles: ward code(s) {_examples(unknown)} are not in wards (column "
+            f"'ward_code'); pass the ward boundaries of the same wards and year as the profiles."
+        )
+    n_wards = len(profiles)
+    check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
+    for column in REQUIRED_PROFILE_COLUMNS:
+        if column == "area_name":
+            continue
+        values = _numeric(profiles, column, **check)
+        if column.startswith("imd_rank_"):
+            bad = values.notna() & ~values.isin(range(1, n_wards + 1))
+            allowed = f"ranks among the wards in the table, whole numbers 1-{n_wards}"
+        elif column.removeprefix("imd_") in _FRACTION_MEASURES:
+            bad = (values < 0) | (values > 1)
+            allowed = "fractions 0-1"
+        else:
+            continue
+        if bad.any():
+            raise SchemaError(
+                f"ward_profiles: column {column!r} must hold {allowed}, but ward(s) "
+                f"{_examples(profiles.loc[bad, 'area_code'])} have "
+                f"{_examples(profiles.loc[bad, column].unique())}."
+            )
+    return profiles
+
+
 # --------------------------------------------------------------------------- data to JSON
 
 
@@ -341,6 +464,77 @@ def _fmt_int(value: float) -> str | None:
 
 def _fmt_score(value: float) -> str | None:
     return None if math.isnan(value) else f"{value:,.3f}"
+
+
+def _fmt_percent(value: float) -> str | None:
+    return None if math.isnan(value) else f"{100 * value:.1f}%"
+
+
+def _fmt_count(value: float) -> str | None:
+    """Whole counts as integers, fractional ones (split LSOAs) to 1 dp."""
+    if math.isnan(value):
+        return None
+    return f"{round(value):,}" if value == round(value) else f"{value:,.1f}"
+
+
+def _ward_class(rank: float, n_wards: int) -> int | None:
+    """The fifth (1 = most deprived) holding ``rank`` among ``n_wards``: ceil(5 rank / n)."""
+    return None if math.isnan(rank) else -(-_WARD_CLASSES * int(rank) // n_wards)
+
+
+def _ward_properties(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> list[dict]:
+    """Tooltip and class of each ward in ``wards`` (in its row order) from ``profiles``.
+
+    Properties: ``code, name, lad`` (text; ``lad`` null if unknown), ``n`` and ``pop``
+    (LSOAs and population, formatted), ``cls`` (fifth 1-5 of the rank on IMD average
+    score, null = no data) and ``m`` ([value, rank] per measure in
+    :data:`_PROFILE_MEASURES`, formatted strings or null; ``m`` is null for a ward
+    without a profile).
+    """
+    n_wards = len(profiles)
+    check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
+
+    def numbers(column: str) -> list[float]:
+        return _numeric(profiles, column, **check).tolist()
+
+    def shown(measure: str) -> list[list[str | None]]:
+        if measure == "average_score":
+            fmt = _fmt_score
+        else:
+            fmt = _fmt_percent if measure in _FRACTION_MEASURES else _fmt_int
+        values = [fmt(v) for v in numbers(f"imd_{measure}")]
+        ranks = [_fmt_int(r) for r in numbers(f"imd_rank_{measure}")]
+        return [[v, r] for v, r in zip(values, ranks)]
+
+    measures = [shown(m) for m, _ in _PROFILE_MEASURES]
+    n_lsoas, population = numbers("n_lsoas"), numbers("population")
+    class_ranks = numbers("imd_rank_average_score")
+    names = profiles["area_name"].tolist()
+    lads = profiles["lad_name"].tolist() if "lad_name" in profiles.columns else [None] * n_wards
+    row_of = {code: row for row, code in enumerate(profiles["area_code"].tolist())}
+    ward_lads = wards["lad_name"].tolist() if "lad_name" in wards.columns else [None] * len(wards)
+    features = []
+    for code, ward_name, ward_lad in zip(wards["ward_code"], wards["ward_name"], ward_lads):
+        row = row_of.get(code)
+        if row is None:  # a ward on the map without a profile: drawn as "no data"
+            name, lad, n, pop, cls, shown_measures = "", "", None, None, None, None
+        else:
+            name, lad = _text(names[row]), _text(lads[row])
+            n, pop = _fmt_count(n_lsoas[row]), _fmt_int(population[row])
+            cls = _ward_class(class_ranks[row], n_wards)
+            shown_measures = [measure[row] for measure in measures]
+        features.append(
+            {
+                "code": _text(code),
+                "name": name or _text(ward_name),
+                "lad": lad or _text(ward_lad) or None,
+                "n": n,
+                "pop": pop,
+                "cls": cls,
+                "m": shown_measures,
+            }
+        )
+    return features
 
 
 def _text(value: Any) -> str:
@@ -566,13 +760,18 @@ class _OutlineLayer(Layer):
         *,
         kind: str,
         min_zoom: int | None = None,
+        shapes_from: _WardProfileLayer | None = None,
     ):
         super().__init__(name=name, overlay=True, control=True, show=False)
         self._name = "OutlineLayer"
         self.script = script
-        geometry = _rounded_geometry(frame.geometry)
-        features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometry]
-        self.shapes = _to_js({"type": "FeatureCollection", "features": features})
+        # With shapes_from, draw the boundaries that layer embeds (same frame, same
+        # order) rather than embed them a second time.
+        self.shapes_from = shapes_from
+        if shapes_from is None:
+            geometry = _rounded_geometry(frame.geometry)
+            features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometry]
+            self.shapes = _to_js({"type": "FeatureCollection", "features": features})
         points = frame.geometry.representative_point().to_crs(WGS84)
         self.labels = _to_js(
             [
@@ -581,6 +780,121 @@ class _OutlineLayer(Layer):
             ]
         )
         self.options = _to_js({"kind": kind, "style": self._STYLES[kind], "minZoom": min_zoom})
+
+    def render(self, **kwargs: Any) -> None:
+        if self.shapes_from is not None:  # names are resolved after _number_elements
+            self.shapes = f"{self.shapes_from.get_name()}.shapes"
+        super().render(**kwargs)
+
+
+class _WardProfileLayer(Layer):
+    """Wards filled by the fifth of their rank on IMD average score, with a tooltip.
+
+    The layer embeds the ward boundaries with the profiles as properties; the ward
+    outline layer draws the same object (``<layer>.shapes``).
+    """
+
+    _template = Template(
+        r"""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function (map, ns) {
+    "use strict";
+    var shapes = {{ this.shapes }};
+    var palette = {{ this.palette }};
+    var rows = {{ this.rows }};
+    var of = {{ this.of }};
+    var note = {{ this.note }};
+    var pane = map.createPane("geotargetWardProfile");
+    pane.style.zIndex = 420;  // above the LSOA deciles, below the outlines and labels
+    function tooltip(layer) {
+        var p = layer.feature.properties;
+        var box = ns.el("div");
+        var head = ns.el("div", null, null, box);
+        ns.el("b", p.code, null, head);
+        head.appendChild(document.createTextNode(" " + p.name));
+        if (p.lad !== null) { ns.el("div", "Council: " + p.lad, null, box); }
+        if (p.m === null) {
+            ns.el("div", "No ward profile", null, box);
+            return box;
+        }
+        ns.el("div", "LSOAs: " + (p.n === null ? "–" : p.n), null, box);
+        ns.el("div", "Population: " + (p.pop === null ? "–" : p.pop), null, box);
+        var table = ns.el("table", null, null, box);
+        var tr = ns.el("tr", null, null, table);
+        ["IMD", "Value", "Rank"].forEach(function (h) { ns.el("th", h, null, tr); });
+        rows.forEach(function (label, i) {
+            var r = ns.el("tr", null, null, table);
+            ns.el("td", label, null, r);
+            ns.el("td", p.m[i][0] === null ? "–" : p.m[i][0], null, r);
+            ns.el("td", p.m[i][1] === null ? "–" : p.m[i][1] + of, null, r);
+        });
+        ns.el("div", note, null, box).style.cssText =
+            "white-space: normal; max-width: 360px; margin-top: 3px; font-size: 11px;";
+        return box;
+    }
+    var layer = L.geoJson(shapes, {
+        pane: "geotargetWardProfile",
+        style: function (feature) {
+            var c = feature.properties.cls;
+            return {fillColor: c === null ? ns.noData : palette[c - 1], fillOpacity: 0.75,
+                    color: "#ffffff", weight: 1, opacity: 0.9};
+        },
+        onEachFeature: function (feature, path) {
+            path.bindTooltip(tooltip, {sticky: true, className: "geotarget-tooltip"});
+            path.on({
+                mouseover: function (e) {
+                    e.target.setStyle({weight: 3, color: "#000000"});
+                    e.target.bringToFront();
+                },
+                mouseout: function (e) { layer.resetStyle(e.target); }
+            });
+        }
+    });
+    layer.shapes = shapes;
+    return layer;
+})({{ this._parent.get_name() }}, {{ this.script.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, script: _MapScript, wards: gpd.GeoDataFrame, profiles: pd.DataFrame):
+        super().__init__(name=WARD_PROFILE_LAYER, overlay=True, control=True, show=False)
+        self._name = "WardProfileLayer"
+        self.script = script
+        properties = _ward_properties(wards, profiles)
+        features = [
+            {"type": "Feature", "properties": p, "geometry": g}
+            for p, g in zip(properties, _rounded_geometry(wards.geometry))
+        ]
+        self.shapes = _to_js({"type": "FeatureCollection", "features": features})
+        self.n_wards = len(profiles)
+        self.has_missing = any(p["cls"] is None for p in properties)
+        self.palette = _to_js(list(WARD_CLASS_COLOURS))
+        self.rows = _to_js([label for _, label in _PROFILE_MEASURES])
+        self.of = _to_js(f" of {self.n_wards:,}")
+        self.note = _to_js(
+            f"Rank: among the {self.n_wards:,} wards profiled; 1 = most deprived. "
+            "Average rank and local concentration average national LSOA ranks "
+            "reversed (higher = more deprived). Extent: share of the population in "
+            "the most deprived 30% of LSOAs, weighted towards the most deprived 10%."
+        )
+
+    def legend(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`_Legend` for this layer: one row per fifth."""
+        n = self.n_wards
+        wards = "ward" if n == 1 else "wards"
+        labels = []
+        for k in range(1, _WARD_CLASSES + 1):  # ranks r with ceil(5 r / n) = k
+            lo, hi = n * (k - 1) // _WARD_CLASSES + 1, n * k // _WARD_CLASSES
+            labels.append(f"{lo}–{hi}" if hi > lo else str(lo) if hi == lo else "none")
+        labels[0] += " (most deprived fifth)"
+        labels[-1] += " (least deprived fifth)"
+        return {
+            "title": f"Ward IMD average score — rank among {n:,} {wards}; 1 = most deprived",
+            "colours": _to_js(list(WARD_CLASS_COLOURS)),
+            "labels": labels,
+            "no_data": self.has_missing,
+        }
 
 
 class _BlankBaseLayer(Layer):
@@ -610,8 +924,21 @@ class _ShowLayers(MacroElement):
         self.layers = list(layers)
 
 
+def _decile_legend(*, no_data: bool) -> dict[str, Any]:
+    """Keyword arguments of :class:`_Legend` for the decile layers."""
+    labels = [str(d) for d in range(1, 11)]
+    labels[0] += " most deprived"
+    labels[-1] += " least deprived"
+    return {"title": LEGEND_TITLE, "colours": "ns.palette", "labels": labels, "no_data": no_data}
+
+
 class _Legend(MacroElement):
-    """Decile legend, shown while at least one of ``layers`` is on the map."""
+    """A legend of colour classes, shown while at least one of ``layers`` is on the map.
+
+    ``colours`` is a JavaScript expression for the list of class colours (JSON, or
+    ``ns.palette`` for the shared decile palette); ``labels`` has one entry per
+    colour, and a grey "no data" row is added when ``no_data`` is true.
+    """
 
     _template = Template(
         r"""
@@ -622,7 +949,7 @@ class _Legend(MacroElement):
         var box = ns.el("div", null, "geotarget-box geotarget-legend");
         ns.el("div", {{ this.title }}, "geotarget-legend-title", box);
         var labels = {{ this.labels }};
-        ns.palette.concat({{ this.extra }}).forEach(function (colour, i) {
+        {{ this.colours }}.concat({{ this.extra }}).forEach(function (colour, i) {
             var row = ns.el("div", null, null, box);
             ns.el("span", null, "geotarget-swatch", row).style.background = colour;
             row.appendChild(document.createTextNode(labels[i]));
@@ -642,19 +969,22 @@ class _Legend(MacroElement):
 """
     )
 
-    def __init__(self, layers: Sequence[_DecileLayer], *, no_data: bool):
+    def __init__(
+        self,
+        layers: Sequence[_DecileLayer | _WardProfileLayer],
+        *,
+        title: str,
+        colours: str,
+        labels: Sequence[str],
+        no_data: bool,
+    ):
         super().__init__()
         self._name = "Legend"
         self.layers = list(layers)
-        self.title = _to_js(LEGEND_TITLE)
-        labels = [str(d) for d in range(1, 11)]
-        labels[0] += " most deprived"
-        labels[-1] += " least deprived"
-        extra = [_NO_DATA_COLOUR] if no_data else []
-        if no_data:
-            labels.append("no data")
-        self.labels = _to_js(labels)
-        self.extra = _to_js(extra)
+        self.title = _to_js(title)
+        self.colours = colours
+        self.labels = _to_js([*labels, *(["no data"] if no_data else [])])
+        self.extra = _to_js([_NO_DATA_COLOUR] if no_data else [])
 
     def render(self, **kwargs: Any) -> None:
         # Names are resolved at render time, after _number_elements has run.

@@ -85,7 +85,7 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     with atomic_path(directory / f"{stem}_councils.csv") as tmp:
         summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
     outputs["summary"] = directory / f"{stem}_councils.csv"
-    m = deprivation_map(lsoas.reset_index(), wards=sample.wards.reset_index(), lads=sample.lads.reset_index(),
+    m = deprivation_map(lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=ward_profiles,
                         title=title, vintage=v.label, notes=notes)
     outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))

@@ -2,14 +2,17 @@
 
 The fixture is a 3 x 3 grid of 500 m square "LSOAs" in British National Grid around
 (450000, 520000) -- near Stockton-on-Tees -- with three wards (the grid's columns) and
-one council. The map's behaviour in a browser (layers, legend, tooltip, labels) is
-checked by running the generated JavaScript in node against a small stub of Leaflet.
+one council, and hand-made IMD profiles of the three wards in the shape that
+``aggregate(lsoas, to="ward")`` returns. The map's behaviour in a browser (layers,
+legends, tooltips, labels) is checked by running the generated JavaScript in node
+against a small stub of Leaflet.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import shutil
@@ -28,6 +31,9 @@ from geotarget.maps import (
     DECILE_COLOURS,
     DEFAULT_ATTRIBUTION,
     LEGEND_TITLE,
+    REQUIRED_PROFILE_COLUMNS,
+    WARD_CLASS_COLOURS,
+    WARD_PROFILE_LAYER,
     deprivation_map,
     write_map,
 )
@@ -75,6 +81,37 @@ def make_lads(lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return lsoas.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
 
 
+#: The grid's wards: name, LSOAs, population and the IMD measures (average score,
+#: average rank, proportion in the most deprived 10%, extent, local concentration).
+PROFILE_ROWS = {
+    "E05000001": ("Ward 1", 3, 4_503, 45.123456, 30_000.4, 1 / 3, 0.513494, 32_924.0),
+    "E05000002": ("Ward 2", 3, 4_506, 29.5, 21_500.5, 0.0, 0.05, 25_000.0),
+    "E05000003": ("Ward 3", 3, 4_509, 12.0, 9_000.0, 0.0, 0.0, 12_345.6),
+}
+PROFILE_MEASURES = ["average_score", "average_rank", "prop_most_deprived_10", "extent",
+                    "local_concentration"]  # fmt: skip
+
+
+def make_profiles(codes=None, **names: str) -> pd.DataFrame:
+    """IMD profiles of the grid's wards as aggregate(..., to="ward") returns them: indexed
+    by area_code, each measure ranked among the wards given (1 = most deprived, ties
+    take the lowest rank). ``names`` overrides ward names, e.g. ``E05000002=EVIL``."""
+    codes = list(codes or PROFILE_ROWS)
+    frame = pd.DataFrame(
+        [PROFILE_ROWS[c] for c in codes],
+        index=pd.Index(codes, name="area_code"),
+        columns=["area_name", "n_lsoas", "population", *(f"imd_{m}" for m in PROFILE_MEASURES)],
+    )
+    for code, name in names.items():
+        frame.loc[code, "area_name"] = name
+    for m in PROFILE_MEASURES:
+        rank = frame[f"imd_{m}"].rank(ascending=False, method="min").astype("int64")
+        frame.insert(frame.columns.get_loc(f"imd_{m}") + 1, f"imd_rank_{m}", rank)
+    frame["lad_code"] = "E06000004"
+    frame["lad_name"] = "Stockton-on-Tees"
+    return frame
+
+
 @pytest.fixture
 def lsoas() -> gpd.GeoDataFrame:
     return make_lsoas()
@@ -96,6 +133,18 @@ def embedded_data(html: str) -> dict:
     found = re.findall(r"^\s*var data = (\{.*\});$", html, flags=re.MULTILINE)
     assert len(found) == 1
     return json.loads(found[0])
+
+
+def embedded_wards(html: str) -> dict:
+    """The ward FeatureCollection of the ward profile layer (one line of JSON)."""
+    found = re.findall(r"^\s*var shapes = (\{.*\});$", html, flags=re.MULTILINE)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def profile_html(lsoas: gpd.GeoDataFrame, profiles: pd.DataFrame | None = None, **kwargs) -> str:
+    profiles = make_profiles() if profiles is None else profiles
+    return full_html(lsoas, ward_profiles=profiles, **kwargs)
 
 
 def lonlat(x: float, y: float) -> str:
@@ -324,6 +373,187 @@ def test_point_geometry_raises(lsoas):
         render(frame)
 
 
+# --------------------------------------------------------------------------- ward profiles
+
+
+def test_ward_profiles_are_embedded_once_with_formatted_measures(lsoas):
+    html = profile_html(lsoas)
+    for code in PROFILE_ROWS:
+        assert html.count(code) == 1
+    features = embedded_wards(html)["features"]
+    assert [f["properties"]["code"] for f in features] == list(make_wards(lsoas)["ward_code"])
+    assert features[0]["properties"] == {
+        "code": "E05000001",
+        "name": "Ward 1",
+        "lad": "Stockton-on-Tees",
+        "n": "3",
+        "pop": "4,503",
+        "cls": 2,  # rank 1 of 3 wards: ceil(5 * 1 / 3) = 2
+        "m": [["45.123", "1"], ["30,000", "1"], ["33.3%", "1"], ["51.3%", "1"], ["32,924", "1"]],
+    }
+    third = features[2]["properties"]
+    assert third["cls"] == 5  # rank 3 of 3: ceil(15 / 3)
+    assert third["m"] == [["12.000", "3"], ["9,000", "3"], ["0.0%", "2"], ["0.0%", "3"],
+                          ["12,346", "3"]]  # fmt: skip
+    assert features[1]["properties"]["cls"] == 4  # ceil(10 / 3)
+
+
+def test_ward_geometry_is_shared_by_profile_and_outline_layers(lsoas):
+    # (X0, Y0) is a corner of LSOA 1, ward 1 and the council: once each, with or
+    # without the profile layer, which draws the same ward shapes as the outlines.
+    corner = lonlat(X0, Y0)
+    assert full_html(lsoas).count(corner) == 3
+    html = profile_html(lsoas)
+    assert html.count(corner) == 3
+    profile = re.search(r"var (ward_profile_layer_\d+) = ", html).group(1)
+    assert re.search(rf"\.outlineLayer\({profile}\.shapes, ", html)
+    added = len(html.encode("utf-8")) - len(full_html(lsoas).encode("utf-8"))
+    assert 0 < added < 8_000
+
+
+def test_ward_profile_layer_and_legend_are_present(lsoas):
+    html = profile_html(lsoas)
+    assert WARD_PROFILE_LAYER == "Ward profile: IMD average score"
+    assert f'"{WARD_PROFILE_LAYER}" : ward_profile_layer_' in html
+    title = "Ward IMD average score — rank among 3 wards; 1 = most deprived"
+    assert f'"{title}"' in html
+    # Fifths of 3 ranks: ceil(5 r / 3) is 2, 4, 5 for r = 1, 2, 3.
+    assert '["none (most deprived fifth)","1","none","2","3 (least deprived fifth)"]' in html
+    # The legend is bound to the profile layer alone (the decile legend to the deciles).
+    profile = re.search(r"var (ward_profile_layer_\d+) = ", html).group(1)
+    assert re.search(rf"\}}\)\(map_\d+, geotarget_\d+, \[{profile}\]\);", html)
+    assert html.count("legend.addTo(map)") == 2
+
+
+def test_ward_palette_is_darkest_for_the_most_deprived_fifth():
+    def luminance(colour: str) -> float:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lum = [luminance(c) for c in WARD_CLASS_COLOURS]
+    assert len(WARD_CLASS_COLOURS) == 5
+    assert lum == sorted(lum) and len(set(lum)) == 5
+    assert WARD_CLASS_COLOURS[0] == DECILE_COLOURS[0] and WARD_CLASS_COLOURS[-1] == DECILE_COLOURS[-1]
+
+
+def test_ward_profile_text_cannot_become_markup(lsoas):
+    profiles = make_profiles(E05000002=EVIL).assign(lad_name="A & B <i>council</i>")
+    html = profile_html(lsoas, profiles)
+    assert "<script>alert" not in html and "<i>council" not in html
+    assert html.count("<script") == html.count("</script>")
+    props = embedded_wards(html)["features"][1]["properties"]
+    assert props["name"] == EVIL and props["lad"] == "A & B <i>council</i>"
+
+
+def test_ward_without_profile_is_drawn_as_no_data(lsoas):
+    html = profile_html(lsoas, make_profiles(["E05000001", "E05000002"]))
+    features = embedded_wards(html)["features"]
+    assert features[2]["properties"] == {
+        "code": "E05000003", "name": "Ward 3", "lad": None,
+        "n": None, "pop": None, "cls": None, "m": None,
+    }  # fmt: skip
+    assert [f["properties"]["cls"] for f in features[:2]] == [3, 5]  # ranks 1, 2 of 2
+    assert "rank among 2 wards" in html
+    assert '"2 (least deprived fifth)","no data"]' in html
+    assert '"3 (least deprived fifth)"]' in profile_html(lsoas)  # no "no data" row
+
+
+def test_ward_name_and_council_fall_back_to_the_boundaries(lsoas):
+    profiles = make_profiles().assign(area_name=None).drop(columns=["lad_code", "lad_name"])
+    wards = make_wards(lsoas).assign(lad_name="Stockton-on-Tees")
+    html = render(lsoas, wards=wards, ward_profiles=profiles)
+    props = embedded_wards(html)["features"][0]["properties"]
+    assert props["name"] == "Ward 1" and props["lad"] == "Stockton-on-Tees"
+
+
+def test_profiles_as_a_column_and_fractional_counts(lsoas):
+    profiles = make_profiles().reset_index()
+    profiles["n_lsoas"] = [2.5, 3.0, 3.5]  # custom areas split LSOAs
+    features = embedded_wards(profile_html(lsoas, profiles))["features"]
+    assert [f["properties"]["n"] for f in features] == ["2.5", "3", "3.5"]
+
+
+def test_output_without_ward_profiles_is_unchanged(lsoas):
+    base = full_html(lsoas)
+    assert full_html(lsoas, ward_profiles=None) == base
+    for text in ("Ward profile", "ward_profile_layer", "geotargetWardProfile", "Ward IMD"):
+        assert text not in base
+    # The ward outlines embed their own shapes, with no properties.
+    assert re.search(r'\.outlineLayer\(\{"type":"FeatureCollection","features":\[\{"type":'
+                     r'"Feature","properties":\{\},', base)  # fmt: skip
+    # Adding the profiles leaves the LSOA data and decile legend as they were.
+    html = profile_html(lsoas)
+    assert embedded_data(html) == embedded_data(base)
+    assert html.count(LEGEND_TITLE) == base.count(LEGEND_TITLE) == 1
+
+
+def test_ward_profile_output_is_deterministic_and_inputs_unchanged(lsoas):
+    profiles = make_profiles()
+    before = copy.deepcopy(profiles)
+    first = profile_html(lsoas, profiles)
+    assert profile_html(make_lsoas(), make_profiles()) == first
+    pd.testing.assert_frame_equal(profiles, before)
+    assert not re.search(r"[0-9a-f]{32}", first)
+
+
+def test_ward_profiles_need_wards(lsoas):
+    with pytest.raises(SchemaError, match="ward_profiles needs wards="):
+        render(lsoas, ward_profiles=make_profiles())
+
+
+def test_ward_profile_codes_not_in_wards_are_named(lsoas):
+    profiles = make_profiles().rename(index={"E05000003": "E05999999"})
+    with pytest.raises(SchemaError, match=r"ward code\(s\) 'E05999999' are not in wards"):
+        profile_html(lsoas, profiles)
+
+
+@pytest.mark.parametrize("column", ["area_name", "population", "imd_extent", "imd_rank_extent"])
+def test_ward_profile_missing_column_is_named(lsoas, column):
+    assert column in REQUIRED_PROFILE_COLUMNS
+    with pytest.raises(SchemaError, match=f"ward_profiles is missing required column.*'{column}'"):
+        profile_html(lsoas, make_profiles().drop(columns=column))
+
+
+def test_ward_profiles_must_be_a_frame_indexed_by_area_code(lsoas):
+    with pytest.raises(SchemaError, match="ward_profiles must be a pandas DataFrame.*dict"):
+        profile_html(lsoas, make_profiles().to_dict())
+    renamed = make_profiles().rename_axis("ward")
+    with pytest.raises(SchemaError, match="indexed by 'area_code'.*index is named 'ward'"):
+        profile_html(lsoas, renamed)
+
+
+def test_ward_profile_duplicate_code_raises(lsoas):
+    profiles = make_profiles()
+    twice = pd.concat([profiles, profiles.iloc[[0]]])
+    with pytest.raises(SchemaError, match="one row per ward.*'E05000001' occur more than once"):
+        profile_html(lsoas, twice)
+
+
+def test_ward_profile_rank_outside_the_table_raises(lsoas):
+    profiles = make_profiles()
+    profiles.loc["E05000002", "imd_rank_average_score"] = 4
+    with pytest.raises(
+        SchemaError, match=r"'imd_rank_average_score' must hold ranks .* 1-3.*'E05000002' have 4"
+    ):
+        profile_html(lsoas, profiles)
+
+
+def test_ward_profile_percentage_instead_of_fraction_raises(lsoas):
+    profiles = make_profiles()
+    profiles.loc["E05000001", "imd_prop_most_deprived_10"] = 33.3
+    with pytest.raises(SchemaError, match=r"'imd_prop_most_deprived_10' must hold fractions 0-1"):
+        profile_html(lsoas, profiles)
+
+
+def test_ward_profile_non_numeric_value_raises(lsoas):
+    profiles = make_profiles().astype({"population": object})
+    profiles.loc["E05000003", "population"] = "lots"
+    with pytest.raises(
+        SchemaError, match=r"ward_profiles: column 'population' must be numeric.*'E05000003'"
+    ):
+        profile_html(lsoas, profiles)
+
+
 # --------------------------------------------------------------------------- write_map
 
 
@@ -436,6 +666,7 @@ const L = {
   featureGroup: () => group(),
   geoJson(data, options) {
     const g = group();
+    g.data = data;
     g.options = options;
     const styleOf = f => typeof options.style === "function" ? options.style(f) : options.style;
     g.resetStyle = p => { p.options = Object.assign({}, styleOf(p.feature)); };
@@ -475,7 +706,9 @@ const map = maps[0];
 const lc = map.layerControls[0];
 const overlays = lc.overlays;
 const names = Object.keys(overlays);
-const legend = map.controls.find(c => c.getContainer().className.includes("legend"));
+const legends = map.controls.filter(c => c.getContainer().className.includes("legend"));
+const legend = legends[0];
+const visible = control => control.getContainer().style.display !== "none";
 const titleBox = map.controls.find(c => c.getContainer().className.includes("title"));
 const shown = () => names.filter(n => map.hasLayer(overlays[n]));
 const legendShown = () => legend.getContainer().style.display !== "none";
@@ -486,6 +719,7 @@ const toggle = (name, on) => {
 };
 const out = {base: Object.keys(lc.base), overlays: names, controlOptions: lc.options,
              shownAtStart: shown(), legendAtStart: legendShown(),
+             legendsAtStart: legends.map(visible),
              legendText: legend.getContainer().textContent,
              titleText: titleBox.getContainer().textContent,
              attribution: map.attributionControl.texts,
@@ -518,31 +752,68 @@ out.outlines = ["Ward boundaries", "Council boundaries"].map(n => {
           labels: markers.map(mk => mk.options.icon.options.html.textContent),
           labelsInteractive: markers.some(mk => mk.options.interactive)};
 });
+
+// With ward profiles: the state so far is IMD decile off, Income decile on, wards off.
+const profile = overlays["Ward profile: IMD average score"];
+if (profile) {
+  const p = {legendText: legends[1].getContainer().textContent};
+  toggle("Ward profile: IMD average score", true);
+  p.legendsWithProfileAndIncome = legends.map(visible);
+  toggle("Income decile", false);
+  p.legendsWithProfileOnly = legends.map(visible);
+  toggle("Ward profile: IMD average score", false);
+  p.legendsAfterProfileOff = legends.map(visible);
+  p.sharesOutlineShapes = profile.data === overlays["Ward boundaries"].layers[0].data;
+  p.pane = profile.options.pane;
+  p.paneZ = map.panes[profile.options.pane].style.zIndex;
+  p.interactive = profile.options.interactive !== false;
+  p.fills = profile.layers.map(w => w.options.fillColor);
+  p.tooltips = profile.layers.map(w => {
+    const b = w.tooltip.content(w);
+    return {text: b.textContent, tags: b.tags(), sticky: w.tooltip.options.sticky};
+  });
+  profile.layers[0].fire("mouseover", {target: profile.layers[0]});
+  p.hoverWeight = profile.layers[0].options.weight;
+  profile.layers[0].fire("mouseout", {target: profile.layers[0]});
+  p.afterHoverWeight = profile.layers[0].options.weight;
+  out.profile = p;
+}
 console.log(JSON.stringify(out));
 """
 
 
-@pytest.fixture(scope="module")
-def browser_state(tmp_path_factory) -> dict:
+def run_in_node(tmp, html: str) -> dict:
+    """Run the page's scripts in node against LEAFLET_STUB; the map's state as a dict."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    tmp = tmp_path_factory.mktemp("js")
-    lsoas = make_lsoas(names={0: EVIL})
-    wards = make_wards(lsoas)
     page = tmp / "map.html"
-    page.write_text(
-        full_html(lsoas, notes="Line one\nLine two"), encoding="utf-8"
-    )
+    page.write_text(html, encoding="utf-8")
     stub = tmp / "stub.js"
     stub.write_text(LEAFLET_STUB, encoding="utf-8")
+    check = subprocess.run([node, "--check", str(stub)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
     done = subprocess.run(
         [node, str(stub), str(page)], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    state = json.loads(done.stdout)
-    state["ward_names"] = list(wards["ward_name"])
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def browser_state(tmp_path_factory) -> dict:
+    lsoas = make_lsoas(names={0: EVIL})
+    html = full_html(lsoas, notes="Line one\nLine two")
+    state = run_in_node(tmp_path_factory.mktemp("js"), html)
+    state["ward_names"] = list(make_wards(lsoas)["ward_name"])
     return state
+
+
+@pytest.fixture(scope="module")
+def profile_state(tmp_path_factory) -> dict:
+    lsoas = make_lsoas(names={0: EVIL})
+    profiles = make_profiles(["E05000001", "E05000002"], E05000002=EVIL)
+    return run_in_node(tmp_path_factory.mktemp("js"), profile_html(lsoas, profiles))
 
 
 def test_js_layer_control(browser_state):
@@ -554,6 +825,55 @@ def test_js_layer_control(browser_state):
     ]  # fmt: skip
     assert s["controlOptions"]["collapsed"] is False
     assert s["shownAtStart"] == ["IMD decile", "Ward boundaries", "Council boundaries"]
+    assert s["legendsAtStart"] == [True]  # one legend: no ward profile layer ...
+    assert "profile" not in s  # ... when no ward_profiles are given
+
+
+def test_js_ward_profile_layer_is_hidden_overlay_before_the_outlines(profile_state):
+    s = profile_state
+    assert s["overlays"] == [
+        "IMD decile", *(f"{d.short} decile" for d in DOMAINS),
+        WARD_PROFILE_LAYER, "Ward boundaries", "Council boundaries",
+    ]  # fmt: skip
+    assert s["shownAtStart"] == ["IMD decile", "Ward boundaries", "Council boundaries"]
+    assert s["profile"]["sharesOutlineShapes"] is True  # one copy of the ward geometry
+    assert s["profile"]["interactive"] is True
+    assert s["profile"]["pane"] == "geotargetWardProfile" and s["profile"]["paneZ"] == 420
+
+
+def test_js_ward_profile_legend_follows_its_layer(profile_state):
+    s, p = profile_state, profile_state["profile"]
+    assert s["legendsAtStart"] == [True, False]  # [deciles, ward profile]
+    assert p["legendsWithProfileAndIncome"] == [True, True]
+    assert p["legendsWithProfileOnly"] == [False, True]
+    assert p["legendsAfterProfileOff"] == [False, False]
+    assert p["legendText"] == (
+        "Ward IMD average score — rank among 2 wards; 1 = most deprived"
+        "none (most deprived fifth)none1none2 (least deprived fifth)no data"
+    )
+
+
+def test_js_ward_profile_fills(profile_state):
+    # Ranks 1 and 2 of 2 wards fall in fifths 3 and 5; ward 3 has no profile.
+    assert profile_state["profile"]["fills"] == [
+        WARD_CLASS_COLOURS[2], WARD_CLASS_COLOURS[4], "#bdbdbd",
+    ]  # fmt: skip
+    p = profile_state["profile"]
+    assert p["hoverWeight"] > p["afterHoverWeight"]
+
+
+def test_js_ward_profile_tooltip(profile_state):
+    first, evil, missing = profile_state["profile"]["tooltips"]
+    assert first["sticky"] is True
+    text = first["text"]
+    assert text.startswith("E05000001 Ward 1Council: Stockton-on-TeesLSOAs: 3Population: 4,503")
+    for row in ["Average score45.1231 of 2", "Average rank30,0001 of 2",
+                "LSOAs in England's most deprived 10%33.3%1 of 2", "Extent51.3%1 of 2",
+                "Local concentration32,9241 of 2"]:  # fmt: skip
+        assert row in text
+    assert "Rank: among the 2 wards profiled; 1 = most deprived." in text
+    assert "script" not in evil["tags"] and evil["text"].startswith("E05000002 " + EVIL)
+    assert missing["text"] == "E05000003 Ward 3No ward profile"
 
 
 def test_js_legend_follows_decile_layers(browser_state):
@@ -631,3 +951,39 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
         assert f'"{name}"]' in html  # a council label
     health = features[0]["properties"]["rs"][1 + [d.key for d in DOMAINS].index("health")]
     assert (health[1] is None) == (year == 2019)  # no published 2019 health score
+
+
+@pytest.mark.parametrize("year", [2025, 2019])
+def test_tees_valley_ward_profile_layer(year, sample25, sample19):
+    from geotarget.aggregate import aggregate
+
+    sample = {2025: sample25, 2019: sample19}[year]
+    profiles = aggregate(sample.lsoas, to="ward")
+    kwargs = dict(
+        wards=sample.wards, lads=sample.lads,
+        title="Deprivation in Tees Valley", vintage=sample.vintage.label,
+    )  # fmt: skip
+    base = deprivation_map(sample.lsoas, **kwargs).get_root().render()
+    html = deprivation_map(sample.lsoas, ward_profiles=profiles, **kwargs).get_root().render()
+    # The layer costs the profiles (about 20 KB), not another copy of the ward
+    # boundaries (about 145 KB).
+    added = len(html.encode("utf-8")) - len(base.encode("utf-8"))
+    assert 0 < added < 50_000
+    n = len(profiles)
+    assert n == len(sample.wards) > 100
+    for code in profiles.index:
+        assert html.count(code) == 1
+    features = {f["properties"]["code"]: f["properties"] for f in embedded_wards(html)["features"]}
+    assert list(features) == list(sample.wards.index)
+    for code, row in profiles.iterrows():
+        props = features[code]
+        assert props["cls"] == math.ceil(5 * row["imd_rank_average_score"] / n)
+        assert props["m"][0] == [f"{row['imd_average_score']:.3f}", str(row["imd_rank_average_score"])]
+        assert props["m"][2][0] == f"{100 * row['imd_prop_most_deprived_10']:.1f}%"
+        assert props["name"] == row["area_name"] and props["lad"] == row["lad_name"]
+    # Fifths of 103 ranks: 1-20, 21-41, 42-61, 62-82, 83-103.
+    counts = pd.Series([p["cls"] for p in features.values()]).value_counts().sort_index()
+    assert counts.tolist() == [20, 21, 20, 21, 21] and n == 103
+    assert ('["1–20 (most deprived fifth)","21–41","42–61","62–82","83–103 (least deprived '
+            'fifth)"]') in html  # fmt: skip
+    assert "rank among 103 wards; 1 = most deprived" in html
