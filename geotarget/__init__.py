@@ -7,6 +7,7 @@ The public API, one module per capability:
 * :func:`read_lsoa_lookup` -- LSOA -> MSOA/ward/LAD best-fit lookups;
 * :func:`attach_imd` -- join IoD to boundaries with a vintage guard;
 * :func:`load_sample` -- the bundled Tees Valley sample;
+* :func:`aggregate` -- MHCLG's summary measures for LADs, MSOAs, wards and custom areas;
 * :func:`run` -- the main job: joined data, a deprivation map and a council summary.
 """
 
@@ -22,6 +23,7 @@ from ._errors import (
     SchemaError,
     VintageError,
 )
+from .aggregate import aggregate, in_most_deprived
 from .boundaries import read_boundaries
 from .crs import BNG, WGS84
 from .imd import add_population, read_imd, read_population
@@ -37,7 +39,7 @@ except PackageNotFoundError:  # running from a checkout without installing
 
 __all__ = [
     "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
-    "SchemaError", "Sample", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
+    "SchemaError", "Sample", "aggregate", "in_most_deprived", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
     "attach_imd", "attach_lookup", "get_vintage", "load_sample", "read_boundaries", "read_imd",
     "read_lsoa_lookup", "read_population",
 ]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ._errors import GeotargetError, SchemaError
 from ._io import atomic_path
-from .aggregate import aggregate, columns, in_most_deprived
+from .aggregate import aggregate, in_most_deprived
 from .boundaries import read_boundaries
 from .councils import resolve_councils
 from .crosswalk import read_areas
@@ -125,4 +125,4 @@ def write_profiles_csv(table: pd.DataFrame, path: str | os.PathLike, *, inputs: 
     return target
 
 
-__all__ = ["Profiles", "columns", "profile_areas", "write_profiles_csv"]
+__all__ = ["Profiles", "profile_areas", "write_profiles_csv"]
