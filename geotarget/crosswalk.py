@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import SchemaError
+from ._io import require_file
 from .crs import BNG, to_bng
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,7 @@ def read_areas(path: str | os.PathLike, *, id_column: str, name_column: str | No
 
     Returns a frame indexed by ``area_code`` (text) with ``area_name`` and polygon geometry.
     """
-    p = os.fspath(path)
-    if not os.path.exists(p):
-        from ._errors import DataNotFoundError
-
-        raise DataNotFoundError(f"{p}: areas file not found")
+    p = os.fspath(require_file(path, "areas"))
     gdf = gpd.read_parquet(p) if p.endswith(".parquet") else gpd.read_file(p)
     gdf = to_bng(gdf, source=p)
     if id_column not in gdf.columns:

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from . import domains as D
-from ._errors import SchemaError
+from ._errors import SchemaError, VintageError
 from ._io import read_csv_text, require_file
-from .vintages import LAST_LSOA11_CODE, VINTAGES, Vintage, get_vintage
+from .vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,7 @@ def _detect_vintage(frame: pd.DataFrame, path, lsoa_years: set[int], vintage) ->
         )
     if stated or from_header:
         return stated or from_header
-    codes = frame["lsoa_code"]
-    if (codes > LAST_LSOA11_CODE).any():
+    if has_lsoa21_only_codes(frame["lsoa_code"]):
         return VINTAGES[2025]
     raise SchemaError(
         f"{path}: cannot tell whether this is IoD2019 (LSOA 2011) or IoD2025 (LSOA 2021): the LSOA code column "
@@ -298,8 +297,6 @@ def read_population(path: str | os.PathLike, *, vintage: int | str | None = None
 def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     """Return ``imd`` with the population columns of ``population`` (same vintage, every LSOA)."""
     if imd.attrs.get("vintage") != population.attrs.get("vintage"):
-        from ._errors import VintageError
-
         raise VintageError(
             f"IoD vintage {imd.attrs.get('vintage')} cannot take population denominators of vintage "
             f"{population.attrs.get('vintage')}"

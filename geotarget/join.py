@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import SchemaError, VintageError
-from .vintages import BY_LSOA_YEAR, LAST_LSOA11_CODE, VINTAGES
+from .vintages import BY_LSOA_YEAR, VINTAGES, has_lsoa21_only_codes
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ _LOOKUP_HINT = (
 
 def _boundary_year(boundaries: gpd.GeoDataFrame) -> int | None:
     year = boundaries.attrs.get("lsoa_year")
-    if year is None and (boundaries.index.astype(str) > LAST_LSOA11_CODE).any():
+    if year is None and has_lsoa21_only_codes(boundaries.index):
         year = 2021
     return year
 
@@ -62,7 +62,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
     counts = f"{int(matched.sum()):,} of {len(boundaries):,} boundary LSOA codes ({rate:.1%}) are in the IoD data"
 
     vintage = VINTAGES.get(imd.attrs.get("vintage"))
-    if vintage is None and (imd.index.astype(str) > LAST_LSOA11_CODE).any():
+    if vintage is None and has_lsoa21_only_codes(imd.index):
         vintage = VINTAGES[2025]
     b_year = _boundary_year(boundaries)
     if vintage is not None and b_year is not None and b_year != vintage.lsoa_year:

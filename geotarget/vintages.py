@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from ._errors import GeotargetError
 
 
@@ -31,6 +33,11 @@ BY_LSOA_YEAR: dict[int, Vintage] = {v.lsoa_year: v for v in VINTAGES.values()}
 
 #: The highest LSOA 2011 code; codes above it exist only in the 2021 geography.
 LAST_LSOA11_CODE = "E01033768"
+
+
+def has_lsoa21_only_codes(codes) -> bool:
+    """True if any code exists only in the LSOA 2021 geography (above E01033768)."""
+    return bool((pd.Index(codes).astype(str) > LAST_LSOA11_CODE).any())
 
 
 def get_vintage(vintage: int | str | Vintage) -> Vintage:

@@ -304,3 +304,18 @@ def test_iod2025_england_with_ons_population(shared_data):
     assert (imd_rows[imd_rows["measure"] == "prop_most_deprived_10"]["diff"] <= 0.5e-4 + 1e-12).all()
     assert (imd_rows[imd_rows["measure"] == "average_score"]["diff"] <= 0.06).all()
     assert (imd_rows[imd_rows["measure"].isin(["rank_average_score", "rank_average_rank"])]["diff"] <= 1).all()
+
+
+def test_read_areas_errors(tmp_path, sample25):
+    from geotarget import DataNotFoundError
+    from geotarget.crosswalk import read_areas
+
+    with pytest.raises(DataNotFoundError, match="nope.geojson: areas file not found"):
+        read_areas(tmp_path / "nope.geojson", id_column="id")
+    areas = sample25.wards.reset_index()[["ward_code", "geometry"]]
+    areas.loc[1, "ward_code"] = areas.loc[0, "ward_code"]
+    areas.to_file(tmp_path / "dup.gpkg")
+    with pytest.raises(SchemaError, match="id column 'code' not found"):
+        read_areas(tmp_path / "dup.gpkg", id_column="code")
+    with pytest.raises(SchemaError, match=r"id '.*' appears more than once"):
+        read_areas(tmp_path / "dup.gpkg", id_column="ward_code")

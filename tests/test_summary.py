@@ -27,7 +27,11 @@ def test_summary_needs_population():
 
 
 def test_tees_valley_decile1_counts_match_national_file(sample25):
-    """The counts of LSOAs in decile 1 per council equal those of the national IoD2025 file."""
+    """The counts of LSOAs in decile 1 per council equal those of the national IoD2025 file.
+
+    Expected values counted independently from iod2025_lsoa21_england.csv.gz with awk
+    (``$7 == 1`` per LAD code); test_imd checks the sample equals those national rows.
+    """
     s = council_summary(sample25.lsoas)
     assert s["lsoas_decile1"].to_dict() == {"E06000001": 24, "E06000002": 45, "E06000003": 22,
                                             "E06000004": 24, "E06000005": 13}
