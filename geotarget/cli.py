@@ -86,14 +86,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="geotarget",
-        description="Turn English deprivation data into defensible decisions about places.",
-    )
-    parser.add_argument("--version", action="version", version=f"geotarget {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_run(sub) -> None:
     p = sub.add_parser(
         "run", help="join the IoD to LSOAs and write an interactive deprivation map (bundled Tees Valley sample)",
         description="Join the English Indices of Deprivation to LSOA boundaries for the bundled Tees Valley "
@@ -109,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     _verbosity(p)
     p.set_defaults(func=_cmd_run)
 
+
+def _add_aggregate(sub) -> None:
     a = sub.add_parser(
         "aggregate", help="MHCLG summary measures (average score/rank, proportion in most deprived 10%%, extent, "
                           "local concentration, with ranks) for councils, MSOAs, wards or your own areas",
@@ -136,6 +131,25 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
     _verbosity(a)
     a.set_defaults(func=_cmd_aggregate)
+
+
+#: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
+#: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
+_COMMANDS = [
+    _add_run,
+    _add_aggregate,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geotarget",
+        description="Turn English deprivation data into defensible decisions about places.",
+    )
+    parser.add_argument("--version", action="version", version=f"geotarget {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
     return parser
 
 
