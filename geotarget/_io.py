@@ -61,3 +61,25 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
+    """Write a table as UTF-8 CSV with ``\\n`` line ends, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index, lineterminator="\n")
+    return Path(path)
+
+
+def write_geopackage(path: str | os.PathLike, layers: dict) -> Path:
+    """Write one or more GeoDataFrames as the layers of one GeoPackage, atomically.
+
+    ``layers`` maps layer name to frame; a named index (e.g. ``lsoa_code``) becomes a column.
+    Every GeoPackage geotarget writes goes through here, so they share one set of conventions.
+    """
+    import pyogrio
+
+    with atomic_path(path) as tmp:
+        for i, (name, frame) in enumerate(layers.items()):
+            flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
+            pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+    return Path(path)

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
-from ._io import atomic_path
+from ._io import atomic_path, write_csv, write_geopackage
 from .aggregate import aggregate
 from .maps import deprivation_map, write_map
 from .sample import load_sample
@@ -44,13 +43,8 @@ def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_la
     """Write the joined LSOAs as GeoPackage (EPSG:27700) and CSV, atomically."""
     gpkg = directory / f"{stem}.gpkg"
     csv = directory / f"{stem}.csv"
-    flat = lsoas.reset_index()
-    with atomic_path(gpkg) as tmp:
-        pyogrio.write_dataframe(flat, tmp, layer="lsoas", driver="GPKG")
-        for name, layer in (extra_layers or {}).items():
-            pyogrio.write_dataframe(layer.reset_index(), tmp, layer=name, driver="GPKG", append=True)
-    with atomic_path(csv) as tmp:
-        pd.DataFrame(flat.drop(columns="geometry")).to_csv(tmp, index=False, lineterminator="\n")
+    write_geopackage(gpkg, {"lsoas": lsoas, **(extra_layers or {})})
+    write_csv(csv, pd.DataFrame(lsoas.reset_index().drop(columns="geometry")))
     return {"gpkg": gpkg, "csv": csv}
 
 
