@@ -133,11 +133,92 @@ def _add_aggregate(sub) -> None:
     a.set_defaults(func=_cmd_aggregate)
 
 
+def _cmd_target(args: argparse.Namespace) -> int:
+    from .target import Rule, load_target_lsoas, target_areas, write_action_areas
+
+    weights = None
+    if args.weights:
+        try:
+            weights = {k.strip(): float(v) for k, v in (w.split("=", 1) for w in args.weights.split(","))}
+        except ValueError:
+            raise GeotargetError(f"--weights {args.weights!r}: expected GAP=WEIGHT pairs separated by commas, "
+                                 "e.g. jobs=2,health=1") from None
+    rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
+                weights=weights)
+    lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
+                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup)
+    result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
+                          max_population=args.max_population, n=args.n, rank_by=args.rank_by,
+                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook)
+    outputs = write_action_areas(result, args.out)
+    if args.quiet:
+        return 0
+    print(f"Targeted action areas ({result.vintage.label}): {result.rule.describe()}")
+    print(f"{len(result.areas)} area(s) from {result.qualifying:,} qualifying LSOAs in "
+          f"{len(result.councils)} council(s)")
+    for aid, r in result.areas.head(30).iterrows():
+        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, {r.n_lsoas} LSOAs, "
+              f"IMD score {r.imd_average_score:.1f}, stability {r.stability:.0%}")
+    if len(result.areas) > 30:
+        print(f"  ... and {len(result.areas) - 30:,} more (see the CSV)")
+    for note in result.notes:
+        print(f"Note: {note}")
+    print("Outputs:")
+    for path in outputs.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    return 0
+
+
+def _add_target(sub) -> None:
+    t = sub.add_parser(
+        "target", help="choose, merge, rank and name contiguous targeted action areas, with profiles and "
+                       "stability scores",
+        description="Select deprived LSOAs by a stated rule, merge neighbours into contiguous areas (never across "
+                    "a council boundary), apply population limits, rank and name them from their wards, and "
+                    "write a GeoPackage, CSV and a committee-ready Markdown summary with a stability score.",
+    )
+    t.add_argument("--imd", default="sample", metavar="PATH|sample",
+                   help="IoD file (official File 7 or canonical) or 'sample' (bundled Tees Valley, default)")
+    t.add_argument("--vintage", choices=["2019", "2025"], default=None, help="IoD vintage (sample default 2025)")
+    t.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
+    t.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (GeoPackage, GeoJSON, ...)")
+    t.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")
+    t.add_argument("--lookup", metavar="PATH", help="LSOA to ward lookup (ONS best fit), for area names")
+    t.add_argument("--la", nargs="+", metavar="COUNCIL", help="councils by code or name (default: all in the data)")
+    t.add_argument("--rule", choices=["imd-decile", "composite", "local-percentile"], default="imd-decile",
+                   help="national decile of an index (default), a composite of domain gaps (Fairer Stockton's six "
+                        "by default), or the most deprived percent within the councils")
+    t.add_argument("--index", default="imd", metavar="KEY",
+                   help="index for imd-decile/local-percentile: imd (default), income, employment, education, "
+                        "health, crime, barriers, living_env, idaci, idaopi or a sub-domain")
+    t.add_argument("--max-decile", type=int, default=1, metavar="K", help="decile <= K qualifies (default 1)")
+    t.add_argument("--percentile", type=float, default=10.0, metavar="P",
+                   help="local-percentile: the most deprived P%% of LSOAs in the councils (default 10)")
+    t.add_argument("--weights", metavar="GAP=W,...",
+                   help="composite weights, e.g. jobs=2,health=1 (gaps: jobs, learning, housing_environment, "
+                        "health, crime, access; default equal)")
+    t.add_argument("--min-population", type=float, default=0, metavar="N", help="population floor per area")
+    t.add_argument("--max-population", type=float, default=None, metavar="N",
+                   help="population ceiling per area (larger groups are split into contiguous parts)")
+    t.add_argument("--n", type=int, default=3, metavar="N", help="areas per council (default 3)")
+    t.add_argument("--rank-by", choices=["deprived-population", "score", "extent"], default="deprived-population",
+                   help="ranking (default: residents of qualifying LSOAs)")
+    t.add_argument("--bridging", action="store_true",
+                   help="let one non-qualifying LSOA join two qualifying groups it touches (off by default)")
+    t.add_argument("--snap", type=float, default=5.0, metavar="METRES",
+                   help="boundaries this close count as touching (default 5 m)")
+    t.add_argument("--rook", action="store_true", help="neighbours must share an edge, not just a point")
+    t.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _verbosity(t)
+    t.set_defaults(func=_cmd_target)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
     _add_run,
     _add_aggregate,
+    _add_target,
 ]
 
 
