@@ -148,7 +148,7 @@ def _cmd_target(args: argparse.Namespace) -> int:
     lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
                               boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup)
     result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
-                          max_population=args.max_population, n=args.n, rank_by=args.rank_by,
+                          max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
                           bridging=args.bridging, snap=args.snap, point_contacts=not args.rook)
     outputs = write_action_areas(result, args.out)
     if args.quiet:
@@ -198,8 +198,9 @@ def _add_target(sub) -> None:
                    help="composite weights, e.g. jobs=2,health=1 (gaps: jobs, learning, housing_environment, "
                         "health, crime, access; default equal)")
     t.add_argument("--min-population", type=float, default=0, metavar="N", help="population floor per area")
-    t.add_argument("--max-population", type=float, default=None, metavar="N",
-                   help="population ceiling per area (larger groups are split into contiguous parts)")
+    t.add_argument("--max-population", type=float, default=15000, metavar="N",
+                   help="population ceiling per area (default 15,000; larger groups are split into contiguous "
+                        "parts; 0 for no ceiling)")
     t.add_argument("--n", type=int, default=3, metavar="N", help="areas per council (default 3)")
     t.add_argument("--rank-by", choices=["deprived-population", "score", "extent"], default="deprived-population",
                    help="ranking (default: residents of qualifying LSOAs)")

@@ -10,7 +10,8 @@ The steps, each one a sentence in the method note written with the result:
 2. **Merge** qualifying LSOAs that are neighbours (:mod:`geotarget.contiguity`: queen contiguity
    with a 5 m snapping tolerance by default) into candidate areas, never across a council
    boundary. Optionally **bridge**: a non-qualifying LSOA that touches two or more separate
-   candidate areas joins them (off by default).
+   candidate areas joins them (off by default); where several could, the most deprived is used
+   and no more bridges are added than needed to join the groups.
 3. **Constrain**: candidates under the population floor are set aside (and reported); candidates
    over the ceiling are split into contiguous parts grown outwards from their most deprived LSOA.
 4. **Rank** within each council by deprived population (the population of the qualifying LSOAs,
@@ -47,6 +48,10 @@ from .councils import resolve_councils
 from .vintages import VINTAGES, Vintage
 
 log = logging.getLogger(__name__)
+
+#: Default population ceiling per area: about a large ward, or 9-10 LSOAs -- a neighbourhood a
+#: programme can work in. Bigger groups are split into contiguous parts; ``None`` for no ceiling.
+MAX_POPULATION = 15_000
 
 RULES = ("imd-decile", "composite", "local-percentile")
 RANK_BY = ("deprived-population", "score", "extent")
@@ -143,7 +148,7 @@ class Settings:
     """Everything besides the rule that shapes the areas."""
 
     min_population: float = 0
-    max_population: float | None = None
+    max_population: float | None = MAX_POPULATION
     n: int | None = 3
     rank_by: str = "deprived-population"
     bridging: bool = False
@@ -275,14 +280,29 @@ def _groups(adj: sparse.csr_matrix, chosen: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Non-qualifying positions adjacent to two or more separate qualifying groups."""
+def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Non-qualifying positions that join two or more separate qualifying groups, fewest needed:
+    candidates are taken most deprived first, and one is added only if it connects groups that
+    are not yet connected (so two groups are joined by one bridge, not by every LSOA between them)."""
     coo = adj.tocoo()
     touch = pd.DataFrame({"lsoa": coo.row, "group": labels[coo.col]})
-    touch = touch[(~qualifying[touch["lsoa"].to_numpy()]) & (touch["group"] >= 0)]
-    n_groups = touch.drop_duplicates().groupby("lsoa")["group"].size()
+    touch = touch[(~qualifying[touch["lsoa"].to_numpy()]) & (touch["group"] >= 0)].drop_duplicates()
+    groups_of = touch.groupby("lsoa")["group"].apply(lambda s: sorted(set(s)))
+    groups_of = groups_of[groups_of.map(len) >= 2]
+    parent = {}
+
+    def find(g):
+        while parent.get(g, g) != g:
+            g = parent[g]
+        return g
+
     out = np.zeros(len(qualifying), bool)
-    out[n_groups.index[n_groups >= 2].to_numpy()] = True
+    for lsoa in sorted(groups_of.index, key=lambda i: (order[i], i)):
+        roots = sorted({find(g) for g in groups_of[lsoa]})
+        if len(roots) >= 2:
+            out[lsoa] = True
+            for r in roots[1:]:
+                parent[r] = roots[0]
     return out
 
 
@@ -353,7 +373,7 @@ def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
     labels = _groups(study.adj, q)
     bridge = np.zeros(len(q), bool)
     if s.bridging:
-        bridge = _bridges(study.adj, q, labels)
+        bridge = _bridges(study.adj, q, labels, ordv)
         labels = _groups(study.adj, q | bridge)
         # a bridge only counts if it ended up joining qualifying LSOAs (always true by construction)
     cands, aside = [], []
@@ -472,8 +492,10 @@ def _dedupe_names(areas: gpd.GeoDataFrame) -> pd.Series:
 def _percentiles(frame: pd.DataFrame, key: str, n_national: int) -> tuple[float, float]:
     """Population-weighted mean national percentile rank (0 = most deprived) and share of
     population in national decile 1, for one index."""
-    rank = pd.to_numeric(frame.get(f"{key}_rank"), errors="coerce")
-    if rank is None or rank.isna().all():
+    if f"{key}_rank" not in frame.columns:
+        return np.nan, np.nan
+    rank = pd.to_numeric(frame[f"{key}_rank"], errors="coerce")
+    if rank.isna().all():
         return np.nan, np.nan
     pop = frame["pop_total"].astype(float)
     pct = 100 * rank / n_national
@@ -521,7 +543,7 @@ def target_areas(
     councils: Sequence[str] | None = None,
     rule: Rule | None = None,
     min_population: float = 0,
-    max_population: float | None = None,
+    max_population: float | None = MAX_POPULATION,
     n: int | None = 3,
     rank_by: str = "deprived-population",
     bridging: bool = False,
@@ -620,7 +642,7 @@ def target_areas(
 
     # set aside: ranked but beyond n, or under the floor
     aside_rows = []
-    beyond = ranked if settings.n is None else ranked[ranked["rank"] > settings.n]
+    beyond = ranked.iloc[:0] if settings.n is None else ranked[ranked["rank"] > settings.n]
     for _, r in beyond.iterrows():
         p = cands[int(r["cand"])]
         aside_rows.append({"la_code": r["lad_code"], "lsoa_codes": ";".join(codes_idx[p]),
@@ -712,7 +734,8 @@ def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries
     if boundaries is None:
         raise SchemaError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
                           "(e.g. ONS LSOA 2021 generalised boundaries)")
-    lsoas = attach_imd(read_boundaries(boundaries, level="lsoa", layer=boundaries_layer), frame)
+    level = f"lsoa{VINTAGES[frame.attrs['vintage']].lsoa_year % 100}"
+    lsoas = attach_imd(read_boundaries(boundaries, level=level, layer=boundaries_layer), frame)
     if lookup is not None:
         lk = read_lsoa_lookup(lookup)
         lk = lk[lk.index.isin(lsoas.index)][[c for c in lk.columns if c in ("ward_code", "ward_name")]]
@@ -729,7 +752,7 @@ def _dissolve(geoms: np.ndarray, snap: float):
     return shapely.union_all(geoms)
 
 
-__all__ = ["FAIRER_STOCKTON", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
+__all__ = ["FAIRER_STOCKTON", "MAX_POPULATION", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
            "composite_score", "qualify", "target_areas"]
 
 
