@@ -295,8 +295,8 @@ _LOOKUP = pd.DataFrame({"easting": [444136.0, 452269.0], "northing": [518701.0, 
 
 def test_trafford_council_land_every_row_accounted(shared_data):
     """The council's land and buildings register: 608 rows, 235 without coordinates."""
-    r = read_assets(shared_data / "trafford/council_land_buildings_trafford_2025.csv.gz", category_column="other_detail",
-                    name_column="property_name", id_column="asset_code")
+    r = read_assets(shared_data / "trafford/council_land_buildings_trafford_2025.csv.gz",
+                    category_column="other_detail", name_column="property_name", id_column="asset_code")
     assert r.n_rows == 608 and len(r.assets) + len(r.rejects) == 608
     assert (r.assets["location_source"] == "easting_northing").sum() == 373
     assert (r.assets["location_source"] == "postcode").sum() == 22  # full Trafford postcodes

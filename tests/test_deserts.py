@@ -128,3 +128,12 @@ def test_trafford_deserts_are_deprived_and_far(trafford):
     assert ((d["distance_m"] > d["threshold_m"]) | d["distance_m"].isna()).all()
     assert (d["population"].diff().dropna() <= 0).all()
     assert set(trafford.desert_areas["lsoa_code"]) == set(d["lsoa_code"])
+
+
+def test_map_layers_are_ready_to_draw(trafford):
+    layers = trafford.map_layers()
+    pts, areas, deserts = layers["asset_points"], layers["asset_areas"], layers["deserts"]
+    assert set(pts.geom_type) == {"Point"} and len(pts) == 221 + 96
+    assert set(areas["category"]) == {"park"} and len(areas) == 96 and areas["area_ha"].gt(0).all()
+    assert {"category", "category_label", "name", "popup"} <= set(pts.columns)
+    assert pts["popup"].str.len().gt(0).all() and len(deserts) == trafford.deserts["lsoa_code"].nunique()
