@@ -377,9 +377,8 @@ def park_targets(
         ``site_type``, ``area_ha`` (of the site), ``target`` ("access point" or "site edge").
         An entrance shared by nested sites is kept once, for the largest site.
     """
-    for col in (type_column,):
-        if col not in sites:
-            raise SchemaError(f"green space sites have no column {col!r}; columns are {list(sites.columns)}")
+    if type_column not in sites:
+        raise SchemaError(f"green space sites have no column {type_column!r}; columns are {list(sites.columns)}")
     s = sites.to_crs(BNG) if sites.crs is not None and not sites.crs.equals(BNG) else sites
     if site_types is not None:
         wanted = {normalise_text(t) for t in site_types}

@@ -118,8 +118,7 @@ def assess_access(
     shown = asset_layer(located)
     if parks is not None:
         pt = park_targets(parks, park_access_points, site_types=park_types)
-        targets = pd.concat([located[located["category"] != "park"] if "park" in set(pt["category"]) else located, pt],
-                            ignore_index=True)
+        targets = pd.concat([located[located["category"] != "park"], pt], ignore_index=True)
         targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=located.crs)
         sites = pt.drop_duplicates("asset_id").drop(columns="geometry")
         sites = gpd.GeoDataFrame(sites.merge(_site_geometry(parks, pt), on="asset_id"), geometry="geometry",

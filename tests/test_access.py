@@ -279,3 +279,34 @@ def test_gp_distance_correlates_with_iod2019_road_distance(shared_data):
     assert rho > 0.75 and r > 0.70
     # road distances are longer than straight lines (and the IoD counts branch surgeries too)
     assert 1.2 < float(np.median(road * 1000 / acc["dist_gp_m"])) < 1.8
+
+
+def test_more_error_messages(tmp_path, tees):
+    from geotarget import DataNotFoundError
+    from geotarget.assets import read_category_map
+    from geotarget.postcodes import read_postcodes
+
+    s, a, origins = tees
+    sites = load_sample_layer("greenspace_sites", place="trafford")
+    with pytest.raises(SchemaError, match="green space sites have no column 'kind'; columns are"):
+        park_targets(sites, None, type_column="kind")
+    with pytest.raises(SchemaError, match="assets have no column 'list_size' for the capacity-weighted"):
+        access_table(origins, a, population="pop_total", capacity_column="list_size")
+    with pytest.raises(GeotargetError, match="engine='dask' does not support street-network distances"):
+        access_table(origins, a, engine="dask", network=_toy_network())
+    with pytest.raises(DataNotFoundError, match="streets.gpkg: street network file not found"):
+        read_street_network(tmp_path / "streets.gpkg")
+    bad = tmp_path / "one.csv"
+    bad.write_text("value\nSurgery\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="one.csv: expected two columns, the value found in your data and a category"):
+        read_category_map(bad)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="empty: no CSV files in this postcode folder"):
+        read_postcodes(tmp_path / "empty")
+    gml = tmp_path / "noxy.graphml"
+    nx = pytest.importorskip("networkx")
+    g = nx.Graph()
+    g.add_edge(1, 2)
+    nx.write_graphml(g, gml)
+    with pytest.raises(SchemaError, match="GraphML nodes need 'x' and 'y' attributes"):
+        read_street_network(gml)
