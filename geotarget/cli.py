@@ -231,7 +231,8 @@ def _cmd_target(args: argparse.Namespace) -> int:
     rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
                 weights=weights)
     lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
-                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup)
+                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup,
+                              place=args.place)
     result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
                           max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
                           bridging=args.bridging, snap=args.snap, point_contacts=not args.rook)
@@ -242,7 +243,7 @@ def _cmd_target(args: argparse.Namespace) -> int:
     print(f"{len(result.areas)} area(s) from {result.qualifying:,} qualifying LSOAs in "
           f"{len(result.councils)} council(s)")
     for aid, r in result.areas.head(30).iterrows():
-        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, {r.n_lsoas} LSOAs, "
+        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, {r.n_lsoas} LSOA{'s' if r.n_lsoas != 1 else ''}, "
               f"IMD score {r.imd_average_score:.1f}, stability {r.stability:.0%}")
     if len(result.areas) > 30:
         print(f"  ... and {len(result.areas) - 30:,} more (see the CSV)")
@@ -265,6 +266,8 @@ def _add_target(sub) -> None:
     t.add_argument("--imd", default="sample", metavar="PATH|sample",
                    help="IoD file (official File 7 or canonical) or 'sample' (bundled Tees Valley, default)")
     t.add_argument("--vintage", choices=["2019", "2025"], default=None, help="IoD vintage (sample default 2025)")
+    t.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample place (with --imd sample)")
     t.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
     t.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (GeoPackage, GeoJSON, ...)")
     t.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")

@@ -706,11 +706,11 @@ def target_areas(
 
 
 def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries=None,
-                      boundaries_layer=None, lookup=None) -> gpd.GeoDataFrame:
+                      boundaries_layer=None, lookup=None, place: str = "tees_valley") -> gpd.GeoDataFrame:
     """LSOAs with the IoD, population, council and ward columns, from the sample or official files.
 
-    ``imd="sample"`` loads the whole bundled Tees Valley sample (councils are chosen later, so
-    composite deciles are among all its LSOAs). Otherwise ``imd`` is an IoD file (File 7 carries
+    ``imd="sample"`` loads the whole bundled sample of ``place`` (Tees Valley or Trafford;
+    councils are chosen later, so composite deciles are among all its LSOAs). Otherwise ``imd`` is an IoD file (File 7 carries
     councils and population), ``boundaries`` the LSOA polygons of the same LSOA year, and
     ``lookup`` an optional LSOA-to-ward lookup for area names.
     """
@@ -724,7 +724,7 @@ def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries
         if any(x is not None for x in (population, boundaries, lookup)):
             raise SchemaError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
                               "not with the bundled sample")
-        return load_sample(vintage or 2025).lsoas
+        return load_sample(vintage or 2025, place=place).lsoas
     frame = read_imd(imd, vintage=vintage)
     if population is not None:
         frame = add_population(frame, read_population(population))
