@@ -17,8 +17,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._errors import (
     AreaNotFoundError,
+    ConfigError,
     CRSError,
     DataNotFoundError,
+    FetchError,
     GeotargetError,
     SchemaError,
     VintageError,
@@ -38,7 +40,7 @@ except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.0.0+local"
 
 __all__ = [
-    "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
+    "AreaNotFoundError", "BNG", "ConfigError", "CRSError", "FetchError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
     "SchemaError", "Sample", "aggregate", "in_most_deprived", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
     "attach_imd", "attach_lookup", "get_vintage", "load_sample", "read_boundaries", "read_imd",
     "read_lsoa_lookup", "read_population",
