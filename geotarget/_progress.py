@@ -39,7 +39,7 @@ class Stage:
     peak_mb: float | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class StageLog:
     """Collects the steps run inside ``with StageLog() as stages: ...`` (nested logs all collect)."""
 
@@ -53,6 +53,11 @@ class StageLog:
 
     def __exit__(self, *exc) -> None:
         _ACTIVE.remove(self)
+
+    @property
+    def active(self) -> bool:
+        """True inside its ``with`` block."""
+        return any(s is self for s in _ACTIVE)
 
     def total(self) -> float:
         return sum(s.seconds for s in self.stages)

@@ -76,12 +76,31 @@ def _show_progress(args: argparse.Namespace) -> None:
     if args.quiet or args.verbose:
         return
     progress = logging.getLogger("geotarget.progress")
-    if not progress.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("geotarget: %(message)s"))
-        progress.addHandler(handler)
+    if _PROGRESS not in progress.handlers:
+        progress.addHandler(_PROGRESS)
     progress.setLevel(logging.INFO)
     progress.propagate = False
+
+
+def _hide_progress() -> None:
+    progress = logging.getLogger("geotarget.progress")
+    progress.removeHandler(_PROGRESS)
+    progress.setLevel(logging.NOTSET)
+    progress.propagate = True
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (the CLI may be called many times)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+_PROGRESS = _StderrHandler()
+_PROGRESS.setFormatter(logging.Formatter("geotarget: %(message)s"))
 
 
 def _cmd_run_study(args: argparse.Namespace) -> int:
@@ -106,17 +125,53 @@ def _cmd_run_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aggregate_provenance(args: argparse.Namespace):
+    """The provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
+
+    A single-file output gets a manifest named after it, so several profiles written to one
+    folder each keep their own record.
+    """
+    from pathlib import Path
+
+    from .provenance import Provenance
+
+    out = Path(args.out)
+    params = {"to": args.to, "imd": args.imd, "vintage": args.vintage, "population": args.population,
+              "lookup": args.lookup, "areas": args.areas, "area_id": args.area_id, "area_name": args.area_name,
+              "boundaries": args.boundaries, "method": args.method, "councils": args.la}
+    prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
+                      manifest=f"{out.name}.manifest.json")
+    if args.imd == "sample":
+        from .bundle import sample_sources
+
+        for s in sample_sources(args.vintage or 2025):
+            if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and args.areas):
+                prov.add_input(s.path, role=s.role, vintage=s.vintage)
+    elif Path(args.imd).is_file():
+        prov.add_input(args.imd, role="imd")
+    for role in ("population", "lookup", "areas", "boundaries"):
+        value = getattr(args, role)
+        if value is not None and Path(value).is_file():
+            prov.add_input(value, role=role)
+    return prov
+
+
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from .aggregate import MEASURES
     from .profiles import profile_areas, write_profiles_csv
 
     cols = dict(c.split("=", 1) for c in args.lookup_column or [])
-    res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
-                        lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
-                        area_name=args.area_name, boundaries=args.boundaries, method=args.method.replace("-", "_"),
-                        councils=args.la)
-    path = write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population, args.lookup, args.areas,
-                                                           args.boundaries])
+    with _aggregate_provenance(args) as prov:
+        res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
+                            lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
+                            area_name=args.area_name, boundaries=args.boundaries,
+                            method=args.method.replace("-", "_"), councils=args.la)
+        path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
+                                                                              args.lookup, args.areas,
+                                                                              args.boundaries]))
+        for entry in prov.inputs:
+            if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
+                entry["vintage"] = f"IoD{res.vintage}"
     if args.quiet:
         return 0
     t = res.table
@@ -245,9 +300,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
         rows = list_data(cache=args.cache)
         print(f"Cache: {cache_dir(args.cache)}")
         for r in rows:
-            size = f"  {_fmt_size(r.bytes)}" if r.bytes is not None else ""
-            where = f"  {r.path}" if r.path is not None else ""
-            print(f"{r.status:<11} {r.name:<52}{size}{where}")
+            size = f"  ({_fmt_size(r.bytes)})" if r.bytes is not None else ""
+            where = f"  {r.path}" if r.path is not None and r.status != "bundled" else ""
+            print(f"{r.status:<11} {r.name}{size}{where}")
             if r.status != "bundled":
                 print(f"{'':<12}{r.detail}")
         missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)]
@@ -324,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeotargetError as e:
         print(f"geotarget {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        _hide_progress()
 
 
 if __name__ == "__main__":  # pragma: no cover

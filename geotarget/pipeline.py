@@ -22,6 +22,7 @@ its line and the capability it needs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -160,12 +161,11 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
     check_capabilities(study)
     folder = Path(out) if out is not None else study.output.folder
     params: dict[str, Any] = {"study": study.as_dict()}
-    own_log = stages is None
-    stages = stages or StageLog()
-    with stages:
+    stages = stages if stages is not None else StageLog()
+    with contextlib.nullcontext() if stages.active else stages:
         data = load_study_data(study)
         with Provenance(folder, command="run --config", parameters=params) as prov:
-            if study.path is not None:
+            if study.path is not None and study.path.is_file():
                 prov.add_input(study.path, role="study")
             with stage("joined data, council summary, ward profiles" + (" and map" if study.output.map else "")):
                 result = run(data=data, out=folder, title=study.title, make_map=study.output.map,
@@ -182,8 +182,6 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
                         raise _with_where(e, study.where(section)) from None
                 for role, path in produced.items():
                     outputs[f"{section}.{role}"] = prov.add_output(path)
-    if own_log:
-        log.debug("stages: %s", stages.stages)
     return StudyResult(study, result, outputs, prov.path, list(stages.stages))
 
 

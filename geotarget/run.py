@@ -123,9 +123,10 @@ def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_co
             mapped = lsoas[lsoas["lad_code"].isin(keep)]
             m_wards = m_wards[m_wards["lad_code"].isin(keep)]
             m_lads = m_lads[m_lads.index.isin(keep)]
-            m_profiles = m_profiles[m_profiles.index.isin(m_wards.index)]
+            m_profiles = None  # ward ranks are among all the run's wards: the ward table has them
             shown = ", ".join(m_lads["lad_name"].sort_values())
-            notes += f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}."
+            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles, ranked among all "
+                      f"{len(ward_profiles):,} wards of the run, are in {stem}_wards.csv.")
         m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
                             title=title, vintage=v.label, notes=notes)
         outputs["map"] = write_map(m, directory / f"{stem}_map.html")

@@ -103,7 +103,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "rule": Key("str", choices=("imd-decile", "composite", "local-percentile")),
         "domain": Key("str", choices=_DOMAIN_KEYS, help="index the decile rule uses (default imd)"),
         "max_decile": Key("int", **_DECILE),
-        "weights": Key("table", table_keys=_DOMAIN_KEYS, min=0, help="composite rule: weight of each domain"),
+        "weights": Key("table", table_keys=tuple(k for k in _DOMAIN_KEYS if k != "imd"), min=0, help="composite rule: weight of each domain"),
         "min_population": Key("int", min=0),
         "max_population": Key("int", min=1),
         "n": Key("int", min=1, help="number of areas"),
@@ -291,7 +291,7 @@ def _plain(value):
 def _where(path: Path | None, lines: Mapping, section: str, key: str | None = None) -> str:
     name = path.name if path else "study"
     at = (section,) if section else ()
-    target = at + ((key,) if key else ())
+    target = at + (tuple(key.split(".")) if key else ())
     line = None
     for n in range(len(target), 0, -1):
         line = lines.get(target[:n])
@@ -556,10 +556,16 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
     lsoa = "lsoa21" if vintage == 2025 else "lsoa11"
     entry("imd", f"iod{vintage}", "IoD File 7, with population denominators (required)")
     entry("boundaries", f"{lsoa}-boundaries", f"LSOA {2021 if vintage == 2025 else 2011} boundaries (required)")
-    entry("lookup", "lsoa21-ward24-lookup", "LSOA -> ward -> council best-fit lookup (required)")
-    entry("lads", "lad24-boundaries", "council boundaries; default: LSOAs dissolved by council")
-    entry("wards", "wards24-boundaries", "ward boundaries; default: LSOAs dissolved by best-fit ward (approximate)")
-    entry("regions", "lad24-regions", "council -> region lookup, for [place] region")
+    if vintage == 2025:
+        entry("lookup", "lsoa21-ward24-lookup", "LSOA -> ward -> council best-fit lookup (required)")
+    else:
+        out.append(f'{prefix}lookup = "lsoa11_ward_lookup.csv"   # an ONS LSOA 2011 -> ward -> council lookup; not in '
+                   "the fetch catalogue (required)")
+    later = vintage == 2019  # IoD2019 uses 2019 council codes: the 2024 files do not match every council
+    entry("lads", "lad24-boundaries", "council boundaries; default: LSOAs dissolved by council", commented=later)
+    entry("wards", "wards24-boundaries", "ward boundaries; default: LSOAs dissolved by best-fit ward (approximate)",
+          commented=later)
+    entry("regions", "lad24-regions", "council -> region lookup, for [place] region", commented=later)
     entry("centroids", "lsoa21-centroids", "LSOA population-weighted centroids; default: a point inside each LSOA",
           commented=True)
     out += ["# population = \"...\"     # only when the IoD file has no population denominators",
