@@ -44,7 +44,7 @@ from .crs import BNG, to_bng
 from .imd import add_population, read_imd, read_population
 from .join import attach_imd
 from .lookups import attach_lookup, read_lsoa_lookup
-from .sample import ASSETS, BOUNDARIES, TEES_VALLEY, _FILES, Sample, sample_path
+from .sample import _FILES, ASSETS, BOUNDARIES, TEES_VALLEY, Sample, sample_path
 from .vintages import Vintage, get_vintage
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,8 @@ def read_regions(path: str | os.PathLike) -> pd.DataFrame:
     if "lad_code" not in found or code is None or name is None:
         raise SchemaError(f"{p}: expected council and region columns such as LAD24CD, RGN24CD, RGN24NM; "
                           f"columns are {list(raw.columns)}")
-    out = pd.DataFrame({"region_code": raw[code].str.strip().to_numpy(), "region_name": raw[name].str.strip().to_numpy()},
+    out = pd.DataFrame({"region_code": raw[code].str.strip().to_numpy(),
+                        "region_name": raw[name].str.strip().to_numpy()},
                        index=pd.Index(raw[found["lad_code"][0]].str.strip(), name="lad_code"))
     return out[~out.index.duplicated()]
 
@@ -370,7 +371,8 @@ def load_files(
             missing = pd.Index(ward_codes).difference(ward_b.index)
             if len(missing):
                 raise SchemaError(f"{wards}: no boundary for {len(missing):,} wards of the lookup, e.g. "
-                                  f"{', '.join(missing[:5])}; use ward boundaries of the lookup's year ({ward_vintage})")
+                                  f"{', '.join(missing[:5])}; use ward boundaries of the lookup's year "
+                                  f"({ward_vintage})")
             ward_b = ward_b.loc[sorted(ward_codes)]
             first = lsoas.groupby("ward_code")[[c for c in ("ward_name", "lad_code", "lad_name") if c in lsoas]].first()
             for c in first.columns:
@@ -405,7 +407,8 @@ def load_files(
     with stage("centroids and assets"):
         if centroids is not None:
             cen = _read_centroids(centroids, lsoas)
-            sources.append(Source("centroids", Path(centroids), f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
+            sources.append(Source("centroids", Path(centroids),
+                                  f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
         else:
             cen = gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
                                    geometry=lsoas.geometry.representative_point(), crs=BNG)

@@ -117,7 +117,7 @@ def _cmd_run_study(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     _print_summary(res.run)
-    extra = {k: v for k, v in res.outputs.items() if k not in res.run.outputs.keys()}
+    extra = {k: v for k, v in res.outputs.items() if k not in res.run.outputs}
     for role, path in extra.items():
         print(f"  {path}  ({_fmt_size(path.stat().st_size)})  [{role}]")
     if res.manifest is not None:

@@ -30,7 +30,6 @@ import io
 import json
 import logging
 import os
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -135,7 +134,11 @@ _PAGE = 2000
 
 
 def cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    """The download cache: ``cache``, else ``$GEOTARGET_CACHE``, ``$XDG_CACHE_HOME/geotarget``, ``~/.cache/geotarget``."""
+    """The download cache folder.
+
+    ``cache`` if given, else ``$GEOTARGET_CACHE``, ``$XDG_CACHE_HOME/geotarget`` or
+    ``~/.cache/geotarget`` (the environment is read when called, never at import).
+    """
     if cache is not None:
         return Path(cache).expanduser()
     if os.environ.get("GEOTARGET_CACHE"):
@@ -220,7 +223,7 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
             state_path.unlink(missing_ok=True)
             return download_file(url, dest, sha256=sha256, timeout=timeout)
         raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
         raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
     with resp:
         if resp.status == 206:
@@ -244,9 +247,10 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
                     f.write(block)
                     got += len(block)
                     if got >= next_report:
-                        log.info("%s: %.0f MB%s", dest.name, got / 1e6, f" of {expected / 1e6:.0f} MB" if expected else "")
+                        of = f" of {expected / 1e6:.0f} MB" if expected else ""
+                        log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
                         next_report += 50 << 20
-        except (http.client.IncompleteRead, socket.timeout, ConnectionError, OSError) as e:
+        except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
             raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
                              f"partial file is kept at {part}: run the same command again to resume.") from None
     if expected is not None and got != expected:
@@ -275,7 +279,7 @@ def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float) -
             body = resp.read()
     except urllib.error.HTTPError as e:
         raise FetchError(f"could not download {full}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-    except (urllib.error.URLError, socket.timeout, ConnectionError, http.client.IncompleteRead, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.IncompleteRead, OSError) as e:
         raise _offline(full, dest, getattr(e, "reason", e)) from None
     try:
         data = json.loads(body)
@@ -368,7 +372,7 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
         download_file(source, dest, sha256=d.sha256, timeout=timeout)
     info = {"name": d.name, "title": d.title, "publisher": d.publisher, "url": source, "vintage": d.vintage,
             "licence": d.licence, "sha256": _sha256(dest), "bytes": dest.stat().st_size,
-            "fetched": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "fetched": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     write_text_atomic(record, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
     return dest
@@ -387,7 +391,7 @@ class Listing:
 
 def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
     """What is cached (with its record), partly downloaded, fetchable, and bundled with geotarget."""
-    from .sample import ASSETS, BOUNDARIES, POSTCODES, ROOT, _FILES
+    from .sample import _FILES, ASSETS, BOUNDARIES, POSTCODES, ROOT
 
     rows: list[Listing] = []
     for d in CATALOGUE.values():

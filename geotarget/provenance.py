@@ -159,7 +159,7 @@ def data_line(vintages: Iterable[str], parameters: Mapping[str, Any] | None = No
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 class Provenance:
@@ -305,5 +305,17 @@ def verify_outputs(folder: str | os.PathLike) -> list[str]:
     return problems
 
 
-__all__ = ["LIBRARIES", "MANIFEST", "Provenance", "TIME_FIELDS", "data_line", "format_value", "library_versions",
-           "platform_info", "read_manifest", "sha256_file", "verify_outputs", "without_time"]
+__all__ = [
+    "LIBRARIES",
+    "MANIFEST",
+    "TIME_FIELDS",
+    "Provenance",
+    "data_line",
+    "format_value",
+    "library_versions",
+    "platform_info",
+    "read_manifest",
+    "sha256_file",
+    "verify_outputs",
+    "without_time",
+]

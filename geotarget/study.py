@@ -54,13 +54,14 @@ class Key:
 
 
 _DOMAIN_KEYS = tuple(d.key for d in ALL_INDICES)
-_DECILE = dict(min=1, max=10)
+_DECILE = {"min": 1, "max": 10}
 
 #: Every section of a study file and its keys; "" is the top level.
 SECTIONS: dict[str, dict[str, Key]] = {
     "": {
         "title": Key("str", help="title of the map and reports; default 'Deprivation in <place>'"),
-        "vintage": Key("int", 2025, choices=(2019, 2025), help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011"),
+        "vintage": Key("int", 2025, choices=(2019, 2025),
+                       help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011"),
     },
     "place": {
         "councils": Key("str_list", help="council codes or names (case-insensitive)"),
@@ -103,7 +104,8 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "rule": Key("str", choices=("imd-decile", "composite", "local-percentile")),
         "domain": Key("str", choices=_DOMAIN_KEYS, help="index the decile rule uses (default imd)"),
         "max_decile": Key("int", **_DECILE),
-        "weights": Key("table", table_keys=tuple(k for k in _DOMAIN_KEYS if k != "imd"), min=0, help="composite rule: weight of each domain"),
+        "weights": Key("table", table_keys=tuple(k for k in _DOMAIN_KEYS if k != "imd"), min=0,
+                       help="composite rule: weight of each domain"),
         "min_population": Key("int", min=0),
         "max_population": Key("int", min=1),
         "n": Key("int", min=1, help="number of areas"),
@@ -428,7 +430,8 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
     place_keys = [k for k in ("councils", "region", "england") if k in values["place"]
                   and values["place"][k] not in (False,)]
     if len(place_keys) > 1:
-        raise chk.fail("place", place_keys[1], f"give one of councils, region or england, not {' and '.join(place_keys)}")
+        raise chk.fail("place", place_keys[1],
+                       f"give one of councils, region or england, not {' and '.join(place_keys)}")
     source = get("data", "source")
     file_keys = [k for k in SECTIONS["data"] if k != "source"]
     if source == "sample":
@@ -623,5 +626,16 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
     return "\n".join(out)
 
 
-__all__ = ["ANALYSES", "DataSpec", "Key", "OutputSpec", "Place", "SECTIONS", "Study", "key_lines", "load_study",
-           "parse_study", "study_template"]
+__all__ = [
+    "ANALYSES",
+    "SECTIONS",
+    "DataSpec",
+    "Key",
+    "OutputSpec",
+    "Place",
+    "Study",
+    "key_lines",
+    "load_study",
+    "parse_study",
+    "study_template",
+]

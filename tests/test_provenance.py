@@ -92,9 +92,8 @@ def test_verify_outputs_detects_a_changed_file(tmp_path):
 
 
 def test_failure_after_outputs_is_recorded_and_before_outputs_writes_nothing(tmp_path):
-    with pytest.raises(GeotargetError):
-        with Provenance(tmp_path / "none", command="test"):
-            raise GeotargetError("boom")
+    with pytest.raises(GeotargetError), Provenance(tmp_path / "none", command="test"):
+        raise GeotargetError("boom")
     assert not (tmp_path / "none").exists()
     with pytest.raises(GeotargetError, match="late"):
         with Provenance(tmp_path, command="test", parameters={"k": 3}) as prov:
