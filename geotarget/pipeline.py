@@ -121,11 +121,17 @@ def load_study_data(study: Study) -> Sample:
         if study.data.source == "sample":
             return load_sample(study.vintage, councils=list(place.councils) or None)
         d = study.data
-        return load_files(imd=d.imd, boundaries=d.boundaries, lookup=d.lookup, vintage=study.vintage,
+        data = load_files(imd=d.imd, boundaries=d.boundaries, lookup=d.lookup,
                           population=d.population, boundaries_layer=d.boundaries_layer, lads=d.lads,
                           lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer, msoas=d.msoas,
                           msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions, assets=d.assets,
                           councils=list(place.councils) or None, region=place.region)
+        if data.vintage.year != study.vintage:
+            said = "" if ("vintage",) in study.lines else " (the default)"
+            raise ConfigError(f"{study.where('', 'vintage')}: vintage = {study.vintage}{said} but {d.imd} holds "
+                              f"{data.vintage.name} (on LSOA {data.vintage.lsoa_year}); set vintage = "
+                              f"{data.vintage.year} or use the IoD{study.vintage} file")
+        return data
     except GeotargetError as e:
         from ._errors import AreaNotFoundError, VintageError
 

@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from geotarget import ConfigError, SchemaError
+from geotarget import AreaNotFoundError, ConfigError, SchemaError
 from geotarget.cli import main
 from geotarget.pipeline import REGISTRY, register, run_study
 from geotarget.provenance import read_manifest, without_time
@@ -178,8 +178,29 @@ def test_sample_source_rejects_file_keys(tmp_path):
 
 def test_unknown_council_at_run_time_names_the_line(tmp_path):
     p = _study('title = "x"\n\n[place]\ncouncils = ["Gotham"]\n', tmp_path)
-    with pytest.raises(Exception, match=r"study.toml, line 4: \[place\] councils: council 'Gotham' matches no council"):
+    with pytest.raises(AreaNotFoundError, match=r"study.toml, line 4: \[place\] councils: council 'Gotham' matches "):
         run_study(p)
+
+
+def test_vintage_must_match_the_iod_file(tmp_path):
+    p = _study(f"""
+        vintage = 2019
+        [place]
+        councils = ["Hartlepool"]
+        [data]
+        source = "files"
+        imd = "{ROOT}/data/imd/iod2025_lsoa21_tees_valley.csv"
+        population = "{ROOT}/data/population/iod2025_population_denominators_lsoa21_tees_valley.csv"
+        boundaries = "{ROOT}/boundaries/tees_valley.gpkg"
+        boundaries_layer = "lsoa21"
+        lookup = "{ROOT}/data/lookups/lsoa21_msoa21_ward25_lad25_tees_valley.csv"
+    """, tmp_path)
+    with pytest.raises(ConfigError, match=r"study.toml, line 1: vintage: vintage = 2019 but .*iod2025_lsoa21_tees_valley"
+                                          r".csv holds IoD2025 \(on LSOA 2021\); set vintage = 2025"):
+        run_study(p)
+    p.write_text(p.read_text().replace("vintage = 2019", "vintage = 2025"))
+    res = run_study(p)
+    assert res.run.summary.loc["E06000001", ["lsoas", "lsoas_decile1"]].tolist() == [57, 24]
 
 
 def test_missing_study_file(tmp_path):
