@@ -38,6 +38,7 @@ from .bundle import FileData, load_files
 from .provenance import Provenance
 from .run import RunResult, run
 from .sample import Sample, load_postcode_points, load_sample
+from .domains import ALL_INDICES
 from .study import ANALYSES, SECTIONS, Key, Study, load_study
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,42 @@ def _run_aggregate(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Pa
             name = f"{ctx.stem}_{to}s.csv"
         written[to] = write_csv(ctx.out / name, table.reset_index())
     return written
+
+
+_GAPS = ("jobs", "learning", "housing_environment", "health", "crime", "access")
+
+
+@register("target", schema={
+    "rule": Key("str", "imd-decile", choices=("imd-decile", "composite", "local-percentile"),
+                help="national decile of an index, a composite of domain gaps, or a local percentile"),
+    "index": Key("str", "imd", choices=tuple(d.key for d in ALL_INDICES),
+                 help="index of the imd-decile and local-percentile rules"),
+    "max_decile": Key("int", 1, min=1, max=10, help="decile <= this qualifies (imd-decile, composite)"),
+    "percentile": Key("float", 10.0, min=0.001, max=100, help="local-percentile: the most deprived P%"),
+    "weights": Key("table", table_keys=_GAPS, min=0, help="composite: weight of each Fairer Stockton gap"),
+    "min_population": Key("int", 0, min=0, help="population floor per area"),
+    "max_population": Key("int", 15000, min=0, help="population ceiling per area (0: none)"),
+    "n": Key("int", 3, min=1, help="areas per council"),
+    "rank_by": Key("str", "deprived-population", choices=("deprived-population", "score", "extent")),
+    "bridging": Key("bool", False, help="join two qualifying groups through one non-qualifying LSOA"),
+    "snap": Key("float", 5.0, min=0, help="metres within which boundaries count as touching"),
+    "rook": Key("bool", False, help="neighbours must share an edge, not just a point"),
+})
+def _run_target(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+    """Targeted action areas for the study's councils (geotarget target), into ``<out>/action_areas*``."""
+    from .target import Rule, target_areas, write_action_areas
+
+    def get(key):
+        value = params.get(key)
+        return SECTIONS["target"][key].default if value is None else value
+
+    rule = Rule(kind=get("rule"), index=get("index"), max_decile=get("max_decile"), percentile=get("percentile"),
+                weights=dict(params.get("weights") or {}) or None)
+    res = target_areas(ctx.data.lsoas, rule=rule, min_population=get("min_population"),
+                       max_population=get("max_population") or None, n=get("n"), rank_by=get("rank_by"),
+                       bridging=get("bridging"), snap=get("snap"), point_contacts=not get("rook"),
+                       vintage=ctx.data.vintage)
+    return write_action_areas(res, ctx.out)
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",

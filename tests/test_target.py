@@ -376,3 +376,24 @@ def test_england_every_council(shared_data):
     # Every council with a decile-1 LSOA gets at least one area
     with_d1 = set(lsoas.loc[lsoas["imd_decile"] == 1, "lad_code"])
     assert set(res.areas["la_code"]) == with_d1
+
+
+def test_study_file_target_section(tmp_path):
+    from geotarget.pipeline import run_study
+    from geotarget.study import load_study
+
+    study = tmp_path / "study.toml"
+    study.write_text('[place]\ncouncils = ["Stockton-on-Tees"]\n\n[output]\nmap = false\n\n'
+                     '[target]\nn = 2\nmax_population = 0\n')
+    run_study(load_study(study), out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "action_areas.csv")
+    direct = target_areas(__import__("geotarget").load_sample(2025, councils=["Stockton-on-Tees"]).lsoas,
+                          n=2, max_population=None)
+    assert table["area_id"].tolist() == list(direct.areas.index)
+    assert table["population"].tolist() == direct.areas["population"].tolist()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[target]\nmax_decile = 11\n")
+    from geotarget import GeotargetError
+
+    with pytest.raises(GeotargetError, match=r"line 2.*max_decile"):
+        load_study(bad)
