@@ -46,7 +46,7 @@ def _print_summary(result) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .run import run
 
-    result = run(vintage=args.vintage, councils=args.la, out=args.out)
+    result = run(vintage=args.vintage, councils=args.la, out=args.out, place=args.place)
     if not args.quiet:
         _print_summary(result)
     return 0
@@ -98,6 +98,8 @@ def _add_run(sub) -> None:
                         "E06000004; default: all five Tees Valley councils")
     p.add_argument("--vintage", choices=["2019", "2025"], default="2025",
                    help="IoD2025 on LSOA 2021 (default) or IoD2019 on LSOA 2011")
+    p.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample: the five Tees Valley councils (default) or Trafford (E08000009)")
     p.add_argument("--out", default="maps", metavar="DIR", help="output folder (default: maps/)")
     _verbosity(p)
     p.set_defaults(func=_cmd_run)

@@ -49,8 +49,8 @@ def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_la
 
 
 def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
-        out: str | os.PathLike = "maps") -> RunResult:
-    """Run the main job on the bundled Tees Valley sample.
+        out: str | os.PathLike = "maps", place: str = "tees_valley") -> RunResult:
+    """Run the main job on a bundled sample (``place="tees_valley"``, the default, or ``"trafford"``).
 
     Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
     (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
@@ -58,7 +58,7 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     ``imd<year>_wards.csv`` (ward profiles: MHCLG's summary measures for every ward, ranked
     among the wards in the run).
     """
-    sample = load_sample(vintage, councils=councils)
+    sample = load_sample(vintage, councils=councils, place=place)
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
