@@ -480,7 +480,8 @@ def _assets_frame(frame, st: _Rows, c: _Columns, keep, cats, cat_src, pc_text, p
                   has_geom) -> gpd.GeoDataFrame:
     own = _own_columns(frame, has_geom)
     own = own.drop(columns=[x for x in (c.name, c.id, c.category) if x])
-    own = own.rename(columns={x: f"{x}_in_file" for x in own.columns if x in _RESERVED})
+    # GeoPackage field names are case-insensitive: "Postcode" in the file would clash with "postcode"
+    own = own.rename(columns={x: f"{x}_in_file" for x in own.columns if str(x).lower() in _RESERVED})
     ids = _text(frame, c.id)
     ids = np.where(ids == "", np.array([f"row{r}" for r in st.rows], dtype=object), ids)
     kg = np.asarray(st.geom[keep], dtype=object)
@@ -552,16 +553,27 @@ def flag_near_duplicates(assets: gpd.GeoDataFrame, *, distance: float = 10.0) ->
 
 
 def asset_layer(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The assets to draw on a map: ``category``, ``category_label``, ``name`` and a plain-text ``popup``.
+    """The assets to draw on a map: ``asset_id, name, category, category_label, popup`` and geometry.
 
-    Popup text is not HTML: the map builder escapes it.
+    ``popup`` is plain text (name, category, postcode, size, a duplicate warning), not HTML:
+    the map builder escapes it.
     """
-    out = assets[["asset_id", "name", "category", "postcode", "area_ha", "near_duplicate", "geometry"]].copy()
-    out["category_label"] = out["category"].map(CATEGORY_LABELS)
+    n = len(assets)
+
+    def col(name, default):
+        return assets[name].to_numpy() if name in assets else np.full(n, default, dtype=object)
+
+    out = gpd.GeoDataFrame({
+        "asset_id": col("asset_id", ""), "name": pd.Series(col("name", "")).fillna("").astype(str).to_numpy(),
+        "category": col("category", "other"), "postcode": pd.Series(col("postcode", "")).fillna("").to_numpy(),
+        "area_ha": pd.to_numeric(pd.Series(col("area_ha", np.nan)), errors="coerce").to_numpy(),
+        "near_duplicate": pd.Series(col("near_duplicate", False)).fillna(False).astype(bool).to_numpy(),
+    }, geometry=assets.geometry.to_numpy(), crs=assets.crs)
+    out["category_label"] = out["category"].map(CATEGORY_LABELS).fillna(out["category"])
+    name = out["name"].where(out["name"] != "", out["category_label"])
     size = out["area_ha"].map(lambda a: f" — {a:,.2f} ha" if pd.notna(a) else "")
-    dup = np.where(out["near_duplicate"], " — possible duplicate", "")
-    out["popup"] = (out["name"].where(out["name"] != "", out["category_label"]) + " — " + out["category_label"]
-                    + out["postcode"].map(lambda p: f" — {p}" if p else "") + size + dup)
+    out["popup"] = (name + " — " + out["category_label"] + out["postcode"].map(lambda p: f" — {p}" if p else "")
+                    + size + np.where(out["near_duplicate"], " — possible duplicate", ""))
     return out
 
 

@@ -86,6 +86,89 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(values, what: str) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise GeotargetError(f"{what} {v!r}: expected KEY=VALUE")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
+def _cmd_access(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .access import DEFAULT_PARK_TYPES
+    from .assess import assess_access, sample_assets, write_access
+    from .assets import read_assets, read_category_map
+    from .deserts import DEFAULT_THRESHOLDS
+
+    try:
+        radii = [float(r) for r in args.radius.split(",") if r.strip()]
+        thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in _pairs(args.threshold, "--threshold").items()}}
+    except ValueError as e:
+        raise GeotargetError(f"--radius/--threshold: expected distances in metres ({e})") from None
+    parks = access_points = None
+    if args.assets == "sample":
+        read, parks, access_points = sample_assets(args.place)
+    else:
+        mapping = read_category_map(args.category_map) if args.category_map else {}
+        mapping.update(_pairs(args.map_category, "--map-category"))
+        read = read_assets(args.assets, layer=args.layer, postcode_column=args.postcode_column,
+                           lat_column=args.lat_column, lon_column=args.lon_column, x_column=args.x_column,
+                           y_column=args.y_column, category_column=args.category_column, category=args.category,
+                           category_map=mapping, name_column=args.name_column, id_column=args.id_column,
+                           capacity_column=args.capacity_column, postcodes=args.postcodes)
+    if args.parks:
+        import geopandas as gpd
+
+        parks = gpd.read_file(args.parks)
+        access_points = gpd.read_file(args.park_access_points) if args.park_access_points else None
+    network = None
+    if args.network:
+        from .network import read_street_network
+
+        network = read_street_network(args.network)
+    types = [t.strip() for t in args.park_types.split(",")] if args.park_types else list(DEFAULT_PARK_TYPES)
+    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.la, parks=parks,
+                        park_access_points=access_points, park_types=types, radii=radii,
+                        catchment=args.catchment, capacity_column="capacity" if args.capacity_column else None,
+                        network=network, max_decile=args.desert_decile, thresholds=thresholds, engine=args.engine)
+    paths = write_access(res, args.out)
+    if args.quiet:
+        return 0
+    print(read.summary())
+    for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
+        shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
+        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+    s = res.sample
+    print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
+          "nearest asset:")
+    lads = res.kpis[res.kpis["area_type"] == "lad"]
+    cats = [c.removeprefix("mean_dist_").removesuffix("_m") for c in lads.columns if c.startswith("mean_dist_")]
+    for _, r in lads.iterrows():
+        print(f"  {r.area_name}: " + ", ".join(f"{c} {r[f'mean_dist_{c}_m']:,.0f} m" for c in cats))
+        if "mean_nearest_size_park_ha" in lads:
+            print(f"    parks: mean distance {r.mean_dist_park_m:,.0f} m, mean size of the nearest park "
+                  f"{r.mean_nearest_size_park_ha:,.2f} ha, {int(r.n_park):,} parks in the area (mean "
+                  f"{r.mean_size_park_ha:,.2f} ha)")
+    d = res.deserts
+    print(f"Asset deserts (IMD decile <= {args.desert_decile}, beyond the distance threshold): {len(d):,} "
+          f"LSOA-category pairs in {d['lsoa_code'].nunique():,} LSOAs"
+          + (", most residents affected:" if len(d) else "."))
+    for _, r in d.head(5).iterrows():
+        dist = "none reachable" if pd.isna(r.distance_m) else f"{r.distance_m:,.0f} m"
+        print(f"  {r['rank']:>3}. {r.lsoa_code} {r.lsoa_name} ({r.ward_name}), decile {r.imd_decile}, "
+              f"{r.population:,} residents: {r.category_label} {dist} (> {r.threshold_m:,.0f} m)")
+    for note in res.notes:
+        print(f"Note: {note}")
+    print("Outputs:")
+    for path in paths.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    return 0
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser(
         "run", help="join the IoD to LSOAs and write an interactive deprivation map (bundled Tees Valley sample)",
@@ -216,12 +299,77 @@ def _add_target(sub) -> None:
     t.set_defaults(func=_cmd_target)
 
 
+def _add_access(sub) -> None:
+    a = sub.add_parser(
+        "access", help="community assets against need: distance to the nearest GP, pharmacy, park..., counts "
+                       "within walking distance, asset deserts and KPIs per council and ward",
+        description="Read an asset list (CSV with postcodes or coordinates, GeoJSON, GeoPackage, Shapefile), locate "
+                    "every row or report why not (rejects.csv), and measure access from every LSOA's "
+                    "population-weighted centroid in a bundled place: nearest distance per category, counts "
+                    "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
+                    "deciles and population-weighted KPIs per council and ward.",
+    )
+    a.add_argument("--assets", required=True, metavar="PATH|sample",
+                   help="asset file, or 'sample' for the bundled assets of --place (Trafford adds its parks)")
+    a.add_argument("--layer", metavar="NAME", help="layer of a multi-layer GeoPackage")
+    loc = a.add_argument_group("location columns (recognised from common headers when not given)")
+    loc.add_argument("--postcode-column", metavar="COL")
+    loc.add_argument("--lat-column", metavar="COL")
+    loc.add_argument("--lon-column", metavar="COL")
+    loc.add_argument("--x-column", metavar="COL", help="easting (British National Grid)")
+    loc.add_argument("--y-column", metavar="COL", help="northing (British National Grid)")
+    loc.add_argument("--postcodes", metavar="PATH",
+                     help="postcode lookup: ONS Postcode Directory CSV or OS Code-Point Open CSV/folder "
+                          "(default: the bundled Tees Valley and Trafford postcodes)")
+    cat = a.add_argument_group("categories")
+    cat.add_argument("--category-column", metavar="COL", help="column holding each asset's type")
+    cat.add_argument("--category", metavar="CATEGORY",
+                     help="one category for every row: gp, pharmacy, library, school, park, community_centre, "
+                          "leisure, food_support, other")
+    cat.add_argument("--category-map", metavar="FILE.csv", help="CSV of value,category mapping your types")
+    cat.add_argument("--map-category", action="append", metavar="VALUE=CATEGORY",
+                     help="map one of your types, e.g. --map-category 'Health Centre=gp' (repeatable)")
+    a.add_argument("--name-column", metavar="COL")
+    a.add_argument("--id-column", metavar="COL")
+    a.add_argument("--capacity-column", metavar="COL",
+                   help="capacity (e.g. GP list size): adds a capacity-weighted two-step floating catchment score")
+    pk = a.add_argument_group("parks")
+    pk.add_argument("--parks", metavar="PATH", help="green space sites (polygons with site_type), e.g. OS Open "
+                                                    "Greenspace")
+    pk.add_argument("--park-access-points", metavar="PATH", help="their access points (entrances)")
+    pk.add_argument("--park-types", metavar="TYPES",
+                    help="comma-separated site types counted as parks (default: Public Park Or Garden,Playing Field)")
+    a.add_argument("--network", metavar="PATH",
+                   help="street network (lines as GeoPackage/Shapefile/GeoJSON, or OSMnx GraphML): walking distance "
+                        "along it instead of a straight line")
+    a.add_argument("--radius", default="400,800,1600", metavar="M,M,...", help="count radii in metres "
+                                                                               "(default 400,800,1600)")
+    a.add_argument("--catchment", type=float, default=1600.0, metavar="M",
+                   help="floating catchment radius for assets per 1,000 residents (default 1600)")
+    a.add_argument("--desert-decile", type=int, default=2, metavar="K",
+                   help="asset deserts among LSOAs in national IMD deciles 1..K (default 2)")
+    a.add_argument("--threshold", action="append", metavar="CATEGORY=M",
+                   help="desert distance for a category, e.g. --threshold gp=1000 (repeatable; defaults: 800 m for "
+                        "GP, pharmacy, park, school, community centre; 1600 m for library, leisure, food support)")
+    a.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled LSOAs to measure from (default tees_valley)")
+    a.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
+    a.add_argument("--la", nargs="+", metavar="COUNCIL", help="keep these councils")
+    a.add_argument("--engine", choices=["memory", "dask"], default="memory",
+                   help="dask: partitioned computation via dask-geopandas (pip install 'geotarget[dask]')")
+    a.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
+    _verbosity(a)
+    a.set_defaults(func=_cmd_access)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
     _add_run,
     _add_aggregate,
     _add_target,
+    _add_access,
 ]
 
 
