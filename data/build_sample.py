@@ -641,7 +641,7 @@ def build_hia(b: Builder) -> None:
             w = eng["pop_total_mid2015"]
             weights = "IoD2019 population denominators, mid-2015"
         eng = eng.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items() for m in ("score", "decile")})
-        for c in [c for c in eng.columns if c.endswith("_score")] + cols:
+        for c in dict.fromkeys([c for c in eng.columns if c.endswith("_score")] + cols):
             v = eng[c]
             ok = v.notna()
             ref.append((year, c, "pop_weighted_mean", (v[ok] * w[ok]).sum() / w[ok].sum()))
