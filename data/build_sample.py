@@ -600,7 +600,7 @@ HIA_INDICATORS = {
         "violence_with_injury_rate_per_1_000_at_risk_population", "burglary_rate_per_1_000_at_risk_properties",
         "anti_social_behaviour_rate_per_1_000_at_risk_population", "connectivity_score", "patient_to_gp_ratio",
         "housing_affordability_indicator", "household_overcrowding_indicator_bedrooms",
-        "homelessness_indicator_rate_per_1_000_households", "digital_connectivity_broadband_download_and_upload_speeds"]),
+        "homelessness_indicator_rate_per_1_000_households"]),
     2019: ("imd/iod2019_lsoa11_indicators_england.csv.gz", "imd/iod2019_lsoa11_england.csv.gz", "lsoa11cd", "lad19cd", [
         "years_of_potential_life_lost_indicator", "comparative_illness_and_disability_ratio_indicator",
         "acute_morbidity_indicator", "mood_and_anxiety_disorders_indicator",
