@@ -180,7 +180,6 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
         ``category``), e.g. schools or parks the bundled layers lack; their categories replace
         the bundled ones of the same category.
     """
-    from .assess import sample_assets
     from .access import DEFAULT_PARK_TYPES, park_sites, park_targets
 
     pl = get_place(place)
@@ -199,8 +198,7 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
         notes.append("Community Needs Index: published for LSOA 2021 only (CNI 2023); not shown with IoD2019.")
     ref = pd.read_csv(sample_path(_REFERENCE))
     ref = ref[ref["vintage"] == v.year].set_index(["measure", "statistic"])["value"]
-    read, parks_raw, access_points = sample_assets(pl.key)
-    located = read.assets
+    located, parks_raw, access_points = _bundled_assets(pl)
     parks = None
     targets = located
     if parks_raw is not None:
@@ -225,6 +223,23 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
     shapely.prepare(coverage)
     return HiaData(sample, pl.name, points, points_note, ind, cni, ref, local_deciles(sample.lsoas), targets, parks,
                    source, coverage, tuple(notes))
+
+
+def _bundled_assets(pl):
+    """A bundled place's assets in the standard categories (as :func:`geotarget.assess.sample_assets`), and its
+    green space sites and access points where it has them. Hospitals (no standard category, not one of the
+    services a screening measures) are left out rather than filed under "other" with a warning on every run."""
+    from .assets import assets_from_frame
+    from .sample import load_sample_layer
+
+    union = load_sample_layer("community_assets", place=pl.key)
+    union = union[union["asset_type"] != "hospital"]
+    read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
+                             name_column="name", id_column="asset_id", postcode_column="postcode")
+    if pl.key == "trafford":
+        return read.assets, load_sample_layer("greenspace_sites", place=pl.key), \
+            load_sample_layer("greenspace_access_points", place=pl.key)
+    return read.assets, None, None
 
 
 def _population_points(sample: Sample, pl) -> tuple[gpd.GeoDataFrame, str]:

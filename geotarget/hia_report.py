@@ -385,9 +385,10 @@ def build_map(sc: Screening) -> str:
                     notes="1 = most deprived 10% of LSOAs in England. Buffers are straight-line distances.",
                     attribution=f"{sc.vintage.name} (MHCLG); boundaries and centroids: ONS. {OGL} {OS_LICENCE}",
                     parameters={"buffers": sc.parameters["buffers"]})
-    lsoas = sc.lsoas.reset_index()[["lsoa_code", "lsoa_name", "ward_name", "lad_name", "pop_total", "imd_decile",
-                                    "imd_rank", "imd_score", "health_decile", "health_rank", "health_score",
-                                    "geometry"]]
+    keep = ["lsoa_code", "lsoa_name", "ward_name", "lad_name", "pop_total", "imd_decile", "imd_rank", "imd_score",
+            "health_decile", "health_rank", "health_score", "geometry"]
+    lsoas = sc.lsoas.reset_index()
+    lsoas = lsoas[[c for c in keep if c in lsoas.columns]]
     mb.add_deciles(lsoas, columns={"imd_decile": "IMD decile", "health_decile": "Health decile"})
     rings = gpd.GeoDataFrame({"label": [zone_label(d) for d in sc.buffers]},
                              geometry=[sc.site.geometry.buffer(d, quad_segs=32) for d in sc.buffers], crs=BNG)
@@ -451,14 +452,13 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
     used raises; in a batch it is reported and the others go on.
     """
     from .hia import parse_buffers
-    from .postcodes import read_postcodes
+    from .sites import load_postcodes
 
     if (site is None) == (sites is None):
         raise SchemaError("give either a site (--site) or a file of sites (--sites), not both or neither")
     buffers = parse_buffers(buffers)
-    lookup = read_postcodes(postcodes) if postcodes is not None else None
+    lookup = load_postcodes(postcodes) if postcodes is not None else None
     inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source) if p and Path(str(p)).is_file()]
-    data = load_hia_data(place, vintage, assets=assets, assets_source=assets_source)
     out = Path(out)
     if site is not None:
         s = parse_site(site, name=name, postcodes=lookup)
@@ -469,6 +469,7 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
         if not candidates:
             raise SchemaError(f"{sites}: none of the {read.n_rows} site(s) could be used; first problem: "
                               f"{read.rejects['detail'].iloc[0] if len(read.rejects) else 'no rows'}")
+    data = load_hia_data(place, vintage, assets=assets, assets_source=assets_source)
     screenings, slugs, taken, rej = [], [], set(), [rejects]
     for s in candidates:
         try:
@@ -476,12 +477,14 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
         except GeotargetError as e:
             if site is not None:
                 raise
-            rej.append(pd.DataFrame([{"row": s.source, "name": s.name, "reason": type(e).__name__,
+            rej.append(pd.DataFrame([{"row": s.row, "name": s.name, "reason": type(e).__name__,
                                       "detail": str(e)}]))
             continue
         screenings.append(sc)
         slugs.append(slugify(s.name, taken=taken))
-    rejects = pd.concat([r for r in rej if len(r)], ignore_index=True) if any(len(r) for r in rej) else rejects
+    if any(len(r) for r in rej):
+        rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
+        rejects = rejects.reset_index(drop=True)
     planned = [out / f"{sl}.{ext}" for sl in slugs for ext in ("html", "md", "json")]
     if sites is not None:
         planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]

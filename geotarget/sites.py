@@ -83,6 +83,7 @@ class Site:
     geometry: shapely.Geometry
     source: str
     notes: tuple[str, ...] = ()
+    row: int | None = None  #: row (CSV, spreadsheet numbering) or feature number in a sites file
 
     @property
     def kind(self) -> str:
@@ -245,17 +246,25 @@ def check_geometry(geom, *, where: str) -> tuple[shapely.Geometry, list[str]]:
     return fixed, [note]
 
 
+def load_postcodes(postcodes: pd.DataFrame | str | os.PathLike | None = None) -> pd.DataFrame:
+    """A postcode lookup (see :func:`geotarget.postcodes.read_postcodes`) labelled for messages."""
+    if isinstance(postcodes, pd.DataFrame):
+        return postcodes
+    lookup = read_postcodes(postcodes)
+    lookup.attrs["label"] = ("the postcodes bundled with geotarget (Tees Valley and Trafford)" if postcodes is None
+                             else os.fspath(postcodes))
+    return lookup
+
+
 def _postcode_point(raw: str, postcodes) -> tuple[shapely.Point, str]:
-    lookup = postcodes if isinstance(postcodes, pd.DataFrame) else read_postcodes(postcodes)
-    what = lookup.attrs.get("source") or "the postcode lookup"
+    lookup = load_postcodes(postcodes)
     pc = normalise_postcode(raw)
     if pc is not None and pc in lookup.index:
         r = lookup.loc[pc]
         return shapely.Point(float(r["easting"]), float(r["northing"])), f"postcode {pc}"
     near = [c for c in postcode_candidates(raw) if c in lookup.index]
     hint = f" Did you mean {' or '.join(near)}?" if near else ""
-    scope = ("the postcodes bundled with geotarget (Tees Valley and Trafford)" if postcodes is None
-             else os.path.basename(str(what)))
+    scope = lookup.attrs.get("label") or lookup.attrs.get("source") or "the postcode lookup"
     if pc is None:
         raise AreaNotFoundError(f"postcode {raw!r} is not a valid UK postcode.{hint}")
     raise AreaNotFoundError(f"postcode {pc} is not in {scope}.{hint} Check it, or pass a postcode lookup covering it "
@@ -354,9 +363,9 @@ def read_sites(path: str | os.PathLike, *, name_column: str | None = None,
                 site = Site(label or default, g, where, tuple(notes + repair))
             else:
                 if lookup is None and (pick("postcode") is not None or pick("location") is not None):
-                    lookup = postcodes if isinstance(postcodes, pd.DataFrame) else read_postcodes(postcodes)
+                    lookup = load_postcodes(postcodes)
                 site = _site_from_row(frame, i, where, label or f"Site {row}", pick, lookup)
-            sites.append(site)
+            sites.append(Site(site.name, site.geometry, site.source, site.notes, row))
         except GeotargetError as e:
             rejects.append({"row": row, "name": label, "reason": type(e).__name__, "detail": str(e)})
     rej = pd.DataFrame(rejects, columns=["row", "name", "reason", "detail"])
@@ -422,4 +431,4 @@ def slugify(name: str, *, taken: set[str] | None = None) -> str:
     return slug
 
 
-__all__ = ["Site", "SiteRead", "check_geometry", "parse_site", "read_sites", "slugify"]
+__all__ = ["Site", "SiteRead", "check_geometry", "load_postcodes", "parse_site", "read_sites", "slugify"]
