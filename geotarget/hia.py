@@ -478,7 +478,7 @@ def _affected_lsoas(site: Site, data: HiaData, zones: dict[str, shapely.Geometry
         inside = pts[pts.within(geom)].groupby("lsoa_code").size().reindex(out.index, fill_value=0)
         area = out.intersection(geom).area / out.area
         share = np.where(total > 0, inside / total.where(total > 0, 1), area)
-        out[f"share_{zk}"] = np.round(share.astype(float), 4)
+        out[f"share_{zk}"] = share.astype(float)
         out[f"pop_{zk}"] = out["pop_total"] * out[f"share_{zk}"]
         out[f"pwc_in_{zk}"] = pwc.within(geom).to_numpy()
         out[f"in_{zk}"] = out["on_site"] | (out[f"share_{zk}"] > 0) | out[f"pwc_in_{zk}"]
@@ -500,10 +500,16 @@ def enrich(lsoas: gpd.GeoDataFrame, data: HiaData) -> gpd.GeoDataFrame:
 
 
 def _weighted(values: pd.Series, w: pd.Series) -> float | None:
-    ok = values.notna() & w.notna() & (w > 0)
-    if not ok.any() or w[ok].sum() <= 0:
+    v, w = np.asarray(values, dtype=float), np.asarray(w, dtype=float)
+    ok = ~np.isnan(v) & ~np.isnan(w) & (w > 0)
+    if not ok.any():
         return None
-    return float((values[ok] * w[ok]).sum() / w[ok].sum())
+    return float((v[ok] * w[ok]).sum() / w[ok].sum())
+
+
+def _plain(frame) -> pd.DataFrame:
+    """The attributes of a GeoDataFrame as a DataFrame (faster for many small selections)."""
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
 def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
@@ -517,7 +523,8 @@ def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
 def _profile(lsoas, s: Sample, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
     """Population-weighted profile of each zone, the council and England."""
     k = rules.flag_max_decile
-    council = s.lsoas[s.lsoas["lad_code"] == lad]
+    lsoas = _plain(lsoas)
+    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad])
     rows = []
     labels = {"site": "Site (the LSOAs it lies in, whole)"}
     labels.update({zone_key(d): f"{zone_label(d)} (apportioned)" for d in buffers})
@@ -572,7 +579,8 @@ def indicator_cuts(ref: pd.Series, key: str) -> list[float] | None:
 
 def _indicator_table(lsoas, s: Sample, data: HiaData, buffers, lad: str) -> pd.DataFrame:
     """Zone, council and England values of each IoD indicator, and the national decile of each average."""
-    council = s.lsoas[s.lsoas["lad_code"] == lad].join(data.indicators, how="left")
+    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad]).join(data.indicators, how="left")
+    lsoas = _plain(lsoas)
     zw = _zone_weights(lsoas, buffers)
     rows = []
     for key in data.indicators.columns:
@@ -662,12 +670,15 @@ def _ward_table(site: Site, lsoas, s: Sample, buffers) -> pd.DataFrame:
     """Wards the site lies in or whose (best-fit) LSOAs have residents within a buffer."""
     on = s.wards[s.wards.intersects(site.geometry)]
     codes = sorted(set(lsoas["ward_code"]) | set(on.index))
+    lsoas = _plain(lsoas)
+    ward_pop = s.lsoas.groupby("ward_code")["pop_total"].sum()
+    names = s.wards["ward_name"]
     rows = []
     for w in codes:
         part = lsoas[lsoas["ward_code"] == w]
-        row = {"ward_code": w, "ward_name": s.wards.loc[w, "ward_name"] if w in s.wards.index else "",
+        row = {"ward_code": w, "ward_name": names.get(w, ""),
                "lad_name": part["lad_name"].iloc[0] if len(part) else "", "site_in_ward": w in on.index,
-               "ward_population": float(s.lsoas.loc[s.lsoas["ward_code"] == w, "pop_total"].sum())}
+               "ward_population": float(ward_pop.get(w, 0.0))}
         for d in buffers:
             zk = zone_key(d)
             row[f"residents_{zk}"] = float(part[f"pop_{zk}"].sum())

@@ -469,9 +469,17 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
         if not candidates:
             raise SchemaError(f"{sites}: none of the {read.n_rows} site(s) could be used; first problem: "
                               f"{read.rejects['detail'].iloc[0] if len(read.rejects) else 'no rows'}")
+    taken: set[str] = set()
+    slug_of = [slugify(s.name, taken=taken) for s in candidates]
+    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in ("html", "md", "json")]
+    if sites is not None:
+        planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
+    clash = [p for p in planned if p.resolve() in inputs]
+    if clash:
+        raise SchemaError(f"{clash[0]}: an output would overwrite an input file; choose another --out folder")
     data = load_hia_data(place, vintage, assets=assets, assets_source=assets_source)
-    screenings, slugs, taken, rej = [], [], set(), [rejects]
-    for s in candidates:
+    screenings, slugs, rej = [], [], [rejects]
+    for s, slug in zip(candidates, slug_of):
         try:
             sc = screen_site(s, data, buffers=buffers, rules=rules, generated=generated)
         except GeotargetError as e:
@@ -481,16 +489,10 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
                                       "detail": str(e)}]))
             continue
         screenings.append(sc)
-        slugs.append(slugify(s.name, taken=taken))
+        slugs.append(slug)
     if any(len(r) for r in rej):
         rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
         rejects = rejects.reset_index(drop=True)
-    planned = [out / f"{sl}.{ext}" for sl in slugs for ext in ("html", "md", "json")]
-    if sites is not None:
-        planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
-    clash = [p for p in planned if p.resolve() in inputs]
-    if clash:
-        raise SchemaError(f"{clash[0]}: an output would overwrite an input file; choose another --out folder")
     result = HiaResult(screenings, None, rejects, slugs=slugs)
     for sc, sl in zip(screenings, slugs):
         for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():

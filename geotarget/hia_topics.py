@@ -195,14 +195,14 @@ def flags(sc: Screening) -> list[dict]:
         out.append({"code": "left_behind_neighbourhood", "topic": "social_cohesion", "text": (
             f"{len(lb)} 'left behind' neighbourhood(s) (10% highest need on both the Community Needs Index and the "
             f"IMD) within {first:,.0f} m: {', '.join(lb)} ({sc.cni['residents_left_behind']:,.0f} residents).")})
-    if sc.severe:
+    if sc.rule_lsoas:  # the health-inequalities rule is met (sc.flags is not filled in yet)
         worst = int(L.loc[sc.rule_lsoas, "imd_decile"].min())
         for c in _ACCESS_FLAG_CATEGORIES:
             a = sc.access.loc[c]
             if a["available"] and a["nearest_m"] > r.walk_m:
                 topic = {"park": "open_space", "school": "access_health"}.get(c, "access_health")
                 out.append({"code": f"no_{c}_within_{r.walk_m:g}m", "topic": topic, "text": (
-                    f"No {a['label'].lower()} within {r.walk_m:,.0f} m of the site (nearest {a['nearest_m']:,.0f} m, "
+                    f"No {a['label'] if a['label'].startswith('GP') else a['label'].lower()} within {r.walk_m:,.0f} m of the site (nearest {a['nearest_m']:,.0f} m, "
                     f"straight line) in an area meeting the health-inequalities rule (IMD decile {worst} nearby).")})
     return out
 
@@ -214,12 +214,12 @@ def _decile_line(sc: Screening, col: str, what: str) -> str | None:
         return None
     k = sc.rules.topic_max_decile
     zk = zone_key(sc.buffers[0])
-    inz = L[L[f"in_{zk}"]]
+    inz = L.loc[L[f"in_{zk}"], col]
     share = _share(L[f"pop_{zk}"], L[col], k)
     site = L.loc[L["on_site"], col].dropna().astype(int).tolist()
     local_col = col.replace("_decile", "_local_decile")
     local = L.loc[L["on_site"], local_col].dropna().astype(int).tolist() if local_col in L else []
-    lo, hi = int(inz[col].min()), int(inz[col].max())
+    lo, hi = int(inz.min()), int(inz.max())
     parts = [f"{what}: national decile{'s' if lo != hi else ''} {lo}{f'–{hi}' if lo != hi else ''} within "
              f"{sc.buffers[0]:,.0f} m"
              f"; {_pct(None if share is None else share * 100)} of residents there in deciles 1–{k} "

@@ -185,9 +185,9 @@ def _point_from_pair(x: float, y: float, *, where: str) -> shapely.Point:
     if x0 <= x <= x1 and y0 <= y <= y1:
         return shapely.Point(x, y)
     if x0 <= y <= x1 and y0 <= x <= y1:
-        raise SchemaError(f"{where}: {x:g},{y:g} is not a British National Grid easting,northing; it looks like "
-                          f"northing,easting: pass {y:g},{x:g}")
-    raise SchemaError(f"{where}: {x:g},{y:g} is not a British National Grid easting,northing (expected easting "
+        raise SchemaError(f"{where}: {x:.0f},{y:.0f} is not a British National Grid easting,northing; it looks like "
+                          f"northing,easting: pass {y:.0f},{x:.0f}")
+    raise SchemaError(f"{where}: {x:.0f},{y:.0f} is not a British National Grid easting,northing (expected easting "
                       f"0-700,000 m and northing 0-1,300,000 m, e.g. 444600,518900 in Stockton-on-Tees)")
 
 
