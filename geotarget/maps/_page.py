@@ -32,7 +32,7 @@ VENDOR_CSS = (
     "minimap/Control.MiniMap.min.css", "search/leaflet-search.min.css",
 )  # fmt: skip
 VENDOR_JS = (
-    "leaflet/leaflet.js", "topojson-client/topojson-client.min.js", "markercluster/leaflet.markercluster.js",
+    "leaflet/leaflet.js", "markercluster/leaflet.markercluster.js",
     "fullscreen/Control.FullScreen.umd.js", "polylinemeasure/Leaflet.PolylineMeasure.js",
     "minimap/Control.MiniMap.min.js", "search/leaflet-search.min.js",
 )  # fmt: skip
@@ -140,7 +140,7 @@ def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float
     if compress is None:
         compress = len(text.encode("utf-8")) > compress_above
     if compress:
-        payload = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+        payload = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
     else:
         payload = text
     west, south, east, north = bounds
