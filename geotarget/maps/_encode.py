@@ -11,9 +11,10 @@ The geometry of every polygon layer on a map goes through three steps:
    east-west in England): 5 decimal places of longitude/latitude.
 3. **Topology.** As in TopoJSON, rings are cut where the set of areas on either
    side changes (the *junctions*) and each resulting arc is stored once; areas refer
-   to arcs. An interior border costs one copy, not two, and borders shared between
-   layers (an LSOA edge on a council boundary) are shared too when they coincide
-   after quantisation. The encoding is more compact than TopoJSON's: all arcs form
+   to arcs. An interior border costs one copy, not two. (Borders of two different
+   geographies, say an LSOA edge on a council boundary, are shared only where their
+   simplified, quantised vertices coincide, which is rare: each set is simplified
+   on its own.) The encoding is more compact than TopoJSON's: all arcs form
    one stream of coordinate steps (each point relative to the previous one, so an
    arc that starts where the last one ended costs ``0,0``), and an area refers to
    the next unused arc as ``0`` and to an earlier arc by how far back it is. For all

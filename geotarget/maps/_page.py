@@ -87,8 +87,8 @@ def assets() -> tuple[str, str]:
     js = [f"/* {name} */\n" + _read("geotarget.maps.vendor", name).decode("utf-8") for name in VENDOR_JS]
     js.append(_read("geotarget.maps.assets", "geotarget.js").decode("utf-8"))
     # A script or style element ends at the first "</script" / "</style": make sure none occurs.
-    css_text = "\n".join(css)
-    js_text = "\n;\n".join(js)
+    css_text = "\n".join(css).replace("\r\n", "\n")  # some vendored files have Windows line ends
+    js_text = "\n;\n".join(js).replace("\r\n", "\n")
     assert "</style" not in css_text.lower() and "</script" not in js_text.lower()
     return css_text, js_text
 
