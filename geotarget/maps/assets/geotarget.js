@@ -353,7 +353,7 @@
           var any = Array.prototype.some.call(panel.children, function (s) { return s.style.display !== "none"; });
           panel.style.display = any ? "" : "none";
         };
-        layers.forEach(function (layer) { layer.on("add remove", function () { setTimeout(update, 0); }); });
+        layers.forEach(function (layer) { layer.on("add remove", update); });
         state.legends.push({section: section, layers: lg.layers, update: update});
       });
       L.DomEvent.disableClickPropagation(panel);
@@ -369,8 +369,8 @@
     }
 
     /* Tools: fullscreen, measure, print, search, minimap. */
-    if (L.control.fullscreen) {
-      L.control.fullscreen({position: "topleft", title: "Full screen", titleCancel: "Exit full screen"}).addTo(map);
+    if (L.Control.FullScreen) {
+      new L.Control.FullScreen({position: "topleft", title: "Full screen", titleCancel: "Exit full screen"}).addTo(map);
     }
     if (L.control.polylineMeasure) {
       L.control.polylineMeasure({position: "topleft", unit: "kilometres", showBearings: false,
