@@ -111,7 +111,7 @@ class MapPage:
     def legend_visible(self) -> dict[str, bool]:
         """Legend section title -> shown (its panel shown and the section shown)."""
         sections = self.page.locator(".gt-legend-section")
-        return {sections.nth(i).locator(".gt-legend-title").inner_text(): sections.nth(i).is_visible()
+        return {sections.nth(i).locator(".gt-legend-title").text_content(): sections.nth(i).is_visible()
                 for i in range(sections.count())}
 
     def point(self, lat: float, lon: float) -> tuple[float, float]:

@@ -333,9 +333,10 @@
       spec.legends.forEach(function (lg) {
         var section = el("div", null, "gt-legend-section", panel);
         section.setAttribute("data-layers", JSON.stringify(lg.layers));
-        el("div", lg.title, "gt-legend-title", section);
+        var single = lg.items.length === 1 && lg.items[0][2] === lg.title;
+        el("div", lg.title, "gt-legend-title" + (single ? " gt-legend-title-only" : ""), section);
         lg.items.forEach(function (item) {
-          var row = el("div", null, "gt-legend-row", section);
+          var row = el("div", null, "gt-legend-row" + (single ? " gt-legend-single" : ""), section);
           var kind = item[0].split(":")[0];
           var swatch = el("span", null, "gt-swatch gt-swatch-" + kind, row);
           if (kind === "line") {
@@ -381,7 +382,7 @@
     var print = L.control({position: "topleft"});
     print.onAdd = function () {
       var bar = el("div", null, "leaflet-bar gt-print");
-      var a = el("a", "⎙", null, bar);
+      var a = el("a", null, "gt-print-button", bar);
       a.href = "#";
       a.title = "Print this view";
       a.setAttribute("role", "button");
