@@ -142,3 +142,51 @@ def test_auto_style_for_lines_and_plain_points():
     pts = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=BNG)
     assert renderer(auto_style(pts)[0]).find("symbols")[0].find("layer").get("class") == "SimpleMarker"
     assert renderer(single_qml("fill", fill="#123456")).find("symbols")[0].get("type") == "fill"
+
+
+QGIS_SCRIPT = """
+import os, sys, json
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in sys.argv[2:]:
+    layer = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    message, ok = layer.loadDefaultStyle()
+    r = layer.renderer()
+    info = {"ok": ok, "type": r.type(), "labels": layer.labelsEnabled()}
+    if r.type() == "categorizedSymbol":
+        info["attr"] = r.classAttribute()
+        info["classes"] = [[c.label(), c.symbol().symbolLayer(0).properties()["color"]] for c in r.categories()]
+    elif r.type() == "graduatedSymbol":
+        info["attr"] = r.classAttribute()
+        info["classes"] = [[g.label(), g.symbol().symbolLayer(0).properties()["color"]] for g in r.ranges()]
+    out[name] = info
+print(json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 may crash while tearing down; the answer is already printed
+"""
+
+
+def test_qgis_opens_the_layers_with_their_styles(gpkg):
+    """Independent check with QGIS itself (Debian's python3-qgis), when it is installed."""
+    import json
+    import subprocess
+
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("QGIS (python3-qgis) is not installed")
+    done = subprocess.run(["/usr/bin/python3", "-c", QGIS_SCRIPT, str(gpkg), "lsoas", "wards", "ward_profiles",
+                           "assets"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert all(layer["ok"] for layer in got.values())
+    lsoas = got["lsoas"]
+    assert lsoas["type"] == "categorizedSymbol" and lsoas["attr"] == "imd_decile"
+    assert [c[1] for c in lsoas["classes"][:10]] == [rgb(c) for c in DECILE_COLOURS]
+    assert lsoas["classes"][0][0] == "1 most deprived"
+    assert got["wards"]["type"] == "singleSymbol" and got["wards"]["labels"] is True
+    profiles = got["ward_profiles"]
+    assert profiles["type"] == "graduatedSymbol" and [c[1] for c in profiles["classes"]] == [
+        rgb(c) for c in WARD_CLASS_COLOURS]
+    assert got["assets"]["type"] == "categorizedSymbol" and got["assets"]["attr"] == "asset_type"
