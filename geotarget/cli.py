@@ -444,6 +444,48 @@ def _add_hia(sub) -> None:
     h.set_defaults(func=_cmd_hia)
 
 
+def _cmd_map(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .maps import map_from_files
+    from .maps._files import default_title
+
+    mb = map_from_files(args.layers, title=args.title or default_title(args.layers), vintage=args.vintage or "",
+                        notes=args.notes or "")
+    out = mb.save(args.out)
+    outputs = [out]
+    if args.png:
+        from .static import static_map
+
+        outputs.append(static_map(mb, args.png))
+    if not args.quiet:
+        print(f"{len(mb.layers)} layer(s): " + "; ".join(layer.name for layer in mb.layers))
+        for path in outputs:
+            print(f"  {path}  ({_fmt_size(Path(path).stat().st_size)})")
+    return 0
+
+
+def _add_map(sub) -> None:
+    p = sub.add_parser(
+        "map", help="build one interactive map (and optionally a static PNG/SVG) from geotarget outputs",
+        description="Build a self-contained interactive map from GeoPackage layers, GeoJSON or any vector file "
+                    "geotarget writes: IMD deciles, area profiles, outlines with names, points by category. "
+                    "Each --layers entry is PATH, PATH:COLUMN (colour by COLUMN) or PATH#LAYER[:COLUMN] (one "
+                    "layer of a GeoPackage).",
+    )
+    p.add_argument("--layers", nargs="+", required=True, metavar="PATH[:COLUMN]",
+                   help="files to map, bottom layer first, e.g. maps/imd2025_lsoas.gpkg#lsoas "
+                        "maps/imd2025_lsoas.gpkg#wards sites.geojson:category")
+    p.add_argument("--title", metavar="TEXT", help="map title (default: from the file names)")
+    p.add_argument("--vintage", metavar="TEXT", help="data vintage shown under the title, e.g. 'IoD2025, LSOA 2021'")
+    p.add_argument("--notes", metavar="TEXT", help="further notes shown under the title")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="output HTML file")
+    p.add_argument("--png", metavar="FILE.png", help="also write a static map (.png, .svg or .pdf) of the layers "
+                                                      "shown when the map opens")
+    _verbosity(p)
+    p.set_defaults(func=_cmd_map)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
@@ -452,6 +494,7 @@ _COMMANDS = [
     _add_target,
     _add_access,
     _add_hia,
+    _add_map,
 ]
 
 

@@ -30,7 +30,6 @@ PACKAGES = {
     "leaflet": ("leaflet", "1.9.4", "BSD-2-Clause", [
         "dist/leaflet.js", "dist/leaflet.css", "dist/images/layers.png", "dist/images/layers-2x.png",
         "dist/images/marker-icon.png", "LICENSE"]),
-    "topojson-client": ("topojson-client", "3.1.0", "ISC", ["dist/topojson-client.min.js", "LICENSE"]),
     "markercluster": ("leaflet.markercluster", "1.5.3", "MIT", [
         "dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css",
         "MIT-LICENCE.txt"]),

@@ -16,7 +16,7 @@ Every capability adds its layers through :class:`MapBuilder`::
 
 Modules: ``_builder`` (the builder), ``_encode`` (simplification, quantisation,
 TopoJSON), ``_page`` (the HTML page, inlined assets), ``_deprivation`` (the standard
-map), ``_styles`` (palettes), ``_validate`` (input checks); ``assets/`` holds the
+map), ``_files`` (a map from files, for ``geotarget map``), ``_styles`` (palettes), ``_validate`` (input checks); ``assets/`` holds the
 page's own script and styles, ``vendor/`` Leaflet and its plugins (see its
 ``MANIFEST.json`` and ``tools/vendor_js.py``).
 """
@@ -31,6 +31,7 @@ from ._deprivation import (
     deprivation_map,
     write_map,
 )
+from ._files import LayerSource, map_from_files
 from ._page import read_data
 from ._styles import (
     CATEGORY_COLOURS,
@@ -42,7 +43,8 @@ from ._styles import (
 )
 
 __all__ = [
-    "CATEGORY_COLOURS", "COMPRESS_ABOVE", "DECILE_COLOURS", "DEFAULT_ATTRIBUTION", "LEGEND_TITLE", "Layer", "Legend",
+    "CATEGORY_COLOURS", "COMPRESS_ABOVE", "DECILE_COLOURS", "DEFAULT_ATTRIBUTION", "LEGEND_TITLE", "Layer", "LayerSource",
+    "Legend", "map_from_files",
     "MapBuilder", "NO_DATA_COLOUR", "REQUIRED_LSOA_COLUMNS", "REQUIRED_PROFILE_COLUMNS", "SCHEMES",
     "WARD_CLASS_COLOURS", "WARD_PROFILE_LAYER", "deprivation_map", "read_data", "write_map",
 ]

@@ -522,7 +522,7 @@ class MapBuilder:
         for geoms in self._collections:
             simplified = _encode.simplify_coverage(geoms, self.simplify)
             collections.append(np.asarray(gpd.GeoSeries(simplified, crs=BNG).to_crs(WGS84).array, dtype=object))
-        west, south, east, north = self._bounds()
+        west, south, east, north = self._bounds(collections)
         legends = [{"title": lg.title, "items": [list(i) for i in lg.items], "layers": lg.layers}
                    for lg in self.legends]
         return {
@@ -544,7 +544,9 @@ class MapBuilder:
 
     def to_folium(self):
         """The map as a :class:`folium.Map` (e.g. to display in a notebook)."""
-        return _page.build(self.spec(), title=self.title, bounds=self._bounds(), compress=self.compress,
+        spec = self.spec()
+        (south, west), (north, east) = spec["bounds"]
+        return _page.build(spec, title=self.title, bounds=(west, south, east, north), compress=self.compress,
                            compress_above=COMPRESS_ABOVE)
 
     def html(self) -> str:
@@ -630,8 +632,14 @@ class MapBuilder:
         self._search.append({"text": texts, "kind": kind})
         return len(self._search) - 1
 
-    def _bounds(self) -> tuple[float, float, float, float]:
-        boxes = np.array([layer.frame.to_crs(WGS84).total_bounds for layer in self.layers])
+    def _bounds(self, collections: list[np.ndarray]) -> tuple[float, float, float, float]:
+        """West, south, east, north of everything on the map (polygons in WGS84 given)."""
+        boxes = [shapely.total_bounds(c) for c in collections]
+        for layer in self.layers:
+            if layer.kind == "points":
+                lat, lon = self._columns[layer.spec["lat"]], self._columns[layer.spec["lon"]]
+                boxes.append([min(lon), min(lat), max(lon), max(lat)])
+        boxes = np.array(boxes)
         return (_encode.rounded(boxes[:, 0].min()), _encode.rounded(boxes[:, 1].min()),
                 _encode.rounded(boxes[:, 2].max()), _encode.rounded(boxes[:, 3].max()))
 

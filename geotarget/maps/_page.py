@@ -32,7 +32,7 @@ VENDOR_CSS = (
     "minimap/Control.MiniMap.min.css", "search/leaflet-search.min.css",
 )  # fmt: skip
 VENDOR_JS = (
-    "leaflet/leaflet.js", "topojson-client/topojson-client.min.js", "markercluster/leaflet.markercluster.js",
+    "leaflet/leaflet.js", "markercluster/leaflet.markercluster.js",
     "fullscreen/Control.FullScreen.umd.js", "polylinemeasure/Leaflet.PolylineMeasure.js",
     "minimap/Control.MiniMap.min.js", "search/leaflet-search.min.js",
 )  # fmt: skip
@@ -87,8 +87,8 @@ def assets() -> tuple[str, str]:
     js = [f"/* {name} */\n" + _read("geotarget.maps.vendor", name).decode("utf-8") for name in VENDOR_JS]
     js.append(_read("geotarget.maps.assets", "geotarget.js").decode("utf-8"))
     # A script or style element ends at the first "</script" / "</style": make sure none occurs.
-    css_text = "\n".join(css)
-    js_text = "\n;\n".join(js)
+    css_text = "\n".join(css).replace("\r\n", "\n")  # some vendored files have Windows line ends
+    js_text = "\n;\n".join(js).replace("\r\n", "\n")
     assert "</style" not in css_text.lower() and "</script" not in js_text.lower()
     return css_text, js_text
 
@@ -140,7 +140,7 @@ def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float
     if compress is None:
         compress = len(text.encode("utf-8")) > compress_above
     if compress:
-        payload = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+        payload = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
     else:
         payload = text
     west, south, east, north = bounds

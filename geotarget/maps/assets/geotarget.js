@@ -65,6 +65,52 @@
     return box;
   }
 
+  /* The shared-border geometry (see geotarget/maps/_encode.py): arcs from one stream of
+   * coordinate steps; areas as counts and arc references (0 = next unused arc, else
+   * 2 * steps back + 1 if reversed). */
+  function decodeArcs(t) {
+    var c = t.coords, lengths = t.lengths, s = t.scale, x = t.origin[0], y = t.origin[1], k = 0;
+    var arcs = new Array(lengths.length);
+    for (var a = 0; a < lengths.length; a++) {
+      var pts = new Array(lengths[a]);
+      for (var j = 0; j < lengths[a]; j++) {
+        x += c[k++];
+        y += c[k++];
+        pts[j] = L.latLng(y * s, x * s);  // shared by every ring that uses the arc
+      }
+      arcs[a] = pts;
+    }
+    return arcs;
+  }
+  /* Each area as Leaflet polygon lat/lngs: [polygon][ring][point], or null. */
+  function decodeGeometries(obj, arcs) {
+    var refs = obj.refs, pos = 0, next = obj.first, out = new Array(obj.n);
+    function ring() {
+      var pts = [], n = refs[pos++];
+      for (var a = 0; a < n; a++) {
+        var code = refs[pos++], arc, j;
+        if (code === 0) { arc = arcs[next++]; } else { arc = arcs[next - (code >> 1)]; }
+        if (code & 1) {
+          for (j = arc.length - (pts.length ? 2 : 1); j >= 0; j--) { pts.push(arc[j]); }
+        } else {
+          for (j = pts.length ? 1 : 0; j < arc.length; j++) { pts.push(arc[j]); }
+        }
+      }
+      return pts;
+    }
+    for (var f = 0; f < obj.n; f++) {
+      var polygons = [], np = refs[pos++];
+      for (var p = 0; p < np; p++) {
+        var rings = [], nr = refs[pos++];
+        for (var r = 0; r < nr; r++) { rings.push(ring()); }
+        polygons.push(rings);
+      }
+      out[f] = np === 0 ? null : polygons;
+    }
+    return out;
+  }
+  function shapeOf(latlngs) { return latlngs.length === 1 ? latlngs[0] : latlngs; }
+
   function decodeData(node) {
     var text = node.textContent;
     if (node.type === "application/json") { return Promise.resolve(JSON.parse(text)); }
@@ -83,8 +129,11 @@
     var node = document.getElementById(dataId);
     var container = map.getContainer();
     L.DomUtil.addClass(container, "gt-loading");
+    var t0 = performance.now();
     GT.ready = decodeData(node).then(function (spec) {
+      var t1 = performance.now();
       var state = render(map, spec);
+      state.timings = {decode: t1 - t0, render: performance.now() - t1};
       L.DomUtil.removeClass(container, "gt-loading");
       L.DomUtil.addClass(container, "gt-ready");
       GT.state = state;
@@ -107,88 +156,76 @@
     });
     var areaRenderer = L.canvas({pane: "gtAreas", padding: 0.3, tolerance: 0});
 
+    var arcs = null;
     function geometries(g) {
       if (!state.geometry[g]) {
-        var object = spec.topology.objects["g" + g];
-        state.geometry[g] = topojson.feature(spec.topology, object).features.map(function (f) {
-          return f.geometry;
-        });
+        arcs = arcs || decodeArcs(spec.topology);
+        state.geometry[g] = decodeGeometries(spec.topology.objects["g" + g], arcs);
       }
       return state.geometry[g];
     }
-    function featureRows(layer) {
-      var geoms = geometries(layer.geom);
-      var rows = layer.rows || geoms.map(function (_, i) { return i; });
-      return {geoms: geoms, rows: rows};
-    }
-    function features(layer) {
-      var fr = featureRows(layer);
-      return {type: "FeatureCollection", features: fr.rows.map(function (g, i) {
-        return {type: "Feature", geometry: fr.geoms[g], properties: {i: i}};
-      })};
+    /* Leaflet polygons of a layer's rows, each knowing its row (path.gtRow). */
+    function polygons(layer, options) {
+      var geoms = geometries(layer.geom), rows = layer.rows, out = [];
+      var n = rows ? rows.length : geoms.length;
+      for (var i = 0; i < n; i++) {
+        var g = geoms[rows ? rows[i] : i];
+        if (!g) { continue; }
+        var path = L.polygon(shapeOf(g), options(i));
+        path.gtRow = i;
+        out.push(path);
+      }
+      return out;
     }
 
     /* Layers are built when first shown, so a map of 30,000 areas opens fast. */
     function lazy(build) {
-      var group = L.layerGroup();
+      var group = L.featureGroup();
       var built = false;
       group.on("add", function () {
         if (!built) { built = true; build(group); }
       });
       return group;
     }
+    function bindTip(group, tip) {
+      if (!tip) { return; }
+      group.bindTooltip(function (path) { return tipContent(tip, cols, path.gtRow); },
+                        {sticky: true, className: "gt-tooltip"});
+    }
 
     function fillLayer(spec_) {
       var classes = spec_.cls === null ? null : cols[spec_.cls];
       var base = spec_.base || 0;
       var opacity = spec_.opacity === undefined ? 0.75 : spec_.opacity;
-      function style(feature) {
-        var c = classes === null ? 0 : classes[feature.properties.i];
+      function style(i) {
+        var c = classes === null ? base : classes[i];
         var fill = c === null || c === undefined ? spec.noData : spec_.colors[c - base];
         return {fillColor: fill, fillOpacity: opacity, color: "#ffffff", weight: 0.6, opacity: 0.9,
                 renderer: areaRenderer, pane: "gtAreas"};
       }
-      return lazy(function (group) {
-        var gj = L.geoJSON(features(spec_), {
-          style: style,
-          pane: "gtAreas",
-          renderer: areaRenderer,
-          onEachFeature: function (feature, path) {
-            var i = feature.properties.i;
-            if (spec_.tooltip) {
-              path.bindTooltip(function () { return tipContent(spec_.tooltip, cols, i); },
-                               {sticky: true, className: "gt-tooltip"});
-            }
-            path.on("mouseover", function (e) {
-              e.target.setStyle({weight: 2.5, color: "#000000"});
-              e.target.bringToFront();
-            });
-            path.on("mouseout", function (e) { gj.resetStyle(e.target); });
-          }
-        });
-        group.addLayer(gj);
+      var group = lazy(function (group) {
+        polygons(spec_, style).forEach(function (path) { group.addLayer(path); });
       });
+      bindTip(group, spec_.tooltip);
+      group.on("mouseover", function (e) {
+        var path = e.propagatedFrom || e.layer;
+        path.setStyle({weight: 2.5, color: "#000000"});
+        path.bringToFront();
+      });
+      group.on("mouseout", function (e) {
+        var path = e.propagatedFrom || e.layer;
+        path.setStyle(style(path.gtRow));
+      });
+      return group;
     }
 
     function outlineLayer(spec_) {
       var labels = spec_.labels;
       var labelClass = "gt-label gt-label-" + spec_.name.replace(/[^A-Za-z0-9]+/g, "-");
+      var style = L.extend({pane: "gtOutlines", interactive: !!spec_.tooltip,
+                            className: spec_.tooltip ? "gt-outline-interactive" : ""}, spec_.style);
       var group = lazy(function (group) {
-        var style = L.extend({pane: "gtOutlines", interactive: !!spec_.tooltip,
-                              className: spec_.tooltip ? "gt-outline-interactive" : ""}, spec_.style);
-        var gj = L.geoJSON(features(spec_), {
-          style: function () { return style; },
-          pane: "gtOutlines",
-          interactive: !!spec_.tooltip,
-          onEachFeature: function (feature, path) {
-            if (spec_.tooltip) {
-              var i = feature.properties.i;
-              path.bindTooltip(function () { return tipContent(spec_.tooltip, cols, i); },
-                               {sticky: true, className: "gt-tooltip"});
-            }
-          }
-        });
-        group.addLayer(gj);
+        polygons(spec_, function () { return style; }).forEach(function (path) { group.addLayer(path); });
         if (labels) {
           var text = cols[labels.text], lat = cols[labels.lat], lon = cols[labels.lon];
           for (var i = 0; i < text.length; i++) {
@@ -201,6 +238,7 @@
           }
         }
       });
+      bindTip(group, spec_.tooltip);
       if (labels && labels.minZoom) {
         var hideClass = "gt-hide-labels-" + spec_.name.replace(/[^A-Za-z0-9]+/g, "-");
         var update = function () {
@@ -295,9 +333,10 @@
       spec.legends.forEach(function (lg) {
         var section = el("div", null, "gt-legend-section", panel);
         section.setAttribute("data-layers", JSON.stringify(lg.layers));
-        el("div", lg.title, "gt-legend-title", section);
+        var single = lg.items.length === 1 && lg.items[0][2] === lg.title;
+        el("div", lg.title, "gt-legend-title" + (single ? " gt-legend-title-only" : ""), section);
         lg.items.forEach(function (item) {
-          var row = el("div", null, "gt-legend-row", section);
+          var row = el("div", null, "gt-legend-row" + (single ? " gt-legend-single" : ""), section);
           var kind = item[0].split(":")[0];
           var swatch = el("span", null, "gt-swatch gt-swatch-" + kind, row);
           if (kind === "line") {
@@ -315,7 +354,7 @@
           var any = Array.prototype.some.call(panel.children, function (s) { return s.style.display !== "none"; });
           panel.style.display = any ? "" : "none";
         };
-        layers.forEach(function (layer) { layer.on("add remove", function () { setTimeout(update, 0); }); });
+        layers.forEach(function (layer) { layer.on("add remove", update); });
         state.legends.push({section: section, layers: lg.layers, update: update});
       });
       L.DomEvent.disableClickPropagation(panel);
@@ -331,8 +370,8 @@
     }
 
     /* Tools: fullscreen, measure, print, search, minimap. */
-    if (L.control.fullscreen) {
-      L.control.fullscreen({position: "topleft", title: "Full screen", titleCancel: "Exit full screen"}).addTo(map);
+    if (L.Control.FullScreen) {
+      new L.Control.FullScreen({position: "topleft", title: "Full screen", titleCancel: "Exit full screen"}).addTo(map);
     }
     if (L.control.polylineMeasure) {
       L.control.polylineMeasure({position: "topleft", unit: "kilometres", showBearings: false,
@@ -343,7 +382,7 @@
     var print = L.control({position: "topleft"});
     print.onAdd = function () {
       var bar = el("div", null, "leaflet-bar gt-print");
-      var a = el("a", "⎙", null, bar);
+      var a = el("a", null, "gt-print-button", bar);
       a.href = "#";
       a.title = "Print this view";
       a.setAttribute("role", "button");
@@ -362,8 +401,9 @@
       }
       var firstOutline = spec.layers.filter(function (l) { return l.kind === "outline"; }).pop();
       if (firstOutline) {
-        miniLayers.addLayer(L.geoJSON(features(firstOutline), {
-          style: {color: "#333333", weight: 1, fill: false}, interactive: false}));
+        polygons(firstOutline, function () {
+          return {color: "#333333", weight: 1, fill: false, interactive: false};
+        }).forEach(function (path) { miniLayers.addLayer(path); });
       }
       mini = new L.Control.MiniMap(miniLayers, {position: "bottomright", toggleDisplay: true,
                                                 width: 130, height: 130, zoomLevelOffset: -5,
@@ -372,9 +412,9 @@
     }
     state.minimap = mini;
 
+    map.fitBounds(spec.bounds);  // first, so the layers are projected once
     spec.layers.forEach(function (layer) { if (layer.show) { overlays[layer.name].addTo(map); } });
     state.legends.forEach(function (lg) { lg.update(); });
-    map.fitBounds(spec.bounds);
     return state;
   }
 
@@ -406,7 +446,7 @@
             var g = geometries(layer.geom)[layer.rows ? layer.rows[i] : i];
             if (!g) { continue; }
             target.geometry = g;
-            ll = L.geoJSON(g).getBounds().getCenter();
+            ll = L.latLngBounds(g.flat(2)).getCenter();
           }
           ll.gtTarget = target;
           records[key] = ll;
@@ -418,8 +458,8 @@
       var t = latlng.gtTarget;
       highlight.clearLayers();
       if (t && t.geometry) {
-        var shape = L.geoJSON(t.geometry, {pane: "gtHighlight", interactive: false,
-                                           style: {color: "#ff00ff", weight: 4, fill: false}});
+        var shape = L.polygon(shapeOf(t.geometry), {pane: "gtHighlight", interactive: false,
+                                                   color: "#ff00ff", weight: 4, fill: false});
         highlight.addLayer(shape);
         map.fitBounds(shape.getBounds(), {maxZoom: 16});
       } else if (t) {
