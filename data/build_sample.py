@@ -364,7 +364,8 @@ def build_assets(b: Builder) -> None:
 
 # -- Trafford (E08000009): a second, small real place with green space ---------------------------
 TRAFFORD = "E08000009"
-TRAFFORD_GREENSPACE_OS = "Contains Ordnance Survey data © Crown copyright and database right 2023 (OS Open Greenspace, OGL v3.0)."
+TRAFFORD_GREENSPACE_OS = ("Contains Ordnance Survey data © Crown copyright and database right 2023 "
+                          "(OS Open Greenspace, OGL v3.0).")
 
 
 def build_trafford(b: Builder) -> None:
@@ -394,7 +395,8 @@ def build_trafford(b: Builder) -> None:
     # IoD2025 (LSOA 2021) and population (ONS SAPE mid-2022: File 7 denominators exist only for the Tees)
     main = trafford(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
     sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
-    sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items() for m in ("score", "rank", "decile")})
+    sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                              for m in ("score", "rank", "decile")})
     imd25 = main.merge(sub, on="lsoa21cd", how="left", validate="1:1")
     _ints(imd25)
     b.csv(imd25, "data/imd/iod2025_lsoa21_trafford.csv",
@@ -419,7 +421,8 @@ def build_trafford(b: Builder) -> None:
     main = main.drop(columns=pop_cols)
     sub = pd.read_csv(b.src("imd/iod2019_lsoa11_subdomains_england.csv.gz"))
     keep = ["lsoa11cd"] + [c for c in sub.columns if any(c.startswith(k + "_") for k in SUBDOMAIN_KEYS)]
-    sub = sub[keep].rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items() for m in ("rank", "decile")})
+    sub = sub[keep].rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                                    for m in ("rank", "decile")})
     imd19 = main.merge(sub, on="lsoa11cd", how="left", validate="1:1")
     _ints(imd19)
     _ints(pop19)
@@ -437,8 +440,9 @@ def build_trafford(b: Builder) -> None:
     hcl = pd.read_csv(b.src("lookups/msoa_names_hcl_ew.csv.gz"))[["MSOACD", "MSOAHCLNM"]]
     lk = trafford(pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")), "lad24cd")
     lk["msoa21nm"] = lk["lsoa21nm"].str[:-1]
-    lk = lk.merge(bounds["msoa21"][["MSOA21CD", "MSOA21NM"]].rename(columns={"MSOA21CD": "msoa21cd", "MSOA21NM": "msoa21nm"}),
-                  on="msoa21nm", how="left", validate="m:1")
+    msoa21 = bounds["msoa21"][["MSOA21CD", "MSOA21NM"]].rename(columns={"MSOA21CD": "msoa21cd",
+                                                                        "MSOA21NM": "msoa21nm"})
+    lk = lk.merge(msoa21, on="msoa21nm", how="left", validate="m:1")
     lk = lk.merge(hcl.rename(columns={"MSOACD": "msoa21cd", "MSOAHCLNM": "msoa21hclnm"}), on="msoa21cd", how="left")
     _check_nesting(lk, bounds["lsoa21"], bounds["msoa21"], "LSOA21CD", "MSOA21CD", "lsoa21cd", "msoa21cd")
     if set(lk["wd24cd"]) - set(wd.index):
@@ -506,8 +510,9 @@ def build_trafford(b: Builder) -> None:
           licence=f"{OGL} {OS}")
 
     # Postcodes (for geocoding postcode-only assets)
-    pcs = pd.DataFrame({"postcode": pc["postcode"], "easting": pc["easting"].round(1), "northing": pc["northing"].round(1),
-                        "lad25cd": pc["lad_code"], "wd25cd": pc["ward_code"], "lsoa21cd": pc["lsoa21cd"]})
+    pcs = pd.DataFrame({"postcode": pc["postcode"], "easting": pc["easting"].round(1),
+                        "northing": pc["northing"].round(1), "lad25cd": pc["lad_code"], "wd25cd": pc["ward_code"],
+                        "lsoa21cd": pc["lsoa21cd"]})
     pcs = pcs.sort_values("postcode").reset_index(drop=True)
     b.csv(pcs, "data/postcodes/postcodes_trafford.csv.gz", sources=["trafford/postcodes_trafford_onspd_feb2025.csv.gz"],
           note="Trafford postcodes from the ONS Postcode Directory (February 2025) with their location (EPSG:27700), "
@@ -531,7 +536,8 @@ def build_trafford(b: Builder) -> None:
          "Trafford Council, OGL v3.0."),
         ("schools", "trafford/schools_trafford_gias_2024.geojson",
          "DfE Get Information About Schools, open establishments, September 2024.", OGL),
-        ("leisure_centres", "trafford/leisure_centres_trafford_2026.geojson", "Trafford leisure centres, February 2026.",
+        ("leisure_centres", "trafford/leisure_centres_trafford_2026.geojson",
+         "Trafford leisure centres, February 2026.",
          "Trafford Council, Trafford Leisure CIC, George Carnall Community Group CIC, Schools Plus; OGL v3.0."),
         ("community_hubs", "trafford/community_hubs_trafford_2024.geojson",
          "Trafford Council Community Response Hubs, February 2024.", "Trafford Council, OGL v3.0."),
@@ -549,23 +555,26 @@ def build_trafford(b: Builder) -> None:
     types = ["gp_practice", "pharmacy", "library", "school", "leisure_centre", "community_hub", "food_bank"]
     u = gpd.read_file(b.src("trafford/community_assets_trafford.geojson"))
     u = u[u["asset_type"].isin(types)].sort_values("asset_id").reset_index(drop=True)
-    b.gpkg(u, "data/assets/assets_trafford.gpkg", "community_assets", sources=["trafford/community_assets_trafford.geojson"],
-           note="Union of the Trafford GP practices, pharmacies, libraries, schools, leisure centres, community hubs and "
-                "food banks (asset_id, asset_type, name, postcode, lad_code, ward25_code, lsoa21cd, lsoa11cd, source); "
-                "EPSG:27700.", licence="As for each source layer.")
+    b.gpkg(u, "data/assets/assets_trafford.gpkg", "community_assets",
+           sources=["trafford/community_assets_trafford.geojson"],
+           note="Union of the Trafford GP practices, pharmacies, libraries, schools, leisure centres, community hubs "
+                "and food banks (asset_id, asset_type, name, postcode, lad_code, ward25_code, lsoa21cd, lsoa11cd, "
+                "source); EPSG:27700.", licence="As for each source layer.")
     sites = gpd.read_file(b.src("trafford/greenspace_sites_trafford_os_open_greenspace_2023.geojson"))
     sites = sites.to_crs(BNG)
     sites["area_ha"] = (sites.geometry.area / 1e4).round(4)
-    sites = sites.assign(_x=sites.geometry.representative_point().x.round(1), _y=sites.geometry.representative_point().y.round(1))
+    rep = sites.geometry.representative_point()
+    sites = sites.assign(_x=rep.x.round(1), _y=rep.y.round(1))
     sites = sites.sort_values(["site_type", "_x", "_y"]).drop(columns=["_x", "_y"]).reset_index(drop=True)
     sites.insert(0, "site_id", [f"TRF-GS-{i + 1:03d}" for i in range(len(sites))])
     b.gpkg(sites, "data/assets/assets_trafford.gpkg", "greenspace_sites",
            sources=["trafford/greenspace_sites_trafford_os_open_greenspace_2023.geojson"],
-           note="OS Open Greenspace sites (October 2023), clipped to Trafford by Trafford Data Lab; site_type is the OS "
-                "function; area_ha computed in EPSG:27700; site_id assigned here (the OS id was dropped upstream).",
+           note="OS Open Greenspace sites (October 2023), clipped to Trafford by Trafford Data Lab; site_type is the "
+                "OS function; area_ha computed in EPSG:27700; site_id assigned here (the OS id was dropped upstream).",
            licence=TRAFFORD_GREENSPACE_OS)
     ap = gpd.read_file(b.src("trafford/greenspace_access_points_trafford_os_open_greenspace_2023.geojson"))
-    ap = ap.drop(columns=["longitude", "latitude"]).sort_values(["easting", "northing", "access_type"]).reset_index(drop=True)
+    ap = ap.drop(columns=["longitude", "latitude"]).sort_values(["easting", "northing", "access_type"])
+    ap = ap.reset_index(drop=True)
     b.gpkg(ap, "data/assets/assets_trafford.gpkg", "greenspace_access_points",
            sources=["trafford/greenspace_access_points_trafford_os_open_greenspace_2023.geojson"],
            note="OS Open Greenspace access points (October 2023) in Trafford; each lies on a site boundary.",

@@ -8,7 +8,9 @@ The public API, one module per capability:
 * :func:`attach_imd` -- join IoD to boundaries with a vintage guard;
 * :func:`load_sample` -- the bundled Tees Valley sample;
 * :func:`aggregate` -- MHCLG's summary measures for LADs, MSOAs, wards and custom areas;
-* :func:`run` -- the main job: joined data, a deprivation map and a council summary.
+* :func:`run` -- the main job: joined data, a deprivation map and a council summary;
+* :func:`read_assets` -- community asset lists located and categorised (then
+  :mod:`geotarget.access`, :mod:`geotarget.deserts`, :mod:`geotarget.assess` for access against need).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ._errors import (
     VintageError,
 )
 from .aggregate import aggregate, in_most_deprived
+from .assets import read_assets
 from .boundaries import read_boundaries
 from .crs import BNG, WGS84
 from .imd import add_population, read_imd, read_population
@@ -41,5 +44,5 @@ __all__ = [
     "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
     "SchemaError", "Sample", "aggregate", "in_most_deprived", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
     "attach_imd", "attach_lookup", "get_vintage", "load_sample", "read_boundaries", "read_imd",
-    "read_lsoa_lookup", "read_population",
+    "read_lsoa_lookup", "read_population", "read_assets",
 ]

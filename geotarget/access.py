@@ -78,10 +78,9 @@ class StraightLine:
     def pairs(self, xy: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (origin, geometry, distance) with distance <= ``distance``, sorted by origin then geometry."""
         if self.points_only:
-            lists = self.kd.query_ball_point(xy, distance * (1 + 1e-9) + 1e-6, return_sorted=True)
-            lengths = np.fromiter((len(x) for x in lists), np.int64, len(lists))
-            i = np.repeat(np.arange(len(xy)), lengths)
-            j = np.concatenate(lists).astype(np.int64) if lengths.sum() else np.empty(0, np.int64)
+            m = cKDTree(xy).sparse_distance_matrix(self.kd, distance * (1 + 1e-9) + 1e-6, output_type="ndarray")
+            order = np.lexsort((m["j"], m["i"]))
+            i, j = m["i"][order].astype(np.int64), m["j"][order].astype(np.int64)
             d = np.hypot(xy[i, 0] - self.xy[j, 0], xy[i, 1] - self.xy[j, 1])
         else:
             pts = shapely.points(xy)
@@ -138,9 +137,9 @@ def _prepare(assets: gpd.GeoDataFrame, category: str, *, network, capacity_colum
     return _Category(category, router, key.astype(np.int64), len(uniques), label, size, supply)
 
 
-def _distinct(i: np.ndarray, k: np.ndarray, d: np.ndarray, n_keys: int):
+def _distinct(i: np.ndarray, k: np.ndarray, d: np.ndarray, n_keys: int, n_targets: int):
     """Collapse (origin, target) pairs to (origin, distinct asset) with the smaller distance."""
-    if not len(i):
+    if not len(i) or n_keys == n_targets:  # every target its own asset: nothing to collapse
         return i, k, d
     order = np.lexsort((d, k, i))
     i, k, d = i[order], k[order], d[order]
@@ -151,8 +150,12 @@ def _distinct(i: np.ndarray, k: np.ndarray, d: np.ndarray, n_keys: int):
 
 # -- the per-partition passes (the in-memory engine is one partition) ---------------------------
 def _pass1(xy: np.ndarray, pop: np.ndarray | None, cats: list[_Category], radii: Sequence[float],
-           catchment: float) -> tuple[dict, dict]:
-    """Nearest, counts, and each asset's population within the catchment (partial sums)."""
+           catchment: float, keep: dict | None = None) -> tuple[dict, dict]:
+    """Nearest, counts, and each asset's population within the catchment (partial sums).
+
+    With ``keep`` (a dict), the (origin, asset) pairs within the catchment are stored in it for
+    :func:`_pass2`, saving a second search.
+    """
     cols: dict[str, np.ndarray] = {}
     demand: dict[str, np.ndarray] = {}
     reach = max([*radii, catchment if pop is not None else 0.0])
@@ -164,21 +167,26 @@ def _pass1(xy: np.ndarray, pop: np.ndarray | None, cats: list[_Category], radii:
         if c.size is not None:
             cols[f"size_{c.name}_ha"] = np.where(found, c.size[np.where(found, j, 0)], np.nan)
         i, t, dd = c.router.pairs(xy, reach)
-        i, k, dd = _distinct(i, c.key[t], dd, c.n_keys)
+        i, k, dd = _distinct(i, c.key[t], dd, c.n_keys, len(c.key))
         for r in radii:
             cols[f"n_{c.name}_{r:g}m"] = np.bincount(i[dd <= r], minlength=len(xy))
         if pop is not None:
             inside = dd <= catchment
             demand[c.name] = np.bincount(k[inside], weights=pop[i[inside]], minlength=c.n_keys)
+            if keep is not None:
+                keep[c.name] = (i[inside], k[inside])
     return cols, demand
 
 
-def _pass2(xy: np.ndarray, cats: list[_Category], ratios: dict, catchment: float) -> dict:
+def _pass2(xy: np.ndarray, cats: list[_Category], ratios: dict, catchment: float, kept: dict | None = None) -> dict:
     """Step two of the floating catchment: sum the supply ratios of the assets within reach."""
     cols: dict[str, np.ndarray] = {}
     for c in cats:
-        i, t, dd = c.router.pairs(xy, catchment)
-        i, k, _ = _distinct(i, c.key[t], dd, c.n_keys)
+        if kept is not None:
+            i, k = kept[c.name]
+        else:
+            i, t, dd = c.router.pairs(xy, catchment)
+            i, k, _ = _distinct(i, c.key[t], dd, c.n_keys, len(c.key))
         for col, ratio in ratios[c.name].items():
             cols[col] = np.bincount(i, weights=ratio[k], minlength=len(xy))
     return cols
@@ -253,8 +261,9 @@ def access_table(
         raise SchemaError(f"assets must be in {BNG} (use geotarget.crs.to_bng); found {assets.crs}")
     if "category" not in assets:
         raise SchemaError("assets have no 'category' column; read them with geotarget.assets.read_assets")
-    present = [c for c in CATEGORIES if c in set(assets["category"])]
-    present += sorted(set(assets["category"]) - set(present))
+    found = {str(c) for c in assets["category"].unique()}
+    present = [c for c in CATEGORIES if c in found]
+    present += sorted(found - set(present))
     cats_wanted = list(categories) if categories is not None else present
     missing = [c for c in cats_wanted if c not in present]
     if missing:
@@ -273,9 +282,10 @@ def access_table(
                      names=("origins", "assets"))
     xy = _origin_xy(origins)
     pop = _population(origins, population)
-    cols, demand = _pass1(xy, pop, cats, radii, catchment)
+    kept: dict = {}
+    cols, demand = _pass1(xy, pop, cats, radii, catchment, kept)
     if pop is not None:
-        cols.update(_pass2(xy, cats, _ratios(cats, demand), catchment))
+        cols.update(_pass2(xy, cats, _ratios(cats, demand), catchment, kept))
     return _frame(cols, origins.index, cats, radii, pop is not None)
 
 
@@ -367,9 +377,8 @@ def park_targets(
         ``site_type``, ``area_ha`` (of the site), ``target`` ("access point" or "site edge").
         An entrance shared by nested sites is kept once, for the largest site.
     """
-    for col in (type_column,):
-        if col not in sites:
-            raise SchemaError(f"green space sites have no column {col!r}; columns are {list(sites.columns)}")
+    if type_column not in sites:
+        raise SchemaError(f"green space sites have no column {type_column!r}; columns are {list(sites.columns)}")
     s = sites.to_crs(BNG) if sites.crs is not None and not sites.crs.equals(BNG) else sites
     if site_types is not None:
         wanted = {normalise_text(t) for t in site_types}

@@ -42,6 +42,23 @@ class AccessResult:
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
+    def map_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """What a map should draw, computed and ready (EPSG:27700; no map code here).
+
+        * ``asset_points`` -- every asset as a point (a park by a point on its surface), with
+          ``category``, ``category_label``, ``name`` and a plain-text ``popup`` (for
+          ``MapBuilder.add_points(gdf, "Community assets", category_column="category",
+          label_column="name", popup=["popup"])``; the builder escapes the text);
+        * ``asset_areas`` -- polygon assets (parks) with the same columns and ``area_ha``;
+        * ``deserts`` -- desert LSOA polygons with ``categories``, ``n_categories`` and ``popup``
+          (for ``MapBuilder.add_categories``).
+        """
+        a = self.assets
+        is_area = a.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        points = a.copy()
+        points["geometry"] = a.geometry.representative_point()
+        return {"asset_points": points, "asset_areas": a[is_area].copy(), "deserts": self.desert_areas}
+
 
 def sample_assets(place: str = "tees_valley") -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
     """A bundled place's assets (read like a user's file) and, for Trafford, green space sites and entrances."""
@@ -101,8 +118,7 @@ def assess_access(
     shown = asset_layer(located)
     if parks is not None:
         pt = park_targets(parks, park_access_points, site_types=park_types)
-        targets = pd.concat([located[located["category"] != "park"] if "park" in set(pt["category"]) else located, pt],
-                            ignore_index=True)
+        targets = pd.concat([located[located["category"] != "park"], pt], ignore_index=True)
         targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=located.crs)
         sites = pt.drop_duplicates("asset_id").drop(columns="geometry")
         sites = gpd.GeoDataFrame(sites.merge(_site_geometry(parks, pt), on="asset_id"), geometry="geometry",

@@ -45,7 +45,7 @@ import shapely
 from ._errors import CRSError, DataNotFoundError, SchemaError
 from ._tables import normalise_text, parse_numbers, read_text_table, to_bng_xy
 from .crs import BNG
-from .postcodes import normalise_postcode, postcode_candidates, read_postcodes
+from .postcodes import normalise_postcode, normalise_postcodes, postcode_candidates, read_postcodes
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def assets_from_frame(
     if c.lat and c.lon:
         _locate_by_lat_lon(st, frame, c.lat, c.lon)
     pc_text = _text(frame, c.postcode)
-    pc_norm = np.array([normalise_postcode(v) if v else None for v in pc_text], dtype=object)
+    pc_norm = normalise_postcodes(pd.Series(pc_text)).to_numpy(object)
     if c.postcode and st.todo.any():
         lookup = postcodes if isinstance(postcodes, pd.DataFrame) else read_postcodes(postcodes)
         _locate_by_postcode(st, c.postcode, pc_text, pc_norm, lookup)
@@ -359,13 +359,13 @@ def _check_columns(c: _Columns, cols, has_geom: bool, category, source: str, *, 
     if category is not None and normalise_text(category).replace(" ", "_") not in CATEGORIES:
         raise SchemaError(f"{source}: category={category!r} is not a standard category; expected one of "
                           f"{', '.join(CATEGORIES)}")
+    for a, b, what in ((c.lat, c.lon, "latitude and longitude"), (c.x, c.y, "easting and northing")):
+        if explicit and (a is None) != (b is None):
+            raise SchemaError(f"{source}: give both columns of {what} (found only {a or b!r})")
     if not (has_geom or c.postcode or (c.lat and c.lon) or (c.x and c.y)):
         raise SchemaError(f"{source}: no location columns; expected a postcode column, latitude and longitude, or "
                           f"easting and northing (name them with --postcode-column, --lat-column/--lon-column or "
                           f"--x-column/--y-column). Columns found: {list(cols)}")
-    for a, b, what in ((c.lat, c.lon, "latitude and longitude"), (c.x, c.y, "easting and northing")):
-        if explicit and (a is None) != (b is None):
-            raise SchemaError(f"{source}: give both columns of {what} (found only {a or b!r})")
 
 
 def _locate_by_geometry(st: _Rows, frame: gpd.GeoDataFrame) -> None:
@@ -434,7 +434,12 @@ def _locate_by_postcode(st: _Rows, col: str, pc_text, pc_norm, lookup: pd.DataFr
     details = []
     for i in np.flatnonzero(miss):
         fix = [x for x in postcode_candidates(pc_text[i]) if x in lookup.index]
-        what = "is not in the postcode lookup" if pc_norm[i] else "is not a valid UK postcode"
+        if pc_norm[i]:
+            what = "is not in the postcode lookup"
+        elif re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]?", pc_text[i].upper().replace(" ", "")):
+            what = "is only a postcode district, not a full postcode"
+        else:
+            what = "is not a valid UK postcode"
         details.append(f"{st.notes[i]}{col}={pc_text[i]!r} {what}" + (
             f"; did you mean {fix[0]!r}?" if fix else
             "; check it, or pass a fuller lookup (ONS Postcode Directory or OS Code-Point Open) with --postcodes"))

@@ -116,15 +116,14 @@ def desert_layer(deserts: pd.DataFrame, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataF
     """The desert LSOAs to draw: one polygon per LSOA, with its categories and a plain-text ``popup``."""
     if deserts.empty:
         return gpd.GeoDataFrame({"lsoa_code": [], "categories": [], "popup": []}, geometry=[], crs=lsoas.crs)
-    g = deserts.groupby("lsoa_code", sort=False)
+    dist = deserts["distance_m"].map(lambda v: "none reachable" if pd.isna(v) else f"{v:,.0f} m")
+    part = deserts["category_label"] + " " + dist + " (> " + deserts["threshold_m"].map("{:,.0f}".format) + " m)"
+    g = deserts.assign(part=part).groupby("lsoa_code", sort=False)
     first = g.first()
     out = pd.DataFrame({
         "lsoa_name": first["lsoa_name"], "lad_name": first["lad_name"], "ward_name": first["ward_name"],
         "imd_decile": first["imd_decile"], "population": first["population"],
-        "n_categories": g.size(), "categories": g["category_label"].agg(", ".join),
-        "detail": g.apply(lambda t: "; ".join(
-            f"{r.category_label} {'none reachable' if pd.isna(r.distance_m) else f'{r.distance_m:,.0f} m'}"
-            f" (> {r.threshold_m:,.0f} m)" for r in t.itertuples()), include_groups=False),
+        "n_categories": g.size(), "categories": g["category_label"].agg(", ".join), "detail": g["part"].agg("; ".join),
     })
     out["popup"] = (out.index + " " + out["lsoa_name"].fillna("") + " — IMD decile " + out["imd_decile"].astype(str)
                     + ", population " + out["population"].map("{:,}".format) + " — far from: " + out["detail"])

@@ -39,6 +39,14 @@ def normalise_postcode(value: object) -> str | None:
     return pc if _POSTCODE_RE.match(pc) else None
 
 
+def normalise_postcodes(values: pd.Series) -> pd.Series:
+    """:func:`normalise_postcode` for a whole column at once (vectorised); ``None`` where invalid."""
+    text = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True).fillna("")
+    pc = text.str[:-3] + " " + text.str[-3:]
+    ok = text.str.len().between(5, 7) & pc.str.fullmatch(_POSTCODE_RE.pattern[1:-1]).fillna(False)
+    return pc.astype(object).where(ok.to_numpy(bool), None)
+
+
 def postcode_candidates(value: str) -> list[str]:
     """Plausible corrections of a mistyped postcode (letter O / digit 0, I / 1, S / 5)."""
     text = re.sub(r"[^A-Z0-9]", "", value.upper())
@@ -90,7 +98,7 @@ def read_postcodes(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if pc_col is None or not ((x_col and y_col) or (lat_col and lon_col)):
         raise SchemaError(f"{p}: not a postcode lookup; expected a postcode column (postcode, pcds) and easting/"
                           f"northing (or oseast1m/osnrth1m, or latitude/longitude). Columns found: {list(raw.columns)}")
-    pcs = raw[pc_col].map(normalise_postcode)
+    pcs = normalise_postcodes(raw[pc_col])
     if x_col and y_col:
         x, y = parse_numbers(raw[x_col], thousands=True), parse_numbers(raw[y_col], thousands=True)
         ok = x.notna() & y.notna() & ((x > 0) | (y > 0))
@@ -117,4 +125,4 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-__all__ = ["HEADERS", "normalise_postcode", "postcode_candidates", "read_postcodes"]
+__all__ = ["HEADERS", "normalise_postcode", "normalise_postcodes", "postcode_candidates", "read_postcodes"]
