@@ -207,6 +207,9 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
         parks = park_sites(parks_raw)
         notes.append(f"Green space: OS Open Greenspace sites of type {', '.join(DEFAULT_PARK_TYPES)}; distance to the "
                      "nearest access point, or to the site edge where a site has none.")
+    if pl.key == "tees_valley":
+        notes.append("The bundled Tees Valley GP list holds main surgeries only (no branch surgeries), so GP "
+                     "distances are upper bounds.")
     source = f"bundled {pl.name} assets"
     if assets is not None:
         extra = getattr(assets, "assets", assets)

@@ -44,7 +44,7 @@ from .hia import (
     zone_label,
 )
 from .hia_topics import TOPIC_TITLES
-from .sites import Site, parse_site, read_sites, slugify
+from .sites import parse_site, read_sites, slugify
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ def report_blocks(sc: Screening) -> list[tuple]:
     facts = [
         f"Site: {site.kind}" + (f", {site.area_ha:,.2f} ha" if site.kind == "polygon" else "")
         + f", given as {site.source}; centre easting {c.x:,.0f}, northing {c.y:,.0f} (EPSG:27700).",
+        *[f"Input note: {n}" for n in site.notes],
         f"Council: {sc.council[1]} ({sc.council[0]}); ward(s): {wards_on or '–'}.",
         ("MEETS" if sc.severe else "Does not meet") + " the most-severe-health-inequalities rule: "
         + sc.rules.describe(sc.buffers[0]) + ".",
@@ -159,7 +160,7 @@ def report_blocks(sc: Screening) -> list[tuple]:
     b += [("h2", "Map"), ("map",)]
 
     b += [("h2", "Deprivation profile"),
-          ("p", f"Population-weighted, IoD national deciles (1 = most deprived 10% of LSOAs in England). Buffers: "
+          ("p", "Population-weighted, IoD national deciles (1 = most deprived 10% of LSOAs in England). Buffers: "
                 "residents apportioned by residential postcodes; site: the LSOAs it lies in, whole; council and "
                 "England: all their LSOAs.")]
     head = ["Area", "Residents", "IMD average score", "% in IMD decile 1", f"% in IMD deciles 1–{k}",
@@ -219,8 +220,8 @@ def report_blocks(sc: Screening) -> list[tuple]:
     rows = []
     for _, a in sc.access.iterrows():
         if not a["available"]:
-            rows.append([a["label"], "no data", f"No {a['label'].lower()} layer in the {sc.place_name} data", "–", "–",
-                         "–", "–"])
+            rows.append([a["label"], "no data", f"No {a['label'].lower()} layer in the {sc.place_name} data",
+                         "–", "–", "–", "–"])
         else:
             rows.append([a["label"], _f(a["nearest_m"], 0), a["nearest_name"], a["band"],
                          *[str(int(a[f"n_{x}m"])) for x in ("400", "800", "1600")]])
@@ -320,7 +321,8 @@ th,td{border:1px solid #c8c8c8;padding:.25rem .4rem;text-align:left;vertical-ali
 th{background:#eef2f7}td.num{text-align:right}ul{margin:.3rem 0 .8rem}
 .flags li{background:#fff4e5;border-left:4px solid #d9822b;padding:.2rem .5rem;margin:.2rem 0;list-style:none}
 .wide{overflow-x:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
-li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;list-style:none}
+li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;
+list-style:none}
 iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
 @media print{iframe.map{display:none}}
 """
@@ -344,7 +346,8 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
             body.append(f"<ul{cls}>" + "".join(f"<li>{_h(x)}</li>" for x in blk[1]) + "</ul>")
         elif kind == "table":
             head, rows = blk[1], blk[2]
-            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{_h(h)}</th>" for h in head) + "</tr></thead><tbody>"
+            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{_h(h)}</th>" for h in head)
+                        + "</tr></thead><tbody>"
                         + "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in rows)
                         + "</tbody></table></div>")
         elif kind == "map":
@@ -504,11 +507,12 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
         comp = compare_sites(screenings, reports=[f"{sl}.html" for sl in slugs])
         result.comparison = comp
         result.outputs["sites_comparison.csv"] = write_csv(out / "sites_comparison.csv", comp)
-        md = to_markdown([("h1", "HIA screening: comparison of sites"), ("p", RANKING_RULE),
-                          ("table", list(comp.columns), [[_cell(v) for v in row] for row in comp.itertuples(index=False)])]
-                         + ([("h2", "Sites not screened"), ("table", list(rejects.columns),
-                                                            [[_cell(v) for v in r] for r in rejects.itertuples(index=False)])]
-                            if len(rejects) else []))
+        blocks = [("h1", "HIA screening: comparison of sites"), ("p", RANKING_RULE),
+                  ("table", list(comp.columns), [[_cell(v) for v in r] for r in comp.itertuples(index=False)])]
+        if len(rejects):
+            rows = [[_cell(v) for v in r] for r in rejects.itertuples(index=False)]
+            blocks += [("h2", "Sites not screened"), ("table", list(rejects.columns), rows)]
+        md = to_markdown(blocks)
         result.outputs["sites_comparison.md"] = write_text_atomic(out / "sites_comparison.md", md)
         if len(rejects):
             result.outputs["sites_rejected.csv"] = write_csv(out / "sites_rejected.csv", rejects)

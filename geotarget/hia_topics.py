@@ -201,8 +201,9 @@ def flags(sc: Screening) -> list[dict]:
             a = sc.access.loc[c]
             if a["available"] and a["nearest_m"] > r.walk_m:
                 topic = {"park": "open_space", "school": "access_health"}.get(c, "access_health")
+                what = a["label"] if a["label"].startswith("GP") else a["label"].lower()
                 out.append({"code": f"no_{c}_within_{r.walk_m:g}m", "topic": topic, "text": (
-                    f"No {a['label'] if a['label'].startswith('GP') else a['label'].lower()} within {r.walk_m:,.0f} m of the site (nearest {a['nearest_m']:,.0f} m, "
+                    f"No {what} within {r.walk_m:,.0f} m of the site (nearest {a['nearest_m']:,.0f} m, "
                     f"straight line) in an area meeting the health-inequalities rule (IMD decile {worst} nearby).")})
     return out
 
@@ -276,8 +277,8 @@ def _age_line(sc: Screening) -> str | None:
     sh = L[f"share_{zk}"]
     kids, old, tot = (L["pop_0_15"] * sh).sum(), (L["pop_60plus"] * sh).sum(), (L["pop_total"] * sh).sum()
     c = sc.council_lsoas
-    return (f"Residents within {sc.buffers[0]:,.0f} m: {tot:,.0f}, of whom {kids / tot:.0%} aged 0–15 and {old / tot:.0%} "
-            f"aged 60+ ({sc.council[1]}: {c['pop_0_15'].sum() / c['pop_total'].sum():.0%} and "
+    return (f"Residents within {sc.buffers[0]:,.0f} m: {tot:,.0f}, of whom {kids / tot:.0%} aged 0–15 and "
+            f"{old / tot:.0%} aged 60+ ({sc.council[1]}: {c['pop_0_15'].sum() / c['pop_total'].sum():.0%} and "
             f"{c['pop_60plus'].sum() / c['pop_total'].sum():.0%}; IoD population denominators).") if tot else None
 
 
@@ -286,9 +287,9 @@ def _cni_lines(sc: Screening) -> list[str]:
         return [f"Community Needs Index: not available with IoD{sc.vintage.year} (CNI 2023 is on LSOA 2021)."]
     c = sc.cni
     first = sc.buffers[0]
-    lines = [f"Community Needs Index 2023: population-weighted score {_num(c['average_cni_score'])} within {first:,.0f} m "
-             f"(higher = more need); {_pct(c['pct_residents_cni_decile1_k'])} of residents in England's highest-need "
-             f"{10 * c['max_decile']}%."]
+    lines = [f"Community Needs Index 2023: population-weighted score {_num(c['average_cni_score'])} within "
+             f"{first:,.0f} m (higher = more need); {_pct(c['pct_residents_cni_decile1_k'])} of residents in "
+             f"England's highest-need {10 * c['max_decile']}%."]
     lb = c["left_behind_lsoas"]
     lines.append(f"'Left behind' neighbourhoods within {first:,.0f} m: " + (", ".join(lb) if lb else "none")
                  + f" (England: {c['england_left_behind']:,} of {c['england_lsoas']:,} LSOAs).")

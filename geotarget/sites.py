@@ -52,7 +52,8 @@ _WKT = re.compile(r"^\s*(?:SRID\s*=\s*(\d+)\s*;)?\s*((?:MULTI)?(?:POINT|POLYGON|
                   re.I)
 # Header names recognised in a sites file (compared after normalise_text).
 _HEADERS = {
-    "name": ["name", "site name", "site", "site ref", "site reference", "allocation", "title", "ref", "reference", "id"],
+    "name": ["name", "site name", "site", "site ref", "site reference", "allocation", "title", "ref", "reference",
+             "id"],
     "wkt": ["wkt", "geometry", "geom", "the geom", "shape"],
     "x": ["easting", "eastings", "x", "bng e"],
     "y": ["northing", "northings", "y", "bng n"],
@@ -204,7 +205,8 @@ def _from_wkt(raw: str, m: re.Match, *, where: str) -> tuple[shapely.Geometry, l
         try:
             geom = gpd.GeoSeries([geom], crs=f"EPSG:{srid}").to_crs(BNG).iloc[0]
         except Exception as e:  # noqa: BLE001 - pyproj raises several types
-            raise CRSError(f"{where}: SRID={srid} is not a coordinate reference system geotarget can use ({e})") from None
+            raise CRSError(f"{where}: SRID={srid} is not a coordinate reference system geotarget can use "
+                           f"({e})") from None
         notes.append(f"{where}: reprojected from EPSG:{srid} to EPSG:27700.")
     elif not geom.is_empty:
         xmin, ymin, xmax, ymax = geom.bounds

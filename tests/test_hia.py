@@ -370,3 +370,62 @@ def test_cli_hia(tmp_path, capsys):
     assert "looks like latitude/longitude" in capsys.readouterr().err
     assert main(["hia", "--site", "TS99 9ZZ", "--out", str(tmp_path)]) == 2
     assert "TS99 9ZZ is not in the postcodes bundled" in capsys.readouterr().err
+
+
+def test_polygon_site_distances_from_its_edge(data):
+    gp = data.targets[data.targets["category"] == "gp"].iloc[0]
+    x, y = gp.geometry.x, gp.geometry.y
+    site = parse_site(f"POLYGON (({x - 50} {y - 50}, {x + 250} {y - 50}, {x + 250} {y + 250}, {x - 50} {y + 250}, "
+                      f"{x - 50} {y - 50}))", name="Around a GP")
+    sc = screen_site(site, data)
+    assert sc.access.loc["gp", "nearest_m"] == 0 and sc.access.loc["gp", "band"].startswith("within 400 m")
+    ph = data.targets[data.targets["category"] == "pharmacy"]
+    nearest = shapely.distance(site.geometry, ph.geometry.to_numpy()).min()
+    assert sc.access.loc["pharmacy", "nearest_m"] == round(nearest)
+    assert sc.lsoas["on_site"].sum() >= 1 and sc.profile.loc["site", "residents"] == \
+        sc.lsoas.loc[sc.lsoas["on_site"], "pop_total"].sum()
+
+
+def test_user_assets_fill_a_missing_category(tmp_path):
+    from geotarget.assets import read_assets
+
+    p = tmp_path / "schools.csv"
+    pd.DataFrame({"name": ["Near School", "Far School"], "type": ["Primary School", "Secondary school"],
+                  "easting": [444527 + 300, 444527 + 3000], "northing": [518909 + 400, 518909]}).to_csv(p, index=False)
+    extra = read_assets(p, category_column="type")
+    d = load_hia_data(assets=extra, assets_source=str(p))
+    sc = screen_site(parse_site(STOCKTON), d)
+    assert sc.access.loc["school", "available"] and sc.access.loc["school", "nearest_m"] == 500  # 300-400-500
+    assert sc.access.loc["school", "nearest_name"] == "Near School" and sc.access.loc["school", "n_1600m"] == 1
+    assert "schools.csv (school)" in sc.parameters["assets"]
+
+
+def test_england_reference_against_the_raw_england_files(shared_data):
+    ind = pd.read_csv(shared_data / "imd" / "iod2025_lsoa21_indicators_england.csv.gz")
+    pop = pd.read_csv(shared_data / "population" / "ons_sape_mid2022_lsoa21_total_england.csv.gz")
+    m = ind.merge(pop, on="lsoa21cd")
+    ref = pd.read_csv("data/hia/england_reference.csv").set_index(["vintage", "measure", "statistic"])["value"]
+    key = "years_of_potential_life_lost_indicator"
+    want = np.average(m[key], weights=m["pop_total_mid2022"])
+    assert ref[(2025, key, "pop_weighted_mean")] == pytest.approx(want, abs=1e-6)
+    assert ref[(2025, key, "p90")] == pytest.approx(np.percentile(ind[key], 90), abs=1e-6)
+    # the published CNI figure: 1,262 'left behind' LSOAs of 33,755 (shared data PROVENANCE)
+    assert ref[(2025, "left_behind_area", "count")] == 1262 and ref[(2025, "cni_rank", "count")] == 33755
+    # every national IMD decile holds a tenth of LSOAs, so population shares are close to 10%
+    shares = [ref[(2025, "imd_decile", f"pop_share_decile_{d}")] for d in range(1, 11)]
+    assert sum(shares) == pytest.approx(1.0) and all(0.08 < s < 0.12 for s in shares)
+
+
+def test_bundled_indicator_extract_matches_the_england_file(shared_data):
+    ind = pd.read_csv(shared_data / "imd" / "iod2025_lsoa21_indicators_england.csv.gz").set_index("lsoa21cd")
+    tees = pd.read_csv("data/hia/iod2025_indicators_lsoa21_tees_valley.csv").set_index("lsoa21cd")
+    assert len(tees) == 425
+    pd.testing.assert_frame_equal(tees, ind.loc[tees.index, tees.columns])
+
+
+def test_repaired_polygon_is_reported_in_the_summary(tmp_path, data):
+    bow = "POLYGON ((444400 518800, 444700 519100, 444700 518800, 444400 519100, 444400 518800))"
+    sc = screen_site(parse_site(bow, name="Bow"), data)
+    summary = next(b for b in report_blocks(sc) if b[0] == "ul")[1]
+    assert any(x.startswith("Input note: WKT: the polygon was invalid (Self-intersection") for x in summary)
+    assert evidence(sc)["site"]["notes"][0].startswith("WKT: the polygon was invalid")
