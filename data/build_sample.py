@@ -20,6 +20,7 @@ ships with geotarget:
   with schools, leisure centres, community hubs, food banks and OS Open Greenspace sites and
   access points in ``data/assets/assets_trafford.gpkg``;
 * ``boundaries/england_outline.gpkg`` -- a light outline of England (for "outside England" checks);
+* ``data/hia/`` -- IoD health indicators, Community Needs Index and England comparators for HIA screening;
 * ``data/PROVENANCE.md`` -- source, vintage, licence and checksum of every file.
 
 Running it twice gives byte-identical files (GeoPackage timestamps are pinned with
@@ -599,6 +600,95 @@ def build_england_outline(b: Builder) -> None:
            licence=ONS_BOUNDARY)
 
 
+# -- Health Impact Assessment evidence (issue 7): self-contained, one call in main() ---------------
+#: IoD File 8 indicators kept for HIA screening, per vintage (source column names, unchanged).
+HIA_INDICATORS = {
+    2025: ("imd/iod2025_lsoa21_indicators_england.csv.gz", "imd/iod2025_lsoa21_england.csv.gz", "lsoa21cd", "lad24cd", [
+        "years_of_potential_life_lost_indicator", "comparative_illness_and_disability_ratio_indicator",
+        "acute_morbidity_indicator", "mental_health_indicator", "adult_skills_and_english_language_proficiency_indicator",
+        "violence_with_injury_rate_per_1_000_at_risk_population", "burglary_rate_per_1_000_at_risk_properties",
+        "anti_social_behaviour_rate_per_1_000_at_risk_population", "connectivity_score", "patient_to_gp_ratio",
+        "housing_affordability_indicator", "household_overcrowding_indicator_bedrooms",
+        "homelessness_indicator_rate_per_1_000_households"]),
+    2019: ("imd/iod2019_lsoa11_indicators_england.csv.gz", "imd/iod2019_lsoa11_england.csv.gz", "lsoa11cd", "lad19cd", [
+        "years_of_potential_life_lost_indicator", "comparative_illness_and_disability_ratio_indicator",
+        "acute_morbidity_indicator", "mood_and_anxiety_disorders_indicator",
+        "adult_skills_and_english_language_proficiency_indicator", "road_distance_to_a_gp_surgery_indicator_km",
+        "road_distance_to_general_store_or_supermarket_indicator_km", "road_distance_to_a_primary_school_indicator_km",
+        "household_overcrowding_indicator", "homelessness_indicator_rate_per_1000_households",
+        "housing_affordability_indicator", "housing_in_poor_condition_indicator",
+        "houses_without_central_heating_indicator", "road_traffic_accidents_indicator", "air_quality_indicator"]),
+}
+HIA_PLACES = {"tees_valley": TEES, "trafford": ["E08000009"]}
+CNI_LICENCE = ("Community Needs Index 2023, OCSI for Local Trust (free to reuse with attribution; redistributed in "
+               "the MIT-licensed humaniverse/IMD package; check Local Trust's terms before republishing).")
+
+
+def build_hia(b: Builder) -> None:
+    """IoD health/HIA indicators and CNI per bundled place, and England reference statistics."""
+    ref = []
+    for year, (ind_rel, imd_rel, code, lad, cols) in HIA_INDICATORS.items():
+        imd = pd.read_csv(b.src(imd_rel))
+        ind = pd.read_csv(b.src(ind_rel))[[code, *cols]]
+        for place, lads in HIA_PLACES.items():
+            keep = imd.loc[imd[lad].isin(lads), code]
+            out = ind[ind[code].isin(keep)].sort_values(code).reset_index(drop=True)
+            b.csv(out, f"data/hia/iod{year}_indicators_{code[:6]}_{place}.csv", sources=[ind_rel, imd_rel],
+                  note=f"IoD{year} File 8 underlying indicators used by `geotarget hia` (health: years of potential "
+                       "life lost, comparative illness and disability ratio, acute morbidity, "
+                       f"{'mental health' if year == 2025 else 'mood and anxiety disorders'}; and indicators for the "
+                       f"HUDU topics), values as published, for the {len(out)} LSOAs of {place}.")
+        # England reference: population-weighted means and LSOA percentiles of every score and indicator
+        if year == 2025:
+            sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
+            pop = pd.read_csv(b.src("population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
+            eng = imd.merge(sub, on=code).merge(ind, on=code).merge(pop[[code, "pop_total_mid2022"]], on=code)
+            w = eng["pop_total_mid2022"]
+            weights = "ONS SAPE mid-2022 total population (LSOA 2021)"
+        else:
+            eng = imd.merge(ind, on=code)
+            w = eng["pop_total_mid2015"]
+            weights = "IoD2019 population denominators, mid-2015"
+        eng = eng.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items() for m in ("score", "decile")})
+        for c in dict.fromkeys([c for c in eng.columns if c.endswith("_score")] + cols):
+            v = eng[c]
+            ok = v.notna()
+            ref.append((year, c, "pop_weighted_mean", (v[ok] * w[ok]).sum() / w[ok].sum()))
+            for q in range(10, 100, 10):
+                ref.append((year, c, f"p{q}", v[ok].quantile(q / 100)))
+        for c in [c for c in eng.columns if c.endswith("_decile")]:
+            share = w.groupby(eng[c]).sum() / w.sum()
+            ref += [(year, c, f"pop_share_decile_{int(d)}", s) for d, s in share.items()]
+        ref += [(year, "lsoas", "count", len(eng)), (year, "population", "total", w.sum())]
+        log.info("HIA England reference IoD%d weighted by %s", year, weights)
+    cni_rel = "cni/cni2023_lsoa21_england.csv.gz"
+    cni = pd.read_csv(b.src(cni_rel))
+    imd = pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz"))
+    for place, lads in HIA_PLACES.items():
+        out = cni[cni["lsoa21cd"].isin(imd.loc[imd["lad24cd"].isin(lads), "lsoa21cd"])].drop(columns="lsoa21nm")
+        out = out.sort_values("lsoa21cd").reset_index(drop=True)
+        for c in [c for c in out.columns if c.endswith("_rank")]:
+            out[c] = out[c].astype("int64")
+        b.csv(out, f"data/hia/cni2023_lsoa21_{place}.csv", sources=[cni_rel, "imd/iod2025_lsoa21_england.csv.gz"],
+              note=f"Community Needs Index 2023 (OCSI for Local Trust) for the {len(out)} LSOAs 2021 of {place}: CNI "
+                   "and its three domains (civic assets, connectedness, active and engaged community), score and "
+                   "national rank (1 = highest need of 33,755), and the 'left behind' flag (10% highest need on both "
+                   "CNI and IMD).", licence=CNI_LICENCE)
+    ref += [(2025, "cni_rank", "count", len(cni)), (2025, "left_behind_area", "count", int(cni["left_behind_area"].sum()))]
+    table = pd.DataFrame(ref, columns=["vintage", "measure", "statistic", "value"])
+    table["value"] = table["value"].astype(float).round(6)
+    b.csv(table, "data/hia/england_reference.csv",
+          sources=[HIA_INDICATORS[2025][0], HIA_INDICATORS[2025][1], "imd/iod2025_lsoa21_subdomains_england.csv.gz",
+                   "population/ons_sape_mid2022_lsoa21_total_england.csv.gz", HIA_INDICATORS[2019][0],
+                   HIA_INDICATORS[2019][1], cni_rel],
+          note="England comparators for `geotarget hia`, computed here from the England-wide files: for every IoD score "
+               "and HIA indicator, the population-weighted mean (IoD2025: ONS SAPE mid-2022 totals, which differ from "
+               "the IoD denominators by a few people per LSOA; IoD2019: its mid-2015 denominators) and the LSOA "
+               "percentiles p10-p90 (unweighted, as IoD deciles count LSOAs); the share of England's population in "
+               "each national decile of the IMD, domains and sub-domains; LSOA counts.",
+          licence=f"{OGL} CNI counts: {CNI_LICENCE}")
+
+
 def write_provenance(b: Builder) -> None:
     lines = [
         "# Bundled sample data — provenance",
@@ -653,6 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     build_assets(b)
     build_trafford(b)
     build_england_outline(b)
+    build_hia(b)
     write_provenance(b)
     total = sum(f.stat().st_size for d in ("boundaries", "data") for f in (b.root / d).rglob("*") if f.is_file())
     log.info("sample total %.2f MB", total / 1e6)

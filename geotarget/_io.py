@@ -75,21 +75,74 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
     return Path(path)
 
 
-def write_geopackage(path: str | os.PathLike, layers: dict) -> Path:
+def write_geopackage(path: str | os.PathLike, layers: dict, *, styles: dict | None = None) -> Path:
     """Write one or more GeoDataFrames as the layers of one GeoPackage, atomically.
 
     ``layers`` maps layer name to frame; a named index (e.g. ``lsoa_code``) becomes a column.
     Every GeoPackage geotarget writes goes through here, so they share one set of conventions.
+
+    Each layer gets a default QGIS style (a row in the GeoPackage's ``layer_styles``
+    table, which QGIS reads when the layer is added): ``styles`` maps a layer name to
+    QML text (see :mod:`geotarget.qgis`) or to ``None`` for no style; layers not in it
+    get :func:`geotarget.qgis.auto_style` (IMD deciles, area profiles, points by
+    category, labelled outlines).
     """
     import pyogrio
 
+    styles = styles or {}
+    unknown = [name for name in styles if name not in layers]
+    if unknown:
+        raise SchemaError(f"{path}: styles given for layer(s) {unknown} that are not among the layers {list(layers)}")
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     try:
         with atomic_path(path) as tmp:
+            rows = []
             for i, (name, frame) in enumerate(layers.items()):
                 flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
                 pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+                if name in styles:
+                    if styles[name] is not None:
+                        rows.append((name, styles[name], "style given by the caller"))
+                elif hasattr(frame, "geometry"):
+                    from .qgis import auto_style
+
+                    rows.append((name, *auto_style(frame)))
+            if rows:
+                _write_layer_styles(tmp, rows)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return Path(path)
+
+
+#: The ``layer_styles`` table as QGIS creates it in a GeoPackage.
+_LAYER_STYLES_DDL = """CREATE TABLE IF NOT EXISTS "layer_styles" (
+  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256),
+  "f_table_name" TEXT(256), "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT,
+  "styleSLD" TEXT, "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+  "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+
+def _write_layer_styles(gpkg: Path, rows: list[tuple[str, str, str]]) -> None:
+    """Add one default style per layer to ``gpkg``'s ``layer_styles`` table (registered in
+    ``gpkg_contents`` as an attributes table, as QGIS does)."""
+    import sqlite3
+
+    con = sqlite3.connect(gpkg)
+    try:
+        with con:
+            geometry_column = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            con.execute(_LAYER_STYLES_DDL)
+            con.execute(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', ?)", (GPKG_TIMESTAMP,)
+            )
+            for name, qml, description in rows:
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                    "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                    "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'geotarget', NULL, ?)",
+                    (name, geometry_column.get(name, "geom"), name, qml, description, GPKG_TIMESTAMP),
+                )
+    finally:
+        con.close()

@@ -44,7 +44,7 @@ from .crs import BNG, to_bng
 from .imd import add_population, read_imd, read_population
 from .join import attach_imd
 from .lookups import attach_lookup, read_lsoa_lookup
-from .sample import _FILES, ASSETS, BOUNDARIES, TEES_VALLEY, Sample, sample_path
+from .sample import TEES_VALLEY, Sample, sample_path
 from .vintages import Vintage, get_vintage
 
 log = logging.getLogger(__name__)

@@ -477,6 +477,8 @@ def _add_access(sub) -> None:
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)
     a.set_defaults(func=_cmd_access)
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from .study import study_template
 
@@ -568,6 +570,129 @@ def _add_data(sub) -> None:
     _verbosity(lst)
 
 
+def _cmd_hia(args: argparse.Namespace) -> int:
+    from .hia import ScreeningRules
+    from .hia_report import run_hia
+
+    assets = None
+    if args.assets:
+        from .assets import read_assets
+
+        assets = read_assets(args.assets, category_column=args.assets_category_column)
+        if len(assets.rejects):
+            log.warning("%s", assets.summary())
+    rules = ScreeningRules(flag_indices=tuple(k.strip() for k in args.flag_indices.split(",") if k.strip()),
+                           flag_max_decile=args.flag_max_decile, flag_scope=args.flag_scope)
+    res = run_hia(site=args.site, sites=args.sites, out=args.out, name=args.name, name_column=args.name_column,
+                  buffers=args.buffer, place=args.place, vintage=args.vintage, rules=rules, assets=assets,
+                  assets_source=args.assets, postcodes=args.postcodes, with_map=not args.no_map)
+    if args.quiet:
+        return 0
+    for sc in res.screenings:
+        zk = f"{sc.buffers[0]:g}m"
+        print(f"{sc.site.name} ({sc.council[1]}): {'MEETS' if sc.severe else 'does not meet'} the most-severe-health-"
+              f"inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within {sc.buffers[0]:,.0f} m; "
+              f"{len(sc.flags)} flag(s)")
+    if res.comparison is not None:
+        from .hia import RANKING_RULE
+
+        print(f"Ranking: {RANKING_RULE}")
+        for _, r in res.comparison.iterrows():
+            print(f"  {r['rank']:>3}  {r['site_name']}  ({r['n_flags']} flags)")
+    if len(res.rejects):
+        print(f"{len(res.rejects)} site(s) not screened (see sites_rejected.csv):")
+        for _, r in res.rejects.head(10).iterrows():
+            print(f"  row {r['row']}: {r['detail']}")
+    print("Outputs:")
+    for path in res.outputs.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    return 0
+
+
+def _add_hia(sub) -> None:
+    h = sub.add_parser(
+        "hia", help="Health Impact Assessment screening: local evidence for a development site (or a file of "
+                    "Local Plan sites), the 11 HUDU topics pre-filled, flags, HTML/Markdown/JSON reports",
+        description="Gather the local evidence for a Health Impact Assessment screening around a development site: "
+                    "LSOAs and wards within each buffer with their population, IMD and domain deciles (national and "
+                    "within the council), the most-severe-health-inequalities flag, IoD health indicators, the "
+                    "Community Needs Index, walking distance to services, and the 11 HUDU Rapid HIA topics. Writes "
+                    "DIR/<site>.html, .md and .json; with --sites also DIR/sites_comparison.csv.",
+    )
+    which = h.add_mutually_exclusive_group(required=True)
+    which.add_argument("--site", metavar="PATH|WKT|POSTCODE|E,N",
+                       help="one site: a GeoJSON/GeoPackage/Shapefile polygon or point, WKT (EPSG:27700, or "
+                            "'SRID=4326;...'), a postcode, or easting,northing")
+    which.add_argument("--sites", metavar="PATH", help="a file of sites, one row per site with a name column "
+                                                       "(vector file, or CSV with wkt / easting,northing / "
+                                                       "latitude,longitude / postcode / location)")
+    h.add_argument("--name", metavar="TEXT", help="site name (default: from the file, the postcode or the input)")
+    h.add_argument("--name-column", metavar="COL", help="name column of --sites (default: recognised, e.g. name)")
+    h.add_argument("--buffer", default="800,2000", metavar="M,M,...",
+                   help="buffer distances in metres (default 800,2000: a 10-minute walk and 2 km)")
+    h.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled data to use (default tees_valley)")
+    h.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
+    h.add_argument("--postcodes", metavar="PATH",
+                   help="postcode lookup for postcode sites (ONS Postcode Directory or Code-Point Open; default: "
+                        "the bundled Tees Valley and Trafford postcodes)")
+    h.add_argument("--assets", metavar="PATH", help="extra assets (e.g. schools, green space) read like "
+                                                    "'geotarget access --assets'; they replace bundled categories")
+    h.add_argument("--assets-category-column", metavar="COL", help="category column of --assets")
+    h.add_argument("--flag-indices", default="imd,health", metavar="KEY,...",
+                   help="indices of the most-severe-health-inequalities rule (default imd,health)")
+    h.add_argument("--flag-max-decile", type=int, default=2, metavar="K", help="national decile <= K (default 2)")
+    h.add_argument("--flag-scope", choices=["buffer", "site"], default="buffer",
+                   help="LSOAs tested: on the site or with residents within the first buffer (default), or on "
+                        "the site only")
+    h.add_argument("--no-map", action="store_true", help="leave the map out of the HTML report")
+    h.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _verbosity(h)
+    h.set_defaults(func=_cmd_hia)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .maps import map_from_files
+    from .maps._files import default_title
+
+    mb = map_from_files(args.layers, title=args.title or default_title(args.layers), vintage=args.vintage or "",
+                        notes=args.notes or "")
+    out = mb.save(args.out)
+    outputs = [out]
+    if args.png:
+        from .static import static_map
+
+        outputs.append(static_map(mb, args.png))
+    if not args.quiet:
+        print(f"{len(mb.layers)} layer(s): " + "; ".join(layer.name for layer in mb.layers))
+        for path in outputs:
+            print(f"  {path}  ({_fmt_size(Path(path).stat().st_size)})")
+    return 0
+
+
+def _add_map(sub) -> None:
+    p = sub.add_parser(
+        "map", help="build one interactive map (and optionally a static PNG/SVG) from geotarget outputs",
+        description="Build a self-contained interactive map from GeoPackage layers, GeoJSON or any vector file "
+                    "geotarget writes: IMD deciles, area profiles, outlines with names, points by category. "
+                    "Each --layers entry is PATH, PATH:COLUMN (colour by COLUMN) or PATH#LAYER[:COLUMN] (one "
+                    "layer of a GeoPackage).",
+    )
+    p.add_argument("--layers", nargs="+", required=True, metavar="PATH[:COLUMN]",
+                   help="files to map, bottom layer first, e.g. maps/imd2025_lsoas.gpkg#lsoas "
+                        "maps/imd2025_lsoas.gpkg#wards sites.geojson:category")
+    p.add_argument("--title", metavar="TEXT", help="map title (default: from the file names)")
+    p.add_argument("--vintage", metavar="TEXT", help="data vintage shown under the title, e.g. 'IoD2025, LSOA 2021'")
+    p.add_argument("--notes", metavar="TEXT", help="further notes shown under the title")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="output HTML file")
+    p.add_argument("--png", metavar="FILE.png", help="also write a static map (.png, .svg or .pdf) of the layers "
+                                                      "shown when the map opens")
+    _verbosity(p)
+    p.set_defaults(func=_cmd_map)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
@@ -577,6 +702,8 @@ _COMMANDS = [
     _add_access,
     _add_init,
     _add_data,
+    _add_hia,
+    _add_map,
 ]
 
 

@@ -827,7 +827,7 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
         lines += [f"### {r['rank']}. {_md(r['name'])} ({_md(r['la_name'])}, {aid})", "",
                   f"{r['population']:,.0f} residents in {r['n_lsoas']} LSOAs; {nq} qualify under the rule"
                   + (f", {int(mem['bridge'].sum())} joined as a bridge" if mem["bridge"].any() else "")
-                  + f". Population-weighted IMD score "
+                  + ". Population-weighted IMD score "
                   + ("–" if pd.isna(r["imd_average_score"]) else f"{r['imd_average_score']:.1f}")
                   + f"; average national rank {r['imd_average_national_rank']:,.0f} of "
                   f"{result.vintage.n_lsoas:,} (1 = most deprived).", "",

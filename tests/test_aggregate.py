@@ -9,9 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotarget import SchemaError, read_imd, read_population, add_population, read_lsoa_lookup
-from geotarget.aggregate import aggregate, columns, extent_weight, in_most_deprived, summary_measures
+from geotarget.aggregate import aggregate, columns, extent_weight, in_most_deprived
 from geotarget.cli import main
-from geotarget.crosswalk import crosswalk_from_codes
 from geotarget.sample import load_postcode_points
 
 N = 33_755  # LSOAs in England, IoD2025

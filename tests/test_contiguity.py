@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box

@@ -1,28 +1,24 @@
-"""Tests for geotarget.maps: the HTML deprivation map and its atomic writer.
+"""Tests for geotarget.maps.deprivation_map (the map of ``geotarget run``) and write_map.
 
 The fixture is a 3 x 3 grid of 500 m square "LSOAs" in British National Grid around
 (450000, 520000) -- near Stockton-on-Tees -- with three wards (the grid's columns) and
 one council, and hand-made IMD profiles of the three wards in the shape that
-``aggregate(lsoas, to="ward")`` returns. The map's behaviour in a browser (layers,
-legends, tooltips, labels) is checked by running the generated JavaScript in node
-against a small stub of Leaflet.
+``aggregate(lsoas, to="ward")`` returns. These tests read the data the page embeds
+(``geotarget.maps.read_data``); what the page does with it in a real browser (layers,
+legends, tooltips, search) is tested in tests/test_browser.py.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import re
-import shutil
-import subprocess
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Transformer
 
 from geotarget._errors import CRSError, SchemaError
 from geotarget.crs import BNG, WGS84
@@ -31,12 +27,15 @@ from geotarget.maps import (
     DECILE_COLOURS,
     DEFAULT_ATTRIBUTION,
     LEGEND_TITLE,
+    NO_DATA_COLOUR,
     REQUIRED_PROFILE_COLUMNS,
     WARD_CLASS_COLOURS,
     WARD_PROFILE_LAYER,
     deprivation_map,
+    read_data,
     write_map,
 )
+from geotarget.maps._encode import decode_topology
 
 X0, Y0, SIDE = 450_000, 520_000, 500
 EVIL = "<script>alert(1)</script>"
@@ -117,29 +116,16 @@ def lsoas() -> gpd.GeoDataFrame:
     return make_lsoas()
 
 
+
+
 def render(lsoas, *, wards=None, lads=None, **kwargs) -> str:
     kwargs.setdefault("title", "Deprivation in the test grid")
     kwargs.setdefault("vintage", "IoD2025, LSOA 2021")
-    m = deprivation_map(lsoas, wards=wards, lads=lads, **kwargs)
-    return m.get_root().render()
+    return deprivation_map(lsoas, wards=wards, lads=lads, **kwargs).html()
 
 
 def full_html(lsoas: gpd.GeoDataFrame, **kwargs) -> str:
     return render(lsoas, wards=make_wards(lsoas), lads=make_lads(lsoas), **kwargs)
-
-
-def embedded_data(html: str) -> dict:
-    """The LSOA FeatureCollection embedded in the page (one line of JSON)."""
-    found = re.findall(r"^\s*var data = (\{.*\});$", html, flags=re.MULTILINE)
-    assert len(found) == 1
-    return json.loads(found[0])
-
-
-def embedded_wards(html: str) -> dict:
-    """The ward FeatureCollection of the ward profile layer (one line of JSON)."""
-    found = re.findall(r"^\s*var shapes = (\{.*\});$", html, flags=re.MULTILINE)
-    assert len(found) == 1
-    return json.loads(found[0])
 
 
 def profile_html(lsoas: gpd.GeoDataFrame, profiles: pd.DataFrame | None = None, **kwargs) -> str:
@@ -147,75 +133,134 @@ def profile_html(lsoas: gpd.GeoDataFrame, profiles: pd.DataFrame | None = None, 
     return full_html(lsoas, ward_profiles=profiles, **kwargs)
 
 
-def lonlat(x: float, y: float) -> str:
-    """The JSON text of a BNG point in rounded WGS84, as embedded in the map."""
-    lon, lat = Transformer.from_crs(BNG, WGS84, always_xy=True).transform(x, y)
-    return json.dumps([round(lon, 5), round(lat, 5)], separators=(",", ":"))
+class Page:
+    """The data a page embeds, with helpers to read layers, columns and legends."""
+
+    def __init__(self, html: str):
+        self.html = html
+        self.spec = read_data(html)
+        self.layers = {layer["name"]: layer for layer in self.spec["layers"]}
+
+    def col(self, index):
+        return self.spec["columns"][index]
+
+    def legend_of(self, name: str) -> dict:
+        (legend,) = [lg for lg in self.spec["legends"] if name in lg["layers"]]
+        return legend
+
+    def geometry(self, name: str) -> list:
+        layer = self.layers[name]
+        shapes = decode_topology(self.spec["topology"], f"g{layer['geom']}")
+        return [shapes[r] for r in layer["rows"]] if layer["rows"] else shapes
+
+    def tooltip(self, name: str, row: int, key: str = "tooltip") -> dict:
+        """Label -> shown value of the tooltip of row ``row`` of layer ``name``."""
+        tip = self.layers[name][key]
+        shown = {label: self.col(c)[row] for label, c, _ in tip.get("fields", [])}
+        for r in (tip.get("table") or {}).get("rows", []):
+            shown[r[0]] = [None if cell is None else self.col(cell[0])[row] for cell in r[1:]]
+        if tip.get("head"):
+            shown["head"] = " ".join(self.col(c)[row] for c in tip["head"])
+        return shown
 
 
 # --------------------------------------------------------------------------- content
 
 
-def test_every_lsoa_is_in_the_map_once_with_its_properties(lsoas):
-    html = full_html(lsoas)
-    data = embedded_data(html)
-    codes = [f["properties"]["code"] for f in data["features"]]
-    assert codes == list(lsoas["lsoa_code"])
-    for code in lsoas["lsoa_code"]:
-        assert code in html
-    first = data["features"][0]["properties"]
-    assert first == {
-        "code": "E01000001",
-        "name": "Stockton-on-Tees 001A",
-        "ward": "Ward 1",
-        "lad": "Stockton-on-Tees",
-        "pop": "1,500",
-        "dec": [1, 1, 2, 3, 4, 5, 6, 7],
-        "rs": [["1,234", "50.000"]] + [[f"{2_000 + k:,}", f"{k:.3f}"] for k in range(7)],
+def test_every_lsoa_is_in_the_map_once_with_its_values(lsoas):
+    page = Page(full_html(lsoas))
+    imd = page.layers["IMD decile"]
+    assert imd["rows"] is None  # the LSOAs in their own order
+    assert page.col(imd["cls"]) == list(range(1, 10))  # imd_decile 1..9
+    assert page.tooltip("IMD decile", 0) == {
+        "head": "E01000001 Stockton-on-Tees 001A",
+        "Ward": "Ward 1",
+        "Council": "Stockton-on-Tees",
+        "Population": 1500,
+        "IMD": [1, 1234, 50],
+        **{d.short: [(0 + k) % 10 + 1, 2000 + k, k] for k, d in enumerate(DOMAINS)},
     }
-    last = data["features"][8]["properties"]
-    assert last["rs"][0] == ["25,234", "8.000"]  # imd rank 1,234 + 24,000; score 50 - 42
-    assert last["dec"][0] == 9
+    last = page.tooltip("IMD decile", 8)
+    assert last["IMD"] == [9, 25_234, 8]  # imd rank 1,234 + 24,000; score 50 - 42
+    for code in lsoas["lsoa_code"]:
+        assert page.html.count(code) == 1  # codes stored once, shared by all 8 layers
+    formats = {r[0]: [cell[1] for cell in r[1:]] for r in page.layers["IMD decile"]["tooltip"]["table"]["rows"]}
+    assert formats["IMD"] == ["i", "i", "f3"]  # decile, rank (thousands), score (3 dp)
 
 
 def test_geometry_is_embedded_once_not_once_per_layer(lsoas):
-    # (X0, Y0) is a corner of LSOA 1 only; with eight decile layers a per-layer copy
-    # would put it in the page eight times.
-    corner = lonlat(X0, Y0)
-    assert render(lsoas).count(corner) == 1
-    # ... plus once in the ward outlines and once in the council outline.
-    assert full_html(lsoas).count(corner) == 3
+    page = Page(full_html(lsoas))
+    objects = page.spec["topology"]["objects"]
+    assert len(objects) == 3  # LSOAs, wards, council -- not 8 copies of the LSOAs
+    assert {page.layers[n]["geom"] for n in page.layers if n.endswith("decile")} == {0}
+    for name in page.layers:
+        if name.endswith("decile"):
+            shapes = page.geometry(name)
+            assert all(s.equals(t) for s, t in zip(shapes, page.geometry("IMD decile")))
+
+
+def test_shared_borders_are_stored_once(lsoas):
+    # 3 x 3 squares: 24 unit edges; the 4 corners of the grid are not junctions, so
+    # the two edges meeting there form one arc: 20 arcs, 44 points (not 9 x 5 = 45
+    # closed-ring points with every interior edge twice).
+    topo = Page(render(lsoas)).spec["topology"]
+    assert len(topo["lengths"]) == 20
+    assert sorted(topo["lengths"]) == [2] * 16 + [3] * 4
+    assert len(topo["coords"]) == 2 * 44
+    # Ward and council outlines (simplified to their corners: 3 rectangles and a
+    # square, 4 x 5 closed-ring points) reuse LSOA edges where their vertices meet.
+    full = Page(full_html(lsoas))
+    assert len(full.spec["topology"]["coords"]) // 2 - 44 < 4 * 5
+    for name, frame in (("Ward boundaries", make_wards(lsoas)), ("Council boundaries", make_lads(lsoas))):
+        for got, want in zip(full.geometry(name), frame.to_crs(WGS84).geometry):
+            assert shapely.hausdorff_distance(got, want) < 1e-5
 
 
 def test_coordinates_are_wgs84_rounded_to_five_decimals(lsoas):
-    data = embedded_data(render(lsoas))
-    coords = shapely.get_coordinates(
-        [shapely.geometry.shape(f["geometry"]) for f in data["features"]]
-    )
-    assert coords.shape == (45, 2)  # 9 closed squares of 5 points
+    page = Page(render(lsoas))
+    shapes = page.geometry("IMD decile")
+    expected = lsoas.to_crs(WGS84).geometry
+    for got, want in zip(shapes, expected):
+        assert shapely.hausdorff_distance(got, want) < 1e-5
+    coords = shapely.get_coordinates(shapes)
     assert ((coords[:, 0] > -1.3) & (coords[:, 0] < -1.1)).all()  # longitude near Stockton
     assert ((coords[:, 1] > 54.5) & (coords[:, 1] < 54.7)).all()
     assert (abs(coords * 1e5 - (coords * 1e5).round()) < 1e-6).all()
-    digits = re.findall(r"-?\d+\.(\d+)", json.dumps(data["features"][0]["geometry"]))
-    assert digits and max(len(d) for d in digits) <= 5
+    assert page.spec["topology"]["scale"] == 1e-5
+    assert all(isinstance(v, int) for v in page.spec["topology"]["coords"])
 
 
 def test_layers_legend_title_and_attribution_are_present(lsoas):
-    html = full_html(lsoas, notes="Councils: Stockton-on-Tees")
-    for name in ["IMD decile", *(f"{d.short} decile" for d in DOMAINS)]:
-        assert f'"{name}" : decile_layer_' in html
-    assert '"Ward boundaries" : outline_layer_' in html
-    assert '"Council boundaries" : outline_layer_' in html
-    assert '"No basemap" : blank_base_layer_' in html
-    assert '"collapsed": false' in html
-    assert LEGEND_TITLE in html
-    assert LEGEND_TITLE == "IMD / domain decile — 1 = most deprived 10% nationally"
-    assert "Deprivation in the test grid" in html
-    assert "IoD2025, LSOA 2021" in html
-    assert "Councils: Stockton-on-Tees" in html
-    assert DEFAULT_ATTRIBUTION in html
-    assert "Open Government Licence v3.0" in DEFAULT_ATTRIBUTION
-    assert "tile.openstreetmap.org" in html
+    page = Page(full_html(lsoas, notes="Councils: Stockton-on-Tees"))
+    assert list(page.layers) == [
+        "IMD decile", *(f"{d.short} decile" for d in DOMAINS), "Ward boundaries", "Council boundaries",
+    ]  # fmt: skip
+    shown = [n for n, layer in page.layers.items() if layer["show"]]
+    assert shown == ["IMD decile", "Ward boundaries", "Council boundaries"]
+    legend = page.legend_of("IMD decile")
+    assert legend["title"] == LEGEND_TITLE == "IMD / domain decile — 1 = most deprived 10% nationally"
+    assert legend["layers"] == [n for n in page.layers if n.endswith("decile")]  # one legend for all 8
+    assert [i[2] for i in legend["items"]][::9] == ["1 most deprived", "10 least deprived"]
+    assert page.legend_of("Ward boundaries")["layers"] == ["Ward boundaries"]
+    s = page.spec
+    assert (s["title"], s["vintage"], s["notes"]) == (
+        "Deprivation in the test grid", "IoD2025, LSOA 2021", "Councils: Stockton-on-Tees")
+    assert s["attribution"] == DEFAULT_ATTRIBUTION and "Open Government Licence v3.0" in DEFAULT_ATTRIBUTION
+    assert s["tiles"] is True
+    assert "tile.openstreetmap.org" in page.html
+
+
+def test_outlines_are_labelled_and_ward_labels_wait_for_zoom_12(lsoas):
+    page = Page(full_html(lsoas))
+    ward, lad = page.layers["Ward boundaries"], page.layers["Council boundaries"]
+    assert page.col(ward["labels"]["text"]) == ["Ward 1", "Ward 2", "Ward 3"]
+    assert ward["labels"]["minZoom"] == 12 and lad["labels"]["minZoom"] is None
+    assert page.col(lad["labels"]["text"]) == ["Stockton-on-Tees"]
+    assert ward["style"]["dashArray"] == "4 3" and lad["style"]["weight"] == 3
+    # Each label sits inside its ward.
+    points = [shapely.Point(x, y) for x, y in zip(page.col(ward["labels"]["lon"]), page.col(ward["labels"]["lat"]))]
+    for point, shape in zip(points, page.geometry("Ward boundaries")):
+        assert shape.contains(point)
 
 
 def test_palette_is_darkest_for_decile_one():
@@ -234,41 +279,38 @@ def test_data_text_cannot_become_markup():
     lsoas.loc[:, "lad_name"] = "A & B <i>council</i>"
     wards = make_wards(lsoas).assign(ward_name=EVIL)
     lads = make_lads(lsoas).assign(lad_name=EVIL)
-    html = render(
-        lsoas, wards=wards, lads=lads, title=EVIL, vintage=EVIL, notes=EVIL, attribution=EVIL
-    )
+    html = render(lsoas, wards=wards, lads=lads, title=EVIL, vintage=EVIL, notes=EVIL, attribution=EVIL)
     assert "alert(1)" in html  # the text is there ...
     assert "<script>alert" not in html  # ... but never as markup
     assert "<b>bold" not in html and "<i>council" not in html
     # Only the page's own <script> elements: each opening tag has its closing tag.
     assert html.count("<script") == html.count("</script>")
-    data = embedded_data(html)
-    assert data["features"][0]["properties"]["name"] == EVIL
-    assert data["features"][1]["properties"]["name"] == "</script><b>bold</b>"
+    page = Page(html)
+    assert page.tooltip("IMD decile", 0)["head"] == "E01000001 " + EVIL
+    assert page.tooltip("IMD decile", 1)["head"] == "E01000002 </script><b>bold</b>"
     assert "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>" in html
+    # Leaflet inserts attributions as HTML: the page gets it escaped.
+    assert page.spec["attribution"] == "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def test_2019_frame_without_some_scores_or_population(lsoas):
-    frame = lsoas.drop(
-        columns=["health_score", "crime_score", "living_env_score", "pop_total"]
-    )
-    data = embedded_data(render(frame, vintage="IoD2019, LSOA 2011"))
-    props = data["features"][0]["properties"]
-    assert props["pop"] is None
-    keys = ["imd", *(d.key for d in DOMAINS)]
-    for key in ("health", "crime", "living_env"):
-        rank, score = props["rs"][keys.index(key)]
+    frame = lsoas.drop(columns=["health_score", "crime_score", "living_env_score", "pop_total"])
+    page = Page(render(frame, vintage="IoD2019, LSOA 2011"))
+    tip = page.tooltip("IMD decile", 0)
+    assert "Population" not in tip
+    for short in ("Health", "Crime", "Living env."):
+        decile, rank, score = tip[short]
         assert score is None and rank is not None
-    assert props["rs"][keys.index("income")][1] == "0.000"
+    assert tip["Income"][2] == 0
 
 
 def test_missing_deciles_are_drawn_as_no_data(lsoas):
     frame = lsoas.astype({"imd_decile": "float64"})
     frame.loc[4, "imd_decile"] = float("nan")
-    html = render(frame)
-    assert embedded_data(html)["features"][4]["properties"]["dec"][0] is None
-    assert '"10 least deprived","no data"]' in html  # the legend gets a "no data" entry
-    assert '"10 least deprived"]' in render(lsoas)
+    page = Page(render(frame))
+    assert page.col(page.layers["IMD decile"]["cls"])[4] is None
+    assert page.legend_of("IMD decile")["items"][-1] == ["fill", NO_DATA_COLOUR, "no data"]
+    assert Page(render(lsoas)).legend_of("IMD decile")["items"][-1][2] == "10 least deprived"
 
 
 def test_inputs_are_not_mutated(lsoas):
@@ -283,17 +325,29 @@ def test_inputs_are_not_mutated(lsoas):
 def test_output_is_deterministic(lsoas):
     first = full_html(lsoas)
     assert full_html(make_lsoas()) == first
-    m = deprivation_map(
+    mb = deprivation_map(
         lsoas, wards=make_wards(lsoas), lads=make_lads(lsoas),
         title="Deprivation in the test grid", vintage="IoD2025, LSOA 2021",
     )  # fmt: skip
-    assert m.get_root().render() == m.get_root().render() == first
+    assert mb.html() == mb.html() == first
     assert not re.search(r"[0-9a-f]{32}", first)  # no random folium ids left
 
 
+def test_page_is_self_contained(lsoas):
+    html = full_html(lsoas)
+    # No script or stylesheet from the network: only the tile URL template mentions http.
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", html)
+    urls = set(re.findall(r"https?://[^\s\"')]+", html.split("/* geotarget map runtime")[1]))
+    assert urls <= {"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://www.openstreetmap.org/copyright",
+                    "https://leafletjs.com"}
+    assert "L.Control.MiniMap" in html and "L.Control.Search" in html and "markerClusterGroup" in html
+
+
 def test_size_of_nine_square_map(lsoas):
-    size = len(full_html(lsoas).encode("utf-8"))
-    assert size < 30_000
+    from geotarget.maps._page import to_json
+
+    assert len(to_json(Page(full_html(lsoas)).spec).encode("utf-8")) < 12_000
+    assert len(full_html(lsoas).encode("utf-8")) < 420_000  # the map data plus ~330 KB of inlined libraries
 
 
 # --------------------------------------------------------------------------- validation
@@ -376,53 +430,47 @@ def test_point_geometry_raises(lsoas):
 # --------------------------------------------------------------------------- ward profiles
 
 
-def test_ward_profiles_are_embedded_once_with_formatted_measures(lsoas):
-    html = profile_html(lsoas)
-    for code in PROFILE_ROWS:
-        assert html.count(code) == 1
-    features = embedded_wards(html)["features"]
-    assert [f["properties"]["code"] for f in features] == list(make_wards(lsoas)["ward_code"])
-    assert features[0]["properties"] == {
-        "code": "E05000001",
-        "name": "Ward 1",
-        "lad": "Stockton-on-Tees",
-        "n": "3",
-        "pop": "4,503",
-        "cls": 2,  # rank 1 of 3 wards: ceil(5 * 1 / 3) = 2
-        "m": [["45.123", "1"], ["30,000", "1"], ["33.3%", "1"], ["51.3%", "1"], ["32,924", "1"]],
+def test_ward_profiles_are_embedded_with_formatted_measures(lsoas):
+    page = Page(profile_html(lsoas))
+    layer = page.layers[WARD_PROFILE_LAYER]
+    assert page.tooltip(WARD_PROFILE_LAYER, 0) == {
+        "Ward": "E05000001 Ward 1",
+        "Council": "Stockton-on-Tees",
+        "LSOAs": "3",
+        "Population": "4,503",
+        "Average score": "45.123 (rank 1 of 3)",
+        "Average rank": "30,000 (rank 1 of 3)",
+        "LSOAs in England's most deprived 10%": "33.3% (rank 1 of 3)",
+        "Extent": "51.3% (rank 1 of 3)",
+        "Local concentration": "32,924 (rank 1 of 3)",
+        "Note": "Ranks among the 3 wards profiled; 1 = most deprived.",
     }
-    third = features[2]["properties"]
-    assert third["cls"] == 5  # rank 3 of 3: ceil(15 / 3)
-    assert third["m"] == [["12.000", "3"], ["9,000", "3"], ["0.0%", "2"], ["0.0%", "3"],
-                          ["12,346", "3"]]  # fmt: skip
-    assert features[1]["properties"]["cls"] == 4  # ceil(10 / 3)
+    third = page.tooltip(WARD_PROFILE_LAYER, 2)
+    assert third["Average score"] == "12.000 (rank 3 of 3)" and third["Extent"] == "0.0% (rank 3 of 3)"
+    assert third["LSOAs in England's most deprived 10%"] == "0.0% (rank 2 of 3)"
+    assert third["Local concentration"] == "12,346 (rank 3 of 3)"
+    # Fifths of 3 ranks: ceil(5 r / 3) is 2, 4, 5 for r = 1, 2, 3 (classes 1-5 = colours 0-4).
+    assert page.col(layer["cls"]) == [1, 3, 4]
+    assert layer["colors"] == list(WARD_CLASS_COLOURS) and layer["show"] is False
 
 
 def test_ward_geometry_is_shared_by_profile_and_outline_layers(lsoas):
-    # (X0, Y0) is a corner of LSOA 1, ward 1 and the council: once each, with or
-    # without the profile layer, which draws the same ward shapes as the outlines.
-    corner = lonlat(X0, Y0)
-    assert full_html(lsoas).count(corner) == 3
-    html = profile_html(lsoas)
-    assert html.count(corner) == 3
-    profile = re.search(r"var (ward_profile_layer_\d+) = ", html).group(1)
-    assert re.search(rf"\.outlineLayer\({profile}\.shapes, ", html)
-    added = len(html.encode("utf-8")) - len(full_html(lsoas).encode("utf-8"))
-    assert 0 < added < 8_000
+    page = Page(profile_html(lsoas))
+    assert page.layers[WARD_PROFILE_LAYER]["geom"] == page.layers["Ward boundaries"]["geom"]
+    assert len(page.spec["topology"]["objects"]) == 3
+    added = len(profile_html(lsoas).encode("utf-8")) - len(full_html(lsoas).encode("utf-8"))
+    assert 0 < added < 4_000  # the profiles' text, not another copy of the boundaries
 
 
 def test_ward_profile_layer_and_legend_are_present(lsoas):
-    html = profile_html(lsoas)
+    page = Page(profile_html(lsoas))
     assert WARD_PROFILE_LAYER == "Ward profile: IMD average score"
-    assert f'"{WARD_PROFILE_LAYER}" : ward_profile_layer_' in html
-    title = "Ward IMD average score — rank among 3 wards; 1 = most deprived"
-    assert f'"{title}"' in html
-    # Fifths of 3 ranks: ceil(5 r / 3) is 2, 4, 5 for r = 1, 2, 3.
-    assert '["none (most deprived fifth)","1","none","2","3 (least deprived fifth)"]' in html
-    # The legend is bound to the profile layer alone (the decile legend to the deciles).
-    profile = re.search(r"var (ward_profile_layer_\d+) = ", html).group(1)
-    assert re.search(rf"\}}\)\(map_\d+, geotarget_\d+, \[{profile}\]\);", html)
-    assert html.count("legend.addTo(map)") == 2
+    assert list(page.layers).index(WARD_PROFILE_LAYER) == 8  # after the deciles, before the outlines
+    legend = page.legend_of(WARD_PROFILE_LAYER)
+    assert legend["title"] == "Ward IMD average score — rank among 3 wards; 1 = most deprived"
+    assert [i[2] for i in legend["items"]] == ["none (most deprived fifth)", "1", "none", "2",
+                                               "3 (least deprived fifth)"]  # fmt: skip
+    assert legend["layers"] == [WARD_PROFILE_LAYER]  # bound to the profile layer alone
 
 
 def test_ward_palette_is_darkest_for_the_most_deprived_fifth():
@@ -441,50 +489,44 @@ def test_ward_profile_text_cannot_become_markup(lsoas):
     html = profile_html(lsoas, profiles)
     assert "<script>alert" not in html and "<i>council" not in html
     assert html.count("<script") == html.count("</script>")
-    props = embedded_wards(html)["features"][1]["properties"]
-    assert props["name"] == EVIL and props["lad"] == "A & B <i>council</i>"
+    tip = Page(html).tooltip(WARD_PROFILE_LAYER, 1)
+    assert tip["Ward"] == "E05000002 " + EVIL and tip["Council"] == "A & B <i>council</i>"
 
 
 def test_ward_without_profile_is_drawn_as_no_data(lsoas):
-    html = profile_html(lsoas, make_profiles(["E05000001", "E05000002"]))
-    features = embedded_wards(html)["features"]
-    assert features[2]["properties"] == {
-        "code": "E05000003", "name": "Ward 3", "lad": None,
-        "n": None, "pop": None, "cls": None, "m": None,
-    }  # fmt: skip
-    assert [f["properties"]["cls"] for f in features[:2]] == [3, 5]  # ranks 1, 2 of 2
-    assert "rank among 2 wards" in html
-    assert '"2 (least deprived fifth)","no data"]' in html
-    assert '"3 (least deprived fifth)"]' in profile_html(lsoas)  # no "no data" row
+    page = Page(profile_html(lsoas, make_profiles(["E05000001", "E05000002"])))
+    layer = page.layers[WARD_PROFILE_LAYER]
+    assert page.col(layer["cls"]) == [2, 4, None]  # ranks 1, 2 of 2 wards: fifths 3 and 5
+    tip = page.tooltip(WARD_PROFILE_LAYER, 2)
+    assert tip["Ward"] == "E05000003 Ward 3" and tip["Average score"] is None
+    legend = page.legend_of(WARD_PROFILE_LAYER)
+    assert legend["title"].endswith("rank among 2 wards; 1 = most deprived")
+    assert [i[2] for i in legend["items"]][-2:] == ["2 (least deprived fifth)", "no data"]
+    assert Page(profile_html(lsoas)).legend_of(WARD_PROFILE_LAYER)["items"][-1][2] == "3 (least deprived fifth)"
 
 
 def test_ward_name_and_council_fall_back_to_the_boundaries(lsoas):
     profiles = make_profiles().assign(area_name=None).drop(columns=["lad_code", "lad_name"])
     wards = make_wards(lsoas).assign(lad_name="Stockton-on-Tees")
-    html = render(lsoas, wards=wards, ward_profiles=profiles)
-    props = embedded_wards(html)["features"][0]["properties"]
-    assert props["name"] == "Ward 1" and props["lad"] == "Stockton-on-Tees"
+    tip = Page(render(lsoas, wards=wards, ward_profiles=profiles)).tooltip(WARD_PROFILE_LAYER, 0)
+    assert tip["Ward"] == "E05000001 Ward 1" and tip["Council"] == "Stockton-on-Tees"
 
 
 def test_profiles_as_a_column_and_fractional_counts(lsoas):
     profiles = make_profiles().reset_index()
     profiles["n_lsoas"] = [2.5, 3.0, 3.5]  # custom areas split LSOAs
-    features = embedded_wards(profile_html(lsoas, profiles))["features"]
-    assert [f["properties"]["n"] for f in features] == ["2.5", "3", "3.5"]
+    page = Page(profile_html(lsoas, profiles))
+    assert [page.tooltip(WARD_PROFILE_LAYER, i)["LSOAs"] for i in range(3)] == ["2.5", "3", "3.5"]
 
 
 def test_output_without_ward_profiles_is_unchanged(lsoas):
     base = full_html(lsoas)
     assert full_html(lsoas, ward_profiles=None) == base
-    for text in ("Ward profile", "ward_profile_layer", "geotargetWardProfile", "Ward IMD"):
-        assert text not in base
-    # The ward outlines embed their own shapes, with no properties.
-    assert re.search(r'\.outlineLayer\(\{"type":"FeatureCollection","features":\[\{"type":'
-                     r'"Feature","properties":\{\},', base)  # fmt: skip
-    # Adding the profiles leaves the LSOA data and decile legend as they were.
-    html = profile_html(lsoas)
-    assert embedded_data(html) == embedded_data(base)
-    assert html.count(LEGEND_TITLE) == base.count(LEGEND_TITLE) == 1
+    assert "Ward profile" not in base and "Ward IMD" not in base
+    page, with_profiles = Page(base), Page(profile_html(lsoas))
+    for name in page.layers:
+        assert page.layers[name] == with_profiles.layers[name] or name.endswith("boundaries")
+    assert page.tooltip("IMD decile", 3) == with_profiles.tooltip("IMD decile", 3)
 
 
 def test_ward_profile_output_is_deterministic_and_inputs_unchanged(lsoas):
@@ -561,12 +603,15 @@ def test_write_map_writes_the_rendered_html(lsoas, tmp_path):
     m = deprivation_map(lsoas, title="T", vintage="IoD2025, LSOA 2021")
     out = write_map(m, tmp_path / "map.html")
     assert out == tmp_path / "map.html"
-    assert out.read_text(encoding="utf-8") == m.get_root().render()
+    assert out.read_text(encoding="utf-8") == m.html()
     assert os.listdir(tmp_path) == ["map.html"]
     # A string path works too, and an existing file is replaced.
     write_map(deprivation_map(lsoas, title="Second", vintage="v"), str(out))
     assert "Second" in out.read_text(encoding="utf-8")
     assert os.listdir(tmp_path) == ["map.html"]
+    # A folium map (e.g. from MapBuilder.to_folium) can be written too.
+    write_map(m.to_folium(), out)
+    assert out.read_text(encoding="utf-8") == m.html()
 
 
 def test_write_map_failure_keeps_old_file_and_leaves_no_temp(lsoas, tmp_path, monkeypatch):
@@ -588,7 +633,7 @@ def test_write_map_render_failure_writes_nothing(lsoas, tmp_path, monkeypatch):
     out = tmp_path / "map.html"
     out.write_text("old map", encoding="utf-8")
     m = deprivation_map(lsoas, title="T", vintage="v")
-    monkeypatch.setattr(m.get_root(), "render", lambda **kw: 1 / 0)
+    monkeypatch.setattr(m, "spec", lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_map(m, out)
     assert out.read_text(encoding="utf-8") == "old map"
@@ -598,334 +643,7 @@ def test_write_map_render_failure_writes_nothing(lsoas, tmp_path, monkeypatch):
 def test_write_map_creates_missing_folder(lsoas, tmp_path):
     m = deprivation_map(lsoas, title="T", vintage="v")
     out = write_map(m, tmp_path / "new" / "map.html")
-    assert out.read_text(encoding="utf-8") == m.get_root().render()
-
-
-# --------------------------------------------------------------------------- in a JS engine
-
-# A small stand-in for Leaflet and the DOM: enough to run the page's scripts in node and
-# record what the map would show. It prints a JSON summary of the map's state.
-LEAFLET_STUB = r"""
-const vm = require("vm");
-const src = require("fs").readFileSync(process.argv[2], "utf8");
-const scripts = [...src.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(m => m[1]);
-
-class El {
-  constructor(tag) { this.tagName = tag; this.children = []; this.style = {};
-                     this.className = ""; this._text = ""; }
-  appendChild(c) { this.children.push(c); return c; }
-  set textContent(t) { this.children = []; this._text = String(t); }
-  get textContent() { return this._text + this.children.map(c => c.textContent).join(""); }
-  tags() { return [this.tagName, ...this.children.flatMap(c => c.tags ? c.tags() : [])]; }
-}
-const document = {
-  createElement: t => new El(t),
-  createTextNode: t => ({tagName: "#text", textContent: String(t)}),
-};
-function evented(o) {
-  o._handlers = {};
-  o.on = function (types, fn) {
-    if (typeof types === "object") { for (const k in types) o.on(k, types[k]); return o; }
-    for (const t of types.split(" ")) (o._handlers[t] = o._handlers[t] || []).push(fn);
-    return o;
-  };
-  o.fire = function (t, e) { (o._handlers[t] || []).forEach(f => f(e || {})); return o; };
-  return o;
-}
-function layer(o) {
-  o = evented(o || {});
-  o.addTo = target => { target.addLayer(o); return o; };
-  return o;
-}
-function group() {
-  const g = layer({layers: []});
-  g.addLayer = l => { g.layers.push(l); return g; };
-  return g;
-}
-const maps = [];
-const L = {
-  CRS: {EPSG3857: {}},
-  map(id, options) {
-    const container = new El("div");
-    const m = evented({id, options, zoom: options.zoom, panes: {}, layers: new Set(),
-                       controls: [], layerControls: []});
-    m.createPane = n => (m.panes[n] = {style: {}});
-    m.getContainer = () => container;
-    m.getZoom = () => m.zoom;
-    m.setZoom = z => { m.zoom = z; m.fire("zoomend"); };
-    m.fitBounds = b => { m.bounds = b; m.setZoom(15); };
-    m.hasLayer = l => m.layers.has(l);
-    m.addLayer = l => { m.layers.add(l); return m; };
-    m.removeLayer = l => { m.layers.delete(l); return m; };
-    m.attributionControl = {texts: [], addAttribution(t) { this.texts.push(t); }};
-    maps.push(m);
-    return m;
-  },
-  tileLayer: (url, options) => layer({url, options}),
-  layerGroup: () => group(),
-  featureGroup: () => group(),
-  geoJson(data, options) {
-    const g = group();
-    g.data = data;
-    g.options = options;
-    const styleOf = f => typeof options.style === "function" ? options.style(f) : options.style;
-    g.resetStyle = p => { p.options = Object.assign({}, styleOf(p.feature)); };
-    for (const f of data.features) {
-      const p = evented({feature: f, options: Object.assign({}, styleOf(f))});
-      p.bindTooltip = (content, o) => { p.tooltip = {content, options: o}; return p; };
-      p.setStyle = s => Object.assign(p.options, s);
-      p.bringToFront = () => p;
-      g.layers.push(p);
-      if (options.onEachFeature) options.onEachFeature(f, p);
-    }
-    return g;
-  },
-  marker: (latlng, options) => layer({latlng, options}),
-  divIcon: options => ({options}),
-  DomEvent: {disableClickPropagation() {}, disableScrollPropagation() {}},
-  DomUtil: {
-    create(tag, cls) { const e = new El(tag); e.className = cls || ""; return e; },
-    addClass(e, c) { if (!e.className.split(" ").includes(c)) e.className += " " + c; },
-    removeClass(e, c) { e.className = e.className.split(" ").filter(x => x !== c).join(" "); },
-  },
-};
-L.control = function (options) {
-  const c = {options};
-  c.addTo = m => { c._container = c.onAdd(m); m.controls.push(c); return c; };
-  c.getContainer = () => c._container;
-  return c;
-};
-L.control.scale = () => ({addTo: () => {}});
-L.control.layers = (base, overlays, options) =>
-  ({addTo: m => { m.layerControls.push({base, overlays, options}); }});
-
-const context = vm.createContext({L, document, console});
-for (const s of scripts) vm.runInContext(s, context);
-
-const map = maps[0];
-const lc = map.layerControls[0];
-const overlays = lc.overlays;
-const names = Object.keys(overlays);
-const legends = map.controls.filter(c => c.getContainer().className.includes("legend"));
-const legend = legends[0];
-const visible = control => control.getContainer().style.display !== "none";
-const titleBox = map.controls.find(c => c.getContainer().className.includes("title"));
-const shown = () => names.filter(n => map.hasLayer(overlays[n]));
-const legendShown = () => legend.getContainer().style.display !== "none";
-const hiddenWardLabels = () => map.getContainer().className.includes("hide-ward-labels");
-const toggle = (name, on) => {
-  if (on) { map.addLayer(overlays[name]); map.fire("overlayadd", {layer: overlays[name]}); }
-  else { map.removeLayer(overlays[name]); map.fire("overlayremove", {layer: overlays[name]}); }
-};
-const out = {base: Object.keys(lc.base), overlays: names, controlOptions: lc.options,
-             shownAtStart: shown(), legendAtStart: legendShown(),
-             legendsAtStart: legends.map(visible),
-             legendText: legend.getContainer().textContent,
-             titleText: titleBox.getContainer().textContent,
-             attribution: map.attributionControl.texts,
-             wardLabelsHiddenAtZoom15: hiddenWardLabels()};
-map.setZoom(11);
-out.wardLabelsHiddenAtZoom11 = hiddenWardLabels();
-map.setZoom(12);
-out.wardLabelsHiddenAtZoom12 = hiddenWardLabels();
-toggle("IMD decile", false);
-out.legendWithNoDecileLayer = legendShown();
-toggle("Ward boundaries", false);
-out.legendAfterRemovingWards = legendShown();
-toggle("Income decile", true);
-out.legendWithIncome = legendShown();
-
-const imd = overlays["IMD decile"].layers;
-out.imdFill = imd.map(p => p.options.fillColor);
-out.incomeFill = overlays["Income decile"].layers.map(p => p.options.fillColor);
-const box = imd[0].tooltip.content(imd[0]);
-out.tooltip = {text: box.textContent, tags: box.tags(), sticky: imd[0].tooltip.options.sticky};
-imd[0].fire("mouseover", {target: imd[0]});
-out.hoverWeight = imd[0].options.weight;
-imd[0].fire("mouseout", {target: imd[0]});
-out.afterHoverWeight = imd[0].options.weight;
-out.outlines = ["Ward boundaries", "Council boundaries"].map(n => {
-  const [shapes, ...markers] = overlays[n].layers;
-  return {interactive: shapes.options.interactive, pane: shapes.options.pane,
-          paneEvents: map.panes[shapes.options.pane].style.pointerEvents,
-          features: shapes.layers.length,
-          labels: markers.map(mk => mk.options.icon.options.html.textContent),
-          labelsInteractive: markers.some(mk => mk.options.interactive)};
-});
-
-// With ward profiles: the state so far is IMD decile off, Income decile on, wards off.
-const profile = overlays["Ward profile: IMD average score"];
-if (profile) {
-  const p = {legendText: legends[1].getContainer().textContent};
-  toggle("Ward profile: IMD average score", true);
-  p.legendsWithProfileAndIncome = legends.map(visible);
-  toggle("Income decile", false);
-  p.legendsWithProfileOnly = legends.map(visible);
-  toggle("Ward profile: IMD average score", false);
-  p.legendsAfterProfileOff = legends.map(visible);
-  p.sharesOutlineShapes = profile.data === overlays["Ward boundaries"].layers[0].data;
-  p.pane = profile.options.pane;
-  p.paneZ = map.panes[profile.options.pane].style.zIndex;
-  p.interactive = profile.options.interactive !== false;
-  p.fills = profile.layers.map(w => w.options.fillColor);
-  p.tooltips = profile.layers.map(w => {
-    const b = w.tooltip.content(w);
-    return {text: b.textContent, tags: b.tags(), sticky: w.tooltip.options.sticky};
-  });
-  profile.layers[0].fire("mouseover", {target: profile.layers[0]});
-  p.hoverWeight = profile.layers[0].options.weight;
-  profile.layers[0].fire("mouseout", {target: profile.layers[0]});
-  p.afterHoverWeight = profile.layers[0].options.weight;
-  out.profile = p;
-}
-console.log(JSON.stringify(out));
-"""
-
-
-def run_in_node(tmp, html: str) -> dict:
-    """Run the page's scripts in node against LEAFLET_STUB; the map's state as a dict."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    page = tmp / "map.html"
-    page.write_text(html, encoding="utf-8")
-    stub = tmp / "stub.js"
-    stub.write_text(LEAFLET_STUB, encoding="utf-8")
-    check = subprocess.run([node, "--check", str(stub)], capture_output=True, text=True, check=False)
-    assert check.returncode == 0, check.stderr
-    done = subprocess.run(
-        [node, str(stub), str(page)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-@pytest.fixture(scope="module")
-def browser_state(tmp_path_factory) -> dict:
-    lsoas = make_lsoas(names={0: EVIL})
-    html = full_html(lsoas, notes="Line one\nLine two")
-    state = run_in_node(tmp_path_factory.mktemp("js"), html)
-    state["ward_names"] = list(make_wards(lsoas)["ward_name"])
-    return state
-
-
-@pytest.fixture(scope="module")
-def profile_state(tmp_path_factory) -> dict:
-    lsoas = make_lsoas(names={0: EVIL})
-    profiles = make_profiles(["E05000001", "E05000002"], E05000002=EVIL)
-    return run_in_node(tmp_path_factory.mktemp("js"), profile_html(lsoas, profiles))
-
-
-def test_js_layer_control(browser_state):
-    s = browser_state
-    assert s["base"] == ["OpenStreetMap", "No basemap"]
-    assert s["overlays"] == [
-        "IMD decile", *(f"{d.short} decile" for d in DOMAINS),
-        "Ward boundaries", "Council boundaries",
-    ]  # fmt: skip
-    assert s["controlOptions"]["collapsed"] is False
-    assert s["shownAtStart"] == ["IMD decile", "Ward boundaries", "Council boundaries"]
-    assert s["legendsAtStart"] == [True]  # one legend: no ward profile layer ...
-    assert "profile" not in s  # ... when no ward_profiles are given
-
-
-def test_js_ward_profile_layer_is_hidden_overlay_before_the_outlines(profile_state):
-    s = profile_state
-    assert s["overlays"] == [
-        "IMD decile", *(f"{d.short} decile" for d in DOMAINS),
-        WARD_PROFILE_LAYER, "Ward boundaries", "Council boundaries",
-    ]  # fmt: skip
-    assert s["shownAtStart"] == ["IMD decile", "Ward boundaries", "Council boundaries"]
-    assert s["profile"]["sharesOutlineShapes"] is True  # one copy of the ward geometry
-    assert s["profile"]["interactive"] is True
-    assert s["profile"]["pane"] == "geotargetWardProfile" and s["profile"]["paneZ"] == 420
-
-
-def test_js_ward_profile_legend_follows_its_layer(profile_state):
-    s, p = profile_state, profile_state["profile"]
-    assert s["legendsAtStart"] == [True, False]  # [deciles, ward profile]
-    assert p["legendsWithProfileAndIncome"] == [True, True]
-    assert p["legendsWithProfileOnly"] == [False, True]
-    assert p["legendsAfterProfileOff"] == [False, False]
-    assert p["legendText"] == (
-        "Ward IMD average score — rank among 2 wards; 1 = most deprived"
-        "none (most deprived fifth)none1none2 (least deprived fifth)no data"
-    )
-
-
-def test_js_ward_profile_fills(profile_state):
-    # Ranks 1 and 2 of 2 wards fall in fifths 3 and 5; ward 3 has no profile.
-    assert profile_state["profile"]["fills"] == [
-        WARD_CLASS_COLOURS[2], WARD_CLASS_COLOURS[4], "#bdbdbd",
-    ]  # fmt: skip
-    p = profile_state["profile"]
-    assert p["hoverWeight"] > p["afterHoverWeight"]
-
-
-def test_js_ward_profile_tooltip(profile_state):
-    first, evil, missing = profile_state["profile"]["tooltips"]
-    assert first["sticky"] is True
-    text = first["text"]
-    assert text.startswith("E05000001 Ward 1Council: Stockton-on-TeesLSOAs: 3Population: 4,503")
-    for row in ["Average score45.1231 of 2", "Average rank30,0001 of 2",
-                "LSOAs in England's most deprived 10%33.3%1 of 2", "Extent51.3%1 of 2",
-                "Local concentration32,9241 of 2"]:  # fmt: skip
-        assert row in text
-    assert "Rank: among the 2 wards profiled; 1 = most deprived." in text
-    assert "script" not in evil["tags"] and evil["text"].startswith("E05000002 " + EVIL)
-    assert missing["text"] == "E05000003 Ward 3No ward profile"
-
-
-def test_js_legend_follows_decile_layers(browser_state):
-    s = browser_state
-    assert s["legendAtStart"] is True
-    assert s["legendWithNoDecileLayer"] is False
-    assert s["legendAfterRemovingWards"] is False
-    assert s["legendWithIncome"] is True
-    assert s["legendText"].startswith(LEGEND_TITLE + "1 most deprived2")
-    assert s["legendText"].endswith("10 least deprived")
-
-
-def test_js_choropleth_colours(browser_state):
-    s = browser_state
-    # imd_decile is 1..9 for LSOAs 1..9; income_decile is i % 10 + 1 as well.
-    assert s["imdFill"] == list(DECILE_COLOURS[:9])
-    assert s["incomeFill"] == list(DECILE_COLOURS[:9])
-    assert s["hoverWeight"] > s["afterHoverWeight"]
-
-
-def test_js_tooltip_shows_text_not_markup(browser_state):
-    tip = browser_state["tooltip"]
-    assert tip["sticky"] is True
-    assert "script" not in tip["tags"]
-    assert tip["text"].startswith("E01000001 " + EVIL)
-    assert "Ward: Ward 1" in tip["text"] and "Council: Stockton-on-Tees" in tip["text"]
-    assert "Population: 1,500" in tip["text"]
-    assert "IMD11,23450.000" in tip["text"]  # decile, rank, score cells
-    assert "Living env.72,0066.000" in tip["text"]
-
-
-def test_js_outlines_are_not_interactive_and_labelled(browser_state):
-    ward, lad = browser_state["outlines"]
-    for layer in (ward, lad):
-        assert layer["interactive"] is False and layer["labelsInteractive"] is False
-        assert layer["paneEvents"] == "none"
-    assert ward["features"] == 3 and ward["labels"] == browser_state["ward_names"]
-    assert lad["features"] == 1 and lad["labels"] == ["Stockton-on-Tees"]
-
-
-def test_js_ward_labels_only_from_zoom_12(browser_state):
-    s = browser_state
-    assert s["wardLabelsHiddenAtZoom15"] is False
-    assert s["wardLabelsHiddenAtZoom11"] is True
-    assert s["wardLabelsHiddenAtZoom12"] is False
-
-
-def test_js_title_box_and_attribution(browser_state):
-    s = browser_state
-    expected = ["Deprivation in the test grid", "IoD2025, LSOA 2021", "Line one\nLine two"]
-    assert s["titleText"] == "".join(expected)
-    assert s["attribution"] == [DEFAULT_ATTRIBUTION]
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 # --------------------------------------------------------------------------- bundled data
@@ -933,24 +651,33 @@ def test_js_title_box_and_attribution(browser_state):
 
 @pytest.mark.parametrize("year", [2025, 2019])
 def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_path):
+    from geotarget.aggregate import aggregate
+
     sample = {2025: sample25, 2019: sample19}[year]
     # The sample's frames are indexed by code: deprivation_map takes them as they are.
     assert sample.lsoas.index.name == "lsoa_code"
-    m = deprivation_map(
-        sample.lsoas, wards=sample.wards, lads=sample.lads,
+    mb = deprivation_map(
+        sample.lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=aggregate(sample.lsoas, to="ward"),
         title="Deprivation in Tees Valley", vintage=sample.vintage.label,
     )  # fmt: skip
-    out = write_map(m, tmp_path / "tees_valley.html")
-    html = out.read_text(encoding="utf-8")
-    assert out.stat().st_size < 1_500_000  # budget 3 MB; 425 LSOAs take about 0.8 MB
-    features = embedded_data(html)["features"]
-    assert [f["properties"]["code"] for f in features] == list(sample.lsoas.index)
-    imd_deciles = [f["properties"]["dec"][0] for f in features]
-    assert imd_deciles == sample.lsoas["imd_decile"].astype(int).tolist()
-    for name in sample.lads["lad_name"]:
-        assert f'"{name}"]' in html  # a council label
-    health = features[0]["properties"]["rs"][1 + [d.key for d in DOMAINS].index("health")]
-    assert (health[1] is None) == (year == 2019)  # no published 2019 health score
+    mb.add_points(sample.assets, "Assets", category_column="asset_type", label_column="name")
+    out = mb.save(tmp_path / "tees_valley.html")
+    assert out.stat().st_size < 1_000_000  # budget 2 MB: all default layers and the assets take ~0.65 MB
+    page = Page(out.read_text(encoding="utf-8"))
+    imd = page.layers["IMD decile"]
+    assert page.col(page.layers["Council boundaries"]["labels"]["text"]) == list(sample.lads["lad_name"])
+    assert page.col(imd["cls"]) == sample.lsoas["imd_decile"].astype(int).tolist()
+    codes = page.tooltip("IMD decile", 0)["head"].split()[0]
+    assert codes == sample.lsoas.index[0]
+    health = page.tooltip("IMD decile", 0)["Health"]
+    assert (health[2] is None) == (year == 2019)  # no published 2019 health score
+    # The shapes are the sample's boundaries, simplified by at most a few metres.
+    shapes = gpd.GeoSeries(page.geometry("IMD decile"), crs=WGS84).to_crs(BNG)
+    gaps = [shapely.hausdorff_distance(a, b) for a, b in zip(shapes, sample.lsoas.geometry)]
+    assert max(gaps) < 10  # metres: 5 m (area-based) simplification + 1 m grid
+    # Neighbours still share their border: no gaps or overlaps beyond the grid's precision.
+    union = shapely.union_all(shapes.to_numpy())
+    assert abs(union.area - shapes.area.sum()) / union.area < 1e-4
 
 
 @pytest.mark.parametrize("year", [2025, 2019])
@@ -963,27 +690,23 @@ def test_tees_valley_ward_profile_layer(year, sample25, sample19):
         wards=sample.wards, lads=sample.lads,
         title="Deprivation in Tees Valley", vintage=sample.vintage.label,
     )  # fmt: skip
-    base = deprivation_map(sample.lsoas, **kwargs).get_root().render()
-    html = deprivation_map(sample.lsoas, ward_profiles=profiles, **kwargs).get_root().render()
-    # The layer costs the profiles (about 20 KB), not another copy of the ward
-    # boundaries (about 145 KB).
+    base = deprivation_map(sample.lsoas, **kwargs).html()
+    html = deprivation_map(sample.lsoas, ward_profiles=profiles, **kwargs).html()
+    # The layer costs the profiles (about 20 KB), not another copy of the ward boundaries.
     added = len(html.encode("utf-8")) - len(base.encode("utf-8"))
     assert 0 < added < 50_000
     n = len(profiles)
-    assert n == len(sample.wards) > 100
-    for code in profiles.index:
-        assert html.count(code) == 1
-    features = {f["properties"]["code"]: f["properties"] for f in embedded_wards(html)["features"]}
-    assert list(features) == list(sample.wards.index)
-    for code, row in profiles.iterrows():
-        props = features[code]
-        assert props["cls"] == math.ceil(5 * row["imd_rank_average_score"] / n)
-        assert props["m"][0] == [f"{row['imd_average_score']:.3f}", str(row["imd_rank_average_score"])]
-        assert props["m"][2][0] == f"{100 * row['imd_prop_most_deprived_10']:.1f}%"
-        assert props["name"] == row["area_name"] and props["lad"] == row["lad_name"]
+    assert n == len(sample.wards) == 103
+    page = Page(html)
+    layer = page.layers[WARD_PROFILE_LAYER]
+    classes = page.col(layer["cls"])
+    for i, code in enumerate(sample.wards.index):
+        row = profiles.loc[code]
+        assert classes[i] == math.ceil(5 * row["imd_rank_average_score"] / n) - 1
+        tip = page.tooltip(WARD_PROFILE_LAYER, i)
+        assert tip["Average score"] == f"{row['imd_average_score']:.3f} (rank {row['imd_rank_average_score']} of 103)"
+        assert tip["Ward"] == f"{code} {row['area_name']}" and tip["Council"] == row["lad_name"]
     # Fifths of 103 ranks: 1-20, 21-41, 42-61, 62-82, 83-103.
-    counts = pd.Series([p["cls"] for p in features.values()]).value_counts().sort_index()
-    assert counts.tolist() == [20, 21, 20, 21, 21] and n == 103
-    assert ('["1–20 (most deprived fifth)","21–41","42–61","62–82","83–103 (least deprived '
-            'fifth)"]') in html  # fmt: skip
-    assert "rank among 103 wards; 1 = most deprived" in html
+    assert pd.Series(classes).value_counts().sort_index().tolist() == [20, 21, 20, 21, 21]
+    assert [i[2] for i in page.legend_of(WARD_PROFILE_LAYER)["items"]] == [
+        "1–20 (most deprived fifth)", "21–41", "42–61", "62–82", "83–103 (least deprived fifth)"]

@@ -45,7 +45,8 @@ def test_template_parses_and_names_every_section(tmp_path):
                            and "sites" not in line else line for line in tail.splitlines())
     s2 = parse_study(on, path=tmp_path / "s.toml")
     assert set(s2.analyses) == {"aggregate", "target", "cluster", "hotspots", "inequality", "access", "hia"}
-    assert dict(s2.analyses["target"]["weights"]) == {"income": 1, "employment": 1, "health": 1}
+    assert dict(s2.analyses["target"]["weights"]) == {"jobs": 2, "learning": 1, "housing_environment": 1,
+                                                      "health": 1, "crime": 1, "access": 1}
     assert s2.analyses["cluster"]["k"] == "auto" and s2.analyses["hia"]["buffer"] == (800, 2000)
 
 
@@ -148,8 +149,8 @@ def test_same_study_twice_gives_identical_outputs_and_manifests(tmp_path):
                                        r"'ward', 'lad', 'msoa', 'custom'; did you mean 'ward'\?")),
     ('[target]\nmax_decile = 11\n', r"line 2: \[target\] max_decile: 11 is out of range; expected between 1 and 10"),
     ('[target]\nmax_decile = true\n', r"line 2: \[target\] max_decile: True is not a whole number"),
-    ('[target]\nweights = { incme = 1 }\n',
-     r"line 2: \[target\] weights.incme: unknown key 'weights.incme' in \[target\]; did you mean 'weights.income'\?"),
+    ('[target]\nweights = { jbos = 1 }\n',
+     r"line 2: \[target\] weights.jbos: unknown key 'weights.jbos' in \[target\]; did you mean 'weights.jobs'\?"),
     ('[hotspots]\nalpha = 1.5\n', r"line 2: \[hotspots\] alpha: 1.5 is out of range; expected between 0 and 1"),
     ('[cluster]\nk = "many"\n', r"line 2: \[cluster\] k: 'many' is not a whole number or 'auto'"),
     ('[access]\nradius = [400, -1]\n', r"line 2: \[access\] radius: -1 is out of range; expected at least 1"),

@@ -1,0 +1,89 @@
+"""Static maps: the same colours as the interactive map, with legend, north arrow,
+scale bar and attribution; PNG/SVG/PDF written atomically."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geotarget._errors import SchemaError
+from geotarget.crs import BNG
+from geotarget.maps import DECILE_COLOURS, DEFAULT_ATTRIBUTION, MapBuilder, deprivation_map
+from geotarget.static import _nice_length, static_figure, static_map
+
+
+@pytest.fixture(scope="module")
+def tees(sample25):
+    s = sample25
+    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, title="Deprivation in Tees Valley",
+                         vintage=s.vintage.label)
+    return mb.add_points(s.assets, "Assets", category_column="asset_type", label_column="name")
+
+
+def pixels(fig) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())
+
+
+def pixel_colour(rgba: np.ndarray, ax, x: float, y: float) -> str:
+    px, py = ax.transData.transform((x, y))
+    r, g, b = rgba[int(round(rgba.shape[0] - py)), int(round(px)), :3]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def test_areas_are_drawn_in_their_decile_colours(tees, sample25):
+    fig = static_figure(tees, ["IMD decile"], dpi=100)
+    ax = fig.axes[0]
+    rgba = pixels(fig)
+    # The 20 largest LSOAs: the colour at a point well inside each is its decile's colour.
+    lsoas = sample25.lsoas.assign(area=sample25.lsoas.area).nlargest(20, "area")
+    for _, row in lsoas.iterrows():
+        inner = row.geometry.buffer(-400)
+        if inner.is_empty:
+            continue
+        p = inner.representative_point()
+        assert pixel_colour(rgba, ax, p.x, p.y) == DECILE_COLOURS[int(row["imd_decile"]) - 1]
+
+
+def test_legend_arrow_scale_and_attribution(tees):
+    fig = static_figure(tees)  # the layers shown when the interactive map opens
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in fig.axes[0].texts]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "1 most deprived" in legend and "10 least deprived" in legend and "pharmacy" in legend
+    assert any(t.startswith("IMD / domain decile") for t in legend)
+    assert "Ward boundaries" in legend and "Council boundaries" in legend
+    assert "N" in texts  # north arrow
+    assert "10 km" in texts  # the Tees Valley is ~55 km wide: a 10 km bar
+    assert "Deprivation in Tees Valley" in texts and "IoD2025, LSOA 2021" in texts
+    assert " ".join(texts).replace("\n", " ").count(DEFAULT_ATTRIBUTION) == 1
+
+
+@pytest.mark.parametrize("width, expected", [(55_000, 10_000), (3_000, 500), (12_000, 2_000), (700, 100)])
+def test_scale_bar_length_is_a_round_fifth(width, expected):
+    assert _nice_length(width) == expected
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_formats_are_written_atomically_and_deterministically(tmp_path, suffix, magic):
+    g = gpd.GeoDataFrame({"k": ["a", "b"]}, geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+                         crs=BNG)
+    mb = MapBuilder("Two squares", vintage="test").add_categories(g, "k", "Kinds", show=True)
+    out = static_map(mb, tmp_path / f"map{suffix}", dpi=50)
+    assert out.read_bytes().startswith(magic)
+    first = out.read_bytes()
+    static_map(mb, out, dpi=50)
+    assert out.read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir()] == [f"map{suffix}"]
+
+
+def test_errors_name_the_problem(tees, tmp_path):
+    with pytest.raises(SchemaError, match=r"no layer named \['Nope'\]"):
+        static_map(tees, tmp_path / "x.png", layers=["Nope"])
+    with pytest.raises(SchemaError, match=r"written as png, svg, pdf; got '.jpg'"):
+        static_map(tees, tmp_path / "x.jpg")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,60 @@
+"""Take the README's screenshot: the Tees Valley map of ``geotarget run`` plus the
+bundled assets, in headless Chromium (Debian's package, driven by playwright), with
+the tooltip of one LSOA open. Map tiles are not fetched (the blank base layer is
+shown), so the picture is reproducible offline.
+
+    python tools/screenshot.py [--out maps/screenshot.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import geotarget as gt
+from geotarget.aggregate import aggregate
+from geotarget.crs import WGS84
+from geotarget.maps import deprivation_map
+
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "maps" / "screenshot.png")
+    ap.add_argument("--lsoa", default="E01012060", help="LSOA whose tooltip is shown")
+    args = ap.parse_args()
+    s = gt.load_sample(2025)
+    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
+                         title="Deprivation in Tees Valley", vintage=s.vintage.label,
+                         notes="English Indices of Deprivation 2025; national deciles.")
+    mb.tiles = False
+    mb.add_points(s.assets, "GP practices, pharmacies, libraries, hospitals", category_column="asset_type",
+                  label_column="name", show=False)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        page_path = mb.save(Path(tmp) / "map.html")
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+        page.goto(page_path.as_uri())
+        page.wait_for_function("window.geotarget && window.geotarget.state")
+        point = s.lsoas.loc[[args.lsoa]].geometry.representative_point().to_crs(WGS84).iloc[0]
+        x, y = page.evaluate("([lat, lon]) => { const m = window.geotarget.state.map;"
+                             " const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+                             [point.y, point.x])
+        page.mouse.move(x - 2, y - 2)
+        page.mouse.move(x, y)
+        page.locator(".gt-tooltip").wait_for(state="visible")
+        page.wait_for_timeout(300)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(args.out))
+        browser.close()
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
