@@ -49,7 +49,7 @@ def rank_normal_score(rank, n: int) -> np.ndarray:
     """Normal score of a national rank (1 = most deprived): Φ⁻¹((n − rank + ½)/n), higher = more deprived.
 
     >>> rank_normal_score([1, 16_878, 33_755], 33_755).round(3).tolist()
-    [3.966, 0.0, -3.966]
+    [4.176, 0.0, -4.176]
     """
     r = np.asarray(rank, dtype=float)
     return ndtri((n - r + 0.5) / n)
