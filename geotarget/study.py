@@ -17,10 +17,10 @@ import geopandas as gpd
 import pandas as pd
 
 from . import domains as D
-from ._errors import SchemaError
+from ._errors import SchemaError, VintageError
 from .gaps import (ENGLAND, Indicators, domain_indicators, humanise, match_areas, read_indicator_table,
                    reference_table)
-from .vintages import VINTAGES, Vintage, get_vintage
+from .vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,9 @@ def study_indicators(study: Study, *, indicators=None, id_column: str | None = N
     if bad_direction:
         raise SchemaError(f"higher-is-better column(s) {', '.join(bad_direction)} are not indicators of {indicators}")
     level = table.attrs["level"]
+    if level == "lsoa" and study.vintage.lsoa_year == 2011 and has_lsoa21_only_codes(table.index):
+        raise VintageError(f"{indicators} holds LSOA 2021 codes (e.g. {table.index.max()}) but the study is "
+                           f"{study.vintage.label}: use --vintage 2025, or map the table to LSOA 2011 first")
     ref = None
     notes: list[str] = []
     if _is_bundled_outcomes(indicators) and study.reference is not None and study.vintage.year == 2025:
