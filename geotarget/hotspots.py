@@ -166,7 +166,9 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
             res = Moran_Local(y, w, transformation="r", permutations=perms, keep_simulations=False,
                               n_jobs=n_jobs, seed=seed)
             stat = np.asarray(res.Is, float)
-    p = np.minimum(1.0, 2 * np.asarray(res.p_sim, float))
+    # esda stores pseudo p-values as float32: recover the count of draws at least as extreme, exactly
+    extreme = np.rint(np.asarray(res.p_sim, float) * (perms + 1))
+    p = np.minimum(1.0, 2 * extreme / (perms + 1))
     p_fdr = false_discovery_control(p, method="bh")
     sig = p_fdr <= alpha
     out = pd.DataFrame({"value": y, "neighbours": card[: n] if len(card) else 0, "statistic": stat,
