@@ -200,6 +200,7 @@ def cluster_areas(gaps: pd.DataFrame, population: pd.Series, *, method: str = "k
         The raw indicator values, to add their population-weighted means to the profiles.
     """
     from sklearn.cluster import KMeans, ward_tree
+    from threadpoolctl import threadpool_limits
 
     if method not in METHODS:
         raise SchemaError(f"method was {method!r} but is expected to be one of {list(METHODS)}")
@@ -238,7 +239,10 @@ def cluster_areas(gaps: pd.DataFrame, population: pd.Series, *, method: str = "k
     rows, found = [], {}
     for kk in ks:
         if method == "kmeans":
-            lab = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(x)
+            # one OpenMP thread: measured 10x faster on a busy 2-core machine (33,755 areas: 0.8 s vs 7.9 s
+            # per fit) and no slower on small problems; the result is identical
+            with threadpool_limits(1, user_api="openmp"):
+                lab = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(x)
         else:
             lab = _cut(children, n, kk)
             if method == "spatial" and min_population is not None:
