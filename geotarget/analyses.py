@@ -44,7 +44,7 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
     """Refuse to write over an input file."""
     targets = {(out / n).resolve() for n in names}
     for p in inputs:
-        if p is not None and str(p) not in ("sample", "iod") and Path(p).exists() and Path(p).resolve() in targets:
+        if isinstance(p, (str, os.PathLike)) and str(p) not in ("sample", "iod") and Path(p).exists() and Path(p).resolve() in targets:
             raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
 
 

@@ -255,6 +255,13 @@ def inequality(values: pd.DataFrame, population: pd.Series, *, deciles: pd.Serie
         t["fitted"] = si.intercept + si.sii * t["relative_rank"]
         t.insert(0, "indicator", col)
         tables.append(t)
+        if si.intercept <= 0 or si.intercept + si.sii <= 0:
+            notes.append(f"{col}: the fitted line is at or below zero at one end (most deprived {si.intercept:.3g}, "
+                         f"least deprived {si.intercept + si.sii:.3g}); the RII, a ratio of the two, is not "
+                         "meaningful for it")
+        if (v < 0).any():
+            notes.append(f"{col}: has negative values; Gini and Theil (defined for non-negative quantities) "
+                         "are left blank")
         vals = t.set_index("decile")["value"]
         pw = population.reindex(v.index).astype(float)
         rows.append({

@@ -162,3 +162,25 @@ def test_cli_inequality_on_the_sample(tmp_path, sample25, capsys):
 def test_cli_inequality_needs_an_indicator(tmp_path, capsys):
     assert main(["inequality", "--out", str(tmp_path)]) == 2
     assert "name the indicator" in capsys.readouterr().err
+
+
+def test_rii_warning_for_lines_through_zero():
+    idx, dec, pop = _areas()
+    vals = pd.DataFrame({"z": 9.0 - 2 * dec.to_numpy()}, index=idx)  # +7 .. -11: crosses zero
+    r = inequality(vals, pop, deciles=dec, repetitions=1000)
+    assert any("RII" in n and "not meaningful" in n for n in r.notes)
+    assert any("negative values" in n for n in r.notes) and np.isnan(r.table.iloc[0].gini)
+
+
+def test_england_file_one_council(shared_data, tmp_path):
+    """National deciles from the England-wide file for Middlesbrough equal the bundled sample's."""
+    args = ["--imd", str(shared_data / "imd/iod2025_lsoa21_england.csv.gz"), "--population",
+            str(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"), "--la", "Middlesbrough"]
+    assert main(["inequality", "--indicator", "income", *args, "--out", str(tmp_path / "e"), "-q"]) == 0
+    assert main(["inequality", "--indicator", "income", "--la", "Middlesbrough", "--out", str(tmp_path / "s"),
+                 "-q"]) == 0
+    e = pd.read_csv(tmp_path / "e" / "inequality_deciles.csv").set_index("decile")
+    s = pd.read_csv(tmp_path / "s" / "inequality_deciles.csv").set_index("decile")
+    assert e["areas"].tolist() == s["areas"].tolist() and e["areas"].sum() == 90
+    # SAPE vs File 7 population weights differ by a few people per LSOA: values agree closely
+    assert np.allclose(e["value"], s["value"], rtol=2e-3)

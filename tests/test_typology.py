@@ -253,3 +253,16 @@ def test_cli_cluster_errors(tmp_path, capsys):
     t.write_text("lsoa,x\nE01011949,1\nE01011950,2\n")
     assert main(["cluster", "--indicators", str(t), "--out", str(tmp_path)]) == 2
     assert "England-wide" in capsys.readouterr().err
+
+
+def test_england_files_give_the_sample_gaps(shared_data, tmp_path, sample25):
+    """Gaps from the England-wide file (reference computed on the fly) equal those from the bundled reference."""
+    from geotarget.analyses import cluster_study
+
+    files = cluster_study(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
+                          population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                          councils=["Stockton-on-Tees"], reference="region", k=3)
+    sample = cluster_study(councils=["Stockton-on-Tees"], reference="region", k=3)
+    a = files.result.clusters.filter(like="gap_")
+    b = sample.result.clusters.filter(like="gap_").loc[a.index]
+    assert len(a) == 124 and np.allclose(a, b, atol=1e-6)
