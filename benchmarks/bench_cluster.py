@@ -24,11 +24,11 @@ def main() -> None:
     src = a.source
     t0 = time.perf_counter()
     from geotarget.gaps import outcome_gaps
-    from geotarget.study import area_geometries, load_study, study_indicators, to_level
+    from geotarget.areadata import area_geometries, load_area_data, study_indicators, to_level
     from geotarget.typology import cluster_areas
 
     spatial = a.method == "spatial"
-    study = load_study(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
+    study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
                        population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                        boundaries=src / "boundaries/england_boundaries_generalised.gpkg" if spatial else None,
                        boundaries_layer="lsoa21" if spatial else None)

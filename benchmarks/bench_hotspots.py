@@ -30,9 +30,9 @@ def main() -> None:
     src = a.source
     t0 = time.perf_counter()
     from geotarget.hotspots import hotspots
-    from geotarget.study import area_geometries, load_study
+    from geotarget.areadata import area_geometries, load_area_data
 
-    study = load_study(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
+    study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
                        population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                        boundaries=src / "boundaries/england_boundaries_generalised.gpkg", boundaries_layer="lsoa21")
     areas = area_geometries(study, "lsoa")

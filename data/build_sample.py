@@ -18,6 +18,10 @@ ships with geotarget:
 * ``data/assets/`` -- community assets (GP practices, pharmacies, libraries, hospitals);
 * ``data/outcomes/`` -- a sample user indicator table (Census 2021 outcomes, Community Needs Index);
 * ``data/reference/`` -- England and regional means and SDs of the indicators (outcome gaps);
+* the same for **Trafford** (E08000009): ``boundaries/trafford.gpkg`` and ``data/*/*trafford*``,
+  with schools, leisure centres, community hubs, food banks and OS Open Greenspace sites and
+  access points in ``data/assets/assets_trafford.gpkg``;
+* ``boundaries/england_outline.gpkg`` -- a light outline of England (for "outside England" checks);
 * ``data/PROVENANCE.md`` -- source, vintage, licence and checksum of every file.
 
 Running it twice gives byte-identical files (GeoPackage timestamps are pinned with
@@ -471,6 +475,242 @@ def build_reference(b: Builder) -> None:
                "mid-2022 LSOA population; IoD2019: published scores, and the normal score of the national rank for "
                "Health, Crime and Living Environment, weights the IoD mid-2015 denominators) and of each column of "
                "the sample outcome table (weights ONS mid-2022). Computed with geotarget.gaps.reference_table.")
+# -- Trafford (E08000009): a second, small real place with green space ---------------------------
+TRAFFORD = "E08000009"
+TRAFFORD_GREENSPACE_OS = ("Contains Ordnance Survey data © Crown copyright and database right 2023 "
+                          "(OS Open Greenspace, OGL v3.0).")
+
+
+def build_trafford(b: Builder) -> None:
+    """Trafford: boundaries, IoD2025/2019, population, lookups, centroids, postcodes and assets."""
+    out = b.root / "boundaries" / "trafford.gpkg"
+    if out.exists():
+        out.unlink()
+    layers = {
+        "lsoa21": ("trafford/lsoa21_trafford_bgc.geojson", ["LSOA21CD", "LSOA21NM", "LADCD"]),
+        "lsoa11": ("trafford/lsoa11_trafford_bgc.geojson", ["LSOA11CD", "LSOA11NM", "LADCD"]),
+        "msoa21": ("trafford/msoa21_trafford_bgc.geojson", ["MSOA21CD", "MSOA21NM", "LADCD"]),
+        "msoa11": ("trafford/msoa11_trafford_bgc.geojson", ["MSOA11CD", "MSOA11NM", "LADCD"]),
+        "wards2025": ("trafford/wards2025_trafford_bgc.geojson", ["WD25CD", "WD25NM", "LAD25CD", "LAD25NM"]),
+        "lad2025": ("trafford/lad2025_trafford_bgc_dissolved_from_wards.geojson", ["LAD25CD", "LAD25NM"]),
+    }
+    bounds = {}
+    for layer, (rel, cols) in layers.items():
+        g = gpd.read_file(b.src(rel))[cols + ["geometry"]].sort_values(cols[0]).reset_index(drop=True)
+        bounds[layer] = g.to_crs(BNG)
+        b.gpkg(g, "boundaries/trafford.gpkg", layer, sources=[rel],
+               note=f"Trafford ONS boundaries ({layer}), generalised clipped (BGC, 20 m); reprojected to EPSG:27700; "
+                    "columns as published by ONS.", licence=ONS_BOUNDARY)
+
+    def trafford(df: pd.DataFrame, col: str) -> pd.DataFrame:
+        return df[df[col] == TRAFFORD].sort_values(df.columns[0]).reset_index(drop=True)
+
+    # IoD2025 (LSOA 2021) and population (ONS SAPE mid-2022: File 7 denominators exist only for the Tees)
+    main = trafford(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
+    sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
+    sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                              for m in ("score", "rank", "decile")})
+    imd25 = main.merge(sub, on="lsoa21cd", how="left", validate="1:1")
+    _ints(imd25)
+    b.csv(imd25, "data/imd/iod2025_lsoa21_trafford.csv",
+          sources=["imd/iod2025_lsoa21_england.csv.gz", "imd/iod2025_lsoa21_subdomains_england.csv.gz"],
+          note="English Indices of Deprivation 2025 (MHCLG, File 7 values): IMD, 7 domains and 6 sub-domains for the "
+               "139 Trafford LSOAs 2021 (national ranks and deciles).")
+    sape = pd.read_csv(b.src("population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
+    sape = sape[sape["lsoa21cd"].isin(imd25["lsoa21cd"])].sort_values("lsoa21cd").reset_index(drop=True)
+    if len(sape) != len(imd25):
+        raise SystemExit("build_sample: SAPE mid-2022 does not cover every Trafford LSOA 2021")
+    b.csv(sape, "data/population/ons_sape_mid2022_lsoa21_trafford.csv",
+          sources=["population/ons_sape_mid2022_lsoa21_total_england.csv.gz"],
+          note="ONS small-area population estimates, mid-2022, total persons, Trafford LSOAs 2021. Used as the "
+               "population for IoD2025 in Trafford because the IoD2025 File 7 denominators (also mid-2022) are only "
+               "available for the Tees Valley; they differ by a few persons per LSOA. No working-age count, so "
+               "Employment averages are weighted by total population.")
+
+    # IoD2019 (LSOA 2011) with its own denominators
+    main = trafford(pd.read_csv(b.src("imd/iod2019_lsoa11_england.csv.gz")), "lad19cd")
+    pop_cols = [c for c in main.columns if c.startswith("pop_")]
+    pop19 = main[["lsoa11cd", "lsoa11nm", "lad19cd", "lad19nm", *pop_cols]].copy()
+    main = main.drop(columns=pop_cols)
+    sub = pd.read_csv(b.src("imd/iod2019_lsoa11_subdomains_england.csv.gz"))
+    keep = ["lsoa11cd"] + [c for c in sub.columns if any(c.startswith(k + "_") for k in SUBDOMAIN_KEYS)]
+    sub = sub[keep].rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                                    for m in ("rank", "decile")})
+    imd19 = main.merge(sub, on="lsoa11cd", how="left", validate="1:1")
+    _ints(imd19)
+    _ints(pop19)
+    b.csv(imd19, "data/imd/iod2019_lsoa11_trafford.csv",
+          sources=["imd/iod2019_lsoa11_england.csv.gz", "imd/iod2019_lsoa11_subdomains_england.csv.gz"],
+          note="English Indices of Deprivation 2019 (MHCLG): IMD and 7 domains for the 138 Trafford LSOAs 2011.")
+    b.csv(pop19, "data/population/iod2019_population_denominators_lsoa11_trafford.csv",
+          sources=["imd/iod2019_lsoa11_england.csv.gz"],
+          note="IoD2019 population denominators, mid-2015, Trafford LSOAs 2011.")
+
+    # Lookups: LSOA21 -> MSOA21 (naming rule, checked) -> ward -> LAD; LSOA11 -> MSOA11 -> ward (PWC) -> LAD
+    wards = bounds["wards2025"]
+    wd = wards.set_index("WD25CD")["WD25NM"]
+    lad_name = bounds["lad2025"].set_index("LAD25CD")["LAD25NM"]
+    hcl = pd.read_csv(b.src("lookups/msoa_names_hcl_ew.csv.gz"))[["MSOACD", "MSOAHCLNM"]]
+    lk = trafford(pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")), "lad24cd")
+    lk["msoa21nm"] = lk["lsoa21nm"].str[:-1]
+    msoa21 = bounds["msoa21"][["MSOA21CD", "MSOA21NM"]].rename(columns={"MSOA21CD": "msoa21cd",
+                                                                        "MSOA21NM": "msoa21nm"})
+    lk = lk.merge(msoa21, on="msoa21nm", how="left", validate="m:1")
+    lk = lk.merge(hcl.rename(columns={"MSOACD": "msoa21cd", "MSOAHCLNM": "msoa21hclnm"}), on="msoa21cd", how="left")
+    _check_nesting(lk, bounds["lsoa21"], bounds["msoa21"], "LSOA21CD", "MSOA21CD", "lsoa21cd", "msoa21cd")
+    if set(lk["wd24cd"]) - set(wd.index):
+        raise SystemExit("build_sample: Trafford ward codes in the LSOA21 lookup not in the May 2025 wards")
+    lk21 = pd.DataFrame({
+        "lsoa21cd": lk["lsoa21cd"], "lsoa21nm": lk["lsoa21nm"], "msoa21cd": lk["msoa21cd"], "msoa21nm": lk["msoa21nm"],
+        "msoa21hclnm": lk["msoa21hclnm"], "wd25cd": lk["wd24cd"], "wd25nm": lk["wd24cd"].map(wd),
+        "lad25cd": lk["lad24cd"], "lad25nm": lk["lad24cd"].map(lad_name),
+    }).sort_values("lsoa21cd").reset_index(drop=True)
+    b.csv(lk21, "data/lookups/lsoa21_msoa21_ward25_lad25_trafford.csv",
+          sources=["lookups/lsoa21_ward24_lad24_ew.csv.gz", "lookups/msoa_names_hcl_ew.csv.gz",
+                   "trafford/msoa21_trafford_bgc.geojson", "trafford/wards2025_trafford_bgc.geojson"],
+          note="ONS best-fit LSOA 2021 -> ward (May 2024 codes, identical to May 2025 in Trafford) -> LAD; MSOA 2021 "
+               "from the ONS naming rule, checked by point-in-polygon; House of Commons Library MSOA names.",
+          licence=f"{OGL} MSOA names: House of Commons Library, Open Parliament Licence.")
+
+    l11 = trafford(pd.read_csv(b.src("lookups/lsoa11_msoa11_lad21_gb.csv.gz")), "lad21cd")
+    pwc11 = pd.read_csv(b.src("centroids/lsoa11_pwc_england.csv.gz"))
+    pwc11 = pwc11[pwc11["lsoa11cd"].isin(l11["lsoa11cd"])].sort_values("lsoa11cd").reset_index(drop=True)
+    pts = gpd.GeoDataFrame(pwc11[["lsoa11cd"]], geometry=gpd.points_from_xy(pwc11.easting, pwc11.northing), crs=BNG)
+    ward_of = gpd.sjoin_nearest(pts, wards[["WD25CD", "geometry"]], how="left")
+    ward_of = ward_of.drop_duplicates("lsoa11cd").set_index("lsoa11cd")["WD25CD"]
+    lk11 = pd.DataFrame({"lsoa11cd": l11["lsoa11cd"], "lsoa11nm": l11["lsoa11nm"],
+                         "msoa11cd": l11["msoa11cd"], "msoa11nm": l11["msoa11nm"]})
+    lk11 = lk11.merge(hcl.rename(columns={"MSOACD": "msoa11cd", "MSOAHCLNM": "msoa11hclnm"}), on="msoa11cd", how="left")
+    lk11["wd25cd"] = lk11["lsoa11cd"].map(ward_of)
+    lk11["wd25nm"] = lk11["wd25cd"].map(wd)
+    lk11["lad25cd"] = l11["lad21cd"].values
+    lk11["lad25nm"] = lk11["lad25cd"].map(lad_name)
+    b.csv(lk11.sort_values("lsoa11cd").reset_index(drop=True), "data/lookups/lsoa11_msoa11_ward25_lad25_trafford.csv",
+          sources=["lookups/lsoa11_msoa11_lad21_gb.csv.gz", "centroids/lsoa11_pwc_england.csv.gz",
+                   "trafford/wards2025_trafford_bgc.geojson", "lookups/msoa_names_hcl_ew.csv.gz"],
+          note="ONS LSOA 2011 -> MSOA 2011 -> LAD lookup; ward (May 2025) derived here as the ward containing the "
+               "LSOA's ONS population-weighted centroid (as for the Tees Valley).",
+          licence=f"{OGL} MSOA names: House of Commons Library, Open Parliament Licence.")
+    x = pd.read_csv(b.src("lookups/lsoa11_lsoa21_lad22_ew.csv.gz"))
+    x = x[x["lad22cd"] == TRAFFORD].sort_values(["lsoa11cd", "lsoa21cd"]).reset_index(drop=True)
+    b.csv(x, "data/lookups/lsoa11_lsoa21_trafford.csv", sources=["lookups/lsoa11_lsoa21_lad22_ew.csv.gz"],
+          note="ONS LSOA 2011 -> LSOA 2021 lookup for Trafford (137 unchanged, 1 split into 2).")
+
+    # Centroids: LSOA 2011 PWCs; LSOA 2021 = the 2011 PWC where the LSOA is unchanged, else a postcode proxy
+    c11 = pwc11[["lsoa11cd", "lsoa11nm", "easting", "northing"]]
+    b.csv(c11, "data/centroids/lsoa11_pwc_trafford.csv", sources=["centroids/lsoa11_pwc_england.csv.gz"],
+          note="ONS LSOA (December 2011) population-weighted centroids for Trafford (easting/northing converted from "
+               "the published WGS84 values, 0.1 m).", licence=f"{OGL} {OS}")
+    pc = pd.read_csv(b.src("trafford/postcodes_trafford_onspd_feb2025.csv.gz"))
+    proxy = pc.groupby("lsoa21cd")[["easting", "northing"]].mean().round(1)
+    unchanged = x[x["change_code"] == "U"].set_index("lsoa21cd")["lsoa11cd"]
+    c21 = lk21[["lsoa21cd", "lsoa21nm"]].copy()
+    same = c21["lsoa21cd"].isin(unchanged.index)
+    by11 = c11.set_index("lsoa11cd")
+    c21["easting"] = c21["lsoa21cd"].map(lambda c: by11.loc[unchanged[c], "easting"] if c in unchanged.index
+                                          else proxy.loc[c, "easting"])
+    c21["northing"] = c21["lsoa21cd"].map(lambda c: by11.loc[unchanged[c], "northing"] if c in unchanged.index
+                                           else proxy.loc[c, "northing"])
+    c21["method"] = same.map({True: "ons_pwc_2011_unchanged_lsoa", False: "mean_of_onspd_postcodes"})
+    b.csv(c21, "data/centroids/lsoa21_pwc_trafford.csv",
+          sources=["centroids/lsoa11_pwc_england.csv.gz", "lookups/lsoa11_lsoa21_lad22_ew.csv.gz",
+                   "trafford/postcodes_trafford_onspd_feb2025.csv.gz"],
+          note="Population-weighted centroids for Trafford LSOAs 2021 (documented proxy: ONS LSOA 2021 PWCs for "
+               "Trafford are not in the raw data). For the 137 LSOAs unchanged 2011 -> 2021: the ONS LSOA 2011 PWC "
+               "(in the Tees Valley the 2011 and 2021 PWCs of unchanged LSOAs are a median 12 m apart). For the 2 "
+               "LSOAs split from E01006185: the mean location of the LSOA's ONSPD postcodes (`method` column). Check: "
+               "for the unchanged LSOAs the postcode mean is a median 58 m from the ONS PWC.",
+          licence=f"{OGL} {OS}")
+
+    # Postcodes (for geocoding postcode-only assets)
+    pcs = pd.DataFrame({"postcode": pc["postcode"], "easting": pc["easting"].round(1),
+                        "northing": pc["northing"].round(1), "lad25cd": pc["lad_code"], "wd25cd": pc["ward_code"],
+                        "lsoa21cd": pc["lsoa21cd"]})
+    pcs = pcs.sort_values("postcode").reset_index(drop=True)
+    b.csv(pcs, "data/postcodes/postcodes_trafford.csv.gz", sources=["trafford/postcodes_trafford_onspd_feb2025.csv.gz"],
+          note="Trafford postcodes from the ONS Postcode Directory (February 2025) with their location (EPSG:27700), "
+               "ward, LAD and LSOA 2021; includes terminated postcodes (a geocoding lookup, not a count of addresses).",
+          licence="Contains OS data © Crown copyright and database right 2025. Contains Royal Mail data © Royal Mail "
+                  "copyright and database right 2025. Contains National Statistics data © Crown copyright and database "
+                  "right 2025. (OGL v3.0)")
+
+    # Assets
+    out = b.root / "data" / "assets" / "assets_trafford.gpkg"
+    if out.exists():
+        out.unlink()
+    files = [
+        ("gp_practices", "trafford/gp_practices_trafford_epraccur_2026.geojson",
+         "NHS ODS epraccur active GP practices, January 2026, at ONSPD postcode centroids.",
+         "Contains information from NHS England (Organisation Data Service), licensed under OGL v3.0."),
+        ("pharmacies", "trafford/pharmacies_trafford_nhsbsa_2025.geojson",
+         "NHSBSA consolidated pharmaceutical list 2024-25 Q4, at ONSPD postcode centroids.",
+         "Contains information from NHS Business Services Authority, licensed under OGL v3.0."),
+        ("libraries", "trafford/libraries_trafford_2023.geojson", "Trafford Council libraries, November 2023.",
+         "Trafford Council, OGL v3.0."),
+        ("schools", "trafford/schools_trafford_gias_2024.geojson",
+         "DfE Get Information About Schools, open establishments, September 2024.", OGL),
+        ("leisure_centres", "trafford/leisure_centres_trafford_2026.geojson",
+         "Trafford leisure centres, February 2026.",
+         "Trafford Council, Trafford Leisure CIC, George Carnall Community Group CIC, Schools Plus; OGL v3.0."),
+        ("community_hubs", "trafford/community_hubs_trafford_2024.geojson",
+         "Trafford Council Community Response Hubs, February 2024.", "Trafford Council, OGL v3.0."),
+        ("food_banks", "trafford/food_banks_trafford_gmpa_2018.geojson",
+         "Food banks (Trussell Trust sessions and a pantry), GM Poverty Action, January 2018.",
+         "GM Poverty Action, published by Trafford Data Lab under OGL v3.0."),
+    ]
+    drop = {"longitude", "latitude", "opening_hours_monday", "opening_hours_tuesday", "opening_hours_wednesday",
+            "opening_hours_thursday", "opening_hours_friday", "opening_hours_saturday", "opening_hours_sunday",
+            "facilities"}
+    for layer, rel, note, lic in files:
+        g = gpd.read_file(b.src(rel))
+        g = g[[c for c in g.columns if c not in drop]].sort_values(["name", "postcode"]).reset_index(drop=True)
+        b.gpkg(g, "data/assets/assets_trafford.gpkg", layer, sources=[rel], note=f"{note} EPSG:27700.", licence=lic)
+    types = ["gp_practice", "pharmacy", "library", "school", "leisure_centre", "community_hub", "food_bank"]
+    u = gpd.read_file(b.src("trafford/community_assets_trafford.geojson"))
+    u = u[u["asset_type"].isin(types)].sort_values("asset_id").reset_index(drop=True)
+    b.gpkg(u, "data/assets/assets_trafford.gpkg", "community_assets",
+           sources=["trafford/community_assets_trafford.geojson"],
+           note="Union of the Trafford GP practices, pharmacies, libraries, schools, leisure centres, community hubs "
+                "and food banks (asset_id, asset_type, name, postcode, lad_code, ward25_code, lsoa21cd, lsoa11cd, "
+                "source); EPSG:27700.", licence="As for each source layer.")
+    sites = gpd.read_file(b.src("trafford/greenspace_sites_trafford_os_open_greenspace_2023.geojson"))
+    sites = sites.to_crs(BNG)
+    sites["area_ha"] = (sites.geometry.area / 1e4).round(4)
+    rep = sites.geometry.representative_point()
+    sites = sites.assign(_x=rep.x.round(1), _y=rep.y.round(1))
+    sites = sites.sort_values(["site_type", "_x", "_y"]).drop(columns=["_x", "_y"]).reset_index(drop=True)
+    sites.insert(0, "site_id", [f"TRF-GS-{i + 1:03d}" for i in range(len(sites))])
+    b.gpkg(sites, "data/assets/assets_trafford.gpkg", "greenspace_sites",
+           sources=["trafford/greenspace_sites_trafford_os_open_greenspace_2023.geojson"],
+           note="OS Open Greenspace sites (October 2023), clipped to Trafford by Trafford Data Lab; site_type is the "
+                "OS function; area_ha computed in EPSG:27700; site_id assigned here (the OS id was dropped upstream).",
+           licence=TRAFFORD_GREENSPACE_OS)
+    ap = gpd.read_file(b.src("trafford/greenspace_access_points_trafford_os_open_greenspace_2023.geojson"))
+    ap = ap.drop(columns=["longitude", "latitude"]).sort_values(["easting", "northing", "access_type"])
+    ap = ap.reset_index(drop=True)
+    b.gpkg(ap, "data/assets/assets_trafford.gpkg", "greenspace_access_points",
+           sources=["trafford/greenspace_access_points_trafford_os_open_greenspace_2023.geojson"],
+           note="OS Open Greenspace access points (October 2023) in Trafford; each lies on a site boundary.",
+           licence=TRAFFORD_GREENSPACE_OS)
+
+
+def build_england_outline(b: Builder) -> None:
+    """A light England outline, for flagging assets located outside England."""
+    import shapely
+
+    out = b.root / "boundaries" / "england_outline.gpkg"
+    if out.exists():
+        out.unlink()
+    rel = "boundaries/england_boundaries_generalised.gpkg"
+    lads = gpd.read_file(b.src(rel), layer="lad24_uk")
+    lads = lads[lads["ltla24_code"].str.startswith("E")].to_crs(BNG)
+    shape = shapely.simplify(shapely.union_all(lads.geometry.values), 50)
+    g = gpd.GeoDataFrame({"ctry_code": ["E92000001"], "ctry_name": ["England"]}, geometry=[shape], crs=BNG)
+    b.gpkg(g, "boundaries/england_outline.gpkg", "england", sources=[f"{rel} (layer lad24_uk)"],
+           note="England: the 296 English LADs (2024, strongly generalised by geographr) dissolved and simplified to "
+                "50 m. Only for the 'outside England' check on asset locations, which allows 1 km for the "
+                "generalisation (every ONS LSOA 2011 population-weighted centroid lies within 255 m of it).",
+           licence=ONS_BOUNDARY)
 
 
 def write_provenance(b: Builder) -> None:
@@ -482,11 +722,16 @@ def write_provenance(b: Builder) -> None:
         "(Hartlepool E06000001, Middlesbrough E06000002, Redcar and Cleveland E06000003,",
         "Stockton-on-Tees E06000004, Darlington E06000005) of real public data. Paths under *Sources* are",
         "relative to the raw data folder; its own PROVENANCE.md names the original publishers and copies.",
+        "Files named `*trafford*` are the same for a second place, Trafford E08000009 (with OS Open Greenspace",
+        "sites and access points), and `boundaries/england_outline.gpkg` is a light outline of England.",
         "",
         "**Attribution.** Contains public sector information licensed under the Open Government Licence v3.0.",
         "Contains OS data © Crown copyright and database right. Contains Royal Mail data © Royal Mail copyright",
         "and database right. Contains National Statistics data © Crown copyright and database right.",
         "Contains information from NHS England (Organisation Data Service). Libraries: Arts Council England.",
+        "Trafford: NHS Business Services Authority (pharmacies), DfE (schools), Trafford Council (libraries, hubs,",
+        "leisure centres), GM Poverty Action (food banks), via Trafford Data Lab; OS Open Greenspace © Crown copyright",
+        "and database right 2023.",
         "",
         "Vintages: IoD2025 (published 30 October 2025) on LSOA 2021, population mid-2022;",
         "IoD2019 on LSOA 2011, population mid-2015; wards and LADs May 2025; postcodes Code-Point Open 2025.",
@@ -522,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
     build_assets(b)
     build_outcomes(b)
     build_reference(b)
+    build_trafford(b)
+    build_england_outline(b)
     write_provenance(b)
     total = sum(f.stat().st_size for d in ("boundaries", "data") for f in (b.root / d).rglob("*") if f.is_file())
     log.info("sample total %.2f MB", total / 1e6)

@@ -8,7 +8,13 @@ The public API, one module per capability:
 * :func:`attach_imd` -- join IoD to boundaries with a vintage guard;
 * :func:`load_sample` -- the bundled Tees Valley sample;
 * :func:`aggregate` -- MHCLG's summary measures for LADs, MSOAs, wards and custom areas;
-* :func:`run` -- the main job: joined data, a deprivation map and a council summary.
+* :func:`run` -- the main job: joined data, a deprivation map and a council summary;
+* :func:`read_assets` -- community asset lists located and categorised (then
+  :mod:`geotarget.access`, :mod:`geotarget.deserts`, :mod:`geotarget.assess` for access against need).
+* :func:`load_files` -- the same data bundle as the sample, from official files for any place;
+* :func:`load_study` / :func:`geotarget.pipeline.run_study` -- study files (TOML) run end to end;
+* :mod:`geotarget.provenance` -- the manifest every output folder gets; :mod:`geotarget.fetch` --
+  official data from the publishers.
 """
 
 from __future__ import annotations
@@ -17,19 +23,24 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._errors import (
     AreaNotFoundError,
+    ConfigError,
     CRSError,
     DataNotFoundError,
+    FetchError,
     GeotargetError,
     SchemaError,
     VintageError,
 )
 from .aggregate import aggregate, in_most_deprived
+from .assets import read_assets
 from .boundaries import read_boundaries
 from .crs import BNG, WGS84
 from .imd import add_population, read_imd, read_population
 from .join import attach_imd
 from .lookups import attach_lookup, read_lsoa_lookup
 from .sample import Sample, load_sample
+from .bundle import load_files
+from .study import load_study
 from .vintages import IOD2019, IOD2025, Vintage, get_vintage
 
 try:
@@ -41,5 +52,7 @@ __all__ = [
     "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
     "SchemaError", "Sample", "aggregate", "in_most_deprived", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
     "attach_imd", "attach_lookup", "get_vintage", "load_sample", "read_boundaries", "read_imd",
+    "read_lsoa_lookup", "read_population", "read_assets",
     "read_lsoa_lookup", "read_population",
+    "ConfigError", "FetchError", "load_files", "load_study",
 ]

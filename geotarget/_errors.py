@@ -32,3 +32,14 @@ class DataNotFoundError(GeotargetError, FileNotFoundError):
 
 class AreaNotFoundError(GeotargetError, LookupError):
     """A named area (council, ward, ...) is not in the data."""
+
+
+class ConfigError(GeotargetError, ValueError):
+    """A study file (TOML) has an unknown key, a bad value or a missing file.
+
+    Messages name the file, the line, the ``[section]`` and key, and what was expected.
+    """
+
+
+class FetchError(GeotargetError, OSError):
+    """Official data could not be downloaded (offline, server error, checksum mismatch)."""

@@ -14,6 +14,11 @@ from ._errors import DataNotFoundError, SchemaError
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 
+#: The ``last_change`` time stamp GDAL writes into every GeoPackage geotarget writes, pinned
+#: (GDAL's ``OGR_CURRENT_DATE``) so that the same inputs give byte-identical files; the real
+#: time of a run is in the output folder's ``manifest.json``.
+GPKG_TIMESTAMP = "2025-10-30T00:00:00Z"
+
 
 def require_file(path: str | os.PathLike, what: str) -> Path:
     p = Path(path)
@@ -78,8 +83,13 @@ def write_geopackage(path: str | os.PathLike, layers: dict) -> Path:
     """
     import pyogrio
 
-    with atomic_path(path) as tmp:
-        for i, (name, frame) in enumerate(layers.items()):
-            flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
-            pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        with atomic_path(path) as tmp:
+            for i, (name, frame) in enumerate(layers.items()):
+                flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
+                pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return Path(path)

@@ -19,16 +19,16 @@ import pandas as pd
 from ._errors import GeotargetError, SchemaError
 from ._io import write_csv, write_geopackage, write_text_atomic
 from .gaps import complete_rows, outcome_gaps
-from .study import Study, area_geometries, indicator_column, load_study, study_indicators, to_level
+from .areadata import AreaData, area_geometries, indicator_column, load_area_data, study_indicators, to_level
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class StudyResult:
+class AnalysisResult:
     """What an analysis produced: the result object, the layer to map, notes and the files written."""
 
-    study: Study
+    study: AreaData
     result: object
     layer: object
     notes: list[str] = field(default_factory=list)
@@ -48,17 +48,17 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
             raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
 
 
-def _notes_text(title: str, study: Study, notes: list[str]) -> str:
+def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
     lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
              "Contains public sector information licensed under the Open Government Licence v3.0. "
              "Contains OS data © Crown copyright and database right."]
     return "\n".join(lines) + "\n"
 
 
-def cluster_study(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
+def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
                   indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
                   higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
-                  out: str | os.PathLike | None = None, **study_kw) -> StudyResult:
+                  out: str | os.PathLike | None = None, **study_kw) -> AnalysisResult:
     """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.typology.cluster_areas`).
 
     Writes ``clusters.gpkg`` (layer ``clusters``: ``area_code, area_name, cluster, label, population``,
@@ -68,7 +68,7 @@ def cluster_study(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_
     """
     from .typology import cluster_areas, cluster_layer, profile_chart
 
-    study = load_study(**_study_args(study_kw))
+    study = load_area_data(**_study_args(study_kw))
     ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
                                      higher_is_better=higher_is_better)
     values, pop, region = to_level(ind.values, study, level)
@@ -107,13 +107,13 @@ def cluster_study(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_
             outputs["rejects"] = write_csv(d / "cluster_rejects.csv", rejects)
         outputs["notes"] = write_text_atomic(d / "clusters_notes.txt", _notes_text(
             f"Area typology ({typ.method}, k = {typ.k}) on outcome gaps vs {reference}", study, notes))
-    return StudyResult(study, typ, layer, notes, outputs)
+    return AnalysisResult(study, typ, layer, notes, outputs)
 
 
-def hotspots_study(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
+def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
                    method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
                    islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
-                   **study_kw) -> StudyResult:
+                   **study_kw) -> AnalysisResult:
     """Hot spots of one LSOA indicator (see :func:`geotarget.hotspots.hotspots`).
 
     Writes ``hotspots.gpkg`` (layer ``hotspots``: ``area_code, area_name, value, statistic, p_value, p_fdr,
@@ -121,7 +121,7 @@ def hotspots_study(*, indicator: str = "imd_score", indicators=None, id_column: 
     """
     from .hotspots import hotspot_layer, hotspots
 
-    study = load_study(**_study_args(study_kw))
+    study = load_area_data(**_study_args(study_kw))
     values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
     areas = area_geometries(study, "lsoa")
     res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
@@ -136,13 +136,13 @@ def hotspots_study(*, indicator: str = "imd_score", indicators=None, id_column: 
         outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)), index=True)
         title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
         outputs["notes"] = write_text_atomic(d / "hotspots_notes.txt", _notes_text(title, study, notes))
-    return StudyResult(study, res, layer, notes, outputs)
+    return AnalysisResult(study, res, layer, notes, outputs)
 
 
-def inequality_study(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
+def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
                      se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
                      repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
-                     **study_kw) -> StudyResult:
+                     **study_kw) -> AnalysisResult:
     """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.inequality.inequality`).
 
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
@@ -152,7 +152,7 @@ def inequality_study(*, indicator: Sequence[str] | str | None = None, indicators
     from .gaps import read_indicator_table
     from .inequality import inequality, local_deciles
 
-    study = load_study(**_study_args(study_kw))
+    study = load_area_data(**_study_args(study_kw))
     lsoas = study.lsoas
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
     se = None
@@ -206,7 +206,7 @@ def inequality_study(*, indicator: Sequence[str] | str | None = None, indicators
         outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
         outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(
             "Inequality across deprivation deciles", study, notes))
-    return StudyResult(study, res, None, notes, outputs)
+    return AnalysisResult(study, res, None, notes, outputs)
 
 
-__all__ = ["StudyResult", "cluster_study", "hotspots_study", "inequality_study"]
+__all__ = ["AnalysisResult", "run_cluster", "run_hotspots", "run_inequality"]

@@ -1,4 +1,4 @@
-"""The study: which LSOAs (or wards) to analyse, their IoD, population, region and geometry, and indicators.
+"""The areas of an analysis: which LSOAs (or wards), their IoD, population, region, geometry and indicators.
 
 Shared by ``geotarget cluster``, ``hotspots`` and ``inequality``. The bundled Tees Valley sample works
 out of the box (with England and regional reference values bundled); England-wide official files work
@@ -31,7 +31,7 @@ LEVELS = ("lsoa", "ward")
 
 
 @dataclass(frozen=True)
-class Study:
+class AreaData:
     """The areas of a study and what is known about them."""
 
     vintage: Vintage
@@ -54,8 +54,8 @@ def regions() -> pd.DataFrame:
     return pd.read_csv(sample_path(REGIONS), dtype=str).set_index("lad_code")
 
 
-def load_study(*, imd: str | os.PathLike = "sample", vintage=None, councils: Sequence[str] | None = None,
-               population=None, boundaries=None, boundaries_layer: str | None = None, lookup=None) -> Study:
+def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils: Sequence[str] | None = None,
+               population=None, boundaries=None, boundaries_layer: str | None = None, lookup=None) -> AreaData:
     """Load the study LSOAs from the bundled sample (``imd="sample"``) or from official files.
 
     With files: ``imd`` is an IoD file (England-wide for national references and deciles), ``population``
@@ -78,7 +78,7 @@ def load_study(*, imd: str | os.PathLike = "sample", vintage=None, councils: Seq
         lsoas["region_code"] = lsoas["lad_code"].map(reg["region_code"])
         ref = pd.read_csv(sample_path(REFERENCE), dtype={"area_code": str})
         notes.append(f"Bundled Tees Valley sample ({s.vintage.label}).")
-        return Study(s.vintage, lsoas, None, s.wards, ref, True, notes)
+        return AreaData(s.vintage, lsoas, None, s.wards, ref, True, notes)
     frame = read_imd(imd, vintage=vintage)
     v = get_vintage(frame.attrs["vintage"])
     if population is not None:
@@ -118,7 +118,7 @@ def load_study(*, imd: str | os.PathLike = "sample", vintage=None, councils: Seq
         lsoas = gpd.GeoDataFrame(keep.copy())
     lsoas.attrs = dict(frame.attrs)
     notes.append(f"{imd} ({v.label}): {len(lsoas):,} study LSOAs.")
-    return Study(v, lsoas, national, None, None, False, notes)
+    return AreaData(v, lsoas, national, None, None, False, notes)
 
 
 # -- indicators -----------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _is_bundled_outcomes(path) -> bool:
         return False
 
 
-def study_indicators(study: Study, *, indicators=None, id_column: str | None = None,
+def study_indicators(study: AreaData, *, indicators=None, id_column: str | None = None,
                      columns: Sequence[str] | None = None, higher_is_better: Sequence[str] = (),
                      domains: Sequence[str] | None = None) -> tuple[Indicators, pd.DataFrame | None, pd.DataFrame]:
     """Indicator values for the study LSOAs (or wards, for a ward-keyed table) and their reference table.
@@ -194,7 +194,7 @@ def study_indicators(study: Study, *, indicators=None, id_column: str | None = N
     return ind, ref, table
 
 
-def to_level(values: pd.DataFrame, study: Study, level: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def to_level(values: pd.DataFrame, study: AreaData, level: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Values, population and region at ``level`` ("lsoa" or "ward").
 
     LSOA values go to wards as population-weighted means over the ward's best-fit LSOAs (intensive
@@ -226,7 +226,7 @@ def to_level(values: pd.DataFrame, study: Study, level: str) -> tuple[pd.DataFra
     return values, ward_pop.reindex(values.index), ward_region.reindex(values.index)
 
 
-def area_geometries(study: Study, level: str) -> gpd.GeoDataFrame:
+def area_geometries(study: AreaData, level: str) -> gpd.GeoDataFrame:
     """Polygons (EPSG:27700) of the study areas at ``level``, with ``area_name`` and ``lad_code``.
 
     Wards use the bundled ward boundaries (sample) or are dissolved from their best-fit LSOAs.
@@ -255,7 +255,7 @@ def area_geometries(study: Study, level: str) -> gpd.GeoDataFrame:
     return g.sort_index()
 
 
-def indicator_column(study: Study, name: str, *, indicators=None, id_column: str | None = None) -> tuple[pd.Series, str]:
+def indicator_column(study: AreaData, name: str, *, indicators=None, id_column: str | None = None) -> tuple[pd.Series, str]:
     """One LSOA-level indicator: an IoD column (``imd_score``, ``health_rank``, a domain key) or a column of
     the user table ``indicators``. Returns the values for the study LSOAs and a label."""
     lsoas = study.lsoas
@@ -281,5 +281,5 @@ def indicator_column(study: Study, name: str, *, indicators=None, id_column: str
     return values[name], humanise(name)
 
 
-__all__ = ["ENGLAND", "LEVELS", "Study", "area_geometries", "indicator_column", "load_study", "regions",
+__all__ = ["ENGLAND", "LEVELS", "AreaData", "area_geometries", "indicator_column", "load_area_data", "regions",
            "study_indicators", "to_level"]

@@ -50,6 +50,7 @@ def read_boundaries(
     level: str | None = None,
     layer: str | None = None,
     code_column: str | None = None,
+    where: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read boundaries from GeoJSON, GeoPackage, Shapefile or GeoParquet, in any CRS.
 
@@ -62,6 +63,9 @@ def read_boundaries(
         Inferred from the code column (``LSOA21CD`` -> ``lsoa21``) when not given.
     code_column
         Name of the area code column, when it is not recognised from its name.
+    where
+        An OGR SQL filter applied while reading, e.g. ``"LAD24CD LIKE 'E%'"`` to keep the
+        English councils of a UK-wide file.
 
     Returns
     -------
@@ -82,6 +86,8 @@ def read_boundaries(
     if level is not None and level not in LEVELS:
         raise SchemaError(f"level was {level!r} but is expected to be one of {list(LEVELS)}")
     if p.suffix.lower() == ".parquet":
+        if where is not None:
+            raise SchemaError(f"{p}: where=... filters are not supported for GeoParquet; filter the frame instead")
         gdf = gpd.read_parquet(p)
     else:
         try:
@@ -93,7 +99,7 @@ def read_boundaries(
                 layer = level
             else:
                 raise SchemaError(f"{p} has {len(layers)} layers ({', '.join(layers)}); pass layer=... to choose one")
-        gdf = gpd.read_file(p, layer=layer)
+        gdf = gpd.read_file(p, layer=layer, where=where)
     gdf = to_bng(gdf, source=str(p))
 
     found = find_area_columns(gdf.columns)

@@ -17,6 +17,10 @@ from ._errors import GeotargetError
 log = logging.getLogger("geotarget")
 
 
+#: Councils listed in the printed summary (all of them up to this many; else those with the highest share).
+_MAX_COUNCIL_ROWS = 20
+
+
 def _fmt_size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
@@ -25,31 +29,131 @@ def _print_summary(result) -> None:
     s = result.summary
     print(f"{result.title} — {result.vintage_label}")
     print(f"{'Council':<24}{'LSOAs':>7}{'in most deprived 10%':>24}{'Population':>13}{'in most deprived 10%':>24}")
-    for _, r in s.iterrows():
+    shown = s if len(s) <= _MAX_COUNCIL_ROWS else s.sort_values(["pct_population_decile1", "lad_name"],
+                                                                 ascending=[False, True]).head(_MAX_COUNCIL_ROWS)
+    for _, r in shown.iterrows():
         print(f"{r.lad_name:<24}{r.lsoas:>7,}{f'{r.lsoas_decile1:,} ({r.pct_lsoas_decile1:.1f}%)':>24}"
               f"{r.population:>13,}{f'{r.population_decile1:,} ({r.pct_population_decile1:.1f}%)':>24}")
+    if len(shown) < len(s):
+        print(f"... and {len(s) - len(shown):,} more councils (the {len(shown)} above have the highest share of "
+              f"people in the most deprived 10%; all are in {result.outputs['summary'].name})")
     if len(s) > 1:
         n, n1, p, p1 = s.lsoas.sum(), s.lsoas_decile1.sum(), s.population.sum(), s.population_decile1.sum()
         print(f"{'All':<24}{n:>7,}{f'{n1:,} ({100 * n1 / n:.1f}%)':>24}{p:>13,}{f'{p1:,} ({100 * p1 / p:.1f}%)':>24}")
     print("National deciles: 1 = the most deprived 10% of LSOAs in England.")
     w = result.ward_profiles
     top = w.sort_values("imd_rank_average_score").head(3)
+    from .vintages import VINTAGES
+
+    national = len(result.lsoas) == VINTAGES[result.lsoas.attrs.get("vintage", 2025)].n_lsoas
     print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
           + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
-          + f". Ward ranks are among these {len(w):,} wards: national ward ranks need the England-wide IoD file "
-          "(geotarget aggregate --imd ENGLAND_FILE --population ... --lookup ... --to ward).")
+          + (". Ward ranks are national (every ward in England)." if national else
+             f". Ward ranks are among these {len(w):,} wards: national ward ranks need the England-wide IoD file "
+             "(geotarget aggregate --imd ENGLAND_FILE --population ... --lookup ... --to ward)."))
+    for note in result.notes:
+        print(f"Note: {note}")
     print("Outputs:")
     for path in result.outputs.values():
         print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    if result.manifest is not None:
+        print(f"  {result.manifest}  (provenance: inputs, checksums, parameters, versions)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .run import run
 
-    result = run(vintage=args.vintage, councils=args.la, out=args.out)
+    if args.config:
+        return _cmd_run_study(args)
+    result = run(vintage=args.vintage or "2025", councils=args.la, out=args.out or "maps", place=args.place)
     if not args.quiet:
         _print_summary(result)
     return 0
+
+
+def _show_progress(args: argparse.Namespace) -> None:
+    """Show the start and end of long steps on stderr (unless -q; with -v they come with everything else)."""
+    if args.quiet or args.verbose:
+        return
+    progress = logging.getLogger("geotarget.progress")
+    if _PROGRESS not in progress.handlers:
+        progress.addHandler(_PROGRESS)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+
+
+def _hide_progress() -> None:
+    progress = logging.getLogger("geotarget.progress")
+    progress.removeHandler(_PROGRESS)
+    progress.setLevel(logging.NOTSET)
+    progress.propagate = True
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (the CLI may be called many times)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+_PROGRESS = _StderrHandler()
+_PROGRESS.setFormatter(logging.Formatter("geotarget: %(message)s"))
+
+
+def _cmd_run_study(args: argparse.Namespace) -> int:
+    from .pipeline import run_study
+    from .study import load_study
+
+    clash = [o for o, v in (("--la", args.la), ("--vintage", args.vintage)) if v]
+    if clash:
+        raise GeotargetError(f"{' and '.join(clash)} cannot be combined with --config: set them in the study file "
+                             "([place] councils, vintage)")
+    study = load_study(args.config)
+    _show_progress(args)
+    res = run_study(study, out=args.out)
+    if args.quiet:
+        return 0
+    _print_summary(res.run)
+    extra = {k: v for k, v in res.outputs.items() if k not in res.run.outputs}
+    for role, path in extra.items():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})  [{role}]")
+    if res.manifest is not None:
+        print(f"  {res.manifest}  (provenance: study, inputs, checksums, parameters, versions)")
+    return 0
+
+
+def _aggregate_provenance(args: argparse.Namespace):
+    """The provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
+
+    A single-file output gets a manifest named after it, so several profiles written to one
+    folder each keep their own record.
+    """
+    from pathlib import Path
+
+    from .provenance import Provenance
+
+    out = Path(args.out)
+    params = {"to": args.to, "imd": args.imd, "vintage": args.vintage, "population": args.population,
+              "lookup": args.lookup, "areas": args.areas, "area_id": args.area_id, "area_name": args.area_name,
+              "boundaries": args.boundaries, "method": args.method, "councils": args.la}
+    prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
+                      manifest=f"{out.name}.manifest.json")
+    if args.imd == "sample":
+        from .bundle import sample_sources
+
+        for s in sample_sources(args.vintage or 2025):
+            if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and args.areas):
+                prov.add_input(s.path, role=s.role, vintage=s.vintage)
+    elif Path(args.imd).is_file():
+        prov.add_input(args.imd, role="imd")
+    for role in ("population", "lookup", "areas", "boundaries"):
+        value = getattr(args, role)
+        if value is not None and Path(value).is_file():
+            prov.add_input(value, role=role)
+    return prov
 
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
@@ -57,12 +161,17 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     from .profiles import profile_areas, write_profiles_csv
 
     cols = dict(c.split("=", 1) for c in args.lookup_column or [])
-    res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
-                        lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
-                        area_name=args.area_name, boundaries=args.boundaries, method=args.method.replace("-", "_"),
-                        councils=args.la)
-    path = write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population, args.lookup, args.areas,
-                                                           args.boundaries])
+    with _aggregate_provenance(args) as prov:
+        res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
+                            lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
+                            area_name=args.area_name, boundaries=args.boundaries,
+                            method=args.method.replace("-", "_"), councils=args.la)
+        path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
+                                                                              args.lookup, args.areas,
+                                                                              args.boundaries]))
+        for entry in prov.inputs:
+            if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
+                entry["vintage"] = f"IoD{res.vintage}"
     if args.quiet:
         return 0
     t = res.table
@@ -86,6 +195,89 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(values, what: str) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise GeotargetError(f"{what} {v!r}: expected KEY=VALUE")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
+def _cmd_access(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .access import DEFAULT_PARK_TYPES
+    from .assess import assess_access, sample_assets, write_access
+    from .assets import read_assets, read_category_map
+    from .deserts import DEFAULT_THRESHOLDS
+
+    try:
+        radii = [float(r) for r in args.radius.split(",") if r.strip()]
+        thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in _pairs(args.threshold, "--threshold").items()}}
+    except ValueError as e:
+        raise GeotargetError(f"--radius/--threshold: expected distances in metres ({e})") from None
+    parks = access_points = None
+    if args.assets == "sample":
+        read, parks, access_points = sample_assets(args.place)
+    else:
+        mapping = read_category_map(args.category_map) if args.category_map else {}
+        mapping.update(_pairs(args.map_category, "--map-category"))
+        read = read_assets(args.assets, layer=args.layer, postcode_column=args.postcode_column,
+                           lat_column=args.lat_column, lon_column=args.lon_column, x_column=args.x_column,
+                           y_column=args.y_column, category_column=args.category_column, category=args.category,
+                           category_map=mapping, name_column=args.name_column, id_column=args.id_column,
+                           capacity_column=args.capacity_column, postcodes=args.postcodes)
+    if args.parks:
+        import geopandas as gpd
+
+        parks = gpd.read_file(args.parks)
+        access_points = gpd.read_file(args.park_access_points) if args.park_access_points else None
+    network = None
+    if args.network:
+        from .network import read_street_network
+
+        network = read_street_network(args.network)
+    types = [t.strip() for t in args.park_types.split(",")] if args.park_types else list(DEFAULT_PARK_TYPES)
+    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.la, parks=parks,
+                        park_access_points=access_points, park_types=types, radii=radii,
+                        catchment=args.catchment, capacity_column="capacity" if args.capacity_column else None,
+                        network=network, max_decile=args.desert_decile, thresholds=thresholds, engine=args.engine)
+    paths = write_access(res, args.out)
+    if args.quiet:
+        return 0
+    print(read.summary())
+    for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
+        shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
+        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+    s = res.sample
+    print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
+          "nearest asset:")
+    lads = res.kpis[res.kpis["area_type"] == "lad"]
+    cats = [c.removeprefix("mean_dist_").removesuffix("_m") for c in lads.columns if c.startswith("mean_dist_")]
+    for _, r in lads.iterrows():
+        print(f"  {r.area_name}: " + ", ".join(f"{c} {r[f'mean_dist_{c}_m']:,.0f} m" for c in cats))
+        if "mean_nearest_size_park_ha" in lads:
+            print(f"    parks: mean distance {r.mean_dist_park_m:,.0f} m, mean size of the nearest park "
+                  f"{r.mean_nearest_size_park_ha:,.2f} ha, {int(r.n_park):,} parks in the area (mean "
+                  f"{r.mean_size_park_ha:,.2f} ha)")
+    d = res.deserts
+    print(f"Asset deserts (IMD decile <= {args.desert_decile}, beyond the distance threshold): {len(d):,} "
+          f"LSOA-category pairs in {d['lsoa_code'].nunique():,} LSOAs"
+          + (", most residents affected:" if len(d) else "."))
+    for _, r in d.head(5).iterrows():
+        dist = "none reachable" if pd.isna(r.distance_m) else f"{r.distance_m:,.0f} m"
+        print(f"  {r['rank']:>3}. {r.lsoa_code} {r.lsoa_name} ({r.ward_name}), decile {r.imd_decile}, "
+              f"{r.population:,} residents: {r.category_label} {dist} (> {r.threshold_m:,.0f} m)")
+    for note in res.notes:
+        print(f"Note: {note}")
+    print("Outputs:")
+    for path in paths.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    return 0
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser(
         "run", help="join the IoD to LSOAs and write an interactive deprivation map (bundled Tees Valley sample)",
@@ -96,9 +288,15 @@ def _add_run(sub) -> None:
     p.add_argument("--la", nargs="+", metavar="COUNCIL",
                    help="councils to include, by code or name (case-insensitive), e.g. --la Middlesbrough "
                         "E06000004; default: all five Tees Valley councils")
-    p.add_argument("--vintage", choices=["2019", "2025"], default="2025",
+    p.add_argument("--vintage", choices=["2019", "2025"], default=None,
                    help="IoD2025 on LSOA 2021 (default) or IoD2019 on LSOA 2011")
-    p.add_argument("--out", default="maps", metavar="DIR", help="output folder (default: maps/)")
+    p.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample: the five Tees Valley councils (default) or Trafford (E08000009)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder (default: maps/, or the study file's [output] folder)")
+    p.add_argument("--config", metavar="STUDY.toml",
+                   help="run a study file: place, data (the sample or official files), vintage and analyses "
+                        "(write one with `geotarget init`)")
     _verbosity(p)
     p.set_defaults(func=_cmd_run)
 
@@ -172,12 +370,12 @@ def _k(text: str):
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from .analyses import cluster_study
+    from .analyses import run_cluster
 
     method = "spatial" if args.spatial else args.method
     if args.min_population is not None and method != "spatial":
         raise GeotargetError("--min-population needs --spatial (a floor on the people in each contiguous region)")
-    res = cluster_study(level=args.level, method=method, k=args.k, min_population=args.min_population,
+    res = run_cluster(level=args.level, method=method, k=args.k, min_population=args.min_population,
                         indicators=args.indicators, id_column=args.id_column, columns=args.columns,
                         higher_is_better=args.higher_is_better or (), reference=args.reference, seed=args.seed,
                         out=args.out, **_study_kw(args))
@@ -196,10 +394,10 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
 
 def _cmd_hotspots(args: argparse.Namespace) -> int:
-    from .analyses import hotspots_study
+    from .analyses import run_hotspots
 
     perms = "auto" if args.permutations == "auto" else int(args.permutations)
-    res = hotspots_study(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+    res = run_hotspots(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
                          method=args.method, permutations=perms, alpha=args.alpha, seed=args.seed,
                          islands=args.islands, n_jobs=args.jobs, out=args.out, **_study_kw(args))
     if args.quiet:
@@ -216,10 +414,10 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def _cmd_inequality(args: argparse.Namespace) -> int:
-    from .analyses import inequality_study
+    from .analyses import run_inequality
 
     se = dict(x.split("=", 1) for x in args.se_column or [])
-    res = inequality_study(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+    res = run_inequality(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
                            se_columns=se or None, deciles=args.deciles, confidence=args.confidence,
                            repetitions=args.repetitions, seed=args.seed, out=args.out, **_study_kw(args))
     if args.quiet:
@@ -314,6 +512,241 @@ def _add_inequality(sub) -> None:
     _study_options(p, boundaries=False)
     _verbosity(p)
     p.set_defaults(func=_cmd_inequality)
+def _cmd_target(args: argparse.Namespace) -> int:
+    from .target import Rule, load_target_lsoas, target_areas, write_action_areas
+
+    weights = None
+    if args.weights:
+        try:
+            weights = {k.strip(): float(v) for k, v in (w.split("=", 1) for w in args.weights.split(","))}
+        except ValueError:
+            raise GeotargetError(f"--weights {args.weights!r}: expected GAP=WEIGHT pairs separated by commas, "
+                                 "e.g. jobs=2,health=1") from None
+    rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
+                weights=weights)
+    lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
+                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup,
+                              place=args.place)
+    result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
+                          max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
+                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook)
+    outputs = write_action_areas(result, args.out)
+    if args.quiet:
+        return 0
+    print(f"Targeted action areas ({result.vintage.label}): {result.rule.describe()}")
+    print(f"{len(result.areas)} area(s) from {result.qualifying:,} qualifying LSOAs in "
+          f"{len(result.councils)} council(s)")
+    for aid, r in result.areas.head(30).iterrows():
+        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, {r.n_lsoas} LSOA{'s' if r.n_lsoas != 1 else ''}, "
+              f"IMD score {r.imd_average_score:.1f}, stability {r.stability:.0%}")
+    if len(result.areas) > 30:
+        print(f"  ... and {len(result.areas) - 30:,} more (see the CSV)")
+    for note in result.notes:
+        print(f"Note: {note}")
+    print("Outputs:")
+    for path in outputs.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+    return 0
+
+
+def _add_target(sub) -> None:
+    t = sub.add_parser(
+        "target", help="choose, merge, rank and name contiguous targeted action areas, with profiles and "
+                       "stability scores",
+        description="Select deprived LSOAs by a stated rule, merge neighbours into contiguous areas (never across "
+                    "a council boundary), apply population limits, rank and name them from their wards, and "
+                    "write a GeoPackage, CSV and a committee-ready Markdown summary with a stability score.",
+    )
+    t.add_argument("--imd", default="sample", metavar="PATH|sample",
+                   help="IoD file (official File 7 or canonical) or 'sample' (bundled Tees Valley, default)")
+    t.add_argument("--vintage", choices=["2019", "2025"], default=None, help="IoD vintage (sample default 2025)")
+    t.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample place (with --imd sample)")
+    t.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
+    t.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (GeoPackage, GeoJSON, ...)")
+    t.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")
+    t.add_argument("--lookup", metavar="PATH", help="LSOA to ward lookup (ONS best fit), for area names")
+    t.add_argument("--la", nargs="+", metavar="COUNCIL", help="councils by code or name (default: all in the data)")
+    t.add_argument("--rule", choices=["imd-decile", "composite", "local-percentile"], default="imd-decile",
+                   help="national decile of an index (default), a composite of domain gaps (Fairer Stockton's six "
+                        "by default), or the most deprived percent within the councils")
+    t.add_argument("--index", default="imd", metavar="KEY",
+                   help="index for imd-decile/local-percentile: imd (default), income, employment, education, "
+                        "health, crime, barriers, living_env, idaci, idaopi or a sub-domain")
+    t.add_argument("--max-decile", type=int, default=1, metavar="K", help="decile <= K qualifies (default 1)")
+    t.add_argument("--percentile", type=float, default=10.0, metavar="P",
+                   help="local-percentile: the most deprived P%% of LSOAs in the councils (default 10)")
+    t.add_argument("--weights", metavar="GAP=W,...",
+                   help="composite weights, e.g. jobs=2,health=1 (gaps: jobs, learning, housing_environment, "
+                        "health, crime, access; default equal)")
+    t.add_argument("--min-population", type=float, default=0, metavar="N", help="population floor per area")
+    t.add_argument("--max-population", type=float, default=15000, metavar="N",
+                   help="population ceiling per area (default 15,000; larger groups are split into contiguous "
+                        "parts; 0 for no ceiling)")
+    t.add_argument("--n", type=int, default=3, metavar="N", help="areas per council (default 3)")
+    t.add_argument("--rank-by", choices=["deprived-population", "score", "extent"], default="deprived-population",
+                   help="ranking (default: residents of qualifying LSOAs)")
+    t.add_argument("--bridging", action="store_true",
+                   help="let one non-qualifying LSOA join two qualifying groups it touches (off by default)")
+    t.add_argument("--snap", type=float, default=5.0, metavar="METRES",
+                   help="boundaries this close count as touching (default 5 m)")
+    t.add_argument("--rook", action="store_true", help="neighbours must share an edge, not just a point")
+    t.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _verbosity(t)
+    t.set_defaults(func=_cmd_target)
+
+
+def _add_access(sub) -> None:
+    a = sub.add_parser(
+        "access", help="community assets against need: distance to the nearest GP, pharmacy, park..., counts "
+                       "within walking distance, asset deserts and KPIs per council and ward",
+        description="Read an asset list (CSV with postcodes or coordinates, GeoJSON, GeoPackage, Shapefile), locate "
+                    "every row or report why not (rejects.csv), and measure access from every LSOA's "
+                    "population-weighted centroid in a bundled place: nearest distance per category, counts "
+                    "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
+                    "deciles and population-weighted KPIs per council and ward.",
+    )
+    a.add_argument("--assets", required=True, metavar="PATH|sample",
+                   help="asset file, or 'sample' for the bundled assets of --place (Trafford adds its parks)")
+    a.add_argument("--layer", metavar="NAME", help="layer of a multi-layer GeoPackage")
+    loc = a.add_argument_group("location columns (recognised from common headers when not given)")
+    loc.add_argument("--postcode-column", metavar="COL")
+    loc.add_argument("--lat-column", metavar="COL")
+    loc.add_argument("--lon-column", metavar="COL")
+    loc.add_argument("--x-column", metavar="COL", help="easting (British National Grid)")
+    loc.add_argument("--y-column", metavar="COL", help="northing (British National Grid)")
+    loc.add_argument("--postcodes", metavar="PATH",
+                     help="postcode lookup: ONS Postcode Directory CSV or OS Code-Point Open CSV/folder "
+                          "(default: the bundled Tees Valley and Trafford postcodes)")
+    cat = a.add_argument_group("categories")
+    cat.add_argument("--category-column", metavar="COL", help="column holding each asset's type")
+    cat.add_argument("--category", metavar="CATEGORY",
+                     help="one category for every row: gp, pharmacy, library, school, park, community_centre, "
+                          "leisure, food_support, other")
+    cat.add_argument("--category-map", metavar="FILE.csv", help="CSV of value,category mapping your types")
+    cat.add_argument("--map-category", action="append", metavar="VALUE=CATEGORY",
+                     help="map one of your types, e.g. --map-category 'Health Centre=gp' (repeatable)")
+    a.add_argument("--name-column", metavar="COL")
+    a.add_argument("--id-column", metavar="COL")
+    a.add_argument("--capacity-column", metavar="COL",
+                   help="capacity (e.g. GP list size): adds a capacity-weighted two-step floating catchment score")
+    pk = a.add_argument_group("parks")
+    pk.add_argument("--parks", metavar="PATH", help="green space sites (polygons with site_type), e.g. OS Open "
+                                                    "Greenspace")
+    pk.add_argument("--park-access-points", metavar="PATH", help="their access points (entrances)")
+    pk.add_argument("--park-types", metavar="TYPES",
+                    help="comma-separated site types counted as parks (default: Public Park Or Garden,Playing Field)")
+    a.add_argument("--network", metavar="PATH",
+                   help="street network (lines as GeoPackage/Shapefile/GeoJSON, or OSMnx GraphML): walking distance "
+                        "along it instead of a straight line")
+    a.add_argument("--radius", default="400,800,1600", metavar="M,M,...", help="count radii in metres "
+                                                                               "(default 400,800,1600)")
+    a.add_argument("--catchment", type=float, default=1600.0, metavar="M",
+                   help="floating catchment radius for assets per 1,000 residents (default 1600)")
+    a.add_argument("--desert-decile", type=int, default=2, metavar="K",
+                   help="asset deserts among LSOAs in national IMD deciles 1..K (default 2)")
+    a.add_argument("--threshold", action="append", metavar="CATEGORY=M",
+                   help="desert distance for a category, e.g. --threshold gp=1000 (repeatable; defaults: 800 m for "
+                        "GP, pharmacy, park, school, community centre; 1600 m for library, leisure, food support)")
+    a.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled LSOAs to measure from (default tees_valley)")
+    a.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
+    a.add_argument("--la", nargs="+", metavar="COUNCIL", help="keep these councils")
+    a.add_argument("--engine", choices=["memory", "dask"], default="memory",
+                   help="dask: partitioned computation via dask-geopandas (pip install 'geotarget[dask]')")
+    a.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
+    _verbosity(a)
+    a.set_defaults(func=_cmd_access)
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .study import study_template
+
+    councils, files = args.la, args.files or args.england
+    if councils and not files:
+        from .boundaries import read_boundaries
+        from .councils import resolve_councils
+        from .sample import BOUNDARIES, sample_path
+
+        lads = read_boundaries(sample_path(BOUNDARIES), layer="lad2025")["lad_name"]
+        try:
+            councils = [lads[c] for c in resolve_councils(councils, lads)]
+        except GeotargetError:
+            files = True
+            print(f"geotarget init: {', '.join(args.la)} is not all in the bundled Tees Valley sample: the study "
+                  "uses the official files (fetch them with `geotarget data fetch`)", file=sys.stderr)
+    sys.stdout.write(study_template(councils=councils, england=args.england, files=files, cache=args.cache,
+                                    vintage=int(args.vintage)))
+    return 0
+
+
+def _add_init(sub) -> None:
+    p = sub.add_parser(
+        "init", help="write a commented study file to standard output (geotarget init > study.toml)",
+        description="Write a commented study file (TOML) naming the place, the data, the vintage and the "
+                    "analyses, to edit and run with `geotarget run --config study.toml`.",
+    )
+    p.add_argument("--la", nargs="+", metavar="COUNCIL", help="councils, by code or name (default: the five Tees "
+                   "Valley councils of the bundled sample)")
+    p.add_argument("--england", action="store_true", help="a study of all England from the official files")
+    p.add_argument("--files", action="store_true", help="use the official files (from `geotarget data fetch`), "
+                   "not the bundled sample")
+    p.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
+    p.add_argument("--cache", metavar="DIR", help="where the official files are (default: the geotarget cache)")
+    p.set_defaults(func=_cmd_init)
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from .fetch import CATALOGUE, cache_dir, fetch, list_data
+
+    if args.data_command == "fetch":
+        if args.url and len(args.names) != 1:
+            raise GeotargetError("--url names the address of one dataset: fetch one name at a time with it")
+        if not args.quiet:
+            _show_progress(args)
+        for name in args.names:
+            path = fetch(name, cache=args.cache, url=args.url, force=args.force, timeout=args.timeout)
+            if not args.quiet:
+                print(f"{name}: {path}  ({_fmt_size(path.stat().st_size)})")
+        return 0
+    if args.data_command == "list":
+        rows = list_data(cache=args.cache)
+        print(f"Cache: {cache_dir(args.cache)}")
+        for r in rows:
+            size = f"  ({_fmt_size(r.bytes)})" if r.bytes is not None else ""
+            where = f"  {r.path}" if r.path is not None and r.status != "bundled" else ""
+            print(f"{r.status:<11} {r.name}{size}{where}")
+            if r.status != "bundled":
+                print(f"{'':<12}{r.detail}")
+        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)]
+        if missing:
+            print(f"Fetch with: geotarget data fetch {' '.join(missing)}")
+        return 0
+    args.data_parser.print_help()
+    return 0
+
+
+def _add_data(sub) -> None:
+    p = sub.add_parser(
+        "data", help="official data: fetch it from the publishers into a cache, list what is cached and bundled",
+        description="Download official data (MHCLG's IoD, ONS boundaries and lookups) into a local cache "
+                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads.",
+    )
+    p.set_defaults(func=_cmd_data, data_command=None, data_parser=p)
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    from .fetch import CATALOGUE
+
+    f = dsub.add_parser("fetch", help="download datasets into the cache",
+                        description="Datasets: " + "; ".join(f"{d.name} ({d.publisher}: {d.title})"
+                                                             for d in CATALOGUE.values()))
+    f.add_argument("names", nargs="+", metavar="NAME", help=", ".join(CATALOGUE))
+    f.add_argument("--url", help="download from this address instead (a mirror or a local copy)")
+    f.add_argument("--force", action="store_true", help="download again even if cached")
+    f.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
+    f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
+    _verbosity(f)
+    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets")
+    lst.add_argument("--cache", metavar="DIR", help="cache folder")
+    _verbosity(lst)
 
 
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
@@ -324,6 +757,10 @@ _COMMANDS = [
     _add_cluster,
     _add_hotspots,
     _add_inequality,
+    _add_target,
+    _add_access,
+    _add_init,
+    _add_data,
 ]
 
 
@@ -351,13 +788,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    level = (logging.ERROR if getattr(args, "quiet", False) else logging.INFO if getattr(args, "verbose", False)
+             else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
     except GeotargetError as e:
         print(f"geotarget {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        _hide_progress()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 
@@ -12,6 +13,24 @@ from ._errors import AreaNotFoundError
 
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _not_found(text: str, starts: list[str], councils: pd.Series) -> str:
+    why = f"matches {len(starts)} councils" if starts else "matches no council"
+    if starts:
+        close = starts
+    else:
+        names = {_norm(n): c for c, n in councils.items()}
+        close = [names[n] for n in difflib.get_close_matches(_norm(text), list(names), n=3, cutoff=0.6)]
+    if close:
+        hint = "did you mean " + " or ".join(f"{councils[c]} ({c})" for c in close[:5]) + "?"
+    else:
+        hint = ""
+    if len(councils) <= 12:
+        options = "; ".join(f"{c} {n}" for c, n in councils.sort_index().items())
+        return f"council {text!r} {why}; {hint + ' ' if hint else ''}expected a code or name among: {options}"
+    return (f"council {text!r} {why} among the {len(councils):,} councils in the data; "
+            + (hint or "give an ONS code (e.g. E06000004) or the council's name"))
 
 
 def resolve_councils(wanted: Iterable[str], councils: pd.Series) -> list[str]:
@@ -36,9 +55,7 @@ def resolve_councils(wanted: Iterable[str], councils: pd.Series) -> list[str]:
             if len(starts) == 1:
                 code = starts[0]
             else:
-                options = "; ".join(f"{c} {n}" for c, n in councils.sort_index().items())
-                why = f"matches {len(starts)} councils" if starts else "matches no council"
-                raise AreaNotFoundError(f"council {text!r} {why}; expected a code or name among: {options}")
+                raise AreaNotFoundError(_not_found(text, starts, councils))
         if code not in codes:
             codes.append(code)
     return codes

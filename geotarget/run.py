@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -13,8 +14,11 @@ import pandas as pd
 
 from ._io import atomic_path, write_csv, write_geopackage
 from .aggregate import aggregate
+from .bundle import record_inputs
+from .councils import resolve_councils
 from .maps import deprivation_map, write_map
-from .sample import load_sample
+from .provenance import Provenance
+from .sample import Sample, load_sample
 from .summary import council_summary
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,8 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     title: str = ""
     vintage_label: str = ""
+    manifest: Path | None = None  #: the output folder's provenance manifest (written when run() owns it)
+    notes: tuple[str, ...] = ()  #: how gaps in the data were filled (e.g. ward outlines built from LSOAs)
 
 
 def _place_name(lad_names: Sequence[str]) -> str:
@@ -49,25 +55,66 @@ def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_la
 
 
 def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
-        out: str | os.PathLike = "maps") -> RunResult:
-    """Run the main job on the bundled Tees Valley sample.
+        out: str | os.PathLike = "maps", place: str = "tees_valley", data: Sample | None = None,
+        title: str | None = None, make_map: bool = True, map_councils: Sequence[str] | None = None,
+        provenance: Provenance | None = None) -> RunResult:
+    """Run the main job on a bundled sample (``place="tees_valley"``, the default, or ``"trafford"``),
+    or on ``data`` (see :func:`geotarget.bundle.load_files`).
 
     Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
     (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
     ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally) and
     ``imd<year>_wards.csv`` (ward profiles: MHCLG's summary measures for every ward, ranked
-    among the wards in the run).
+    among the wards in the run), and ``manifest.json`` (inputs with checksums, parameters,
+    library versions; :mod:`geotarget.provenance`).
+
+    ``make_map=False`` skips the map; ``map_councils`` maps only those councils (for
+    England-wide runs, whose full map is large). A caller that records provenance for a
+    larger job passes its own ``provenance`` and writes the manifest itself.
     """
-    sample = load_sample(vintage, councils=councils)
+    sample = data if data is not None else load_sample(vintage, councils=councils, place=place)
+    kw = dict(title=title, make_map=make_map, map_councils=map_councils)
+    if provenance is not None:
+        return _run(sample, Path(out), prov=provenance, **kw)
+    params = {"vintage": sample.vintage.year, "councils": list(sample.councils), "map": make_map}
+    if map_councils:
+        params["map_councils"] = list(map_councils)
+    with Provenance(out, command="run", parameters=params) as prov:
+        result = _run(sample, Path(out), prov=prov, **kw)
+    return dataclasses.replace(result, manifest=prov.path)
+
+
+def _place_label(sample: Sample) -> str:
+    """What the run covers, in words: a file bundle's place ("England"), else the councils' names."""
+    from .bundle import FileData
+
+    if isinstance(sample, FileData) and sample.place:
+        return sample.place
+    return _place_name(list(sample.lads["lad_name"]))
+
+
+def _map_parameters(sample: Sample) -> dict:
+    """What the map states as its parameters: the councils (by code and name, or how many)."""
+    names = sample.lads["lad_name"].reindex(sorted(sample.councils))
+    if len(names) <= 12:
+        return {"councils": [f"{c} {n}" for c, n in names.items()]}
+    place = _place_label(sample)
+    return {"councils": f"all {len(names)} in {place}" if place else f"{len(names)} councils"}
+
+
+def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_councils: Sequence[str] | None,
+         prov: Provenance) -> RunResult:
+    record_inputs(prov, sample)
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
     ward_profiles = aggregate(lsoas, to="ward")
-    place = _place_name(list(sample.lads["lad_name"]))
-    title = f"Deprivation in {place}"
+    place = _place_label(sample)
+    title = title or f"Deprivation in {place}"
     notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
              f"England); {len(lsoas):,} LSOAs in {len(sample.councils)} council(s); population {v.population}; "
-             "wards May 2025.")
+             f"wards {lsoas.attrs.get('ward_vintage', 'May 2025')}.")
+    notes = "\n".join([notes, prov.data_line(_map_parameters(sample)), *getattr(sample, "notes", ())])
     directory = Path(out)
     stem = f"imd{v.year}"
     ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
@@ -79,11 +126,24 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     with atomic_path(directory / f"{stem}_councils.csv") as tmp:
         summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
     outputs["summary"] = directory / f"{stem}_councils.csv"
-    m = deprivation_map(lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=ward_profiles,
-                        title=title, vintage=v.label, notes=notes)
-    outputs["map"] = write_map(m, directory / f"{stem}_map.html")
+    if make_map:
+        mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles
+        if map_councils:
+            keep = resolve_councils(map_councils, sample.lads["lad_name"])
+            mapped = lsoas[lsoas["lad_code"].isin(keep)]
+            m_wards = m_wards[m_wards["lad_code"].isin(keep)]
+            m_lads = m_lads[m_lads.index.isin(keep)]
+            m_profiles = None  # ward ranks are among all the run's wards: the ward table has them
+            shown = ", ".join(m_lads["lad_name"].sort_values())
+            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles, ranked among all "
+                      f"{len(ward_profiles):,} wards of the run, are in {stem}_wards.csv.")
+        m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
+                            title=title, vintage=v.label, notes=notes)
+        outputs["map"] = write_map(m, directory / f"{stem}_map.html")
+    for path in outputs.values():
+        prov.add_output(path)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label)
+    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(getattr(sample, "notes", ())))
 
 
 __all__ = ["RunResult", "run", "write_lsoas"]

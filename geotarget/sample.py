@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import DataNotFoundError
+from ._errors import AreaNotFoundError, DataNotFoundError
 from .boundaries import read_boundaries
 from .councils import resolve_councils
 from .crs import BNG
@@ -46,6 +46,58 @@ _FILES = {
 BOUNDARIES = "boundaries/tees_valley.gpkg"
 ASSETS = "data/assets/assets_tees_valley.gpkg"
 POSTCODES = "data/postcodes/postcodes_tees_valley.csv.gz"
+
+#: Trafford (E08000009), the second bundled place: it has OS Open Greenspace sites and access points.
+TRAFFORD = ("E08000009",)
+_TRAFFORD_FILES = {
+    2025: {
+        "imd": "data/imd/iod2025_lsoa21_trafford.csv",
+        "population": "data/population/ons_sape_mid2022_lsoa21_trafford.csv",
+        "lookup": "data/lookups/lsoa21_msoa21_ward25_lad25_trafford.csv",
+        "centroids": "data/centroids/lsoa21_pwc_trafford.csv",
+        "lsoa_layer": "lsoa21", "msoa_layer": "msoa21",
+    },
+    2019: {
+        "imd": "data/imd/iod2019_lsoa11_trafford.csv",
+        "population": "data/population/iod2019_population_denominators_lsoa11_trafford.csv",
+        "lookup": "data/lookups/lsoa11_msoa11_ward25_lad25_trafford.csv",
+        "centroids": "data/centroids/lsoa11_pwc_trafford.csv",
+        "lsoa_layer": "lsoa11", "msoa_layer": "msoa11",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """One bundled place: its files and councils."""
+
+    key: str
+    name: str
+    councils: tuple[str, ...]
+    files: dict
+    boundaries: str
+    assets: str
+    postcodes: str
+
+
+#: The bundled places, by key: ``"tees_valley"`` (the default) and ``"trafford"``.
+PLACES: dict[str, Place] = {
+    "tees_valley": Place("tees_valley", "Tees Valley", TEES_VALLEY, _FILES, BOUNDARIES, ASSETS, POSTCODES),
+    "trafford": Place("trafford", "Trafford", TRAFFORD, _TRAFFORD_FILES, "boundaries/trafford.gpkg",
+                      "data/assets/assets_trafford.gpkg", "data/postcodes/postcodes_trafford.csv.gz"),
+}
+#: A light outline of England, for "outside England" checks.
+ENGLAND_OUTLINE = "boundaries/england_outline.gpkg"
+
+
+def get_place(place: str | Place) -> Place:
+    """The bundled :class:`Place` for ``"tees_valley"`` or ``"trafford"`` (case and ``-``/space tolerant)."""
+    if isinstance(place, Place):
+        return place
+    key = str(place).strip().lower().replace("-", "_").replace(" ", "_")
+    if key not in PLACES:
+        raise AreaNotFoundError(f"place was {place!r} but is expected to be one of {sorted(PLACES)}")
+    return PLACES[key]
 
 
 def sample_path(relative: str, *, root: Path | None = None) -> Path:
@@ -85,28 +137,38 @@ class Sample:
     centroids: gpd.GeoDataFrame
     assets: gpd.GeoDataFrame
     councils: tuple[str, ...]
+    place: str = "tees_valley"
 
 
 def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = None,
-                root: Path | None = None) -> Sample:
-    """Load the bundled Tees Valley sample.
+                place: str = "tees_valley", root: Path | None = None) -> Sample:
+    """Load a bundled sample: the Tees Valley (default) or Trafford.
 
     Parameters
     ----------
     vintage
         2025 (IoD2025 on LSOA 2021, the default) or 2019 (IoD2019 on LSOA 2011).
     councils
-        Council codes or names (case-insensitive) to keep; default all five.
+        Council codes or names (case-insensitive) to keep; default all of the place's councils.
+    place
+        ``"tees_valley"`` (five councils) or ``"trafford"`` (E08000009). Trafford's IoD2025
+        population is the ONS mid-2022 estimate (the IoD2025 denominators are bundled only for
+        the Tees Valley) and its LSOA 2021 centroids are a documented proxy (``method`` column
+        of ``centroids``; see ``data/PROVENANCE.md``).
 
     Examples
     --------
     >>> s = load_sample(2025, councils=["Middlesbrough"])
     >>> len(s.lsoas), int((s.lsoas["imd_decile"] == 1).sum())
     (90, 45)
+    >>> t = load_sample(2025, place="trafford")
+    >>> len(t.lsoas), len(t.wards), t.councils
+    (139, 21, ('E08000009',))
     """
     v = get_vintage(vintage)
-    files = _FILES[v.year]
-    gpkg = sample_path(BOUNDARIES, root=root)
+    pl = get_place(place)
+    files = pl.files[v.year]
+    gpkg = sample_path(pl.boundaries, root=root)
     imd = add_population(read_imd(sample_path(files["imd"], root=root)),
                          read_population(sample_path(files["population"], root=root)))
     lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd)
@@ -120,13 +182,13 @@ def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = N
         cen.drop(columns=["easting", "northing"]).rename(columns={code_col: "lsoa_code", cen.columns[1]: "lsoa_name"}),
         geometry=gpd.points_from_xy(cen["easting"], cen["northing"]), crs=BNG,
     ).set_index("lsoa_code")
-    assets = gpd.read_file(sample_path(ASSETS, root=root), layer="community_assets")
+    assets = gpd.read_file(sample_path(pl.assets, root=root), layer="community_assets")
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first += [c for c in lsoas.columns if c.startswith("pop_")]
     lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
 
-    chosen = tuple(resolve_councils(councils, lads["lad_name"]) if councils else TEES_VALLEY)
+    chosen = tuple(resolve_councils(councils, lads["lad_name"]) if councils else pl.councils)
     keep = lsoas["lad_code"].isin(chosen)
     lsoas = lsoas[keep]
     centroids = centroids[centroids.index.isin(lsoas.index)]
@@ -135,7 +197,7 @@ def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = N
     assets = assets[assets["lad_code"].isin(chosen)].reset_index(drop=True)
     lads = lads[lads.index.isin(chosen)]
     log.info("sample %s: %d LSOAs in %d councils", v.label, len(lsoas), len(chosen))
-    return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen)
+    return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen, pl.key)
 
 
 def load_postcode_points(vintage: int | str = 2025, *, root: Path | None = None) -> gpd.GeoDataFrame:
@@ -150,3 +212,31 @@ def load_postcode_points(vintage: int | str = 2025, *, root: Path | None = None)
     pc = pc[(pc["usertype"] == "0") & pc[code].notna()]
     return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[code].to_numpy(), "weight": 1.0},
                             geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=BNG)
+
+
+def load_sample_layer(layer: str, *, place: str = "tees_valley", root: Path | None = None) -> gpd.GeoDataFrame:
+    """One layer of a bundled place's asset GeoPackage, in EPSG:27700.
+
+    Tees Valley: ``gp_practices`` (active and closed), ``pharmacies``, ``libraries``, ``hospitals``,
+    ``community_assets``. Trafford: ``gp_practices``, ``pharmacies``, ``libraries``, ``schools``,
+    ``leisure_centres``, ``community_hubs``, ``food_banks``, ``community_assets``,
+    ``greenspace_sites`` (OS Open Greenspace polygons with ``site_type`` and ``area_ha``) and
+    ``greenspace_access_points``.
+
+    >>> sites = load_sample_layer("greenspace_sites", place="trafford")
+    >>> int((sites["site_type"] == "Public Park Or Garden").sum())
+    37
+    """
+    import pyogrio
+
+    pl = get_place(place)
+    path = sample_path(pl.assets, root=root)
+    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    if layer not in names:
+        raise DataNotFoundError(f"{path}: no layer {layer!r} in the {pl.name} sample; expected one of {names}")
+    return gpd.read_file(path, layer=layer).to_crs(BNG)
+
+
+def bundled_postcodes_path(place: str = "tees_valley", *, root: Path | None = None) -> Path:
+    """Path of a bundled place's postcode lookup (postcode, easting, northing, ...)."""
+    return sample_path(get_place(place).postcodes, root=root)

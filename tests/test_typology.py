@@ -91,9 +91,9 @@ def test_indicator_table_errors(tmp_path):
 
 
 def test_bundled_reference_matches_england_files(shared_data):
-    from geotarget.study import load_study
+    from geotarget.areadata import load_area_data
 
-    ref = load_study().reference.set_index(["source", "indicator", "area_code"])
+    ref = load_area_data().reference.set_index(["source", "indicator", "area_code"])
     e = pd.read_csv(shared_data / "imd/iod2025_lsoa21_england.csv.gz").set_index("lsoa21cd")
     pop = pd.read_csv(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz").set_index(
         "lsoa21cd")["pop_total_mid2022"].reindex(e.index)
@@ -257,12 +257,12 @@ def test_cli_cluster_errors(tmp_path, capsys):
 
 def test_england_files_give_the_sample_gaps(shared_data, tmp_path, sample25):
     """Gaps from the England-wide file (reference computed on the fly) equal those from the bundled reference."""
-    from geotarget.analyses import cluster_study
+    from geotarget.analyses import run_cluster
 
-    files = cluster_study(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
+    files = run_cluster(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                           population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                           councils=["Stockton-on-Tees"], reference="region", k=3)
-    sample = cluster_study(councils=["Stockton-on-Tees"], reference="region", k=3)
+    sample = run_cluster(councils=["Stockton-on-Tees"], reference="region", k=3)
     a = files.result.clusters.filter(like="gap_")
     b = sample.result.clusters.filter(like="gap_").loc[a.index]
     assert len(a) == 124 and np.allclose(a, b, atol=1e-6)
