@@ -173,7 +173,7 @@ def theil(values, weights) -> float:
     r = x / (p * x).sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(r > 0, r * np.log(r), 0.0)
-    return float((p * t).sum())
+    return max(0.0, float((p * t).sum()))  # T >= 0; clamp rounding noise for equal values
 
 
 def decile_table(values: pd.Series, population: pd.Series, deciles: pd.Series, se: pd.Series | None = None
