@@ -19,7 +19,8 @@ import pandas as pd
 from ._errors import GeotargetError, SchemaError
 from ._io import write_csv, write_geopackage, write_text_atomic
 from .gaps import complete_rows, outcome_gaps
-from .areadata import AreaData, area_geometries, indicator_column, load_area_data, study_indicators, to_level
+from .areadata import (AreaData, area_data_from_bundle, area_geometries, indicator_column, load_area_data,
+                       study_indicators, to_level)
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,12 @@ class AnalysisResult:
 
 
 def _study_args(kw: dict) -> dict:
-    keys = ("imd", "vintage", "councils", "population", "boundaries", "boundaries_layer", "lookup")
+    keys = ("imd", "vintage", "councils", "population", "boundaries", "boundaries_layer", "lookup", "place")
     return {k: kw[k] for k in keys if k in kw}
+
+
+def _area_data(data: AreaData | None, kw: dict) -> AreaData:
+    return data if data is not None else load_area_data(**_study_args(kw))
 
 
 def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
@@ -56,9 +61,10 @@ def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
 
 
 def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
-                  indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
-                  higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
-                  out: str | os.PathLike | None = None, **study_kw) -> AnalysisResult:
+                indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
+                higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
+                out: str | os.PathLike | None = None, data: AreaData | None = None,
+                **study_kw) -> AnalysisResult:
     """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.typology.cluster_areas`).
 
     Writes ``clusters.gpkg`` (layer ``clusters``: ``area_code, area_name, cluster, label, population``,
@@ -68,7 +74,7 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
     """
     from .typology import cluster_areas, cluster_layer, profile_chart
 
-    study = load_area_data(**_study_args(study_kw))
+    study = _area_data(data, study_kw)
     ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
                                      higher_is_better=higher_is_better)
     values, pop, region = to_level(ind.values, study, level)
@@ -111,9 +117,9 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
 
 
 def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
-                   method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
-                   islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
-                   **study_kw) -> AnalysisResult:
+                 method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
+                 islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
+                 data: AreaData | None = None, **study_kw) -> AnalysisResult:
     """Hot spots of one LSOA indicator (see :func:`geotarget.hotspots.hotspots`).
 
     Writes ``hotspots.gpkg`` (layer ``hotspots``: ``area_code, area_name, value, statistic, p_value, p_fdr,
@@ -121,7 +127,7 @@ def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: st
     """
     from .hotspots import hotspot_layer, hotspots
 
-    study = load_area_data(**_study_args(study_kw))
+    study = _area_data(data, study_kw)
     values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
     areas = area_geometries(study, "lsoa")
     res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
@@ -140,9 +146,9 @@ def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: st
 
 
 def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
-                     se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
-                     repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
-                     **study_kw) -> AnalysisResult:
+                   se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
+                   repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
+                   data: AreaData | None = None, **study_kw) -> AnalysisResult:
     """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.inequality.inequality`).
 
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
@@ -152,7 +158,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
     from .gaps import read_indicator_table
     from .inequality import inequality, local_deciles
 
-    study = load_area_data(**_study_args(study_kw))
+    study = _area_data(data, study_kw)
     lsoas = study.lsoas
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
     se = None
@@ -210,3 +216,83 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
 
 
 __all__ = ["AnalysisResult", "run_cluster", "run_hotspots", "run_inequality"]
+
+
+# -- study files: [cluster], [hotspots] and [inequality] sections of ``geotarget run --config`` ----------
+
+def _register_study_sections() -> None:
+    """Register runners for the study-file sections (called by :mod:`geotarget.pipeline` on import)."""
+    from .pipeline import register
+    from .study import Key
+
+    def area_data(ctx) -> AreaData:
+        d = ctx.study.data
+        if d.source == "sample":
+            return area_data_from_bundle(ctx.data)
+        return area_data_from_bundle(ctx.data, imd=d.imd, population=d.population)
+
+    def inputs(ctx, params, *keys):
+        for k in keys:
+            if params.get(k) not in (None, "sample"):
+                ctx.provenance.add_input(params[k], role=k)
+
+    @register("cluster", schema={
+        "level": Key("str", choices=("lsoa", "ward"), help="areas to cluster"),
+        "k": Key("int_or_auto", min=2, help="number of types, or auto (3-8)"),
+        "method": Key("str", choices=("kmeans", "ward")),
+        "spatial": Key("bool", help="contiguous regions (contiguity-constrained Ward)"),
+        "min_population": Key("int", min=0, help="with spatial: people per region at least"),
+        "indicators": Key("path", help="indicator table keyed by LSOA or ward code (default: IoD domains)"),
+        "id_column": Key("str"),
+        "columns": Key("str_list", help="indicator columns to use"),
+        "higher_is_better": Key("str_list", help="indicators where higher is better"),
+        "reference": Key("str", choices=("england", "region", "study")),
+        "seed": Key("int", min=0),
+    })
+    def _run_cluster_section(ctx, params):
+        p = {k: v for k, v in params.items() if v is not None}
+        inputs(ctx, p, "indicators")
+        res = run_cluster(level=p.get("level", "lsoa"), method="spatial" if p.get("spatial") else p.get("method", "kmeans"),
+                          k=p.get("k", "auto"), min_population=p.get("min_population"),
+                          indicators=p.get("indicators"), id_column=p.get("id_column"), columns=p.get("columns"),
+                          higher_is_better=p.get("higher_is_better", ()), reference=p.get("reference", "england"),
+                          seed=p.get("seed", 0), out=ctx.out, data=area_data(ctx))
+        return res.outputs
+
+    @register("hotspots", schema={
+        "indicator": Key("str", help="IoD column or a column of indicators"),
+        "indicators": Key("path", help="LSOA indicator table"),
+        "id_column": Key("str"),
+        "method": Key("str", choices=("gi", "moran")),
+        "permutations": Key("int_or_auto", min=99, help="auto: enough for the FDR threshold"),
+        "alpha": Key("float", min=0, max=1),
+        "seed": Key("int", min=0),
+        "islands": Key("str", choices=("link", "exclude")),
+    })
+    def _run_hotspots_section(ctx, params):
+        p = {k: v for k, v in params.items() if v is not None}
+        inputs(ctx, p, "indicators")
+        res = run_hotspots(indicator=p.get("indicator", "imd_score"), indicators=p.get("indicators"),
+                           id_column=p.get("id_column"), method=p.get("method", "gi"),
+                           permutations=p.get("permutations", "auto"), alpha=p.get("alpha", 0.05),
+                           seed=p.get("seed", 12345), islands=p.get("islands", "link"), out=ctx.out,
+                           data=area_data(ctx))
+        return res.outputs
+
+    @register("inequality", schema={
+        "indicator": Key("str", help="an IoD column or a column of indicators (default: every column of indicators)"),
+        "indicators": Key("path", help="LSOA indicator table"),
+        "id_column": Key("str"),
+        "deciles": Key("str", choices=("national", "local")),
+        "confidence": Key("float", min=0.5, max=0.999),
+        "repetitions": Key("int", min=1000),
+        "seed": Key("int", min=0),
+    })
+    def _run_inequality_section(ctx, params):
+        p = {k: v for k, v in params.items() if v is not None}
+        inputs(ctx, p, "indicators")
+        res = run_inequality(indicator=p.get("indicator"), indicators=p.get("indicators"),
+                             id_column=p.get("id_column"), deciles=p.get("deciles", "national"),
+                             confidence=p.get("confidence", 0.95), repetitions=p.get("repetitions", 100_000),
+                             seed=p.get("seed", 0), out=ctx.out, data=area_data(ctx))
+        return res.outputs

@@ -55,7 +55,8 @@ def regions() -> pd.DataFrame:
 
 
 def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils: Sequence[str] | None = None,
-               population=None, boundaries=None, boundaries_layer: str | None = None, lookup=None) -> AreaData:
+                   population=None, boundaries=None, boundaries_layer: str | None = None, lookup=None,
+                   place: str = "tees_valley") -> AreaData:
     """Load the study LSOAs from the bundled sample (``imd="sample"``) or from official files.
 
     With files: ``imd`` is an IoD file (England-wide for national references and deciles), ``population``
@@ -73,12 +74,7 @@ def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils:
     reg = regions()
     notes: list[str] = []
     if str(imd) == "sample":
-        s = load_sample(vintage or 2025, councils=councils)
-        lsoas = s.lsoas.copy()
-        lsoas["region_code"] = lsoas["lad_code"].map(reg["region_code"])
-        ref = pd.read_csv(sample_path(REFERENCE), dtype={"area_code": str})
-        notes.append(f"Bundled Tees Valley sample ({s.vintage.label}).")
-        return AreaData(s.vintage, lsoas, None, s.wards, ref, True, notes)
+        return area_data_from_bundle(load_sample(vintage or 2025, councils=councils, place=place))
     frame = read_imd(imd, vintage=vintage)
     v = get_vintage(frame.attrs["vintage"])
     if population is not None:
@@ -119,6 +115,27 @@ def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils:
     lsoas.attrs = dict(frame.attrs)
     notes.append(f"{imd} ({v.label}): {len(lsoas):,} study LSOAs.")
     return AreaData(v, lsoas, national, None, None, False, notes)
+
+
+def area_data_from_bundle(data, *, imd=None, population=None) -> AreaData:
+    """The areas of a data bundle (:func:`geotarget.load_sample` or :func:`geotarget.bundle.load_files`).
+
+    For a bundled sample the bundled England and regional reference values are used. For a bundle
+    built from files, pass its IoD file (``imd``, and ``population`` if it has none): when the file
+    covers all England it gives the national references and deciles.
+    """
+    from .sample import sample_path
+
+    lsoas = data.lsoas.copy()
+    lsoas["region_code"] = lsoas["lad_code"].map(regions()["region_code"])
+    if imd is None:
+        ref = pd.read_csv(sample_path(REFERENCE), dtype={"area_code": str})
+        place = str(getattr(data, "place", "tees_valley")).replace("_", " ").title()
+        return AreaData(data.vintage, lsoas, None, data.wards, ref, True,
+                        [f"Bundled {place} sample ({data.vintage.label})."])
+    full = load_area_data(imd=imd, vintage=data.vintage.year, population=population)
+    return AreaData(data.vintage, lsoas, full.national, data.wards, None, False, list(full.notes[:-1])
+                    + [f"{imd} ({data.vintage.label}): {len(lsoas):,} study LSOAs."])
 
 
 # -- indicators -----------------------------------------------------------------------------------------
@@ -281,5 +298,5 @@ def indicator_column(study: AreaData, name: str, *, indicators=None, id_column: 
     return values[name], humanise(name)
 
 
-__all__ = ["ENGLAND", "LEVELS", "AreaData", "area_geometries", "indicator_column", "load_area_data", "regions",
+__all__ = ["ENGLAND", "LEVELS", "AreaData", "area_data_from_bundle", "area_geometries", "indicator_column", "load_area_data", "regions",
            "study_indicators", "to_level"]

@@ -341,6 +341,8 @@ def _study_options(p: argparse.ArgumentParser, *, boundaries: bool = True) -> No
                    help="IoD vintage (sample: default 2025; file: read from its headers)")
     g.add_argument("--la", nargs="+", metavar="COUNCIL",
                    help="councils to study, by code or name (references and ranks stay national)")
+    g.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample place (with --imd sample)")
     g.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
     if boundaries:
         g.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (any GIS format)")
@@ -349,7 +351,7 @@ def _study_options(p: argparse.ArgumentParser, *, boundaries: bool = True) -> No
 
 
 def _study_kw(args: argparse.Namespace) -> dict:
-    return dict(imd=args.imd, vintage=args.vintage, councils=args.la, population=args.population,
+    return dict(imd=args.imd, vintage=args.vintage, councils=args.la, population=args.population, place=args.place,
                 boundaries=getattr(args, "boundaries", None), boundaries_layer=getattr(args, "boundaries_layer", None),
                 lookup=args.lookup)
 
