@@ -102,7 +102,7 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
         outputs["clusters"] = write_geopackage(d / "clusters.gpkg", {"clusters": layer})
         outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
         outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
-            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {level}s; gaps vs {reference} "
+            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; gaps vs {reference} "
             f"({study.label})"))
         outputs["scores"] = write_csv(d / "cluster_scores.csv", typ.scores)
         flat = values.add_prefix("value_").join(gaps.means.add_prefix("reference_")).join(gaps.gaps.add_prefix("gap_"))

@@ -384,7 +384,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     typ = res.result
-    print(f"{typ.k} area types ({typ.method}) for {len(typ.clusters):,} {args.level}s — {res.study.label}; "
+    print(f"{typ.k} area types ({typ.method}) for {len(typ.clusters):,} {'LSOAs' if args.level == 'lsoa' else 'wards'} — {res.study.label}; "
           f"gaps vs {args.reference}")
     print(typ.scores.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for _, r in typ.profiles.iterrows():
