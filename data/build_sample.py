@@ -16,6 +16,8 @@ ships with geotarget:
 * ``data/centroids/`` -- ONS population-weighted centroids of LSOA 2021 and 2011;
 * ``data/postcodes/`` -- the Tees Valley postcode lookup;
 * ``data/assets/`` -- community assets (GP practices, pharmacies, libraries, hospitals);
+* ``data/outcomes/`` -- a sample user indicator table (Census 2021 outcomes, Community Needs Index);
+* ``data/reference/`` -- England and regional means and SDs of the indicators (outcome gaps);
 * the same for **Trafford** (E08000009): ``boundaries/trafford.gpkg`` and ``data/*/*trafford*``,
   with schools, leisure centres, community hubs, food banks and OS Open Greenspace sites and
   access points in ``data/assets/assets_trafford.gpkg``;
@@ -362,6 +364,118 @@ def build_assets(b: Builder) -> None:
                   licence=lic)
 
 
+# -- outcome indicators and England/region reference values (typologies, gaps, inequality) ---------------
+
+OUTCOMES_NOTE = ("Census 2021 outcome indicators (ONS, percentages of usual residents or households, crude) and the "
+                 "Community Needs Index 2023 score (OCSI for Local Trust; higher = greater need)")
+
+
+def _england_outcomes(b: Builder) -> pd.DataFrame:
+    """Indicator values for every LSOA 2021 in England (percentages, 4 dp), indexed by lsoa21cd."""
+    gh = pd.read_csv(b.src("outcomes/census2021_ts037_general_health_lsoa21_england.csv.gz")).set_index("lsoa21cd")
+    dis = pd.read_csv(b.src("outcomes/census2021_ts038_disability_lsoa21_england.csv.gz")).set_index("lsoa21cd")
+    care = pd.read_csv(b.src("outcomes/census2021_ts039_unpaid_care_lsoa21_england.csv.gz")).set_index("lsoa21cd")
+    hh = pd.read_csv(b.src("outcomes/census2021_household_deprivation_dimensions_lsoa21_ew.csv.gz"))
+    hh = hh[hh["lsoa21cd"].str.startswith("E01")]
+    hh_tot = hh.groupby("lsoa21cd")["count"].sum()
+    hh_dep = hh[hh["households_number_deprivation_dimensions"] >= 1].groupby("lsoa21cd")["count"].sum()
+    cni = pd.read_csv(b.src("cni/cni2023_lsoa21_england.csv.gz")).set_index("lsoa21cd")
+    out = pd.DataFrame({
+        "bad_health": 100 * (gh["bad_health"] + gh["very_bad_health"]) / gh["usual_residents_total"],
+        "disability": 100 * dis["disabled_equality_act"] / dis["usual_residents_total"],
+        "unpaid_care": 100 * (1 - care["no_unpaid_care"] / care["usual_residents_aged_5plus"]),
+    })
+    out["household_deprivation"] = 100 * hh_dep.reindex(out.index) / hh_tot.reindex(out.index)
+    out["community_need"] = cni["cni_score"].reindex(out.index)
+    out = out.round(4).sort_index()
+    out.index.name = "lsoa21cd"
+    if out.isna().any().any():
+        raise SystemExit(f"build_sample: missing outcome values for {int(out.isna().any(axis=1).sum())} LSOAs")
+    return out
+
+
+def build_outcomes(b: Builder) -> None:
+    eng = _england_outcomes(b)
+    lk = tees(pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")), "lad24cd")
+    t = eng.loc[sorted(lk["lsoa21cd"])].reset_index()
+    t.insert(1, "lsoa21nm", t["lsoa21cd"].map(lk.set_index("lsoa21cd")["lsoa21nm"]))
+    b.csv(t, "data/outcomes/outcomes_lsoa21_tees_valley.csv",
+          sources=["outcomes/census2021_ts037_general_health_lsoa21_england.csv.gz",
+                   "outcomes/census2021_ts038_disability_lsoa21_england.csv.gz",
+                   "outcomes/census2021_ts039_unpaid_care_lsoa21_england.csv.gz",
+                   "outcomes/census2021_household_deprivation_dimensions_lsoa21_ew.csv.gz",
+                   "cni/cni2023_lsoa21_england.csv.gz"],
+          note=f"{OUTCOMES_NOTE}, for the 425 Tees Valley LSOAs 2021: a sample *user indicator table*. "
+               "bad_health = % in bad or very bad health (TS037); disability = % disabled under the Equality Act "
+               "(TS038); unpaid_care = % of residents aged 5+ providing unpaid care (TS039); household_deprivation "
+               "= % of households deprived in at least one of the four Census dimensions (TS011); community_need "
+               "= CNI 2023 score. Higher = worse for every column.",
+          licence=f"{OGL} Community Needs Index: OCSI for Local Trust, reused with attribution.")
+
+
+def _lad_regions(b: Builder) -> pd.DataFrame:
+    """LAD (2019 and 2024 codes) -> region; 2019 codes of since-merged districts via their LSOAs."""
+    r24 = pd.read_csv(b.src("lookups/lad24_region24_england.csv"))
+    rows = r24.rename(columns={"lad24cd": "lad_code", "lad24nm": "lad_name", "rgn24cd": "region_code",
+                               "rgn24nm": "region_name"})[["lad_code", "lad_name", "region_code", "region_name"]]
+    i19 = pd.read_csv(b.src("imd/iod2019_lsoa11_england.csv.gz"), usecols=["lsoa11cd", "lad19cd", "lad19nm"])
+    x = pd.read_csv(b.src("lookups/lsoa11_lsoa21_lad22_ew.csv.gz"), usecols=["lsoa11cd", "lsoa21cd"])
+    lk = pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz"), usecols=["lsoa21cd", "lad24cd"])
+    m = i19.merge(x, on="lsoa11cd").merge(lk, on="lsoa21cd").merge(
+        r24[["lad24cd", "rgn24cd"]], on="lad24cd")
+    # the region holding most of the district's LSOAs (one South Northamptonshire LSOA moved to Cherwell)
+    counts = m.groupby(["lad19cd", "lad19nm", "rgn24cd"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["lad19cd", "n", "rgn24cd"], ascending=[True, False, True])
+    per = counts.drop_duplicates("lad19cd").set_index(["lad19cd", "lad19nm"])["rgn24cd"]
+    old = per.reset_index().rename(columns={"lad19cd": "lad_code", "lad19nm": "lad_name",
+                                                  "rgn24cd": "region_code"})
+    old = old[~old["lad_code"].isin(rows["lad_code"])]
+    old["region_name"] = old["region_code"].map(r24.drop_duplicates("rgn24cd").set_index("rgn24cd")["rgn24nm"])
+    return pd.concat([rows, old]).sort_values("lad_code").reset_index(drop=True)
+
+
+def build_reference(b: Builder) -> None:
+    sys.path.insert(0, str(ROOT))
+    from geotarget.gaps import domain_indicators, reference_table
+
+    regions = _lad_regions(b)
+    b.csv(regions, "data/lookups/lad_region_england.csv",
+          sources=["lookups/lad24_region24_england.csv", "imd/iod2019_lsoa11_england.csv.gz",
+                   "lookups/lsoa11_lsoa21_lad22_ew.csv.gz", "lookups/lsoa21_ward24_lad24_ew.csv.gz"],
+          note="English local authority districts (2024 codes, plus the 2019 codes of districts merged since, "
+               "placed by their LSOAs) and their regions (2024).")
+    region_of = regions.set_index("lad_code")["region_code"]
+    names = regions.drop_duplicates("region_code").set_index("region_code")["region_name"]
+    sape = pd.read_csv(b.src("population/ons_sape_mid2022_lsoa21_total_england.csv.gz")).set_index("lsoa21cd")
+    pop22 = sape["pop_total_mid2022"]
+
+    i25 = pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")).set_index("lsoa21cd")
+    ind25 = domain_indicators(i25, vintage=2025).values
+    t25 = reference_table(ind25, pop22, i25["lad24cd"].map(region_of), source="iod2025", region_names=names)
+    i19 = pd.read_csv(b.src("imd/iod2019_lsoa11_england.csv.gz")).set_index("lsoa11cd")
+    ind19 = domain_indicators(i19, vintage=2019).values
+    t19 = reference_table(ind19, i19["pop_total_mid2015"], i19["lad19cd"].map(region_of), source="iod2019",
+                          region_names=names)
+    out = _england_outcomes(b)
+    lk = pd.read_csv(b.src("lookups/lsoa21_ward24_lad24_ew.csv.gz")).set_index("lsoa21cd")["lad24cd"]
+    tout = reference_table(out, pop22, lk.reindex(out.index).map(region_of), source="outcomes_lsoa21",
+                           region_names=names)
+    ref = pd.concat([t25, t19, tout], ignore_index=True)
+    ref["mean"] = ref["mean"].map(lambda v: float(f"{v:.8g}"))
+    ref["sd"] = ref["sd"].map(lambda v: float(f"{v:.8g}"))
+    b.csv(ref, "data/reference/england_region_means.csv",
+          sources=["imd/iod2025_lsoa21_england.csv.gz", "imd/iod2019_lsoa11_england.csv.gz",
+                   "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                   "outcomes/census2021_ts037_general_health_lsoa21_england.csv.gz",
+                   "outcomes/census2021_ts038_disability_lsoa21_england.csv.gz",
+                   "outcomes/census2021_ts039_unpaid_care_lsoa21_england.csv.gz",
+                   "outcomes/census2021_household_deprivation_dimensions_lsoa21_ew.csv.gz",
+                   "cni/cni2023_lsoa21_england.csv.gz", "lookups/lad24_region24_england.csv"],
+          note="Reference values for outcome gaps: for England (E92000001) and each region, the population-weighted "
+               "mean and standard deviation across LSOAs of each IoD domain (IoD2025: published scores, weights ONS "
+               "mid-2022 LSOA population; IoD2019: published scores, and the normal score of the national rank for "
+               "Health, Crime and Living Environment, weights the IoD mid-2015 denominators) and of each column of "
+               "the sample outcome table (weights ONS mid-2022). Computed with geotarget.gaps.reference_table.")
 # -- Trafford (E08000009): a second, small real place with green space ---------------------------
 TRAFFORD = "E08000009"
 TRAFFORD_GREENSPACE_OS = ("Contains Ordnance Survey data © Crown copyright and database right 2023 "
@@ -741,6 +855,8 @@ def main(argv: list[str] | None = None) -> int:
     build_centroids(b)
     build_postcodes(b, bounds)
     build_assets(b)
+    build_outcomes(b)
+    build_reference(b)
     build_trafford(b)
     build_england_outline(b)
     build_hia(b)

@@ -331,6 +331,189 @@ def _add_aggregate(sub) -> None:
     a.set_defaults(func=_cmd_aggregate)
 
 
+def _study_options(p: argparse.ArgumentParser, *, boundaries: bool = True) -> None:
+    """Where the study areas come from: the bundled sample (default) or official England-wide files."""
+    g = p.add_argument_group("data (default: the bundled Tees Valley sample)")
+    g.add_argument("--imd", default="sample", metavar="PATH|sample",
+                   help="IoD file (official File 7 or canonical CSV, England-wide for national references), or "
+                        "'sample' for the bundled Tees Valley")
+    g.add_argument("--vintage", choices=["2019", "2025"], default=None,
+                   help="IoD vintage (sample: default 2025; file: read from its headers)")
+    g.add_argument("--la", nargs="+", metavar="COUNCIL",
+                   help="councils to study, by code or name (references and ranks stay national)")
+    g.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
+                   help="bundled sample place (with --imd sample)")
+    g.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
+    if boundaries:
+        g.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (any GIS format)")
+        g.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")
+    g.add_argument("--lookup", metavar="PATH", help="LSOA to ward best-fit lookup (for --level ward with files)")
+
+
+def _study_kw(args: argparse.Namespace) -> dict:
+    return dict(imd=args.imd, vintage=args.vintage, councils=args.la, population=args.population, place=args.place,
+                boundaries=getattr(args, "boundaries", None), boundaries_layer=getattr(args, "boundaries_layer", None),
+                lookup=args.lookup)
+
+
+def _print_outputs(outputs) -> None:
+    print("Outputs:")
+    for path in outputs.values():
+        print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
+
+
+def _k(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--k was {text!r}; expected 'auto' or a whole number") from None
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from .analyses import run_cluster
+
+    method = "spatial" if args.spatial else args.method
+    if args.min_population is not None and method != "spatial":
+        raise GeotargetError("--min-population needs --spatial (a floor on the people in each contiguous region)")
+    res = run_cluster(level=args.level, method=method, k=args.k, min_population=args.min_population,
+                        indicators=args.indicators, id_column=args.id_column, columns=args.columns,
+                        higher_is_better=args.higher_is_better or (), reference=args.reference, seed=args.seed,
+                        out=args.out, **_study_kw(args))
+    if args.quiet:
+        return 0
+    typ = res.result
+    print(f"{typ.k} area types ({typ.method}) for {len(typ.clusters):,} {'LSOAs' if args.level == 'lsoa' else 'wards'} — {res.study.label}; "
+          f"gaps vs {args.reference}")
+    print(typ.scores.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    for _, r in typ.profiles.iterrows():
+        print(f"  {r.cluster}. {r.label} — {r.areas:,} areas, {r.population:,.0f} people ({r.population_share:.0%})")
+    for note in res.notes:
+        print(f"Note: {note}")
+    _print_outputs(res.outputs)
+    return 0
+
+
+def _cmd_hotspots(args: argparse.Namespace) -> int:
+    from .analyses import run_hotspots
+
+    perms = "auto" if args.permutations == "auto" else int(args.permutations)
+    res = run_hotspots(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+                         method=args.method, permutations=perms, alpha=args.alpha, seed=args.seed,
+                         islands=args.islands, n_jobs=args.jobs, out=args.out, **_study_kw(args))
+    if args.quiet:
+        return 0
+    hs = res.result
+    print(f"{'Getis-Ord Gi*' if hs.method == 'gi' else 'Local Moran'} hot spots of {args.indicator} — "
+          f"{res.study.label}; FDR (Benjamini–Hochberg) alpha {hs.alpha}")
+    for cat, n in hs.counts.items():
+        print(f"  {cat:<22}{n:>7,}")
+    for note in res.notes:
+        print(f"Note: {note}")
+    _print_outputs(res.outputs)
+    return 0
+
+
+def _cmd_inequality(args: argparse.Namespace) -> int:
+    from .analyses import run_inequality
+
+    se = dict(x.split("=", 1) for x in args.se_column or [])
+    res = run_inequality(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+                           se_columns=se or None, deciles=args.deciles, confidence=args.confidence,
+                           repetitions=args.repetitions, seed=args.seed, out=args.out, **_study_kw(args))
+    if args.quiet:
+        return 0
+    t = res.result.table
+    print(f"Inequality across {args.deciles} IMD deciles — {res.study.label}")
+    print(f"{'indicator':<24}{'SII':>10}{'95% CI':>22}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
+    for _, r in t.iterrows():
+        ci = f"{r.sii_lower:,.3g} to {r.sii_upper:,.3g}" if r.sii_lower == r.sii_lower else "n/a"
+        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>22}{r.rii:>8.3g}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+    for note in res.notes:
+        print(f"Note: {note}")
+    _print_outputs(res.outputs)
+    return 0
+
+
+def _add_cluster(sub) -> None:
+    p = sub.add_parser(
+        "cluster", help="area typologies from outcome gaps (k-means, Ward, or contiguous regions with a "
+                        "population floor)",
+        description="Group LSOAs or wards that share the same kind of disadvantage, from their gaps to England, "
+                    "their region or the study area on the IoD domains or your own indicators. Writes "
+                    "clusters.gpkg, cluster_profiles.csv and cluster_profiles.png.")
+    p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa", help="areas to cluster (default lsoa)")
+    p.add_argument("--method", choices=["kmeans", "ward"], default="kmeans", help="clustering method (default kmeans)")
+    p.add_argument("--spatial", action="store_true",
+                   help="contiguous regions (contiguity-constrained Ward) instead of non-spatial types")
+    p.add_argument("--min-population", type=float, metavar="N", help="with --spatial: at least N people per region")
+    p.add_argument("--k", type=_k, default="auto", metavar="auto|N",
+                   help="number of clusters, or auto (3-8, by silhouette and Calinski-Harabasz; default)")
+    p.add_argument("--indicators", metavar="CSV|sample",
+                   help="your indicator table keyed by LSOA or ward code (default: the IoD domains); 'sample' = "
+                        "the bundled Census 2021/Community Needs Index extract")
+    p.add_argument("--id-column", metavar="COL", help="code column of --indicators (default: recognised from codes)")
+    p.add_argument("--columns", nargs="+", metavar="COL", help="indicator columns to use (default: every numeric one)")
+    p.add_argument("--higher-is-better", nargs="+", metavar="COL",
+                   help="indicators where a higher value is better (gaps are flipped so + = worse)")
+    p.add_argument("--reference", choices=["england", "region", "study"], default="england",
+                   help="what gaps are measured against (default england)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (k-means; silhouette sample)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _study_options(p)
+    _verbosity(p)
+    p.set_defaults(func=_cmd_cluster)
+
+
+def _add_hotspots(sub) -> None:
+    p = sub.add_parser(
+        "hotspots", help="hot and cold spots (Getis-Ord Gi*, Local Moran's I) with permutation tests and FDR",
+        description="Statistically significant clusters of high or low values of an LSOA indicator: Getis-Ord Gi* "
+                    "(hot/cold spots) or Local Moran's I (HH, LL, HL, LH), conditional permutation p-values, "
+                    "Benjamini-Hochberg false discovery rate. Writes hotspots.gpkg.")
+    p.add_argument("--indicator", default="imd_score", metavar="COL",
+                   help="IoD column (e.g. imd_score, health_score, income) or a column of --indicators "
+                        "(default imd_score)")
+    p.add_argument("--indicators", metavar="CSV|sample", help="your LSOA indicator table")
+    p.add_argument("--id-column", metavar="COL", help="code column of --indicators")
+    p.add_argument("--method", choices=["gi", "moran"], default="gi", help="Gi* (default) or Local Moran's I")
+    p.add_argument("--permutations", default="auto", metavar="auto|N",
+                   help="permutations per area (auto: enough for the FDR threshold to be reachable, reported)")
+    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (default 0.05)")
+    p.add_argument("--seed", type=int, default=12345, help="random seed of the permutations")
+    p.add_argument("--islands", choices=["link", "exclude"], default="link",
+                   help="areas with no neighbour: link to the nearest area (default) or leave out")
+    p.add_argument("--jobs", type=int, default=1, help="processes for the permutations (default 1)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _study_options(p)
+    _verbosity(p)
+    p.set_defaults(func=_cmd_hotspots)
+
+
+def _add_inequality(sub) -> None:
+    p = sub.add_parser(
+        "inequality", help="slope and relative index of inequality (SII/RII, OHID method), D10-D1 gap, Gini, Theil",
+        description="How an LSOA indicator varies across deprivation deciles: the Slope Index of Inequality and "
+                    "Relative Index of Inequality by the OHID/PHE method with Monte Carlo confidence intervals, "
+                    "the gap between the least and most deprived deciles, and population-weighted Gini and Theil. "
+                    "Writes inequality.csv.")
+    p.add_argument("--indicator", nargs="+", metavar="COL",
+                   help="IoD column(s) or column(s) of --indicators (default: every column of --indicators)")
+    p.add_argument("--indicators", metavar="CSV|sample", help="your LSOA indicator table")
+    p.add_argument("--id-column", metavar="COL", help="code column of --indicators")
+    p.add_argument("--se-column", action="append", metavar="INDICATOR=COL",
+                   help="standard-error column of an indicator in --indicators (repeatable); default: from the "
+                        "spread of the areas in each decile")
+    p.add_argument("--deciles", choices=["national", "local"], default="national",
+                   help="national IMD deciles (default) or deciles of equal population within the study")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--repetitions", type=int, default=100_000, help="Monte Carlo draws (default 100,000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the Monte Carlo draws")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _study_options(p, boundaries=False)
+    _verbosity(p)
+    p.set_defaults(func=_cmd_inequality)
 def _cmd_target(args: argparse.Namespace) -> int:
     from .target import Rule, load_target_lsoas, target_areas, write_action_areas
 
@@ -698,6 +881,9 @@ def _add_map(sub) -> None:
 _COMMANDS = [
     _add_run,
     _add_aggregate,
+    _add_cluster,
+    _add_hotspots,
+    _add_inequality,
     _add_target,
     _add_access,
     _add_init,

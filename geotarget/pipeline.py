@@ -259,3 +259,14 @@ def _run_target(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
            "load_study_data", "register", "run_study"]
+
+
+# ----------------------------------------------------------------------------- capabilities in their modules
+
+def _register_capabilities() -> None:
+    from .analyses import _register_study_sections
+
+    _register_study_sections()  # [cluster], [hotspots], [inequality]
+
+
+_register_capabilities()
