@@ -14,7 +14,7 @@ import pandas as pd
 from ._io import atomic_path, write_csv, write_geopackage
 from .aggregate import aggregate
 from .maps import deprivation_map, write_map
-from .sample import load_sample
+from .sample import load_postcode_points, load_sample
 from .summary import council_summary
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,8 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     outputs["summary"] = directory / f"{stem}_councils.csv"
     m = deprivation_map(lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=ward_profiles,
                         title=title, vintage=v.label, notes=notes)
+    postcodes = load_postcode_points(v.year)
+    m.add_search(postcodes[postcodes["lsoa_code"].isin(lsoas.index)], "postcode", kind="Postcode")
     outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
     return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label)

@@ -141,6 +141,9 @@ def tees_map(tmp_path_factory, sample25):
     assets.loc[assets.index[0], "name"] = EVIL
     mb.add_points(assets, "Assets", category_column="asset_type", label_column="name",
                   popup={"name": "Name", "asset_type": "Type", "postcode": "Postcode"})
+    from geotarget.sample import load_postcode_points
+
+    mb.add_search(load_postcode_points(2025), "postcode")
     path = mb.save(tmp_path_factory.mktemp("browser") / "tees.html")
     return path, mb, assets
 
@@ -259,6 +262,22 @@ def test_search_finds_an_lsoa_and_a_ward(tees, sample25):
     tees.page.locator(".search-tip", has_text=f"{ward['ward_name']} — Ward boundaries").first.click()
     assert tees.js("window.geotarget.state.lastSearch") == {"layer": "Ward boundaries", "row": 5}
     assert tees.errors == []
+
+
+def test_search_finds_a_postcode(tees):
+    from geotarget.sample import load_postcode_points
+
+    pc = load_postcode_points(2025)
+    position = 1234
+    row = pc.iloc[[position]]
+    code = row["postcode"].iloc[0]
+    search(tees, code)
+    tees.page.locator(".search-tip", has_text=f"{code} — Postcode").first.click()
+    assert tees.js("window.geotarget.state.lastSearch") == {"kind": "Postcode", "row": position}
+    point = row.to_crs(WGS84).geometry.iloc[0]
+    centre = tees.js("(() => { const c = window.geotarget.state.map.getCenter(); return [c.lat, c.lng]; })()")
+    assert abs(centre[0] - point.y) < 1e-4 and abs(centre[1] - point.x) < 1e-4
+    assert tees.js("window.geotarget.state.map.getZoom()") == 16
 
 
 def test_script_in_an_asset_name_is_shown_as_text(tees, tees_map):

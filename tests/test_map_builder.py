@@ -130,6 +130,16 @@ def test_points_categories_popup_and_search():
     assert "<script>alert" not in p.html
 
 
+def test_search_only_places():
+    pc = points().assign(postcode=["TS1 1AA", "TS1 1AB", EVIL, None])
+    p = page(MapBuilder("T").add_outlines(grid(), "A").add_search(pc, "postcode"))
+    (entry,) = p.spec["search"]
+    assert entry["kind"] == "Postcode" and p.col(entry["text"][0]) == ["TS1 1AA", "TS1 1AB", EVIL, ""]
+    expected = pc.to_crs(WGS84).geometry
+    assert np.allclose(p.col(entry["lat"]), expected.y, atol=1e-5)
+    assert all(layer.get("search") is None for layer in p.spec["layers"])  # nothing drawn for them
+
+
 def test_points_must_be_points():
     with pytest.raises(SchemaError, match=r"geometries must be points.*representative_point"):
         MapBuilder("T").add_points(grid(), "P")

@@ -512,6 +512,27 @@ class MapBuilder:
         self._add_layer(Layer("points", name, show, frame, legend, colours=colours, spec=spec))
         return self
 
+    def add_search(self, gdf: gpd.GeoDataFrame, label_column: str, kind: str = "Postcode") -> MapBuilder:
+        """Make places findable in the search box without drawing them (e.g. postcodes).
+
+        Parameters
+        ----------
+        gdf : geopandas.GeoDataFrame
+            Points (or areas, found at their representative point) in any declared CRS.
+        label_column : str
+            The text searched for, e.g. ``postcode``.
+        kind : str, default "Postcode"
+            Shown after each match in the search list.
+        """
+        what = f"add_search({kind!r})"
+        check_frame(gdf, what, geometry="any")
+        require_columns(gdf, what, [label_column])
+        frame = _bng(gdf)
+        pts = frame.geometry.representative_point().to_crs(WGS84)
+        self._search.append({"text": [self._column(_texts(frame[label_column]))], "kind": str(kind),
+                             "lat": self._column(_coords(pts.y)), "lon": self._column(_coords(pts.x))})
+        return self
+
     # ------------------------------------------------------------------ output
 
     def spec(self) -> dict[str, Any]:
