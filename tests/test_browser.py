@@ -307,9 +307,8 @@ def test_offline_base_layer_and_print_view(tees):
 
 
 def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_path):
-    from geotarget.maps import deprivation_map
-
     from benchmarks.bench_maps import england_lsoas
+    from geotarget.maps import deprivation_map
 
     eng = england_lsoas(shared_data)
     path = deprivation_map(eng, title="Deprivation in England", vintage="IoD2025, LSOA 2021").save(

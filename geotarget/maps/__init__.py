@@ -43,8 +43,23 @@ from ._styles import (
 )
 
 __all__ = [
-    "CATEGORY_COLOURS", "COMPRESS_ABOVE", "DECILE_COLOURS", "DEFAULT_ATTRIBUTION", "LEGEND_TITLE", "Layer", "LayerSource",
-    "Legend", "map_from_files",
-    "MapBuilder", "NO_DATA_COLOUR", "REQUIRED_LSOA_COLUMNS", "REQUIRED_PROFILE_COLUMNS", "SCHEMES",
-    "WARD_CLASS_COLOURS", "WARD_PROFILE_LAYER", "deprivation_map", "read_data", "write_map",
+    "CATEGORY_COLOURS",
+    "COMPRESS_ABOVE",
+    "DECILE_COLOURS",
+    "DEFAULT_ATTRIBUTION",
+    "LEGEND_TITLE",
+    "NO_DATA_COLOUR",
+    "REQUIRED_LSOA_COLUMNS",
+    "REQUIRED_PROFILE_COLUMNS",
+    "SCHEMES",
+    "WARD_CLASS_COLOURS",
+    "WARD_PROFILE_LAYER",
+    "Layer",
+    "LayerSource",
+    "Legend",
+    "MapBuilder",
+    "deprivation_map",
+    "map_from_files",
+    "read_data",
+    "write_map",
 ]
