@@ -329,3 +329,34 @@ def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_p
         assert re.match(r"E01\d{6} Manchester \d{3}[A-Z]", tip.inner_text())
     finally:
         page.close()
+
+
+def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
+    """Outlines with a tooltip answer on their line; the area below answers inside."""
+    import geopandas as gpd
+    import shapely
+
+    from geotarget.crs import BNG
+    from geotarget.maps import MapBuilder
+
+    cells = gpd.GeoDataFrame({"cell": ["west", "east"]},
+                             geometry=[shapely.box(450_000, 520_000, 451_000, 521_000),
+                                       shapely.box(451_000, 520_000, 452_000, 521_000)], crs=BNG)
+    zone = gpd.GeoDataFrame({"zone": ["Zone " + EVIL]}, geometry=[shapely.box(450_000, 520_000, 452_000, 521_000)],
+                            crs=BNG)
+    mb = MapBuilder("Grid", tiles=False).add_categories(cells, "cell", "Cells", show=True, tooltip=["cell"])
+    mb.add_outlines(zone, "Zone", tooltip={"zone": "Zone"}, weight=8)
+    page = MapPage(browser, mb.save(tmp_path / "grid.html"))
+    try:
+        edge = gpd.GeoSeries([shapely.Point(451_500, 521_000)], crs=BNG).to_crs(WGS84).iloc[0]  # north edge
+        inside = gpd.GeoSeries([shapely.Point(451_500, 520_400)], crs=BNG).to_crs(WGS84).iloc[0]
+        tip = page.page.locator(".gt-tooltip")
+        for point, text in ((inside, "cell: east"), (edge, f"Zone: Zone {EVIL}")):
+            x, y = page.point(point.y, point.x)
+            page.page.mouse.move(x - 3, y + 3)
+            page.page.mouse.move(x, y)
+            expect(tip).to_have_count(1)  # the area's tooltip closes when the line takes over
+            expect(tip).to_have_text(text)
+        assert page.errors == [] and page.dialogs == []
+    finally:
+        page.close()

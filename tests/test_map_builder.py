@@ -263,3 +263,17 @@ def test_tiny_polygons_vanish_from_the_grid_but_keep_their_place():
     topo = topology([np.array([big, tiny], dtype=object)])
     decoded = decode_topology(topo, "g0")
     assert decoded[1] is None and shapely.hausdorff_distance(decoded[0], big) < 1e-9
+
+
+def test_vendored_files_are_the_npm_releases_and_ship_with_the_package():
+    import hashlib
+    import json
+    from importlib import resources
+
+    vendor = resources.files("geotarget.maps.vendor")
+    manifest = json.loads(vendor.joinpath("MANIFEST.json").read_text(encoding="utf-8"))
+    assert {m["package"]: m["version"] for m in manifest.values()}["leaflet"] == "1.9.4"
+    for folder, entry in manifest.items():
+        assert any(name.lower().startswith(("license", "mit-licence")) for name in entry["files"]), folder
+        for name, digest in entry["files"].items():
+            assert hashlib.sha256(vendor.joinpath(folder, name).read_bytes()).hexdigest() == digest, name

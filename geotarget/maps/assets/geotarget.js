@@ -239,6 +239,13 @@
         }
       });
       bindTip(group, spec_.tooltip);
+      if (spec_.tooltip) {
+        // The areas below are drawn on a canvas, which does not see the pointer move onto
+        // this line: end their hover (highlight and tooltip) so only one tooltip shows.
+        group.on("mouseover", function (e) {
+          if (areaRenderer._hoveredLayer) { areaRenderer._handleMouseOut(e.originalEvent); }
+        });
+      }
       if (labels && labels.minZoom) {
         var hideClass = "gt-hide-labels-" + spec_.name.replace(/[^A-Za-z0-9]+/g, "-");
         var update = function () {
