@@ -519,6 +519,7 @@
       autoCollapse: false,
       autoType: false,
       minLength: 2,
+      delayType: 150,
       textPlaceholder: spec.search.some(function (e) { return e.lat !== undefined; })
         ? "Search LSOA, ward, place or postcode…" : "Search LSOA, ward or place…",
       textErr: "Not found",
