@@ -200,7 +200,7 @@ class MapBuilder:
         if "lsoa_name" in frame.columns:
             tip["head"].append(col(_texts(frame["lsoa_name"])))
         tip["fields"] = [
-            [label, *self._values(frame, c, what, key="lsoa_code")]
+            [label, *self._values(frame, c)]
             for c, label in (("ward_name", "Ward"), ("lad_name", "Council"), ("pop_total", "Population"),
                              ("population", "Population"))
             if c in frame.columns and not (c == "population" and "pop_total" in frame.columns)
@@ -226,7 +226,7 @@ class MapBuilder:
         has_missing = any(v is None for values in classes for v in values)
         items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels())]
         legend = self._legend(legend_title, items, no_data=has_missing)
-        search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], geo, rows, "LSOA") if search else None
+        search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], "LSOA") if search else None
         for i, (name, values) in enumerate(zip(layer_names, classes)):
             spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": col(values), "base": 1,
                     "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None}
@@ -291,7 +291,7 @@ class MapBuilder:
             spec["labels"] = {"text": self._column(labels), "lat": self._column(_coords(pts.y)),
                               "lon": self._column(_coords(pts.x)), "minZoom": label_min_zoom, "size": int(label_size)}
             if search or search is None:
-                spec["search"] = self._add_search(frame, [label_column], geo, rows, name)
+                spec["search"] = self._add_search(frame, [label_column], name)
         legend = self._legend(name, [("line", colour, name)], dash=dash)
         self._add_layer(Layer("outline", name, show, frame, legend, style=style, labels=labels, spec=spec))
         return self
@@ -349,7 +349,7 @@ class MapBuilder:
         fields = tooltip if tooltip is not None else _default_tooltip(frame, column, legend_title or name)
         spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": self._column(classes), "base": 0,
                 "colors": palette, "opacity": float(opacity), "tooltip": self._tooltip(frame, fields, what),
-                "search": self._add_search(frame, list(search), geo, rows, name) if search else None}
+                "search": self._add_search(frame, list(search), name) if search else None}
         colours = [NO_DATA_COLOUR if c is None else palette[c] for c in classes]
         self._add_layer(Layer("fill", name, show, frame, legend, colours=colours, spec=spec))
         return self
@@ -623,7 +623,7 @@ class MapBuilder:
             self._columns.append(values)
         return index
 
-    def _values(self, frame: pd.DataFrame, column: str, what: str, key: str | None = None) -> list[Any]:
+    def _values(self, frame: pd.DataFrame, column: str) -> list[Any]:
         """``[column index, format]`` of a column shown in a tooltip or popup."""
         values, fmt = _display_column(frame[column])
         return [self._column(values), fmt]
@@ -633,7 +633,7 @@ class MapBuilder:
             return None
         pairs = list(fields.items()) if isinstance(fields, Mapping) else [(c, c) for c in _as_list(fields)]
         require_columns(frame, what, [c for c, _ in pairs], "tooltip/popup column(s)")
-        return {"fields": [[str(label), *self._values(frame, c, what)] for c, label in pairs]}
+        return {"fields": [[str(label), *self._values(frame, c)] for c, label in pairs]}
 
     def _register_polygons(self, frame: gpd.GeoDataFrame) -> tuple[int, list[int] | None]:
         """The collection holding ``frame``'s polygons (reusing one that has them all)."""
@@ -647,8 +647,8 @@ class MapBuilder:
         self._wkb_index.append({w: i for i, w in enumerate(wkb)})
         return len(self._collections) - 1, None
 
-    def _add_search(self, frame: pd.DataFrame, columns: list[str], geo: int, rows: list[int] | None,
-                    kind: str) -> int:
+    def _add_search(self, frame: pd.DataFrame, columns: list[str], kind: str) -> int:
+        """A search entry for a layer's features (the page finds them through the layer)."""
         texts = [self._column(_texts(frame[c])) for c in columns if c in frame.columns]
         self._search.append({"text": texts, "kind": kind})
         return len(self._search) - 1
