@@ -16,7 +16,7 @@ Every capability adds its layers through :class:`MapBuilder`::
 
 Modules: ``_builder`` (the builder), ``_encode`` (simplification, quantisation,
 TopoJSON), ``_page`` (the HTML page, inlined assets), ``_deprivation`` (the standard
-map), ``_files`` (a map from files, for ``geotarget map``), ``_styles`` (palettes), ``_validate`` (input checks); ``assets/`` holds the
+map), ``_files`` (a map from files, for ``geotarget map``), ``_values`` (columns as shown), ``_styles`` (palettes), ``_validate`` (input checks); ``assets/`` holds the
 page's own script and styles, ``vendor/`` Leaflet and its plugins (see its
 ``MANIFEST.json`` and ``tools/vendor_js.py``).
 """
