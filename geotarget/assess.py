@@ -67,7 +67,8 @@ def sample_assets(place: str = "tees_valley") -> tuple[AssetRead, gpd.GeoDataFra
     pl = get_place(place)
     union = load_sample_layer("community_assets", place=pl.key)
     read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
-                             name_column="name", id_column="asset_id", postcode_column="postcode")
+                             name_column="name", id_column="asset_id", postcode_column="postcode",
+                             category_map={"hospital": "other"} if pl.key == "tees_valley" else None)
     if pl.key == "trafford":
         return read, load_sample_layer("greenspace_sites", place=pl.key), \
             load_sample_layer("greenspace_access_points", place=pl.key)

@@ -465,6 +465,9 @@ def _categorise(values, mapping, source: str, keep) -> np.ndarray:
     cats = np.array([lookup.get(normalise_text(v), "other") for v in values], dtype=object)
     unmapped = pd.Series(values[keep & (cats == "other")], dtype=object)
     unmapped = unmapped[unmapped.map(normalise_text) != "other"]
+    if mapping:  # types the user mapped to "other" on purpose are not news
+        chosen = {normalise_text(k) for k, v in dict(mapping).items() if normalise_text(v) == "other"}
+        unmapped = unmapped[~unmapped.map(normalise_text).isin(chosen)]
     if len(unmapped):
         counts = unmapped.replace("", "(blank)").value_counts()
         log.warning("%s: %d assets with a category that maps to no standard category were put in 'other': %s. "

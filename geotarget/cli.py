@@ -53,6 +53,15 @@ def _print_summary(result) -> None:
              "(geotarget aggregate --imd ENGLAND_FILE --population ... --lookup ... --to ward)."))
     for note in result.notes:
         print(f"Note: {note}")
+    ta = getattr(result, "action_areas", None)
+    if ta is not None and len(ta.areas):
+        print(f"Targeted action areas ({ta.rule.short()}, up to {ta.settings.n} per council; action_areas.md):")
+        for _, r in ta.areas[ta.areas["rank"] == 1].iterrows():
+            print(f"  {r.la_name}: {r['name']} ({r.population:,.0f} residents, stability {r.stability:.0%})")
+    if getattr(result, "hotspots", None) is not None:
+        counts = result.hotspots.layer["category"].value_counts()
+        print(f"IMD hot spots (Gi*, FDR 5%): {counts.get('hot spot', 0)} hot, {counts.get('cold spot', 0)} cold; "
+              f"area types: {result.clusters.result.k} (clusters/cluster_profiles.csv)")
     print("Outputs:")
     for path in result.outputs.values():
         print(f"  {path}  ({_fmt_size(path.stat().st_size)})")

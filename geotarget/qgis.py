@@ -24,7 +24,7 @@ import pandas as pd
 from .domains import BY_KEY, DOMAINS, IMD
 from .maps._styles import CATEGORY_COLOURS, DECILE_COLOURS, NO_DATA_COLOUR, decile_labels
 
-__all__ = ["auto_style", "categorized_qml", "graduated_qml", "single_qml", "geometry_kind"]
+__all__ = ["auto_style", "categorized_qml", "geometry_kind", "graduated_qml", "single_qml"]
 
 #: Columns recognised as the category of points (assets, sites), in order of preference.
 POINT_CATEGORY_COLUMNS = ("asset_type", "category", "type", "kind")

@@ -18,7 +18,7 @@ from .bundle import record_inputs
 from .councils import resolve_councils
 from .maps import deprivation_map, write_map
 from .provenance import Provenance
-from .sample import Sample, load_sample
+from .sample import Sample, get_place, load_sample, sample_path
 from .summary import council_summary
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ class RunResult:
     vintage_label: str = ""
     manifest: Path | None = None  #: the output folder's provenance manifest (written when run() owns it)
     notes: tuple[str, ...] = ()  #: how gaps in the data were filled (e.g. ward outlines built from LSOAs)
+    action_areas: object = None  #: the default targeted action areas (:class:`geotarget.target.Targeting`)
+    hotspots: object = None  #: IMD score hot spots (:class:`geotarget.analyses.AnalysisResult`), bundled samples
+    clusters: object = None  #: area types on outcome gaps (AnalysisResult), bundled samples
+    access: object = None  #: access to the bundled community assets (:class:`geotarget.assess.AccessResult`)
 
 
 def _place_name(lad_names: Sequence[str]) -> str:
@@ -84,6 +88,80 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     return dataclasses.replace(result, manifest=prov.path)
 
 
+def _analyses(sample: Sample, directory: Path, outputs: dict) -> dict:
+    """The analyses the main job runs with their defaults: targeted action areas (every run), and for
+    the bundled samples IMD hot spots, area types and access to the bundled community assets."""
+    from .bundle import FileData
+    from .target import target_areas, write_action_areas
+
+    found: dict = {}
+    found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
+    outputs.update({f"action_areas_{k}": p for k, p in write_action_areas(found["action_areas"], directory).items()})
+    if isinstance(sample, FileData):
+        return found
+    from .analyses import run_cluster, run_hotspots
+    from .areadata import load_area_data
+    from .assess import assess_access, sample_assets, write_access
+
+    data = load_area_data(imd="sample", vintage=sample.vintage.year, councils=list(sample.councils),
+                          place=sample.place)
+    found["hotspots"] = run_hotspots(data=data, out=directory / "hotspots")
+    found["clusters"] = run_cluster(data=data, out=directory / "clusters")
+    read, parks, entrances = sample_assets(sample.place)
+    found["access"] = assess_access(read, place=sample.place, vintage=sample.vintage.year,
+                                    councils=list(sample.councils), parks=parks, park_access_points=entrances)
+    outputs.update({f"access_{k}": p for k, p in write_access(found["access"], directory / "access").items()})
+    for key in ("hotspots", "clusters"):
+        outputs.update({f"{key}_{k}": p for k, p in found[key].outputs.items()})
+    return found
+
+
+def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
+    """Add the analyses' layers to the main map (only what lies in the mapped LSOAs)."""
+    ta = found.get("action_areas")
+    if ta is not None and len(ta.areas):
+        areas = ta.areas[ta.areas["lsoa_codes"].str.split(";").map(lambda c: c[0] in shown)].reset_index()
+        areas["Stability"] = (100 * areas["stability"]).round().astype("Int64").astype(str) + "%"
+        m.add_outlines(areas, "Targeted action areas", label_column="name", color="#e31a1c", weight=3,
+                       tooltip={"name": "Area", "la_name": "Council", "rank": "Rank in council",
+                                "population": "Residents", "n_lsoas": "LSOAs",
+                                "imd_average_score": "IMD score", "Stability": "Stability"})
+    if found.get("clusters") is not None and found["clusters"].layer is not None:
+        layer = found["clusters"].layer
+        m.add_categories(layer[layer.index.isin(shown)], "label", "Area types (outcome gaps)", show=False,
+                         tooltip={"area_name": "LSOA", "label": "Type"})
+    if found.get("hotspots") is not None:
+        layer = found["hotspots"].layer
+        m.add_categories(layer[layer.index.isin(shown)], "category", "Hot spots: IMD score (Gi*)", show=False,
+                         labels=["hot spot", "cold spot", "not significant"],
+                         colors=["#d7191c", "#2c7bb6", "#f7f7f7"],
+                         tooltip={"area_name": "LSOA", "category": "Category", "p_fdr": "p (FDR)"})
+    if found.get("access") is not None:
+        layers = found["access"].map_layers()
+        deserts = layers["deserts"]
+        if len(deserts):
+            m.add_outlines(deserts[deserts["lsoa_code"].isin(shown)] if "lsoa_code" in deserts else deserts,
+                           "Asset deserts (IMD deciles 1-2)", color="#6a3d9a", weight=2.5, show=False,
+                           tooltip={"lsoa_name": "LSOA", "categories": "Far from", "popup": "Detail"})
+        m.add_points(layers["asset_points"], "Community assets", category_column="category", label_column="name",
+                     popup=["popup"], cluster=True, show=False)
+
+
+def _postcode_points(sample: Sample) -> gpd.GeoDataFrame | None:
+    """A bundled place's postcodes (all, with their LSOA 2021 or 2011), for the map's search box."""
+    from .bundle import FileData
+
+    if isinstance(sample, FileData):
+        return None
+    pc = pd.read_csv(sample_path(get_place(sample.place).postcodes))
+    col = f"lsoa{sample.vintage.lsoa_year % 100}cd"
+    if col not in pc.columns:
+        return None
+    pc = pc[pc[col].notna()]
+    return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[col].to_numpy()},
+                            geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=27700)
+
+
 def _place_label(sample: Sample) -> str:
     """What the run covers, in words: a file bundle's place ("England"), else the councils' names."""
     from .bundle import FileData
@@ -126,6 +204,7 @@ def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_co
     with atomic_path(directory / f"{stem}_councils.csv") as tmp:
         summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
     outputs["summary"] = directory / f"{stem}_councils.csv"
+    extra = _analyses(sample, directory, outputs)
     if make_map:
         mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles
         if map_councils:
@@ -139,11 +218,16 @@ def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_co
                       f"{len(ward_profiles):,} wards of the run, are in {stem}_wards.csv.")
         m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
                             title=title, vintage=v.label, notes=notes)
+        _analysis_layers(m, extra, mapped.index)
+        postcodes = _postcode_points(sample)
+        if postcodes is not None:
+            m.add_search(postcodes[postcodes["lsoa_code"].isin(mapped.index)], "postcode", kind="Postcode")
         outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     for path in outputs.values():
         prov.add_output(path)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(getattr(sample, "notes", ())))
+    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(getattr(sample, "notes", ())),
+                     **extra)
 
 
 __all__ = ["RunResult", "run", "write_lsoas"]

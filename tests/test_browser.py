@@ -141,6 +141,9 @@ def tees_map(tmp_path_factory, sample25):
     assets.loc[assets.index[0], "name"] = EVIL
     mb.add_points(assets, "Assets", category_column="asset_type", label_column="name",
                   popup={"name": "Name", "asset_type": "Type", "postcode": "Postcode"})
+    from geotarget.sample import load_postcode_points
+
+    mb.add_search(load_postcode_points(2025), "postcode")
     path = mb.save(tmp_path_factory.mktemp("browser") / "tees.html")
     return path, mb, assets
 
@@ -261,6 +264,22 @@ def test_search_finds_an_lsoa_and_a_ward(tees, sample25):
     assert tees.errors == []
 
 
+def test_search_finds_a_postcode(tees):
+    from geotarget.sample import load_postcode_points
+
+    pc = load_postcode_points(2025)
+    position = 1234
+    row = pc.iloc[[position]]
+    code = row["postcode"].iloc[0]
+    search(tees, code)
+    tees.page.locator(".search-tip", has_text=f"{code} — Postcode").first.click()
+    assert tees.js("window.geotarget.state.lastSearch") == {"kind": "Postcode", "row": position}
+    point = row.to_crs(WGS84).geometry.iloc[0]
+    centre = tees.js("(() => { const c = window.geotarget.state.map.getCenter(); return [c.lat, c.lng]; })()")
+    assert abs(centre[0] - point.y) < 1e-4 and abs(centre[1] - point.x) < 1e-4
+    assert tees.js("window.geotarget.state.map.getZoom()") == 16
+
+
 def test_script_in_an_asset_name_is_shown_as_text(tees, tees_map):
     search(tees, "alert(1")
     tip = tees.page.locator(".search-tip").first
@@ -288,9 +307,8 @@ def test_offline_base_layer_and_print_view(tees):
 
 
 def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_path):
-    from geotarget.maps import deprivation_map
-
     from benchmarks.bench_maps import england_lsoas
+    from geotarget.maps import deprivation_map
 
     eng = england_lsoas(shared_data)
     path = deprivation_map(eng, title="Deprivation in England", vintage="IoD2025, LSOA 2021").save(
@@ -309,5 +327,36 @@ def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_p
         tip = page.page.locator(".gt-tooltip")
         tip.wait_for(state="visible", timeout=5_000)
         assert re.match(r"E01\d{6} Manchester \d{3}[A-Z]", tip.inner_text())
+    finally:
+        page.close()
+
+
+def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
+    """Outlines with a tooltip answer on their line; the area below answers inside."""
+    import geopandas as gpd
+    import shapely
+
+    from geotarget.crs import BNG
+    from geotarget.maps import MapBuilder
+
+    cells = gpd.GeoDataFrame({"cell": ["west", "east"]},
+                             geometry=[shapely.box(450_000, 520_000, 451_000, 521_000),
+                                       shapely.box(451_000, 520_000, 452_000, 521_000)], crs=BNG)
+    zone = gpd.GeoDataFrame({"zone": ["Zone " + EVIL]}, geometry=[shapely.box(450_000, 520_000, 452_000, 521_000)],
+                            crs=BNG)
+    mb = MapBuilder("Grid", tiles=False).add_categories(cells, "cell", "Cells", show=True, tooltip=["cell"])
+    mb.add_outlines(zone, "Zone", tooltip={"zone": "Zone"}, weight=8)
+    page = MapPage(browser, mb.save(tmp_path / "grid.html"))
+    try:
+        edge = gpd.GeoSeries([shapely.Point(451_500, 521_000)], crs=BNG).to_crs(WGS84).iloc[0]  # north edge
+        inside = gpd.GeoSeries([shapely.Point(451_500, 520_400)], crs=BNG).to_crs(WGS84).iloc[0]
+        tip = page.page.locator(".gt-tooltip")
+        for point, text in ((inside, "cell: east"), (edge, f"Zone: Zone {EVIL}")):
+            x, y = page.point(point.y, point.x)
+            page.page.mouse.move(x - 3, y + 3)
+            page.page.mouse.move(x, y)
+            expect(tip).to_have_count(1)  # the area's tooltip closes when the line takes over
+            expect(tip).to_have_text(text)
+        assert page.errors == [] and page.dialogs == []
     finally:
         page.close()

@@ -129,6 +129,16 @@ def test_points_categories_popup_and_search():
     assert "<script>alert" not in p.html
 
 
+def test_search_only_places():
+    pc = points().assign(postcode=["TS1 1AA", "TS1 1AB", EVIL, None])
+    p = page(MapBuilder("T").add_outlines(grid(), "A").add_search(pc, "postcode"))
+    (entry,) = p.spec["search"]
+    assert entry["kind"] == "Postcode" and p.col(entry["text"][0]) == ["TS1 1AA", "TS1 1AB", EVIL, ""]
+    expected = pc.to_crs(WGS84).geometry
+    assert np.allclose(p.col(entry["lat"]), expected.y, atol=1e-5)
+    assert all(layer.get("search") is None for layer in p.spec["layers"])  # nothing drawn for them
+
+
 def test_points_must_be_points():
     with pytest.raises(SchemaError, match=r"geometries must be points.*representative_point"):
         MapBuilder("T").add_points(grid(), "P")
@@ -253,3 +263,17 @@ def test_tiny_polygons_vanish_from_the_grid_but_keep_their_place():
     topo = topology([np.array([big, tiny], dtype=object)])
     decoded = decode_topology(topo, "g0")
     assert decoded[1] is None and shapely.hausdorff_distance(decoded[0], big) < 1e-9
+
+
+def test_vendored_files_are_the_npm_releases_and_ship_with_the_package():
+    import hashlib
+    import json
+    from importlib import resources
+
+    vendor = resources.files("geotarget.maps.vendor")
+    manifest = json.loads(vendor.joinpath("MANIFEST.json").read_text(encoding="utf-8"))
+    assert {m["package"]: m["version"] for m in manifest.values()}["leaflet"] == "1.9.4"
+    for folder, entry in manifest.items():
+        assert any(name.lower().startswith(("license", "mit-licence")) for name in entry["files"]), folder
+        for name, digest in entry["files"].items():
+            assert hashlib.sha256(vendor.joinpath(folder, name).read_bytes()).hexdigest() == digest, name

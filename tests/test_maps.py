@@ -299,7 +299,7 @@ def test_2019_frame_without_some_scores_or_population(lsoas):
     tip = page.tooltip("IMD decile", 0)
     assert "Population" not in tip
     for short in ("Health", "Crime", "Living env."):
-        decile, rank, score = tip[short]
+        _, rank, score = tip[short]
         assert score is None and rank is not None
     assert tip["Income"][2] == 0
 
@@ -686,10 +686,8 @@ def test_tees_valley_ward_profile_layer(year, sample25, sample19):
 
     sample = {2025: sample25, 2019: sample19}[year]
     profiles = aggregate(sample.lsoas, to="ward")
-    kwargs = dict(
-        wards=sample.wards, lads=sample.lads,
-        title="Deprivation in Tees Valley", vintage=sample.vintage.label,
-    )  # fmt: skip
+    kwargs = {"wards": sample.wards, "lads": sample.lads, "title": "Deprivation in Tees Valley",
+              "vintage": sample.vintage.label}
     base = deprivation_map(sample.lsoas, **kwargs).html()
     html = deprivation_map(sample.lsoas, ward_profiles=profiles, **kwargs).html()
     # The layer costs the profiles (about 20 KB), not another copy of the ward boundaries.

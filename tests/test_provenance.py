@@ -23,8 +23,8 @@ from geotarget.run import run
 
 
 def _digests(folder, skip=("manifest.json",)):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.is_file() and p.name not in skip}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in skip}
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,10 @@ def two_runs(tmp_path_factory):
 def test_same_inputs_give_byte_identical_outputs(two_runs):
     a, b, _, _ = two_runs
     da, db = _digests(a), _digests(b)
-    assert set(da) == {"imd2025_lsoas.gpkg", "imd2025_lsoas.csv", "imd2025_wards.csv", "imd2025_councils.csv",
-                       "imd2025_map.html"}
-    assert da == db  # including the GeoPackage (its last_change stamp is pinned) and the HTML map
+    assert {"imd2025_lsoas.gpkg", "imd2025_lsoas.csv", "imd2025_wards.csv", "imd2025_councils.csv",
+            "imd2025_map.html", "action_areas.gpkg", "action_areas.md", "hotspots/hotspots.gpkg",
+            "clusters/clusters.gpkg", "clusters/cluster_profiles.png", "access/access.csv"} <= set(da)
+    assert da == db  # every file: GeoPackages (timestamps pinned), the HTML map, the PNG chart
     ma, mb = read_manifest(a), read_manifest(b)
     assert set(TIME_FIELDS) <= set(ma)
     # the councils were given in another order, so the recorded parameters differ in order only

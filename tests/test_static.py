@@ -32,7 +32,7 @@ def pixels(fig) -> np.ndarray:
 
 def pixel_colour(rgba: np.ndarray, ax, x: float, y: float) -> str:
     px, py = ax.transData.transform((x, y))
-    r, g, b = rgba[int(round(rgba.shape[0] - py)), int(round(px)), :3]
+    r, g, b = rgba[round(rgba.shape[0] - py), round(px), :3]
     return f"#{r:02x}{g:02x}{b:02x}"
 
 

@@ -14,10 +14,11 @@ Every capability adds its layers through :class:`MapBuilder`::
 
 :func:`deprivation_map` is the standard map of ``geotarget run`` built with it.
 
-Modules: ``_builder`` (the builder), ``_encode`` (simplification, quantisation,
-TopoJSON), ``_page`` (the HTML page, inlined assets), ``_deprivation`` (the standard
-map), ``_files`` (a map from files, for ``geotarget map``), ``_styles`` (palettes), ``_validate`` (input checks); ``assets/`` holds the
-page's own script and styles, ``vendor/`` Leaflet and its plugins (see its
+Modules: ``_builder`` (the builder), ``_encode`` (coverage simplification,
+quantisation, shared-border topology), ``_page`` (the HTML page, inlined assets),
+``_deprivation`` (the standard map), ``_files`` (a map from files, for
+``geotarget map``), ``_values`` (columns as shown), ``_styles`` (palettes),
+``_validate`` (input checks); ``assets/`` holds the page's own script and styles, ``vendor/`` Leaflet and its plugins (see its
 ``MANIFEST.json`` and ``tools/vendor_js.py``).
 """
 
@@ -43,8 +44,23 @@ from ._styles import (
 )
 
 __all__ = [
-    "CATEGORY_COLOURS", "COMPRESS_ABOVE", "DECILE_COLOURS", "DEFAULT_ATTRIBUTION", "LEGEND_TITLE", "Layer", "LayerSource",
-    "Legend", "map_from_files",
-    "MapBuilder", "NO_DATA_COLOUR", "REQUIRED_LSOA_COLUMNS", "REQUIRED_PROFILE_COLUMNS", "SCHEMES",
-    "WARD_CLASS_COLOURS", "WARD_PROFILE_LAYER", "deprivation_map", "read_data", "write_map",
+    "CATEGORY_COLOURS",
+    "COMPRESS_ABOVE",
+    "DECILE_COLOURS",
+    "DEFAULT_ATTRIBUTION",
+    "LEGEND_TITLE",
+    "NO_DATA_COLOUR",
+    "REQUIRED_LSOA_COLUMNS",
+    "REQUIRED_PROFILE_COLUMNS",
+    "SCHEMES",
+    "WARD_CLASS_COLOURS",
+    "WARD_PROFILE_LAYER",
+    "Layer",
+    "LayerSource",
+    "Legend",
+    "MapBuilder",
+    "deprivation_map",
+    "map_from_files",
+    "read_data",
+    "write_map",
 ]

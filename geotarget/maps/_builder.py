@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html as html_lib
 import logging
-import math
 import os
 import pathlib
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ import shapely
 
 from .._errors import SchemaError
 from .._io import write_text_atomic
-from ..crs import BNG, WGS84, to_bng
+from ..crs import BNG, WGS84
 from ..domains import BY_KEY, DOMAINS, IMD
 from . import _encode, _page
 from ._styles import (
@@ -26,13 +25,25 @@ from ._styles import (
     DEFAULT_ATTRIBUTION,
     LEGEND_TITLE,
     NO_DATA_COLOUR,
-    category_colours,
     check_colour,
     decile_labels,
     sequential,
     text_colour,
 )
-from ._validate import check_frame, deciles, examples, key_as_column, numeric, require_columns, unique_key
+from ._validate import check_frame, deciles, key_as_column, numeric, require_columns, unique_key
+from ._values import (
+    as_list,
+    bng_frame,
+    categories,
+    category_palette,
+    coords,
+    default_tooltip,
+    display,
+    display_column,
+    isna,
+    numbers,
+    texts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +146,7 @@ class MapBuilder:
         self.vintage = str(vintage)
         self.notes = str(notes)
         self.attribution = str(attribution)
-        self.parameters = {str(k): _display(v) for k, v in (parameters or {}).items()}
+        self.parameters = {str(k): display(v) for k, v in (parameters or {}).items()}
         self.simplify = float(simplify)
         self.compress = compress
         self.tiles = bool(tiles)
@@ -192,15 +203,15 @@ class MapBuilder:
         else:
             chosen = {c: None for c in ([columns] if isinstance(columns, str) else columns)}
         require_columns(frame, what, chosen, "decile column(s)")
-        frame = _bng(frame)
+        frame = bng_frame(frame)
         geo, rows = self._register_polygons(frame)
 
         col = self._column
-        tip: dict[str, Any] = {"head": [col(_texts(frame["lsoa_code"]))]}
+        tip: dict[str, Any] = {"head": [col(texts(frame["lsoa_code"]))]}
         if "lsoa_name" in frame.columns:
-            tip["head"].append(col(_texts(frame["lsoa_name"])))
+            tip["head"].append(col(texts(frame["lsoa_name"])))
         tip["fields"] = [
-            [label, *self._values(frame, c, what, key="lsoa_code")]
+            [label, *self._values(frame, c)]
             for c, label in (("ward_name", "Ward"), ("lad_name", "Council"), ("pop_total", "Population"),
                              ("population", "Population"))
             if c in frame.columns and not (c == "population" and "pop_total" in frame.columns)
@@ -218,7 +229,7 @@ class MapBuilder:
                 c = f"{stem}_{measure}"
                 if c in frame.columns:
                     v = numeric(frame, c, name=what, key="lsoa_code", rows="LSOA(s)")
-                    cells.append([col(_numbers(v, 3)), fmt])
+                    cells.append([col(numbers(v, 3)), fmt])
                 else:
                     cells.append(None)
             table_rows.append([short, *cells])
@@ -226,7 +237,7 @@ class MapBuilder:
         has_missing = any(v is None for values in classes for v in values)
         items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels())]
         legend = self._legend(legend_title, items, no_data=has_missing)
-        search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], geo, rows, "LSOA") if search else None
+        search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], "LSOA") if search else None
         for i, (name, values) in enumerate(zip(layer_names, classes)):
             spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": col(values), "base": 1,
                     "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None}
@@ -277,7 +288,7 @@ class MapBuilder:
         if label_column is not None:
             require_columns(gdf, what, [label_column], "label column")
         colour = check_colour(color, f"{what}: color")
-        frame = _bng(gdf)
+        frame = bng_frame(gdf)
         geo, rows = self._register_polygons(frame)
         style = {"color": colour, "weight": float(weight), "opacity": 0.9, "fill": False}
         if dash:
@@ -286,12 +297,12 @@ class MapBuilder:
                                 "tooltip": self._tooltip(frame, tooltip, what)}
         labels = None
         if label_column is not None:
-            labels = _texts(frame[label_column])
+            labels = texts(frame[label_column])
             pts = frame.geometry.representative_point().to_crs(WGS84)
-            spec["labels"] = {"text": self._column(labels), "lat": self._column(_coords(pts.y)),
-                              "lon": self._column(_coords(pts.x)), "minZoom": label_min_zoom, "size": int(label_size)}
+            spec["labels"] = {"text": self._column(labels), "lat": self._column(coords(pts.y)),
+                              "lon": self._column(coords(pts.x)), "minZoom": label_min_zoom, "size": int(label_size)}
             if search or search is None:
-                spec["search"] = self._add_search(frame, [label_column], geo, rows, name)
+                spec["search"] = self._add_search(frame, [label_column], name)
         legend = self._legend(name, [("line", colour, name)], dash=dash)
         self._add_layer(Layer("outline", name, show, frame, legend, style=style, labels=labels, spec=spec))
         return self
@@ -338,18 +349,18 @@ class MapBuilder:
         what = f"add_categories({name!r})"
         check_frame(gdf, what)
         require_columns(gdf, what, [column])
-        frame = _bng(gdf)
-        order, label_of = _categories(frame[column], labels, what, column)
-        palette = _category_palette(order, colors, what)
+        frame = bng_frame(gdf)
+        order, label_of = categories(frame[column], labels, what, column)
+        palette = category_palette(order, colors, what)
         index = {v: i for i, v in enumerate(order)}
-        classes = [None if _isna(v) else index[v] for v in frame[column].tolist()]
+        classes = [None if isna(v) else index[v] for v in frame[column].tolist()]
         geo, rows = self._register_polygons(frame)
         items = [("fill", palette[i], label_of[v]) for i, v in enumerate(order)]
         legend = self._legend(legend_title or name, items, no_data=any(c is None for c in classes))
-        fields = tooltip if tooltip is not None else _default_tooltip(frame, column, legend_title or name)
+        fields = tooltip if tooltip is not None else default_tooltip(frame, column, legend_title or name)
         spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": self._column(classes), "base": 0,
                 "colors": palette, "opacity": float(opacity), "tooltip": self._tooltip(frame, fields, what),
-                "search": self._add_search(frame, list(search), geo, rows, name) if search else None}
+                "search": self._add_search(frame, list(search), name) if search else None}
         colours = [NO_DATA_COLOUR if c is None else palette[c] for c in classes]
         self._add_layer(Layer("fill", name, show, frame, legend, colours=colours, spec=spec))
         return self
@@ -402,7 +413,7 @@ class MapBuilder:
             raise SchemaError(f"{what}: scheme was {scheme!r} but is expected to be one of {', '.join(SCHEMES)}.")
         if scheme == "user_defined" and not bins:
             raise SchemaError(f"{what}: scheme 'user_defined' needs bins= (the upper bound of each class).")
-        frame = _bng(gdf)
+        frame = bng_frame(gdf)
         values = numeric(frame, column, name=what, key=None)
         present = values.dropna()
         if present.empty:
@@ -430,7 +441,7 @@ class MapBuilder:
         geo, rows = self._register_polygons(frame)
         legend = self._legend(legend_title or f"{name} ({scheme.replace('_', ' ')})", items,
                               no_data=any(c is None for c in classes))
-        fields = tooltip if tooltip is not None else _default_tooltip(frame, column, legend_title or name)
+        fields = tooltip if tooltip is not None else default_tooltip(frame, column, legend_title or name)
         spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": self._column(classes), "base": 0,
                 "colors": palette, "opacity": float(opacity), "tooltip": self._tooltip(frame, fields, what)}
         colours = [NO_DATA_COLOUR if c is None else palette[c] for c in classes]
@@ -480,16 +491,16 @@ class MapBuilder:
         what = f"add_points({name!r})"
         check_frame(gdf, what, geometry="point")
         require_columns(gdf, what, [c for c in (category_column, label_column) if c is not None])
-        frame = _bng(gdf)
+        frame = bng_frame(gdf)
         pts = frame.geometry.to_crs(WGS84)
         col = self._column
-        spec: dict[str, Any] = {"kind": "points", "lat": col(_coords(pts.y)), "lon": col(_coords(pts.x)),
+        spec: dict[str, Any] = {"kind": "points", "lat": col(coords(pts.y)), "lon": col(coords(pts.x)),
                                 "cluster": bool(cluster)}
         if category_column is not None:
-            order, label_of = _categories(frame[category_column], labels, what, category_column)
-            palette = _category_palette(order, colors, what)
+            order, label_of = categories(frame[category_column], labels, what, category_column)
+            palette = category_palette(order, colors, what)
             index = {v: i for i, v in enumerate(order)}
-            classes = [None if _isna(v) else index[v] for v in frame[category_column].tolist()]
+            classes = [None if isna(v) else index[v] for v in frame[category_column].tolist()]
             symbols = [str((icons or {}).get(v) or label_of[v][:1].upper())[:2] for v in order]
             spec.update(cls=col(classes), colors=palette, icons=symbols, textColors=[text_colour(c) for c in palette])
             items = [("marker", palette[i], label_of[v]) for i, v in enumerate(order)]
@@ -502,7 +513,7 @@ class MapBuilder:
             items = [("marker", colour, name)]
             colours = [colour] * len(frame)
         if label_column is not None:
-            spec["label"] = col(_texts(frame[label_column]))
+            spec["label"] = col(texts(frame[label_column]))
             if search or search is None:
                 spec["search"] = len(self._search)
                 self._search.append({"text": [spec["label"]], "kind": name, "layer": name})
@@ -510,6 +521,27 @@ class MapBuilder:
         spec["popup"] = self._tooltip(frame, fields, what)
         legend = self._legend(name, items)
         self._add_layer(Layer("points", name, show, frame, legend, colours=colours, spec=spec))
+        return self
+
+    def add_search(self, gdf: gpd.GeoDataFrame, label_column: str, kind: str = "Postcode") -> MapBuilder:
+        """Make places findable in the search box without drawing them (e.g. postcodes).
+
+        Parameters
+        ----------
+        gdf : geopandas.GeoDataFrame
+            Points (or areas, found at their representative point) in any declared CRS.
+        label_column : str
+            The text searched for, e.g. ``postcode``.
+        kind : str, default "Postcode"
+            Shown after each match in the search list.
+        """
+        what = f"add_search({kind!r})"
+        check_frame(gdf, what, geometry="any")
+        require_columns(gdf, what, [label_column])
+        frame = bng_frame(gdf)
+        pts = frame.geometry.representative_point().to_crs(WGS84)
+        self._search.append({"text": [self._column(texts(frame[label_column]))], "kind": str(kind),
+                             "lat": self._column(coords(pts.y)), "lon": self._column(coords(pts.x))})
         return self
 
     # ------------------------------------------------------------------ output
@@ -602,17 +634,17 @@ class MapBuilder:
             self._columns.append(values)
         return index
 
-    def _values(self, frame: pd.DataFrame, column: str, what: str, key: str | None = None) -> list[Any]:
+    def _values(self, frame: pd.DataFrame, column: str) -> list[Any]:
         """``[column index, format]`` of a column shown in a tooltip or popup."""
-        values, fmt = _display_column(frame[column])
+        values, fmt = display_column(frame[column])
         return [self._column(values), fmt]
 
     def _tooltip(self, frame: pd.DataFrame, fields: Fields, what: str) -> dict[str, Any] | None:
         if not fields:
             return None
-        pairs = list(fields.items()) if isinstance(fields, Mapping) else [(c, c) for c in _as_list(fields)]
+        pairs = list(fields.items()) if isinstance(fields, Mapping) else [(c, c) for c in as_list(fields)]
         require_columns(frame, what, [c for c, _ in pairs], "tooltip/popup column(s)")
-        return {"fields": [[str(label), *self._values(frame, c, what)] for c, label in pairs]}
+        return {"fields": [[str(label), *self._values(frame, c)] for c, label in pairs]}
 
     def _register_polygons(self, frame: gpd.GeoDataFrame) -> tuple[int, list[int] | None]:
         """The collection holding ``frame``'s polygons (reusing one that has them all)."""
@@ -626,10 +658,10 @@ class MapBuilder:
         self._wkb_index.append({w: i for i, w in enumerate(wkb)})
         return len(self._collections) - 1, None
 
-    def _add_search(self, frame: pd.DataFrame, columns: list[str], geo: int, rows: list[int] | None,
-                    kind: str) -> int:
-        texts = [self._column(_texts(frame[c])) for c in columns if c in frame.columns]
-        self._search.append({"text": texts, "kind": kind})
+    def _add_search(self, frame: pd.DataFrame, columns: list[str], kind: str) -> int:
+        """A search entry for a layer's features (the page finds them through the layer)."""
+        found = [self._column(texts(frame[c])) for c in columns if c in frame.columns]
+        self._search.append({"text": found, "kind": kind})
         return len(self._search) - 1
 
     def _bounds(self, collections: list[np.ndarray]) -> tuple[float, float, float, float]:
@@ -642,114 +674,3 @@ class MapBuilder:
         boxes = np.array(boxes)
         return (_encode.rounded(boxes[:, 0].min()), _encode.rounded(boxes[:, 1].min()),
                 _encode.rounded(boxes[:, 2].max()), _encode.rounded(boxes[:, 3].max()))
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _bng(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``gdf`` in EPSG:27700 with a plain 0..n-1 index (a named index becomes a column)."""
-    frame = gdf.reset_index() if gdf.index.name is not None and gdf.index.name not in gdf.columns else gdf
-    return to_bng(frame.reset_index(drop=True), source="map layer")
-
-
-def _isna(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
-def _texts(series: pd.Series) -> list[str]:
-    return ["" if _isna(v) else str(v) for v in series.tolist()]
-
-
-def _coords(values: pd.Series) -> list[float]:
-    return [_encode.rounded(v) for v in values.tolist()]
-
-
-def _numbers(values: pd.Series, decimals: int) -> list[int | float | None]:
-    out: list[int | float | None] = []
-    for v in values.tolist():
-        if math.isnan(v):
-            out.append(None)
-        elif v == round(v) and abs(v) < 2**53:
-            out.append(int(v))
-        else:
-            out.append(round(v, decimals))
-    return out
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_display(v) for v in value)
-    return str(value)
-
-
-def _display_column(series: pd.Series) -> tuple[list[Any], str]:
-    """Values of a tooltip column as JSON-ready values and a format code for the page:
-    ``t`` text, ``i`` whole number, ``n`` number (up to 3 decimals)."""
-    if pd.api.types.is_bool_dtype(series):
-        return [None if _isna(v) else ("Yes" if v else "No") for v in series.tolist()], "t"
-    if pd.api.types.is_numeric_dtype(series):
-        values = pd.to_numeric(series, errors="coerce").astype("float64")
-        values = values.where(np.isfinite(values))
-        numbers = _numbers(values, 3)
-        whole = all(v is None or isinstance(v, int) for v in numbers)
-        return numbers, "i" if whole else "n"
-    return [None if _isna(v) else str(v) for v in series.tolist()], "t"
-
-
-def _as_list(value: Sequence[str] | str) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _categories(series: pd.Series, labels: Any, what: str, column: str) -> tuple[list[Any], dict[Any, str]]:
-    present = list(dict.fromkeys(v for v in series.tolist() if not _isna(v)))
-    if labels is None:
-        try:
-            order = sorted(present)
-        except TypeError:
-            order = sorted(present, key=str)
-        return order, {v: str(v) for v in order}
-    if isinstance(labels, Mapping):
-        order, label_of = list(labels), {k: str(v) for k, v in labels.items()}
-    else:
-        order = list(labels)
-        label_of = {v: str(v) for v in order}
-    unknown = [v for v in present if v not in label_of]
-    if unknown:
-        raise SchemaError(
-            f"{what}: column {column!r} has value(s) {examples(unknown)} that are not in labels "
-            f"({examples(order)}); add them to labels or recode the column."
-        )
-    return order, label_of
-
-
-def _category_palette(order: list[Any], colors: Any, what: str) -> list[str]:
-    if colors is None:
-        return category_colours(len(order), what)
-    if isinstance(colors, Mapping):
-        missing = [v for v in order if v not in colors]
-        if missing:
-            raise SchemaError(f"{what}: colors has no colour for {examples(missing)}; give one per category.")
-        return [check_colour(colors[v], f"{what}: colors[{v!r}]") for v in order]
-    palette = [check_colour(c, f"{what}: colors") for c in colors]
-    if len(palette) < len(order):
-        raise SchemaError(f"{what}: {len(palette)} colours given for {len(order)} categories; give one each.")
-    return palette[: len(order)]
-
-
-def _default_tooltip(frame: pd.DataFrame, column: str, label: str) -> dict[str, str]:
-    """An identifying column (name or code), if one is recognised, and ``column``."""
-    fields: dict[str, str] = {}
-    for c in frame.columns:
-        if c != column and (c.endswith("_name") or c in ("name", "area_name")):
-            fields[c] = "Name"
-            break
-    else:
-        for c in frame.columns:
-            if c != column and (c.endswith("_code") or c in ("code", "area_code", "id")):
-                fields[c] = "Code"
-                break
-    fields[column] = label
-    return fields

@@ -24,6 +24,7 @@ The geometry of every polygon layer on a map goes through three steps:
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -154,7 +155,7 @@ def topology(collections: Sequence[np.ndarray]) -> dict[str, Any]:
         ids = np.concatenate([ids[cuts[0] :], ids[: cuts[0]]])
         cuts = np.append(cuts - cuts[0], len(ids))
         ids = np.append(ids, ids[0])
-        ring_arcs.append([arc_ref(ids[a : b + 1], closed=False) for a, b in zip(cuts[:-1], cuts[1:])])
+        ring_arcs.append([arc_ref(ids[a : b + 1], closed=False) for a, b in itertools.pairwise(cuts)])
 
     # Assemble polygons: a part whose exterior vanished is dropped with its holes.
     part_rings: list[list[list[int]]] = [[] for _ in range(len(parts))]

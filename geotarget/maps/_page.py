@@ -37,16 +37,17 @@ VENDOR_JS = (
     "minimap/Control.MiniMap.min.js", "search/leaflet-search.min.js",
 )  # fmt: skip
 
-_JS_ESCAPES = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
+_JS_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 _URL = re.compile(r"url\((['\"]?)([^)'\"]+)\1\)")
 
 
 def to_json(obj: Any) -> str:
     """JSON that is also safe inside an HTML ``<script>`` element."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.translate(_JS_ESCAPES)
+    for char, escaped in _JS_ESCAPES:  # (str.replace is much faster than str.translate on MBs)
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def _read(package: str, name: str) -> bytes:

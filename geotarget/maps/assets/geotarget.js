@@ -239,6 +239,13 @@
         }
       });
       bindTip(group, spec_.tooltip);
+      if (spec_.tooltip) {
+        // The areas below are drawn on a canvas, which does not see the pointer move onto
+        // this line: end their hover (highlight and tooltip) so only one tooltip shows.
+        group.on("mouseover", function (e) {
+          if (areaRenderer._hoveredLayer) { areaRenderer._handleMouseOut(e.originalEvent); }
+        });
+      }
       if (labels && labels.minZoom) {
         var hideClass = "gt-hide-labels-" + spec_.name.replace(/[^A-Za-z0-9]+/g, "-");
         var update = function () {
@@ -423,34 +430,45 @@
     if (!L.Control.Search) { return null; }
     var records = null;
     var highlight = L.layerGroup().addTo(map);
+    function add(entry, target, n, where) {
+      var texts = entry.text.map(function (c) { return cols[c]; });
+      for (var i = 0; i < n; i++) {
+        var words = texts.map(function (t) { return t[i]; }).filter(function (t) { return t; });
+        if (!words.length) { continue; }
+        var ll = where(i);
+        if (!ll) { continue; }
+        var base = words.join(" ") + " — " + entry.kind, key = base, k = 2;
+        while (Object.prototype.hasOwnProperty.call(records, key)) { key = base + " (" + (k++) + ")"; }
+        ll.gtTarget = target(i);
+        records[key] = ll;
+      }
+    }
     function index() {
       if (records) { return records; }
       records = {};
       spec.layers.forEach(function (layer) {
         if (layer.search === null || layer.search === undefined) { return; }
         var entry = spec.search[layer.search];
-        var texts = entry.text.map(function (c) { return cols[c]; });
-        var n = texts[0].length;
-        for (var i = 0; i < n; i++) {
-          var words = texts.map(function (t) { return t[i]; }).filter(function (t) { return t; });
-          if (!words.length) { continue; }
-          var key = words.join(" ") + " — " + entry.kind;
-          var k = 2;
-          var base = key;
-          while (Object.prototype.hasOwnProperty.call(records, key)) { key = base + " (" + (k++) + ")"; }
-          var target = {layer: layer, row: i};
-          var ll;
-          if (layer.kind === "points") {
-            ll = L.latLng(cols[layer.lat][i], cols[layer.lon][i]);
-          } else {
-            var g = geometries(layer.geom)[layer.rows ? layer.rows[i] : i];
-            if (!g) { continue; }
-            target.geometry = g;
-            ll = L.latLngBounds(g.flat(2)).getCenter();
-          }
-          ll.gtTarget = target;
-          records[key] = ll;
+        if (layer.kind === "points") {
+          add(entry, function (i) { return {layer: layer, row: i}; }, cols[layer.lat].length, function (i) {
+            return L.latLng(cols[layer.lat][i], cols[layer.lon][i]);
+          });
+        } else {
+          var geoms = geometries(layer.geom);
+          var n = layer.rows ? layer.rows.length : geoms.length;
+          add(entry, function (i) {
+            return {layer: layer, row: i, geometry: geoms[layer.rows ? layer.rows[i] : i]};
+          }, n, function (i) {
+            var g = geoms[layer.rows ? layer.rows[i] : i];
+            return g ? L.latLngBounds(g.flat(2)).getCenter() : null;
+          });
         }
+      });
+      spec.search.forEach(function (entry) {  // places to find that are not drawn (postcodes)
+        if (entry.lat === undefined) { return; }
+        add(entry, function (i) { return {kind: entry.kind, row: i}; }, cols[entry.lat].length, function (i) {
+          return L.latLng(cols[entry.lat][i], cols[entry.lon][i]);
+        });
       });
       return records;
     }
@@ -462,6 +480,10 @@
                                                    color: "#ff00ff", weight: 4, fill: false});
         highlight.addLayer(shape);
         map.fitBounds(shape.getBounds(), {maxZoom: 16});
+      } else if (t && !t.layer) {
+        highlight.addLayer(L.circleMarker(latlng, {pane: "gtHighlight", radius: 9, color: "#ff00ff", weight: 3,
+                                                   fill: false, interactive: false}));
+        map.setView(latlng, 16);
       } else if (t) {
         var layer = state.layers[t.layer.name];
         if (!map.hasLayer(layer)) { layer.addTo(map); }
@@ -473,7 +495,7 @@
           marker.openPopup();
         }
       }
-      state.lastSearch = t ? {layer: t.layer.name, row: t.row} : null;
+      state.lastSearch = !t ? null : t.layer ? {layer: t.layer.name, row: t.row} : {kind: t.kind, row: t.row};
     }
     var control = new L.Control.Search({
       position: "topleft",
@@ -497,7 +519,9 @@
       autoCollapse: false,
       autoType: false,
       minLength: 2,
-      textPlaceholder: "Search LSOA, ward or place…",
+      delayType: 150,
+      textPlaceholder: spec.search.some(function (e) { return e.lat !== undefined; })
+        ? "Search LSOA, ward, place or postcode…" : "Search LSOA, ward or place…",
       textErr: "Not found",
       textCancel: "Clear"
     });
