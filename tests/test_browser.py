@@ -360,3 +360,30 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
         assert page.errors == [] and page.dialogs == []
     finally:
         page.close()
+
+
+def test_geotarget_run_map_with_every_analysis_layer(browser, tmp_path):
+    """The map `geotarget run` writes: every analysis layer is listed, toggles and has content, and the
+    action areas' names are drawn as labels."""
+    from geotarget.run import run
+
+    result = run(councils=["Stockton-on-Tees"], out=tmp_path)
+    page = MapPage(browser, result.outputs["map"])
+    try:
+        labels = [t.strip() for t in page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
+        wanted = ["Targeted action areas", "Area types (outcome gaps)", "Hot spots: IMD score (Gi*)",
+                  "Asset deserts (IMD deciles 1-2)", "Community assets"]
+        assert set(wanted) <= set(labels), labels
+        for name in wanted:
+            before = page.on_map(name)
+            page.toggle(name)
+            assert page.on_map(name) is (not before), name
+            if not before:
+                assert page.js("n => window.geotarget.state.layers[n].getLayers().length", name) > 0, name
+            page.toggle(name)
+        assert page.on_map("Targeted action areas")
+        first = result.action_areas.areas["name"].iloc[0]
+        assert page.page.get_by_text(first, exact=True).count() >= 1
+        assert page.errors == []
+    finally:
+        page.close()
