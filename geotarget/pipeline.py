@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError, GeotargetError
+import pandas as pd
+
 from ._io import write_csv
 from ._progress import Stage, StageLog, stage
 from .aggregate import aggregate
@@ -270,3 +272,57 @@ def _register_capabilities() -> None:
 
 
 _register_capabilities()
+
+
+def _bundled_place(ctx: StudyContext, section: str) -> str:
+    from .bundle import FileData
+
+    if isinstance(ctx.data, FileData):
+        raise ConfigError(f"{ctx.where(section)}: [{section}] measures from the population-weighted centroids of a "
+                          "bundled place (the Tees Valley or Trafford sample) in this version; use [data] source = "
+                          f"\"sample\", or run `geotarget {section}` on a bundled place")
+    return ctx.data.place
+
+
+@register("access")
+def _run_access(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+    """Access to assets (the bundled ones, or the study's asset files) into ``<out>/access``."""
+    from .assess import assess_access, sample_assets, write_access
+    from .deserts import DEFAULT_THRESHOLDS
+    from .assets import read_assets
+
+    place = _bundled_place(ctx, "access")
+    read, parks, entrances = sample_assets(place)
+    files = list(params.get("assets") or ())
+    written: dict[str, Path] = {}
+    if files:
+        reads = [read_assets(p, postcode_column=params.get("postcode_column"),
+                             category_column=params.get("category_column"), postcodes=params.get("postcodes"))
+                 for p in files]
+        for p, r in zip(files, reads, strict=True):
+            ctx.provenance.add_input(p, role="assets")
+            if len(r.rejects):
+                written[f"rejects_{Path(p).stem}"] = write_csv(ctx.out / "access" / f"rejects_{Path(p).stem}.csv",
+                                                                r.rejects)
+        read = pd.concat([r.assets for r in reads], ignore_index=True) if len(reads) > 1 else reads[0]
+    thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in (params.get("thresholds") or {}).items()}}
+    res = assess_access(read, place=place, vintage=ctx.data.vintage.year, councils=list(ctx.data.councils),
+                        parks=parks, park_access_points=entrances, radii=params.get("radius") or (400, 800, 1600),
+                        max_decile=params.get("desert_decile") or 2, thresholds=thresholds)
+    written.update(write_access(res, ctx.out / "access"))
+    return written
+
+
+@register("hia")
+def _run_hia(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+    """HIA screening of the study's site(s) into ``<out>/hia``."""
+    from .hia_report import run_hia
+
+    place = _bundled_place(ctx, "hia")
+    if not params.get("site") and not params.get("sites"):
+        raise ConfigError(f"{ctx.where('hia')}: give a site (file, WKT, postcode or \"E,N\") or sites (a file)")
+    if params.get("sites"):
+        ctx.provenance.add_input(params["sites"], role="hia sites")
+    res = run_hia(site=params.get("site"), sites=params.get("sites"), out=ctx.out / "hia", name=params.get("name"),
+                  buffers=params.get("buffer") or (800, 2000), place=place, vintage=ctx.data.vintage.year)
+    return dict(getattr(res, "outputs", {}) or {})

@@ -240,10 +240,9 @@ def test_key_lines_handles_multiline_arrays_strings_and_dotted_keys():
 
 # ----------------------------------------------------------------------------- the registry
 
-def test_section_without_capability_is_a_clear_error(tmp_path):
+def test_section_without_capability_is_a_clear_error(tmp_path, monkeypatch):
     p = _study('[place]\ncouncils = ["Hartlepool"]\n\n[cluster]\nk = 4\n', tmp_path)
-    if "cluster" in REGISTRY:
-        pytest.skip("this installation has the clustering capability")
+    monkeypatch.delitem(REGISTRY, "cluster", raising=False)  # as in an installation without it
     with pytest.raises(ConfigError, match=r"study.toml, line 4: \[cluster\]: this section needs area typologies "
                                           r"\(geotarget cluster\), which this installation"):
         run_study(p, out=tmp_path / "out")
@@ -346,3 +345,35 @@ def test_region_study_from_official_files(shared_data, tmp_path):
     assert sample.loc["E06000004", ["lsoas", "lsoas_decile1"]].tolist() == [124, 24]
     html = (tmp_path / "maps" / "imd2025_map.html").read_text(encoding="utf-8")
     assert "This map shows 124 of the LSOAs: Stockton-on-Tees." in html and "E01012304" not in html
+
+
+def test_access_and_hia_sections_run_with_their_parameters(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from geotarget.assess import assess_access, sample_assets
+    from geotarget.pipeline import run_study
+    from geotarget.study import load_study
+
+    path = tmp_path / "s.toml"
+    path.write_text('[place]\ncouncils = ["Stockton-on-Tees"]\n\n[output]\nmap = false\n\n'
+                    '[access]\nradius = [400, 800]\nthresholds = { gp = 1000 }\n\n'
+                    '[hia]\nsite = "TS18 1AU"\nname = "Central <b>Stockton</b>"\n', encoding="utf-8")
+    run_study(load_study(path), out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "access" / "access.csv")
+    assert "n_gp_400m" in table.columns and "n_gp_1600m" not in table.columns
+    read, _, _ = sample_assets("tees_valley")
+    from geotarget.deserts import DEFAULT_THRESHOLDS
+
+    # a threshold in the study overrides that category's default; the other defaults stay
+    direct = assess_access(read, councils=["Stockton-on-Tees"], radii=(400, 800),
+                           thresholds={**DEFAULT_THRESHOLDS, "gp": 1000})
+    assert table.set_index("lsoa_code")["dist_gp_m"].round(1).equals(direct.access["dist_gp_m"].round(1))
+    deserts = pd.read_csv(tmp_path / "out" / "access" / "asset_deserts.csv")
+    assert len(deserts) == len(direct.deserts)
+    reports = list((tmp_path / "out" / "hia").glob("*.json"))
+    assert len(reports) == 1
+    assert json.loads(reports[0].read_text())["site_name"] == "Central <b>Stockton</b>"
+    html = reports[0].with_suffix(".html").read_text()
+    assert "<b>Stockton</b>" not in html and "&lt;b&gt;Stockton&lt;/b&gt;" in html
