@@ -538,9 +538,19 @@ def _cmd_target(args: argparse.Namespace) -> int:
     lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
                               boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup,
                               place=args.place)
+    also = None
+    if args.hotspots:
+        from .hotspots import hotspots
+
+        column = f"{args.index}_score" if args.rule != "composite" else "imd_score"
+        if column not in lsoas.columns:
+            raise GeotargetError(f"--hotspots tests {column}, which the data does not have (IoD2019 publishes "
+                                 "ranks only for some domains); choose another --index")
+        hs = hotspots(lsoas[["geometry"]], lsoas[column].astype(float), snap=args.snap)
+        also = (hs.table["category"] == "hot spot").rename(f"a significant Gi* hot spot of {column} (FDR 5%)")
     result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
                           max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
-                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook)
+                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook, also=also)
     outputs = write_action_areas(result, args.out)
     if args.quiet:
         return 0
@@ -602,6 +612,9 @@ def _add_target(sub) -> None:
     t.add_argument("--snap", type=float, default=5.0, metavar="METRES",
                    help="boundaries this close count as touching (default 5 m)")
     t.add_argument("--rook", action="store_true", help="neighbours must share an edge, not just a point")
+    t.add_argument("--hotspots", action="store_true",
+                   help="also require a significant Getis-Ord Gi* hot spot (FDR 5%%) of the index's score, tested "
+                        "over all the LSOAs loaded")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(t)
     t.set_defaults(func=_cmd_target)

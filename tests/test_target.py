@@ -397,3 +397,18 @@ def test_study_file_target_section(tmp_path):
 
     with pytest.raises(GeotargetError, match=r"line 2.*max_decile"):
         load_study(bad)
+
+
+def test_also_requires_hot_spots(sample25, tmp_path):
+    from geotarget.hotspots import hotspots
+
+    lsoas = sample25.lsoas
+    hs = hotspots(lsoas[["geometry"]], lsoas["imd_score"].astype(float))
+    hot = hs.table["category"] == "hot spot"
+    res = target_areas(lsoas, councils=["Middlesbrough"], n=None, also=hot.rename("hot spot"), sensitivity=False)
+    q = res.members[res.members["qualifying"]]["lsoa_code"]
+    expected = lsoas.index[(lsoas["lad_code"] == "E06000002") & (lsoas["imd_decile"] == 1) & hot.reindex(lsoas.index)]
+    assert sorted(q) == sorted(expected) and len(expected) > 0
+    assert main(["target", "--la", "Middlesbrough", "--hotspots", "--n", "9", "--out", str(tmp_path), "-q"]) == 0
+    members = gpd.read_file(tmp_path / "action_areas.gpkg", layer="members")
+    assert sorted(members["lsoa_code"]) == sorted(expected)
