@@ -1,5 +1,5 @@
-"""Take the README's screenshot: the Tees Valley map of ``geotarget run`` plus the
-bundled assets, in headless Chromium (Debian's package, driven by playwright), with
+"""Take the README's screenshot: the Tees Valley map ``geotarget run`` writes (deciles,
+targeted action areas with their names, and the other analysis layers), in headless Chromium (Debian's package, driven by playwright), with
 the tooltip of one LSOA open. Map tiles are not fetched (the blank base layer is
 shown), so the picture is reproducible offline.
 
@@ -13,9 +13,7 @@ import tempfile
 from pathlib import Path
 
 import geotarget as gt
-from geotarget.aggregate import aggregate
 from geotarget.crs import WGS84
-from geotarget.maps import deprivation_map
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -28,16 +26,14 @@ def main() -> None:
     ap.add_argument("--lsoa", default="E01012060", help="LSOA whose tooltip is shown")
     args = ap.parse_args()
     s = gt.load_sample(2025)
-    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
-                         title="Deprivation in Tees Valley", vintage=s.vintage.label,
-                         notes="English Indices of Deprivation 2025; national deciles.")
-    mb.tiles = False
-    mb.add_points(s.assets, "GP practices, pharmacies, libraries, hospitals", category_column="asset_type",
-                  label_column="name", show=False)
+    from geotarget.run import run
+
+    tmp_out = Path(tempfile.mkdtemp())
+    page_source = run(out=tmp_out).outputs["map"]
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        page_path = mb.save(Path(tmp) / "map.html")
+        page_path = page_source
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
         page.goto(page_path.as_uri())
