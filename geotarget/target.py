@@ -714,34 +714,17 @@ def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries
     councils and population), ``boundaries`` the LSOA polygons of the same LSOA year, and
     ``lookup`` an optional LSOA-to-ward lookup for area names.
     """
-    from .boundaries import read_boundaries
-    from .imd import add_population, read_imd, read_population
-    from .join import attach_imd
-    from .lookups import read_lsoa_lookup
-    from .sample import load_sample
+    from .areadata import load_area_data
 
     if str(imd) == "sample":
         if any(x is not None for x in (population, boundaries, lookup)):
             raise SchemaError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
                               "not with the bundled sample")
-        return load_sample(vintage or 2025, place=place).lsoas
-    frame = read_imd(imd, vintage=vintage)
-    if population is not None:
-        frame = add_population(frame, read_population(population))
-    elif "pop_total" not in frame.columns:
-        raise SchemaError(f"{imd}: the file has no population denominators; pass the IoD File 7 or a "
-                          "population file with --population")
-    if boundaries is None:
+    elif boundaries is None:
         raise SchemaError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
                           "(e.g. ONS LSOA 2021 generalised boundaries)")
-    level = f"lsoa{VINTAGES[frame.attrs['vintage']].lsoa_year % 100}"
-    lsoas = attach_imd(read_boundaries(boundaries, level=level, layer=boundaries_layer), frame)
-    if lookup is not None:
-        lk = read_lsoa_lookup(lookup)
-        lk = lk[lk.index.isin(lsoas.index)][[c for c in lk.columns if c in ("ward_code", "ward_name")]]
-        lsoas = lsoas.join(lk, how="left")
-        lsoas.attrs = dict(frame.attrs)
-    return lsoas
+    return load_area_data(imd=imd, vintage=vintage, population=population, boundaries=boundaries,
+                          boundaries_layer=boundaries_layer, lookup=lookup, place=place).lsoas
 
 
 def _dissolve(geoms: np.ndarray, snap: float):
