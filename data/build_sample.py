@@ -140,14 +140,20 @@ def build_boundaries(b: Builder) -> dict[str, gpd.GeoDataFrame]:
     return frames
 
 
-def build_imd(b: Builder) -> tuple[pd.DataFrame, pd.DataFrame]:
-    # IoD2025 on LSOA 2021
-    main = tees(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
+def iod2025_with_subdomains(b: Builder, select) -> pd.DataFrame:
+    """IoD2025 File 7 values and the sub-domains for the LSOAs ``select(frame, lad_column)`` keeps."""
+    main = select(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
     sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
     sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
                               for m in ("score", "rank", "decile")})
     imd25 = main.merge(sub, on="lsoa21cd", how="left", validate="1:1")
     _ints(imd25)
+    return imd25
+
+
+def build_imd(b: Builder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # IoD2025 on LSOA 2021
+    imd25 = iod2025_with_subdomains(b, tees)
     b.csv(imd25, "data/imd/iod2025_lsoa21_tees_valley.csv",
           sources=["imd/iod2025_lsoa21_england.csv.gz", "imd/iod2025_lsoa21_subdomains_england.csv.gz"],
           note="English Indices of Deprivation 2025 (MHCLG, File 7 values): IMD, 7 domains and 6 sub-domains "
@@ -507,12 +513,7 @@ def build_trafford(b: Builder) -> None:
         return df[df[col] == TRAFFORD].sort_values(df.columns[0]).reset_index(drop=True)
 
     # IoD2025 (LSOA 2021) and population (ONS SAPE mid-2022: File 7 denominators exist only for the Tees)
-    main = trafford(pd.read_csv(b.src("imd/iod2025_lsoa21_england.csv.gz")), "lad24cd")
-    sub = pd.read_csv(b.src("imd/iod2025_lsoa21_subdomains_england.csv.gz"))
-    sub = sub.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
-                              for m in ("score", "rank", "decile")})
-    imd25 = main.merge(sub, on="lsoa21cd", how="left", validate="1:1")
-    _ints(imd25)
+    imd25 = iod2025_with_subdomains(b, trafford)
     b.csv(imd25, "data/imd/iod2025_lsoa21_trafford.csv",
           sources=["imd/iod2025_lsoa21_england.csv.gz", "imd/iod2025_lsoa21_subdomains_england.csv.gz"],
           note="English Indices of Deprivation 2025 (MHCLG, File 7 values): IMD, 7 domains and 6 sub-domains for the "

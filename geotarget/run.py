@@ -12,13 +12,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from ._errors import DataNotFoundError
 from ._io import atomic_path, write_csv, write_geopackage
 from .aggregate import aggregate
 from .bundle import record_inputs
 from .councils import resolve_councils
 from .maps import deprivation_map, write_map
 from .provenance import Provenance
-from .sample import Sample, get_place, load_sample, sample_path
+from .sample import Sample, load_postcode_points, load_sample
 from .summary import council_summary
 
 log = logging.getLogger(__name__)
@@ -148,18 +149,15 @@ def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
 
 
 def _postcode_points(sample: Sample) -> gpd.GeoDataFrame | None:
-    """A bundled place's postcodes (all, with their LSOA 2021 or 2011), for the map's search box."""
+    """A bundled place's postcodes, for the map's search box (none for data from files)."""
     from .bundle import FileData
 
     if isinstance(sample, FileData):
         return None
-    pc = pd.read_csv(sample_path(get_place(sample.place).postcodes))
-    col = f"lsoa{sample.vintage.lsoa_year % 100}cd"
-    if col not in pc.columns:
+    try:
+        return load_postcode_points(sample.vintage, place=sample.place, residential=False)
+    except DataNotFoundError:
         return None
-    pc = pc[pc[col].notna()]
-    return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[col].to_numpy()},
-                            geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=27700)
 
 
 def _place_label(sample: Sample) -> str:

@@ -200,16 +200,24 @@ def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = N
     return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen, pl.key)
 
 
-def load_postcode_points(vintage: int | str = 2025, *, root: Path | None = None) -> gpd.GeoDataFrame:
-    """Live residential postcodes of the bundled sample as points with their ``lsoa_code``.
+def load_postcode_points(vintage: int | str = 2025, *, place: str = "tees_valley", residential: bool = True,
+                         root: Path | None = None) -> gpd.GeoDataFrame:
+    """Postcodes of a bundled place as points with their ``lsoa_code``.
 
-    Finer population points for apportioning LSOAs between custom areas: each
-    residential (small-user) postcode carries weight 1.
+    With ``residential=True`` (the default), live residential (small-user) postcodes only, each
+    of weight 1: finer population points for apportioning LSOAs between custom areas. A place
+    whose file has no user type (Trafford) gives all its postcodes. ``residential=False`` gives
+    every postcode, e.g. for a map's search box.
     """
     v = get_vintage(vintage)
-    pc = pd.read_csv(sample_path(POSTCODES, root=root), dtype={"usertype": "string"})
+    pc = pd.read_csv(sample_path(get_place(place).postcodes, root=root), dtype={"usertype": "string"})
     code = f"lsoa{v.lsoa_year % 100}cd"
-    pc = pc[(pc["usertype"] == "0") & pc[code].notna()]
+    if code not in pc.columns:
+        raise DataNotFoundError(f"the bundled {get_place(place).name} postcodes have no LSOA {v.lsoa_year} codes")
+    keep = pc[code].notna()
+    if residential and "usertype" in pc.columns:
+        keep &= pc["usertype"] == "0"
+    pc = pc[keep]
     return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[code].to_numpy(), "weight": 1.0},
                             geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=BNG)
 

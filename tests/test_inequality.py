@@ -67,8 +67,10 @@ def test_monte_carlo_interval_matches_analytic_variance():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0.1, 50)), min_size=2, max_size=30))
+@given(st.lists(st.tuples(st.one_of(st.just(0.0), st.floats(1e-6, 100)), st.floats(0.1, 50)), min_size=2,
+                max_size=30))
 def test_gini_equals_pairwise_definition(rows):
+    # values are 0 or at least 1e-6: near 1e-308 the brute-force reference itself overflows (inf/nan)
     x = np.array([r[0] for r in rows])
     w = np.array([r[1] for r in rows])
     if x.sum() == 0:
