@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geotarget.access import access_table
-from geotarget.assets import CATEGORIES
-from geotarget.crs import BNG, WGS84
+from geotarget.analysis.access import access_table
+from geotarget.core.crs import BNG, WGS84
+from geotarget.io.assets import CATEGORIES
 
 SHARES = {"gp": 0.07, "pharmacy": 0.11, "library": 0.03, "school": 0.20, "park": 0.30, "community_centre": 0.12,
           "leisure": 0.05, "food_support": 0.12}

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import geotarget as gt
-from geotarget.aggregate import aggregate, in_most_deprived
+from geotarget.analysis.aggregate import aggregate, in_most_deprived
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ def main() -> None:
     a = ap.parse_args()
     src = a.source
     t0 = time.perf_counter()
-    from geotarget.gaps import outcome_gaps
-    from geotarget.areadata import area_geometries, load_area_data, study_indicators, to_level
-    from geotarget.typology import cluster_areas
+    from geotarget.analysis.areadata import area_geometries, load_area_data, study_indicators, to_level
+    from geotarget.analysis.gaps import outcome_gaps
+    from geotarget.analysis.typology import cluster_areas
 
     spatial = a.method == "spatial"
     study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",

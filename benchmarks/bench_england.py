@@ -52,9 +52,9 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    from geotarget._progress import StageLog, rss_mb
-    from geotarget.pipeline import run_study
-    from geotarget.study import load_study
+    from geotarget.core.progress import StageLog, rss_mb
+    from geotarget.study.pipeline import run_study
+    from geotarget.study.schema import load_study
 
     t_import, rss_import = time.perf_counter() - t0, rss_mb()
     councils = ("map_councils = [" + ", ".join(f'"{c}"' for c in args.map_councils) + "]"

@@ -29,8 +29,8 @@ def main() -> None:
         sys.modules["numba"] = None  # esda falls back to its numpy implementation
     src = a.source
     t0 = time.perf_counter()
-    from geotarget.hotspots import hotspots
-    from geotarget.areadata import area_geometries, load_area_data
+    from geotarget.analysis.areadata import area_geometries, load_area_data
+    from geotarget.analysis.hotspots import hotspots
 
     study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
                        population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",

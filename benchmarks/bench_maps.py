@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import geotarget as gt
-from geotarget.aggregate import aggregate
-from geotarget.maps import deprivation_map
-from geotarget.sample import load_postcode_points
+from geotarget.analysis.aggregate import aggregate
+from geotarget.data.sample import load_postcode_points
+from geotarget.render.maps import deprivation_map
 
 
 def england_lsoas(src: Path):

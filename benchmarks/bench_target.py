@@ -15,7 +15,7 @@ import resource
 import time
 from pathlib import Path
 
-from geotarget.target import load_target_lsoas, target_areas
+from geotarget.analysis.target import load_target_lsoas, target_areas
 
 
 def main() -> None:

@@ -442,7 +442,7 @@ def _lad_regions(b: Builder) -> pd.DataFrame:
 
 def build_reference(b: Builder) -> None:
     sys.path.insert(0, str(ROOT))
-    from geotarget.gaps import domain_indicators, reference_table
+    from geotarget.analysis.gaps import domain_indicators, reference_table
 
     regions = _lad_regions(b)
     b.csv(regions, "data/lookups/lad_region_england.csv",
@@ -481,7 +481,7 @@ def build_reference(b: Builder) -> None:
                "mean and standard deviation across LSOAs of each IoD domain (IoD2025: published scores, weights ONS "
                "mid-2022 LSOA population; IoD2019: published scores, and the normal score of the national rank for "
                "Health, Crime and Living Environment, weights the IoD mid-2015 denominators) and of each column of "
-               "the sample outcome table (weights ONS mid-2022). Computed with geotarget.gaps.reference_table.")
+               "the sample outcome table (weights ONS mid-2022). Computed with geotarget.analysis.gaps.reference_table.")
 # -- Trafford (E08000009): a second, small real place with green space ---------------------------
 TRAFFORD = "E08000009"
 TRAFFORD_GREENSPACE_OS = ("Contains Ordnance Survey data © Crown copyright and database right 2023 "

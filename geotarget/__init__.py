@@ -10,18 +10,18 @@ The public API, one module per capability:
 * :func:`aggregate` -- MHCLG's summary measures for LADs, MSOAs, wards and custom areas;
 * :func:`run` -- the main job: joined data, a deprivation map and a council summary;
 * :func:`read_assets` -- community asset lists located and categorised (then
-  :mod:`geotarget.access`, :mod:`geotarget.deserts`, :mod:`geotarget.assess` for access against need).
+  :mod:`geotarget.analysis.access`, :mod:`geotarget.analysis.deserts`, :mod:`geotarget.jobs.access` for access against need).
 * :func:`load_files` -- the same data bundle as the sample, from official files for any place;
-* :func:`load_study` / :func:`geotarget.pipeline.run_study` -- study files (TOML) run end to end;
-* :mod:`geotarget.provenance` -- the manifest every output folder gets; :mod:`geotarget.fetch` --
+* :func:`load_study` / :func:`geotarget.study.pipeline.run_study` -- study files (TOML) run end to end;
+* :mod:`geotarget.io.provenance` -- the manifest every output folder gets; :mod:`geotarget.io.fetch` --
   official data from the publishers.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from ._errors import (
+from geotarget.analysis.aggregate import aggregate, in_most_deprived
+from geotarget.core.crs import BNG, WGS84
+from geotarget.core.errors import (
     AreaNotFoundError,
     ConfigError,
     CRSError,
@@ -31,22 +31,16 @@ from ._errors import (
     SchemaError,
     VintageError,
 )
-from .aggregate import aggregate, in_most_deprived
-from .assets import read_assets
-from .boundaries import read_boundaries
-from .crs import BNG, WGS84
-from .imd import add_population, read_imd, read_population
-from .join import attach_imd
-from .lookups import attach_lookup, read_lsoa_lookup
-from .sample import Sample, load_sample
-from .bundle import load_files
-from .study import load_study
-from .vintages import IOD2019, IOD2025, Vintage, get_vintage
-
-try:
-    __version__ = version("geotarget")
-except PackageNotFoundError:  # running from a checkout without installing
-    __version__ = "0.0.0+local"
+from geotarget.core.version import __version__
+from geotarget.core.vintages import IOD2019, IOD2025, Vintage, get_vintage
+from geotarget.data.bundle import load_files
+from geotarget.data.join import attach_imd
+from geotarget.data.sample import Sample, load_sample
+from geotarget.io.assets import read_assets
+from geotarget.io.boundaries import read_boundaries
+from geotarget.io.imd import add_population, read_imd, read_population
+from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
+from geotarget.study.schema import load_study
 
 __all__ = [
     "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotarget import GeotargetError, SchemaError
-from geotarget.access import StraightLine, access_table, park_targets
-from geotarget.assets import assets_from_frame
-from geotarget.network import StreetNetwork, read_street_network
-from geotarget.sample import load_sample, load_sample_layer
+from geotarget.analysis.access import StraightLine, access_table, park_targets
+from geotarget.analysis.network import StreetNetwork, read_street_network
+from geotarget.data.sample import load_sample, load_sample_layer
+from geotarget.io.assets import assets_from_frame
 
 BNG = "EPSG:27700"
 
@@ -283,8 +283,8 @@ def test_gp_distance_correlates_with_iod2019_road_distance(shared_data):
 
 def test_more_error_messages(tmp_path, tees):
     from geotarget import DataNotFoundError
-    from geotarget.assets import read_category_map
-    from geotarget.postcodes import read_postcodes
+    from geotarget.io.assets import read_category_map
+    from geotarget.io.postcodes import read_postcodes
 
     s, a, origins = tees
     sites = load_sample_layer("greenspace_sites", place="trafford")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geotarget import SchemaError, read_imd, read_population, add_population, read_lsoa_lookup
-from geotarget.aggregate import aggregate, columns, extent_weight, in_most_deprived
-from geotarget.cli import main
-from geotarget.sample import load_postcode_points
+from geotarget import SchemaError, add_population, read_imd, read_lsoa_lookup, read_population
+from geotarget.analysis.aggregate import aggregate, columns, extent_weight, in_most_deprived
+from geotarget.cli.main import main
+from geotarget.data.sample import load_postcode_points
 
 N = 33_755  # LSOAs in England, IoD2025
 
@@ -307,7 +307,7 @@ def test_iod2025_england_with_ons_population(shared_data):
 
 def test_read_areas_errors(tmp_path, sample25):
     from geotarget import DataNotFoundError
-    from geotarget.crosswalk import read_areas
+    from geotarget.analysis.crosswalk import read_areas
 
     with pytest.raises(DataNotFoundError, match="nope.geojson: areas file not found"):
         read_areas(tmp_path / "nope.geojson", id_column="id")

@@ -7,8 +7,8 @@ import json
 import geopandas as gpd
 import pandas as pd
 
-from geotarget.cli import main
-from geotarget.study import study_template
+from geotarget.cli.main import main
+from geotarget.study.schema import study_template
 
 
 def test_study_file_runs_the_three_sections(tmp_path):

@@ -13,16 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotarget import CRSError, DataNotFoundError, SchemaError
-from geotarget.assets import (
-    CATEGORIES,
-    asset_layer,
-    assets_from_frame,
-    in_england,
-    read_assets,
-    read_category_map,
-)
-from geotarget.postcodes import normalise_postcode, postcode_candidates, read_postcodes
-from geotarget.sample import load_sample_layer
+from geotarget.data.sample import load_sample_layer
+from geotarget.io.assets import CATEGORIES, asset_layer, assets_from_frame, in_england, read_assets, read_category_map
+from geotarget.io.postcodes import normalise_postcode, postcode_candidates, read_postcodes
 
 from .conftest import FIXTURES, ROOT
 
@@ -84,7 +77,7 @@ def test_categories_and_user_mapping(messy, postcodes, caplog):
     assert a.loc[2, "category"] == "gp" and a.loc[12, "category"] == "gp"  # "GP Practice", "Doctors"
     assert a.loc[4, "category"] == "library" and a.loc[14, "category"] == "food_support"
     assert a.loc[11, "category"] == "other" and a.loc[11, "category_source"] == "Allotment"
-    with caplog.at_level(logging.WARNING, logger="geotarget.assets"):
+    with caplog.at_level(logging.WARNING, logger="geotarget.io.assets"):
         read_assets(MESSY, category_column="Type", postcodes=postcodes)
     assert "'Allotment' (1)" in caplog.text and "--category-map" in caplog.text
     mapped = read_assets(MESSY, category_column="Type", category_map={"allotment": "park"}, postcodes=postcodes)
@@ -307,6 +300,6 @@ def test_trafford_council_land_every_row_accounted(shared_data):
 @given(st.lists(st.one_of(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -abcz", max_size=10),
                           st.from_regex(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}", fullmatch=True)), max_size=20))
 def test_vectorised_postcode_normalisation_agrees(values):
-    from geotarget.postcodes import normalise_postcodes
+    from geotarget.io.postcodes import normalise_postcodes
 
     assert normalise_postcodes(pd.Series(values, dtype=object)).tolist() == [normalise_postcode(v) for v in values]

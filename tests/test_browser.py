@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geotarget.crs import WGS84
+from geotarget.core.crs import WGS84
 
 from .test_maps import EVIL
 
@@ -129,8 +129,8 @@ class MapPage:
 @pytest.fixture(scope="module")
 def tees_map(tmp_path_factory, sample25):
     """The Tees Valley map of geotarget run, plus the assets (one named EVIL) and a typology."""
-    from geotarget.aggregate import aggregate
-    from geotarget.maps import deprivation_map
+    from geotarget.analysis.aggregate import aggregate
+    from geotarget.render.maps import deprivation_map
 
     s = sample25
     mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
@@ -141,7 +141,7 @@ def tees_map(tmp_path_factory, sample25):
     assets.loc[assets.index[0], "name"] = EVIL
     mb.add_points(assets, "Assets", category_column="asset_type", label_column="name",
                   popup={"name": "Name", "asset_type": "Type", "postcode": "Postcode"})
-    from geotarget.sample import load_postcode_points
+    from geotarget.data.sample import load_postcode_points
 
     mb.add_search(load_postcode_points(2025), "postcode")
     path = mb.save(tmp_path_factory.mktemp("browser") / "tees.html")
@@ -265,7 +265,7 @@ def test_search_finds_an_lsoa_and_a_ward(tees, sample25):
 
 
 def test_search_finds_a_postcode(tees):
-    from geotarget.sample import load_postcode_points
+    from geotarget.data.sample import load_postcode_points
 
     pc = load_postcode_points(2025)
     position = 1234
@@ -308,7 +308,7 @@ def test_offline_base_layer_and_print_view(tees):
 
 def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_path):
     from benchmarks.bench_maps import england_lsoas
-    from geotarget.maps import deprivation_map
+    from geotarget.render.maps import deprivation_map
 
     eng = england_lsoas(shared_data)
     path = deprivation_map(eng, title="Deprivation in England", vintage="IoD2025, LSOA 2021").save(
@@ -336,8 +336,8 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
     import geopandas as gpd
     import shapely
 
-    from geotarget.crs import BNG
-    from geotarget.maps import MapBuilder
+    from geotarget.core.crs import BNG
+    from geotarget.render.maps import MapBuilder
 
     cells = gpd.GeoDataFrame({"cell": ["west", "east"]},
                              geometry=[shapely.box(450_000, 520_000, 451_000, 521_000),
@@ -365,7 +365,7 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
 def test_geotarget_run_map_with_every_analysis_layer(browser, tmp_path):
     """The map `geotarget run` writes: every analysis layer is listed, toggles and has content, and the
     action areas' names are drawn as labels."""
-    from geotarget.run import run
+    from geotarget.jobs.run import run
 
     result = run(councils=["Stockton-on-Tees"], out=tmp_path)
     page = MapPage(browser, result.outputs["map"])

@@ -11,8 +11,8 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from geotarget import AreaNotFoundError, SchemaError
-from geotarget.bundle import _msoa_codes, load_files, read_regions, resolve_region
-from geotarget.run import run
+from geotarget.data.bundle import _msoa_codes, load_files, read_regions, resolve_region
+from geotarget.jobs.run import run
 from tests.conftest import ROOT
 
 GPKG = ROOT / "boundaries/tees_valley.gpkg"

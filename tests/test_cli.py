@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geotarget.cli import build_parser, main
+from geotarget.cli.main import build_parser, main
 
 
 @pytest.fixture(scope="module")

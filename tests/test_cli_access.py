@@ -7,7 +7,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geotarget.cli import main
+from geotarget.cli.main import main
 
 from .conftest import FIXTURES
 

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from geotarget import CRSError, SchemaError
-from geotarget.contiguity import contiguity
+from geotarget.analysis.contiguity import contiguity
 
 
 def grid(nx: int, ny: int, size: float = 100.0, gap: float = 0.0) -> gpd.GeoDataFrame:

@@ -9,8 +9,8 @@ import pytest
 import shapely
 
 from geotarget import SchemaError
-from geotarget.assess import assess_access, sample_assets
-from geotarget.deserts import DEFAULT_THRESHOLDS, access_kpis, asset_deserts, desert_layer
+from geotarget.analysis.deserts import DEFAULT_THRESHOLDS, access_kpis, asset_deserts, desert_layer
+from geotarget.jobs.access import assess_access, sample_assets
 
 BNG = "EPSG:27700"
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from geotarget import FetchError, GeotargetError, read_boundaries, read_lsoa_lookup
-from geotarget.cli import main
-from geotarget.fetch import CATALOGUE, Dataset, download_arcgis, download_file, fetch, list_data
+from geotarget.cli.main import main
+from geotarget.io.fetch import CATALOGUE, Dataset, download_arcgis, download_file, fetch, list_data
 from tests.conftest import ROOT
 
 PAYLOAD = (ROOT / "data/imd/iod2025_lsoa21_tees_valley.csv").read_bytes()  # a real File-7-like CSV, 108 kB

@@ -14,8 +14,9 @@ import pytest
 import shapely
 
 from geotarget import AreaNotFoundError, SchemaError
-from geotarget.cli import main
-from geotarget.hia import (
+from geotarget.cli.main import main
+from geotarget.hia.report import evidence, report_blocks, run_hia, to_html, to_markdown, write_report
+from geotarget.hia.screen import (
     ScreeningRules,
     compare_sites,
     indicator_decile,
@@ -24,8 +25,7 @@ from geotarget.hia import (
     parse_buffers,
     screen_site,
 )
-from geotarget.hia_report import evidence, report_blocks, run_hia, to_html, to_markdown, write_report
-from geotarget.sites import Site, parse_site
+from geotarget.io.sites import Site, parse_site
 
 STOCKTON = "TS18 1AU"  # Stockton High Street, LSOA E01035199 (IMD and Health decile 1)
 EAGLESCLIFFE = "441500,515000"  # LSOA E01012203 (IMD decile 10)
@@ -161,7 +161,7 @@ def test_indicator_deciles_from_percentiles():
 
 
 def test_nearest_gp_by_brute_force_and_by_the_access_module(stockton, eaglescliffe, raw, data):
-    from geotarget.access import access_table
+    from geotarget.analysis.access import access_table
 
     gp = raw["gp"]
     gp = gp[gp["status_code"] == "A"] if "status_code" in gp else gp
@@ -387,7 +387,7 @@ def test_polygon_site_distances_from_its_edge(data):
 
 
 def test_user_assets_fill_a_missing_category(tmp_path):
-    from geotarget.assets import read_assets
+    from geotarget.io.assets import read_assets
 
     p = tmp_path / "schools.csv"
     pd.DataFrame({"name": ["Near School", "Far School"], "type": ["Primary School", "Secondary school"],

@@ -10,8 +10,8 @@ import pytest
 from shapely.geometry import box
 
 from geotarget import SchemaError
-from geotarget.cli import main
-from geotarget.hotspots import auto_permutations, hotspots, min_discoveries, required_permutations
+from geotarget.analysis.hotspots import auto_permutations, hotspots, min_discoveries, required_permutations
+from geotarget.cli.main import main
 
 
 def grid(n: int, size: float = 100.0) -> gpd.GeoDataFrame:

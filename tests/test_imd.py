@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geotarget import SchemaError, read_imd, read_population
-from geotarget.imd import canonical_name
+from geotarget.io.imd import canonical_name
 
 from .conftest import FIXTURES, ROOT
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotarget import SchemaError
-from geotarget.cli import main
-from geotarget.inequality import gini, inequality, local_deciles, relative_ranks, slope_index, theil
+from geotarget.analysis.inequality import gini, inequality, local_deciles, relative_ranks, slope_index, theil
+from geotarget.cli.main import main
 
 
 def test_hand_worked_sii():

@@ -1,4 +1,4 @@
-"""Tests for geotarget.maps.MapBuilder: each kind of layer, shared geometry and columns,
+"""Tests for geotarget.render.maps.MapBuilder: each kind of layer, shared geometry and columns,
 the compact topology, compression, escaping and errors. Browser behaviour is in
 tests/test_browser.py."""
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import shapely
 
-from geotarget._errors import CRSError, SchemaError
-from geotarget.crs import BNG, WGS84
-from geotarget.maps import CATEGORY_COLOURS, NO_DATA_COLOUR, MapBuilder, read_data
-from geotarget.maps._encode import decode_topology, simplify_coverage, topology
+from geotarget.core.crs import BNG, WGS84
+from geotarget.core.errors import CRSError, SchemaError
+from geotarget.render.maps import CATEGORY_COLOURS, NO_DATA_COLOUR, MapBuilder, read_data
+from geotarget.render.maps.encode import decode_topology, simplify_coverage, topology
 
 from .test_maps import EVIL, Page, make_lsoas, make_wards
 
@@ -270,7 +270,7 @@ def test_vendored_files_are_the_npm_releases_and_ship_with_the_package():
     import json
     from importlib import resources
 
-    vendor = resources.files("geotarget.maps.vendor")
+    vendor = resources.files("geotarget.render.maps.vendor")
     manifest = json.loads(vendor.joinpath("MANIFEST.json").read_text(encoding="utf-8"))
     assert {m["package"]: m["version"] for m in manifest.values()}["leaflet"] == "1.9.4"
     for folder, entry in manifest.items():

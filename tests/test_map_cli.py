@@ -6,10 +6,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geotarget.cli import main
-from geotarget.crs import BNG
-from geotarget.maps import LayerSource, map_from_files, read_data
-from geotarget.sample import ROOT
+from geotarget.cli.main import main
+from geotarget.core.crs import BNG
+from geotarget.core.places import ROOT
+from geotarget.render.maps import LayerSource, map_from_files, read_data
 
 ASSETS = ROOT / "data" / "assets" / "assets_tees_valley.gpkg"
 

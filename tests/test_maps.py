@@ -1,10 +1,10 @@
-"""Tests for geotarget.maps.deprivation_map (the map of ``geotarget run``) and write_map.
+"""Tests for geotarget.render.maps.deprivation_map (the map of ``geotarget run``) and write_map.
 
 The fixture is a 3 x 3 grid of 500 m square "LSOAs" in British National Grid around
 (450000, 520000) -- near Stockton-on-Tees -- with three wards (the grid's columns) and
 one council, and hand-made IMD profiles of the three wards in the shape that
 ``aggregate(lsoas, to="ward")`` returns. These tests read the data the page embeds
-(``geotarget.maps.read_data``); what the page does with it in a real browser (layers,
+(``geotarget.render.maps.read_data``); what the page does with it in a real browser (layers,
 legends, tooltips, search) is tested in tests/test_browser.py.
 """
 
@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from geotarget._errors import CRSError, SchemaError
-from geotarget.crs import BNG, WGS84
-from geotarget.domains import DOMAINS
-from geotarget.maps import (
+from geotarget.core.crs import BNG, WGS84
+from geotarget.core.domains import DOMAINS
+from geotarget.core.errors import CRSError, SchemaError
+from geotarget.render.maps import (
     DECILE_COLOURS,
     DEFAULT_ATTRIBUTION,
     LEGEND_TITLE,
@@ -35,7 +35,7 @@ from geotarget.maps import (
     read_data,
     write_map,
 )
-from geotarget.maps._encode import decode_topology
+from geotarget.render.maps.encode import decode_topology
 
 X0, Y0, SIDE = 450_000, 520_000, 500
 EVIL = "<script>alert(1)</script>"
@@ -344,7 +344,7 @@ def test_page_is_self_contained(lsoas):
 
 
 def test_size_of_nine_square_map(lsoas):
-    from geotarget.maps._page import to_json
+    from geotarget.render.maps.page import to_json
 
     assert len(to_json(Page(full_html(lsoas)).spec).encode("utf-8")) < 12_000
     assert len(full_html(lsoas).encode("utf-8")) < 420_000  # the map data plus ~330 KB of inlined libraries
@@ -651,7 +651,7 @@ def test_write_map_creates_missing_folder(lsoas, tmp_path):
 
 @pytest.mark.parametrize("year", [2025, 2019])
 def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_path):
-    from geotarget.aggregate import aggregate
+    from geotarget.analysis.aggregate import aggregate
 
     sample = {2025: sample25, 2019: sample19}[year]
     # The sample's frames are indexed by code: deprivation_map takes them as they are.
@@ -682,7 +682,7 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
 
 @pytest.mark.parametrize("year", [2025, 2019])
 def test_tees_valley_ward_profile_layer(year, sample25, sample19):
-    from geotarget.aggregate import aggregate
+    from geotarget.analysis.aggregate import aggregate
 
     sample = {2025: sample25, 2019: sample19}[year]
     profiles = aggregate(sample.lsoas, to="ward")

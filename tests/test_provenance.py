@@ -8,8 +8,8 @@ import json
 import pytest
 
 from geotarget import GeotargetError
-from geotarget.cli import main
-from geotarget.provenance import (
+from geotarget.cli.main import main
+from geotarget.io.provenance import (
     TIME_FIELDS,
     Provenance,
     data_line,
@@ -19,7 +19,7 @@ from geotarget.provenance import (
     verify_outputs,
     without_time,
 )
-from geotarget.run import run
+from geotarget.jobs.run import run
 
 
 def _digests(folder, skip=("manifest.json",)):

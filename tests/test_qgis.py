@@ -11,11 +11,10 @@ import pyogrio
 import pytest
 import shapely
 
-from geotarget._errors import SchemaError
-from geotarget._io import write_geopackage
-from geotarget.crs import BNG
-from geotarget.maps import DECILE_COLOURS, WARD_CLASS_COLOURS
-from geotarget.qgis import auto_style, categorized_qml, single_qml
+from geotarget.core.crs import BNG
+from geotarget.core.errors import SchemaError
+from geotarget.render.maps import DECILE_COLOURS, WARD_CLASS_COLOURS
+from geotarget.render.qgis import auto_style, categorized_qml, single_qml, write_styled_geopackage
 
 QGIS_COLUMNS = ["id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
                 "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"]
@@ -55,12 +54,12 @@ def symbol_colours(r: ET.Element) -> list[str]:
 
 @pytest.fixture(scope="module")
 def gpkg(tmp_path_factory, sample25):
-    from geotarget.aggregate import aggregate
+    from geotarget.analysis.aggregate import aggregate
 
     s = sample25
     path = tmp_path_factory.mktemp("gpkg") / "out.gpkg"
     profiles = s.wards[["geometry"]].join(aggregate(s.lsoas, to="ward"), how="inner")
-    write_geopackage(path, {"lsoas": s.lsoas, "wards": s.wards, "ward_profiles": profiles, "assets": s.assets})
+    write_styled_geopackage(path, {"lsoas": s.lsoas, "wards": s.wards, "ward_profiles": profiles, "assets": s.assets})
     return path
 
 
@@ -122,7 +121,7 @@ def test_assets_open_as_points_by_type_and_boundaries_as_labelled_outlines(gpkg,
 def test_styles_can_be_given_or_switched_off(tmp_path):
     g = gpd.GeoDataFrame({"kind": ["a", "b"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=BNG)
     qml = categorized_qml("kind", [("a", "#ff0000", "A"), ("b", "#0000ff", "B")], no_data=False)
-    path = write_geopackage(tmp_path / "x.gpkg", {"mine": g, "plain": g, "none": g},
+    path = write_styled_geopackage(tmp_path / "x.gpkg", {"mine": g, "plain": g, "none": g},
                             styles={"mine": qml, "none": None})
     rows = styles(path)
     assert list(rows) == ["mine", "plain"]
@@ -130,7 +129,7 @@ def test_styles_can_be_given_or_switched_off(tmp_path):
     assert symbol_colours(renderer(qml)) == ["255,0,0,255", "0,0,255,255"]
     assert renderer(rows["plain"]["styleQML"]).get("type") == "singleSymbol"
     with pytest.raises(SchemaError, match=r"styles given for layer\(s\) \['nope'\]"):
-        write_geopackage(tmp_path / "y.gpkg", {"a": g}, styles={"nope": qml})
+        write_styled_geopackage(tmp_path / "y.gpkg", {"a": g}, styles={"nope": qml})
     assert not (tmp_path / "y.gpkg").exists()
 
 

@@ -12,7 +12,7 @@ import shapely
 from pyproj import Transformer
 
 from geotarget import AreaNotFoundError, CRSError, DataNotFoundError, SchemaError
-from geotarget.sites import parse_site, read_sites, slugify
+from geotarget.io.sites import parse_site, read_sites, slugify
 
 # TS18 1AU, Stockton High Street: its Code-Point Open grid reference in the bundled postcodes.
 TS18_1AU = (444527.0, 518909.0)

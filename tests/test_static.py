@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import shapely
 
-from geotarget._errors import SchemaError
-from geotarget.crs import BNG
-from geotarget.maps import DECILE_COLOURS, DEFAULT_ATTRIBUTION, MapBuilder, deprivation_map
-from geotarget.static import _nice_length, static_figure, static_map
+from geotarget.core.crs import BNG
+from geotarget.core.errors import SchemaError
+from geotarget.render.maps import DECILE_COLOURS, DEFAULT_ATTRIBUTION, MapBuilder, deprivation_map
+from geotarget.render.maps.static import _nice_length, static_figure, static_map
 
 
 @pytest.fixture(scope="module")

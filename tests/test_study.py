@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from geotarget import AreaNotFoundError, ConfigError, SchemaError
-from geotarget.cli import main
-from geotarget.pipeline import REGISTRY, register, run_study
-from geotarget.provenance import read_manifest, without_time
-from geotarget.study import SECTIONS, key_lines, load_study, parse_study, study_template
+from geotarget.cli.main import main
+from geotarget.io.provenance import read_manifest, without_time
+from geotarget.study.pipeline import REGISTRY, register, run_study
+from geotarget.study.schema import SECTIONS, key_lines, load_study, parse_study, study_template
 from tests.conftest import ROOT
 
 
@@ -300,7 +300,7 @@ def test_england_study(shared_data, tmp_path):
     assert len(lads) == 296 and lads.loc["E06000002", "imd_rank_average_score"] <= 5  # Middlesbrough, as published
     # the ward profiles equal those computed straight from the files, without boundaries (national ward ranks)
     from geotarget import add_population, read_imd, read_lsoa_lookup, read_population
-    from geotarget.aggregate import aggregate, in_most_deprived
+    from geotarget.analysis.aggregate import aggregate, in_most_deprived
 
     imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
@@ -352,9 +352,9 @@ def test_access_and_hia_sections_run_with_their_parameters(tmp_path):
 
     import pandas as pd
 
-    from geotarget.assess import assess_access, sample_assets
-    from geotarget.pipeline import run_study
-    from geotarget.study import load_study
+    from geotarget.jobs.access import assess_access, sample_assets
+    from geotarget.study.pipeline import run_study
+    from geotarget.study.schema import load_study
 
     path = tmp_path / "s.toml"
     path.write_text('[place]\ncouncils = ["Stockton-on-Tees"]\n\n[output]\nmap = false\n\n'
@@ -364,7 +364,7 @@ def test_access_and_hia_sections_run_with_their_parameters(tmp_path):
     table = pd.read_csv(tmp_path / "out" / "access" / "access.csv")
     assert "n_gp_400m" in table.columns and "n_gp_1600m" not in table.columns
     read, _, _ = sample_assets("tees_valley")
-    from geotarget.deserts import DEFAULT_THRESHOLDS
+    from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
 
     # a threshold in the study overrides that category's default; the other defaults stay
     direct = assess_access(read, councils=["Stockton-on-Tees"], radii=(400, 800),

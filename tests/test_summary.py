@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from geotarget import SchemaError
-from geotarget.summary import council_summary
+from geotarget.analysis.summary import council_summary
 
 
 def test_hand_computed_summary():

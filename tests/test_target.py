@@ -10,16 +10,16 @@ import pytest
 from shapely.geometry import box
 
 from geotarget import AreaNotFoundError, SchemaError
-from geotarget.cli import main
-from geotarget.contiguity import contiguity
-from geotarget.target import (
+from geotarget.analysis.contiguity import contiguity
+from geotarget.analysis.target import (
     Rule,
     _exp_transform,
     alternatives,
     composite_score,
     target_areas,
-    write_action_areas,
 )
+from geotarget.cli.main import main
+from geotarget.render.action_areas import write_action_areas
 
 N = 33_755  # IoD2025
 
@@ -181,7 +181,7 @@ def test_stability_by_hand():
 
 
 def test_alternatives_listed_for_each_rule():
-    from geotarget.target import Settings
+    from geotarget.analysis.target import Settings
 
     labels = [a[0] for a in alternatives(Rule(max_decile=2), Settings(min_population=1000))]
     assert labels == ["decile 1", "decile 1-3", "no population floor", "floor 2,000", "with bridging"]
@@ -362,7 +362,7 @@ def test_cli_target_errors(tmp_path, capsys):
 
 
 def test_england_every_council(shared_data):
-    from geotarget.target import load_target_lsoas
+    from geotarget.analysis.target import load_target_lsoas
 
     lsoas = load_target_lsoas(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                               population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
@@ -379,8 +379,8 @@ def test_england_every_council(shared_data):
 
 
 def test_study_file_target_section(tmp_path):
-    from geotarget.pipeline import run_study
-    from geotarget.study import load_study
+    from geotarget.study.pipeline import run_study
+    from geotarget.study.schema import load_study
 
     study = tmp_path / "study.toml"
     study.write_text('[place]\ncouncils = ["Stockton-on-Tees"]\n\n[output]\nmap = false\n\n'
@@ -400,7 +400,7 @@ def test_study_file_target_section(tmp_path):
 
 
 def test_also_requires_hot_spots(sample25, tmp_path):
-    from geotarget.hotspots import hotspots
+    from geotarget.analysis.hotspots import hotspots
 
     lsoas = sample25.lsoas
     hs = hotspots(lsoas[["geometry"]], lsoas["imd_score"].astype(float))

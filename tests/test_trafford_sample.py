@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geotarget import AreaNotFoundError, load_sample
-from geotarget.sample import load_sample_layer
+from geotarget.data.sample import load_sample_layer
 
 
 @pytest.mark.parametrize("vintage,n_lsoas,population", [(2025, 139, 236_301), (2019, 138, 232_975)])

@@ -13,11 +13,18 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 
 from geotarget import SchemaError, VintageError
-from geotarget.cli import main
-from geotarget.contiguity import contiguity
-from geotarget.gaps import (ENGLAND, complete_rows, match_areas, outcome_gaps, rank_normal_score,
-                            read_indicator_table, reference_table)
-from geotarget.typology import _cut, cluster_areas, cluster_label, profile_chart
+from geotarget.analysis.contiguity import contiguity
+from geotarget.analysis.gaps import (
+    ENGLAND,
+    complete_rows,
+    match_areas,
+    outcome_gaps,
+    rank_normal_score,
+    read_indicator_table,
+    reference_table,
+)
+from geotarget.analysis.typology import _cut, cluster_areas, cluster_label, profile_chart
+from geotarget.cli.main import main
 
 # -- gaps ----------------------------------------------------------------------------------------------
 
@@ -91,7 +98,7 @@ def test_indicator_table_errors(tmp_path):
 
 
 def test_bundled_reference_matches_england_files(shared_data):
-    from geotarget.areadata import load_area_data
+    from geotarget.analysis.areadata import load_area_data
 
     ref = load_area_data().reference.set_index(["source", "indicator", "area_code"])
     e = pd.read_csv(shared_data / "imd/iod2025_lsoa21_england.csv.gz").set_index("lsoa21cd")
@@ -257,7 +264,7 @@ def test_cli_cluster_errors(tmp_path, capsys):
 
 def test_england_files_give_the_sample_gaps(shared_data, tmp_path, sample25):
     """Gaps from the England-wide file (reference computed on the fly) equal those from the bundled reference."""
-    from geotarget.analyses import run_cluster
+    from geotarget.jobs.analyses import run_cluster
 
     files = run_cluster(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                           population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",

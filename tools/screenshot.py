@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import geotarget as gt
-from geotarget.crs import WGS84
+from geotarget.core.crs import WGS84
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--lsoa", default="E01012060", help="LSOA whose tooltip is shown")
     args = ap.parse_args()
     s = gt.load_sample(2025)
-    from geotarget.run import run
+    from geotarget.jobs.run import run
 
     tmp_out = Path(tempfile.mkdtemp())
     page_source = run(out=tmp_out).outputs["map"]

@@ -6,8 +6,8 @@ Run from the repository root with npm on the PATH::
 
 It packs each package below with ``npm pack NAME@VERSION`` (the ordinary npm client,
 nothing else is downloaded), copies the listed files unchanged into
-``geotarget/maps/vendor/<folder>/`` with the package's licence, and writes
-``geotarget/maps/vendor/MANIFEST.json`` (name, version, licence, sha256 of every
+``geotarget/render/maps/vendor/<folder>/`` with the package's licence, and writes
+``geotarget/render/maps/vendor/MANIFEST.json`` (name, version, licence, sha256 of every
 file). The map writer inlines these files into each HTML map (images referenced by
 the CSS become data URIs at render time), so a map needs no CDN.
 """
@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "geotarget" / "maps" / "vendor"
+VENDOR = ROOT / "geotarget" / "render" / "maps" / "vendor"
 
 #: folder -> (npm package, version, licence, files inside the package; js and css in load order)
 PACKAGES = {

@@ -1,0 +1,740 @@
+"""Targeted action areas: contiguous priority neighbourhoods chosen by a stated, repeatable rule.
+
+The steps, each one a sentence in the method note written with the result:
+
+1. **Qualify** LSOAs by a :class:`Rule`: national decile <= k on the IMD or any domain
+   (``imd-decile``); a weighted **composite** of domain gaps (default: the six Fairer
+   Stockton-on-Tees gaps), in decile <= k of the composite among the LSOAs supplied; or the most
+   deprived p% of LSOAs within the chosen councils (``local-percentile``). An optional extra
+   condition (e.g. significant hot spots) can be required as well.
+2. **Merge** qualifying LSOAs that are neighbours (:mod:`geotarget.analysis.contiguity`: queen contiguity
+   with a 5 m snapping tolerance by default) into candidate areas, never across a council
+   boundary. Optionally **bridge**: a non-qualifying LSOA that touches two or more separate
+   candidate areas joins them (off by default); where several could, the most deprived is used
+   and no more bridges are added than needed to join the groups.
+3. **Constrain**: candidates under the population floor are set aside (and reported); candidates
+   over the ceiling are split into contiguous parts grown outwards from their most deprived LSOA.
+4. **Rank** within each council by deprived population (the population of the qualifying LSOAs,
+   the default), by population-weighted IMD score, or by extent (MHCLG's extent measure), with
+   ties broken by score, then population, then the lowest LSOA code; keep the top ``n``.
+5. **Name** each area from the wards holding most of its population ("Newtown & Parkfield").
+6. **Explain** each area: members, population, IMD score and rank, domain profile against its
+   council and England, and the **stability** of the choice: the share of the area's population
+   still selected when the rule is varied (a neighbouring decile, population floors, bridging).
+
+Ranks and deciles are the national ones published by MHCLG (rank 1 = most deprived), except the
+composite's deciles, which are among the LSOAs supplied (national when the England file is given).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from geotarget.analysis.aggregate import extent_weight
+from geotarget.analysis.contiguity import SNAP, Contiguity, contiguity
+from geotarget.core import domains as D
+from geotarget.core.councils import resolve_councils
+from geotarget.core.errors import SchemaError
+from geotarget.core.vintages import VINTAGES, Vintage
+
+log = logging.getLogger(__name__)
+
+#: Default population ceiling per area: about a large ward, or 9-10 LSOAs -- a neighbourhood a
+#: programme can work in. Bigger groups are split into contiguous parts; ``None`` for no ceiling.
+MAX_POPULATION = 15_000
+
+RULES = ("imd-decile", "composite", "local-percentile")
+RANK_BY = ("deprived-population", "score", "extent")
+
+#: The six gaps of the Fairer Stockton-on-Tees framework as IoD domains. ``access`` uses the
+#: Barriers domain's Geographical Barriers sub-domain where the data has it, else the domain.
+FAIRER_STOCKTON: dict[str, tuple[str, ...]] = {
+    "jobs": ("income", "employment"),
+    "learning": ("education",),
+    "housing_environment": ("barriers", "living_env"),
+    "health": ("health",),
+    "crime": ("crime",),
+    "access": ("geog_barriers",),
+}
+_FALLBACK = {"geog_barriers": "barriers", "wider_barriers": "barriers", "indoors": "living_env",
+             "outdoors": "living_env", "cyp": "education", "adult_skills": "education"}
+#: The indices shown in each area's profile.
+PROFILE = ("imd", *(d.key for d in D.DOMAINS))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which LSOAs qualify. See the module docstring; :meth:`describe` says it in words."""
+
+    kind: str = "imd-decile"
+    index: str = "imd"  #: imd-decile / local-percentile: the IMD or a domain/sub-domain key
+    max_decile: int = 1  #: imd-decile and composite: decile <= this qualifies
+    percentile: float = 10.0  #: local-percentile: the most deprived p% within the councils
+    gaps: Mapping[str, tuple[str, ...]] | None = None  #: composite: gap -> domains (default Fairer Stockton)
+    weights: Mapping[str, float] | None = None  #: composite: weight per gap (default equal)
+
+    def check(self) -> Rule:
+        if self.kind not in RULES:
+            raise SchemaError(f"rule {self.kind!r} is not known; expected one of {', '.join(RULES)}")
+        if isinstance(self.max_decile, bool) or int(self.max_decile) != self.max_decile \
+                or not 1 <= self.max_decile <= 10:
+            raise SchemaError(f"max decile was {self.max_decile!r}; expected a whole number from 1 to 10 "
+                              "(1 = the most deprived 10% of LSOAs in England)")
+        if not (0 < float(self.percentile) <= 100):
+            raise SchemaError(f"percentile was {self.percentile!r}; expected a share in (0, 100], e.g. 10 for "
+                              "the most deprived 10% of LSOAs in the chosen councils")
+        if self.kind != "composite" and self.index not in D.BY_KEY:
+            raise SchemaError(f"index {self.index!r} is not an IoD index; expected one of "
+                              f"{', '.join(D.BY_KEY)}")
+        if self.kind == "composite":
+            gaps = self.composite_gaps()
+            for gap, keys in gaps.items():
+                bad = [k for k in keys if k not in D.BY_KEY]
+                if bad or not keys:
+                    raise SchemaError(f"composite gap {gap!r} names {', '.join(bad) or 'no domains'}; expected "
+                                      f"IoD domains among {', '.join(D.BY_KEY)}")
+            for gap, w in self.composite_weights().items():
+                if gap not in gaps:
+                    raise SchemaError(f"weight given for {gap!r}, which is not a gap; gaps: {', '.join(gaps)}")
+                if not (np.isfinite(w) and w >= 0):
+                    raise SchemaError(f"weight of {gap!r} was {w!r}; expected a number >= 0")
+            if sum(self.composite_weights().values()) <= 0:
+                raise SchemaError("composite weights are all zero; give at least one gap a positive weight")
+        return self
+
+    def composite_gaps(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.gaps or FAIRER_STOCKTON)
+
+    def composite_weights(self) -> dict[str, float]:
+        gaps = self.composite_gaps()
+        w = {g: 1.0 for g in gaps}
+        w.update({g: float(v) for g, v in (self.weights or {}).items()})
+        return w
+
+    def describe(self) -> str:
+        if self.kind == "imd-decile":
+            name = D.BY_KEY[self.index].label
+            which = "decile 1" if self.max_decile == 1 else f"deciles 1-{self.max_decile}"
+            return f"LSOAs in national {which} of the {name} (the most deprived {10 * self.max_decile}% in England)"
+        if self.kind == "local-percentile":
+            return (f"the most deprived {self.percentile:g}% of LSOAs in the chosen councils on the "
+                    f"{D.BY_KEY[self.index].label} (by national rank)")
+        w = self.composite_weights()
+        parts = ", ".join(f"{g.replace('_', ' ')} ({'+'.join(self.composite_gaps()[g])}, weight {w[g]:g})"
+                          for g in self.composite_gaps())
+        which = "decile 1" if self.max_decile == 1 else f"deciles 1-{self.max_decile}"
+        return (f"LSOAs in {which} of a composite of domain gaps: {parts}; each domain's national rank "
+                "exponentially transformed as in the IMD")
+
+    def short(self) -> str:
+        if self.kind == "local-percentile":
+            return f"most deprived {self.percentile:g}% locally ({self.index})"
+        name = "composite" if self.kind == "composite" else self.index.upper() if self.index == "imd" else self.index
+        return f"{name} decile {'1' if self.max_decile == 1 else f'1-{self.max_decile}'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything besides the rule that shapes the areas."""
+
+    min_population: float = 0
+    max_population: float | None = MAX_POPULATION
+    n: int | None = 3
+    rank_by: str = "deprived-population"
+    bridging: bool = False
+
+    def check(self) -> Settings:
+        if self.min_population < 0 or not np.isfinite(self.min_population):
+            raise SchemaError(f"minimum population was {self.min_population!r}; expected a number >= 0")
+        if self.max_population is not None and not self.max_population > 0:
+            raise SchemaError(f"maximum population was {self.max_population!r}; expected a number > 0")
+        if self.max_population is not None and self.max_population < self.min_population:
+            raise SchemaError(f"maximum population {self.max_population:,.0f} is below the minimum "
+                              f"{self.min_population:,.0f}")
+        if self.n is not None and (isinstance(self.n, bool) or int(self.n) != self.n or self.n < 1):
+            raise SchemaError(f"n was {self.n!r}; expected a whole number of areas >= 1 (per council)")
+        if self.rank_by not in RANK_BY:
+            raise SchemaError(f"rank by {self.rank_by!r} is not known; expected one of {', '.join(RANK_BY)}")
+        return self
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """The result of :func:`target_areas`."""
+
+    areas: gpd.GeoDataFrame  #: one row per chosen area, indexed by area_id, EPSG:27700
+    members: gpd.GeoDataFrame  #: one row per member LSOA (area_id, lsoa_code, qualifying, bridge, ...)
+    profiles: pd.DataFrame  #: per area and index: area vs council vs England percentiles
+    sensitivity: pd.DataFrame  #: per area and alternative rule: share of population still selected
+    set_aside: pd.DataFrame  #: candidate areas not chosen, with the reason
+    rule: Rule
+    settings: Settings
+    vintage: Vintage
+    councils: pd.Series  #: lad_code -> lad_name of the study
+    contiguity_note: str
+    notes: list[str] = field(default_factory=list)
+    qualifying: int = 0  #: number of qualifying LSOAs in the study
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualification
+
+
+def _exp_transform(rank: np.ndarray, n: int) -> np.ndarray:
+    """The IMD's exponential transformation of national ranks (1 = most deprived) to 0-100."""
+    r = (n + 1 - np.asarray(rank, float)) / n  # 1 for the most deprived, 1/N for the least
+    return -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
+
+
+def composite_score(lsoas: pd.DataFrame, rule: Rule, n_national: int) -> tuple[pd.Series, list[str]]:
+    """The composite of domain gaps for each LSOA (0-100, higher = more deprived) and notes."""
+    notes = []
+    gaps = rule.composite_gaps()
+    weights = rule.composite_weights()
+    total = pd.Series(0.0, index=lsoas.index)
+    for gap, keys in gaps.items():
+        parts = []
+        for k in keys:
+            col = f"{k}_rank"
+            if col not in lsoas.columns and k in _FALLBACK and f"{_FALLBACK[k]}_rank" in lsoas.columns:
+                notes.append(f"{gap.replace('_', ' ')}: no {D.BY_KEY[k].label} in the data; "
+                             f"used the {D.BY_KEY[_FALLBACK[k]].label} domain")
+                col = f"{_FALLBACK[k]}_rank"
+            if col not in lsoas.columns:
+                raise SchemaError(f"the composite needs {col} (national ranks of {D.BY_KEY[k].label}) for the "
+                                  f"{gap!r} gap; the data has no such column")
+            parts.append(_exp_transform(pd.to_numeric(lsoas[col]).to_numpy(), n_national))
+        total += weights[gap] * np.mean(parts, axis=0)
+    return total / sum(weights.values()), notes
+
+
+def _decile_of_composite(score: pd.Series) -> pd.Series:
+    order = (-score).rank(method="first")  # 1 = highest composite; ties in index order
+    return np.ceil(10 * order / len(score)).astype(int)
+
+
+def qualify(lsoas: pd.DataFrame, study: pd.Index, rule: Rule, n_national: int,
+            also: pd.Series | None = None) -> tuple[pd.Series, pd.Series, list[str]]:
+    """(qualifying mask over the study LSOAs, deprivation order (lower = more deprived), notes)."""
+    notes: list[str] = []
+    if rule.kind == "composite":
+        score, notes = composite_score(lsoas, rule, n_national)
+        decile = _decile_of_composite(score)
+        mask = decile.loc[study] <= rule.max_decile
+        order = (-score).rank(method="first").loc[study]
+        scope = "England" if len(lsoas) == n_national else f"the {len(lsoas):,} LSOAs supplied"
+        notes.append(f"Composite deciles are among {scope}.")
+    else:
+        col = f"{rule.index}_rank"
+        if col not in lsoas.columns:
+            raise SchemaError(f"the data has no {col} column (national ranks of the "
+                              f"{D.BY_KEY[rule.index].label})")
+        rank = pd.to_numeric(lsoas.loc[study, col])
+        order = rank.rank(method="first")
+        if rule.kind == "imd-decile":
+            dcol = f"{rule.index}_decile"
+            decile = pd.to_numeric(lsoas.loc[study, dcol]) if dcol in lsoas.columns \
+                else np.ceil(10 * rank / n_national)
+            mask = decile <= rule.max_decile
+        else:
+            cut = math.ceil(rule.percentile / 100 * len(study) - 1e-9)
+            mask = order <= cut
+    if also is not None:
+        extra = also.reindex(study).fillna(False).astype(bool)
+        notes.append(f"Also required: {also.name or 'an extra condition'} ({int(extra.sum()):,} study LSOAs).")
+        mask = mask & extra
+    return mask.astype(bool), order.astype(float), notes
+
+
+def _nearest_threshold(lsoas: pd.DataFrame, study: pd.Index, rule: Rule, n_national: int, also) -> str:
+    if rule.kind == "local-percentile":
+        return "no LSOA qualifies under the extra condition" if also is not None else ""
+    for k in range(rule.max_decile + 1, 11):
+        m, _, _ = qualify(lsoas, study, replace(rule, max_decile=k), n_national, also)
+        if m.any():
+            return f"--max-decile {k} would select {int(m.sum()):,} LSOA(s)"
+    return "no decile up to 10 selects any LSOA" + (" under the extra condition" if also is not None else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping
+
+
+def _groups(adj: sparse.csr_matrix, chosen: np.ndarray) -> np.ndarray:
+    """Component label per position for the chosen positions (-1 elsewhere)."""
+    idx = np.flatnonzero(chosen)
+    labels = np.full(adj.shape[0], -1)
+    if len(idx):
+        _, lab = connected_components(adj[idx][:, idx], directed=False)
+        labels[idx] = lab
+    return labels
+
+
+def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Non-qualifying positions that join two or more separate qualifying groups, fewest needed:
+    candidates are taken most deprived first, and one is added only if it connects groups that
+    are not yet connected (so two groups are joined by one bridge, not by every LSOA between them)."""
+    coo = adj.tocoo()
+    touch = pd.DataFrame({"lsoa": coo.row, "group": labels[coo.col]})
+    touch = touch[(~qualifying[touch["lsoa"].to_numpy()]) & (touch["group"] >= 0)].drop_duplicates()
+    groups_of = touch.groupby("lsoa")["group"].apply(lambda s: sorted(set(s)))
+    groups_of = groups_of[groups_of.map(len) >= 2]
+    parent = {}
+
+    def find(g):
+        while parent.get(g, g) != g:
+            g = parent[g]
+        return g
+
+    out = np.zeros(len(qualifying), bool)
+    for lsoa in sorted(groups_of.index, key=lambda i: (order[i], i)):
+        roots = sorted({find(g) for g in groups_of[lsoa]})
+        if len(roots) >= 2:
+            out[lsoa] = True
+            for r in roots[1:]:
+                parent[r] = roots[0]
+    return out
+
+
+def _split(members: np.ndarray, adj: sparse.csr_matrix, pop: np.ndarray, order: np.ndarray,
+           ceiling: float) -> list[list[int]]:
+    """Split a contiguous group over the ceiling into contiguous parts, each grown from the most
+    deprived LSOA left by adding the most deprived neighbour that still fits."""
+    left = set(members.tolist())
+    parts = []
+    while left:
+        seed = min(left, key=lambda i: (order[i], i))
+        part, total = [seed], pop[seed]
+        left.discard(seed)
+        frontier = {j for j in adj.indices[adj.indptr[seed]:adj.indptr[seed + 1]] if j in left}
+        skipped: set[int] = set()
+        while frontier:
+            best = min(frontier, key=lambda i: (order[i], i))
+            frontier.discard(best)
+            if total + pop[best] > ceiling:
+                skipped.add(best)
+                continue
+            part.append(best)
+            total += pop[best]
+            left.discard(best)
+            frontier |= {j for j in adj.indices[adj.indptr[best]:adj.indptr[best + 1]]
+                         if j in left and j not in skipped}
+        parts.append(sorted(part))
+    return parts
+
+
+def _merge_small(parts: list[list[int]], adj: sparse.csr_matrix, pop: np.ndarray, floor: float,
+                 ceiling: float) -> list[list[int]]:
+    """Join parts under the floor to the smallest adjacent part they fit with (under the ceiling)."""
+    parts = [list(p) for p in parts]
+    changed = True
+    while changed:
+        changed = False
+        where = {i: k for k, p in enumerate(parts) for i in p}
+        for k, p in enumerate(parts):
+            if not p or pop[p].sum() >= floor:
+                continue
+            near = {where[j] for i in p for j in adj.indices[adj.indptr[i]:adj.indptr[i + 1]]
+                    if j in where and where[j] != k and parts[where[j]]}
+            fits = sorted((pop[parts[q]].sum(), q) for q in near if pop[parts[q]].sum() + pop[p].sum() <= ceiling)
+            if fits:
+                q = fits[0][1]
+                parts[q] = sorted(parts[q] + p)
+                parts[k] = []
+                changed = True
+                break
+    return [p for p in parts if p]
+
+
+@dataclass
+class _Study:
+    """What every alternative rule shares: the study LSOAs, adjacency, populations."""
+
+    lsoas: pd.DataFrame  #: study LSOAs (positions = adjacency order)
+    adj: sparse.csr_matrix  #: within-council adjacency
+    pop: np.ndarray
+    lad: np.ndarray
+
+
+def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
+    """Candidate areas: list of (lad, members positions, qualifying positions) + set-aside rows."""
+    q = mask.reindex(study.lsoas.index).to_numpy(bool)
+    ordv = order.reindex(study.lsoas.index).to_numpy(float)
+    labels = _groups(study.adj, q)
+    bridge = np.zeros(len(q), bool)
+    if s.bridging:
+        bridge = _bridges(study.adj, q, labels, ordv)
+        labels = _groups(study.adj, q | bridge)
+        # a bridge only counts if it ended up joining qualifying LSOAs (always true by construction)
+    cands, aside = [], []
+    for g in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == g)
+        total = study.pop[members].sum()
+        parts = [members.tolist()]
+        if s.max_population is not None and total > s.max_population:
+            parts = _split(members, study.adj, study.pop, ordv, s.max_population)
+            parts = _merge_small(parts, study.adj, study.pop, s.min_population, s.max_population)
+        for p in parts:
+            p = np.array(sorted(p))
+            # a part left with only bridges is not an area
+            if not q[p].any():
+                continue
+            ptotal = study.pop[p].sum()
+            if ptotal < s.min_population:
+                aside.append((p, f"population {ptotal:,.0f} below the floor of {s.min_population:,.0f}"))
+                continue
+            if s.max_population is not None and ptotal > s.max_population:
+                log.warning("an LSOA alone exceeds the population ceiling (%s, %.0f)",
+                            study.lsoas.index[p[0]], ptotal)
+            cands.append(p)
+    return cands, aside, q, bridge
+
+
+def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: int) -> pd.DataFrame:
+    lsoas = study.lsoas
+    pop = study.pop
+    score = pd.to_numeric(lsoas["imd_score"], errors="coerce").to_numpy(float) if "imd_score" in lsoas \
+        else np.full(len(lsoas), np.nan)
+    rank = pd.to_numeric(lsoas["imd_rank"]).to_numpy(float)
+    w_ext = extent_weight(np.ceil(100 * rank / n_national))
+    rows = []
+    for k, p in enumerate(cands):
+        pp = pop[p]
+        tot = pp.sum()
+        rows.append({
+            "cand": k,
+            "lad_code": study.lad[p[0]],
+            "population": tot,
+            "deprived_population": pp[q[p]].sum(),
+            "n_lsoas": len(p),
+            "imd_average_score": float(np.sum(pp * score[p]) / tot) if tot else np.nan,
+            "imd_average_national_rank": float(np.sum(pp * rank[p]) / tot) if tot else np.nan,
+            "extent": float(np.sum(pp * w_ext[p]) / tot) if tot else np.nan,
+            "first_code": lsoas.index[p].min(),
+        })
+    return pd.DataFrame(rows, columns=["cand", "lad_code", "population", "deprived_population", "n_lsoas",
+                                       "imd_average_score", "imd_average_national_rank", "extent", "first_code"])
+
+
+def _rank(m: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    key = {"deprived-population": "deprived_population", "score": "imd_average_score", "extent": "extent"}[s.rank_by]
+    m = m.assign(_k=m[key].fillna(-np.inf), _s=m["imd_average_score"].fillna(-np.inf),
+                 _r=-m["imd_average_national_rank"])
+    m = m.sort_values(["lad_code", "_k", "_s", "_r", "population", "first_code"],
+                      ascending=[True, False, False, False, False, True], kind="mergesort")
+    m["rank"] = m.groupby("lad_code").cumcount() + 1
+    return m.drop(columns=["_k", "_s", "_r"])
+
+
+def _select(study: _Study, lsoas_all: pd.DataFrame, rule: Rule, s: Settings, n_national: int, also):
+    mask, order, notes = qualify(lsoas_all, study.lsoas.index, rule, n_national, also)
+    cands, aside, q, bridge = _candidates(study, mask, order, s)
+    m = _rank(_metrics(study, cands, q, n_national), s)
+    chosen = m if s.n is None else m[m["rank"] <= s.n]
+    return chosen, m, cands, aside, q, bridge, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Naming and profiles
+
+
+def _join_names(names: list[str]) -> str:
+    """"A & B", "A, B & C"; with "and" instead when a ward name has its own "&" ("Mandale & Victoria")."""
+    if len(names) == 1:
+        return names[0]
+    last = " and " if any("&" in n for n in names) else " & "
+    return ", ".join(names[:-1]) + last + names[-1]
+
+
+def _name(members: pd.DataFrame) -> str:
+    """Name from the wards holding most of the population: the largest, then the next largest until
+    the names cover 60% of the area's population, and any ward with a quarter of it (at most 3 names);
+    wards under 10% are not named."""
+    col = "ward_name" if "ward_name" in members.columns and members["ward_name"].notna().any() else None
+    if col is None:
+        col = "msoa_name" if "msoa_name" in members.columns and members["msoa_name"].notna().any() else "lsoa_code"
+    by = members.groupby(col, sort=False)["pop_total"].sum().reset_index()
+    by = by.sort_values(["pop_total", col], ascending=[False, True], kind="mergesort")
+    share = (by["pop_total"] / by["pop_total"].sum()).to_numpy()
+    before = np.concatenate([[0.0], np.cumsum(share)[:-1]])  # share covered by the larger wards
+    take = ((before < 0.6) & ((share >= 0.10) | (before == 0))) | (share >= 0.25)
+    return _join_names(by[col].astype(str)[take].head(3).tolist())
+
+
+_COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+
+
+def _dedupe_names(areas: gpd.GeoDataFrame) -> pd.Series:
+    names = areas["name"].copy()
+    for (_, name), grp in areas.groupby(["lad_code", "name"]):
+        if len(grp) < 2:
+            continue
+        c = grp.geometry.centroid
+        dx, dy = c.x - c.x.mean(), c.y - c.y.mean()
+        heading = (np.degrees(np.arctan2(dx, dy)) % 360 + 22.5) // 45 % 8
+        suffix = pd.Series([_COMPASS[int(h)] for h in heading], index=grp.index)
+        if suffix.duplicated().any():
+            suffix = pd.Series([str(i + 1) for i in range(len(grp))], index=grp.sort_values("rank").index)
+        names.loc[grp.index] = [f"{name} ({suffix[i]})" for i in grp.index]
+    return names
+
+
+def _percentiles(frame: pd.DataFrame, key: str, n_national: int) -> tuple[float, float]:
+    """Population-weighted mean national percentile rank (0 = most deprived) and share of
+    population in national decile 1, for one index."""
+    if f"{key}_rank" not in frame.columns:
+        return np.nan, np.nan
+    rank = pd.to_numeric(frame[f"{key}_rank"], errors="coerce")
+    if rank.isna().all():
+        return np.nan, np.nan
+    pop = frame["pop_total"].astype(float)
+    pct = 100 * rank / n_national
+    dec = pd.to_numeric(frame[f"{key}_decile"], errors="coerce") if f"{key}_decile" in frame \
+        else np.ceil(10 * rank / n_national)
+    return float((pop * pct).sum() / pop.sum()), float(100 * pop[dec == 1].sum() / pop.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def alternatives(rule: Rule, settings: Settings) -> list[tuple[str, Rule, Settings]]:
+    """The variations used for the stability score: the neighbouring thresholds, population floors,
+    bridging switched, and (for a composite or local rule) the plain IMD decile rule."""
+    alts: list[tuple[str, Rule, Settings]] = []
+    if rule.kind in ("imd-decile", "composite"):
+        if rule.max_decile > 1:
+            alts.append((f"decile 1-{rule.max_decile - 1}" if rule.max_decile > 2 else "decile 1",
+                         replace(rule, max_decile=rule.max_decile - 1), settings))
+        if rule.max_decile < 10:
+            alts.append((f"decile 1-{rule.max_decile + 1}", replace(rule, max_decile=rule.max_decile + 1), settings))
+    else:
+        alts.append((f"{rule.percentile / 2:g}% locally", replace(rule, percentile=rule.percentile / 2), settings))
+        if rule.percentile * 2 <= 100:
+            alts.append((f"{rule.percentile * 2:g}% locally", replace(rule, percentile=rule.percentile * 2), settings))
+    if rule.kind != "imd-decile" or rule.index != "imd":
+        alts.append(("IMD decile 1-2", Rule("imd-decile", "imd", 2), settings))
+    if settings.min_population > 0:
+        alts.append(("no population floor", rule, replace(settings, min_population=0)))
+        floor2 = 2 * settings.min_population
+        if settings.max_population is None or floor2 <= settings.max_population:
+            alts.append((f"floor {floor2:,.0f}", rule, replace(settings, min_population=floor2)))
+    else:
+        floor = 5000 if settings.max_population is None else min(5000, settings.max_population)
+        alts.append((f"floor {floor:,.0f}", rule, replace(settings, min_population=floor)))
+    alts.append(("with bridging" if not settings.bridging else "without bridging", rule,
+                 replace(settings, bridging=not settings.bridging)))
+    return alts
+
+
+def target_areas(
+    lsoas: gpd.GeoDataFrame,
+    *,
+    councils: Sequence[str] | None = None,
+    rule: Rule | None = None,
+    min_population: float = 0,
+    max_population: float | None = MAX_POPULATION,
+    n: int | None = 3,
+    rank_by: str = "deprived-population",
+    bridging: bool = False,
+    snap: float = SNAP,
+    point_contacts: bool = True,
+    also: pd.Series | None = None,
+    sensitivity: bool = True,
+    vintage: Vintage | None = None,
+) -> Targeting:
+    """Choose, merge, rank, name and explain targeted action areas for each council.
+
+    ``lsoas`` is a GeoDataFrame of LSOAs (EPSG:27700, indexed by ``lsoa_code``) with the IoD
+    columns, ``pop_total``, ``lad_code``/``lad_name`` and, for names, ``ward_name``: the
+    bundled sample, or an England-wide file joined to boundaries. ``councils`` (codes or names)
+    chooses the study; the areas never cross a council boundary and ``n`` is per council.
+    ``also`` is an optional boolean Series by LSOA code (e.g. significant hot spots) that a
+    qualifying LSOA must also satisfy.
+    """
+    rule = (rule or Rule()).check()
+    settings = Settings(min_population, max_population, n, rank_by, bridging).check()
+    if not isinstance(lsoas, gpd.GeoDataFrame):
+        raise SchemaError("targeting needs LSOA boundaries: pass a GeoDataFrame (IoD joined to boundaries)")
+    for col in ("pop_total", "lad_code", "imd_rank"):
+        if col not in lsoas.columns:
+            raise SchemaError(f"the LSOA data has no {col} column; targeting needs national IMD ranks, "
+                              "population (pop_total) and the council of each LSOA (lad_code)")
+    bad = lsoas["pop_total"].isna() | (pd.to_numeric(lsoas["pop_total"], errors="coerce") < 0)
+    if bad.any():
+        raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
+                          f"{', '.join(map(str, lsoas.index[bad][:5]))}")
+    v = vintage or VINTAGES.get(lsoas.attrs.get("vintage"))
+    if v is None:
+        raise SchemaError("the LSOA data does not record its IoD vintage; read it with read_imd or pass vintage=")
+    n_national = v.n_lsoas
+    names = lsoas.groupby("lad_code")["lad_name"].first() if "lad_name" in lsoas.columns \
+        else pd.Series(lsoas["lad_code"].unique(), index=lsoas["lad_code"].unique())
+    codes = resolve_councils(councils, names) if councils else sorted(names.index)
+    study_lsoas = lsoas[lsoas["lad_code"].isin(codes)]
+    study_lsoas = study_lsoas.sort_index()
+    if study_lsoas.crs is None or not study_lsoas.crs.is_projected:
+        raise SchemaError(f"LSOA boundaries must be in a projected CRS in metres (EPSG:27700); got {study_lsoas.crs}")
+
+    con: Contiguity = contiguity(study_lsoas, snap=snap, point_contacts=point_contacts)
+    lad = study_lsoas["lad_code"].to_numpy()
+    same = lad[con.focal] == lad[con.neighbour]
+    n_cross = int((~same).sum() // 2)
+    adj = sparse.csr_matrix((np.ones(int(same.sum()), np.int8), (con.focal[same], con.neighbour[same])),
+                            shape=(con.n, con.n))
+    study = _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad)
+
+    chosen, ranked, cands, aside, q, bridge, notes = _select(study, lsoas, rule, settings, n_national, also)
+    if not q.any():
+        hint = _nearest_threshold(lsoas, study_lsoas.index, rule, n_national, also)
+        where = ", ".join(names.get(c, c) for c in codes)
+        raise SchemaError(f"no LSOA in {where} qualifies under the rule: {rule.describe()}"
+                          + (f"; {hint}" if hint else ""))
+    con_note = con.report()
+    if n_cross:
+        con_note += f" {n_cross:,} neighbour pairs cross a council boundary and are not merged across it."
+    isl = [c for c in con.islands if q[study_lsoas.index.get_loc(c)]]
+    if isl:
+        notes.append(f"{len(isl)} qualifying LSOA(s) have no neighbour within {snap:g} m and stand alone: "
+                     + ", ".join(isl[:10]))
+    if len(con.overlaps) or len(con.gaps):
+        notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
+                     "adjacency uses the snapped boundaries.")
+
+    # chosen areas -> frames
+    codes_idx = study_lsoas.index
+    area_rows, member_rows = [], []
+    for _, r in chosen.iterrows():
+        p = cands[int(r["cand"])]
+        area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
+        mem = study_lsoas.iloc[p]
+        area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
+                          "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
+                          "lsoa_codes": ";".join(mem.index), "_pos": p})
+        for i in p:
+            member_rows.append({"area_id": area_id, "lsoa_code": codes_idx[i], "qualifying": bool(q[i]),
+                                "bridge": bool(bridge[i])})
+    cols = ["area_id", "rank", "name", "la_code", "la_name", "population", "deprived_population", "n_lsoas",
+            "imd_average_score", "imd_average_national_rank", "extent", "stability", "lsoa_codes"]
+    if area_rows:
+        geoms = [_dissolve(study_lsoas.geometry.values[a["_pos"]], snap) for a in area_rows]
+        areas = gpd.GeoDataFrame(pd.DataFrame(area_rows).drop(columns="_pos").rename(columns={"lad_code": "la_code"}),
+                                 geometry=geoms, crs=study_lsoas.crs)
+    else:
+        areas = gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=study_lsoas.crs)
+    areas["name"] = _dedupe_names(areas.rename(columns={"la_code": "lad_code"})) if len(areas) else areas["name"]
+    members = pd.DataFrame(member_rows, columns=["area_id", "lsoa_code", "qualifying", "bridge"])
+    keep_cols = [c for c in ("lsoa_name", "ward_name", "lad_code", "pop_total", "imd_score", "imd_rank",
+                             "imd_decile") if c in study_lsoas.columns]
+    members = gpd.GeoDataFrame(members.join(study_lsoas[keep_cols], on="lsoa_code"),
+                               geometry=study_lsoas.geometry.reindex(members["lsoa_code"]).values,
+                               crs=study_lsoas.crs)
+
+    # set aside: ranked but beyond n, or under the floor
+    aside_rows = []
+    beyond = ranked.iloc[:0] if settings.n is None else ranked[ranked["rank"] > settings.n]
+    for _, r in beyond.iterrows():
+        p = cands[int(r["cand"])]
+        aside_rows.append({"la_code": r["lad_code"], "lsoa_codes": ";".join(codes_idx[p]),
+                           "population": r["population"], "deprived_population": r["deprived_population"],
+                           "reason": f"ranked {int(r['rank'])} in its council; only the top {settings.n} kept"})
+    for p, why in aside:
+        aside_rows.append({"la_code": lad[p[0]], "lsoa_codes": ";".join(codes_idx[p]),
+                           "population": study.pop[p].sum(), "deprived_population": study.pop[p][q[p]].sum(),
+                           "reason": why})
+    set_aside = pd.DataFrame(aside_rows, columns=["la_code", "lsoa_codes", "population", "deprived_population",
+                                                  "reason"])
+
+    # profiles: area vs council vs England
+    prof_rows = []
+    for a in area_rows:
+        mem = study_lsoas.iloc[a["_pos"]]
+        council = study_lsoas[study_lsoas["lad_code"] == a["lad_code"]]
+        for key in PROFILE:
+            ap, ad = _percentiles(mem, key, n_national)
+            cp, cd = _percentiles(council, key, n_national)
+            if np.isnan(ap):
+                continue
+            prof_rows.append({"area_id": a["area_id"], "index": key, "label": D.BY_KEY[key].label,
+                              "area_avg_percentile": ap, "council_avg_percentile": cp, "england_avg_percentile": 50.0,
+                              "area_pct_pop_decile1": ad, "council_pct_pop_decile1": cd})
+    profiles = pd.DataFrame(prof_rows, columns=["area_id", "index", "label", "area_avg_percentile",
+                                                "council_avg_percentile", "england_avg_percentile",
+                                                "area_pct_pop_decile1", "council_pct_pop_decile1"])
+    for key in PROFILE:
+        sub = profiles[profiles["index"] == key].set_index("area_id")["area_avg_percentile"]
+        if len(sub) and len(areas):
+            areas[f"{key}_avg_percentile"] = areas["area_id"].map(sub)
+
+    # sensitivity
+    sens_rows = []
+    if sensitivity and area_rows:
+        pos_of = {a["area_id"]: a["_pos"] for a in area_rows}
+        for label, alt_rule, alt_settings in alternatives(rule, settings):
+            try:
+                alt_chosen, _, alt_cands, *_ = _select(study, lsoas, alt_rule, alt_settings, n_national, also)
+            except SchemaError:
+                alt_chosen, alt_cands = pd.DataFrame(columns=["cand"]), []
+            selected = np.zeros(len(study_lsoas), bool)
+            for c in alt_chosen["cand"]:
+                selected[alt_cands[int(c)]] = True
+            for area_id, p in pos_of.items():
+                pp = study.pop[p]
+                sens_rows.append({"area_id": area_id, "alternative": label,
+                                  "share_selected": float(pp[selected[p]].sum() / pp.sum())})
+    sens = pd.DataFrame(sens_rows, columns=["area_id", "alternative", "share_selected"])
+    if len(areas):
+        areas["stability"] = areas["area_id"].map(sens.groupby("area_id")["share_selected"].mean()) \
+            if len(sens) else np.nan
+        areas = areas[[*cols, *(c for c in areas.columns if c not in cols and c != "geometry"), "geometry"]]
+        areas = areas.set_index("area_id")
+    else:
+        areas = areas.set_index("area_id")
+    log.info("%d action area(s) in %d council(s) from %d qualifying LSOAs", len(areas), len(codes), int(q.sum()))
+    return Targeting(areas, members, profiles, sens, set_aside, rule, settings, v,
+                     names[names.index.isin(codes)].sort_index(), con_note, notes, int(q.sum()))
+
+
+def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries=None,
+                      boundaries_layer=None, lookup=None, place: str = "tees_valley") -> gpd.GeoDataFrame:
+    """LSOAs with the IoD, population, council and ward columns, from the sample or official files.
+
+    ``imd="sample"`` loads the whole bundled sample of ``place`` (Tees Valley or Trafford;
+    councils are chosen later, so composite deciles are among all its LSOAs). Otherwise ``imd`` is an IoD file (File 7 carries
+    councils and population), ``boundaries`` the LSOA polygons of the same LSOA year, and
+    ``lookup`` an optional LSOA-to-ward lookup for area names.
+    """
+    from geotarget.analysis.areadata import load_area_data
+
+    if str(imd) == "sample":
+        if any(x is not None for x in (population, boundaries, lookup)):
+            raise SchemaError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
+                              "not with the bundled sample")
+    elif boundaries is None:
+        raise SchemaError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
+                          "(e.g. ONS LSOA 2021 generalised boundaries)")
+    return load_area_data(imd=imd, vintage=vintage, population=population, boundaries=boundaries,
+                          boundaries_layer=boundaries_layer, lookup=lookup, place=place).lsoas
+
+
+def _dissolve(geoms: np.ndarray, snap: float):
+    """One outline per area; snapping gaps between members closed by a buffer out and in."""
+    if snap > 0:
+        return shapely.buffer(shapely.union_all(shapely.buffer(geoms, snap / 2, join_style="mitre")),
+                              -snap / 2, join_style="mitre")
+    return shapely.union_all(geoms)
+
+
+__all__ = ["FAIRER_STOCKTON", "MAX_POPULATION", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
+           "composite_score", "qualify", "target_areas"]
+__all__ += ["load_target_lsoas"]

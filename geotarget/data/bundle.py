@@ -1,0 +1,451 @@
+"""The data a run works on, from the bundled sample or from official files for any place in England.
+
+:func:`load_files` builds the same bundle as :func:`geotarget.load_sample` (a
+:class:`~geotarget.Sample`: LSOAs with the IoD, population and ward/council codes; ward,
+council and MSOA boundaries; centroids; assets) from files a user supplies — the official
+IoD File 7, ONS boundaries (UK- or England-and-Wales-wide files are filtered to England),
+an ONS best-fit LSOA -> ward -> council lookup — for a list of councils, a region or all of
+England. The result, a :class:`FileData`, also lists every file it read with its vintage
+(:attr:`FileData.sources`) and how gaps were filled (:attr:`FileData.notes`), for the
+output folder's manifest (:mod:`geotarget.io.provenance`).
+
+What is made here rather than read, and said so in the notes:
+
+* council outlines, when no council boundary file is given: the LSOAs dissolved by council
+  (exact, since LSOAs nest in councils);
+* ward outlines, when no ward boundary file is given: the LSOAs dissolved by their best-fit
+  ward (approximate: LSOAs do not nest in wards);
+* MSOA codes, when the lookup has none but MSOA boundaries are given: the MSOA holding a
+  point inside each LSOA (LSOAs nest in MSOAs);
+* centroids, when no population-weighted centroid file is given: a point inside each LSOA
+  (``representative_point``), a stand-in for the ONS population-weighted centroids.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geotarget.core.codes import find_area_columns
+from geotarget.core.councils import normalise_name, resolve_councils
+from geotarget.core.crs import BNG, to_bng
+from geotarget.core.errors import AreaNotFoundError, SchemaError
+from geotarget.core.places import TEES_VALLEY, sample_path
+from geotarget.core.progress import stage
+from geotarget.core.vintages import Vintage, get_vintage
+from geotarget.data.join import attach_imd
+from geotarget.data.sample import Sample
+from geotarget.io.boundaries import read_boundaries
+from geotarget.io.files import read_csv_text, require_file
+from geotarget.io.imd import add_population, read_imd, read_population
+from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file a bundle was built from."""
+
+    role: str  #: "imd", "population", "boundaries", "lookup", ...
+    path: Path
+    vintage: str | None = None  #: e.g. "IoD2025, LSOA 2021 (MHCLG)"
+
+
+@dataclass(frozen=True)
+class FileData(Sample):
+    """A :class:`~geotarget.Sample` built from files, with the files it came from.
+
+    ``place`` names what the bundle covers ("England", "North East", "Stockton-on-Tees").
+    """
+
+    sources: tuple[Source, ...] = ()
+    notes: tuple[str, ...] = ()
+    place: str = ""
+
+
+def sample_sources(vintage: int | str | Vintage = 2025, *, place: str = "tees_valley",
+                   root: Path | None = None) -> tuple[Source, ...]:
+    """The bundled files :func:`~geotarget.load_sample` reads for ``vintage`` and ``place``, with their vintages."""
+    from geotarget.core.places import get_place
+
+    v = get_vintage(vintage)
+    pl = get_place(place)
+    files = pl.files[v.year]
+    tag = f"bundled {pl.name} sample"
+    return (
+        Source("imd", sample_path(files["imd"], root=root), f"{v.name}, LSOA {v.lsoa_year} (MHCLG; {tag})"),
+        Source("population", sample_path(files["population"], root=root),
+               f"population denominators {v.population} ({v.name})"),
+        Source("boundaries", sample_path(pl.boundaries, root=root),
+               f"ONS LSOA {v.lsoa_year}, MSOA, ward (May 2025) and council boundaries (BGC)"),
+        Source("lookup", sample_path(files["lookup"], root=root), "ONS best-fit LSOA to ward (May 2025) lookup"),
+        Source("centroids", sample_path(files["centroids"], root=root),
+               f"population-weighted centroids, LSOA {v.lsoa_year}"),
+        Source("assets", sample_path(pl.assets, root=root), f"community assets ({tag}; see data/PROVENANCE.md)"),
+    )
+
+
+def data_sources(data: Sample) -> tuple[Source, ...]:
+    """The files behind a bundle: :attr:`FileData.sources`, or the bundled files of a sample."""
+    return data.sources if isinstance(data, FileData) else sample_sources(data.vintage, place=data.place)
+
+
+def record_inputs(prov, data: Sample) -> None:
+    """Add a bundle's files (hashed) and notes to a :class:`~geotarget.io.provenance.Provenance`."""
+    for s in data_sources(data):
+        prov.add_input(s.path, role=s.role, vintage=s.vintage)
+    for note in getattr(data, "notes", ()):
+        prov.add_note(note)
+
+
+# ----------------------------------------------------------------------------- reading helpers
+
+def _england_where(path: Path, layer: str | None, kind: str) -> str | None:
+    """An OGR filter keeping English areas of a UK or England-and-Wales file (None if not needed/possible)."""
+    if path.suffix.lower() == ".parquet":
+        return None
+    try:
+        fields = pyogrio.read_info(path, layer=layer)["fields"]
+    except Exception:  # noqa: BLE001 - read_boundaries reports unreadable files with GDAL's message
+        return None
+    found = find_area_columns(fields)
+    if f"{kind}_code" not in found:
+        return None
+    return f"\"{found[f'{kind}_code'][0]}\" LIKE 'E%'"
+
+
+def _read_areas(path, layer, level: str, kind: str) -> gpd.GeoDataFrame:
+    p = require_file(path, f"{kind} boundary")
+    return read_boundaries(p, level=level, layer=layer, where=_england_where(p, layer, kind))
+
+
+def _header_year(path: Path, pattern: str) -> int | None:
+    cols = pd.read_csv(path, nrows=0).columns
+    for c in cols:
+        m = re.search(pattern, str(c), flags=re.IGNORECASE)
+        if m:
+            year = int(m.group(1))
+            return year + 2000 if year < 100 else year
+    return None
+
+
+def _dissolve(lsoas: gpd.GeoDataFrame, by: str, keep: Sequence[str]) -> gpd.GeoDataFrame:
+    cols = [by, *[c for c in keep if c in lsoas.columns], "geometry"]
+    out = lsoas[cols].dissolve(by=by, aggfunc="first", sort=True)
+    return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+
+
+def _read_centroids(path, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    p = require_file(path, "centroid")
+    if p.suffix.lower() in (".csv", ".gz", ".txt"):
+        raw = read_csv_text(p)
+        found = find_area_columns(raw.columns)
+        code = found["lsoa_code"][0] if "lsoa_code" in found else raw.columns[0]
+        lower = {c.lower(): c for c in raw.columns}
+        xy = next(((lower[x], lower[y]) for x, y in (("easting", "northing"), ("x", "y"), ("bng_e", "bng_n"))
+                   if x in lower and y in lower), None)
+        if xy is None:
+            raise SchemaError(f"{p}: no coordinate columns; expected easting/northing or x/y in British National Grid "
+                              f"(EPSG:27700). Columns: {list(raw.columns)}")
+        try:
+            x, y = pd.to_numeric(raw[xy[0]]), pd.to_numeric(raw[xy[1]])
+        except ValueError as e:
+            raise SchemaError(f"{p}, columns {xy[0]!r}/{xy[1]!r}: not numeric ({e})") from None
+        pts = gpd.GeoDataFrame({"lsoa_code": raw[code].str.strip()}, geometry=gpd.points_from_xy(x, y), crs=BNG)
+    else:
+        g = to_bng(gpd.read_file(p), source=str(p))
+        found = find_area_columns(g.columns)
+        if "lsoa_code" not in found:
+            raise SchemaError(f"{p}: no LSOA code column; expected e.g. LSOA21CD. Columns: {list(g.columns)}")
+        pts = gpd.GeoDataFrame({"lsoa_code": g[found["lsoa_code"][0]].astype(str).str.strip()},
+                               geometry=g.geometry.centroid, crs=BNG)
+    pts = pts.drop_duplicates("lsoa_code").set_index("lsoa_code")
+    missing = lsoas.index.difference(pts.index)
+    if len(missing):
+        raise SchemaError(f"{p}: no centroid for {len(missing):,} of the {len(lsoas):,} LSOAs, e.g. "
+                          f"{', '.join(missing[:5])}; is it for the same LSOA year?")
+    pts = pts.loc[lsoas.index]
+    pts.insert(0, "lsoa_name", lsoas["lsoa_name"] if "lsoa_name" in lsoas.columns else None)
+    return pts
+
+
+def read_regions(path: str | os.PathLike) -> pd.DataFrame:
+    """Read an ONS council -> region lookup (``LAD24CD, RGN24CD, RGN24NM`` ...) indexed by ``lad_code``."""
+    p = require_file(path, "region lookup")
+    raw = read_csv_text(p)
+    found = find_area_columns(raw.columns)
+    code = next((c for c in raw.columns if re.fullmatch(r"rgn\d*cd", c.strip().lower())), None)
+    name = next((c for c in raw.columns if re.fullmatch(r"rgn\d*nm", c.strip().lower())), None)
+    if "lad_code" not in found or code is None or name is None:
+        raise SchemaError(f"{p}: expected council and region columns such as LAD24CD, RGN24CD, RGN24NM; "
+                          f"columns are {list(raw.columns)}")
+    out = pd.DataFrame({"region_code": raw[code].str.strip().to_numpy(),
+                        "region_name": raw[name].str.strip().to_numpy()},
+                       index=pd.Index(raw[found["lad_code"][0]].str.strip(), name="lad_code"))
+    return out[~out.index.duplicated()]
+
+
+def resolve_region(region: str, regions: pd.DataFrame) -> tuple[str, list[str]]:
+    """The region's name and council codes, for a region code (E12...) or name (case-insensitive)."""
+    t = normalise_name(region)
+    match = regions[(regions["region_code"].str.lower() == region.strip().lower())
+                    | (regions["region_name"].map(normalise_name) == t)]
+    if match.empty:
+        names = sorted(set(regions["region_name"]))
+        raise AreaNotFoundError(f"region {region!r} matches no region; expected a code (E12...) or one of: "
+                                f"{'; '.join(names)}")
+    return match["region_name"].iloc[0], sorted(match.index)
+
+
+def _msoa_codes(lsoas: gpd.GeoDataFrame, msoas: gpd.GeoDataFrame) -> tuple[pd.Series, str]:
+    """Each LSOA's MSOA: by the ONS naming rule (LSOA name = MSOA name + a letter), else by location.
+
+    LSOAs nest in MSOAs. The naming rule is exact for ONS names; the location (a point inside
+    the LSOA, in the MSOA polygons, else the nearest) is the fallback for LSOAs without a
+    matching name, and can be wrong near the edges of strongly generalised boundaries.
+    """
+    code = pd.Series(pd.NA, index=lsoas.index, dtype="object")
+    if "lsoa_name" in lsoas.columns and "msoa_name" in msoas.columns:
+        by_name = pd.Series(msoas.index, index=msoas["msoa_name"].str.strip())
+        by_name = by_name[~by_name.index.duplicated(keep=False)]
+        stem = lsoas["lsoa_name"].str.strip().str[:-1]
+        code = stem.map(by_name).astype("object")
+    n_name = int(code.notna().sum())
+    rest = code.index[code.isna()]
+    n_near = 0
+    if len(rest):
+        pts = gpd.GeoDataFrame(geometry=lsoas.loc[rest].geometry.representative_point(), crs=BNG)
+        right = msoas[["geometry"]].rename_axis("msoa_code").reset_index()
+        hit = gpd.sjoin(pts, right, how="left", predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        miss = hit.index[hit["msoa_code"].isna()]
+        if len(miss):
+            near = gpd.sjoin_nearest(pts.loc[miss], right, how="left")
+            near = near[~near.index.duplicated()]
+            hit.loc[miss, "msoa_code"] = near["msoa_code"].reindex(miss).to_numpy()
+            n_near = len(miss)
+        code.loc[rest] = hit["msoa_code"].reindex(rest).to_numpy()
+    how = f"{n_name:,} LSOAs by the ONS naming rule (LSOA name = MSOA name + letter)"
+    if len(rest):
+        how += (f", {len(rest):,} by the MSOA holding a point inside the LSOA"
+                + (f" ({n_near:,} of them the nearest MSOA)" if n_near else ""))
+    return code, how
+
+
+# ----------------------------------------------------------------------------- the loader
+
+def load_files(
+    *,
+    imd: str | os.PathLike,
+    boundaries: str | os.PathLike,
+    lookup: str | os.PathLike,
+    vintage: int | str | None = None,
+    population: str | os.PathLike | None = None,
+    boundaries_layer: str | None = None,
+    lads: str | os.PathLike | None = None,
+    lads_layer: str | None = None,
+    wards: str | os.PathLike | None = None,
+    wards_layer: str | None = None,
+    msoas: str | os.PathLike | None = None,
+    msoas_layer: str | None = None,
+    centroids: str | os.PathLike | None = None,
+    regions: str | os.PathLike | None = None,
+    assets: Sequence[str | os.PathLike] = (),
+    councils: Sequence[str] | None = None,
+    region: str | None = None,
+) -> FileData:
+    """Build a run's data bundle from official files, for councils, a region or all England.
+
+    Parameters
+    ----------
+    imd
+        The IoD: official File 7 (or a canonical CSV), IoD2025 on LSOA 2021 or IoD2019 on LSOA 2011.
+    boundaries, boundaries_layer
+        LSOA boundaries of the IoD's LSOA year (any GIS format; England-and-Wales files are
+        filtered to England).
+    lookup
+        ONS best-fit LSOA -> ward -> council lookup (e.g. ``LSOA21_WD24_LAD24_EW_LU``).
+    population
+        Population denominators, when the IoD file has none.
+    lads, wards, msoas (+ ``*_layer``)
+        Council, ward and MSOA boundaries (optional; UK-wide files are filtered to England).
+    centroids
+        LSOA population-weighted centroids (CSV with easting/northing or x/y, or points).
+    regions
+        Council -> region lookup, needed for ``region``.
+    assets
+        Point files of community assets (kept where they fall in the chosen councils).
+    councils, region
+        The place: council codes or names, or a region code or name; neither = every council
+        in the IoD file (all England for the official file).
+
+    Returns
+    -------
+    FileData
+        A :class:`~geotarget.Sample` with ``sources``, ``notes`` and ``place``.
+    """
+    if councils and region:
+        raise SchemaError("give councils or a region, not both")
+    sources: list[Source] = []
+    notes: list[str] = []
+    with stage("reading the IoD"):
+        frame = read_imd(imd, vintage=vintage)
+        v = get_vintage(frame.attrs["vintage"])
+        sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
+        if population is not None:
+            frame = add_population(frame, read_population(population, vintage=v.year))
+            year = _header_year(Path(population), r"mid[-_ ]?(\d{4})")
+            sources.append(Source("population", Path(population), f"population mid-{year}" if year else "population"))
+        elif "pop_total" not in frame.columns:
+            raise SchemaError(f"{imd}: the file has no population denominators; give a population file "
+                              "(e.g. ONS mid-year LSOA estimates) or the IoD File 7, which has them")
+        else:
+            sources[-1] = Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year}, population {v.population} (MHCLG)")
+    with stage(f"reading LSOA {v.lsoa_year} boundaries"):
+        b = _read_areas(boundaries, boundaries_layer, f"lsoa{v.lsoa_year % 100}", "lsoa")
+        sources.append(Source("boundaries", Path(boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
+    with stage("joining IoD, boundaries and lookup"):
+        lk = read_lsoa_lookup(lookup)
+        ward_year = _header_year(Path(lookup), r"^wd(\d\d)cd$")
+        ward_vintage = f"May {ward_year}" if ward_year else f"as in {Path(lookup).name}"
+        sources.append(Source("lookup", Path(lookup), f"ONS best-fit LSOA to ward ({ward_vintage}) lookup"))
+        if "lad_code" not in frame.columns:
+            if "lad_code" not in lk.columns:
+                raise SchemaError(f"{imd} and {lookup}: neither gives each LSOA's council (lad_code)")
+            frame = frame.join(lk[[c for c in ("lad_code", "lad_name") if c in lk.columns]], how="left")
+        if "lad_name" not in frame.columns and "lad_name" in lk.columns:
+            frame = frame.join(lk[["lad_name"]], how="left")
+        names = frame.groupby("lad_code")["lad_name"].first() if "lad_name" in frame.columns else \
+            pd.Series(frame["lad_code"].unique(), index=frame["lad_code"].unique())
+
+        # the place
+        if region:
+            if regions is None:
+                raise SchemaError(f"region {region!r} needs a council -> region lookup file (regions = ...)")
+            reg = read_regions(regions)
+            sources.append(Source("regions", Path(regions), "ONS council to region lookup"))
+            place, chosen = resolve_region(region, reg)
+            chosen = [c for c in chosen if c in names.index]
+        elif councils:
+            chosen = resolve_councils(councils, names)
+            place = ""
+        else:
+            chosen = sorted(names.index)
+            place = "England" if len(frame) == v.n_lsoas else ""
+        chosen_set = set(chosen)
+        imd_here = frame.index[frame["lad_code"].isin(chosen_set)]
+        no_shape = imd_here.difference(b.index)
+        if len(no_shape):
+            raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
+                              f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
+        b = b.loc[b.index.isin(imd_here)]
+        lsoas = attach_imd(b, frame)
+        lsoas = attach_lookup(lsoas, lk[lk.index.isin(lsoas.index)])
+        lsoas = lsoas.loc[lsoas.index.sort_values()]
+
+    with stage("council, ward and MSOA boundaries"):
+        if lads is not None:
+            lad_b = _read_areas(lads, lads_layer, "lad", "lad")
+            sources.append(Source("lads", Path(lads), "ONS council boundaries"))
+            missing = sorted(chosen_set.difference(lad_b.index))
+            if missing:
+                raise SchemaError(f"{lads}: no boundary for council(s) {', '.join(missing[:5])}; is the file for the "
+                                  f"same council year as the IoD ({v.lad_year})?")
+            lad_b = lad_b.loc[sorted(chosen_set)]
+            named = names.reindex(lad_b.index)
+            lad_b["lad_name"] = named.fillna(lad_b["lad_name"]) if "lad_name" in lad_b.columns else named
+            lad_b = lad_b[["lad_name", "geometry"]]
+        else:
+            lad_b = _dissolve(lsoas, "lad_code", ["lad_name"])
+            notes.append("Council outlines are the LSOAs dissolved by council (no council boundary file given).")
+        ward_codes = lsoas["ward_code"].unique() if "ward_code" in lsoas.columns else []
+        if wards is not None:
+            ward_b = _read_areas(wards, wards_layer, "ward", "ward")
+            sources.append(Source("wards", Path(wards), "ONS ward boundaries"))
+            missing = pd.Index(ward_codes).difference(ward_b.index)
+            if len(missing):
+                raise SchemaError(f"{wards}: no boundary for {len(missing):,} wards of the lookup, e.g. "
+                                  f"{', '.join(missing[:5])}; use ward boundaries of the lookup's year "
+                                  f"({ward_vintage})")
+            ward_b = ward_b.loc[sorted(ward_codes)]
+            first = lsoas.groupby("ward_code")[[c for c in ("ward_name", "lad_code", "lad_name") if c in lsoas]].first()
+            for c in first.columns:
+                if c not in ward_b.columns:
+                    ward_b[c] = first[c].reindex(ward_b.index)
+            ward_b = ward_b[[*(c for c in ("ward_name", "lad_code", "lad_name") if c in ward_b.columns), "geometry"]]
+        elif len(ward_codes):
+            ward_b = _dissolve(lsoas, "ward_code", ["ward_name", "lad_code", "lad_name"])
+            notes.append("Ward outlines are approximate: the LSOAs dissolved by their best-fit ward (no ward boundary "
+                         "file given; LSOAs do not nest in wards).")
+        else:
+            ward_b = gpd.GeoDataFrame({"ward_name": []}, geometry=[], crs=BNG, index=pd.Index([], name="ward_code"))
+        if msoas is not None:
+            msoa_b = _read_areas(msoas, msoas_layer, f"msoa{v.lsoa_year % 100}", "msoa")
+            sources.append(Source("msoas", Path(msoas), f"ONS MSOA {v.lsoa_year} boundaries"))
+            if "msoa_code" not in lsoas.columns:
+                lsoas["msoa_code"], how = _msoa_codes(lsoas, msoa_b)
+                if "msoa_name" in msoa_b.columns:
+                    lsoas["msoa_name"] = msoa_b["msoa_name"].reindex(lsoas["msoa_code"]).to_numpy()
+                notes.append(f"MSOA codes (the lookup has none): {how}.")
+            msoa_b = msoa_b.loc[msoa_b.index.isin(lsoas["msoa_code"])]
+            if "lad_code" not in msoa_b.columns:
+                msoa_b["lad_code"] = lsoas.groupby("msoa_code")["lad_code"].first().reindex(msoa_b.index)
+            msoa_b = msoa_b[[*(c for c in ("msoa_name", "lad_code") if c in msoa_b.columns), "geometry"]]
+        elif "msoa_code" in lsoas.columns:
+            msoa_b = _dissolve(lsoas, "msoa_code", ["msoa_name", "lad_code"])
+            notes.append("MSOA outlines are the LSOAs dissolved by MSOA (no MSOA boundary file given).")
+        else:
+            msoa_b = gpd.GeoDataFrame({"msoa_name": [], "lad_code": []}, geometry=[], crs=BNG,
+                                      index=pd.Index([], name="msoa_code"))
+
+    with stage("centroids and assets"):
+        if centroids is not None:
+            cen = _read_centroids(centroids, lsoas)
+            sources.append(Source("centroids", Path(centroids),
+                                  f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
+        else:
+            cen = gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
+                                   geometry=lsoas.geometry.representative_point(), crs=BNG)
+            notes.append("LSOA centroids are points inside each LSOA, standing in for the ONS population-weighted "
+                         "centroids (no centroid file given).")
+        frames = []
+        for path in assets:
+            p = require_file(path, "assets")
+            g = to_bng(gpd.read_file(p), source=str(p))
+            inside = gpd.sjoin(g, lad_b[["geometry"]].reset_index()[["lad_code", "geometry"]], how="inner",
+                               predicate="intersects").drop(columns="index_right")
+            inside = inside[~inside.index.duplicated()]
+            if len(inside) < len(g):
+                log.warning("%s: %d of %d assets lie outside the chosen councils and are left out", p,
+                            len(g) - len(inside), len(g))
+            frames.append(inside.assign(source_file=p.name))
+            sources.append(Source("assets", p, None))
+        asset_frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG) if frames
+                       else gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG))
+
+    first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
+    first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]
+    attrs = dict(lsoas.attrs)
+    lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
+    lsoas.attrs = {**attrs, "ward_vintage": ward_vintage}
+    if not place:
+        picked = list(names.reindex(chosen).fillna(pd.Series(chosen, index=chosen)))
+        place = picked[0] if len(picked) == 1 else f"{len(picked)} councils"
+        if set(chosen) == set(TEES_VALLEY):
+            place = "Tees Valley"
+    log.info("%s: %s, %d LSOAs in %d councils", place, v.label, len(lsoas), len(chosen))
+    return FileData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen),
+                    sources=tuple(sources), notes=tuple(notes), place=place)
+
+
+__all__ = ["FileData", "Source", "data_sources", "load_files", "read_regions", "record_inputs", "resolve_region",
+           "sample_sources"]

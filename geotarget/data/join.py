@@ -1,0 +1,90 @@
+"""Join IoD data to LSOA boundaries, refusing to mix vintages."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import pandas as pd
+
+from geotarget.core.errors import SchemaError, VintageError
+from geotarget.core.vintages import BY_LSOA_YEAR, VINTAGES, has_lsoa21_only_codes
+
+log = logging.getLogger(__name__)
+
+_LOOKUP_HINT = (
+    "The ONS LSOA 2011 to LSOA 2021 lookup (bundled for Tees Valley as "
+    "data/lookups/lsoa11_lsoa21_tees_valley.csv) maps between the two geographies."
+)
+
+
+def _boundary_year(boundaries: gpd.GeoDataFrame) -> int | None:
+    year = boundaries.attrs.get("lsoa_year")
+    if year is None and has_lsoa21_only_codes(boundaries.index):
+        year = 2021
+    return year
+
+
+def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing: bool = False) -> gpd.GeoDataFrame:
+    """Join IoD columns to LSOA boundaries on the LSOA code.
+
+    Parameters
+    ----------
+    boundaries
+        LSOA boundaries indexed by ``lsoa_code``, as returned by :func:`read_boundaries`.
+    imd
+        IoD data indexed by ``lsoa_code``, as returned by :func:`read_imd`.
+    allow_missing
+        Keep boundary LSOAs that have no IoD row (their IoD columns are blank and they are
+        listed in the log). By default such LSOAs are an error: no area is silently blank.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per boundary LSOA, same index and CRS, with the IoD columns added
+        (boundary columns such as ``lsoa_name`` win over IoD ones of the same name).
+
+    Raises
+    ------
+    VintageError
+        IoD2019 (published on LSOA 2011) with LSOA 2021 boundaries, or IoD2025 with LSOA
+        2011 boundaries. The message gives the code match rate and what to use instead.
+    SchemaError
+        Boundary LSOAs without IoD data (unless ``allow_missing``).
+    """
+    if boundaries.index.name != "lsoa_code" or imd.index.name != "lsoa_code":
+        raise SchemaError(
+            "attach_imd needs both frames indexed by 'lsoa_code' (as read_boundaries(level='lsoa21'|'lsoa11') "
+            f"and read_imd return them); got indexes {boundaries.index.name!r} and {imd.index.name!r}"
+        )
+    matched = boundaries.index.isin(imd.index)
+    rate = matched.mean() if len(boundaries) else 0.0
+    counts = f"{int(matched.sum()):,} of {len(boundaries):,} boundary LSOA codes ({rate:.1%}) are in the IoD data"
+
+    vintage = VINTAGES.get(imd.attrs.get("vintage"))
+    if vintage is None and has_lsoa21_only_codes(imd.index):
+        vintage = VINTAGES[2025]
+    b_year = _boundary_year(boundaries)
+    if vintage is not None and b_year is not None and b_year != vintage.lsoa_year:
+        right = BY_LSOA_YEAR[b_year]
+        raise VintageError(
+            f"{vintage.name} is published on LSOA {vintage.lsoa_year} but these boundaries are LSOA {b_year}: "
+            f"{counts}, and the codes that match may not be the same areas. Use LSOA {vintage.lsoa_year} "
+            f"boundaries with {vintage.name} (e.g. load_sample(vintage={vintage.year}) or level='lsoa"
+            f"{vintage.lsoa_year % 100}'), or {right.name} with these boundaries. {_LOOKUP_HINT}"
+        )
+    if not matched.all():
+        missing = boundaries.index[~matched]
+        msg = f"{counts}; no IoD row for {len(missing):,} LSOAs, e.g. {', '.join(missing[:5])}"
+        if not allow_missing:
+            raise SchemaError(
+                msg + ". Check that the IoD file covers the same area (England only: Welsh LSOAs have no IoD) "
+                "and the same LSOA year, or pass allow_missing=True to keep them blank."
+            )
+        log.warning("%s (kept with blank IoD values)", msg)
+
+    extra = imd.drop(columns=[c for c in imd.columns if c in boundaries.columns])
+    out = boundaries.join(extra, how="left")
+    out.attrs = {**boundaries.attrs, **imd.attrs, "lsoa_year": b_year or (vintage and vintage.lsoa_year)}
+    log.info("attached %s to %d LSOAs (match %.1f%%)", vintage.name if vintage else "IoD", len(out), 100 * rate)
+    return out

@@ -1,0 +1,220 @@
+"""What a screening is made of: the rules behind its flags, its evidence record, and the vocabulary
+(buffers, walking bands, IoD indicators, national deciles) shared by the screening, its topics and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geotarget.core.domains import BY_KEY, DOMAINS, IMD
+from geotarget.core.errors import SchemaError
+from geotarget.core.vintages import Vintage
+from geotarget.io.sites import Site
+
+#: Default buffers (metres): a 10-minute walk and 2 km.
+DEFAULT_BUFFERS = (800.0, 2000.0)
+
+
+#: Walking-distance bands (metres): 5-, 10- and 20-minute walks.
+WALK_BANDS = (400.0, 800.0, 1600.0)
+
+
+#: Asset categories every report covers (others are added when the data has them).
+ACCESS_CATEGORIES = ("gp", "pharmacy", "school", "library", "park")
+
+
+#: Buffers larger than this are not a screening catchment.
+MAX_BUFFER_M = 10_000.0
+
+
+#: IoD File 8 indicators: key -> (label, higher is worse, decimals, HUDU topic key).
+INDICATORS: dict[str, tuple[str, bool, int, str]] = {
+    "years_of_potential_life_lost_indicator": ("Years of potential life lost (premature death)", True, 1, "health"),
+    "comparative_illness_and_disability_ratio_indicator": (
+        "Comparative illness and disability ratio (work-limiting illness)", True, 1, "health"),
+    "acute_morbidity_indicator": ("Acute morbidity (emergency hospital admissions)", True, 1, "health"),
+    "mental_health_indicator": ("Mental health indicator", True, 2, "health"),
+    "mood_and_anxiety_disorders_indicator": ("Mood and anxiety disorders", True, 2, "health"),
+    "patient_to_gp_ratio": ("Patients per GP (full-time equivalent)", True, 0, "access_health"),
+    "road_distance_to_a_gp_surgery_indicator_km": ("Road distance to a GP surgery (km)", True, 2, "access_health"),
+    "road_distance_to_a_primary_school_indicator_km": ("Road distance to a primary school (km)", True, 2,
+                                                       "access_health"),
+    "household_overcrowding_indicator_bedrooms": ("Overcrowded households (bedrooms; share)", True, 3, "housing"),
+    "household_overcrowding_indicator": ("Overcrowded households (share)", True, 3, "housing"),
+    "homelessness_indicator_rate_per_1_000_households": ("Homelessness per 1,000 households", True, 2, "housing"),
+    "homelessness_indicator_rate_per_1000_households": ("Homelessness per 1,000 households", True, 2, "housing"),
+    "housing_affordability_indicator": ("Housing affordability (higher = less affordable)", True, 2, "housing"),
+    "housing_in_poor_condition_indicator": ("Housing in poor condition (share)", True, 3, "housing"),
+    "houses_without_central_heating_indicator": ("Houses without central heating (share)", True, 3, "housing"),
+    "air_quality_indicator": ("Air quality (NO2, benzene, SO2, particulates)", True, 2, "air_quality"),
+    "connectivity_score": ("Connectivity to services by public transport and walking (higher = better)", False, 1,
+                           "active_travel"),
+    "road_traffic_accidents_indicator": ("Road traffic casualties (pedestrians and cyclists)", True, 2,
+                                         "active_travel"),
+    "violence_with_injury_rate_per_1_000_at_risk_population": ("Violence with injury per 1,000", True, 1, "crime"),
+    "burglary_rate_per_1_000_at_risk_properties": ("Burglary per 1,000 properties", True, 1, "crime"),
+    "anti_social_behaviour_rate_per_1_000_at_risk_population": ("Anti-social behaviour per 1,000", True, 1, "crime"),
+    "road_distance_to_general_store_or_supermarket_indicator_km": (
+        "Road distance to a general store or supermarket (km)", True, 2, "healthy_food"),
+    "adult_skills_and_english_language_proficiency_indicator": (
+        "Adults with low or no qualifications or English (share)", True, 3, "work"),
+}
+
+
+#: The four IoD health indicators of the issue, in report order (the vintage has one of the last two).
+HEALTH_INDICATORS = ("years_of_potential_life_lost_indicator", "comparative_illness_and_disability_ratio_indicator",
+                     "acute_morbidity_indicator", "mental_health_indicator", "mood_and_anxiety_disorders_indicator")
+
+
+#: IoD indices profiled: the IMD and its seven domains.
+PROFILE_INDICES = (IMD, *DOMAINS)
+
+
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
+
+
+OS_LICENCE = "Contains OS data © Crown copyright and database right."
+
+
+CNI_ATTRIBUTION = "Community Needs Index 2023, OCSI for Local Trust."
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """The stated rules behind the flags.
+
+    Attributes
+    ----------
+    flag_indices, flag_max_decile
+        "Most severe health inequalities": an affected LSOA in national decile
+        ``<= flag_max_decile`` of any of ``flag_indices`` (default IMD or Health, 1-2).
+    flag_scope
+        Which LSOAs are affected: ``"buffer"`` (default: on the site or with residents within
+        the first buffer) or ``"site"`` (only those the site lies in).
+    topic_max_decile, topic_share
+        A topic flag is raised when at least ``topic_share`` of the residents within the first
+        buffer live in LSOAs in England's worst ``topic_max_decile`` deciles of a measure.
+    walk_m
+        Access flags: no asset of a category within this distance of the site, in an area that
+        meets the health-inequalities rule.
+    """
+
+    flag_indices: tuple[str, ...] = ("imd", "health")
+    flag_max_decile: int = 2
+    flag_scope: str = "buffer"
+    topic_max_decile: int = 2
+    topic_share: float = 0.5
+    walk_m: float = 800.0
+
+    def __post_init__(self):
+        bad = [k for k in self.flag_indices if k not in BY_KEY]
+        if bad or not self.flag_indices:
+            raise SchemaError(f"flag indices {list(self.flag_indices)}: expected keys from "
+                              f"{', '.join(d.key for d in PROFILE_INDICES)} (and sub-domains); unknown: {bad}")
+        for name in ("flag_max_decile", "topic_max_decile"):
+            v = getattr(self, name)
+            if not 1 <= int(v) <= 10:
+                raise SchemaError(f"{name} was {v!r} but is expected to be a decile from 1 to 10")
+        if self.flag_scope not in ("buffer", "site"):
+            raise SchemaError(f"flag_scope was {self.flag_scope!r} but is expected to be one of ['buffer', 'site']")
+        if not 0 < self.topic_share <= 1:
+            raise SchemaError(f"topic_share was {self.topic_share!r} but is expected to be in (0, 1]")
+
+    def describe(self, first_buffer: float) -> str:
+        names = " or ".join(BY_KEY[k].short if k != "health" else "Health" for k in self.flag_indices)
+        where = ("the LSOAs the site lies in" if self.flag_scope == "site"
+                 else f"the LSOAs the site lies in or with residents within {first_buffer:,.0f} m")
+        return (f"any of {where} in national {names} decile 1–{self.flag_max_decile} "
+                f"(1 = most deprived 10% of LSOAs in England)")
+
+
+@dataclass
+class Screening:
+    """The evidence for one site: frames for tables and maps, and lists for flags and topics."""
+
+    site: Site
+    vintage: Vintage
+    place: str
+    place_name: str
+    buffers: tuple[float, ...]
+    rules: ScreeningRules
+    council: tuple[str, str]
+    lsoas: gpd.GeoDataFrame  #: affected LSOAs with per-zone shares and populations
+    wards: pd.DataFrame
+    profile: pd.DataFrame  #: rows: zones, council, England
+    indicators: pd.DataFrame  #: rows: indicators; zone averages and England comparators
+    cni: dict | None
+    access: pd.DataFrame  #: one row per asset category
+    nearby_assets: gpd.GeoDataFrame
+    nearby_parks: gpd.GeoDataFrame | None
+    rule_lsoas: list[str]
+    flags: list[dict]
+    council_lsoas: gpd.GeoDataFrame  #: every LSOA of the site's council (comparator), enriched like ``lsoas``
+    reference: pd.Series  #: England comparators, index (measure, statistic)
+    topics: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+    generated: str = ""
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def severe(self) -> bool:
+        """True when the "most severe health inequalities" rule is met."""
+        return any(f["code"] == "severe_health_inequalities" for f in self.flags)
+
+    def zone(self, d: float) -> str:
+        return zone_key(d)
+
+
+def zone_key(d: float) -> str:
+    """Column suffix of a buffer, e.g. ``"800m"``."""
+    return f"{d:g}m"
+
+
+def zone_label(d: float) -> str:
+    return f"Within {d:,.0f} m"
+
+
+def reference_value(ref: pd.Series, measure: str, stat: str) -> float | None:
+    v = ref.get((measure, stat))
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def indicator_decile(values, cuts: Sequence[float], *, higher_is_worse: bool) -> np.ndarray:
+    """National decile of values against England's LSOA percentiles p10..p90: 1 = worst 10%.
+
+    >>> indicator_decile([5, 95], list(range(10, 100, 10)), higher_is_worse=True).tolist()
+    [10, 1]
+    """
+    v = np.asarray(values, dtype=float)
+    k = np.searchsorted(np.asarray(cuts, dtype=float), v, side="right")  # cuts <= value
+    d = 10 - k if higher_is_worse else k + 1
+    return np.where(np.isnan(v), 0, d).astype(int)
+
+
+def indicator_cuts(ref: pd.Series, key: str) -> list[float] | None:
+    cuts = [reference_value(ref, key, f"p{q}") for q in range(10, 100, 10)]
+    return None if any(c is None for c in cuts) else cuts
+
+
+def walk_band(d: float) -> str:
+    """The walking band of a straight-line distance.
+
+    >>> walk_band(0), walk_band(400), walk_band(401), walk_band(2000)
+    ('within 400 m (5-minute walk)', 'within 400 m (5-minute walk)', '400–800 m (10-minute walk)', 'over 1,600 m')
+    """
+    minutes = {400.0: 5, 800.0: 10, 1600.0: 20}
+    lo = 0.0
+    for b in WALK_BANDS:
+        if d <= b:
+            name = f"within {b:,.0f} m" if lo == 0 else f"{lo:,.0f}–{b:,.0f} m"
+            return f"{name} ({minutes.get(b, round(b / 80))}-minute walk)"
+        lo = b
+    return f"over {WALK_BANDS[-1]:,.0f} m"
+
+
+__all__ = ["ACCESS_CATEGORIES", "CNI_ATTRIBUTION", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M", "OGL", "OS_LICENCE", "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile", "reference_value", "walk_band", "zone_key", "zone_label"]

@@ -1,0 +1,529 @@
+"""HIA screening reports: a self-contained HTML page, the same content as Markdown, and JSON evidence.
+
+:func:`report_blocks` lays a :class:`~geotarget.hia.screen.Screening` out once as a list of blocks
+(headings, paragraphs, lists, tables, the HUDU matrix, the map); :func:`to_markdown` and
+:func:`to_html` render the same blocks, so the two documents carry the same content.
+:func:`evidence` is the JSON form. :func:`run_hia` is the job behind ``geotarget hia``: one
+site or a file of sites, one report per site and, in batch, ``sites_comparison.csv``.
+
+Everything user-supplied (site names, file names, WKT) is escaped in HTML and Markdown; the
+map is built by :class:`geotarget.render.maps.MapBuilder` (which escapes its own text) and embedded
+with ``<iframe srcdoc>``, so the page needs no network except for the map's background tiles.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geotarget.core.crs import BNG
+from geotarget.core.domains import DOMAINS
+from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.version import __version__
+from geotarget.hia.screen import (
+    DEFAULT_BUFFERS,
+    HEALTH_INDICATORS,
+    OGL,
+    OS_LICENCE,
+    RANKING_RULE,
+    Screening,
+    ScreeningRules,
+    compare_sites,
+    load_hia_data,
+    screen_site,
+    zone_key,
+    zone_label,
+)
+from geotarget.hia.topics import TOPIC_TITLES
+from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.io.sites import parse_site, read_sites, slugify
+
+log = logging.getLogger(__name__)
+
+DISCLAIMER = ("Screening evidence, not an assessment: the local evidence is filled in automatically; whether each "
+              "topic is relevant, the likely impact (positive, negative, neutral, uncertain) and the mitigation are "
+              "for the assessor.")
+
+
+# -- JSON --------------------------------------------------------------------------------------
+def _clean(v):
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if v is None or v is pd.NA:
+        return None
+    if hasattr(v, "item"):  # numpy scalars
+        v = v.item()
+    if isinstance(v, float):
+        return None if v != v else round(v, 4)
+    return v
+
+
+def evidence(sc: Screening) -> dict:
+    """The screening as JSON-ready data (``site_name, buffers, lsoas, flags, topics`` and more)."""
+    L = sc.lsoas
+    zks = [zone_key(d) for d in sc.buffers]
+    lsoas = []
+    for code, r in L.iterrows():
+        item = {"code": code, "name": r["lsoa_name"], "ward": r["ward_name"], "council": r["lad_name"],
+                "decile": int(r["imd_decile"]), "population": float(r["pop_total"]), "on_site": bool(r["on_site"]),
+                "distance_m": float(r["distance_m"]), "meets_health_inequalities_rule": bool(r["meets_rule"]),
+                "deciles": {d.key: _int(r.get(f"{d.key}_decile")) for d in DOMAINS},
+                "local_deciles": {k.removesuffix("_local_decile"): _int(r[k]) for k in L.columns
+                                  if k.endswith("_local_decile")},
+                "within": {zk: {"share": float(r[f"share_{zk}"]), "population": float(r[f"pop_{zk}"]),
+                                "centroid_inside": bool(r[f"pwc_in_{zk}"])} for zk in zks},
+                "indicators": {k: r[k] for k in sc.indicators.index}}
+        if "cni_score" in L:
+            item["cni"] = {"score": r["cni_score"], "rank": _int(r["cni_rank"]), "decile": _int(r["cni_decile"]),
+                           "left_behind": bool(r["cni_left_behind_area"]) if pd.notna(r["cni_left_behind_area"])
+                           else None}
+        lsoas.append(item)
+    c = sc.site.centre
+    out = {
+        "site_name": sc.site.name,
+        "site": {"kind": sc.site.kind, "source": sc.site.source, "area_ha": round(sc.site.area_ha, 4),
+                 "easting": round(c.x, 1), "northing": round(c.y, 1), "wkt": sc.site.geometry.wkt,
+                 "notes": list(sc.site.notes)},
+        "generated": sc.generated, "geotarget_version": __version__,
+        "place": sc.place_name, "vintage": sc.vintage.label,
+        "buffers": list(sc.buffers),
+        "council": {"code": sc.council[0], "name": sc.council[1]},
+        "parameters": sc.parameters,
+        "severe_health_inequalities": sc.severe,
+        "rule_lsoas": sc.rule_lsoas,
+        "population_method": ("Buffers: each LSOA's population apportioned by the share of its residential "
+                              "postcodes inside the buffer (by area where it has none); best fit (whole LSOAs whose "
+                              "population-weighted centroid is inside) also given. Site: the LSOAs it lies in, whole."),
+        "lsoas": lsoas,
+        "wards": sc.wards.to_dict("records"),
+        "profile": sc.profile.reset_index().to_dict("records"),
+        "indicators": sc.indicators.reset_index().to_dict("records"),
+        "cni": sc.cni,
+        "access": sc.access.reset_index().to_dict("records"),
+        "flags": sc.flags,
+        "topics": sc.topics,
+        "notes": sc.notes,
+        "sources": sc.sources,
+    }
+    return _clean(out)
+
+
+def _int(v):
+    return None if v is None or pd.isna(v) else int(v)
+
+
+# -- blocks ------------------------------------------------------------------------------------
+def _f(v, dp: int = 1, suffix: str = "") -> str:
+    return "–" if v is None or pd.isna(v) else f"{v:,.{dp}f}{suffix}"
+
+
+def report_blocks(sc: Screening) -> list[tuple]:
+    """The report as blocks: ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)``,
+    ``("map",)``. Every string is plain text; the renderers escape it."""
+    zk1 = zone_key(sc.buffers[0])
+    k = sc.rules.flag_max_decile
+    prof = sc.profile
+    site = sc.site
+    c = site.centre
+    wards_on = ", ".join(sc.wards.loc[sc.wards["site_in_ward"], "ward_name"]) if len(sc.wards) else ""
+    b: list[tuple] = [("h1", f"Health Impact Assessment screening: {site.name}"),
+                      ("p", f"Generated {sc.generated} by geotarget {__version__} from the bundled {sc.place_name} "
+                            f"sample ({sc.vintage.label}). {DISCLAIMER}")]
+    facts = [
+        f"Site: {site.kind}" + (f", {site.area_ha:,.2f} ha" if site.kind == "polygon" else "")
+        + f", given as {site.source}; centre easting {c.x:,.0f}, northing {c.y:,.0f} (EPSG:27700).",
+        *[f"Input note: {n}" for n in site.notes],
+        f"Council: {sc.council[1]} ({sc.council[0]}); ward(s): {wards_on or '–'}.",
+        ("MEETS" if sc.severe else "Does not meet") + " the most-severe-health-inequalities rule: "
+        + sc.rules.describe(sc.buffers[0]) + ".",
+    ]
+    for d in sc.buffers:
+        r = prof.loc[zone_key(d)]
+        facts.append(f"{zone_label(d)}: {r['residents']:,.0f} residents apportioned by postcode "
+                     f"({r['residents_best_fit']:,.0f} best fit) in {int(r['lsoas'])} LSOAs; IMD average score "
+                     f"{_f(r['imd_average_score'])} ({sc.council[1]} {_f(prof.loc['council', 'imd_average_score'])}, "
+                     f"England {_f(prof.loc['england', 'imd_average_score'])}).")
+    facts.append(f"{len(sc.flags)} evidence flag(s) under the stated rules.")
+    b += [("h2", "Summary"), ("ul", facts), ("h2", "Flags")]
+    b.append(("ul", [f["text"] + (f" [{TOPIC_TITLES[f['topic']]}]" if f["topic"] else "") for f in sc.flags])
+             if sc.flags else ("p", "No evidence flags are raised under the stated rules."))
+    b += [("h2", "Map"), ("map",)]
+
+    b += [("h2", "Deprivation profile"),
+          ("p", "Population-weighted, IoD national deciles (1 = most deprived 10% of LSOAs in England). Buffers: "
+                "residents apportioned by residential postcodes; site: the LSOAs it lies in, whole; council and "
+                "England: all their LSOAs.")]
+    head = ["Area", "Residents", "IMD average score", "% in IMD decile 1", f"% in IMD deciles 1–{k}",
+            "Health average score", f"% in Health deciles 1–{k}"]
+    rows = [[r["label"], _f(r["residents"], 0), _f(r["imd_average_score"]), _f(r["imd_pct_decile1"], 0, "%"),
+             _f(r[f"imd_pct_decile1_{k}"], 0, "%"), _f(r["health_average_score"], 3),
+             _f(r[f"health_pct_decile1_{k}"], 0, "%")] for _, r in prof.iterrows()]
+    b.append(("table", head, rows))
+    head = ["Area", *[f"{d.short} % deciles 1–{k}" for d in DOMAINS]]
+    rows = [[r["label"], *[_f(r.get(f"{d.key}_pct_decile1_{k}"), 0, "%") for d in DOMAINS]]
+            for _, r in prof.iterrows()]
+    b.append(("table", head, rows))
+
+    b += [("h2", "Neighbourhoods (LSOAs)"),
+          ("p", f"LSOAs the site lies in or with residents within {sc.buffers[-1]:,.0f} m, nearest first. Deciles: "
+                "national / within the council (1 = most deprived). 'Best fit' = the LSOA's population-weighted "
+                f"centroid is within {sc.buffers[0]:,.0f} m.")]
+    rule_col = " or ".join("Health" if i == "health" else i.upper() if i == "imd" else i
+                           for i in sc.rules.flag_indices) + f" decile 1–{sc.rules.flag_max_decile}"
+    head = ["LSOA", "Name", "Ward", "On site", "Distance (m)", "IMD decile", "Health decile", "Income", "Employment",
+            "Education", "Crime", "Barriers", "Living env.", "Population",
+            *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], "Best fit", rule_col]
+    rows = []
+    for code, r in sc.lsoas.iterrows():
+        rows.append([code, r["lsoa_name"], r["ward_name"], "yes" if r["on_site"] else "", _f(r["distance_m"], 0),
+                     f"{int(r['imd_decile'])} / {int(r['imd_local_decile'])}",
+                     f"{int(r['health_decile'])} / {int(r['health_local_decile'])}",
+                     *[str(int(r[f"{d}_decile"])) for d in ("income", "employment", "education", "crime", "barriers",
+                                                          "living_env")],
+                     _f(r["pop_total"], 0), *[_f(r[f"pop_{zone_key(d)}"], 0) for d in sc.buffers],
+                     "yes" if r[f"pwc_in_{zk1}"] else "", "yes" if r["meets_rule"] else ""])
+    b.append(("table", head, rows))
+    if len(sc.wards):
+        head = ["Ward", "Council", "Site in ward", "Ward population",
+                *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], f"IMD average score ({zk1})"]
+        rows = [[r["ward_name"], r["lad_name"], "yes" if r["site_in_ward"] else "", _f(r["ward_population"], 0),
+                 *[_f(r[f"residents_{zone_key(d)}"], 0) for d in sc.buffers], _f(r[f"imd_average_score_{zk1}"])]
+                for _, r in sc.wards.iterrows()]
+        b += [("h3", "Wards"), ("p", "Ward residents are the sum of their best-fit LSOAs (ONS lookup)."),
+              ("table", head, rows)]
+
+    b += [("h2", "Health of the local population"),
+          ("p", f"IoD{sc.vintage.year} underlying indicators, population-weighted; higher = worse unless stated. "
+                f"'England position' places the {sc.buffers[0]:,.0f} m average among England's LSOAs "
+                "(decile 1 = worst 10%).")]
+    b.append(_indicator_table(sc, [i for i in HEALTH_INDICATORS if i in sc.indicators.index]))
+    others = [i for i in sc.indicators.index if i not in HEALTH_INDICATORS]
+    if others:
+        b += [("h3", "Other indicators used in the topics"), _indicator_table(sc, others)]
+    b += [("h3", "Community Needs Index"), ("ul", _cni(sc))]
+
+    b += [("h2", "Access to services"),
+          ("p", "Straight-line distance from the site" + (" edge (0 inside the site)" if site.kind == "polygon" else "")
+                + " to the nearest asset; walking routes are longer. Bands: 400 m ≈ 5, 800 m ≈ 10, 1,600 m ≈ 20 "
+                "minutes' walk.")]
+    head = ["Service", "Nearest (m)", "Nearest", "Band", "Within 400 m", "Within 800 m", "Within 1,600 m"]
+    rows = []
+    for _, a in sc.access.iterrows():
+        if not a["available"]:
+            rows.append([a["label"], "no data", f"No {a['label'].lower()} layer in the {sc.place_name} data",
+                         "–", "–", "–", "–"])
+        else:
+            rows.append([a["label"], _f(a["nearest_m"], 0), a["nearest_name"], a["band"],
+                         *[str(int(a[f"n_{x}m"])) for x in ("400", "800", "1600")]])
+    b.append(("table", head, rows))
+
+    b += [("h2", "HUDU Rapid HIA matrix"),
+          ("p", "The eleven topics of the HUDU Rapid HIA tool, with the local evidence filled in. Relevance, likely "
+                "impact and mitigation are left blank for the assessor."),
+          ("matrix", sc.topics)]
+    b += [("h2", "Method, notes and parameters"), ("ul", _method(sc) + sc.notes),
+          ("table", ["Parameter", "Value"], [[key, str(v)] for key, v in sc.parameters.items()]),
+          ("h2", "Data, vintages and licences"), ("ul", sc.sources)]
+    return b
+
+
+def _indicator_table(sc: Screening, keys: Sequence[str]) -> tuple:
+    zks = [zone_key(d) for d in sc.buffers]
+    head = ["Indicator", "Site LSOAs", *[zone_label(d) for d in sc.buffers], sc.council[1], "England",
+            f"England position ({zks[0]})"]
+    rows = []
+    for key in keys:
+        r = sc.indicators.loc[key]
+        dp = int(r["decimals"])
+        dec = r[f"england_decile_{zks[0]}"]
+        label = r["label"] + (" (one value per council)" if sc.council_lsoas[key].nunique() == 1 else "")
+        rows.append([label, _f(r["site"], dp), *[_f(r[z], dp) for z in zks], _f(r["council"], dp),
+                     _f(r["england"], dp), "–" if dec is None or pd.isna(dec) else f"decile {int(dec)}"])
+    return ("table", head, rows)
+
+
+def _cni(sc: Screening) -> list[str]:
+    from geotarget.hia.topics import cni_lines
+
+    return cni_lines(sc)
+
+
+def _method(sc: Screening) -> list[str]:
+    r = sc.rules
+    return [
+        "Population: for each buffer, every LSOA's IoD population is split by the share of its residential "
+        "postcodes inside the buffer (by area where an LSOA has none); 'best fit' counts whole LSOAs whose ONS "
+        "population-weighted centroid is inside. The site row uses the LSOAs the site lies in, whole.",
+        f"Most severe health inequalities: {r.describe(sc.buffers[0])} (configurable).",
+        f"Topic flags: at least {r.topic_share:.0%} of residents within {sc.buffers[0]:,.0f} m in LSOAs in England's "
+        f"worst {10 * r.topic_max_decile}% on a domain, sub-domain, CNI or indicator (indicator deciles from "
+        "England's LSOA percentiles). Access flags: no asset of a category within "
+        f"{r.walk_m:,.0f} m in an area meeting the health-inequalities rule.",
+        "Deciles within the council rank the council's LSOAs by their national rank and cut them into ten groups; "
+        "national deciles are MHCLG's, never recomputed.",
+    ]
+
+
+# -- renderers ---------------------------------------------------------------------------------
+def _md(text) -> str:
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(blocks: list[tuple]) -> str:
+    """Markdown (GitHub flavour). Text is HTML-escaped so no user string becomes markup."""
+    out = []
+    for blk in blocks:
+        kind = blk[0]
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + _md(blk[1]))
+        elif kind == "p":
+            out.append(_md(blk[1]))
+        elif kind == "ul":
+            out.append("\n".join(f"- {_md(x)}" for x in blk[1]))
+        elif kind == "table":
+            head, rows = blk[1], blk[2]
+            lines = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+            out.append("\n".join(lines))
+        elif kind == "map":
+            out.append("The interactive map (site, buffers, LSOA deciles and nearby assets) is in the HTML report.")
+        elif kind == "matrix":
+            for i, t in enumerate(blk[1], 1):
+                part = [f"### {i}. {_md(t['topic'])}", "", "**Local evidence**", ""]
+                part += [f"- {_md(e)}" for e in t["evidence"]] or ["- No local evidence in the bundled data."]
+                if t["data_gaps"]:
+                    part += ["", "**Data gaps**", ""] + [f"- {_md(g)}" for g in t["data_gaps"]]
+                if t["flag_texts"]:
+                    part += ["", "**Flags**", ""] + [f"- {_md(f)}" for f in t["flag_texts"]]
+                part += ["", "**Prompts**", ""] + [f"- {_md(p)}" for p in t["prompts"]]
+                part += ["", "| Relevant? | Likely impact (positive / negative / neutral / uncertain) | Mitigation |",
+                         "|---|---|---|", "|  |  |  |"]
+                out.append("\n".join(part))
+    return "\n\n".join(out) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1200px;
+padding:1rem 1.5rem;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #1f4e79;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.86rem;width:100%}
+th,td{border:1px solid #c8c8c8;padding:.25rem .4rem;text-align:left;vertical-align:top}
+th{background:#eef2f7}td.num{text-align:right}ul{margin:.3rem 0 .8rem}
+.flags li{background:#fff4e5;border-left:4px solid #d9822b;padding:.2rem .5rem;margin:.2rem 0;list-style:none}
+.wide{overflow-x:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
+li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;
+list-style:none}
+iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
+@media print{iframe.map{display:none}}
+"""
+
+
+def _h(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
+    """A self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped."""
+    body = []
+    for blk in blocks:
+        kind = blk[0]
+        if kind in ("h1", "h2", "h3"):
+            body.append(f"<{kind}>{_h(blk[1])}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{_h(blk[1])}</p>")
+        elif kind == "ul":
+            cls = ' class="flags"' if body and body[-1] == "<h2>Flags</h2>" else ""
+            body.append(f"<ul{cls}>" + "".join(f"<li>{_h(x)}</li>" for x in blk[1]) + "</ul>")
+        elif kind == "table":
+            head, rows = blk[1], blk[2]
+            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{_h(h)}</th>" for h in head)
+                        + "</tr></thead><tbody>"
+                        + "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in rows)
+                        + "</tbody></table></div>")
+        elif kind == "map":
+            if map_html:
+                body.append(f'<iframe class="map" title="Map of the site" srcdoc="{_h(map_html)}"></iframe>')
+            else:
+                body.append("<p>No map in this report (--no-map).</p>")
+        elif kind == "matrix":
+            rows = []
+            for i, t in enumerate(blk[1], 1):
+                flags = "".join(f'<li class="flag">{_h(f)}</li>' for f in t["flag_texts"])
+                ev = "".join(f"<li>{_h(e)}</li>" for e in t["evidence"]) or \
+                    "<li>No local evidence in the bundled data.</li>"
+                gaps = "".join(f"<li><em>Data gap:</em> {_h(g)}</li>" for g in t["data_gaps"])
+                prompts = "".join(f"<li>{_h(p)}</li>" for p in t["prompts"])
+                rows.append(f"<tr><td><strong>{i}. {_h(t['topic'])}</strong></td><td><ul>{flags}{ev}{gaps}</ul></td>"
+                            f"<td><ul>{prompts}</ul></td>"
+                            '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>')
+            body.append('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
+                        '<col style="width:42%"><col style="width:22%"><col style="width:6%"><col style="width:9%">'
+                        '<col style="width:9%"></colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
+                        "</th><th>Prompts</th><th>Relevant?</th><th>Likely impact</th><th>Mitigation</th></tr>"
+                        "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_h(title)}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body)
+            + "\n</body></html>\n")
+
+
+# -- the map (the one place the HIA report draws a map) ----------------------------------------
+def build_map(sc: Screening) -> str:
+    """The report's map as a self-contained HTML page, built with :class:`geotarget.render.maps.MapBuilder`:
+    LSOA IMD and Health deciles, the buffers, the site and the nearby assets and green space."""
+    from geotarget.io.assets import CATEGORY_LABELS
+    from geotarget.render.maps import MapBuilder
+
+    mb = MapBuilder(f"HIA screening: {sc.site.name}", vintage=sc.vintage.label,
+                    notes="1 = most deprived 10% of LSOAs in England. Buffers are straight-line distances.",
+                    attribution=f"{sc.vintage.name} (MHCLG); boundaries and centroids: ONS. {OGL} {OS_LICENCE}",
+                    parameters={"buffers": sc.parameters["buffers"]})
+    keep = ["lsoa_code", "lsoa_name", "ward_name", "lad_name", "pop_total", "imd_decile", "imd_rank", "imd_score",
+            "health_decile", "health_rank", "health_score", "geometry"]
+    lsoas = sc.lsoas.reset_index()
+    lsoas = lsoas[[c for c in keep if c in lsoas.columns]]
+    mb.add_deciles(lsoas, columns={"imd_decile": "IMD decile", "health_decile": "Health decile"})
+    rings = gpd.GeoDataFrame({"label": [zone_label(d) for d in sc.buffers]},
+                             geometry=[sc.site.geometry.buffer(d, quad_segs=32) for d in sc.buffers], crs=BNG)
+    mb.add_outlines(rings, "Buffers", tooltip={"label": "Buffer"}, color="#1f4e79", dash="6 4", search=False)
+    if sc.site.kind == "polygon":
+        mb.add_outlines(sc.site.frame(), "Site", label_column="name", color="#d7191c", weight=3)
+    else:
+        mb.add_points(sc.site.frame(), "Site", label_column="name", cluster=False, color="#d7191c")
+    if sc.nearby_parks is not None and len(sc.nearby_parks):
+        parks = sc.nearby_parks[["name", "geometry"]].copy()
+        mb.add_outlines(parks, "Green space", tooltip=["name"], color="#1a9641", weight=2)
+    a = sc.nearby_assets
+    if len(a):
+        pts = gpd.GeoDataFrame({"name": a["name"].fillna("").astype(str).to_numpy(),
+                                "category": a["category"].map(lambda c: CATEGORY_LABELS.get(c, c)).to_numpy()},
+                               geometry=a.geometry.to_numpy(), crs=a.crs)
+        mb.add_points(pts, "Services", category_column="category", label_column="name")
+    return mb.html()
+
+
+# -- writing and the job ---------------------------------------------------------------------
+def write_report(sc: Screening, out: str | os.PathLike, *, slug: str | None = None,
+                 with_map: bool = True) -> dict[str, Path]:
+    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` into ``out`` (atomically)."""
+    out = Path(out)
+    slug = slug or slugify(sc.site.name)
+    blocks = report_blocks(sc)
+    map_html = build_map(sc) if with_map else None
+    title = f"HIA screening: {sc.site.name}"
+    paths = {
+        "html": write_text_atomic(out / f"{slug}.html", to_html(blocks, title=title, map_html=map_html)),
+        "md": write_text_atomic(out / f"{slug}.md", to_markdown(blocks)),
+        "json": write_text_atomic(out / f"{slug}.json",
+                                  json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n"),
+    }
+    log.info("HIA report for %s -> %s", sc.site.name, out / slug)
+    return paths
+
+
+@dataclass
+class HiaResult:
+    """What :func:`run_hia` produced."""
+
+    screenings: list[Screening]
+    comparison: pd.DataFrame | None
+    rejects: pd.DataFrame
+    outputs: dict[str, Path] = field(default_factory=dict)
+    slugs: list[str] = field(default_factory=list)
+
+
+def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, out: str | os.PathLike,
+            name: str | None = None, name_column: str | None = None, buffers: Sequence[float] | str = DEFAULT_BUFFERS,
+            place: str = "tees_valley", vintage: int | str = 2025, rules: ScreeningRules | None = None,
+            assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
+            generated: str | None = None, with_map: bool = True) -> HiaResult:
+    """Screen one site (``site``: a path, WKT, postcode or ``"E,N"``) or a file of sites (``sites``).
+
+    Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
+    by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
+    not be used, ``sites_rejected.csv`` (row, name, reason, detail). A single site that cannot be
+    used raises; in a batch it is reported and the others go on.
+    """
+    from geotarget.hia.screen import parse_buffers
+    from geotarget.io.sites import load_postcodes
+
+    if (site is None) == (sites is None):
+        raise SchemaError("give either a site (--site) or a file of sites (--sites), not both or neither")
+    buffers = parse_buffers(buffers)
+    lookup = load_postcodes(postcodes) if postcodes is not None else None
+    inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source) if p and Path(str(p)).is_file()]
+    out = Path(out)
+    if site is not None:
+        s = parse_site(site, name=name, postcodes=lookup)
+        candidates, rejects = [s], pd.DataFrame(columns=["row", "name", "reason", "detail"])
+    else:
+        read = read_sites(sites, name_column=name_column, postcodes=lookup)
+        candidates, rejects = read.sites, read.rejects
+        if not candidates:
+            raise SchemaError(f"{sites}: none of the {read.n_rows} site(s) could be used; first problem: "
+                              f"{read.rejects['detail'].iloc[0] if len(read.rejects) else 'no rows'}")
+    taken: set[str] = set()
+    slug_of = [slugify(s.name, taken=taken) for s in candidates]
+    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in ("html", "md", "json")]
+    if sites is not None:
+        planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
+    clash = [p for p in planned if p.resolve() in inputs]
+    if clash:
+        raise SchemaError(f"{clash[0]}: an output would overwrite an input file; choose another --out folder")
+    data = load_hia_data(place, vintage, assets=assets, assets_source=assets_source)
+    screenings, slugs, rej = [], [], [rejects]
+    for s, slug in zip(candidates, slug_of):
+        try:
+            sc = screen_site(s, data, buffers=buffers, rules=rules, generated=generated)
+        except GeotargetError as e:
+            if site is not None:
+                raise
+            rej.append(pd.DataFrame([{"row": s.row, "name": s.name, "reason": type(e).__name__,
+                                      "detail": str(e)}]))
+            continue
+        screenings.append(sc)
+        slugs.append(slug)
+    if any(len(r) for r in rej):
+        rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
+        rejects = rejects.reset_index(drop=True)
+    result = HiaResult(screenings, None, rejects, slugs=slugs)
+    for sc, sl in zip(screenings, slugs):
+        for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
+            result.outputs[f"{sl}.{ext}"] = p
+    if sites is not None:
+        if not screenings:
+            raise SchemaError(f"{sites}: no site could be screened; see the reasons: "
+                              + "; ".join(rejects["detail"].head(3)))
+        comp = compare_sites(screenings, reports=[f"{sl}.html" for sl in slugs])
+        result.comparison = comp
+        result.outputs["sites_comparison.csv"] = write_csv(out / "sites_comparison.csv", comp)
+        blocks = [("h1", "HIA screening: comparison of sites"), ("p", RANKING_RULE),
+                  ("table", list(comp.columns), [[_cell(v) for v in r] for r in comp.itertuples(index=False)])]
+        if len(rejects):
+            rows = [[_cell(v) for v in r] for r in rejects.itertuples(index=False)]
+            blocks += [("h2", "Sites not screened"), ("table", list(rejects.columns), rows)]
+        md = to_markdown(blocks)
+        result.outputs["sites_comparison.md"] = write_text_atomic(out / "sites_comparison.md", md)
+        if len(rejects):
+            result.outputs["sites_rejected.csv"] = write_csv(out / "sites_rejected.csv", rejects)
+    return result
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+
+
+__all__ = ["DISCLAIMER", "HiaResult", "build_map", "evidence", "report_blocks", "run_hia", "to_html", "to_markdown",
+           "write_report"]

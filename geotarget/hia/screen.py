@@ -1,0 +1,610 @@
+"""Health Impact Assessment screening: the local evidence around a development site.
+
+:func:`screen_site` gathers, for a :class:`~geotarget.io.sites.Site` and each buffer around it
+(default 800 m, about a 10-minute walk, and 2 km):
+
+* the LSOAs and wards the site lies in or whose residents live within the buffer, with their
+  population -- **apportioned** by residential postcodes (each LSOA's population split by the
+  share of its residential postcodes inside the buffer; by area where an LSOA has none), with
+  the **best-fit** figure (whole LSOAs whose population-weighted centroid is inside) beside it;
+* national IMD and domain deciles and deciles *within the council*, and the population-weighted
+  profile of each buffer against the council and England;
+* the "most severe health inequalities" flag (:class:`ScreeningRules`: by default any affected
+  LSOA -- on the site or with residents within the first buffer -- in national IMD or Health
+  decile 1-2);
+* IoD health indicators (years of potential life lost, comparative illness and disability
+  ratio, acute morbidity, mental health / mood and anxiety) and the Community Needs Index;
+* straight-line distance from the site (its edge, 0 inside) to the nearest GP, pharmacy,
+  school, library and green space, in walking bands (400/800/1,600 m);
+* the 11 HUDU Rapid HIA topics pre-filled with this evidence (:mod:`geotarget.hia.topics`) and
+  evidence-driven flags.
+
+Rendering is separate (:mod:`geotarget.hia.report`): compute, then render.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geotarget.core.errors import AreaNotFoundError, SchemaError
+from geotarget.core.places import get_place, sample_path
+from geotarget.core.vintages import Vintage, get_vintage
+from geotarget.data.sample import Sample, load_sample
+from geotarget.hia.evidence import (
+    ACCESS_CATEGORIES,
+    CNI_ATTRIBUTION,
+    DEFAULT_BUFFERS,
+    HEALTH_INDICATORS,
+    INDICATORS,
+    MAX_BUFFER_M,
+    OGL,
+    OS_LICENCE,
+    PROFILE_INDICES,
+    WALK_BANDS,
+    Screening,
+    ScreeningRules,
+    indicator_cuts,
+    indicator_decile,
+    reference_value,
+    walk_band,
+    zone_key,
+    zone_label,
+)
+from geotarget.io.sites import Site
+
+log = logging.getLogger(__name__)
+
+
+_HIA_FILES = {2025: ("data/hia/iod2025_indicators_lsoa21_{place}.csv", "lsoa21cd"),
+              2019: ("data/hia/iod2019_indicators_lsoa11_{place}.csv", "lsoa11cd")}
+_CNI_FILE = "data/hia/cni2023_lsoa21_{place}.csv"
+_REFERENCE = "data/hia/england_reference.csv"
+
+
+@dataclass(frozen=True)
+class HiaData:
+    """Everything a screening reads, loaded once (for a batch of sites)."""
+
+    sample: Sample
+    place_name: str
+    points: gpd.GeoDataFrame  #: residential postcode points with ``lsoa_code``
+    points_note: str
+    indicators: pd.DataFrame  #: IoD File 8 indicators by ``lsoa_code``
+    cni: pd.DataFrame | None  #: CNI 2023 by ``lsoa_code`` (IoD2025 only)
+    reference: pd.DataFrame  #: England comparators: index (measure, statistic) -> value
+    local: pd.DataFrame  #: deciles within the council, ``<index>_local_decile``
+    targets: gpd.GeoDataFrame  #: what access is measured to: category, asset_id, name, geometry
+    parks: gpd.GeoDataFrame | None  #: green space sites (polygons) counted as parks, for the map
+    asset_source: str
+    coverage: shapely.Geometry
+    notes: tuple[str, ...] = ()
+
+
+def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, assets=None,
+                  assets_source: str | None = None) -> HiaData:
+    """Load a bundled place's LSOAs, postcodes, indicators, CNI, England comparators and assets.
+
+    Parameters
+    ----------
+    place, vintage
+        A bundled place (``"tees_valley"``, ``"trafford"``) and IoD vintage (2025, 2019).
+    assets
+        Extra assets (an :class:`~geotarget.io.assets.AssetRead` or a GeoDataFrame with
+        ``category``), e.g. schools or parks the bundled layers lack; their categories replace
+        the bundled ones of the same category.
+    """
+    from geotarget.analysis.access import DEFAULT_PARK_TYPES, park_sites, park_targets
+
+    pl = get_place(place)
+    v = get_vintage(vintage)
+    sample = load_sample(v.year, place=pl.key)
+    notes = []
+    points, points_note = _population_points(sample, pl)
+    rel, code = _HIA_FILES[v.year]
+    ind = pd.read_csv(sample_path(rel.format(place=pl.key))).set_index(code)
+    ind.index.name = "lsoa_code"
+    cni = None
+    if v.year == 2025:
+        cni = pd.read_csv(sample_path(_CNI_FILE.format(place=pl.key))).set_index("lsoa21cd")
+        cni.index.name = "lsoa_code"
+    else:
+        notes.append("Community Needs Index: published for LSOA 2021 only (CNI 2023); not shown with IoD2019.")
+    ref = pd.read_csv(sample_path(_REFERENCE))
+    ref = ref[ref["vintage"] == v.year].set_index(["measure", "statistic"])["value"]
+    located, parks_raw, access_points = _bundled_assets(pl)
+    parks = None
+    targets = located
+    if parks_raw is not None:
+        pt = park_targets(parks_raw, access_points)
+        targets = pd.concat([located[located["category"] != "park"], pt], ignore_index=True)
+        parks = park_sites(parks_raw)
+        notes.append(f"Green space: OS Open Greenspace sites of type {', '.join(DEFAULT_PARK_TYPES)}; distance to the "
+                     "nearest access point, or to the site edge where a site has none.")
+    if pl.key == "tees_valley":
+        notes.append("The bundled Tees Valley GP list holds main surgeries only (no branch surgeries), so GP "
+                     "distances are upper bounds.")
+    source = f"bundled {pl.name} assets"
+    if assets is not None:
+        extra = getattr(assets, "assets", assets)
+        if "category" not in extra:
+            raise SchemaError("assets have no 'category' column; read them with geotarget.io.assets.read_assets")
+        cats = set(extra["category"])
+        targets = pd.concat([targets[~targets["category"].isin(cats)], extra.to_crs(sample.lsoas.crs)],
+                            ignore_index=True)
+        if "park" in cats:
+            parks = extra[(extra["category"] == "park") & extra.geom_type.isin(["Polygon", "MultiPolygon"])]
+        source += f" + {assets_source or 'user assets'} ({', '.join(sorted(cats))})"
+    targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=sample.lsoas.crs)
+    coverage = shapely.union_all(sample.lads.geometry.to_numpy())
+    shapely.prepare(coverage)
+    return HiaData(sample, pl.name, points, points_note, ind, cni, ref, local_deciles(sample.lsoas), targets, parks,
+                   source, coverage, tuple(notes))
+
+
+def _bundled_assets(pl):
+    """A bundled place's assets in the standard categories (as :func:`geotarget.jobs.access.sample_assets`), and its
+    green space sites and access points where it has them. Hospitals (no standard category, not one of the
+    services a screening measures) are left out rather than filed under "other" with a warning on every run."""
+    from geotarget.data.sample import load_sample_layer
+    from geotarget.io.assets import assets_from_frame
+
+    union = load_sample_layer("community_assets", place=pl.key)
+    union = union[union["asset_type"] != "hospital"]
+    read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
+                             name_column="name", id_column="asset_id", postcode_column="postcode")
+    if pl.key == "trafford":
+        return read.assets, load_sample_layer("greenspace_sites", place=pl.key), \
+            load_sample_layer("greenspace_access_points", place=pl.key)
+    return read.assets, None, None
+
+
+def _population_points(sample: Sample, pl) -> tuple[gpd.GeoDataFrame, str]:
+    """Residential postcodes of the place as points with the LSOA (of the vintage) they lie in."""
+    from geotarget.data.sample import bundled_postcodes_path
+
+    pc = pd.read_csv(bundled_postcodes_path(pl.key), dtype={"usertype": "string"})
+    note = "residential (small-user) postcodes"
+    if "usertype" in pc.columns:
+        pc = pc[pc["usertype"] == "0"]
+    else:
+        note = "all postcodes (the bundled file has no user type, so business postcodes count too)"
+    pts = gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy()},
+                           geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=sample.lsoas.crs)
+    code = f"lsoa{sample.vintage.lsoa_year % 100}cd"
+    if code in pc.columns and pc[code].notna().all():
+        pts["lsoa_code"] = pc[code].to_numpy()
+    else:  # assign by point in polygon, nearest LSOA for points on the edge
+        j = gpd.sjoin_nearest(pts, sample.lsoas[["geometry"]], how="left", max_distance=200)
+        pts["lsoa_code"] = j.loc[~j.index.duplicated(), "lsoa_code"].reindex(pts.index)
+        note += f" (assigned to LSOA {sample.vintage.lsoa_year} by point in polygon)"
+    pts = pts[pts["lsoa_code"].isin(sample.lsoas.index)].reset_index(drop=True)
+    return pts, f"{len(pts):,} {note}, Code-Point Open 2025 locations"
+
+
+def local_deciles(lsoas: pd.DataFrame) -> pd.DataFrame:
+    """Deciles of the IMD and each domain *within each council*: 1 = the council's most deprived 10%.
+
+    The LSOAs of a council are ordered by their national rank and cut into ten groups of
+    (nearly) equal size: ``local_decile = ceil(10 * local_rank / n)``.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"lad_code": ["A"] * 20, "imd_rank": range(100, 2100, 100)})
+    >>> local_deciles(t)["imd_local_decile"].tolist()[:4]
+    [1, 1, 2, 2]
+    """
+    out = pd.DataFrame(index=lsoas.index)
+    g = lsoas.groupby("lad_code")
+    n = g["lad_code"].transform("size")
+    for ix in PROFILE_INDICES:
+        c = f"{ix.key}_rank"
+        if c in lsoas.columns:
+            r = g[c].rank(method="first")
+            out[f"{ix.key}_local_decile"] = np.ceil(10 * r / n).astype(int)
+    return out
+
+
+# -- the screening -------------------------------------------------------------------------------
+
+
+def parse_buffers(text: str | Sequence[float]) -> tuple[float, ...]:
+    """Buffer distances from ``"800,2000"`` or a sequence: positive, sorted, unique, at most 10 km.
+
+    >>> parse_buffers("2000, 800")
+    (800.0, 2000.0)
+    """
+    items = [t.strip() for t in text.split(",")] if isinstance(text, str) else list(text)
+    out = []
+    for t in items:
+        try:
+            d = float(t)
+        except (TypeError, ValueError):
+            raise SchemaError(f"--buffer {text!r}: {t!r} is not a distance in metres; e.g. --buffer 800,2000") from None
+        if not 0 < d <= MAX_BUFFER_M or math.isnan(d):
+            raise SchemaError(f"--buffer {text!r}: {t!r} must be more than 0 and at most {MAX_BUFFER_M:,.0f} m")
+        out.append(d)
+    if not out:
+        raise SchemaError("--buffer is empty; e.g. --buffer 800,2000")
+    return tuple(sorted(set(out)))
+
+
+def check_coverage(site: Site, data: HiaData) -> list[str]:
+    """Refuse a site outside the data; note a site or buffer that crosses its edge."""
+    lads = data.sample.lads
+    if not shapely.intersects(data.coverage, site.geometry):
+        covers = ", ".join(lads["lad_name"].tolist())
+        x0, y0, x1, y1 = (round(v, -3) for v in data.coverage.bounds)
+        c = site.centre
+        hint = ""
+        if site.kind == "point" and shapely.intersects(data.coverage, shapely.Point(c.y, c.x)):
+            hint = f" Easting and northing look swapped: try {c.y:.0f},{c.x:.0f}."
+        else:
+            for key, other in _other_places(data.sample.place):
+                if other.intersects(site.geometry):
+                    hint = f" The site is in the bundled {get_place(key).name} sample: use --place {key}."
+        raise AreaNotFoundError(
+            f"site {site.name!r} ({site.source}, at easting {c.x:,.0f}, northing {c.y:,.0f}) is outside the data's "
+            f"coverage: the bundled {data.place_name} sample covers {covers} (easting {x0:,.0f}–{x1:,.0f}, northing "
+            f"{y0:,.0f}–{y1:,.0f}).{hint}")
+    notes = []
+    if site.kind == "polygon":
+        inside = shapely.intersection(data.coverage, site.geometry).area / site.geometry.area
+        if inside < 0.999:
+            notes.append(f"{1 - inside:.0%} of the site lies outside {data.place_name}; evidence covers the part "
+                         "inside only.")
+    return notes
+
+
+def _other_places(current: str):
+    from geotarget.core.places import PLACES
+    from geotarget.io.boundaries import read_boundaries
+
+    for key, pl in PLACES.items():
+        if key != current:
+            lads = read_boundaries(sample_path(pl.boundaries), layer="lad2025")
+            yield key, shapely.union_all(lads.geometry.to_numpy())
+
+
+def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT_BUFFERS,
+                rules: ScreeningRules | None = None, generated: str | None = None) -> Screening:
+    """Gather the HIA screening evidence for one site (see the module docstring).
+
+    Raises :class:`~geotarget.AreaNotFoundError` for a site outside the data's coverage.
+    """
+    from geotarget.hia import topics as hia_topics
+
+    rules = rules or ScreeningRules()
+    buffers = parse_buffers(buffers)
+    notes = list(site.notes) + check_coverage(site, data)
+    s = data.sample
+    first = buffers[0]
+    zones = {zone_key(d): site.geometry.buffer(d, quad_segs=32) for d in buffers}
+    lsoas, empty = _affected_lsoas(site, data, zones)
+    if empty:
+        notes.append(f"{empty} LSOA(s) touch the {buffers[-1]:,.0f} m buffer without any residential postcode "
+                     "inside it; they are not counted.")
+    outside = 1 - shapely.intersection(data.coverage, zones[zone_key(buffers[-1])]).area / zones[
+        zone_key(buffers[-1])].area
+    if outside > 0.01:
+        notes.append(f"{outside:.0%} of the {buffers[-1]:,.0f} m buffer lies outside {data.place_name}: residents and "
+                     "assets beyond it are not in the data, so counts there are low and distances may be overstated.")
+    council = _council(site, s)
+    zk = zone_key(first)
+    scope = lsoas["on_site"] if rules.flag_scope == "site" else lsoas["on_site"] | lsoas[f"in_{zk}"]
+    meets = pd.Series(False, index=lsoas.index)
+    for k in rules.flag_indices:
+        c = f"{k}_decile"
+        if c in lsoas:
+            meets |= lsoas[c].le(rules.flag_max_decile)
+    lsoas["meets_rule"] = meets
+    rule_lsoas = sorted(lsoas.index[scope & meets])
+    profile = _profile(lsoas, s, data, buffers, council[0], rules)
+    indicators = _indicator_table(lsoas, s, data, buffers, council[0])
+    cni = _cni_summary(lsoas, data, buffers, rules) if data.cni is not None else None
+    access, nearby, parks = _access(site, data, max(buffers[-1], WALK_BANDS[-1]))
+    wards = _ward_table(site, lsoas, s, buffers)
+    if len(set(lsoas.loc[lsoas[f"in_{zk}"], "lad_code"])) > 1:
+        names = sorted(set(lsoas.loc[lsoas[f"in_{zk}"], "lad_name"]))
+        notes.append(f"The {first:,.0f} m buffer crosses council boundaries ({', '.join(names)}); the council "
+                     f"comparator is {council[1]}, where the site lies.")
+    params = {
+        "place": data.place_name, "vintage": s.vintage.label, "buffers": ", ".join(f"{d:,.0f} m" for d in buffers),
+        "health-inequalities rule": rules.describe(first),
+        "topic flags": (f"at least {rules.topic_share:.0%} of residents within {first:,.0f} m in England's worst "
+                        f"{10 * rules.topic_max_decile}% of LSOAs on a measure"),
+        "walking bands": ", ".join(f"{b:,.0f} m" for b in WALK_BANDS) + " (straight line)",
+        "population": "apportioned by residential postcodes (best fit by population-weighted centroid also shown)",
+        "assets": data.asset_source,
+    }
+    sc = Screening(site, s.vintage, s.place, data.place_name, buffers, rules, council, lsoas, wards, profile,
+                   indicators, cni, access, nearby, parks, rule_lsoas, [],
+                   enrich(s.lsoas[s.lsoas["lad_code"] == council[0]], data), data.reference,
+                   notes=notes + list(data.notes),
+                   parameters=params, generated=generated or _dt.date.today().isoformat(),
+                   sources=_sources(s.vintage, data))
+    sc.flags = hia_topics.flags(sc)
+    sc.topics = hia_topics.topics(sc)
+    return sc
+
+
+def _council(site: Site, s: Sample) -> tuple[str, str]:
+    lads = s.lads
+    hit = lads[lads.intersects(site.centre)]
+    if hit.empty:
+        hit = lads.iloc[[int(np.argmin(lads.distance(site.centre).to_numpy()))]]
+    return str(hit.index[0]), str(hit["lad_name"].iloc[0])
+
+
+def _affected_lsoas(site: Site, data: HiaData, zones: dict[str, shapely.Geometry]) -> tuple[gpd.GeoDataFrame, int]:
+    """LSOAs on the site or with residents in a buffer, with shares, populations and best-fit flags."""
+    s = data.sample
+    lsoas = s.lsoas
+    outer = list(zones.values())[-1]
+    out = enrich(lsoas.iloc[np.sort(lsoas.sindex.query(outer, predicate="intersects"))], data)
+    out["on_site"] = out.intersects(site.geometry)
+    pts = data.points[data.points["lsoa_code"].isin(out.index)]
+    total = pts.groupby("lsoa_code").size().reindex(out.index, fill_value=0)
+    pwc = s.centroids.geometry.reindex(out.index)
+    pwc = pwc.where(pwc.notna(), out.geometry.representative_point())
+    for zk, geom in zones.items():
+        inside = pts[pts.within(geom)].groupby("lsoa_code").size().reindex(out.index, fill_value=0)
+        area = out.intersection(geom).area / out.area
+        share = np.where(total > 0, inside / total.where(total > 0, 1), area)
+        out[f"share_{zk}"] = share.astype(float)
+        out[f"pop_{zk}"] = out["pop_total"] * out[f"share_{zk}"]
+        out[f"pwc_in_{zk}"] = pwc.within(geom).to_numpy()
+        out[f"in_{zk}"] = out["on_site"] | (out[f"share_{zk}"] > 0) | out[f"pwc_in_{zk}"]
+    keep = out["on_site"] | out[[f"in_{zk}" for zk in zones]].any(axis=1)
+    out["distance_m"] = out.distance(site.geometry).round(0)
+    out = out[keep].sort_values(["distance_m", "imd_rank"])
+    return out, int((~keep).sum())
+
+
+def enrich(lsoas: gpd.GeoDataFrame, data: HiaData) -> gpd.GeoDataFrame:
+    """LSOAs with their deciles within the council, IoD indicators and (IoD2025) CNI columns."""
+    out = lsoas.join(data.local).join(data.indicators, how="left")
+    if data.cni is not None:
+        out = out.join(data.cni.add_prefix("cni_").rename(columns={"cni_cni_score": "cni_score",
+                                                                    "cni_cni_rank": "cni_rank"}), how="left")
+        n = float(data.reference.get(("cni_rank", "count"), 33755))
+        out["cni_decile"] = np.ceil(10 * out["cni_rank"] / n).astype("Int64")
+    return out
+
+
+def _weighted(values: pd.Series, w: pd.Series) -> float | None:
+    v, w = np.asarray(values, dtype=float), np.asarray(w, dtype=float)
+    ok = ~np.isnan(v) & ~np.isnan(w) & (w > 0)
+    if not ok.any():
+        return None
+    return float((v[ok] * w[ok]).sum() / w[ok].sum())
+
+
+def _plain(frame) -> pd.DataFrame:
+    """The attributes of a GeoDataFrame as a DataFrame (faster for many small selections)."""
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
+
+
+def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
+    """Population weights of each zone: the site's LSOAs whole, each buffer apportioned."""
+    zw = {"site": lsoas["pop_total"].where(lsoas["on_site"], 0.0)}
+    for d in buffers:
+        zw[zone_key(d)] = lsoas[f"pop_{zone_key(d)}"]
+    return zw
+
+
+def _profile(lsoas, s: Sample, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
+    """Population-weighted profile of each zone, the council and England."""
+    k = rules.flag_max_decile
+    lsoas = _plain(lsoas)
+    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad])
+    rows = []
+    labels = {"site": "Site (the LSOAs it lies in, whole)"}
+    labels.update({zone_key(d): f"{zone_label(d)} (apportioned)" for d in buffers})
+    frames = {z: (lsoas, w) for z, w in _zone_weights(lsoas, buffers).items()}
+    frames["council"] = (council, council["pop_total"])
+    labels["council"] = f"{council['lad_name'].iloc[0]} (council)"
+    for z, (f, w) in frames.items():
+        row = {"zone": z, "label": labels[z], "residents": float(w.sum()), "lsoas": int((w > 0).sum())}
+        if z.endswith("m"):
+            row["residents_best_fit"] = float(f.loc[f[f"pwc_in_{z}"], "pop_total"].sum())
+        for ix in PROFILE_INDICES:
+            sc, dc = f"{ix.key}_score", f"{ix.key}_decile"
+            row[f"{ix.key}_average_score"] = _weighted(f[sc], w) if sc in f and f[sc].notna().any() else None
+            if dc in f:
+                tot = w.sum()
+                row[f"{ix.key}_pct_decile1"] = float(w[f[dc] == 1].sum() / tot * 100) if tot else None
+                row[f"{ix.key}_pct_decile1_{k}"] = float(w[f[dc] <= k].sum() / tot * 100) if tot else None
+        rows.append(row)
+    ref = data.reference
+    eng = {"zone": "england", "label": "England", "residents": float(ref.get(("population", "total"), np.nan)),
+           "lsoas": int(ref.get(("lsoas", "count"), 0))}
+    for ix in PROFILE_INDICES:
+        eng[f"{ix.key}_average_score"] = reference_value(ref, f"{ix.key}_score", "pop_weighted_mean")
+        shares = [reference_value(ref, f"{ix.key}_decile", f"pop_share_decile_{d}") for d in range(1, k + 1)]
+        eng[f"{ix.key}_pct_decile1"] = shares[0] * 100 if shares[0] is not None else None
+        eng[f"{ix.key}_pct_decile1_{k}"] = sum(shares) * 100 if all(x is not None for x in shares) else None
+    rows.append(eng)
+    return pd.DataFrame(rows).set_index("zone")
+
+
+def _indicator_table(lsoas, s: Sample, data: HiaData, buffers, lad: str) -> pd.DataFrame:
+    """Zone, council and England values of each IoD indicator, and the national decile of each average."""
+    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad]).join(data.indicators, how="left")
+    lsoas = _plain(lsoas)
+    zw = _zone_weights(lsoas, buffers)
+    rows = []
+    for key in data.indicators.columns:
+        if key not in INDICATORS:
+            continue
+        label, worse, dp, topic = INDICATORS[key]
+        row = {"indicator": key, "label": label, "higher_is_worse": worse, "decimals": dp, "topic": topic}
+        for z, w in zw.items():
+            row[z] = _weighted(lsoas[key], w)
+        row["council"] = _weighted(council[key], council["pop_total"])
+        row["england"] = reference_value(data.reference, key, "pop_weighted_mean")
+        cuts = indicator_cuts(data.reference, key)
+        z1 = zone_key(buffers[0])
+        row["england_decile_" + z1] = (int(indicator_decile([row[z1]], cuts, higher_is_worse=worse)[0])
+                                       if cuts and row[z1] is not None else None)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("indicator")
+
+
+def _cni_summary(lsoas, data: HiaData, buffers, rules: ScreeningRules) -> dict:
+    zk = zone_key(buffers[0])
+    w = lsoas[f"pop_{zk}"]
+    inz = lsoas[lsoas[f"in_{zk}"]]
+    lb = inz[inz["cni_left_behind_area"].fillna(False).astype(bool)]
+    k = rules.topic_max_decile
+    return {
+        "zone": zk,
+        "left_behind_lsoas": sorted(lb.index),
+        "residents_left_behind": float(w[lb.index].sum()),
+        "pct_residents_cni_decile1_k": (float(w[lsoas["cni_decile"].le(k).fillna(False).astype(bool)].sum() / w.sum()
+                                              * 100) if w.sum() else None),
+        "max_decile": k,
+        "average_cni_score": _weighted(lsoas["cni_score"], w),
+        "england_left_behind": int(data.reference.get(("left_behind_area", "count"), 0)),
+        "england_lsoas": int(data.reference.get(("cni_rank", "count"), 0)),
+    }
+
+
+def _access(site: Site, data: HiaData, reach: float):
+    """Nearest asset of each category from the site (edge; 0 inside), band, counts within each walk band."""
+    from geotarget.io.assets import CATEGORIES, CATEGORY_LABELS
+
+    t = data.targets
+    present = [c for c in CATEGORIES if c in set(t["category"]) and c not in ACCESS_CATEGORIES and c != "other"]
+    rows = []
+    geom = site.geometry
+    for c in (*ACCESS_CATEGORIES, *present):
+        sub = t[t["category"] == c]
+        row = {"category": c, "label": CATEGORY_LABELS.get(c, c), "available": len(sub) > 0}
+        if len(sub):
+            d = shapely.distance(geom, sub.geometry.to_numpy())
+            i = int(np.argmin(d))
+            key = sub["duplicate_of"].where(sub["duplicate_of"].notna(), sub["asset_id"]) \
+                if "duplicate_of" in sub else sub["asset_id"]
+            key = key.astype(str).to_numpy()
+            row.update(nearest_m=float(round(d[i])), nearest_name=str(sub["name"].iloc[i] or sub["asset_id"].iloc[i]),
+                       band=walk_band(d[i]))
+            for b in WALK_BANDS:
+                row[f"n_{b:g}m"] = int(len(set(key[d <= b])))
+        rows.append(row)
+    access = pd.DataFrame(rows).set_index("category")
+    near = t[shapely.distance(geom, t.geometry.to_numpy()) <= reach]
+    near = near[near.geom_type == "Point"]
+    parks = None
+    if data.parks is not None and len(data.parks):
+        parks = data.parks[shapely.distance(geom, data.parks.geometry.to_numpy()) <= reach]
+    return access, near, parks
+
+
+def _ward_table(site: Site, lsoas, s: Sample, buffers) -> pd.DataFrame:
+    """Wards the site lies in or whose (best-fit) LSOAs have residents within a buffer."""
+    on = s.wards[s.wards.intersects(site.geometry)]
+    codes = sorted(set(lsoas["ward_code"]) | set(on.index))
+    lsoas = _plain(lsoas)
+    ward_pop = s.lsoas.groupby("ward_code")["pop_total"].sum()
+    names = s.wards["ward_name"]
+    rows = []
+    for w in codes:
+        part = lsoas[lsoas["ward_code"] == w]
+        row = {"ward_code": w, "ward_name": names.get(w, ""),
+               "lad_name": part["lad_name"].iloc[0] if len(part) else "", "site_in_ward": w in on.index,
+               "ward_population": float(ward_pop.get(w, 0.0))}
+        for d in buffers:
+            zk = zone_key(d)
+            row[f"residents_{zk}"] = float(part[f"pop_{zk}"].sum())
+            row[f"imd_average_score_{zk}"] = _weighted(part["imd_score"], part[f"pop_{zk}"]) \
+                if "imd_score" in part else None
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return out.sort_values([f"residents_{zone_key(buffers[0])}", "ward_code"], ascending=[False, True]) \
+        .reset_index(drop=True) if len(out) else out
+
+
+def _sources(v: Vintage, data: HiaData) -> list[str]:
+    out = [
+        f"English Indices of Deprivation {v.year} (MHCLG), {v.label}: IMD, domains, sub-domains and File 8 "
+        f"indicators; population denominators {v.population}. {OGL}",
+        f"Boundaries: ONS LSOA {v.lsoa_year}, wards and councils (May 2025), generalised clipped; population-weighted "
+        f"centroids (ONS). {OGL} {OS_LICENCE}",
+        "Postcodes: OS Code-Point Open 2025 and the ONS postcode lookup. Contains OS data © Crown copyright and "
+        "database right 2025. Contains Royal Mail data © Royal Mail copyright and database right 2025. Contains "
+        "National Statistics data © Crown copyright and database right 2025.",
+        f"Assets: {data.asset_source} (GP practices and pharmacies: NHS England ODS, OGL v3.0; libraries: Arts "
+        "Council England; see data/PROVENANCE.md).",
+        "England comparators: computed from the England-wide IoD files (population weights: ONS mid-2022 estimates "
+        "for IoD2025, IoD denominators for IoD2019).",
+    ]
+    if data.cni is not None:
+        out.append(f"{CNI_ATTRIBUTION} Free to reuse with attribution.")
+    return out
+
+
+# -- comparison ----------------------------------------------------------------------------------
+RANKING_RULE = (
+    "Sites are ranked by health-equity concern, most first: (1) sites meeting the most-severe-health-inequalities "
+    "rule before the others; (2) more residents within the first buffer living in LSOAs that meet the rule "
+    "(national IMD or Health decile 1–2 by default); (3) higher population-weighted Health Deprivation and "
+    "Disability score within the first buffer; (4) more evidence flags; (5) site name."
+)
+
+
+def compare_sites(screenings: Sequence[Screening], *, reports: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per site, ranked by :data:`RANKING_RULE` (rank 1 = greatest health-equity concern).
+
+    ``reports`` (one per screening, e.g. the report file names) is carried into a ``report`` column.
+    """
+    rows = []
+    for i, sc in enumerate(screenings):
+        zk = zone_key(sc.buffers[0])
+        L = sc.lsoas
+        prof = sc.profile.loc[zk]
+        k = sc.rules.flag_max_decile
+        rows.append({
+            "site_name": sc.site.name,
+            "council": sc.council[1],
+            "ward": ", ".join(sc.wards.loc[sc.wards["site_in_ward"], "ward_name"]) if len(sc.wards) else "",
+            "severe_health_inequalities": sc.severe,
+            f"residents_{zk}": round(float(prof["residents"])),
+            f"residents_{zk}_meeting_rule": round(float(L.loc[L["meets_rule"], f"pop_{zk}"].sum())),
+            f"health_average_score_{zk}": _round(prof.get("health_average_score"), 3),
+            f"imd_average_score_{zk}": _round(prof.get("imd_average_score"), 3),
+            f"pct_residents_imd_decile_1_{k}_{zk}": _round(prof.get(f"imd_pct_decile1_{k}"), 1),
+            "min_imd_decile": int(L.loc[L[f"in_{zk}"], "imd_decile"].min()),
+            "min_health_decile": int(L.loc[L[f"in_{zk}"], "health_decile"].min()),
+            "n_flags": len(sc.flags),
+            "flags": "; ".join(f["code"] for f in sc.flags),
+            **{f"nearest_{c}_m": (sc.access.loc[c, "nearest_m"] if sc.access.loc[c, "available"] else None)
+               for c in ACCESS_CATEGORIES},
+            **({"report": reports[i]} if reports is not None else {}),
+        })
+    t = pd.DataFrame(rows)
+    if t.empty:
+        return t
+    zk = zone_key(screenings[0].buffers[0])
+    health = t[f"health_average_score_{zk}"].fillna(-np.inf)
+    order = np.lexsort((t["site_name"].str.lower().to_numpy(), -t["n_flags"].to_numpy(), -health.to_numpy(),
+                        -t[f"residents_{zk}_meeting_rule"].to_numpy(), ~t["severe_health_inequalities"].to_numpy()))
+    t = t.iloc[order].reset_index(drop=True)
+    t.insert(0, "rank", range(1, len(t) + 1))
+    return t
+
+
+def _round(v, n):
+    return None if v is None or pd.isna(v) else round(float(v), n)
+
+
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE",
+           "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "enrich", "indicator_decile",
+           "load_hia_data", "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]

@@ -1,0 +1,425 @@
+"""Fetch official data from its publishers into a local cache, with checksums and resumable downloads.
+
+``geotarget data fetch iod2025 lsoa21-boundaries ...`` downloads the datasets of
+:data:`CATALOGUE` into the cache (``$GEOTARGET_CACHE``, else ``$XDG_CACHE_HOME/geotarget``,
+else ``~/.cache/geotarget``), one folder per dataset. ``geotarget data list`` shows what is
+cached, what is bundled with geotarget, and what can be fetched.
+
+* **Files** (MHCLG's IoD CSVs) are downloaded to ``<file>.part`` and moved into place only when
+  complete and checked; an interrupted download resumes with an HTTP ``Range`` request
+  (``If-Range`` guards against the file having changed on the server meanwhile).
+* **ONS Open Geography Portal layers** are read from their ArcGIS FeatureServer ``query``
+  endpoint page by page (2,000 features a page, ordered by the area code so pages are
+  stable); each page is kept as it arrives, so an interrupted fetch resumes at the next page.
+  Layers are written as one GeoJSON (WGS84; geotarget reprojects on reading), lookup tables
+  as one CSV.
+* Every cached file gets a ``<file>.json`` record: URL, SHA-256, size and time of download.
+  Publishers do not publish checksums, so the catalogue can pin one only where it is known;
+  otherwise the SHA-256 is recorded at download and checked whenever the cached file is used
+  again, and it goes into every run's manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import hashlib
+import http.client
+import io
+import json
+import logging
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geotarget.core.errors import FetchError, GeotargetError
+from geotarget.io.files import atomic_path, write_text_atomic
+
+log = logging.getLogger("geotarget.progress")
+
+OGL = "Open Government Licence v3.0"
+ONS_OGL = ("Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+           "Contains OS data © Crown copyright and database right.")
+ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One fetchable dataset."""
+
+    name: str
+    title: str
+    publisher: str
+    page: str  #: the publisher's page for the dataset
+    url: str  #: the file (``kind="file"``) or the FeatureServer layer (``kind="arcgis"``)
+    filename: str
+    kind: str = "file"
+    vintage: str = ""
+    licence: str = OGL
+    sha256: str | None = None  #: pinned checksum, where known
+    order_by: str | None = None  #: ArcGIS: field that orders the pages (the area code)
+    table: bool = False  #: ArcGIS: a lookup table (attributes only, written as CSV)
+    checked: str = ""  #: how the URL was confirmed, and caveats
+
+
+CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
+    Dataset("iod2025", "English Indices of Deprivation 2025, File 7: all ranks, deciles, scores and population "
+            "denominators (LSOA 2021)", "MHCLG",
+            "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
+            "https://assets.publishing.service.gov.uk/media/691ded56d140bbbaa59a2a7d/"
+            "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+            "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+            vintage="IoD2025, LSOA 2021, population mid-2022",
+            checked="URL used by several independent public projects; not fetched from here (no internet)."),
+    Dataset("iod2019", "English Indices of Deprivation 2019, File 7: all ranks, deciles, scores and population "
+            "denominators (LSOA 2011)", "MHCLG",
+            "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
+            "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/file/845345/"
+            "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+            "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+            vintage="IoD2019, LSOA 2011, population mid-2015",
+            checked="URL used by many independent public projects since 2019; not fetched from here."),
+    Dataset("lsoa21-boundaries", "Lower layer Super Output Areas (December 2021) Boundaries EW BGC (V5)", "ONS",
+            "https://geoportal.statistics.gov.uk/datasets/68515293204e43ca8ab56fa13ae8a547_0",
+            f"{ARCGIS}/Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5/FeatureServer/0",
+            "lsoa21_boundaries_ew_bgc_v5.geojson", kind="arcgis", order_by="LSOA21CD", vintage="LSOA December 2021",
+            licence=ONS_OGL, checked="Service name and portal item confirmed by several public projects; England "
+            "and Wales (35,672 LSOAs): geotarget keeps the English ones."),
+    Dataset("lsoa11-boundaries", "Lower layer Super Output Areas (December 2011) Boundaries Generalised Clipped "
+            "EW (BGC) V3", "ONS", "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/LSOA_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3/FeatureServer/0",
+            "lsoa11_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="LSOA11CD", vintage="LSOA December 2011",
+            licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
+    Dataset("msoa21-boundaries", "Middle layer Super Output Areas (December 2021) Boundaries EW BGC (V3)", "ONS",
+            "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/Middle_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V3/FeatureServer/0",
+            "msoa21_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="MSOA21CD", vintage="MSOA December 2021",
+            licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
+    Dataset("wards24-boundaries", "Wards (May 2024) Boundaries UK BGC", "ONS", "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/Wards_May_2024_Boundaries_UK_BGC/FeatureServer/0", "wards_may2024_boundaries_uk_bgc.geojson",
+            kind="arcgis", order_by="WD24CD", vintage="wards May 2024", licence=ONS_OGL,
+            checked="Service name used by several public projects; UK-wide: geotarget keeps the English wards."),
+    Dataset("lad24-boundaries", "Local Authority Districts (December 2024) Boundaries UK BGC", "ONS",
+            "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/Local_Authority_Districts_December_2024_Boundaries_UK_BGC/FeatureServer/0",
+            "lad_dec2024_boundaries_uk_bgc.geojson", kind="arcgis", order_by="LAD24CD",
+            vintage="local authority districts December 2024", licence=ONS_OGL,
+            checked="Service name used by several public projects; UK-wide: geotarget keeps the English councils."),
+    Dataset("lsoa21-ward24-lookup", "LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW",
+            "ONS", "https://geoportal.statistics.gov.uk/datasets/lsoa-2021-to-electoral-ward-2024-to-lad-2024-best-"
+            "fit-lookup-in-ew", f"{ARCGIS}/LSOA21_WD24_LAD24_EW_LU/FeatureServer/0", "LSOA21_WD24_LAD24_EW_LU.csv",
+            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to wards May 2024 (best fit)",
+            licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
+    Dataset("lad24-regions", "Local Authority District to Region (December 2024) Lookup in EN", "ONS",
+            "https://www.data.gov.uk/dataset/3fbe9109-f329-4c4a-85cb-3b78ea4fbce3/local-authority-district-to-region-"
+            "december-2024-lookup-in-en", f"{ARCGIS}/LAD24_RGN24_EN_LU/FeatureServer/0", "LAD24_RGN24_EN_LU.csv",
+            kind="arcgis", order_by="LAD24CD", table=True, vintage="councils and regions December 2024",
+            licence=ONS_OGL, checked="Service name used by several public projects (296 councils, 9 regions)."),
+    Dataset("lsoa21-centroids", "LSOA (December 2021) Population Weighted Centroids for England and Wales (2022)",
+            "ONS", "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/LLSOA_Dec_2021_PWC_for_England_and_Wales_2022/FeatureServer/0",
+            "lsoa21_population_weighted_centroids_ew.geojson", kind="arcgis", order_by="LSOA21CD",
+            vintage="LSOA 2021 population-weighted centroids", licence=ONS_OGL,
+            checked="Service name used by several public projects; its code field is assumed to be LSOA21CD "
+                    "(not confirmed)."),
+]}
+
+_CHUNK = 1 << 16
+_PAGE = 2000
+
+
+def cache_dir(cache: str | os.PathLike | None = None) -> Path:
+    """The download cache folder.
+
+    ``cache`` if given, else ``$GEOTARGET_CACHE``, ``$XDG_CACHE_HOME/geotarget`` or
+    ``~/.cache/geotarget`` (the environment is read when called, never at import).
+    """
+    if cache is not None:
+        return Path(cache).expanduser()
+    if os.environ.get("GEOTARGET_CACHE"):
+        return Path(os.environ["GEOTARGET_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "geotarget"
+
+
+def get_dataset(name: str) -> Dataset:
+    if name in CATALOGUE:
+        return CATALOGUE[name]
+    close = difflib.get_close_matches(name, list(CATALOGUE), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise GeotargetError(f"no dataset named {name!r}{hint} Known datasets: {', '.join(CATALOGUE)}")
+
+
+def cached_path(name: str, *, cache: str | os.PathLike | None = None) -> Path:
+    """Where a dataset of the catalogue is (or would be) in the cache."""
+    d = get_dataset(name)
+    return cache_dir(cache) / d.name / d.filename
+
+
+def _record_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".json")
+
+
+def _user_agent() -> str:
+    from geotarget.core.version import __version__
+
+    return f"geotarget/{__version__} (official data fetch)"
+
+
+def _offline(url: str, dest: Path, reason: Any, *, partial: Path | None = None) -> FetchError:
+    keep = (f" The partial download ({partial.stat().st_size:,} bytes) is kept at {partial}: run the same command "
+            "again to resume." if partial is not None and partial.exists() and partial.stat().st_size else "")
+    return FetchError(f"could not download {url}: {reason}. Check that this computer is online and can reach "
+                      f"{urllib.parse.urlsplit(url).netloc} (or pass --url with a mirror). Cache: {dest}.{keep}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60) -> Path:
+    """Download ``url`` to ``dest`` via ``dest.part``, resuming a partial download with HTTP Range.
+
+    The file appears at ``dest`` only when complete (and matching ``sha256`` when given).
+
+    Raises
+    ------
+    FetchError
+        Offline or unreachable (naming the URL and the cache path), an HTTP error, an
+        interrupted transfer (the partial file is kept for the next attempt), a checksum
+        mismatch (the download is discarded).
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    state_path = dest.with_name(dest.name + ".part.json")
+    state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
+    if state.get("url") != url:
+        part.unlink(missing_ok=True)
+        state = {}
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        if state.get("etag") or state.get("last_modified"):
+            headers["If-Range"] = state.get("etag") or state["last_modified"]
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and offset:
+            total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
+            if total.isdigit() and int(total) == offset:  # the partial file is the whole file
+                return _finish(part, dest, state_path, url, sha256)
+            part.unlink(missing_ok=True)
+            state_path.unlink(missing_ok=True)
+            return download_file(url, dest, sha256=sha256, timeout=timeout)
+        raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
+        raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
+    with resp:
+        if resp.status == 206:
+            content_range = resp.headers.get("Content-Range", "")
+            if not content_range.startswith(f"bytes {offset}-"):
+                raise FetchError(f"{url}: the server answered the resume request for bytes {offset}- with "
+                                 f"{content_range!r}; delete {part} and try again")
+            mode = "ab"
+            log.info("%s: resuming at byte %s", dest.name, f"{offset:,}")
+        else:
+            mode, offset = "wb", 0
+        length = resp.headers.get("Content-Length")
+        expected = offset + int(length) if length and length.isdigit() else None
+        write_text_atomic(state_path, json.dumps({"url": url, "etag": resp.headers.get("ETag"),
+                                                  "last_modified": resp.headers.get("Last-Modified")}))
+        got = offset
+        try:
+            with part.open(mode) as f:
+                next_report = got + (50 << 20)
+                while block := resp.read(_CHUNK):
+                    f.write(block)
+                    got += len(block)
+                    if got >= next_report:
+                        of = f" of {expected / 1e6:.0f} MB" if expected else ""
+                        log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
+                        next_report += 50 << 20
+        except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
+            raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
+                             f"partial file is kept at {part}: run the same command again to resume.") from None
+    if expected is not None and got != expected:
+        raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept at "
+                         f"{part}: run the same command again to resume.")
+    return _finish(part, dest, state_path, url, sha256)
+
+
+def _finish(part: Path, dest: Path, state_path: Path, url: str, sha256: str | None) -> Path:
+    digest = _sha256(part)
+    if sha256 is not None and digest != sha256.lower():
+        part.unlink(missing_ok=True)
+        state_path.unlink(missing_ok=True)
+        raise FetchError(f"{url}: checksum mismatch: the download has SHA-256 {digest} but {sha256} was expected; "
+                         f"the file was discarded and {dest} left unchanged")
+    os.replace(part, dest)
+    state_path.unlink(missing_ok=True)
+    return dest
+
+
+def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float) -> dict:
+    full = f"{url}?{urllib.parse.urlencode(params)}"
+    req = urllib.request.Request(full, headers={"User-Agent": _user_agent()})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as e:
+        raise FetchError(f"could not download {full}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
+    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.IncompleteRead, OSError) as e:
+        raise _offline(full, dest, getattr(e, "reason", e)) from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise FetchError(f"{full}: the server did not answer with JSON (got {body[:80]!r}...)") from None
+    if isinstance(data, dict) and "error" in data:
+        err = data["error"]
+        raise FetchError(f"{full}: the ArcGIS server reported an error: {err.get('code', '')} "
+                         f"{err.get('message', err)} {err.get('details', '')}".rstrip())
+    return data
+
+
+def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = 120,
+                    page_size: int = _PAGE) -> Path:
+    """Download an ArcGIS FeatureServer layer page by page into one GeoJSON (or CSV for a table).
+
+    Pages already downloaded (``<dest>.pages/``) are kept, so an interrupted fetch resumes.
+    """
+    dest = Path(dest)
+    base = (url or dataset.url).rstrip("/")
+    query = base if base.endswith("/query") else base + "/query"
+    pages = dest.with_name(dest.name + ".pages")
+    pages.mkdir(parents=True, exist_ok=True)
+    offset, i, features = 0, 0, []
+    while True:
+        page_file = pages / f"{i:05d}.json"
+        if not page_file.exists():
+            params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
+                      "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
+            if dataset.order_by:
+                params["orderByFields"] = dataset.order_by
+            data = _get_json(query, params, dest=dest, timeout=timeout)
+            write_text_atomic(page_file, json.dumps(data))
+        else:
+            data = json.loads(page_file.read_text(encoding="utf-8"))
+        got = data.get("features") or []
+        features.extend(got)
+        offset += len(got)
+        i += 1
+        exceeded = data.get("exceededTransferLimit") or (data.get("properties") or {}).get("exceededTransferLimit")
+        log.info("%s: %s features", dest.name, f"{offset:,}")
+        if not got or (len(got) < page_size and not exceeded):
+            break
+    if not features:
+        raise FetchError(f"{query}: the layer returned no features; is the service name right? Cache: {dest}")
+    with atomic_path(dest) as tmp:
+        if dataset.table:
+            columns = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+            w.writeheader()
+            for f in features:
+                w.writerow(f.get("properties") or {})
+            tmp.write_text(buf.getvalue(), encoding="utf-8")
+        else:
+            tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    for page in sorted(pages.iterdir()):
+        page.unlink()
+    pages.rmdir()
+    return dest
+
+
+def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None = None, force: bool = False,
+          timeout: float = 60) -> Path:
+    """Download a dataset of :data:`CATALOGUE` into the cache (if not there yet) and return its path.
+
+    ``url`` fetches from another address (a mirror, a local copy). A dataset already cached is
+    checked against the SHA-256 recorded when it was downloaded; ``force`` downloads it again.
+    """
+    d = get_dataset(name)
+    dest = cached_path(name, cache=cache)
+    record = _record_path(dest)
+    if dest.exists() and not force:
+        if record.exists():
+            want = json.loads(record.read_text(encoding="utf-8")).get("sha256")
+            if want and _sha256(dest) != want:
+                raise FetchError(f"{dest}: the cached file has changed since it was downloaded (SHA-256 differs from "
+                                 f"{record.name}); fetch it again with --force")
+        log.info("%s: already cached at %s", name, dest)
+        return dest
+    source = url or d.url
+    log.info("%s: downloading %s", name, source)
+    if d.kind == "arcgis":
+        download_arcgis(d, dest, url=url, timeout=timeout)
+        if d.sha256 and _sha256(dest) != d.sha256:
+            bad = _sha256(dest)
+            dest.unlink()
+            raise FetchError(f"{source}: checksum mismatch (SHA-256 {bad}, expected {d.sha256}); discarded")
+    else:
+        download_file(source, dest, sha256=d.sha256, timeout=timeout)
+    info = {"name": d.name, "title": d.title, "publisher": d.publisher, "url": source, "vintage": d.vintage,
+            "licence": d.licence, "sha256": _sha256(dest), "bytes": dest.stat().st_size,
+            "fetched": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    write_text_atomic(record, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
+    return dest
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One row of ``geotarget data list``."""
+
+    name: str
+    status: str  #: "cached", "partial", "not cached", "bundled"
+    path: Path | None
+    bytes: int | None
+    detail: str
+
+
+def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
+    """What is cached (with its record), partly downloaded, fetchable, and bundled with geotarget."""
+    from geotarget.core.places import PLACES, ROOT
+
+    rows: list[Listing] = []
+    for d in CATALOGUE.values():
+        dest = cached_path(d.name, cache=cache)
+        part = dest.with_name(dest.name + ".part")
+        pages = dest.with_name(dest.name + ".pages")
+        if dest.exists():
+            rec = _record_path(dest)
+            info = json.loads(rec.read_text(encoding="utf-8")) if rec.exists() else {}
+            detail = f"{d.vintage}; fetched {info.get('fetched', '?')}; SHA-256 {info.get('sha256', '?')[:16]}…"
+            rows.append(Listing(d.name, "cached", dest, dest.stat().st_size, detail))
+        elif part.exists() or pages.exists():
+            n = part.stat().st_size if part.exists() else sum(p.stat().st_size for p in pages.iterdir())
+            rows.append(Listing(d.name, "partial", part if part.exists() else pages, n,
+                                "interrupted download: `geotarget data fetch " + d.name + "` resumes it"))
+        else:
+            rows.append(Listing(d.name, "not cached", None, None, f"{d.publisher}: {d.title}"))
+    seen: set[str] = set()
+    for pl in PLACES.values():
+        files = [f for fs in pl.files.values() for f in fs.values() if "/" in str(f)]
+        for rel in [pl.boundaries, *files, pl.assets, pl.postcodes]:
+            p = ROOT / rel
+            if rel in seen or not p.exists():
+                continue
+            seen.add(rel)
+            rows.append(Listing(rel, "bundled", p, p.stat().st_size, f"{pl.name} sample (see data/PROVENANCE.md)"))
+    return rows
+
+
+__all__ = ["CATALOGUE", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis", "download_file", "fetch",
+           "get_dataset", "list_data"]

@@ -1,0 +1,148 @@
+"""Plumbing for reading and writing files: encodings, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from geotarget.core.errors import DataNotFoundError, SchemaError
+
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+#: The ``last_change`` time stamp GDAL writes into every GeoPackage geotarget writes, pinned
+#: (GDAL's ``OGR_CURRENT_DATE``) so that the same inputs give byte-identical files; the real
+#: time of a run is in the output folder's ``manifest.json``.
+GPKG_TIMESTAMP = "2025-10-30T00:00:00Z"
+
+
+def require_file(path: str | os.PathLike, what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise DataNotFoundError(f"{p}: {what} file not found")
+    return p
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a CSV (optionally gzipped) with every cell as text, trying UTF-8 then Windows-1252.
+
+    Reading as text lets validation report the value exactly as it appears in the file.
+    """
+    last: Exception | None = None
+    for enc in ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+        except UnicodeDecodeError as e:
+            last = e
+        except pd.errors.ParserError as e:
+            raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
+        except pd.errors.EmptyDataError:
+            raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
+    raise SchemaError(f"{path}: could not decode the file as UTF-8 or Windows-1252 ({last})")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
+    """Write a table as UTF-8 CSV with ``\\n`` line ends, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index, lineterminator="\n")
+    return Path(path)
+
+
+def write_geopackage(path: str | os.PathLike, layers: dict, *, styles: dict | None = None,
+                     default_style=None) -> Path:
+    """Write one or more GeoDataFrames as the layers of one GeoPackage, atomically.
+
+    ``layers`` maps layer name to frame; a named index (e.g. ``lsoa_code``) becomes a column.
+    Every GeoPackage geotarget writes goes through here, so they share one set of conventions.
+
+    Each layer gets a default QGIS style (a row in the GeoPackage's ``layer_styles``
+    table, which QGIS reads when the layer is added): ``styles`` maps a layer name to
+    QML text or to ``None`` for no style; layers not in it get ``default_style(frame)``
+    (a ``(qml, description)`` pair), when given. :func:`geotarget.render.qgis.write_styled_geopackage`
+    passes :func:`geotarget.render.qgis.auto_style` (IMD deciles, area profiles, points by category,
+    labelled outlines).
+    """
+    import pyogrio
+
+    styles = styles or {}
+    unknown = [name for name in styles if name not in layers]
+    if unknown:
+        raise SchemaError(f"{path}: styles given for layer(s) {unknown} that are not among the layers {list(layers)}")
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        with atomic_path(path) as tmp:
+            rows = []
+            for i, (name, frame) in enumerate(layers.items()):
+                flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
+                pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+                if name in styles:
+                    if styles[name] is not None:
+                        rows.append((name, styles[name], "style given by the caller"))
+                elif default_style is not None and hasattr(frame, "geometry"):
+                    rows.append((name, *default_style(frame)))
+            if rows:
+                _write_layer_styles(tmp, rows)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    return Path(path)
+
+
+#: The ``layer_styles`` table as QGIS creates it in a GeoPackage.
+_LAYER_STYLES_DDL = """CREATE TABLE IF NOT EXISTS "layer_styles" (
+  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256),
+  "f_table_name" TEXT(256), "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT,
+  "styleSLD" TEXT, "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+  "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+
+def _write_layer_styles(gpkg: Path, rows: list[tuple[str, str, str]]) -> None:
+    """Add one default style per layer to ``gpkg``'s ``layer_styles`` table (registered in
+    ``gpkg_contents`` as an attributes table, as QGIS does)."""
+    import sqlite3
+
+    con = sqlite3.connect(gpkg)
+    try:
+        with con:
+            geometry_column = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            con.execute(_LAYER_STYLES_DDL)
+            con.execute(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', ?)", (GPKG_TIMESTAMP,)
+            )
+            for name, qml, description in rows:
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                    "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                    "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'geotarget', NULL, ?)",
+                    (name, geometry_column.get(name, "geom"), name, qml, description, GPKG_TIMESTAMP),
+                )
+    finally:
+        con.close()

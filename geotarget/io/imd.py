@@ -1,0 +1,313 @@
+"""Read the English Indices of Deprivation as MHCLG publishes them.
+
+:func:`read_imd` accepts
+
+* the official "File 7" CSV of IoD2019 and IoD2025 (long headers such as
+  ``"LSOA code (2011)"`` and ``"Index of Multiple Deprivation (IMD) Score"``), and the
+  other official files that share its headers (File 1, 2, 5, ...);
+* geotarget's canonical CSV (``lsoa21cd, lsoa21nm, lad24cd, imd_score, imd_rank, ...``),
+  the layout of the bundled sample.
+
+Headers are mapped to short canonical names in one place, :func:`canonical_name`. The
+result is indexed by ``lsoa_code`` and records its vintage in ``frame.attrs["vintage"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from geotarget.core import domains as D
+from geotarget.core.errors import SchemaError, VintageError
+from geotarget.core.vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
+from geotarget.io.files import read_csv_text, require_file
+
+log = logging.getLogger(__name__)
+
+LSOA_CODE_RE = re.compile(r"^E01\d{6}$")
+
+# Official index labels (normalised: lower case, single spaces) -> canonical key. Longest first
+# so that "income deprivation affecting children index" wins over "income".
+_INDEX_LABELS: dict[str, str] = {
+    d.label.lower(): d.key for d in D.ALL_INDICES
+}
+_INDEX_LABELS.update({"index of multiple deprivation": "imd", "imd": "imd"})
+_INDEX_ORDER = sorted(_INDEX_LABELS, key=len, reverse=True)
+
+_POPULATION = [
+    (re.compile(r"^total population"), "pop_total"),
+    (re.compile(r"^dependent children aged 0-15"), "pop_0_15"),
+    (re.compile(r"^population aged 16-59"), "pop_16_59"),
+    (re.compile(r"^older population aged 60 and over"), "pop_60plus"),
+    (re.compile(r"^working age population"), "pop_working_age"),
+]
+_CANONICAL_POP = re.compile(r"^(pop_(?:total|0_15|16_59|60plus|working_age))(?:_mid\d{4})?$")
+_ID_COLUMNS = {
+    "lsoa code": "lsoa_code", "lsoa name": "lsoa_name",
+    "local authority district code": "lad_code", "local authority district name": "lad_name",
+}
+_CANONICAL_ID = re.compile(r"^(lsoa|lad)(\d\d)?_?(cd|nm|code|name)$")
+_CANONICAL_MEASURE = re.compile(r"^([a-z_]+)_(score|rank|decile)$")
+
+
+def normalise_header(header: str) -> str:
+    """Lower case, single spaces (official headers exported from Excel carry line breaks)."""
+    return " ".join(str(header).split()).lower()
+
+
+def canonical_name(header: str) -> tuple[str | None, int | None]:
+    """Map one column header to ``(canonical name, geography year)``.
+
+    The year is the LSOA or LAD year stated in the header, e.g. 2011 for
+    ``"LSOA code (2011)"`` or ``lsoa11cd``; ``None`` if the header states none.
+    Unrecognised headers give ``(None, None)``.
+
+    >>> canonical_name("Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)")
+    ('imd_rank', None)
+    >>> canonical_name("LSOA code (2021)")
+    ('lsoa_code', 2021)
+    >>> canonical_name("lsoa11cd")
+    ('lsoa_code', 2011)
+    """
+    h = normalise_header(header)
+    # official identifiers: "LSOA code (2011)", "Local Authority District name (2019)"
+    m = re.match(r"^(lsoa code|lsoa name|local authority district code|local authority district name)"
+                 r"(?: \((\d{4})\))?$", h)
+    if m:
+        return _ID_COLUMNS[m.group(1)], int(m.group(2)) if m.group(2) else None
+    m = _CANONICAL_ID.match(h)
+    if m:
+        kind = {"cd": "code", "nm": "name"}.get(m.group(3), m.group(3))
+        year = 2000 + int(m.group(2)) if m.group(2) else None
+        return f"{m.group(1)}_{kind}", year
+    for pattern, name in _POPULATION:
+        if pattern.match(h):
+            return name, None
+    m = _CANONICAL_POP.match(h)
+    if m:
+        return m.group(1), None
+    # official measures: "<index label> Score[ (rate)]" / "Rank (where ...)" / "Decile (where ...)"
+    for label in _INDEX_ORDER:
+        if h.startswith(label + " "):
+            rest = h[len(label) + 1:]
+            m = re.match(r"^(score|rank|decile)\b", rest)
+            if m:
+                return D.column(_INDEX_LABELS[label], m.group(1)), None
+    m = _CANONICAL_MEASURE.match(h)
+    if m and m.group(1) in D.BY_KEY:
+        return h, None
+    return None, None
+
+
+def _row(i: int) -> int:
+    """File row number of data row ``i`` (the header is row 1)."""
+    return i + 2
+
+
+def _fail_rows(path, column: str, rows: pd.Series, what: str, expected: str) -> SchemaError:
+    shown = ", ".join(f"row {_row(i):,}: {v!r}" for i, v in list(rows.items())[:5])
+    more = f" (and {len(rows) - 5:,} more)" if len(rows) > 5 else ""
+    return SchemaError(f"{path}, column {column!r}: {what} — {shown}{more}; expected {expected}")
+
+
+def _map_columns(frame: pd.DataFrame, path) -> tuple[dict[str, str], set[int]]:
+    mapping: dict[str, str] = {}
+    years: set[int] = set()
+    seen: dict[str, str] = {}
+    for col in frame.columns:
+        name, year = canonical_name(col)
+        if name is None:
+            continue
+        if name in seen:
+            raise SchemaError(f"{path}: columns {seen[name]!r} and {col!r} both hold {name!r}; expected only one")
+        seen[name] = col
+        mapping[col] = name
+        if year is not None and name.startswith("lsoa"):
+            years.add(year)
+    return mapping, years
+
+
+def _detect_vintage(frame: pd.DataFrame, path, lsoa_years: set[int], vintage) -> Vintage:
+    stated = get_vintage(vintage) if vintage is not None else None
+    if len(lsoa_years) > 1:
+        raise SchemaError(f"{path}: LSOA columns of more than one year {sorted(lsoa_years)}; expected one")
+    from_header = None
+    if lsoa_years:
+        year = lsoa_years.pop()
+        matches = [v for v in VINTAGES.values() if v.lsoa_year == year]
+        if not matches:
+            raise SchemaError(f"{path}: LSOA year {year} in the header; expected 2011 (IoD2019) or 2021 (IoD2025)")
+        from_header = matches[0]
+    if stated and from_header and stated != from_header:
+        raise SchemaError(
+            f"{path}: vintage={stated.name} was given but the file's LSOA code column is for LSOA "
+            f"{from_header.lsoa_year}, the geography of {from_header.name}"
+        )
+    if stated or from_header:
+        return stated or from_header
+    if has_lsoa21_only_codes(frame["lsoa_code"]):
+        return VINTAGES[2025]
+    raise SchemaError(
+        f"{path}: cannot tell whether this is IoD2019 (LSOA 2011) or IoD2025 (LSOA 2021): the LSOA code column "
+        "does not state its year; pass vintage=2019 or vintage=2025"
+    )
+
+
+def _validate_codes(frame: pd.DataFrame, path, original: str) -> None:
+    codes = frame["lsoa_code"]
+    bad = codes[~codes.str.match(LSOA_CODE_RE)]
+    if len(bad):
+        raise _fail_rows(path, original, bad, "not a valid LSOA code",
+                         "an English LSOA code: E01 followed by 6 digits, e.g. 'E01011949'")
+    dup = codes[codes.duplicated(keep=False)]
+    if len(dup):
+        first = dup.index[0]
+        others = [_row(i) for i in dup.index[dup == dup.loc[first]]]
+        raise SchemaError(
+            f"{path}, column {original!r}: LSOA code {dup.loc[first]!r} appears {len(others)} times "
+            f"(rows {', '.join(f'{r:,}' for r in others)}); expected one row per LSOA"
+            + (f" ({dup.nunique() - 1} other codes are duplicated too)" if dup.nunique() > 1 else "")
+        )
+
+
+def _to_numbers(frame: pd.DataFrame, path, originals: dict[str, str], vintage: Vintage) -> pd.DataFrame:
+    out = frame.copy()
+    for col in frame.columns:
+        if not (col.endswith(("_score", "_rank", "_decile")) or col.startswith("pop_")):
+            continue
+        text = frame[col].str.strip()
+        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        blank = text == ""
+        if blank.any():
+            raise _fail_rows(path, originals[col], text[blank], "missing value", "a number in every row")
+        bad = values.isna()
+        if bad.any():
+            raise _fail_rows(path, originals[col], text[bad], "not a number", "a number")
+        if col.endswith("_decile"):
+            bad = ~values.isin(range(1, 11))
+            if bad.any():
+                raise _fail_rows(path, originals[col], text[bad], "decile out of range",
+                                 "a whole number from 1 (most deprived 10%) to 10")
+        if col.endswith("_rank"):
+            bad = (values < 1) | (values > vintage.n_lsoas) | (values != np.floor(values))
+            if bad.any():
+                raise _fail_rows(path, originals[col], text[bad], "rank out of range",
+                                 f"a whole number from 1 (most deprived) to {vintage.n_lsoas:,} "
+                                 f"(the number of LSOAs in England in {vintage.name})")
+        if col.startswith("pop_"):
+            bad = (values < 0) | (values != np.floor(values))
+            if bad.any():
+                raise _fail_rows(path, originals[col], text[bad], "not a population count",
+                                 "a whole number of people, 0 or more")
+        if col.endswith(("_rank", "_decile")) or col.startswith("pop_"):
+            values = values.astype("int64")
+        out[col] = values
+    return out
+
+
+def _read_table(path, vintage, *, what: str, required: list[str]) -> pd.DataFrame:
+    raw = read_csv_text(require_file(path, what))
+    mapping, lsoa_years = _map_columns(raw, path)
+    if "lsoa_code" not in mapping.values():
+        raise SchemaError(
+            f"{path}: no LSOA code column; expected a column such as 'LSOA code (2021)', 'LSOA code (2011)', "
+            f"'lsoa21cd' or 'lsoa11cd'. Columns found: {', '.join(map(repr, raw.columns[:8]))}"
+            + (" ..." if len(raw.columns) > 8 else "")
+        )
+    missing = [c for c in required if c not in mapping.values()]
+    if missing:
+        raise SchemaError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected e.g. "
+            + "; ".join(repr(_official_header(c)) for c in missing)
+        )
+    frame = raw[list(mapping)].rename(columns=mapping)
+    originals = {v: k for k, v in mapping.items()}
+    frame["lsoa_code"] = frame["lsoa_code"].str.strip()
+    _validate_codes(frame, path, originals["lsoa_code"])
+    v = _detect_vintage(frame, path, lsoa_years, vintage)
+    frame = _to_numbers(frame, path, originals, v)
+    frame = frame.set_index("lsoa_code")
+    frame.attrs = {"vintage": v.year, "source": os.fspath(path)}
+    return frame
+
+
+def _official_header(col: str) -> str:
+    if col.startswith("pop_total"):
+        return "Total population: mid 2022"
+    key, _, measure = col.rpartition("_")
+    d = D.BY_KEY.get(key)
+    if d is None:
+        return col
+    return {"score": f"{d.label} Score", "rank": f"{d.label} Rank (where 1 is most deprived)",
+            "decile": f"{d.label} Decile (where 1 is most deprived 10% of LSOAs)"}[measure]
+
+
+def read_imd(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd.DataFrame:
+    """Read an IoD file (official File 7 layout or geotarget's canonical CSV).
+
+    Parameters
+    ----------
+    path
+        CSV file, optionally gzipped, UTF-8 or Windows-1252.
+    vintage
+        2019 or 2025. Only needed when the file's LSOA code column does not state its
+        year (official files say "LSOA code (2011)" / "(2021)"; canonical files use
+        ``lsoa11cd`` / ``lsoa21cd``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``lsoa_code``; columns ``lsoa_name``, ``lad_code``, ``lad_name`` where
+        present, ``<index>_score/_rank/_decile`` for the IMD and every domain, sub-domain and
+        supplementary index in the file, and population denominators (``pop_total``,
+        ``pop_working_age``, ...) if the file holds them. ``attrs["vintage"]`` is the
+        release year. Ranks and deciles are **national** (1 = most deprived) and are
+        never recomputed.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, bad or duplicated LSOA codes, blank or non-numeric values, ranks
+        or deciles out of range; the message names the file, column, row and value.
+    """
+    frame = _read_table(path, vintage, what="IoD", required=["imd_score", "imd_rank", "imd_decile"])
+    found = [d.key for d in D.DOMAINS if f"{d.key}_rank" in frame.columns]
+    log.info("%s: %s, %d LSOAs, domains: %s", path, VINTAGES[frame.attrs["vintage"]].name, len(frame),
+             ", ".join(found) or "none")
+    return frame
+
+
+def read_population(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd.DataFrame:
+    """Read IoD population denominators (File 6/7 headers or canonical ``pop_total_mid2022``...).
+
+    Returns a frame indexed by ``lsoa_code`` with ``pop_total`` and any of ``pop_0_15``,
+    ``pop_16_59``, ``pop_60plus``, ``pop_working_age`` found.
+    """
+    frame = _read_table(path, vintage, what="population", required=["pop_total"])
+    keep = [c for c in frame.columns if c.startswith("pop_")]
+    out = frame[keep].copy()
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Return ``imd`` with the population columns of ``population`` (same vintage, every LSOA)."""
+    if imd.attrs.get("vintage") != population.attrs.get("vintage"):
+        raise VintageError(
+            f"IoD vintage {imd.attrs.get('vintage')} cannot take population denominators of vintage "
+            f"{population.attrs.get('vintage')}"
+        )
+    missing = imd.index.difference(population.index)
+    if len(missing):
+        raise SchemaError(
+            f"{population.attrs.get('source', 'population')}: no population for {len(missing):,} LSOAs "
+            f"in the IoD data, e.g. {', '.join(missing[:5])}"
+        )
+    out = imd.drop(columns=[c for c in population.columns if c in imd.columns])
+    out = out.join(population)
+    out.attrs = dict(imd.attrs)
+    return out

@@ -1,0 +1,321 @@
+"""Provenance: a manifest in every output folder, and the standard "Data: ...; parameters: ..." line.
+
+Every command that writes outputs records what it read and what it wrote::
+
+    with Provenance(out_dir, command="run", parameters={"vintage": 2025}) as prov:
+        prov.add_input("File_7_IoD2025.csv", role="imd", vintage="IoD2025, LSOA 2021")
+        ...                                    # compute and write outputs
+        prov.add_output(out_dir / "imd2025_lsoas.csv")
+
+On leaving the block, ``manifest.json`` is written atomically to ``out_dir``:
+
+* ``inputs``: path, role, SHA-256, size and vintage of every file read;
+* ``outputs``: path (relative to the folder), SHA-256 and size of every file written;
+* ``parameters`` as given; ``notes`` (e.g. "ward outlines built from LSOAs");
+* the geotarget version and the versions of the libraries that shape the numbers (numpy,
+  pandas, geopandas, shapely/GEOS, pyogrio/GDAL, pyproj/PROJ, libpysal, scikit-learn, folium...);
+* the platform, and the run time: ``started``, ``finished``, ``duration_seconds``
+  (:data:`TIME_FIELDS`, the only fields that differ between two runs on the same inputs).
+
+If the block raises after some outputs were written, the manifest still records them, with
+``"status": "failed"`` and the error, so a folder never carries a stale "ok" manifest. If it
+raises before anything was written, nothing is written (and an older manifest is kept).
+
+Outputs that state their data in words (HTML maps, Markdown reports) use
+:meth:`Provenance.data_line` or :func:`data_line`, which hold no time stamp, so the outputs
+stay byte-identical between runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from geotarget.io.files import write_text_atomic
+
+log = logging.getLogger(__name__)
+
+#: File name of the manifest in an output folder.
+MANIFEST = "manifest.json"
+#: Format version of the manifest (bump when fields change meaning).
+MANIFEST_VERSION = 1
+#: The fields that record when a run happened: everything else is reproducible.
+TIME_FIELDS = ("started", "finished", "duration_seconds")
+#: Python distributions whose versions are recorded (those installed).
+LIBRARIES = ("numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyproj", "pyarrow", "scipy", "libpysal",
+             "esda", "spopt", "mapclassify", "scikit-learn", "folium", "branca", "jinja2", "matplotlib", "dask",
+             "dask-geopandas")
+
+_INPUT_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
+def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, hex."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _input_sha256(p: Path) -> str:
+    """SHA-256 of an input file, remembered per (path, inode, size, modification time) in this process."""
+    st = p.stat()
+    key = (str(p.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _INPUT_HASHES:
+        _INPUT_HASHES[key] = sha256_file(p)
+    return _INPUT_HASHES[key]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of geotarget's key libraries and of the C libraries beneath them (GDAL, GEOS, PROJ)."""
+    out: dict[str, str] = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    try:
+        import pyogrio
+
+        out["GDAL"] = pyogrio.__gdal_version_string__
+    except (ImportError, AttributeError):  # pragma: no cover - pyogrio is a dependency
+        pass
+    try:
+        import shapely
+
+        out["GEOS"] = shapely.geos_version_string
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    try:
+        import pyproj
+
+        out["PROJ"] = pyproj.proj_version_str
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    return out
+
+
+def platform_info() -> dict[str, str]:
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "system": platform.system(), "release": platform.release(), "machine": platform.machine()}
+
+
+def _geotarget_version() -> str:
+    from geotarget.core.version import __version__
+
+    return __version__
+
+
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON: paths as text, tuples and sets as lists, mappings recursively."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return [_jsonable(v) for v in sorted(value, key=str)]
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as people read it: lists joined with commas, booleans as yes/no."""
+    value = _jsonable(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(format_value(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {format_value(v)}" for k, v in value.items())
+    return "none" if value is None else str(value)
+
+
+def data_line(vintages: Iterable[str], parameters: Mapping[str, Any] | None = None) -> str:
+    """The standard statement of data and parameters for HTML and Markdown outputs.
+
+    >>> data_line(["IoD2025, LSOA 2021 (MHCLG)", "wards May 2025"], {"councils": ["E06000004"], "map": True})
+    'Data: IoD2025, LSOA 2021 (MHCLG); wards May 2025. Parameters: councils = E06000004; map = yes.'
+    """
+    seen = list(dict.fromkeys(v for v in vintages if v))
+    text = "Data: " + ("; ".join(seen) if seen else "not stated") + "."
+    if parameters:
+        text += " Parameters: " + "; ".join(f"{k} = {format_value(v)}" for k, v in parameters.items()) + "."
+    return text
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+class Provenance:
+    """Record the inputs, parameters and outputs of one command; write the folder's manifest.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder; the manifest is written there.
+    command
+        The command or function, e.g. ``"run"``, ``"aggregate"``.
+    parameters
+        What the user chose (JSON-able values; paths become text).
+    manifest
+        File name of the manifest (default ``manifest.json``). Commands whose output is one
+        file in a folder the user may share with other outputs use ``<file>.manifest.json``.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, *, command: str, parameters: Mapping[str, Any] | None = None,
+                 manifest: str = MANIFEST):
+        self.out_dir = Path(out_dir)
+        self.command = command
+        self.parameters: dict[str, Any] = dict(parameters or {})
+        self.manifest_name = manifest
+        self.inputs: list[dict[str, Any]] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+        self.started = _now()
+        self._t0 = time.perf_counter()
+        self.path: Path | None = None
+
+    # ------------------------------------------------------------------ recording
+    def add_input(self, path: str | os.PathLike, *, role: str, vintage: str | None = None,
+                  description: str | None = None) -> dict[str, Any]:
+        """Record a file that was read (hashed now); the same role and path are recorded once."""
+        p = Path(path).expanduser()
+        resolved = str(p.resolve())
+        for entry in self.inputs:
+            if entry["role"] == role and entry["path"] == resolved:
+                return entry
+        entry: dict[str, Any] = {"role": role, "path": resolved, "sha256": _input_sha256(p),
+                                 "bytes": p.stat().st_size, "vintage": vintage}
+        if description:
+            entry["description"] = description
+        self.inputs.append(entry)
+        return entry
+
+    def add_output(self, path: str | os.PathLike) -> Path:
+        """Record a file that was written (hashed now). Returns ``path``."""
+        p = Path(path)
+        self.outputs[self._relative(p)] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+        return p
+
+    def add_note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def update_parameters(self, **parameters: Any) -> None:
+        self.parameters.update(parameters)
+
+    def _relative(self, p: Path) -> str:
+        try:
+            return p.resolve().relative_to(self.out_dir.resolve()).as_posix()
+        except ValueError:
+            return str(p.resolve())
+
+    # ------------------------------------------------------------------ statements
+    def vintages(self) -> list[str]:
+        """The distinct vintage statements of the inputs, in the order they were read."""
+        return list(dict.fromkeys(e["vintage"] for e in self.inputs if e.get("vintage")))
+
+    def data_line(self, parameters: Mapping[str, Any] | None = None) -> str:
+        """``"Data: ...; parameters: ..."`` for HTML/Markdown outputs (the recorded parameters by default)."""
+        return data_line(self.vintages(), self.parameters if parameters is None else parameters)
+
+    def markdown(self, parameters: Mapping[str, Any] | None = None) -> str:
+        """A short Markdown paragraph: the data line and the geotarget version (no time stamp)."""
+        return f"*{self.data_line(parameters)} Made with geotarget {_geotarget_version()}.*\n"
+
+    # ------------------------------------------------------------------ writing
+    def to_dict(self, *, status: str = "ok", error: str | None = None) -> dict[str, Any]:
+        finished = _now()
+        out: dict[str, Any] = {
+            "manifest_version": MANIFEST_VERSION,
+            "command": self.command,
+            "status": status,
+            "geotarget": _geotarget_version(),
+            "parameters": _jsonable(self.parameters),
+            "inputs": self.inputs,
+            "outputs": [{"path": k, **v} for k, v in sorted(self.outputs.items())],
+            "notes": self.notes,
+            "libraries": library_versions(),
+            "platform": platform_info(),
+            "started": self.started,
+            "finished": finished,
+            "duration_seconds": round(time.perf_counter() - self._t0, 3),
+        }
+        if error is not None:
+            out["error"] = error
+        return out
+
+    def write(self, *, status: str = "ok", error: str | None = None) -> Path:
+        """Write the manifest atomically to ``out_dir`` and return its path."""
+        text = json.dumps(self.to_dict(status=status, error=error), indent=2, ensure_ascii=False) + "\n"
+        self.path = write_text_atomic(self.out_dir / self.manifest_name, text)
+        log.info("provenance: %s (%d inputs, %d outputs)", self.path, len(self.inputs), len(self.outputs))
+        return self.path
+
+    def __enter__(self) -> Provenance:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            self.write()
+        elif self.outputs:
+            self.write(status="failed", error=f"{exc_type.__name__}: {exc}")
+        return False
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a manifest (a folder's ``manifest.json`` or the file itself)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / MANIFEST
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def without_time(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest minus :data:`TIME_FIELDS`: equal for two runs on the same inputs and machine."""
+    return {k: v for k, v in manifest.items() if k not in TIME_FIELDS}
+
+
+def verify_outputs(folder: str | os.PathLike) -> list[str]:
+    """Check every output listed in a folder's manifest against its SHA-256; return the problems."""
+    folder = Path(folder)
+    problems = []
+    for entry in read_manifest(folder)["outputs"]:
+        p = Path(entry["path"]) if Path(entry["path"]).is_absolute() else folder / entry["path"]
+        if not p.exists():
+            problems.append(f"{p}: listed in the manifest but missing")
+        elif sha256_file(p) != entry["sha256"]:
+            problems.append(f"{p}: changed since the manifest was written (SHA-256 differs)")
+    return problems
+
+
+__all__ = [
+    "LIBRARIES",
+    "MANIFEST",
+    "TIME_FIELDS",
+    "Provenance",
+    "data_line",
+    "format_value",
+    "library_versions",
+    "platform_info",
+    "read_manifest",
+    "sha256_file",
+    "verify_outputs",
+    "without_time",
+]

@@ -1,0 +1,83 @@
+"""Plumbing for tables as people export them: encodings, separators, numbers, free text."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import gzip
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geotarget.core.crs import BNG, WGS84
+from geotarget.core.errors import SchemaError
+
+
+def normalise_text(value: object) -> str:
+    """Lower case, ``&`` -> ``and``, punctuation and ``_`` to spaces, single spaces.
+
+    >>> normalise_text("  GP_Practice & Surgery!")
+    'gp practice and surgery'
+    """
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    text = text.lower().replace("&", " and ")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    for enc in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1")
+
+
+def read_text_table(path: Path, *, header: int | None = 0) -> pd.DataFrame:
+    """Every cell as text; any common encoding and BOM; comma, semicolon, tab or pipe separated."""
+    data = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        data = gzip.decompress(data)
+    text = _decode(data)
+    if not text.strip():
+        raise SchemaError(f"{path}: the file is empty; expected a header row and data")
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header)
+    except pd.errors.ParserError as e:
+        raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
+    if header is not None:
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def parse_numbers(values: pd.Series, *, thousands: bool = False) -> pd.Series:
+    text = values.astype("string").str.strip().fillna("")
+    if thousands:
+        text = text.str.replace(",", "", regex=False)
+    else:  # a decimal comma ("54,57") in coordinates exported with a European locale
+        text = text.where(~text.str.fullmatch(r"-?\d+,\d+"), text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce")
+
+
+@functools.lru_cache(maxsize=1)
+def _transformer(src: str, dst: str):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_bng_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _transformer(WGS84, BNG).transform(lon, lat)

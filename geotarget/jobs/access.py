@@ -1,0 +1,196 @@
+"""The access job: assets against need for a bundled place, with its tables, layers and files.
+
+:func:`assess_access` joins the pieces -- located assets (:mod:`geotarget.io.assets`), park
+entrances (:func:`geotarget.analysis.access.park_targets`), access per LSOA (:mod:`geotarget.analysis.access`),
+deserts and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a bundled sample, and
+:func:`write_access` writes ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``,
+``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer over the two.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geotarget.analysis.access import CATCHMENT_M, DEFAULT_PARK_TYPES, RADII, access_table, park_targets
+from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
+from geotarget.data.sample import Sample, load_sample, load_sample_layer
+from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame
+from geotarget.io.files import write_csv
+from geotarget.render.qgis import write_styled_geopackage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """What :func:`assess_access` produced; every frame is indexed or keyed by code."""
+
+    access: pd.DataFrame  #: one row per LSOA (``lsoa_code``)
+    deserts: pd.DataFrame  #: one row per (deprived LSOA, category) beyond the threshold, ranked
+    kpis: pd.DataFrame  #: per council and per ward (``area_type``, ``area_code``)
+    assets: gpd.GeoDataFrame  #: the located assets (and counted park sites), with ``popup``
+    targets: gpd.GeoDataFrame  #: what distances were measured to (park entrances and edges included)
+    rejects: pd.DataFrame  #: rows that could not be located: ``row, reason, detail, ...``
+    desert_areas: gpd.GeoDataFrame  #: desert LSOA polygons with their categories, for a map layer
+    sample: Sample
+    notes: list[str] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def map_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """What a map should draw, computed and ready (EPSG:27700; no map code here).
+
+        * ``asset_points`` -- every asset as a point (a park by a point on its surface), with
+          ``category``, ``category_label``, ``name`` and a plain-text ``popup`` (for
+          ``MapBuilder.add_points(gdf, "Community assets", category_column="category",
+          label_column="name", popup=["popup"])``; the builder escapes the text);
+        * ``asset_areas`` -- polygon assets (parks) with the same columns and ``area_ha``;
+        * ``deserts`` -- desert LSOA polygons with ``categories``, ``n_categories`` and ``popup``
+          (for ``MapBuilder.add_categories``).
+        """
+        a = self.assets
+        is_area = a.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        points = a.copy()
+        points["geometry"] = a.geometry.representative_point()
+        return {"asset_points": points, "asset_areas": a[is_area].copy(), "deserts": self.desert_areas}
+
+
+def sample_assets(place: str = "tees_valley") -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """A bundled place's assets (read like a user's file) and, for Trafford, green space sites and entrances."""
+    from geotarget.core.places import get_place
+
+    pl = get_place(place)
+    union = load_sample_layer("community_assets", place=pl.key)
+    read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
+                             name_column="name", id_column="asset_id", postcode_column="postcode",
+                             category_map={"hospital": "other"} if pl.key == "tees_valley" else None)
+    if pl.key == "trafford":
+        return read, load_sample_layer("greenspace_sites", place=pl.key), \
+            load_sample_layer("greenspace_access_points", place=pl.key)
+    return read, None, None
+
+
+def assess_access(
+    assets: AssetRead | gpd.GeoDataFrame,
+    *,
+    place: str = "tees_valley",
+    vintage: int | str = 2025,
+    councils: Sequence[str] | None = None,
+    parks: gpd.GeoDataFrame | None = None,
+    park_access_points: gpd.GeoDataFrame | None = None,
+    park_types: Sequence[str] | None = DEFAULT_PARK_TYPES,
+    radii: Sequence[float] = RADII,
+    catchment: float = CATCHMENT_M,
+    capacity_column: str | None = None,
+    network=None,
+    max_decile: int = 2,
+    thresholds: Mapping[str, float] | None = None,
+    engine: str = "memory",
+) -> AccessResult:
+    """Access to assets from every LSOA of a bundled place, deserts and KPIs.
+
+    Parameters
+    ----------
+    assets
+        Located assets: an :class:`~geotarget.io.assets.AssetRead` (its rejects are carried
+        through) or a GeoDataFrame with ``category``.
+    place, vintage, councils
+        The LSOAs: a bundled sample (``"tees_valley"`` or ``"trafford"``), IoD vintage and
+        councils to keep. Origins are the LSOAs' population-weighted centroids.
+    parks, park_access_points, park_types
+        Green space sites (polygons with ``site_type``) and their entrances: distance to a park
+        is to its nearest entrance, or its edge where it has none; only ``park_types`` count.
+    radii, catchment, capacity_column, network, engine
+        As for :func:`geotarget.analysis.access.access_table`.
+    max_decile, thresholds
+        As for :func:`geotarget.analysis.deserts.asset_deserts`.
+    """
+    read = assets if isinstance(assets, AssetRead) else None
+    located = read.assets if read is not None else assets
+    rejects = read.rejects if read is not None else pd.DataFrame(columns=["row", "reason", "detail"])
+    sample = load_sample(vintage, councils=councils, place=place)
+    notes = []
+    targets = located
+    shown = asset_layer(located)
+    if parks is not None:
+        pt = park_targets(parks, park_access_points, site_types=park_types)
+        targets = pd.concat([located[located["category"] != "park"], pt], ignore_index=True)
+        targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=located.crs)
+        sites = pt.drop_duplicates("asset_id").drop(columns="geometry")
+        sites = gpd.GeoDataFrame(sites.merge(_site_geometry(parks, pt), on="asset_id"), geometry="geometry",
+                                 crs=located.crs)
+        shown = pd.concat([shown, asset_layer(sites)], ignore_index=True)
+        notes.append(f"Parks: {sites['asset_id'].nunique():,} sites of type {', '.join(park_types or ['any'])}; "
+                     f"distance to the nearest access point ({int((pt['target'] == 'access point').sum()):,}), or to "
+                     f"the site edge for {int((pt['target'] == 'site edge').sum()):,} sites without one.")
+        kpi_assets = pd.concat([located[located["category"] != "park"], sites], ignore_index=True)
+        if "park" in set(located["category"]):
+            notes.append("Park polygons in the asset file were replaced by the --parks sites.")
+    else:
+        kpi_assets = located
+    kpi_assets = gpd.GeoDataFrame(kpi_assets, geometry="geometry", crs=located.crs)
+    origins = sample.centroids[["geometry"]].join(sample.lsoas[["pop_total"]], how="inner")
+    acc = access_table(origins, targets, population="pop_total", radii=radii, catchment=catchment,
+                       capacity_column=capacity_column, network=network, engine=engine)
+    deserts = asset_deserts(acc, sample.lsoas, max_decile=max_decile, thresholds=thresholds)
+    kpis = pd.concat([access_kpis(acc, sample.lsoas, by=b, assets=kpi_assets, thresholds=thresholds)
+                      .assign(area_type=b).reset_index() for b in ("lad", "ward")], ignore_index=True)
+    if "lad_name" in kpis:
+        kpis["lad_name"] = kpis["lad_name"].where(kpis["area_type"] == "ward", kpis["area_name"])
+    first = ["area_type", "area_code", "area_name", "lad_name"]
+    kpis = kpis[[*first, *[c for c in kpis.columns if c not in first]]]
+    if sample.place == "trafford" and sample.vintage.year == 2025:
+        notes.append("Trafford LSOA 2021 centroids: ONS 2011 population-weighted centroids for the 137 unchanged "
+                     "LSOAs, a postcode-mean proxy for the 2 new ones; population ONS mid-2022.")
+    return AccessResult(acc, deserts, kpis, gpd.GeoDataFrame(shown, geometry="geometry", crs=located.crs), targets,
+                        rejects, desert_layer(deserts, sample.lsoas), sample, notes)
+
+
+def _site_geometry(parks: gpd.GeoDataFrame, pt: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    p = parks.to_crs(pt.crs)
+    ids = p["site_id"].astype(str) if "site_id" in p else pd.Series([f"site{i + 1}" for i in range(len(p))],
+                                                                    index=p.index)
+    return gpd.GeoDataFrame({"asset_id": ids.to_numpy()}, geometry=p.geometry.to_numpy(), crs=pt.crs)
+
+
+def write_access(result: AccessResult, out: str | os.PathLike) -> dict[str, Path]:
+    """Write ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``, atomically."""
+    d = Path(out)
+    paths = {
+        "access": write_csv(d / "access.csv", _round(result.access).reset_index()),
+        "deserts": write_csv(d / "asset_deserts.csv", result.deserts),
+        "kpis": write_csv(d / "kpis.csv", result.kpis),
+        "rejects": write_csv(d / "rejects.csv", result.rejects),
+    }
+    lsoas = result.sample.lsoas
+    access_layer = gpd.GeoDataFrame(_round(result.access).join(lsoas[["lsoa_name", "lad_name", "ward_name",
+                                                                      "imd_decile", "pop_total"]]),
+                                    geometry=lsoas.geometry.reindex(result.access.index).to_numpy(), crs=lsoas.crs)
+    access_layer.index.name = "lsoa_code"
+    keep = [c for c in ("asset_id", "name", "category", "site_type", "area_ha", "target", "location_source",
+                        "source_row") if c in result.targets]
+    layers = {"assets": result.assets, "targets": result.targets[[*keep, "geometry"]], "access": access_layer}
+    if len(result.desert_areas):
+        layers["asset_deserts"] = result.desert_areas
+    paths["gpkg"] = write_styled_geopackage(d / "assets.gpkg", layers)
+    log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
+    return paths
+
+
+def _round(access: pd.DataFrame) -> pd.DataFrame:
+    out = access.copy()
+    for c in out.columns:
+        if c.startswith("dist_"):
+            out[c] = out[c].round(1)
+        elif c.startswith(("per1k_", "sfca_")):
+            out[c] = out[c].round(6)
+    return out
+
+
+__all__ = ["AccessResult", "assess_access", "sample_assets", "write_access"]

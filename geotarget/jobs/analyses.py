@@ -1,0 +1,224 @@
+"""From inputs to output files: what ``geotarget cluster``, ``hotspots`` and ``inequality`` run.
+
+Each ``*_study`` function loads the study (bundled sample or official files), computes, and returns a
+result holding the frames to draw (``layer``: a GeoDataFrame indexed by ``area_code``) and, when ``out``
+is given, writes the files atomically. The analysis itself lives in :mod:`geotarget.analysis.gaps`,
+:mod:`geotarget.analysis.typology`, :mod:`geotarget.analysis.hotspots` and :mod:`geotarget.analysis.inequality`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geotarget.analysis.areadata import (
+    AreaData,
+    area_geometries,
+    indicator_column,
+    load_area_data,
+    study_indicators,
+    to_level,
+)
+from geotarget.analysis.gaps import complete_rows, outcome_gaps
+from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.render.qgis import write_styled_geopackage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What an analysis produced: the result object, the layer to map, notes and the files written."""
+
+    study: AreaData
+    result: object
+    layer: object
+    notes: list[str] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def _study_args(kw: dict) -> dict:
+    keys = ("imd", "vintage", "councils", "population", "boundaries", "boundaries_layer", "lookup", "place")
+    return {k: kw[k] for k in keys if k in kw}
+
+
+def _area_data(data: AreaData | None, kw: dict) -> AreaData:
+    return data if data is not None else load_area_data(**_study_args(kw))
+
+
+def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
+    """Refuse to write over an input file."""
+    targets = {(out / n).resolve() for n in names}
+    for p in inputs:
+        if isinstance(p, (str, os.PathLike)) and str(p) not in ("sample", "iod") and Path(p).exists() and Path(p).resolve() in targets:
+            raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
+
+
+def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
+    lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
+             "Contains public sector information licensed under the Open Government Licence v3.0. "
+             "Contains OS data © Crown copyright and database right."]
+    return "\n".join(lines) + "\n"
+
+
+def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
+                indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
+                higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
+                out: str | os.PathLike | None = None, data: AreaData | None = None,
+                **study_kw) -> AnalysisResult:
+    """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.analysis.typology.cluster_areas`).
+
+    Writes ``clusters.gpkg`` (layer ``clusters``: ``area_code, area_name, cluster, label, population``,
+    gaps), ``cluster_profiles.csv``, ``cluster_profiles.png``, ``cluster_scores.csv`` (k tried),
+    ``gaps.csv`` (every area's indicator values, reference values and gaps), ``clusters_notes.txt`` and,
+    if areas had missing values, ``cluster_rejects.csv``.
+    """
+    from geotarget.analysis.typology import cluster_areas, cluster_layer, profile_chart
+
+    study = _area_data(data, study_kw)
+    ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
+                                     higher_is_better=higher_is_better)
+    values, pop, region = to_level(ind.values, study, level)
+    notes = [*study.notes, *ind.notes]
+    values, rejects = complete_rows(values)
+    if len(rejects):
+        notes.append(f"{len(rejects):,} area(s) left out for missing values (listed in cluster_rejects.csv): "
+                     + ", ".join(rejects["area_code"].head(5)))
+    if values.empty:
+        raise SchemaError("no area has a value for every indicator")
+    gaps = outcome_gaps(values, pop, reference=reference, table=table, region=region,
+                        higher_is_better=ind.higher_is_better, labels=ind.labels)
+    notes += gaps.notes
+    areas = area_geometries(study, level) if (method == "spatial" or out is not None) else None
+    typ = cluster_areas(gaps.gaps, pop, method=method, k=k, seed=seed, areas=areas, min_population=min_population,
+                        values=values, labels=ind.labels)
+    notes += typ.notes
+    layer = cluster_layer(areas, typ) if areas is not None else None
+    outputs: dict[str, Path] = {}
+    if out is not None:
+        d = Path(out)
+        names = ["clusters.gpkg", "cluster_profiles.csv", "cluster_profiles.png", "cluster_scores.csv", "gaps.csv",
+                 "clusters_notes.txt", "cluster_rejects.csv"]
+        _guard(d, names, [indicators, *study_kw.values()])
+        outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
+        outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
+        outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
+            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; gaps vs {reference} "
+            f"({study.label})"))
+        outputs["scores"] = write_csv(d / "cluster_scores.csv", typ.scores)
+        flat = values.add_prefix("value_").join(gaps.means.add_prefix("reference_")).join(gaps.gaps.add_prefix("gap_"))
+        flat.insert(0, "population", pop.reindex(flat.index))
+        flat.index.name = "area_code"
+        outputs["gaps"] = write_csv(d / "gaps.csv", flat, index=True)
+        if len(rejects):
+            outputs["rejects"] = write_csv(d / "cluster_rejects.csv", rejects)
+        outputs["notes"] = write_text_atomic(d / "clusters_notes.txt", _notes_text(
+            f"Area typology ({typ.method}, k = {typ.k}) on outcome gaps vs {reference}", study, notes))
+    return AnalysisResult(study, typ, layer, notes, outputs)
+
+
+def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
+                 method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
+                 islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
+                 data: AreaData | None = None, **study_kw) -> AnalysisResult:
+    """Hot spots of one LSOA indicator (see :func:`geotarget.analysis.hotspots.hotspots`).
+
+    Writes ``hotspots.gpkg`` (layer ``hotspots``: ``area_code, area_name, value, statistic, p_value, p_fdr,
+    category``, ...), ``hotspots.csv`` and ``hotspots_notes.txt``.
+    """
+    from geotarget.analysis.hotspots import hotspot_layer, hotspots
+
+    study = _area_data(data, study_kw)
+    values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
+    areas = area_geometries(study, "lsoa")
+    res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
+                   islands=islands, n_jobs=n_jobs)
+    notes = [*study.notes, f"Indicator: {label}; high values are 'hot'.", *res.notes]
+    layer = hotspot_layer(areas, res)
+    outputs: dict[str, Path] = {}
+    if out is not None:
+        d = Path(out)
+        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *study_kw.values()])
+        outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
+        outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)), index=True)
+        title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
+        outputs["notes"] = write_text_atomic(d / "hotspots_notes.txt", _notes_text(title, study, notes))
+    return AnalysisResult(study, res, layer, notes, outputs)
+
+
+def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
+                   se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
+                   repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
+                   data: AreaData | None = None, **study_kw) -> AnalysisResult:
+    """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.analysis.inequality.inequality`).
+
+    ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
+    of the table; without a table, required). ``se_columns`` maps an indicator to its standard-error
+    column in the table. Writes ``inequality.csv`` and ``inequality_deciles.csv`` and ``inequality_notes.txt``.
+    """
+    from geotarget.analysis.inequality import inequality, local_deciles
+
+    study = _area_data(data, study_kw)
+    lsoas = study.lsoas
+    names = [indicator] if isinstance(indicator, str) else list(indicator or [])
+    se = None
+    if indicators is not None:
+        ind, _, table = study_indicators(study, indicators=indicators, id_column=id_column)
+        if ind.values.index.name == "ward_code" or not ind.values.index.isin(lsoas.index).all():
+            raise SchemaError(f"{indicators}: the SII needs LSOA-level indicators; this table is keyed by ward")
+        cols = names or [c for c in ind.values.columns if c not in set((se_columns or {}).values())]
+        bad = [c for c in cols if c not in ind.values.columns]
+        if bad:
+            raise SchemaError(f"indicator(s) {', '.join(bad)} are not columns of {indicators}; columns are "
+                              f"{', '.join(ind.values.columns)}")
+        values, labels = ind.values[cols], {c: ind.labels[c] for c in cols}
+        if se_columns:
+            missing = [s for s in se_columns.values() if s not in table.columns]
+            if missing:
+                raise SchemaError(f"standard-error column(s) {', '.join(missing)} not in {indicators}")
+            se = pd.DataFrame({c: table[se_columns[c]].reindex(values.index) for c in cols if c in se_columns})
+            if set(se.columns) != set(cols):
+                raise SchemaError("give a standard-error column for every indicator, or none")
+        notes = [*study.notes, *ind.notes]
+    else:
+        if not names:
+            raise SchemaError("name the indicator(s) to measure: --indicator imd_score (an IoD column) or "
+                              "--indicators CSV [--indicator COL ...]")
+        got = {n: indicator_column(study, n) for n in names}
+        values = pd.DataFrame({n: v for n, (v, _) in got.items()})
+        labels = {n: lab for n, (_, lab) in got.items()}
+        notes = list(study.notes)
+    pop = lsoas["pop_total"].astype(float)
+    if deciles == "national":
+        dec = lsoas["imd_decile"]
+        notes.append("Deciles: national IMD deciles published by MHCLG (1 = most deprived 10% of LSOAs in England).")
+    elif deciles == "local":
+        dec = local_deciles(lsoas["imd_rank"], pop)
+        notes.append(f"Deciles: local — the {len(lsoas):,} study LSOAs ordered by national IMD rank and cut into "
+                     "ten groups of equal population.")
+    else:
+        raise SchemaError(f"deciles was {deciles!r} but is expected to be 'national' or 'local'")
+    res = inequality(values, pop, deciles=dec, decile_kind=deciles, se=se, labels=labels, confidence=confidence,
+                     repetitions=repetitions, seed=seed)
+    notes += res.notes
+    notes.append("SII = modelled value at the least deprived end minus the most deprived end (OHID/PHE method); "
+                 "RII = least / most deprived fitted values; gap_d1_d10 = decile 10 − decile 1.")
+    outputs: dict[str, Path] = {}
+    if out is not None:
+        d = Path(out)
+        _guard(d, ["inequality.csv", "inequality_deciles.csv", "inequality_notes.txt"],
+               [indicators, *study_kw.values()])
+        outputs["inequality"] = write_csv(d / "inequality.csv", res.table)
+        outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
+        outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(
+            "Inequality across deprivation deciles", study, notes))
+    return AnalysisResult(study, res, None, notes, outputs)
+
+
+__all__ = ["AnalysisResult", "run_cluster", "run_hotspots", "run_inequality"]

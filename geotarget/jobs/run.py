@@ -1,0 +1,233 @@
+"""The main job: IoD joined to LSOAs, an interactive deprivation map, and a council summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geotarget.analysis.aggregate import aggregate
+from geotarget.analysis.summary import council_summary
+from geotarget.core.councils import resolve_councils
+from geotarget.core.errors import DataNotFoundError
+from geotarget.data.bundle import record_inputs
+from geotarget.data.sample import Sample, load_postcode_points, load_sample
+from geotarget.io.files import atomic_path, write_csv
+from geotarget.io.provenance import Provenance
+from geotarget.render.maps import deprivation_map, write_map
+from geotarget.render.qgis import write_styled_geopackage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` produced."""
+
+    lsoas: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    ward_profiles: pd.DataFrame
+    outputs: dict[str, Path] = field(default_factory=dict)
+    title: str = ""
+    vintage_label: str = ""
+    manifest: Path | None = None  #: the output folder's provenance manifest (written when run() owns it)
+    notes: tuple[str, ...] = ()  #: how gaps in the data were filled (e.g. ward outlines built from LSOAs)
+    action_areas: object = None  #: the default targeted action areas (:class:`geotarget.analysis.target.Targeting`)
+    hotspots: object = None  #: IMD score hot spots (:class:`geotarget.jobs.analyses.AnalysisResult`), bundled samples
+    clusters: object = None  #: area types on outcome gaps (AnalysisResult), bundled samples
+    access: object = None  #: access to the bundled community assets (:class:`geotarget.jobs.access.AccessResult`)
+
+
+def _place_name(lad_names: Sequence[str]) -> str:
+    names = sorted(lad_names)
+    if len(names) == 5 and {"Hartlepool", "Middlesbrough", "Darlington"} <= set(names):
+        return "Tees Valley"
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_layers=None) -> dict[str, Path]:
+    """Write the joined LSOAs as GeoPackage (EPSG:27700) and CSV, atomically."""
+    gpkg = directory / f"{stem}.gpkg"
+    csv = directory / f"{stem}.csv"
+    write_styled_geopackage(gpkg, {"lsoas": lsoas, **(extra_layers or {})})
+    write_csv(csv, pd.DataFrame(lsoas.reset_index().drop(columns="geometry")))
+    return {"gpkg": gpkg, "csv": csv}
+
+
+def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
+        out: str | os.PathLike = "maps", place: str = "tees_valley", data: Sample | None = None,
+        title: str | None = None, make_map: bool = True, map_councils: Sequence[str] | None = None,
+        provenance: Provenance | None = None) -> RunResult:
+    """Run the main job on a bundled sample (``place="tees_valley"``, the default, or ``"trafford"``),
+    or on ``data`` (see :func:`geotarget.data.bundle.load_files`).
+
+    Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
+    (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
+    ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally) and
+    ``imd<year>_wards.csv`` (ward profiles: MHCLG's summary measures for every ward, ranked
+    among the wards in the run), and ``manifest.json`` (inputs with checksums, parameters,
+    library versions; :mod:`geotarget.io.provenance`).
+
+    ``make_map=False`` skips the map; ``map_councils`` maps only those councils (for
+    England-wide runs, whose full map is large). A caller that records provenance for a
+    larger job passes its own ``provenance`` and writes the manifest itself.
+    """
+    sample = data if data is not None else load_sample(vintage, councils=councils, place=place)
+    kw = dict(title=title, make_map=make_map, map_councils=map_councils)
+    if provenance is not None:
+        return _run(sample, Path(out), prov=provenance, **kw)
+    params = {"vintage": sample.vintage.year, "councils": list(sample.councils), "map": make_map}
+    if map_councils:
+        params["map_councils"] = list(map_councils)
+    with Provenance(out, command="run", parameters=params) as prov:
+        result = _run(sample, Path(out), prov=prov, **kw)
+    return dataclasses.replace(result, manifest=prov.path)
+
+
+def _analyses(sample: Sample, directory: Path, outputs: dict) -> dict:
+    """The analyses the main job runs with their defaults: targeted action areas (every run), and for
+    the bundled samples IMD hot spots, area types and access to the bundled community assets."""
+    from geotarget.analysis.target import target_areas
+    from geotarget.data.bundle import FileData
+    from geotarget.render.action_areas import write_action_areas
+
+    found: dict = {}
+    found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
+    outputs.update({f"action_areas_{k}": p for k, p in write_action_areas(found["action_areas"], directory).items()})
+    if isinstance(sample, FileData):
+        return found
+    from geotarget.analysis.areadata import load_area_data
+    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.jobs.analyses import run_cluster, run_hotspots
+
+    data = load_area_data(imd="sample", vintage=sample.vintage.year, councils=list(sample.councils),
+                          place=sample.place)
+    found["hotspots"] = run_hotspots(data=data, out=directory / "hotspots")
+    found["clusters"] = run_cluster(data=data, out=directory / "clusters")
+    read, parks, entrances = sample_assets(sample.place)
+    found["access"] = assess_access(read, place=sample.place, vintage=sample.vintage.year,
+                                    councils=list(sample.councils), parks=parks, park_access_points=entrances)
+    outputs.update({f"access_{k}": p for k, p in write_access(found["access"], directory / "access").items()})
+    for key in ("hotspots", "clusters"):
+        outputs.update({f"{key}_{k}": p for k, p in found[key].outputs.items()})
+    return found
+
+
+def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
+    """Add the analyses' layers to the main map (only what lies in the mapped LSOAs)."""
+    ta = found.get("action_areas")
+    if ta is not None and len(ta.areas):
+        areas = ta.areas[ta.areas["lsoa_codes"].str.split(";").map(lambda c: c[0] in shown)].reset_index()
+        areas["Stability"] = (100 * areas["stability"]).round().astype("Int64").astype(str) + "%"
+        m.add_outlines(areas, "Targeted action areas", label_column="name", color="#e31a1c", weight=3,
+                       tooltip={"name": "Area", "la_name": "Council", "rank": "Rank in council",
+                                "population": "Residents", "n_lsoas": "LSOAs",
+                                "imd_average_score": "IMD score", "Stability": "Stability"})
+    if found.get("clusters") is not None and found["clusters"].layer is not None:
+        layer = found["clusters"].layer
+        m.add_categories(layer[layer.index.isin(shown)], "label", "Area types (outcome gaps)", show=False,
+                         tooltip={"area_name": "LSOA", "label": "Type"})
+    if found.get("hotspots") is not None:
+        layer = found["hotspots"].layer
+        m.add_categories(layer[layer.index.isin(shown)], "category", "Hot spots: IMD score (Gi*)", show=False,
+                         labels=["hot spot", "cold spot", "not significant"],
+                         colors=["#d7191c", "#2c7bb6", "#f7f7f7"],
+                         tooltip={"area_name": "LSOA", "category": "Category", "p_fdr": "p (FDR)"})
+    if found.get("access") is not None:
+        layers = found["access"].map_layers()
+        deserts = layers["deserts"]
+        if len(deserts):
+            m.add_outlines(deserts[deserts["lsoa_code"].isin(shown)] if "lsoa_code" in deserts else deserts,
+                           "Asset deserts (IMD deciles 1-2)", color="#6a3d9a", weight=2.5, show=False,
+                           tooltip={"lsoa_name": "LSOA", "categories": "Far from", "popup": "Detail"})
+        m.add_points(layers["asset_points"], "Community assets", category_column="category", label_column="name",
+                     popup=["popup"], cluster=True, show=False)
+
+
+def _postcode_points(sample: Sample) -> gpd.GeoDataFrame | None:
+    """A bundled place's postcodes, for the map's search box (none for data from files)."""
+    from geotarget.data.bundle import FileData
+
+    if isinstance(sample, FileData):
+        return None
+    try:
+        return load_postcode_points(sample.vintage, place=sample.place, residential=False)
+    except DataNotFoundError:
+        return None
+
+
+def _place_label(sample: Sample) -> str:
+    """What the run covers, in words: a file bundle's place ("England"), else the councils' names."""
+    from geotarget.data.bundle import FileData
+
+    if isinstance(sample, FileData) and sample.place:
+        return sample.place
+    return _place_name(list(sample.lads["lad_name"]))
+
+
+def _map_parameters(sample: Sample) -> dict:
+    """What the map states as its parameters: the councils (by code and name, or how many)."""
+    names = sample.lads["lad_name"].reindex(sorted(sample.councils))
+    if len(names) <= 12:
+        return {"councils": [f"{c} {n}" for c, n in names.items()]}
+    place = _place_label(sample)
+    return {"councils": f"all {len(names)} in {place}" if place else f"{len(names)} councils"}
+
+
+def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_councils: Sequence[str] | None,
+         prov: Provenance) -> RunResult:
+    record_inputs(prov, sample)
+    v = sample.vintage
+    lsoas = sample.lsoas
+    summary = council_summary(lsoas)
+    ward_profiles = aggregate(lsoas, to="ward")
+    place = _place_label(sample)
+    title = title or f"Deprivation in {place}"
+    notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
+             f"England); {len(lsoas):,} LSOAs in {len(sample.councils)} council(s); population {v.population}; "
+             f"wards {lsoas.attrs.get('ward_vintage', 'May 2025')}.")
+    notes = "\n".join([notes, prov.data_line(_map_parameters(sample)), *getattr(sample, "notes", ())])
+    directory = Path(out)
+    stem = f"imd{v.year}"
+    ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
+    outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas",
+                          extra_layers={"wards": sample.wards, "councils": sample.lads, "ward_profiles": ward_layer})
+    with atomic_path(directory / f"{stem}_wards.csv") as tmp:
+        ward_profiles.reset_index().to_csv(tmp, index=False, lineterminator="\n")
+    outputs["wards"] = directory / f"{stem}_wards.csv"
+    with atomic_path(directory / f"{stem}_councils.csv") as tmp:
+        summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
+    outputs["summary"] = directory / f"{stem}_councils.csv"
+    extra = _analyses(sample, directory, outputs)
+    if make_map:
+        mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles
+        if map_councils:
+            keep = resolve_councils(map_councils, sample.lads["lad_name"])
+            mapped = lsoas[lsoas["lad_code"].isin(keep)]
+            m_wards = m_wards[m_wards["lad_code"].isin(keep)]
+            m_lads = m_lads[m_lads.index.isin(keep)]
+            m_profiles = None  # ward ranks are among all the run's wards: the ward table has them
+            shown = ", ".join(m_lads["lad_name"].sort_values())
+            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles, ranked among all "
+                      f"{len(ward_profiles):,} wards of the run, are in {stem}_wards.csv.")
+        m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
+                            title=title, vintage=v.label, notes=notes)
+        _analysis_layers(m, extra, mapped.index)
+        postcodes = _postcode_points(sample)
+        if postcodes is not None:
+            m.add_search(postcodes[postcodes["lsoa_code"].isin(mapped.index)], "postcode", kind="Postcode")
+        outputs["map"] = write_map(m, directory / f"{stem}_map.html")
+    for path in outputs.values():
+        prov.add_output(path)
+    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(getattr(sample, "notes", ())),
+                     **extra)
+
+
+__all__ = ["RunResult", "run", "write_lsoas"]

@@ -1,0 +1,1 @@
+"""geotarget.render."""

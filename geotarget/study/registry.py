@@ -1,0 +1,66 @@
+"""The study-file analysis sections: what each runner gets (:class:`StudyContext`) and the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geotarget.data.sample import Sample
+from geotarget.io.provenance import Provenance
+from geotarget.jobs.run import RunResult
+from geotarget.study.schema import ANALYSES, SECTIONS, Key, Study
+
+
+@dataclass
+class StudyContext:
+    """What an analysis runner gets."""
+
+    study: Study
+    data: Sample  #: the bundle: ``data.lsoas`` (IoD, population, ward/council), ``wards``, ``lads``, ...
+    out: Path  #: the output folder
+    stem: str  #: ``"imd2025"``: the prefix of the main job's files
+    run: RunResult  #: the main job's result (summary, ward profiles, outputs)
+    provenance: Provenance  #: add inputs the runner reads (``provenance.add_input``)
+
+    def where(self, section: str, key: str | None = None) -> str:
+        return self.study.where(section, key)
+
+
+Runner = Callable[[StudyContext, Mapping[str, Any]], Mapping[str, Path]]
+
+#: Section -> runner, for the analyses this installation can run.
+REGISTRY: dict[str, Runner] = {}
+
+#: What each analysis section needs, for the error when its runner is missing.
+CAPABILITIES: dict[str, str] = {
+    "aggregate": "summary measures for wards, councils, MSOAs and custom areas (geotarget aggregate)",
+    "target": "targeted action areas (geotarget target)",
+    "cluster": "area typologies (geotarget cluster)",
+    "hotspots": "deprivation hot spots (geotarget hotspots)",
+    "inequality": "inequality gradients, SII/RII (geotarget inequality)",
+    "access": "community assets and access (geotarget access)",
+    "hia": "health impact assessment screening (geotarget hia)",
+}
+
+
+def register(section: str, runner: Runner | None = None, *, schema: Mapping[str, Key] | None = None):
+    """Register ``runner`` for a study section (usable as a decorator).
+
+    ``schema`` replaces the section's declared keys in :data:`geotarget.study.schema.SECTIONS` when
+    the capability's parameters differ from the provisional declaration there.
+    """
+    if section not in ANALYSES:
+        raise ValueError(f"section was {section!r} but is expected to be one of {list(ANALYSES)}")
+
+    def add(fn: Runner) -> Runner:
+        REGISTRY[section] = fn
+        if schema is not None:
+            SECTIONS[section] = dict(schema)
+        return fn
+
+    return add(runner) if runner is not None else add
+
+
+__all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "register"]

@@ -1,0 +1,644 @@
+"""Study files: the place, the data, the vintage and every analysis with its rules, in one TOML file.
+
+A study file is read with :func:`load_study` into a frozen :class:`Study` and run with
+:func:`geotarget.study.pipeline.run_study` (``geotarget run --config study.toml``).
+``geotarget init`` writes a commented one (:func:`study_template`).
+
+Validation is strict: an unknown section or key, a value of the wrong type or out of range,
+a missing input file, or keys that contradict each other are a :class:`~geotarget.ConfigError`
+naming the file, the line, the ``[section]`` and the key, with the closest valid key when a
+name looks misspelt. (``tomllib`` does not report where a key is; :func:`key_lines` finds
+the line by reading the text.)
+
+Every section and key is declared in :data:`SECTIONS`. Sections for analyses are declared
+here even when the capability that runs them is not installed: the file is validated in full
+first, and running a section without a registered runner is a clear error
+(:mod:`geotarget.study.pipeline`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from geotarget.core.domains import ALL_INDICES
+from geotarget.core.errors import ConfigError
+
+# ----------------------------------------------------------------------------- the schema
+
+
+@dataclass(frozen=True)
+class Key:
+    """One allowed key: its kind, default, allowed values and help text.
+
+    Kinds: ``str``, ``int``, ``float``, ``bool``, ``path`` (an input file that must exist;
+    ``output`` for a folder that need not), ``str_list``, ``path_list``, ``int_list``,
+    ``int_or_auto``, and ``table`` (an inline table whose keys are ``table_keys`` and whose
+    values are numbers).
+    """
+
+    kind: str
+    default: Any = None
+    choices: tuple = ()
+    min: float | None = None
+    max: float | None = None
+    help: str = ""
+    table_keys: tuple[str, ...] = ()
+
+
+_DOMAIN_KEYS = tuple(d.key for d in ALL_INDICES)
+_DECILE = {"min": 1, "max": 10}
+
+#: Every section of a study file and its keys; "" is the top level.
+SECTIONS: dict[str, dict[str, Key]] = {
+    "": {
+        "title": Key("str", help="title of the map and reports; default 'Deprivation in <place>'"),
+        "vintage": Key("int", 2025, choices=(2019, 2025),
+                       help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011"),
+    },
+    "place": {
+        "councils": Key("str_list", help="council codes or names (case-insensitive)"),
+        "region": Key("str", help="a region code (E12...) or name; needs [data] regions"),
+        "england": Key("bool", False, help="every council in England"),
+    },
+    "data": {
+        "source": Key("str", "sample", choices=("sample", "files"),
+                      help="'sample': the bundled Tees Valley data; 'files': the files below"),
+        "imd": Key("path", help="IoD File 7 CSV (or a canonical IoD CSV)"),
+        "population": Key("path", help="population denominators, when the IoD file has none"),
+        "boundaries": Key("path", help="LSOA boundaries of the IoD's LSOA year"),
+        "boundaries_layer": Key("str", help="layer of a multi-layer boundary file"),
+        "lookup": Key("path", help="ONS best-fit LSOA -> ward -> council lookup"),
+        "lads": Key("path", help="council boundaries (default: LSOAs dissolved by council)"),
+        "lads_layer": Key("str"),
+        "wards": Key("path", help="ward boundaries (default: LSOAs dissolved by best-fit ward)"),
+        "wards_layer": Key("str"),
+        "msoas": Key("path", help="MSOA boundaries"),
+        "msoas_layer": Key("str"),
+        "centroids": Key("path", help="LSOA population-weighted centroids"),
+        "regions": Key("path", help="council -> region lookup"),
+        "assets": Key("path_list", (), help="community asset point files"),
+    },
+    "output": {
+        "folder": Key("output", "maps", help="output folder (relative to this file)"),
+        "map": Key("bool", True, help="write the interactive map"),
+        "map_councils": Key("str_list", (), help="map only these councils"),
+    },
+    "aggregate": {
+        "to": Key("str_list", ("ward",), choices=("ward", "lad", "msoa", "custom"),
+                  help="geographies to profile; ward profiles are always written"),
+        "areas": Key("path", help="custom area polygons, for to = ['custom']"),
+        "area_id": Key("str", help="id column of areas"),
+        "area_name": Key("str", help="name column of areas"),
+        "method": Key("str", "best-fit", choices=("best-fit", "apportion"),
+                      help="custom areas: LSOAs by population-weighted centroid, or split by postcodes/area"),
+    },
+    "target": {
+        "rule": Key("str", choices=("imd-decile", "composite", "local-percentile")),
+        "domain": Key("str", choices=_DOMAIN_KEYS, help="index the decile rule uses (default imd)"),
+        "max_decile": Key("int", **_DECILE),
+        "weights": Key("table", table_keys=tuple(k for k in _DOMAIN_KEYS if k != "imd"), min=0,
+                       help="composite rule: weight of each domain"),
+        "min_population": Key("int", min=0),
+        "max_population": Key("int", min=1),
+        "n": Key("int", min=1, help="number of areas"),
+        "bridging": Key("bool"),
+    },
+    "cluster": {
+        "level": Key("str", choices=("lsoa", "ward")),
+        "k": Key("int_or_auto", min=2),
+        "method": Key("str", choices=("kmeans", "ward")),
+        "spatial": Key("bool"),
+        "min_population": Key("int", min=0),
+        "indicators": Key("path"),
+        "id_column": Key("str"),
+        "reference": Key("str", choices=("england", "region", "study")),
+        "seed": Key("int", min=0),
+    },
+    "hotspots": {
+        "indicator": Key("str"),
+        "method": Key("str", choices=("gi", "moran")),
+        "permutations": Key("int", min=99),
+        "alpha": Key("float", min=0, max=1),
+        "seed": Key("int", min=0),
+    },
+    "inequality": {
+        "indicator": Key("str"),
+        "indicators": Key("path"),
+        "id_column": Key("str"),
+        "deciles": Key("str", choices=("national", "local")),
+    },
+    "access": {
+        "assets": Key("path_list"),
+        "postcodes": Key("path"),
+        "postcode_column": Key("str"),
+        "category_column": Key("str"),
+        "radius": Key("int_list", min=1, help="metres"),
+        "desert_decile": Key("int", **_DECILE),
+        "thresholds": Key("table", min=0, help="metres per category, e.g. { gp = 800, park = 800 }"),
+    },
+    "hia": {
+        "site": Key("str", help="a polygon/point file, WKT, a postcode or 'E,N'"),
+        "sites": Key("path", help="a file of many sites (batch)"),
+        "buffer": Key("int_list", min=1, help="metres"),
+        "name": Key("str"),
+    },
+}
+
+#: Analysis sections, in the order a study runs them.
+ANALYSES = ("aggregate", "target", "cluster", "hotspots", "inequality", "access", "hia")
+
+
+# ----------------------------------------------------------------------------- where keys are
+
+_BARE = r"[A-Za-z0-9_\-]+"
+_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'[^']*'"
+_PART = rf"(?:{_BARE}|{_QUOTED})"
+_DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_HEADER = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
+_KEYLINE = re.compile(rf"^\s*({_DOTTED})\s*=")
+
+
+def _split_dotted(text: str) -> tuple[str, ...]:
+    parts = re.findall(_PART, text)
+    return tuple(p[1:-1] if p[:1] in "\"'" else p for p in parts)
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Line number (1-based) of every table header and key in TOML ``text``, by dotted path.
+
+    ``[place]`` gives ``("place",)``; ``councils = [...]`` under it gives
+    ``("place", "councils")``. Lines inside multi-line strings are skipped; keys inside
+    inline tables take the line of the table's key.
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    in_string: str | None = None  # inside a multi-line string opened by this quote
+    depth = 0  # unclosed brackets of a multi-line array
+    for n, line in enumerate(text.splitlines(), start=1):
+        if in_string:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        code = re.sub(r"#.*$", "", re.sub(_QUOTED, '""', line.replace('"""', "").replace("'''", "")))
+        if depth == 0:
+            m = _HEADER.match(line)
+            if m:
+                table = _split_dotted(m.group(1))
+                lines.setdefault(table, n)
+                continue
+            m = _KEYLINE.match(line)
+            if m:
+                lines.setdefault(table + _split_dotted(m.group(1)), n)
+                code = code.split("=", 1)[1] if "=" in code else ""
+            else:
+                code = ""
+        depth = max(0, depth + code.count("[") - code.count("]"))
+        for quote in ('"""', "'''"):
+            if line.count(quote) % 2 == 1:
+                in_string = quote
+    return lines
+
+
+# ----------------------------------------------------------------------------- the study
+
+
+@dataclass(frozen=True)
+class Place:
+    councils: tuple[str, ...] = ()
+    region: str | None = None
+    england: bool = False
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    source: str = "sample"
+    imd: Path | None = None
+    population: Path | None = None
+    boundaries: Path | None = None
+    boundaries_layer: str | None = None
+    lookup: Path | None = None
+    lads: Path | None = None
+    lads_layer: str | None = None
+    wards: Path | None = None
+    wards_layer: str | None = None
+    msoas: Path | None = None
+    msoas_layer: str | None = None
+    centroids: Path | None = None
+    regions: Path | None = None
+    assets: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    folder: Path = Path("maps")
+    map: bool = True
+    map_councils: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file.
+
+    ``analyses`` maps each analysis section present (``aggregate`` always) to its
+    parameters: every key the file sets, plus the defaults declared in :data:`SECTIONS`.
+    """
+
+    path: Path | None
+    title: str | None
+    vintage: int
+    place: Place
+    data: DataSpec
+    output: OutputSpec
+    analyses: Mapping[str, Mapping[str, Any]]
+    lines: Mapping[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+
+    def where(self, section: str, key: str | None = None) -> str:
+        """``"study.toml, line 12: [place] councils"``: where a key (or section) is in the file."""
+        return _where(self.path, self.lines, section, key)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The study as plain data (paths as text), for the manifest."""
+        out: dict[str, Any] = {"vintage": self.vintage}
+        if self.title:
+            out["title"] = self.title
+        out["place"] = {k: v for k, v in _fields(self.place).items() if v not in (None, (), False)}
+        out["data"] = {k: v for k, v in _fields(self.data).items() if v not in (None, ())}
+        out["output"] = _fields(self.output)
+        out.update({name: dict(params) for name, params in self.analyses.items()})
+        return _plain(out)
+
+
+def _fields(obj) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
+
+
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def _where(path: Path | None, lines: Mapping, section: str, key: str | None = None) -> str:
+    name = path.name if path else "study"
+    at = (section,) if section else ()
+    target = at + (tuple(key.split(".")) if key else ())
+    line = None
+    for n in range(len(target), 0, -1):
+        line = lines.get(target[:n])
+        if line:
+            break
+    loc = f"{name}, line {line}" if line else name
+    what = f"[{section}] {key}" if section and key else f"[{section}]" if section else key or ""
+    return f"{loc}: {what}".rstrip(": ")
+
+
+class _Checker:
+    def __init__(self, path: Path | None, lines, base: Path):
+        self.path, self.lines, self.base = path, lines, base
+
+    def fail(self, section: str, key: str | None, problem: str) -> ConfigError:
+        return ConfigError(f"{_where(self.path, self.lines, section, key)}: {problem}")
+
+    def unknown(self, section: str, key: str, allowed: Sequence[str], what: str = "key") -> ConfigError:
+        close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        where = f"in [{section}]" if section else "at the top level"
+        if what == "section":
+            return ConfigError(f"{_where(self.path, self.lines, key)}: unknown section [{key}]{hint} Sections are: "
+                               f"{', '.join(f'[{s}]' for s in SECTIONS if s)}")
+        return ConfigError(f"{_where(self.path, self.lines, section, key)}: unknown key {key!r} {where}{hint} "
+                           f"Allowed keys: {', '.join(allowed)}")
+
+    def value(self, section: str, key: str, spec: Key, value: Any) -> Any:
+        def bad(expected: str) -> ConfigError:
+            return self.fail(section, key, f"{value!r} is not {expected}")
+
+        def number(v, integer: bool):
+            if isinstance(v, bool) or not isinstance(v, (int, float) if not integer else int):
+                raise bad("a whole number" if integer else "a number")
+            if spec.min is not None and v < spec.min or spec.max is not None and v > spec.max:
+                rng = (f"between {spec.min:g} and {spec.max:g}" if spec.min is not None and spec.max is not None
+                       else f"at least {spec.min:g}" if spec.min is not None else f"at most {spec.max:g}")
+                raise self.fail(section, key, f"{v!r} is out of range; expected {rng}")
+            return v
+
+        def choice(v):
+            if spec.choices and v not in spec.choices:
+                close = difflib.get_close_matches(str(v), [str(c) for c in spec.choices], n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.fail(section, key, f"{v!r} is not allowed; expected one of "
+                                f"{', '.join(repr(c) for c in spec.choices)}{hint}")
+            return v
+
+        def path(v, must_exist: bool = True):
+            if not isinstance(v, str) or not v.strip():
+                raise bad("a file path (text)")
+            p = Path(os.path.expanduser(v.strip()))
+            p = Path(os.path.normpath(p if p.is_absolute() else self.base / p))
+            if must_exist and not p.exists():
+                raise self.fail(section, key, f"file not found: {p}")
+            return p
+
+        k = spec.kind
+        if k == "str":
+            if not isinstance(value, str) or not value.strip():
+                raise bad("non-empty text")
+            return choice(value.strip())
+        if k == "int":
+            return choice(number(value, True))
+        if k == "float":
+            return number(value, False)
+        if k == "bool":
+            if not isinstance(value, bool):
+                raise bad("true or false")
+            return value
+        if k == "int_or_auto":
+            if isinstance(value, str):
+                if value != "auto":
+                    raise bad("a whole number or 'auto'")
+                return value
+            return number(value, True)
+        if k in ("path", "output"):
+            return path(value, must_exist=k == "path")
+        if k in ("str_list", "path_list", "int_list"):
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                value = [value]  # a single value where a list is expected
+            if not isinstance(value, list) or not value and k != "path_list":
+                raise bad("a non-empty list")
+            if k == "str_list":
+                if not all(isinstance(v, str) and v.strip() for v in value):
+                    raise bad("a list of text values")
+                return tuple(choice(v.strip()) for v in value)
+            if k == "int_list":
+                return tuple(number(v, True) for v in value)
+            return tuple(path(v) for v in value)
+        if k == "table":
+            if not isinstance(value, dict) or not value:
+                raise bad("a table such as { name = 1.0 }")
+            out = {}
+            for name, v in value.items():
+                if spec.table_keys and name not in spec.table_keys:
+                    raise self.unknown(section, f"{key}.{name}", [f"{key}.{t}" for t in spec.table_keys])
+                out[name] = number(v, False)
+            return MappingProxyType(out)
+        raise AssertionError(f"unknown kind {k}")  # pragma: no cover - schema error
+
+
+def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str | os.PathLike | None = None) -> Study:
+    """Validate study-file ``text`` (``path`` names it in messages; relative paths are under ``base``)."""
+    p = Path(path) if path is not None else None
+    base_dir = Path(base) if base is not None else (p.parent if p is not None else Path.cwd())
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p.name if p else 'study'}: not valid TOML: {e}") from None
+    lines = key_lines(text)
+    chk = _Checker(p, lines, base_dir)
+
+    values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            if name not in SECTIONS or not name:
+                raise chk.unknown("", name, [s for s in SECTIONS if s], what="section")
+            for key, v in value.items():
+                if key not in SECTIONS[name]:
+                    raise chk.unknown(name, key, list(SECTIONS[name]))
+                values[name][key] = chk.value(name, key, SECTIONS[name][key], v)
+        else:
+            if name not in SECTIONS[""]:
+                if name in SECTIONS:
+                    raise chk.fail("", name, f"[{name}] is a section; write it as a table header [{name}]")
+                raise chk.unknown("", name, list(SECTIONS[""]))
+            values[""][name] = chk.value("", name, SECTIONS[""][name], value)
+
+    def get(section: str, key: str):
+        return values[section].get(key, SECTIONS[section][key].default)
+
+    # ---- cross-key rules
+    place_keys = [k for k in ("councils", "region", "england") if k in values["place"]
+                  and values["place"][k] not in (False,)]
+    if len(place_keys) > 1:
+        raise chk.fail("place", place_keys[1],
+                       f"give one of councils, region or england, not {' and '.join(place_keys)}")
+    source = get("data", "source")
+    file_keys = [k for k in SECTIONS["data"] if k != "source"]
+    if source == "sample":
+        extra = [k for k in file_keys if k in values["data"]]
+        if extra:
+            raise chk.fail("data", extra[0], f'{extra[0]} is only used with source = "files" (the bundled sample '
+                           "brings its own data); set source = \"files\" or remove it")
+        if get("place", "england") or "region" in values["place"]:
+            raise chk.fail("place", place_keys[0], "the bundled sample covers only the five Tees Valley councils; "
+                           'use source = "files" with the England-wide files for a region or all England')
+    else:
+        for k in ("imd", "boundaries", "lookup"):
+            if k not in values["data"]:
+                raise chk.fail("data", None, f'source = "files" needs {k} = "..." (missing)')
+        if not place_keys:
+            raise chk.fail("place", None, "say which place: councils = [...], region = \"...\" or england = true")
+        if "region" in values["place"] and "regions" not in values["data"]:
+            raise chk.fail("place", "region", "a region needs a council -> region lookup: [data] regions = \"...\"")
+    if values["output"].get("map_councils") and not get("output", "map"):
+        raise chk.fail("output", "map_councils", "map_councils has no effect with map = false")
+
+    agg = {k: get("aggregate", k) for k in SECTIONS["aggregate"] if get("aggregate", k) is not None}
+    if "custom" in agg["to"]:
+        for k in ("areas", "area_id"):
+            if k not in agg:
+                raise chk.fail("aggregate", "to", f"to = 'custom' needs {k} = \"...\" in [aggregate]")
+    elif "areas" in agg:
+        raise chk.fail("aggregate", "areas", "areas is only used with to = [..., \"custom\"]")
+
+    analyses: dict[str, Mapping[str, Any]] = {"aggregate": MappingProxyType(agg)}
+    for name in ANALYSES[1:]:
+        if name in raw:
+            params = {k: get(name, k) for k in SECTIONS[name] if get(name, k) is not None}
+            analyses[name] = MappingProxyType(params)
+
+    data = DataSpec(**{k: v for k, v in values["data"].items()})
+    return Study(
+        path=p, title=values[""].get("title"), vintage=get("", "vintage"),
+        place=Place(**values["place"]), data=data,
+        output=OutputSpec(folder=get("output", "folder") if "folder" in values["output"] else base_dir / "maps",
+                          map=get("output", "map"), map_councils=tuple(get("output", "map_councils"))),
+        analyses=MappingProxyType(analyses), lines=MappingProxyType(lines),
+    )
+
+
+def load_study(path: str | os.PathLike) -> Study:
+    """Read and validate a study file (see :func:`parse_study`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: study file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not UTF-8 text ({e})") from None
+    return parse_study(text, path=p)
+
+
+# ----------------------------------------------------------------------------- the template
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(_toml_str(i) for i in items) + "]"
+
+
+def study_template(*, councils: Sequence[str] | None = None, england: bool = False, files: bool = False,
+                   cache: str | os.PathLike | None = None, vintage: int = 2025) -> str:
+    """A commented study file: the bundled sample by default, or official files (``files``/``england``).
+
+    With official files, the data paths point at the cache that ``geotarget data fetch``
+    fills (``cache``, default ``~/.cache/geotarget``), so ``geotarget data fetch ...`` then
+    ``geotarget run --config study.toml`` works as written.
+    """
+
+    files = files or england
+    if vintage not in (2019, 2025):
+        raise ConfigError(f"vintage was {vintage!r} but is expected to be 2019 or 2025")
+    tees = ["Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees", "Darlington"]
+    chosen = list(councils or ([] if england or files else tees))
+    place_name = "England" if england else chosen[0] if len(chosen) == 1 else "Tees Valley" if chosen == tees else ""
+    out: list[str] = [
+        "# geotarget study file: the place, the data, the vintage and the rules of every analysis.",
+        "# Run it with:   geotarget run --config study.toml",
+        "# Every key is optional unless marked (required); an unknown key or a bad value is an error",
+        "# that names its line. Relative paths are relative to the folder of this file.",
+        "",
+    ]
+    title = f"Deprivation in {place_name}" if place_name else None
+    out.append((f"title = {_toml_str(title)}" if title else '# title = "Deprivation in ..."')
+               + "   # shown on the map; default: Deprivation in <place>")
+    out.append(f"vintage = {vintage}   # 2025 = IoD2025 on LSOA 2021; 2019 = IoD2019 on LSOA 2011")
+    out += ["", "[place]", "# One of: councils (codes or names), region (needs [data] regions), or england = true."]
+    if england:
+        out += ["# councils = [\"Stockton-on-Tees\"]", "# region = \"North East\"", "england = true"]
+    else:
+        out += [f"councils = {_toml_list(chosen)}" if chosen else 'councils = ["Stockton-on-Tees"]   # (required)',
+                '# region = "North East"', "# england = true"]
+
+    cache_dir = Path(cache) if cache else Path("~/.cache/geotarget")
+    out += ["", "[data]"]
+    if not files:
+        out += ['source = "sample"   # the bundled Tees Valley data (IoD, boundaries, lookups, assets)',
+                '# To use the official files for any English council instead, set source = "files" and',
+                "# fill in the paths below (`geotarget data fetch` downloads them; `geotarget init --files`",
+                "# writes them for you):"]
+        prefix = "# "
+    else:
+        out += ['source = "files"   # the official files below ("sample" = the bundled Tees Valley data)',
+                f"# Download them with:  geotarget data fetch iod{vintage} "
+                + ("lsoa21-boundaries lsoa21-ward24-lookup lad24-boundaries wards24-boundaries lad24-regions"
+                   if vintage == 2025 else "lsoa11-boundaries")]
+        if vintage == 2019:
+            out.append("# (IoD2019 is on LSOA 2011: use an LSOA 2011 to ward lookup; see the README.)")
+        prefix = ""
+    from geotarget.io.fetch import CATALOGUE
+
+    def entry(key: str, name: str, note: str, *, commented: bool = False, layer: str | None = None):
+        e = CATALOGUE[name]
+        lead = "# " if commented or prefix else ""
+        out.append(f"{lead}{key} = {_toml_str((cache_dir / e.name / e.filename).as_posix())}   # {note}")
+
+    lsoa = "lsoa21" if vintage == 2025 else "lsoa11"
+    entry("imd", f"iod{vintage}", "IoD File 7, with population denominators (required)")
+    entry("boundaries", f"{lsoa}-boundaries", f"LSOA {2021 if vintage == 2025 else 2011} boundaries (required)")
+    if vintage == 2025:
+        entry("lookup", "lsoa21-ward24-lookup", "LSOA -> ward -> council best-fit lookup (required)")
+    else:
+        out.append(f'{prefix}lookup = "lsoa11_ward_lookup.csv"   # an ONS LSOA 2011 -> ward -> council lookup; not in '
+                   "the fetch catalogue (required)")
+    later = vintage == 2019  # IoD2019 uses 2019 council codes: the 2024 files do not match every council
+    entry("lads", "lad24-boundaries", "council boundaries; default: LSOAs dissolved by council", commented=later)
+    entry("wards", "wards24-boundaries", "ward boundaries; default: LSOAs dissolved by best-fit ward (approximate)",
+          commented=later)
+    entry("regions", "lad24-regions", "council -> region lookup, for [place] region", commented=later)
+    entry("centroids", "lsoa21-centroids", "LSOA population-weighted centroids; default: a point inside each LSOA",
+          commented=True)
+    out += ["# population = \"...\"     # only when the IoD file has no population denominators",
+            "# msoas = \"...\"          # MSOA boundaries (+ msoas_layer for a multi-layer file)",
+            "# boundaries_layer = \"...\"   # layer of a multi-layer boundary file (also lads_layer, wards_layer)",
+            "# assets = [\"gp_practices.geojson\"]   # community asset point files"]
+
+    out += ["", "[output]", 'folder = "maps"   # output folder, relative to this file; gets manifest.json (provenance)']
+    if england:
+        out += ["map = false   # a map of all 33,755 LSOAs is large: map a few councils instead with map_councils",
+                '# map_councils = ["Stockton-on-Tees"]']
+    else:
+        out += ["map = true    # the interactive map (imd<year>_map.html)",
+                '# map_councils = ["Stockton-on-Tees"]   # map only these councils']
+
+    out += ["", "[aggregate]",
+            'to = ["ward"]   # MHCLG summary measures: ward profiles are always written; add "lad", "msoa", "custom"',
+            '# areas = "neighbourhoods.geojson"   # custom areas, for to = [..., "custom"] (+ area_id, area_name)',
+            '# area_id = "id"',
+            '# method = "best-fit"   # or "apportion": split LSOAs that straddle custom areas',
+            "",
+            "# Analyses below run when their section is present; uncomment a section to use it.",
+            "# (A section whose capability is not installed in this version of geotarget is an error.)",
+            "",
+            "# [target]                  # priority neighbourhoods (geotarget target)",
+            '# rule = "imd-decile"       # or "composite" (with weights) or "local-percentile"',
+            '# index = "imd"             # or a domain: income, employment, health, ...',
+            "# max_decile = 1",
+            "# min_population = 0",
+            "# max_population = 15000    # bigger groups are split into contiguous parts; 0 = no ceiling",
+            "# n = 3                     # areas per council",
+            '# rank_by = "deprived-population"   # or "score", "extent"',
+            "# bridging = false",
+            "# weights = { jobs = 2, learning = 1, housing_environment = 1, health = 1, crime = 1, access = 1 }",
+            "",
+            "# [cluster]                 # area typologies (geotarget cluster)",
+            '# level = "lsoa"',
+            '# k = "auto"',
+            "# seed = 0",
+            "",
+            "# [hotspots]                # Getis-Ord Gi* / Local Moran's I (geotarget hotspots)",
+            '# indicator = "imd_score"',
+            '# method = "gi"',
+            "# alpha = 0.05",
+            "",
+            "# [inequality]              # slope and relative index of inequality (geotarget inequality)",
+            '# indicator = "health_score"',
+            '# deciles = "national"',
+            "",
+            "# [access]                  # distance to community assets (geotarget access)",
+            "# radius = [400, 800, 1600]",
+            "# desert_decile = 2",
+            "# thresholds = { gp = 800, pharmacy = 800 }",
+            "",
+            "# [hia]                     # health impact assessment screening (geotarget hia)",
+            '# sites = "local_plan_sites.geojson"',
+            "# buffer = [800, 2000]",
+            ""]
+    return "\n".join(out)
+
+
+__all__ = [
+    "ANALYSES",
+    "SECTIONS",
+    "DataSpec",
+    "Key",
+    "OutputSpec",
+    "Place",
+    "Study",
+    "key_lines",
+    "load_study",
+    "parse_study",
+    "study_template",
+]
