@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -51,6 +53,7 @@ def test_imports_without_the_resource_module_and_memory_degrades_to_none():
     assert out["stages"] == [["a step", True, None]]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no /proc or resource module: memory is None there")
 def test_memory_is_measured_where_it_can_be():
     from geotarget.core.progress import StageLog, stage
 
