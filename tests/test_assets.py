@@ -160,6 +160,8 @@ def test_polygon_assets_keep_geometry_and_size(tmp_path):
     assert np.allclose(r.assets["area_ha"], sites.geometry.area.to_numpy() / 1e4, rtol=0, atol=1e-4)
 
 
+# Writing the CRS-less shapefile this test needs makes pyogrio warn that no CRS was given; only that
+# message is ignored, and only here.
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_geometry_without_crs_is_an_error(tmp_path):
     g = gpd.GeoDataFrame({"name": ["x"], "type": ["gp"]}, geometry=[shapely.Point(444136, 518701)])

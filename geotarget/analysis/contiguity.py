@@ -113,6 +113,9 @@ class Contiguity:
         neighbours: dict = {i: [] for i in self.ids}
         for f, nb in zip(self.ids[self.focal], self.ids[self.neighbour], strict=True):
             neighbours[f].append(nb)
+        # libpysal's own island/disconnected-component warnings are off because this object already
+        # knows them: ``islands`` (reported by :meth:`report`, linked or excluded by the caller) and
+        # :meth:`components`. This switches off libpysal's checks for this W only, not any warning filter.
         return W(neighbours, silence_warnings=True, id_order=list(self.ids))
 
     def report(self) -> str:

@@ -361,11 +361,13 @@ def cluster_layer(areas, typology: Typology):
 
 
 def profile_chart(typology: Typology, path: str | os.PathLike, *, title: str = "") -> Path:
-    """A heat map of each cluster's mean gap per indicator (PNG), written atomically."""
-    import matplotlib
+    """A heat map of each cluster's mean gap per indicator (PNG), written atomically.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn with matplotlib's object API (``Figure`` on an Agg canvas), never ``pyplot``: the caller's
+    backend (a notebook's inline backend, say) is left as it was.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     prof = typology.profiles
     cols = [c for c in prof.columns if c.startswith("gap_")]
@@ -373,7 +375,9 @@ def profile_chart(typology: Typology, path: str | os.PathLike, *, title: str = "
     names = [typology.labels.get(c[4:], c[4:]) for c in cols]
     lim = max(1.5, float(np.nanmax(np.abs(data))))
     fig_h = 1.6 + 0.75 * len(prof)
-    fig, ax = plt.subplots(figsize=(max(9.0, 0.9 * len(cols) + 7.5), fig_h), dpi=110)
+    fig = Figure(figsize=(max(9.0, 0.9 * len(cols) + 7.5), fig_h), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(len(cols)), names, rotation=30, ha="right")
     rows = [textwrap.fill(f"{c}. {lab} ({a:,} areas, {p:.0%} of people)", 48)
@@ -389,7 +393,6 @@ def profile_chart(typology: Typology, path: str | os.PathLike, *, title: str = "
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
     return Path(path)
 
 

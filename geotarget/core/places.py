@@ -11,8 +11,14 @@ from pathlib import Path
 
 from geotarget.core.errors import AreaNotFoundError, DataNotFoundError
 
-#: The repository root that holds ``boundaries/`` and ``data/``.
-ROOT = Path(__file__).resolve().parent.parent.parent
+#: Where a wheel carries its copy of ``data/`` and ``boundaries/`` (written by ``setup.py`` at build time).
+BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "_bundled"
+#: The repository checkout that holds ``boundaries/`` and ``data/`` (editable installs, running from a clone).
+CHECKOUT_ROOT = Path(__file__).resolve().parent.parent.parent
+#: The data roots, searched in this order: the installed wheel's copy first, then the checkout.
+DATA_ROOTS = (BUNDLED_ROOT, CHECKOUT_ROOT)
+#: The data root in use: the first of :data:`DATA_ROOTS` that has a ``data/`` folder.
+ROOT = next((r for r in DATA_ROOTS if (r / "data").is_dir()), CHECKOUT_ROOT)
 
 #: The five Tees Valley councils.
 TEES_VALLEY = ("E06000001", "E06000002", "E06000003", "E06000004", "E06000005")
@@ -91,12 +97,18 @@ def get_place(place: str | Place) -> Place:
 
 
 def sample_path(relative: str, *, root: Path | None = None) -> Path:
-    """Absolute path of a bundled file, e.g. ``sample_path("data/PROVENANCE.md")``."""
-    p = (root or ROOT) / relative
-    if not p.exists():
-        raise DataNotFoundError(
-            f"bundled sample file {relative} not found under {root or ROOT}. The sample ships with the "
-            "geotarget repository: install from a clone with `pip install -e .`, or rebuild it with "
-            "`python data/build_sample.py --source ../shared/data`."
-        )
-    return p
+    """Absolute path of a bundled file, e.g. ``sample_path("data/PROVENANCE.md")``.
+
+    Looks under ``root`` if given, else in the installed wheel's copy of the sample and then in the
+    repository checkout (:data:`DATA_ROOTS`).
+    """
+    roots = (root,) if root is not None else DATA_ROOTS
+    for r in roots:
+        p = Path(r) / relative
+        if p.exists():
+            return p
+    raise DataNotFoundError(
+        f"bundled sample file {relative} not found under {' or '.join(str(r) for r in roots)}. The sample "
+        "ships in the geotarget wheel and in the repository: reinstall with `pip install .` from a clone "
+        "(or `pip install -e .`), or rebuild it with `python data/build_sample.py --source ../shared/data`."
+    )

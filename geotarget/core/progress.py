@@ -3,33 +3,50 @@
 Steps log to the ``geotarget.progress`` logger at INFO; the CLI shows them for study runs
 unless ``-q``. A :class:`StageLog` collects the timings (and, if asked, the peak memory of
 each step, sampled from the process's resident set size) for benchmarks and summaries.
+
+Memory is read from Linux's ``/proc`` or, elsewhere on Unix, the ``resource`` module. Where neither
+exists (Windows) memory is reported as ``None`` and everything else works the same.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import resource
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+try:  # Unix only: absent on Windows
+    import resource
+except ImportError:  # pragma: no cover - exercised by tests/test_portability.py in a subprocess
+    resource = None
+
 log = logging.getLogger("geotarget.progress")
+
+#: Where Linux reports the process's current memory.
+PROC_STATUS = "/proc/self/status"
 
 _ACTIVE: list[StageLog] = []
 
 
-def rss_mb() -> float:
-    """Current resident set size in MB (Linux ``/proc``; elsewhere the peak so far)."""
+def rss_mb() -> float | None:
+    """Current resident set size in MB (Linux ``/proc``; other Unix: the peak so far; else ``None``)."""
     try:
-        with open("/proc/self/status", encoding="ascii") as f:
+        with open(PROC_STATUS, encoding="ascii") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
+    if resource is None:
+        return None
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _max(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 @dataclass
@@ -71,13 +88,15 @@ class _Sampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        if self.peak is None:  # memory cannot be read on this platform
+            return
         while not self._stop_event.wait(self.interval):
-            self.peak = max(self.peak, rss_mb())
+            self.peak = _max(self.peak, rss_mb())
 
-    def stop(self) -> float:
+    def stop(self) -> float | None:
         self._stop_event.set()
         self.join()
-        return max(self.peak, rss_mb())
+        return _max(self.peak, rss_mb())
 
 
 @contextlib.contextmanager
