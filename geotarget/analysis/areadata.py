@@ -57,8 +57,9 @@ class AreaData:
 def regions() -> pd.DataFrame:
     """LAD code -> region code and name (2024 regions; 2019 and 2024 LAD codes), bundled."""
     from geotarget.core.places import sample_path
+    from geotarget.io.tables import read_text_table
 
-    return pd.read_csv(sample_path(REGIONS), dtype=str).set_index("lad_code")
+    return read_text_table(sample_path(REGIONS)).set_index("lad_code")
 
 
 def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils: Sequence[str] | None = None,
