@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import functools
 import gzip
-import html
 import json
 import mimetypes
 import re
@@ -24,6 +23,8 @@ from typing import Any
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
+
+from geotarget.render.text import html_text
 
 #: Vendored files inlined into every page, in load order (folder/file under ``vendor/``).
 VENDOR_CSS = (
@@ -155,7 +156,7 @@ def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float
     m.default_js = []  # no CDN: everything is inlined by _Assets
     m.default_css = []
     root = m.get_root()
-    root.title = html.escape(title)
+    root.title = html_text(title)
     root.header.add_child(_Assets(), name="geotarget_assets")
     data = _Data(payload, compress)
     root.html.add_child(data, name="geotarget_data")
