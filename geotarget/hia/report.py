@@ -26,12 +26,11 @@ import pandas as pd
 from geotarget.core.crs import BNG
 from geotarget.core.domains import DOMAINS
 from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
 from geotarget.hia.screen import (
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
-    OGL,
-    OS_LICENCE,
     RANKING_RULE,
     Screening,
     ScreeningRules,

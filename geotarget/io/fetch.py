@@ -43,13 +43,11 @@ from typing import Any
 import pooch
 
 from geotarget.core.errors import FetchError, GeotargetError
+from geotarget.core.licences import OGL_NAME, ONS_OGL
 from geotarget.io.files import atomic_path, write_text_atomic
 
 log = logging.getLogger("geotarget.progress")
 
-OGL = "Open Government Licence v3.0"
-ONS_OGL = ("Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
-           "Contains OS data © Crown copyright and database right.")
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 
 
@@ -65,7 +63,7 @@ class Dataset:
     filename: str
     kind: str = "file"
     vintage: str = ""
-    licence: str = OGL
+    licence: str = OGL_NAME
     sha256: str | None = None  #: pinned checksum, where known
     order_by: str | None = None  #: ArcGIS: field that orders the pages (the area code)
     table: bool = False  #: ArcGIS: a lookup table (attributes only, written as CSV)

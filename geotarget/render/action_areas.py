@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from geotarget.analysis.target import Targeting
+from geotarget.core.licences import OGL_NAME, OS_LICENCE, iod_source
 from geotarget.core.version import __version__
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.render.qgis import write_styled_geopackage
@@ -107,9 +108,8 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
         lines += [f"{len(result.set_aside):,} other candidate area(s) were set aside: {'; '.join(parts)} "
                   "(listed in action_areas_set_aside.csv).", ""]
     lines += ["## Sources", "",
-              f"English Indices of Deprivation {result.vintage.year}, Ministry of Housing, Communities and Local "
-              "Government; ONS boundaries and lookups. Open Government Licence v3.0. Contains OS data © Crown "
-              "copyright and database right. " + (f"Made with geotarget {version}." if version else ""), ""]
+              f"{iod_source(result.vintage.year)}; ONS boundaries and lookups. {OGL_NAME}. {OS_LICENCE} "
+              + (f"Made with geotarget {version}." if version else ""), ""]
     return "\n".join(lines)
 
 
