@@ -585,7 +585,7 @@ class MapBuilder:
 
     def html(self) -> str:
         """The complete, self-contained HTML page."""
-        return self.to_folium().get_root().render()
+        return _page.render_html(self.to_folium())
 
     def _repr_html_(self) -> str:  # Jupyter
         return self.to_folium()._repr_html_()
