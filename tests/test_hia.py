@@ -26,6 +26,7 @@ from geotarget.hia.screen import (
     screen_site,
 )
 from geotarget.io.sites import Site, parse_site
+from geotarget.render.text import md_cell, md_text
 
 STOCKTON = "TS18 1AU"  # Stockton High Street, LSOA E01035199 (IMD and Health decile 1)
 EAGLESCLIFFE = "441500,515000"  # LSOA E01012203 (IMD decile 10)
@@ -288,7 +289,9 @@ def test_reports_escape_html_in_site_names(tmp_path, data):
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
     assert "<script>alert" not in inner and "<img src=x" not in inner  # the map escapes its own text
     md = paths["md"].read_text(encoding="utf-8")
-    assert "<script>" not in md and "<img" not in md and "&lt;script&gt;" in md
+    # Markdown escapes Markdown's way (a backslash), not HTML's: no raw tag, no HTML entity
+    assert not re.search(r"(?<!\\)<", md) and "&lt;" not in md and "&amp;" not in md
+    assert '\\<script\\>alert("x")\\</script\\> & \\<img src=x onerror=alert(1)\\>' in md
     assert json.loads(paths["json"].read_text(encoding="utf-8"))["site_name"] == name  # data, unescaped
 
 
@@ -311,8 +314,8 @@ def test_markdown_and_html_carry_the_same_content(stockton):
     texts += [str(c) for b in blocks if b[0] == "table" for row in b[2] for c in row]
     texts += [e for b in blocks if b[0] == "matrix" for t in b[1] for e in t["evidence"] + t["prompts"]]
     for t in texts:
-        esc = html.escape(str(t), quote=False)
-        assert esc.replace("|", "\\|") in md, t
+        assert md_cell(t) in md or md_text(t) in md, t
+        assert re.sub(r"\\(.)", r"\1", md_cell(t)) == str(t).replace("\n", " "), t  # reads as written
         assert html.escape(str(t), quote=True) in page, t
     for title in ("Housing design and affordability", "Climate change", "Access to healthy food"):
         assert title in md and title in page

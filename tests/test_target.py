@@ -274,7 +274,16 @@ def test_markdown_escapes_user_text(sample25, tmp_path):
     lsoas["ward_name"] = "<script>alert(1)</script> | x"
     res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False)
     md = write_action_areas(res, tmp_path)["md"].read_text()
-    assert "<script>" not in md and "&lt;script&gt;" in md and "\\| x" in md
+    assert "<script>" not in md and "\\<script\\>" in md and "\\| x" in md and "&lt;" not in md
+
+
+def test_markdown_keeps_ampersands_in_ward_names(sample25, tmp_path):
+    """Markdown escapes for Markdown: a ward called 'Park & Ride' stays 'Park & Ride', never '&amp;'."""
+    lsoas = sample25.lsoas.copy()
+    lsoas["ward_name"] = "Park & Ride_East"
+    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False)
+    md = write_action_areas(res, tmp_path)["md"].read_text()
+    assert "Park & Ride\\_East" in md and "&amp;" not in md
 
 
 def test_iod2019_sample_works(sample19):

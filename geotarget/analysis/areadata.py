@@ -28,6 +28,7 @@ from geotarget.analysis.gaps import (
 from geotarget.core import domains as D
 from geotarget.core.errors import SchemaError, VintageError
 from geotarget.core.vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def regions() -> pd.DataFrame:
     """LAD code -> region code and name (2024 regions; 2019 and 2024 LAD codes), bundled."""
     from geotarget.core.places import sample_path
 
-    return pd.read_csv(sample_path(REGIONS), dtype=str).set_index("lad_code")
+    return read_text_table(sample_path(REGIONS)).set_index("lad_code")
 
 
 def load_area_data(*, imd: str | os.PathLike = "sample", vintage=None, councils: Sequence[str] | None = None,
@@ -136,7 +137,8 @@ def area_data_from_bundle(data, *, imd=None, population=None) -> AreaData:
     lsoas = data.lsoas.copy()
     lsoas["region_code"] = lsoas["lad_code"].map(regions()["region_code"])
     if imd is None:
-        ref = pd.read_csv(sample_path(REFERENCE), dtype={"area_code": str})
+        ref = read_text_table(sample_path(REFERENCE))
+        ref[["n_areas", "population", "mean", "sd"]] = ref[["n_areas", "population", "mean", "sd"]].apply(pd.to_numeric)
         place = str(getattr(data, "place", "tees_valley")).replace("_", " ").title()
         return AreaData(data.vintage, lsoas, None, data.wards, ref, True,
                         [f"Bundled {place} sample ({data.vintage.label})."])

@@ -9,8 +9,9 @@ contiguity).
 
 The result is a :class:`Contiguity`: the neighbour pairs, the islands (areas with no neighbour),
 the boundary faults found on the way (pairs that only touch after snapping, pairs that overlap),
-and conversions to PySAL's ``Graph``/``W`` for esda and spopt. Islands can be linked to their
-nearest area (``connect_islands=True``) where an analysis needs every area connected (hot spots).
+with the neighbours held as a libpysal ``Graph`` (``.graph``: what esda and spopt take; ``to_w()``
+gives the older ``W``). Islands can be linked to their nearest area (``connect_islands=True``) where
+an analysis needs every area connected (hot spots).
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -44,26 +46,68 @@ SNAP = 5.0
 MIN_OVERLAP = 1.0
 
 
+def _graph(ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray):
+    """A binary :class:`libpysal.graph.Graph` over ``ids`` from ordered pairs of integer positions.
+
+    Areas without a neighbour are kept as libpysal islands (a self-pair of weight 0), so the Graph
+    lists every area, in the order of ``ids``.
+    """
+    from libpysal.graph import Graph
+
+    has = np.zeros(len(ids), bool)
+    has[focal] = True
+    lone = np.flatnonzero(~has)
+    f = np.concatenate([focal, lone])
+    nb = np.concatenate([neighbour, lone])
+    w = np.concatenate([np.ones(len(focal)), np.zeros(len(lone))])
+    order = np.lexsort((nb, f))
+    return Graph.from_arrays(ids[f[order]], ids[nb[order]], w[order])
+
+
 @dataclass(frozen=True)
 class Contiguity:
-    """Neighbour pairs of a set of areas, with what was found on the way.
+    """Neighbours of a set of areas as a libpysal :class:`~libpysal.graph.Graph`, with what was found on the way.
 
-    ``pairs`` has one row per ordered pair (``focal``, ``neighbour``, both directions) as integer
-    positions into ``ids``; ``islands`` lists ids with no neighbour; ``gaps`` the pairs (i < j,
-    as ids, with the gap in metres) that are neighbours only thanks to snapping; ``overlaps`` the
-    pairs whose polygons overlap (with the area in m²); ``links`` the island links added by
+    ``graph`` is the binary, symmetric contiguity Graph over ``ids`` (islands kept as libpysal
+    islands); ``focal``/``neighbour`` give its pairs (both directions) as integer positions into
+    ``ids``; ``islands`` lists ids with no neighbour; ``gaps`` the pairs (i < j, as ids, with the
+    gap in metres) that are neighbours only thanks to snapping; ``overlaps`` the pairs whose
+    polygons overlap (with the area in m²); ``links`` the island links added by
     ``connect_islands`` (with their distance in metres).
     """
 
     ids: pd.Index
-    focal: np.ndarray
-    neighbour: np.ndarray
+    graph: object  # libpysal.graph.Graph (imported lazily: libpysal is slow to import)
     islands: list = field(default_factory=list)
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     overlaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     links: pd.DataFrame = field(default_factory=pd.DataFrame)
     snap: float = SNAP
     point_contacts: bool = True
+
+    @classmethod
+    def from_pairs(cls, ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray, islands: list, **found) -> Contiguity:
+        """A Contiguity from ordered pairs of integer positions into ``ids`` (both directions given)."""
+        return cls(ids, _graph(ids, np.asarray(focal, np.int64), np.asarray(neighbour, np.int64)), islands, **found)
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        adj = self.graph.adjacency
+        real = adj.to_numpy() != 0  # drop libpysal's zero-weight island self-pairs
+        f = self.ids.get_indexer(adj.index.get_level_values(0)[real])
+        nb = self.ids.get_indexer(adj.index.get_level_values(1)[real])
+        order = np.lexsort((nb, f))
+        return f[order].astype(np.int64), nb[order].astype(np.int64)
+
+    @property
+    def focal(self) -> np.ndarray:
+        """Focal position (into ``ids``) of each ordered neighbour pair, sorted by focal then neighbour."""
+        return self._pairs[0]
+
+    @property
+    def neighbour(self) -> np.ndarray:
+        """Neighbour position (into ``ids``) of each ordered neighbour pair."""
+        return self._pairs[1]
 
     @property
     def n(self) -> int:
@@ -88,7 +132,8 @@ class Contiguity:
         sub_ids = self.ids[keep]
         has = np.zeros(len(sub_ids), bool)
         has[f] = True
-        return Contiguity(sub_ids, f, nb, list(sub_ids[~has]), snap=self.snap, point_contacts=self.point_contacts)
+        return Contiguity.from_pairs(sub_ids, f, nb, list(sub_ids[~has]), snap=self.snap,
+                                     point_contacts=self.point_contacts)
 
     def components(self) -> pd.Series:
         """Connected-component label (0, 1, ...) of each area, indexed by id."""
@@ -96,15 +141,8 @@ class Contiguity:
         return pd.Series(labels, index=self.ids, name="component")
 
     def to_graph(self):
-        """The neighbours as a :class:`libpysal.graph.Graph` (binary weights), islands kept."""
-        from libpysal.graph import Graph
-
-        lone = self.ids.get_indexer(pd.Index(self.islands))
-        f = np.concatenate([self.focal, lone])
-        nb = np.concatenate([self.neighbour, lone])
-        w = np.concatenate([np.ones(len(self.focal)), np.zeros(len(lone))])  # libpysal: island = self-pair, 0
-        order = np.lexsort((nb, f))
-        return Graph.from_arrays(self.ids[f[order]], self.ids[nb[order]], w[order])
+        """The neighbours as a :class:`libpysal.graph.Graph` (binary weights, islands kept): ``graph``."""
+        return self.graph
 
     def to_w(self):
         """The neighbours as a :class:`libpysal.weights.W` (for libraries that want the older API)."""
@@ -209,10 +247,9 @@ def contiguity(areas: gpd.GeoDataFrame, *, snap: float = SNAP, point_contacts: b
         focal, neighbour = pairs["f"].to_numpy(), pairs["n"].to_numpy()
         has[focal] = True
         log.info("linked %d island(s) to their nearest area", len(links))
-    order = np.lexsort((neighbour, focal))
-    result = Contiguity(areas.index, focal[order].astype(np.int64), neighbour[order].astype(np.int64),
-                        list(areas.index[~has]) if connect_islands else islands,
-                        gaps, overlaps, links, snap, point_contacts)
+    result = Contiguity.from_pairs(areas.index, focal, neighbour,
+                                   list(areas.index[~has]) if connect_islands else islands,
+                                   gaps=gaps, overlaps=overlaps, links=links, snap=snap, point_contacts=point_contacts)
     if islands and not connect_islands:
         log.warning("%d area(s) have no neighbour within %g m: %s", len(islands), snap,
                     ", ".join(map(str, islands[:5])))

@@ -34,7 +34,8 @@ from scipy.special import ndtri
 
 from geotarget.core import domains as D
 from geotarget.core.errors import SchemaError
-from geotarget.io.files import read_csv_text, require_file
+from geotarget.io.files import require_file
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def read_indicator_table(path: str | os.PathLike, *, id_column: str | None = Non
     (reported later, never imputed); text that is not a number is an error naming file, column, row and value.
     ``attrs["level"]`` is ``"lsoa"`` or ``"ward"`` from the codes.
     """
-    raw = read_csv_text(require_file(path, "indicator table"))
+    raw = read_text_table(require_file(path, "indicator table"))
     if id_column is None:
         found = [c for c in raw.columns if len(raw) and raw[c].str.strip().str.match(_CODE).mean() > 0.95]
         if not found:

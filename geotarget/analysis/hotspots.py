@@ -149,7 +149,7 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
                                              f"; with {perms:,}, at least {k_min:,} areas must reach the smallest "
                                              "p-value before any is declared (strong clustering usually does)."))
     y = y_all.loc[c.ids].to_numpy(float)
-    w = c.to_w()
+    w = c.graph  # esda takes a libpysal Graph
     with warnings.catch_warnings():
         # esda's conditional randomisation warns that its default `alternative` will change; G_Local
         # and Moran_Local do not let the caller choose it. Only that warning is hidden: the

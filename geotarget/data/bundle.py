@@ -44,9 +44,10 @@ from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.join import attach_imd
 from geotarget.data.sample import Sample
 from geotarget.io.boundaries import read_boundaries
-from geotarget.io.files import read_csv_text, require_file
+from geotarget.io.files import require_file
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _read_areas(path, layer, level: str, kind: str) -> gpd.GeoDataFrame:
 
 
 def _header_year(path: Path, pattern: str) -> int | None:
-    cols = pd.read_csv(path, nrows=0).columns
+    cols = read_text_table(path, nrows=0).columns
     for c in cols:
         m = re.search(pattern, str(c), flags=re.IGNORECASE)
         if m:
@@ -147,7 +148,7 @@ def _dissolve(lsoas: gpd.GeoDataFrame, by: str, keep: Sequence[str]) -> gpd.GeoD
 def _read_centroids(path, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     p = require_file(path, "centroid")
     if p.suffix.lower() in (".csv", ".gz", ".txt"):
-        raw = read_csv_text(p)
+        raw = read_text_table(p)
         found = find_area_columns(raw.columns)
         code = found["lsoa_code"][0] if "lsoa_code" in found else raw.columns[0]
         lower = {c.lower(): c for c in raw.columns}
@@ -181,7 +182,7 @@ def _read_centroids(path, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def read_regions(path: str | os.PathLike) -> pd.DataFrame:
     """Read an ONS council -> region lookup (``LAD24CD, RGN24CD, RGN24NM`` ...) indexed by ``lad_code``."""
     p = require_file(path, "region lookup")
-    raw = read_csv_text(p)
+    raw = read_text_table(p)
     found = find_area_columns(raw.columns)
     code = next((c for c in raw.columns if re.fullmatch(r"rgn\d*cd", c.strip().lower())), None)
     name = next((c for c in raw.columns if re.fullmatch(r"rgn\d*nm", c.strip().lower())), None)

@@ -74,13 +74,6 @@ HEALTH_INDICATORS = ("years_of_potential_life_lost_indicator", "comparative_illn
 PROFILE_INDICES = (IMD, *DOMAINS)
 
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
-
-
-OS_LICENCE = "Contains OS data © Crown copyright and database right."
-
-
-CNI_ATTRIBUTION = "Community Needs Index 2023, OCSI for Local Trust."
 
 
 @dataclass(frozen=True)
@@ -217,4 +210,4 @@ def walk_band(d: float) -> str:
     return f"over {WALK_BANDS[-1]:,.0f} m"
 
 
-__all__ = ["ACCESS_CATEGORIES", "CNI_ATTRIBUTION", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M", "OGL", "OS_LICENCE", "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile", "reference_value", "walk_band", "zone_key", "zone_label"]
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M", "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile", "reference_value", "walk_band", "zone_key", "zone_label"]

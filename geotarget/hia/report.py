@@ -13,7 +13,6 @@ with ``<iframe srcdoc>``, so the page needs no network except for the map's back
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -27,12 +26,11 @@ import pandas as pd
 from geotarget.core.crs import BNG
 from geotarget.core.domains import DOMAINS
 from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
 from geotarget.hia.screen import (
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
-    OGL,
-    OS_LICENCE,
     RANKING_RULE,
     Screening,
     ScreeningRules,
@@ -45,6 +43,7 @@ from geotarget.hia.screen import (
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.io.sites import parse_site, read_sites, slugify
+from geotarget.render.text import html_text, md_cell, md_text
 
 log = logging.getLogger(__name__)
 
@@ -275,37 +274,34 @@ def _method(sc: Screening) -> list[str]:
 
 
 # -- renderers ---------------------------------------------------------------------------------
-def _md(text) -> str:
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(blocks: list[tuple]) -> str:
-    """Markdown (GitHub flavour). Text is HTML-escaped so no user string becomes markup."""
+    """Markdown (GitHub flavour). Text is Markdown-escaped (:func:`~geotarget.render.text.md_cell`) so no user
+    string becomes markup, and reads as written (no HTML entities)."""
     out = []
     for blk in blocks:
         kind = blk[0]
         if kind in ("h1", "h2", "h3"):
-            out.append("#" * int(kind[1]) + " " + _md(blk[1]))
+            out.append("#" * int(kind[1]) + " " + md_text(blk[1]))
         elif kind == "p":
-            out.append(_md(blk[1]))
+            out.append(md_text(blk[1]))
         elif kind == "ul":
-            out.append("\n".join(f"- {_md(x)}" for x in blk[1]))
+            out.append("\n".join(f"- {md_text(x)}" for x in blk[1]))
         elif kind == "table":
             head, rows = blk[1], blk[2]
-            lines = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
-            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+            lines = ["| " + " | ".join(md_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
             out.append("\n".join(lines))
         elif kind == "map":
             out.append("The interactive map (site, buffers, LSOA deciles and nearby assets) is in the HTML report.")
         elif kind == "matrix":
             for i, t in enumerate(blk[1], 1):
-                part = [f"### {i}. {_md(t['topic'])}", "", "**Local evidence**", ""]
-                part += [f"- {_md(e)}" for e in t["evidence"]] or ["- No local evidence in the bundled data."]
+                part = [f"### {i}. {md_text(t['topic'])}", "", "**Local evidence**", ""]
+                part += [f"- {md_text(e)}" for e in t["evidence"]] or ["- No local evidence in the bundled data."]
                 if t["data_gaps"]:
-                    part += ["", "**Data gaps**", ""] + [f"- {_md(g)}" for g in t["data_gaps"]]
+                    part += ["", "**Data gaps**", ""] + [f"- {md_text(g)}" for g in t["data_gaps"]]
                 if t["flag_texts"]:
-                    part += ["", "**Flags**", ""] + [f"- {_md(f)}" for f in t["flag_texts"]]
-                part += ["", "**Prompts**", ""] + [f"- {_md(p)}" for p in t["prompts"]]
+                    part += ["", "**Flags**", ""] + [f"- {md_text(f)}" for f in t["flag_texts"]]
+                part += ["", "**Prompts**", ""] + [f"- {md_text(p)}" for p in t["prompts"]]
                 part += ["", "| Relevant? | Likely impact (positive / negative / neutral / uncertain) | Mitigation |",
                          "|---|---|---|", "|  |  |  |"]
                 out.append("\n".join(part))
@@ -328,42 +324,38 @@ iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
 """
 
 
-def _h(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
     """A self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped."""
     body = []
     for blk in blocks:
         kind = blk[0]
         if kind in ("h1", "h2", "h3"):
-            body.append(f"<{kind}>{_h(blk[1])}</{kind}>")
+            body.append(f"<{kind}>{html_text(blk[1])}</{kind}>")
         elif kind == "p":
-            body.append(f"<p>{_h(blk[1])}</p>")
+            body.append(f"<p>{html_text(blk[1])}</p>")
         elif kind == "ul":
             cls = ' class="flags"' if body and body[-1] == "<h2>Flags</h2>" else ""
-            body.append(f"<ul{cls}>" + "".join(f"<li>{_h(x)}</li>" for x in blk[1]) + "</ul>")
+            body.append(f"<ul{cls}>" + "".join(f"<li>{html_text(x)}</li>" for x in blk[1]) + "</ul>")
         elif kind == "table":
             head, rows = blk[1], blk[2]
-            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{_h(h)}</th>" for h in head)
+            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{html_text(h)}</th>" for h in head)
                         + "</tr></thead><tbody>"
-                        + "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in rows)
+                        + "".join("<tr>" + "".join(f"<td>{html_text(c)}</td>" for c in row) + "</tr>" for row in rows)
                         + "</tbody></table></div>")
         elif kind == "map":
             if map_html:
-                body.append(f'<iframe class="map" title="Map of the site" srcdoc="{_h(map_html)}"></iframe>')
+                body.append(f'<iframe class="map" title="Map of the site" srcdoc="{html_text(map_html)}"></iframe>')
             else:
                 body.append("<p>No map in this report (--no-map).</p>")
         elif kind == "matrix":
             rows = []
             for i, t in enumerate(blk[1], 1):
-                flags = "".join(f'<li class="flag">{_h(f)}</li>' for f in t["flag_texts"])
-                ev = "".join(f"<li>{_h(e)}</li>" for e in t["evidence"]) or \
+                flags = "".join(f'<li class="flag">{html_text(f)}</li>' for f in t["flag_texts"])
+                ev = "".join(f"<li>{html_text(e)}</li>" for e in t["evidence"]) or \
                     "<li>No local evidence in the bundled data.</li>"
-                gaps = "".join(f"<li><em>Data gap:</em> {_h(g)}</li>" for g in t["data_gaps"])
-                prompts = "".join(f"<li>{_h(p)}</li>" for p in t["prompts"])
-                rows.append(f"<tr><td><strong>{i}. {_h(t['topic'])}</strong></td><td><ul>{flags}{ev}{gaps}</ul></td>"
+                gaps = "".join(f"<li><em>Data gap:</em> {html_text(g)}</li>" for g in t["data_gaps"])
+                prompts = "".join(f"<li>{html_text(p)}</li>" for p in t["prompts"])
+                rows.append(f"<tr><td><strong>{i}. {html_text(t['topic'])}</strong></td><td><ul>{flags}{ev}{gaps}</ul></td>"
                             f"<td><ul>{prompts}</ul></td>"
                             '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>')
             body.append('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
@@ -373,7 +365,7 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
                         "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_h(title)}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body)
+            f"<title>{html_text(title)}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body)
             + "\n</body></html>\n")
 
 

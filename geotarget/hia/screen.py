@@ -36,18 +36,16 @@ import pandas as pd
 import shapely
 
 from geotarget.core.errors import AreaNotFoundError, SchemaError
+from geotarget.core.licences import CNI_ATTRIBUTION, OGL, OS_LICENCE, POSTCODE_LICENCE
 from geotarget.core.places import get_place, sample_path
 from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.sample import Sample, load_sample
 from geotarget.hia.evidence import (
     ACCESS_CATEGORIES,
-    CNI_ATTRIBUTION,
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
     INDICATORS,
     MAX_BUFFER_M,
-    OGL,
-    OS_LICENCE,
     PROFILE_INDICES,
     WALK_BANDS,
     Screening,
@@ -538,9 +536,7 @@ def _sources(v: Vintage, data: HiaData) -> list[str]:
         f"indicators; population denominators {v.population}. {OGL}",
         f"Boundaries: ONS LSOA {v.lsoa_year}, wards and councils (May 2025), generalised clipped; population-weighted "
         f"centroids (ONS). {OGL} {OS_LICENCE}",
-        "Postcodes: OS Code-Point Open 2025 and the ONS postcode lookup. Contains OS data © Crown copyright and "
-        "database right 2025. Contains Royal Mail data © Royal Mail copyright and database right 2025. Contains "
-        "National Statistics data © Crown copyright and database right 2025.",
+        f"Postcodes: OS Code-Point Open 2025 and the ONS postcode lookup. {POSTCODE_LICENCE}",
         f"Assets: {data.asset_source} (GP practices and pharmacies: NHS England ODS, OGL v3.0; libraries: Arts "
         "Council England; see data/PROVENANCE.md).",
         "England comparators: computed from the England-wide IoD files (population weights: ONS mid-2022 estimates "

@@ -1,13 +1,15 @@
 """Fetch official data from its publishers into a local cache, with checksums and resumable downloads.
 
 ``geotarget data fetch iod2025 lsoa21-boundaries ...`` downloads the datasets of
-:data:`CATALOGUE` into the cache (``$GEOTARGET_CACHE``, else ``$XDG_CACHE_HOME/geotarget``,
-else ``~/.cache/geotarget``), one folder per dataset. ``geotarget data list`` shows what is
+:data:`CATALOGUE` into the cache (``$GEOTARGET_CACHE``, else the system cache folder from
+:func:`pooch.os_cache`, ``~/.cache/geotarget`` on Linux), one folder per dataset. ``geotarget data list`` shows what is
 cached, what is bundled with geotarget, and what can be fetched.
 
-* **Files** (MHCLG's IoD CSVs) are downloaded to ``<file>.part`` and moved into place only when
-  complete and checked; an interrupted download resumes with an HTTP ``Range`` request
-  (``If-Range`` guards against the file having changed on the server meanwhile).
+* **Files** (MHCLG's IoD CSVs) are fetched with :func:`pooch.retrieve` (SHA-256 checked where the
+  catalogue pins one) through a downloader of geotarget's own, since pooch cannot resume: bytes
+  arrive in ``<file>.part``, an interrupted download resumes with an HTTP ``Range`` request
+  (``If-Range`` guards against the file having changed on the server meanwhile), and pooch moves
+  the file into place only when complete and checked.
 * **ONS Open Geography Portal layers** are read from their ArcGIS FeatureServer ``query``
   endpoint page by page (2,000 features a page, ordered by the area code so pages are
   stable); each page is kept as it arrives, so an interrupted fetch resumes at the next page.
@@ -21,6 +23,7 @@ cached, what is bundled with geotarget, and what can be fetched.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import difflib
@@ -37,14 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pooch
+
 from geotarget.core.errors import FetchError, GeotargetError
+from geotarget.core.licences import OGL_NAME, ONS_OGL
 from geotarget.io.files import atomic_path, write_text_atomic
 
 log = logging.getLogger("geotarget.progress")
 
-OGL = "Open Government Licence v3.0"
-ONS_OGL = ("Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
-           "Contains OS data © Crown copyright and database right.")
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 
 
@@ -60,7 +63,7 @@ class Dataset:
     filename: str
     kind: str = "file"
     vintage: str = ""
-    licence: str = OGL
+    licence: str = OGL_NAME
     sha256: str | None = None  #: pinned checksum, where known
     order_by: str | None = None  #: ArcGIS: field that orders the pages (the area code)
     table: bool = False  #: ArcGIS: a lookup table (attributes only, written as CSV)
@@ -136,15 +139,15 @@ _PAGE = 2000
 def cache_dir(cache: str | os.PathLike | None = None) -> Path:
     """The download cache folder.
 
-    ``cache`` if given, else ``$GEOTARGET_CACHE``, ``$XDG_CACHE_HOME/geotarget`` or
-    ``~/.cache/geotarget`` (the environment is read when called, never at import).
+    ``cache`` if given, else ``$GEOTARGET_CACHE``, else the system's cache folder for geotarget
+    (:func:`pooch.os_cache`: ``$XDG_CACHE_HOME/geotarget`` or ``~/.cache/geotarget`` on Linux,
+    ``~/Library/Caches/geotarget`` on macOS). The environment is read when called, never at import.
     """
     if cache is not None:
         return Path(cache).expanduser()
     if os.environ.get("GEOTARGET_CACHE"):
         return Path(os.environ["GEOTARGET_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(base).expanduser() / "geotarget"
+    return Path(pooch.os_cache("geotarget"))
 
 
 def get_dataset(name: str) -> Dataset:
@@ -186,10 +189,107 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60) -> Path:
-    """Download ``url`` to ``dest`` via ``dest.part``, resuming a partial download with HTTP Range.
+class _ResumingDownloader:
+    """A pooch downloader that resumes an interrupted download with an HTTP ``Range`` request.
 
-    The file appears at ``dest`` only when complete (and matching ``sha256`` when given).
+    pooch's own :class:`pooch.HTTPDownloader` starts every download from the first byte; the
+    files here are tens of megabytes and councils' connections drop, so the bytes received so far
+    are kept in ``<dest>.part`` (with the server's ``ETag``/``Last-Modified`` in ``<dest>.part.json``)
+    and the next attempt asks only for the rest (``If-Range`` guards against a changed file). When
+    complete, the part file is handed to pooch, which checks the hash and moves it into place.
+    """
+
+    def __init__(self, dest: Path, *, timeout: float):
+        self.dest = dest
+        self.part = dest.with_name(dest.name + ".part")
+        self.state_path = dest.with_name(dest.name + ".part.json")
+        self.timeout = timeout
+        self.sha256: str | None = None  #: SHA-256 of the last complete download
+
+    def __call__(self, url: str, output_file, pooch_obj=None, check_only: bool = False):
+        if check_only:
+            return True
+        self._download(url)
+        self.sha256 = _sha256(self.part)
+        os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
+        self.state_path.unlink(missing_ok=True)
+        return None
+
+    def _download(self, url: str) -> None:
+        dest, part, state_path = self.dest, self.part, self.state_path
+        state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
+        if state.get("url") != url:
+            part.unlink(missing_ok=True)
+            state = {}
+        offset = part.stat().st_size if part.exists() else 0
+        headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if state.get("etag") or state.get("last_modified"):
+                headers["If-Range"] = state.get("etag") or state["last_modified"]
+        try:
+            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            if e.code == 416 and offset:
+                total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
+                if total.isdigit() and int(total) == offset:  # the partial file is the whole file
+                    return
+                part.unlink(missing_ok=True)
+                state_path.unlink(missing_ok=True)
+                return self._download(url)
+            raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
+        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
+            raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
+        with resp:
+            if resp.status == 206:
+                content_range = resp.headers.get("Content-Range", "")
+                if not content_range.startswith(f"bytes {offset}-"):
+                    raise FetchError(f"{url}: the server answered the resume request for bytes {offset}- with "
+                                     f"{content_range!r}; delete {part} and try again")
+                mode = "ab"
+                log.info("%s: resuming at byte %s", dest.name, f"{offset:,}")
+            else:
+                mode, offset = "wb", 0
+            length = resp.headers.get("Content-Length")
+            expected = offset + int(length) if length and length.isdigit() else None
+            write_text_atomic(state_path, json.dumps({"url": url, "etag": resp.headers.get("ETag"),
+                                                      "last_modified": resp.headers.get("Last-Modified")}))
+            got = offset
+            try:
+                with part.open(mode) as f:
+                    next_report = got + (50 << 20)
+                    while block := resp.read(_CHUNK):
+                        f.write(block)
+                        got += len(block)
+                        if got >= next_report:
+                            of = f" of {expected / 1e6:.0f} MB" if expected else ""
+                            log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
+                            next_report += 50 << 20
+            except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
+                raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
+                                 f"partial file is kept at {part}: run the same command again to resume.") from None
+        if expected is not None and got != expected:
+            raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept "
+                             f"at {part}: run the same command again to resume.")
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """pooch logs every download to stderr itself; geotarget reports progress through its own logger."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60) -> Path:
+    """Download ``url`` to ``dest`` with :func:`pooch.retrieve`, resuming a partial download with HTTP Range.
+
+    The file appears at ``dest`` only when complete (and matching ``sha256`` when given); a file
+    already at ``dest`` is replaced only by a complete, checked download.
 
     Raises
     ------
@@ -200,74 +300,27 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    state_path = dest.with_name(dest.name + ".part.json")
-    state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
-    if state.get("url") != url:
-        part.unlink(missing_ok=True)
-        state = {}
-    offset = part.stat().st_size if part.exists() else 0
-    headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-        if state.get("etag") or state.get("last_modified"):
-            headers["If-Range"] = state.get("etag") or state["last_modified"]
+    downloader = _ResumingDownloader(dest, timeout=timeout)
+    # pooch reuses a file already at ``dest``; set it aside so that it is downloaded again, and put
+    # it back if the new download fails.
+    stale = dest.with_name(dest.name + ".old") if dest.exists() else None
+    if stale is not None:
+        os.replace(dest, stale)
     try:
-        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-    except urllib.error.HTTPError as e:
-        if e.code == 416 and offset:
-            total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
-            if total.isdigit() and int(total) == offset:  # the partial file is the whole file
-                return _finish(part, dest, state_path, url, sha256)
-            part.unlink(missing_ok=True)
-            state_path.unlink(missing_ok=True)
-            return download_file(url, dest, sha256=sha256, timeout=timeout)
-        raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
-        raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
-    with resp:
-        if resp.status == 206:
-            content_range = resp.headers.get("Content-Range", "")
-            if not content_range.startswith(f"bytes {offset}-"):
-                raise FetchError(f"{url}: the server answered the resume request for bytes {offset}- with "
-                                 f"{content_range!r}; delete {part} and try again")
-            mode = "ab"
-            log.info("%s: resuming at byte %s", dest.name, f"{offset:,}")
-        else:
-            mode, offset = "wb", 0
-        length = resp.headers.get("Content-Length")
-        expected = offset + int(length) if length and length.isdigit() else None
-        write_text_atomic(state_path, json.dumps({"url": url, "etag": resp.headers.get("ETag"),
-                                                  "last_modified": resp.headers.get("Last-Modified")}))
-        got = offset
-        try:
-            with part.open(mode) as f:
-                next_report = got + (50 << 20)
-                while block := resp.read(_CHUNK):
-                    f.write(block)
-                    got += len(block)
-                    if got >= next_report:
-                        of = f" of {expected / 1e6:.0f} MB" if expected else ""
-                        log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
-                        next_report += 50 << 20
-        except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
-            raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
-                             f"partial file is kept at {part}: run the same command again to resume.") from None
-    if expected is not None and got != expected:
-        raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept at "
-                         f"{part}: run the same command again to resume.")
-    return _finish(part, dest, state_path, url, sha256)
-
-
-def _finish(part: Path, dest: Path, state_path: Path, url: str, sha256: str | None) -> Path:
-    digest = _sha256(part)
-    if sha256 is not None and digest != sha256.lower():
-        part.unlink(missing_ok=True)
-        state_path.unlink(missing_ok=True)
-        raise FetchError(f"{url}: checksum mismatch: the download has SHA-256 {digest} but {sha256} was expected; "
-                         f"the file was discarded and {dest} left unchanged")
-    os.replace(part, dest)
-    state_path.unlink(missing_ok=True)
+        with _quiet_pooch():
+            pooch.retrieve(url, known_hash=f"sha256:{sha256.lower()}" if sha256 else None, fname=dest.name,
+                           path=dest.parent, downloader=downloader, progressbar=False)
+    except ValueError:  # pooch: hash mismatch (the temporary file is already deleted)
+        if stale is not None:
+            os.replace(stale, dest)
+        raise FetchError(f"{url}: checksum mismatch: the download has SHA-256 {downloader.sha256} but {sha256} was "
+                         f"expected; the file was discarded and {dest} left unchanged") from None
+    except BaseException:
+        if stale is not None:
+            os.replace(stale, dest)
+        raise
+    if stale is not None:
+        stale.unlink()
     return dest
 
 

@@ -1,4 +1,4 @@
-"""Plumbing for reading and writing files: encodings, atomic writes."""
+"""Plumbing for reading and writing files: required inputs, atomic writes (text tables: :mod:`geotarget.io.tables`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import pandas as pd
 
 from geotarget.core.errors import DataNotFoundError, SchemaError
 
-ENCODINGS = ("utf-8-sig", "cp1252")
-
 #: The ``last_change`` time stamp GDAL writes into every GeoPackage geotarget writes, pinned
 #: (GDAL's ``OGR_CURRENT_DATE``) so that the same inputs give byte-identical files; the real
 #: time of a run is in the output folder's ``manifest.json``.
@@ -25,24 +23,6 @@ def require_file(path: str | os.PathLike, what: str) -> Path:
     if not p.is_file():
         raise DataNotFoundError(f"{p}: {what} file not found")
     return p
-
-
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) with every cell as text, trying UTF-8 then Windows-1252.
-
-    Reading as text lets validation report the value exactly as it appears in the file.
-    """
-    last: Exception | None = None
-    for enc in ENCODINGS:
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-        except UnicodeDecodeError as e:
-            last = e
-        except pd.errors.ParserError as e:
-            raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
-        except pd.errors.EmptyDataError:
-            raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
-    raise SchemaError(f"{path}: could not decode the file as UTF-8 or Windows-1252 ({last})")
 
 
 @contextlib.contextmanager

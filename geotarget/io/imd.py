@@ -24,7 +24,8 @@ import pandas as pd
 from geotarget.core import domains as D
 from geotarget.core.errors import SchemaError, VintageError
 from geotarget.core.vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
-from geotarget.io.files import read_csv_text, require_file
+from geotarget.io.files import require_file
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def _to_numbers(frame: pd.DataFrame, path, originals: dict[str, str], vintage: V
 
 
 def _read_table(path, vintage, *, what: str, required: list[str]) -> pd.DataFrame:
-    raw = read_csv_text(require_file(path, what))
+    raw = read_text_table(require_file(path, what))
     mapping, lsoa_years = _map_columns(raw, path)
     if "lsoa_code" not in mapping.values():
         raise SchemaError(

@@ -10,7 +10,8 @@ import pandas as pd
 
 from geotarget.core.codes import find_area_columns
 from geotarget.core.errors import SchemaError
-from geotarget.io.files import read_csv_text, require_file
+from geotarget.io.files import require_file
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def read_lsoa_lookup(
         gives each LSOA one area).
     """
     p = require_file(path, "lookup")
-    raw = read_csv_text(p)
+    raw = read_text_table(p)
     found = {k: v for k, v in find_area_columns(raw.columns).items() if k.split("_")[0] in ("lsoa", *TARGETS)}
     named = dict(columns or {})
     if lsoa_column:

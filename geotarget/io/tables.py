@@ -7,6 +7,7 @@ import csv
 import functools
 import gzip
 import io
+import os
 import re
 from pathlib import Path
 
@@ -41,10 +42,26 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def read_text_table(path: Path, *, header: int | None = 0) -> pd.DataFrame:
-    """Every cell as text; any common encoding and BOM; comma, semicolon, tab or pipe separated."""
+def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: int | None = None) -> pd.DataFrame:
+    """Read a delimited text table (optionally gzipped) with every cell as text: geotarget's one CSV reader.
+
+    Every text input (IoD files, lookups, population, indicator tables, centroids, regions,
+    postcodes, assets, sites) is read here, so each accepts the same files: a UTF-8 or UTF-16 byte
+    order mark, UTF-8, else Windows-1252 (Excel's "CSV" on Windows), else Latin-1; comma,
+    semicolon, tab or pipe separated (sniffed from the first 20 lines). Cells are kept as text
+    (blank cells as ``""``) so that validation can report a value exactly as it appears in the
+    file; header names are stripped of surrounding spaces. ``nrows`` reads only the first rows
+    (``nrows=0``: the header alone).
+
+    Raises
+    ------
+    SchemaError
+        An empty file, or one pandas cannot parse (naming the file and pandas' reason, which gives
+        the line).
+    """
+    path = Path(path)
     data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
+    if data[:2] == b"\x1f\x8b":  # gzip, whatever the suffix
         data = gzip.decompress(data)
     text = _decode(data)
     if not text.strip():
@@ -55,9 +72,11 @@ def read_text_table(path: Path, *, header: int | None = 0) -> pd.DataFrame:
     except csv.Error:
         sep = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header, nrows=nrows)
     except pd.errors.ParserError as e:
         raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
     if header is not None:
         frame.columns = [str(c).strip() for c in frame.columns]
     return frame

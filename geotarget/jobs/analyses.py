@@ -26,6 +26,7 @@ from geotarget.analysis.areadata import (
 )
 from geotarget.analysis.gaps import complete_rows, outcome_gaps
 from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.licences import ATTRIBUTION
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -62,8 +63,7 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
 
 def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
     lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
-             "Contains public sector information licensed under the Open Government Licence v3.0. "
-             "Contains OS data © Crown copyright and database right."]
+             ATTRIBUTION]
     return "\n".join(lines) + "\n"
 
 

@@ -11,18 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from geotarget.analysis.target import Targeting
+from geotarget.core.licences import OGL_NAME, OS_LICENCE, iod_source
 from geotarget.core.version import __version__
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.render.qgis import write_styled_geopackage
+from geotarget.render.text import md_cell, md_text
 
 # ---------------------------------------------------------------------------------------------
 # Outputs
-
-
-def _md(text) -> str:
-    """Text safe in a Markdown table cell (and in the HTML a renderer makes of it)."""
-    return (str(text).replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("\n", " "))
 
 
 def _pct(x: float) -> str:
@@ -59,13 +55,13 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
     """A committee-ready Markdown summary: table of areas, stability, profiles, method, sources."""
     a = result.areas
     councils = ", ".join(result.councils.tolist())
-    lines = [f"# {_md(title or f'Targeted action areas: {councils}')}", ""]
+    lines = [f"# {md_text(title or f'Targeted action areas: {councils}')}", ""]
     lines.append(f"{len(a)} area(s) in {len(result.councils)} council(s) from {result.qualifying:,} qualifying "
-                 f"LSOAs. Rule: {_md(result.rule.describe())}. Data: {result.vintage.label}.")
+                 f"LSOAs. Rule: {md_text(result.rule.describe())}. Data: {result.vintage.label}.")
     lines += ["", "| Rank | Area | Council | Residents | In qualifying LSOAs | LSOAs | IMD score | "
               "Average national rank | Stability |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for aid, r in a.iterrows():
-        lines.append(f"| {r['rank']} | {_md(r['name'])} | {_md(r['la_name'])} | {r['population']:,.0f} | "
+        lines.append(f"| {r['rank']} | {md_cell(r['name'])} | {md_cell(r['la_name'])} | {r['population']:,.0f} | "
                      f"{r['deprived_population']:,.0f} | {r['n_lsoas']} | "
                      f"{'–' if pd.isna(r['imd_average_score']) else f'{r.imd_average_score:.1f}'} | "
                      f"{r['imd_average_national_rank']:,.0f} | {_pct(r['stability'])} |")
@@ -74,16 +70,16 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
         alts = list(dict.fromkeys(result.sensitivity["alternative"]))
         lines += ["", "## How robust is the choice?", "",
                   "Share of each area's residents still selected under an alternative rule:", "",
-                  "| Area | " + " | ".join(_md(x) for x in alts) + " | Stability |",
+                  "| Area | " + " | ".join(md_cell(x) for x in alts) + " | Stability |",
                   "|---|" + "---:|" * (len(alts) + 1)]
         for aid, r in a.iterrows():
-            lines.append(f"| {_md(r['name'])} | " + " | ".join(_pct(piv.loc[aid, x]) for x in alts)
+            lines.append(f"| {md_cell(r['name'])} | " + " | ".join(_pct(piv.loc[aid, x]) for x in alts)
                          + f" | {_pct(r['stability'])} |")
     lines += ["", "## Areas", ""]
     for aid, r in a.iterrows():
         mem = result.members[result.members["area_id"] == aid]
         nq = int(mem["qualifying"].sum())
-        lines += [f"### {r['rank']}. {_md(r['name'])} ({_md(r['la_name'])}, {aid})", "",
+        lines += [f"### {r['rank']}. {md_text(r['name'])} ({md_text(r['la_name'])}, {aid})", "",
                   f"{r['population']:,.0f} residents in {r['n_lsoas']} LSOAs; {nq} qualify under the rule"
                   + (f", {int(mem['bridge'].sum())} joined as a bridge" if mem["bridge"].any() else "")
                   + ". Population-weighted IMD score "
@@ -94,15 +90,15 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
                   "|---|---:|---:|---:|---:|"]
         prof = result.profiles[result.profiles["area_id"] == aid]
         for _, p in prof.iterrows():
-            lines.append(f"| {_md(p['label'])} | {p['area_avg_percentile']:.1f} | {p['council_avg_percentile']:.1f} "
+            lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | {p['council_avg_percentile']:.1f} "
                          f"| {p['england_avg_percentile']:.0f} | {p['area_pct_pop_decile1']:.0f}% / "
                          f"{p['council_pct_pop_decile1']:.0f}% |")
-        names = mem.apply(lambda m: f"{m['lsoa_code']}" + (f" ({_md(m['lsoa_name'])})" if "lsoa_name" in mem
+        names = mem.apply(lambda m: f"{m['lsoa_code']}" + (f" ({md_text(m['lsoa_name'])})" if "lsoa_name" in mem
                                                             and pd.notna(m.get("lsoa_name")) else ""), axis=1)
         lines += ["", "Member LSOAs: " + ", ".join(names) + ".", ""]
     lines += ["## Method", "", method_note(result), ""]
     if result.notes:
-        lines += ["Notes:", ""] + [f"- {_md(n)}" for n in result.notes] + [""]
+        lines += ["Notes:", ""] + [f"- {md_text(n)}" for n in result.notes] + [""]
     if len(result.set_aside):
         reasons = result.set_aside["reason"]
         beyond = int(reasons.str.startswith("ranked").sum())
@@ -112,9 +108,8 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
         lines += [f"{len(result.set_aside):,} other candidate area(s) were set aside: {'; '.join(parts)} "
                   "(listed in action_areas_set_aside.csv).", ""]
     lines += ["## Sources", "",
-              f"English Indices of Deprivation {result.vintage.year}, Ministry of Housing, Communities and Local "
-              "Government; ONS boundaries and lookups. Open Government Licence v3.0. Contains OS data © Crown "
-              "copyright and database right. " + (f"Made with geotarget {version}." if version else ""), ""]
+              f"{iod_source(result.vintage.year)}; ONS boundaries and lookups. {OGL_NAME}. {OS_LICENCE} "
+              + (f"Made with geotarget {version}." if version else ""), ""]
     return "\n".join(lines)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import os
 import pathlib
@@ -46,6 +45,7 @@ from geotarget.render.maps.values import (
     numbers,
     texts,
 )
+from geotarget.render.text import html_text
 
 logger = logging.getLogger(__name__)
 
@@ -564,7 +564,7 @@ class MapBuilder:
             "vintage": self.vintage,
             "notes": self.notes,
             # Leaflet inserts attributions as HTML: escape the text.
-            "attribution": html_lib.escape(self.attribution),
+            "attribution": html_text(self.attribution),
             "parameters": [[k, v] for k, v in self.parameters.items()],
             "bounds": [[south, west], [north, east]],
             "tiles": self.tiles,
@@ -585,7 +585,7 @@ class MapBuilder:
 
     def html(self) -> str:
         """The complete, self-contained HTML page."""
-        return self.to_folium().get_root().render()
+        return _page.render_html(self.to_folium())
 
     def _repr_html_(self) -> str:  # Jupyter
         return self.to_folium()._repr_html_()

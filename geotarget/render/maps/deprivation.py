@@ -147,8 +147,9 @@ def write_map(m: Any, path: str | os.PathLike) -> pathlib.Path:
     if isinstance(m, MapBuilder):
         return m.save(path)
     from geotarget.io.files import write_text_atomic
+    from geotarget.render.maps.page import render_html
 
-    text = m.get_root().render()
+    text = render_html(m)
     target = write_text_atomic(path, text)
     logger.info("wrote map %s (%d bytes)", target, len(text.encode("utf-8")))
     return pathlib.Path(target)

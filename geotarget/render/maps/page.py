@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import functools
 import gzip
-import html
 import json
 import mimetypes
 import re
@@ -24,6 +23,8 @@ from typing import Any
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
+
+from geotarget.render.text import html_text
 
 #: Vendored files inlined into every page, in load order (folder/file under ``vendor/``).
 VENDOR_CSS = (
@@ -97,46 +98,44 @@ def assets() -> tuple[str, str]:
 class _Assets(Element):
     """The inlined stylesheets and scripts, in the page's ``<head>``."""
 
-    _template = Template("<style>\n{{ this.css }}\n</style>\n<script>\n{{ this.js }}\n</script>\n")
-
     def __init__(self) -> None:
-        super().__init__()
-        self._name = "GeotargetAssets"
+        super().__init__(template="<style>\n{{ this.css }}\n</style>\n<script>\n{{ this.js }}\n</script>\n")
         self.css, self.js = assets()
 
 
 class _Data(Element):
-    """The map data, in the page's ``<body>``."""
-
-    _template = Template(
-        '<script type="{{ this.mime }}" id="{{ this.get_name() }}">{{ this.payload }}</script>\n'
-    )
+    """The map data, in the page's ``<body>``, as ``<script id="geotarget_data_<id>">``."""
 
     def __init__(self, payload: str, compressed: bool):
-        super().__init__()
-        self._name = "geotarget_data"
+        super().__init__(
+            template='<script type="{{ this.mime }}" id="{{ this.element_id }}">{{ this.payload }}</script>\n')
+        self.element_id = "geotarget_data_" + self.get_name().rpartition("_")[2]  # numbered by render_html
         self.payload = payload
         self.mime = "application/gzip+base64" if compressed else "application/json"
 
 
 class _Render(MacroElement):
-    """Calls geotarget's script with the map and the id of its data element."""
+    """Calls geotarget's script with the map and the id of its data element, after the map is made.
+
+    A folium custom element: ``_template`` with a ``script`` macro is the extension point branca
+    documents for :class:`~branca.element.MacroElement` subclasses.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        'geotarget.load({{ this._parent.get_name() }}, "{{ this.data.get_name() }}");'
+        'geotarget.load({{ this.map_name }}, "{{ this.data_id }}");'
         "{% endmacro %}"
     )
 
-    def __init__(self, data: _Data):
+    def __init__(self, map_name: str, data_id: str):
         super().__init__()
-        self._name = "GeotargetRender"
-        self.data = data
+        self.map_name = map_name
+        self.data_id = data_id
 
 
 def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float, float],
           compress: bool | None, compress_above: int) -> folium.Map:
-    """A folium map rendering ``spec`` with geotarget's script (deterministic HTML)."""
+    """A folium map rendering ``spec`` with geotarget's script (:func:`render_html` writes its page)."""
     text = to_json(spec)
     if compress is None:
         compress = len(text.encode("utf-8")) > compress_above
@@ -155,33 +154,35 @@ def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float
     m.default_js = []  # no CDN: everything is inlined by _Assets
     m.default_css = []
     root = m.get_root()
-    root.title = html.escape(title)
+    root.title = html_text(title)
     root.header.add_child(_Assets(), name="geotarget_assets")
     data = _Data(payload, compress)
     root.html.add_child(data, name="geotarget_data")
-    _Render(data).add_to(m)
-    _number_elements(root)
+    _Render(m.get_name(), data.element_id).add_to(m)
     return m
 
 
-def _number_elements(root: Element) -> None:
-    """Replace folium's random element ids by ids numbered in tree order.
+def render_html(m: folium.Map) -> str:
+    """The complete HTML page of a folium map, with folium's random element ids numbered in tree order.
 
-    Element names (``map_<id>``) become JavaScript variable and HTML ids, so this
-    makes the rendered HTML a pure function of the inputs.
+    Element ids (``map_<id>``) become JavaScript variable names and HTML ids; folium draws them at
+    random, so they are replaced by ``0000``, ``0001`` ... in the order of the element tree (from
+    branca's public ``to_dict``), which makes the page a pure function of the inputs.
     """
-    counter = 0
+    root = m.get_root()
+    ids: list[str] = []
 
-    def visit(element: Element) -> None:
-        nonlocal counter
-        element._id = f"{counter:04d}"
-        counter += 1
-        for child in element._children.values():
-            visit(child)
+    def collect(node: dict) -> None:
+        ids.append(node["id"])
+        for child in node.get("children", {}).values():
+            collect(child)
 
-    visit(root)
-    for part in (root.header, root.html, root.script):  # a Figure's sections are not children
-        visit(part)
+    for part in (root, root.header, root.html, root.script):  # a Figure's sections are not its children
+        collect(part.to_dict())
+    page = root.render()
+    for n, element_id in enumerate(ids):
+        page = page.replace(element_id, f"{n:04d}")
+    return page
 
 
 def read_data(page: str) -> dict[str, Any]:

@@ -7,12 +7,10 @@ import re
 from collections.abc import Sequence
 
 from geotarget.core.errors import SchemaError
+from geotarget.core.licences import ATTRIBUTION
 
-#: Licence statement shown on every map (OGL for the IoD, OS for the boundaries).
-DEFAULT_ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0. "
-    "Contains OS data © Crown copyright and database right."
-)
+#: Licence statement shown on every map (OGL for the IoD, OS for the boundaries), from :mod:`geotarget.core.licences`.
+DEFAULT_ATTRIBUTION = ATTRIBUTION
 
 #: Fill colour of deciles 1..10: the 10-class viridis palette (perceptually uniform and
 #: colour-blind safe), darkest for decile 1 = the most deprived 10% nationally.

@@ -1,0 +1,53 @@
+"""Text into documents: escaping for HTML and for Markdown, each for its own syntax.
+
+Every report, map page and summary puts names it did not choose (ward and site names, notes, rule
+descriptions) into a document. Each format escapes for itself: HTML turns ``<``, ``>``, ``&`` and
+quotes into character references; Markdown puts a backslash before the characters Markdown reads
+as syntax, so that a ward called "Park & Ride <East>" reads as written in the raw file and when
+rendered, with no ``&amp;`` in the Markdown.
+
+>>> html_text('Park & Ride <East> "A"')
+'Park &amp; Ride &lt;East&gt; &quot;A&quot;'
+>>> md_text("Park & Ride <East> *new* [1]")
+'Park & Ride \\\\<East\\\\> \\\\*new\\\\* \\\\[1\\\\]'
+>>> md_cell("Norton | Billingham")
+'Norton \\\\| Billingham'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+#: Characters that Markdown (CommonMark/GitHub) can read as syntax anywhere in a line. ``<`` and
+#: ``>`` are included because a Markdown renderer passes raw HTML tags through.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>])")
+#: ``&`` only where it would start a character reference (``&amp;``, ``&#38;``): elsewhere it is text.
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+#: Block markers at the start of a line: a heading, a quote, a list item, a thematic break.
+_MD_LEADING = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
+def html_text(text: object, *, quote: bool = True) -> str:
+    """``text`` as HTML text or attribute value: ``&``, ``<``, ``>`` (and quotes, unless ``quote=False``) escaped."""
+    return html.escape(str(text), quote=quote)
+
+
+def md_text(text: object) -> str:
+    """``text`` as one line of Markdown that renders as written: Markdown syntax backslash-escaped.
+
+    Line breaks become spaces (a report line stays one paragraph, list item or heading).
+    """
+    s = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    s = _MD_INLINE.sub(r"\\\1", s)
+    s = _MD_ENTITY.sub(r"\\&", s)
+    return _MD_LEADING.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else
+                                                   "\\" + m.group(2)), s, count=1)
+
+
+def md_cell(text: object) -> str:
+    """``text`` for a Markdown table cell: :func:`md_text` with the column separator ``|`` escaped too."""
+    return md_text(text).replace("|", "\\|")
+
+
+__all__ = ["html_text", "md_cell", "md_text"]
