@@ -43,3 +43,22 @@ class ConfigError(GeotargetError, ValueError):
 
 class FetchError(GeotargetError, OSError):
     """Official data could not be downloaded (offline, server error, checksum mismatch)."""
+
+
+class ParameterError(ConfigError):
+    """A job parameter has a value out of its choices or bounds.
+
+    The message names the Python parameter (``"max_decile was 11 but is expected to be an integer
+    from 1 to 10"``), held in :attr:`parameter`, so the CLI can name its flag and a study file its key.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+
+    def renamed(self, name: str) -> str:
+        """The message with the parameter called ``name`` (e.g. ``--max-decile``)."""
+        text = str(self)
+        if self.parameter and text.startswith(self.parameter):
+            return name + text[len(self.parameter):]
+        return text
