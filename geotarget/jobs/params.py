@@ -3,9 +3,13 @@
 One frozen dataclass per job (:class:`RunParams`, :class:`AggregateParams`, :class:`TargetParams`,
 :class:`ClusterParams`, :class:`HotspotsParams`, :class:`InequalityParams`, :class:`AccessParams`,
 :class:`HiaParams`, :class:`MapParams`). Each field's ``metadata`` carries what the other front ends
-need: ``help``, ``choices``, ``min``/``max`` (inclusive bounds), and, only where it differs from
-``--field-name``, the ``cli`` flag spelling; ``arg`` names the job function's parameter when it has
-another name (``arg=None``: the caller reads it, e.g. a file, before calling the job function).
+need: ``help``, ``choices``, ``min``/``max`` (inclusive bounds), ``metavar``, and, only where it
+differs from ``--field-name``, the ``cli`` flag spelling; ``arg`` names the job function's parameter
+when it has another name (``arg=None``: the caller reads it, e.g. a file, before calling the job
+function). ``required``: the command needs it (the study file may not); ``one``: the CLI takes one
+value of a list (the job function does one at a time); ``group``: mutually exclusive options;
+``study=False``: not a study-file key (the study's ``[data]`` gives it); ``comma=False``: a list
+option whose values may hold commas (otherwise ``--radius 400,800`` is split on commas).
 
 From these declarations:
 
@@ -47,7 +51,7 @@ INDEX_KEYS = tuple(d.key for d in ALL_INDICES)
 GAPS = ("jobs", "learning", "housing_environment", "health", "crime", "access")
 
 
-def _p(help: str, default: Any = None, **meta) -> Any:  # noqa: A002 - "help" is the argparse word
+def _p(help: str, default: Any = None, **meta) -> Any:
     """A field with its help text and metadata (choices, min, max, cli, arg, metavar, keys ...)."""
     return field(default=default, metadata={"help": help, **meta})
 
@@ -210,6 +214,15 @@ class _Params:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    def job_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the job function: by its parameter names (``arg``), without ``arg=None`` ones."""
+        out = {}
+        for f in dataclasses.fields(self):
+            arg = f.metadata.get("arg", f.name)
+            if arg is not None:
+                out[arg] = getattr(self, f.name)
+        return out
+
 
 # ----------------------------------------------------------------------------- the jobs
 
@@ -237,7 +250,8 @@ class AggregateParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
 
     to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
-        "geographies to profile (a study's ward profiles are always written)", ("ward",))
+        "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
+        ("ward",), one=True, required=True)
     areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom")
     area_id: str | None = _p("id column of areas", metavar="COLUMN")
     area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN")
@@ -246,7 +260,7 @@ class AggregateParams(_Params):
         "residential postcodes (apportion)", "best-fit")
     lookup_columns: Mapping[str, str] | None = _p(
         "name lookup columns, e.g. ward_code=WD24CD (default: recognised from headers or codes)",
-        cli="--lookup-column", metavar="CANON=COLUMN")
+        cli="--lookup-column", metavar="CANON=COLUMN", study=False)
 
 
 @dataclass(frozen=True)
@@ -266,7 +280,7 @@ class TargetParams(_Params):
                            max=100, metavar="P")
     weights: Mapping[str, float] | None = _p(
         "composite weights, e.g. jobs=2,health=1 (gaps: jobs, learning, housing_environment, health, crime, "
-        "access; default equal)", keys=GAPS, min=0, metavar="GAP=W")
+        "access; default equal)", keys=GAPS, min=0, metavar="GAP=WEIGHT")
     min_population: float = _p("population floor per area", 0.0, min=0, metavar="N")
     max_population: float = _p("population ceiling per area (larger groups are split into contiguous parts; "
                                "0 for no ceiling)", 15000.0, min=0, metavar="N")
@@ -305,8 +319,8 @@ class ClusterParams(_Params):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.min_population is not None and not self.spatial:
-            raise ParameterError("min_population was given but needs spatial = True (a floor on the people in "
-                                 "each contiguous region)", parameter="min_population")
+            raise ParameterError(f"min_population was {self.min_population!r} but is expected only with spatial "
+                                 "(a floor on the people in each contiguous region)", parameter="min_population")
 
 
 @dataclass(frozen=True)
