@@ -128,9 +128,10 @@ def params_from_args(model: type, args: argparse.Namespace):
         value = getattr(args, f.name)
         meta, d = f.metadata, describe(model, f.name)
         comma = meta.get("comma", True)
+        if value is f.default or value is None and d["kind"] == "tuple" and not d["optional"]:
+            continue  # not given: the model's default
         if value is None:
-            if d["kind"] == "tuple" and not d["optional"]:
-                continue  # the model's default
+            pass
         elif d["kind"] == "tuple":
             items = _split([value] if isinstance(value, str) else value, comma)
             if d["item"] in (int, float):
