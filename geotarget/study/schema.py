@@ -591,6 +591,7 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
             "# n = 3                     # areas per council",
             '# rank_by = "deprived-population"   # or "score", "extent"',
             "# bridging = false",
+            "# hotspots = false          # also require a significant Gi* hot spot of the index",
             "# weights = { jobs = 2, learning = 1, housing_environment = 1, health = 1, crime = 1, access = 1 }",
             "",
             "# [cluster]                 # area typologies (geotarget cluster)",
@@ -615,6 +616,7 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
             "# [hia]                     # health impact assessment screening (geotarget hia)",
             '# sites = "local_plan_sites.geojson"',
             "# buffer = [800, 2000]",
+            "# flag_max_decile = 2       # the most-severe-health-inequalities rule (flag_indices, flag_scope)",
             ""]
     return "\n".join(out)
 
