@@ -30,6 +30,7 @@ raises :class:`~geotarget.core.errors.ParameterError` naming the **Python parame
 its flag, the study file reader to the file, line and key.
 """
 
+# ruff: noqa: RUF009 - every default is made by _p, a thin wrapper of dataclasses.field (ruff cannot tell)
 from __future__ import annotations
 
 import dataclasses
@@ -427,7 +428,7 @@ class HiaParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("place", "vintage")
 
     site: str | None = _p("one site: a polygon/point file, WKT (EPSG:27700, or 'SRID=4326;...'), a postcode, or "
-                          "easting,northing", metavar="PATH|WKT|POSTCODE|E,N", group="site", comma=False)
+                          "easting,northing", metavar="PATH|WKT|POSTCODE|E,N", group="site")
     sites: Path | None = _p("a file of sites, one row per site with a name column (vector file, or CSV with wkt / "
                             "easting,northing / latitude,longitude / postcode / location)", group="site")
     name: str | None = _p("site name (default: from the file, the postcode or the input)", metavar="TEXT")
