@@ -267,3 +267,19 @@ def test_load_study_does_not_depend_on_what_was_imported(tmp_path):
     assert got["hia"]["flag_max_decile"] == 1 and got["hia"]["map"] is False
     assert got["access"]["network"].endswith("parks.geojson") and got["hotspots"]["n_jobs"] == 2
     assert studies[0] == studies[1]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[hotspots]\nn_jobs = 0\n", r"line 2: \[hotspots\] n_jobs: 0 is out of range; expected at least 1"),
+    ("[hia]\nsite = \"441900,512900\"\nflag_max_decile = 11\n",
+     r"line 3: \[hia\] flag_max_decile: 11 is out of range; expected between 1 and 10"),
+    ("[target]\nhotspots = \"yes\"\n", r"line 2: \[target\] hotspots: 'yes' is not true or false"),
+    ("[cluster]\nmin_population = 100\n",
+     r"line 2: \[cluster\] min_population: min_population was 100 but is expected only with spatial"),
+])
+def test_study_keys_from_the_models_are_checked_with_their_line(tmp_path, text, message):
+    from geotarget.core.errors import ConfigError
+    from geotarget.study.schema import parse_study
+
+    with pytest.raises(ConfigError, match=message):
+        parse_study(text, path=tmp_path / "study.toml")

@@ -2,6 +2,11 @@
 
 Each command parses its options, calls one library function, and turns a
 :class:`~geotarget.GeotargetError` into a one-line error and exit status 2.
+
+A job's options are generated (:mod:`geotarget.cli.options`) from its params model
+(:mod:`geotarget.jobs.params`) and its data options from :class:`~geotarget.data.source.DataSource`;
+a :class:`~geotarget.core.errors.ParameterError`, which names the Python parameter, is reported
+with the option's flag.
 """
 
 from __future__ import annotations
