@@ -226,16 +226,6 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pairs(values, what: str) -> dict[str, str]:
-    out = {}
-    for v in values or []:
-        if "=" not in v:
-            raise GeotargetError(f"{what} {v!r}: expected KEY=VALUE")
-        k, _, val = v.partition("=")
-        out[k.strip()] = val.strip()
-    return out
-
-
 def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 

@@ -162,9 +162,9 @@ def params_from_args(model: type, args: argparse.Namespace):
 
 def flag_message(model: type | None, error: ParameterError) -> str:
     """The message of ``error`` with the parameter called by its CLI flag."""
-    if model is None or error.parameter not in {f.name for f in dataclasses.fields(model)}:
+    if model is None:
         return str(error)
-    return error.renamed(flag(model, error.parameter))
+    return error.renamed({f.name: flag(model, f.name) for f in dataclasses.fields(model)})
 
 
 #: How the data options read on the command line, where they differ from :class:`DataSource`.

@@ -321,7 +321,8 @@ class ClusterParams(_Params):
         super().__post_init__()
         if self.min_population is not None and not self.spatial:
             raise ParameterError(f"min_population was {self.min_population!r} but is expected only with spatial "
-                                 "(a floor on the people in each contiguous region)", parameter="min_population")
+                                 "(a floor on the people in each contiguous region)", parameter="min_population",
+                                 related=("spatial",))
 
 
 @dataclass(frozen=True)
@@ -451,8 +452,8 @@ class HiaParams(_Params):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.site is not None and self.sites is not None:
-            raise ParameterError("site and sites were both given but are expected to be one or the other",
-                                 parameter="sites")
+            raise ParameterError("sites was given with site but is expected to be one or the other",
+                                 parameter="sites", related=("site",))
 
 
 @dataclass(frozen=True)
