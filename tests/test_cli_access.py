@@ -68,7 +68,7 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
     assert main(["access", "--assets", str(FIXTURES / "assets_messy.csv"), "--category-column", "Type",
                  "--threshold", "gp", "--out", str(tmp_path / "o")]) == 2
-    assert "--threshold 'gp': expected KEY=VALUE" in capsys.readouterr().err
+    assert "--threshold 'gp': expected CATEGORY=M pairs" in capsys.readouterr().err
 
 
 def test_run_place_trafford(tmp_path, capsys):

@@ -362,7 +362,7 @@ def test_cli_target_errors(tmp_path, capsys):
     assert main(["target", "--la", "Atlantis", "--out", str(tmp_path)]) == 2
     assert "council 'Atlantis' matches no council" in capsys.readouterr().err
     assert main(["target", "--max-decile", "12", "--out", str(tmp_path)]) == 2
-    assert "max decile was 12" in capsys.readouterr().err
+    assert "--max-decile was 12 but is expected to be an integer from 1 to 10" in capsys.readouterr().err
     assert main(["target", "--rule", "composite", "--weights", "jobs:2", "--out", str(tmp_path)]) == 2
     assert "expected GAP=WEIGHT pairs" in capsys.readouterr().err
     assert main(["target", "--boundaries", "x.gpkg", "--out", str(tmp_path)]) == 2

@@ -2,6 +2,11 @@
 
 Each command parses its options, calls one library function, and turns a
 :class:`~geotarget.GeotargetError` into a one-line error and exit status 2.
+
+A job's options are generated (:mod:`geotarget.cli.options`) from its params model
+(:mod:`geotarget.jobs.params`) and its data options from :class:`~geotarget.data.source.DataSource`;
+a :class:`~geotarget.core.errors.ParameterError`, which names the Python parameter, is reported
+with the option's flag.
 """
 
 from __future__ import annotations
@@ -11,8 +16,20 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from geotarget.core.errors import GeotargetError
+from geotarget.cli.options import add_options, data_kwargs, data_options, flag_message, params_from_args
+from geotarget.core.errors import GeotargetError, ParameterError
 from geotarget.core.version import __version__
+from geotarget.jobs.params import (
+    AccessParams,
+    AggregateParams,
+    ClusterParams,
+    HiaParams,
+    HotspotsParams,
+    InequalityParams,
+    MapParams,
+    RunParams,
+    TargetParams,
+)
 
 log = logging.getLogger("geotarget")
 
@@ -72,9 +89,11 @@ def _print_summary(result) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from geotarget.jobs.run import run
 
+    params = params_from_args(RunParams, args)
     if args.config:
-        return _cmd_run_study(args)
-    result = run(vintage=args.vintage or "2025", councils=args.la, out=args.out or "maps", place=args.place)
+        return _cmd_run_study(args, params)
+    result = run(vintage=args.vintage or 2025, councils=args.councils, out=args.out or "maps", place=args.place,
+                 **params.job_kwargs())
     if not args.quiet:
         _print_summary(result)
     return 0
@@ -112,14 +131,16 @@ _PROGRESS = _StderrHandler()
 _PROGRESS.setFormatter(logging.Formatter("geotarget: %(message)s"))
 
 
-def _cmd_run_study(args: argparse.Namespace) -> int:
+def _cmd_run_study(args: argparse.Namespace, params: RunParams) -> int:
+    from geotarget.cli.options import flag
     from geotarget.study.pipeline import run_study
     from geotarget.study.schema import load_study
 
-    clash = [o for o, v in (("--la", args.la), ("--vintage", args.vintage)) if v]
+    clash = [o for o, v in (("--la", args.councils), ("--vintage", args.vintage)) if v]
+    clash += [flag(RunParams, k) for k, v in params.as_dict().items() if v != getattr(RunParams, k)]
     if clash:
         raise GeotargetError(f"{' and '.join(clash)} cannot be combined with --config: set them in the study file "
-                             "([place] councils, vintage)")
+                             "([place] councils, vintage, title, [output] map, map_councils)")
     study = load_study(args.config)
     _show_progress(args)
     res = run_study(study, out=args.out)
@@ -134,7 +155,7 @@ def _cmd_run_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def _aggregate_provenance(args: argparse.Namespace):
+def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
     """The provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
 
     A single-file output gets a manifest named after it, so several profiles written to one
@@ -145,21 +166,21 @@ def _aggregate_provenance(args: argparse.Namespace):
     from geotarget.io.provenance import Provenance
 
     out = Path(args.out)
-    params = {"to": args.to, "imd": args.imd, "vintage": args.vintage, "population": args.population,
-              "lookup": args.lookup, "areas": args.areas, "area_id": args.area_id, "area_name": args.area_name,
-              "boundaries": args.boundaries, "method": args.method, "councils": args.la}
+    params = {"to": p.to[0], "imd": args.imd, "vintage": args.vintage, "population": args.population,
+              "lookup": args.lookup, "areas": p.areas, "area_id": p.area_id, "area_name": p.area_name,
+              "boundaries": args.boundaries, "method": p.method, "councils": args.councils}
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
     if args.imd == "sample":
         from geotarget.data.bundle import sample_sources
 
         for s in sample_sources(args.vintage or 2025):
-            if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and args.areas):
+            if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and p.areas):
                 prov.add_input(s.path, role=s.role, vintage=s.vintage)
     elif Path(args.imd).is_file():
         prov.add_input(args.imd, role="imd")
     for role in ("population", "lookup", "areas", "boundaries"):
-        value = getattr(args, role)
+        value = p.areas if role == "areas" else getattr(args, role)
         if value is not None and Path(value).is_file():
             prov.add_input(value, role=role)
     return prov
@@ -169,14 +190,14 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
-    cols = dict(c.split("=", 1) for c in args.lookup_column or [])
-    with _aggregate_provenance(args) as prov:
-        res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
-                            lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
-                            area_name=args.area_name, boundaries=args.boundaries,
-                            method=args.method.replace("-", "_"), councils=args.la)
+    p = params_from_args(AggregateParams, args)
+    kw = p.job_kwargs()
+    kw["to"] = kw["to"][0]
+    kw["lookup_columns"] = dict(p.lookup_columns) if p.lookup_columns else None
+    with _aggregate_provenance(args, p) as prov:
+        res = profile_areas(**kw, **data_kwargs(args, AggregateParams.DATA))
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
-                                                                              args.lookup, args.areas,
+                                                                              args.lookup, p.areas,
                                                                               args.boundaries]))
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
@@ -184,7 +205,8 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     t = res.table
-    print(f"{len(t):,} {args.to} profiles (IoD{res.vintage}) -> {path}")
+    to = p.to[0]
+    print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
     top = t.sort_values("imd_rank_average_score").head(5)
     print("Most deprived by IMD average score:")
     for code, r in top.iterrows():
@@ -193,66 +215,54 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     if res.counts is not None:
         c = res.counts
         scope = "in England" if res.national else "in this result"
-        print(f"{args.to.capitalize()}s in the 10% most deprived {args.to}s {scope} "
+        print(f"{to.capitalize()}s in the 10% most deprived {to}s {scope} "
               f"(rank <= {c.attrs['cut']:,} of {c.attrs['n_areas']:,}), by council:")
         names = t.groupby("lad_code")["lad_name"].first() if "lad_name" in t.columns else {}
         for lad, r in c.iterrows():
             per = ", ".join(f"{m.replace('_', ' ')} {r[m]}" for m in MEASURES)
-            print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {args.to}s on IMD average score ({per})")
+            print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {to}s on IMD average score ({per})")
     for note in res.notes:
         print(f"Note: {note}")
     return 0
 
 
-def _pairs(values, what: str) -> dict[str, str]:
-    out = {}
-    for v in values or []:
-        if "=" not in v:
-            raise GeotargetError(f"{what} {v!r}: expected KEY=VALUE")
-        k, _, val = v.partition("=")
-        out[k.strip()] = val.strip()
-    return out
-
-
 def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geotarget.analysis.access import DEFAULT_PARK_TYPES
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
     from geotarget.io.assets import read_assets, read_category_map
     from geotarget.jobs.access import assess_access, sample_assets, write_access
 
-    try:
-        radii = [float(r) for r in args.radius.split(",") if r.strip()]
-        thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in _pairs(args.threshold, "--threshold").items()}}
-    except ValueError as e:
-        raise GeotargetError(f"--radius/--threshold: expected distances in metres ({e})") from None
+    p = params_from_args(AccessParams, args)
+    thresholds = {**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})}
+    if len(p.assets) > 1:
+        raise GeotargetError("--assets: give one asset file on the command line (a study file's [access] assets "
+                             "takes several)")
     parks = access_points = None
-    if args.assets == "sample":
+    if str(p.assets[0]) == "sample":
         read, parks, access_points = sample_assets(args.place)
     else:
-        mapping = read_category_map(args.category_map) if args.category_map else {}
-        mapping.update(_pairs(args.map_category, "--map-category"))
-        read = read_assets(args.assets, layer=args.layer, postcode_column=args.postcode_column,
-                           lat_column=args.lat_column, lon_column=args.lon_column, x_column=args.x_column,
-                           y_column=args.y_column, category_column=args.category_column, category=args.category,
-                           category_map=mapping, name_column=args.name_column, id_column=args.id_column,
-                           capacity_column=args.capacity_column, postcodes=args.postcodes)
-    if args.parks:
+        mapping = read_category_map(p.category_map) if p.category_map else {}
+        mapping.update(p.map_category or {})
+        read = read_assets(p.assets[0], layer=p.layer, postcode_column=p.postcode_column,
+                           lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
+                           y_column=p.y_column, category_column=p.category_column, category=p.category,
+                           category_map=mapping, name_column=p.name_column, id_column=p.id_column,
+                           capacity_column=p.capacity_column, postcodes=p.postcodes)
+    if p.parks:
         import geopandas as gpd
 
-        parks = gpd.read_file(args.parks)
-        access_points = gpd.read_file(args.park_access_points) if args.park_access_points else None
+        parks = gpd.read_file(p.parks)
+        access_points = gpd.read_file(p.park_access_points) if p.park_access_points else None
     network = None
-    if args.network:
+    if p.network:
         from geotarget.analysis.network import read_street_network
 
-        network = read_street_network(args.network)
-    types = [t.strip() for t in args.park_types.split(",")] if args.park_types else list(DEFAULT_PARK_TYPES)
-    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.la, parks=parks,
-                        park_access_points=access_points, park_types=types, radii=radii,
-                        catchment=args.catchment, capacity_column="capacity" if args.capacity_column else None,
-                        network=network, max_decile=args.desert_decile, thresholds=thresholds, engine=args.engine)
+        network = read_street_network(p.network)
+    kw = p.job_kwargs()
+    kw.update(thresholds=thresholds, capacity_column="capacity" if p.capacity_column else None)
+    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.councils, parks=parks,
+                        park_access_points=access_points, network=network, **kw)
     paths = write_access(res, args.out)
     if args.quiet:
         return 0
@@ -272,7 +282,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
                   f"{r.mean_nearest_size_park_ha:,.2f} ha, {int(r.n_park):,} parks in the area (mean "
                   f"{r.mean_size_park_ha:,.2f} ha)")
     d = res.deserts
-    print(f"Asset deserts (IMD decile <= {args.desert_decile}, beyond the distance threshold): {len(d):,} "
+    print(f"Asset deserts (IMD decile <= {p.desert_decile}, beyond the distance threshold): {len(d):,} "
           f"LSOA-category pairs in {d['lsoa_code'].nunique():,} LSOAs"
           + (", most residents affected:" if len(d) else "."))
     for _, r in d.head(5).iterrows():
@@ -294,20 +304,17 @@ def _add_run(sub) -> None:
                     "sample and write an interactive map, the joined data (GeoPackage and CSV) and a council "
                     "summary.",
     )
-    p.add_argument("--la", nargs="+", metavar="COUNCIL",
-                   help="councils to include, by code or name (case-insensitive), e.g. --la Middlesbrough "
-                        "E06000004; default: all five Tees Valley councils")
-    p.add_argument("--vintage", choices=["2019", "2025"], default=None,
-                   help="IoD2025 on LSOA 2021 (default) or IoD2019 on LSOA 2011")
-    p.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
-                   help="bundled sample: the five Tees Valley councils (default) or Trafford (E08000009)")
+    data_options(p, RunParams.DATA, councils={"help": "councils to include, by code or name (case-insensitive), e.g. "
+                                              "--la Middlesbrough E06000004; default: all five Tees Valley councils"},
+                 place={"help": "bundled sample: the five Tees Valley councils (default) or Trafford (E08000009)"})
+    add_options(p, RunParams)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: maps/, or the study file's [output] folder)")
     p.add_argument("--config", metavar="STUDY.toml",
                    help="run a study file: place, data (the sample or official files), vintage and analyses "
                         "(write one with `geotarget init`)")
     _verbosity(p)
-    p.set_defaults(func=_cmd_run)
+    p.set_defaults(func=_cmd_run, model=RunParams)
 
 
 def _add_aggregate(sub) -> None:
@@ -317,52 +324,22 @@ def _add_aggregate(sub) -> None:
         description="Deprivation profiles for areas bigger than an LSOA, with the five summary measures MHCLG "
                     "publishes for local authorities (File 10), for the IMD and each domain.",
     )
-    a.add_argument("--imd", default="sample", metavar="PATH|sample",
-                   help="IoD file (official File 7 CSV or canonical), or 'sample' for the bundled Tees Valley")
-    a.add_argument("--to", required=True, choices=["lad", "msoa", "ward", "custom"], help="target geography")
-    a.add_argument("--vintage", choices=["2019", "2025"], default=None,
-                   help="IoD vintage (for the sample, default 2025; for a file, read from its headers)")
-    a.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
-    a.add_argument("--lookup", metavar="PATH", help="LSOA to ward/MSOA/LAD lookup CSV (e.g. an ONS best-fit file)")
-    a.add_argument("--lookup-column", action="append", metavar="CANON=COLUMN",
-                   help="name a lookup column, e.g. ward_code=WD24CD (repeatable); by default recognised from "
-                        "headers or codes")
-    a.add_argument("--areas", metavar="PATH", help="custom area polygons (GeoJSON, GeoPackage, Shapefile)")
-    a.add_argument("--area-id", metavar="COLUMN", help="id column of --areas")
-    a.add_argument("--area-name", metavar="COLUMN", help="name column of --areas (optional)")
-    a.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries, for custom areas with an IoD file")
-    a.add_argument("--method", choices=["best-fit", "apportion"], default="best-fit",
-                   help="custom areas: LSOA to the area holding its population-weighted centroid (default), or "
-                        "split by residential postcodes")
-    a.add_argument("--la", nargs="+", metavar="COUNCIL", help="keep these councils (ranks stay over the whole file)")
+    add_options(a, AggregateParams)
+    data_options(a, AggregateParams.DATA,
+                 lookup={"help": "LSOA to ward/MSOA/LAD lookup CSV (e.g. an ONS best-fit file)"},
+                 boundaries={"help": "LSOA boundaries, for custom areas with an IoD file"},
+                 councils={"help": "keep these councils (ranks stay over the whole file)"})
     a.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
     _verbosity(a)
-    a.set_defaults(func=_cmd_aggregate)
+    a.set_defaults(func=_cmd_aggregate, model=AggregateParams)
 
 
-def _study_options(p: argparse.ArgumentParser, *, boundaries: bool = True) -> None:
+def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     """Where the study areas come from: the bundled sample (default) or official England-wide files."""
     g = p.add_argument_group("data (default: the bundled Tees Valley sample)")
-    g.add_argument("--imd", default="sample", metavar="PATH|sample",
-                   help="IoD file (official File 7 or canonical CSV, England-wide for national references), or "
-                        "'sample' for the bundled Tees Valley")
-    g.add_argument("--vintage", choices=["2019", "2025"], default=None,
-                   help="IoD vintage (sample: default 2025; file: read from its headers)")
-    g.add_argument("--la", nargs="+", metavar="COUNCIL",
-                   help="councils to study, by code or name (references and ranks stay national)")
-    g.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
-                   help="bundled sample place (with --imd sample)")
-    g.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
-    if boundaries:
-        g.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (any GIS format)")
-        g.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")
-    g.add_argument("--lookup", metavar="PATH", help="LSOA to ward best-fit lookup (for --level ward with files)")
-
-
-def _study_kw(args: argparse.Namespace) -> dict:
-    return dict(imd=args.imd, vintage=args.vintage, councils=args.la, population=args.population, place=args.place,
-                boundaries=getattr(args, "boundaries", None), boundaries_layer=getattr(args, "boundaries_layer", None),
-                lookup=args.lookup)
+    data_options(g, names, councils={"help": "councils to study, by code or name (references and ranks stay "
+                                             "national)"},
+                 lookup={"help": "LSOA to ward best-fit lookup (for ward level with files)"})
 
 
 def _print_outputs(outputs) -> None:
@@ -371,30 +348,16 @@ def _print_outputs(outputs) -> None:
         print(f"  {path}  ({_fmt_size(path.stat().st_size)})")
 
 
-def _k(text: str):
-    if text == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--k was {text!r}; expected 'auto' or a whole number") from None
-
-
 def _cmd_cluster(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_cluster
 
-    method = "spatial" if args.spatial else args.method
-    if args.min_population is not None and method != "spatial":
-        raise GeotargetError("--min-population needs --spatial (a floor on the people in each contiguous region)")
-    res = run_cluster(level=args.level, method=method, k=args.k, min_population=args.min_population,
-                        indicators=args.indicators, id_column=args.id_column, columns=args.columns,
-                        higher_is_better=args.higher_is_better or (), reference=args.reference, seed=args.seed,
-                        out=args.out, **_study_kw(args))
+    p = params_from_args(ClusterParams, args)
+    res = run_cluster(**p.job_kwargs(), out=args.out, **data_kwargs(args, ClusterParams.DATA))
     if args.quiet:
         return 0
     typ = res.result
-    print(f"{typ.k} area types ({typ.method}) for {len(typ.clusters):,} {'LSOAs' if args.level == 'lsoa' else 'wards'} — {res.study.label}; "
-          f"gaps vs {args.reference}")
+    print(f"{typ.k} area types ({typ.method}) for {len(typ.clusters):,} {'LSOAs' if p.level == 'lsoa' else 'wards'} — "
+          f"{res.study.label}; gaps vs {p.reference}")
     print(typ.scores.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for _, r in typ.profiles.iterrows():
         print(f"  {r.cluster}. {r.label} — {r.areas:,} areas, {r.population:,.0f} people ({r.population_share:.0%})")
@@ -407,14 +370,12 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 def _cmd_hotspots(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_hotspots
 
-    perms = "auto" if args.permutations == "auto" else int(args.permutations)
-    res = run_hotspots(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
-                         method=args.method, permutations=perms, alpha=args.alpha, seed=args.seed,
-                         islands=args.islands, n_jobs=args.jobs, out=args.out, **_study_kw(args))
+    p = params_from_args(HotspotsParams, args)
+    res = run_hotspots(**p.job_kwargs(), out=args.out, **data_kwargs(args, HotspotsParams.DATA))
     if args.quiet:
         return 0
     hs = res.result
-    print(f"{'Getis-Ord Gi*' if hs.method == 'gi' else 'Local Moran'} hot spots of {args.indicator} — "
+    print(f"{'Getis-Ord Gi*' if hs.method == 'gi' else 'Local Moran'} hot spots of {p.indicator} — "
           f"{res.study.label}; FDR (Benjamini–Hochberg) alpha {hs.alpha}")
     for cat, n in hs.counts.items():
         print(f"  {cat:<22}{n:>7,}")
@@ -427,14 +388,12 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
 def _cmd_inequality(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_inequality
 
-    se = dict(x.split("=", 1) for x in args.se_column or [])
-    res = run_inequality(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
-                           se_columns=se or None, deciles=args.deciles, confidence=args.confidence,
-                           repetitions=args.repetitions, seed=args.seed, out=args.out, **_study_kw(args))
+    p = params_from_args(InequalityParams, args)
+    res = run_inequality(**p.job_kwargs(), out=args.out, **data_kwargs(args, InequalityParams.DATA))
     if args.quiet:
         return 0
     t = res.result.table
-    print(f"Inequality across {args.deciles} IMD deciles — {res.study.label}")
+    print(f"Inequality across {p.deciles} IMD deciles — {res.study.label}")
     print(f"{'indicator':<24}{'SII':>10}{'95% CI':>22}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
     for _, r in t.iterrows():
         ci = f"{r.sii_lower:,.3g} to {r.sii_upper:,.3g}" if r.sii_lower == r.sii_lower else "n/a"
@@ -452,27 +411,11 @@ def _add_cluster(sub) -> None:
         description="Group LSOAs or wards that share the same kind of disadvantage, from their gaps to England, "
                     "their region or the study area on the IoD domains or your own indicators. Writes "
                     "clusters.gpkg, cluster_profiles.csv and cluster_profiles.png.")
-    p.add_argument("--level", choices=["lsoa", "ward"], default="lsoa", help="areas to cluster (default lsoa)")
-    p.add_argument("--method", choices=["kmeans", "ward"], default="kmeans", help="clustering method (default kmeans)")
-    p.add_argument("--spatial", action="store_true",
-                   help="contiguous regions (contiguity-constrained Ward) instead of non-spatial types")
-    p.add_argument("--min-population", type=float, metavar="N", help="with --spatial: at least N people per region")
-    p.add_argument("--k", type=_k, default="auto", metavar="auto|N",
-                   help="number of clusters, or auto (3-8, by silhouette and Calinski-Harabasz; default)")
-    p.add_argument("--indicators", metavar="CSV|sample",
-                   help="your indicator table keyed by LSOA or ward code (default: the IoD domains); 'sample' = "
-                        "the bundled Census 2021/Community Needs Index extract")
-    p.add_argument("--id-column", metavar="COL", help="code column of --indicators (default: recognised from codes)")
-    p.add_argument("--columns", nargs="+", metavar="COL", help="indicator columns to use (default: every numeric one)")
-    p.add_argument("--higher-is-better", nargs="+", metavar="COL",
-                   help="indicators where a higher value is better (gaps are flipped so + = worse)")
-    p.add_argument("--reference", choices=["england", "region", "study"], default="england",
-                   help="what gaps are measured against (default england)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (k-means; silhouette sample)")
+    add_options(p, ClusterParams)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p)
+    _study_options(p, ClusterParams.DATA)
     _verbosity(p)
-    p.set_defaults(func=_cmd_cluster)
+    p.set_defaults(func=_cmd_cluster, model=ClusterParams)
 
 
 def _add_hotspots(sub) -> None:
@@ -481,23 +424,11 @@ def _add_hotspots(sub) -> None:
         description="Statistically significant clusters of high or low values of an LSOA indicator: Getis-Ord Gi* "
                     "(hot/cold spots) or Local Moran's I (HH, LL, HL, LH), conditional permutation p-values, "
                     "Benjamini-Hochberg false discovery rate. Writes hotspots.gpkg.")
-    p.add_argument("--indicator", default="imd_score", metavar="COL",
-                   help="IoD column (e.g. imd_score, health_score, income) or a column of --indicators "
-                        "(default imd_score)")
-    p.add_argument("--indicators", metavar="CSV|sample", help="your LSOA indicator table")
-    p.add_argument("--id-column", metavar="COL", help="code column of --indicators")
-    p.add_argument("--method", choices=["gi", "moran"], default="gi", help="Gi* (default) or Local Moran's I")
-    p.add_argument("--permutations", default="auto", metavar="auto|N",
-                   help="permutations per area (auto: enough for the FDR threshold to be reachable, reported)")
-    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (default 0.05)")
-    p.add_argument("--seed", type=int, default=12345, help="random seed of the permutations")
-    p.add_argument("--islands", choices=["link", "exclude"], default="link",
-                   help="areas with no neighbour: link to the nearest area (default) or leave out")
-    p.add_argument("--jobs", type=int, default=1, help="processes for the permutations (default 1)")
+    add_options(p, HotspotsParams)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p)
+    _study_options(p, HotspotsParams.DATA)
     _verbosity(p)
-    p.set_defaults(func=_cmd_hotspots)
+    p.set_defaults(func=_cmd_hotspots, model=HotspotsParams)
 
 
 def _add_inequality(sub) -> None:
@@ -507,52 +438,17 @@ def _add_inequality(sub) -> None:
                     "Relative Index of Inequality by the OHID/PHE method with Monte Carlo confidence intervals, "
                     "the gap between the least and most deprived deciles, and population-weighted Gini and Theil. "
                     "Writes inequality.csv.")
-    p.add_argument("--indicator", nargs="+", metavar="COL",
-                   help="IoD column(s) or column(s) of --indicators (default: every column of --indicators)")
-    p.add_argument("--indicators", metavar="CSV|sample", help="your LSOA indicator table")
-    p.add_argument("--id-column", metavar="COL", help="code column of --indicators")
-    p.add_argument("--se-column", action="append", metavar="INDICATOR=COL",
-                   help="standard-error column of an indicator in --indicators (repeatable); default: from the "
-                        "spread of the areas in each decile")
-    p.add_argument("--deciles", choices=["national", "local"], default="national",
-                   help="national IMD deciles (default) or deciles of equal population within the study")
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--repetitions", type=int, default=100_000, help="Monte Carlo draws (default 100,000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the Monte Carlo draws")
+    add_options(p, InequalityParams)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p, boundaries=False)
+    _study_options(p, InequalityParams.DATA)
     _verbosity(p)
-    p.set_defaults(func=_cmd_inequality)
+    p.set_defaults(func=_cmd_inequality, model=InequalityParams)
 def _cmd_target(args: argparse.Namespace) -> int:
-    from geotarget.analysis.target import Rule, load_target_lsoas, target_areas
-    from geotarget.render.action_areas import write_action_areas
+    from geotarget.jobs.target import run_target
 
-    weights = None
-    if args.weights:
-        try:
-            weights = {k.strip(): float(v) for k, v in (w.split("=", 1) for w in args.weights.split(","))}
-        except ValueError:
-            raise GeotargetError(f"--weights {args.weights!r}: expected GAP=WEIGHT pairs separated by commas, "
-                                 "e.g. jobs=2,health=1") from None
-    rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
-                weights=weights)
-    lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
-                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup,
-                              place=args.place)
-    also = None
-    if args.hotspots:
-        from geotarget.analysis.hotspots import hotspots
-
-        column = f"{args.index}_score" if args.rule != "composite" else "imd_score"
-        if column not in lsoas.columns:
-            raise GeotargetError(f"--hotspots tests {column}, which the data does not have (IoD2019 publishes "
-                                 "ranks only for some domains); choose another --index")
-        hs = hotspots(lsoas[["geometry"]], lsoas[column].astype(float), snap=args.snap)
-        also = (hs.table["category"] == "hot spot").rename(f"a significant Gi* hot spot of {column} (FDR 5%)")
-    result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
-                          max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
-                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook, also=also)
-    outputs = write_action_areas(result, args.out)
+    p = params_from_args(TargetParams, args)
+    res = run_target(**p.job_kwargs(), out=args.out, **data_kwargs(args, TargetParams.DATA))
+    result, outputs = res.result, res.outputs
     if args.quiet:
         return 0
     print(f"Targeted action areas ({result.vintage.label}): {result.rule.describe()}")
@@ -579,46 +475,12 @@ def _add_target(sub) -> None:
                     "a council boundary), apply population limits, rank and name them from their wards, and "
                     "write a GeoPackage, CSV and a committee-ready Markdown summary with a stability score.",
     )
-    t.add_argument("--imd", default="sample", metavar="PATH|sample",
-                   help="IoD file (official File 7 or canonical) or 'sample' (bundled Tees Valley, default)")
-    t.add_argument("--vintage", choices=["2019", "2025"], default=None, help="IoD vintage (sample default 2025)")
-    t.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
-                   help="bundled sample place (with --imd sample)")
-    t.add_argument("--population", metavar="PATH", help="population denominators when the IoD file has none")
-    t.add_argument("--boundaries", metavar="PATH", help="LSOA boundaries for an IoD file (GeoPackage, GeoJSON, ...)")
-    t.add_argument("--boundaries-layer", metavar="LAYER", help="layer of --boundaries (e.g. lsoa21)")
-    t.add_argument("--lookup", metavar="PATH", help="LSOA to ward lookup (ONS best fit), for area names")
-    t.add_argument("--la", nargs="+", metavar="COUNCIL", help="councils by code or name (default: all in the data)")
-    t.add_argument("--rule", choices=["imd-decile", "composite", "local-percentile"], default="imd-decile",
-                   help="national decile of an index (default), a composite of domain gaps (Fairer Stockton's six "
-                        "by default), or the most deprived percent within the councils")
-    t.add_argument("--index", default="imd", metavar="KEY",
-                   help="index for imd-decile/local-percentile: imd (default), income, employment, education, "
-                        "health, crime, barriers, living_env, idaci, idaopi or a sub-domain")
-    t.add_argument("--max-decile", type=int, default=1, metavar="K", help="decile <= K qualifies (default 1)")
-    t.add_argument("--percentile", type=float, default=10.0, metavar="P",
-                   help="local-percentile: the most deprived P%% of LSOAs in the councils (default 10)")
-    t.add_argument("--weights", metavar="GAP=W,...",
-                   help="composite weights, e.g. jobs=2,health=1 (gaps: jobs, learning, housing_environment, "
-                        "health, crime, access; default equal)")
-    t.add_argument("--min-population", type=float, default=0, metavar="N", help="population floor per area")
-    t.add_argument("--max-population", type=float, default=15000, metavar="N",
-                   help="population ceiling per area (default 15,000; larger groups are split into contiguous "
-                        "parts; 0 for no ceiling)")
-    t.add_argument("--n", type=int, default=3, metavar="N", help="areas per council (default 3)")
-    t.add_argument("--rank-by", choices=["deprived-population", "score", "extent"], default="deprived-population",
-                   help="ranking (default: residents of qualifying LSOAs)")
-    t.add_argument("--bridging", action="store_true",
-                   help="let one non-qualifying LSOA join two qualifying groups it touches (off by default)")
-    t.add_argument("--snap", type=float, default=5.0, metavar="METRES",
-                   help="boundaries this close count as touching (default 5 m)")
-    t.add_argument("--rook", action="store_true", help="neighbours must share an edge, not just a point")
-    t.add_argument("--hotspots", action="store_true",
-                   help="also require a significant Getis-Ord Gi* hot spot (FDR 5%%) of the index's score, tested "
-                        "over all the LSOAs loaded")
+    data_options(t, TargetParams.DATA, lookup={"help": "LSOA to ward lookup (ONS best fit), for area names"},
+                 councils={"help": "councils by code or name (default: all in the data)"})
+    add_options(t, TargetParams)
     t.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(t)
-    t.set_defaults(func=_cmd_target)
+    t.set_defaults(func=_cmd_target, model=TargetParams)
 
 
 def _add_access(sub) -> None:
@@ -631,58 +493,14 @@ def _add_access(sub) -> None:
                     "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
                     "deciles and population-weighted KPIs per council and ward.",
     )
-    a.add_argument("--assets", required=True, metavar="PATH|sample",
-                   help="asset file, or 'sample' for the bundled assets of --place (Trafford adds its parks)")
-    a.add_argument("--layer", metavar="NAME", help="layer of a multi-layer GeoPackage")
-    loc = a.add_argument_group("location columns (recognised from common headers when not given)")
-    loc.add_argument("--postcode-column", metavar="COL")
-    loc.add_argument("--lat-column", metavar="COL")
-    loc.add_argument("--lon-column", metavar="COL")
-    loc.add_argument("--x-column", metavar="COL", help="easting (British National Grid)")
-    loc.add_argument("--y-column", metavar="COL", help="northing (British National Grid)")
-    loc.add_argument("--postcodes", metavar="PATH",
-                     help="postcode lookup: ONS Postcode Directory CSV or OS Code-Point Open CSV/folder "
-                          "(default: the bundled Tees Valley and Trafford postcodes)")
-    cat = a.add_argument_group("categories")
-    cat.add_argument("--category-column", metavar="COL", help="column holding each asset's type")
-    cat.add_argument("--category", metavar="CATEGORY",
-                     help="one category for every row: gp, pharmacy, library, school, park, community_centre, "
-                          "leisure, food_support, other")
-    cat.add_argument("--category-map", metavar="FILE.csv", help="CSV of value,category mapping your types")
-    cat.add_argument("--map-category", action="append", metavar="VALUE=CATEGORY",
-                     help="map one of your types, e.g. --map-category 'Health Centre=gp' (repeatable)")
-    a.add_argument("--name-column", metavar="COL")
-    a.add_argument("--id-column", metavar="COL")
-    a.add_argument("--capacity-column", metavar="COL",
-                   help="capacity (e.g. GP list size): adds a capacity-weighted two-step floating catchment score")
-    pk = a.add_argument_group("parks")
-    pk.add_argument("--parks", metavar="PATH", help="green space sites (polygons with site_type), e.g. OS Open "
-                                                    "Greenspace")
-    pk.add_argument("--park-access-points", metavar="PATH", help="their access points (entrances)")
-    pk.add_argument("--park-types", metavar="TYPES",
-                    help="comma-separated site types counted as parks (default: Public Park Or Garden,Playing Field)")
-    a.add_argument("--network", metavar="PATH",
-                   help="street network (lines as GeoPackage/Shapefile/GeoJSON, or OSMnx GraphML): walking distance "
-                        "along it instead of a straight line")
-    a.add_argument("--radius", default="400,800,1600", metavar="M,M,...", help="count radii in metres "
-                                                                               "(default 400,800,1600)")
-    a.add_argument("--catchment", type=float, default=1600.0, metavar="M",
-                   help="floating catchment radius for assets per 1,000 residents (default 1600)")
-    a.add_argument("--desert-decile", type=int, default=2, metavar="K",
-                   help="asset deserts among LSOAs in national IMD deciles 1..K (default 2)")
-    a.add_argument("--threshold", action="append", metavar="CATEGORY=M",
-                   help="desert distance for a category, e.g. --threshold gp=1000 (repeatable; defaults: 800 m for "
-                        "GP, pharmacy, park, school, community centre; 1600 m for library, leisure, food support)")
-    a.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
-                   help="bundled LSOAs to measure from (default tees_valley)")
-    a.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
-    a.add_argument("--la", nargs="+", metavar="COUNCIL", help="keep these councils")
-    a.add_argument("--engine", choices=["memory", "dask"], default="memory",
-                   help="dask: partitioned computation via dask-geopandas (pip install 'geotarget[dask]')")
+    add_options(a, AccessParams)
+    data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
+                 place={"help": "bundled LSOAs to measure from (default tees_valley)"},
+                 councils={"help": "keep these councils"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)
-    a.set_defaults(func=_cmd_access)
+    a.set_defaults(func=_cmd_access, model=AccessParams)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -780,18 +598,17 @@ def _cmd_hia(args: argparse.Namespace) -> int:
     from geotarget.hia.report import run_hia
     from geotarget.hia.screen import ScreeningRules
 
+    p = params_from_args(HiaParams, args)
     assets = None
-    if args.assets:
+    if p.assets:
         from geotarget.io.assets import read_assets
 
-        assets = read_assets(args.assets, category_column=args.assets_category_column)
+        assets = read_assets(p.assets, category_column=p.assets_category_column)
         if len(assets.rejects):
             log.warning("%s", assets.summary())
-    rules = ScreeningRules(flag_indices=tuple(k.strip() for k in args.flag_indices.split(",") if k.strip()),
-                           flag_max_decile=args.flag_max_decile, flag_scope=args.flag_scope)
-    res = run_hia(site=args.site, sites=args.sites, out=args.out, name=args.name, name_column=args.name_column,
-                  buffers=args.buffer, place=args.place, vintage=args.vintage, rules=rules, assets=assets,
-                  assets_source=args.assets, postcodes=args.postcodes, with_map=not args.no_map)
+    rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
+    res = run_hia(**p.job_kwargs(), out=args.out, place=args.place, vintage=args.vintage, rules=rules,
+                  assets=assets)
     if args.quiet:
         return 0
     for sc in res.screenings:
@@ -825,36 +642,12 @@ def _add_hia(sub) -> None:
                     "Community Needs Index, walking distance to services, and the 11 HUDU Rapid HIA topics. Writes "
                     "DIR/<site>.html, .md and .json; with --sites also DIR/sites_comparison.csv.",
     )
-    which = h.add_mutually_exclusive_group(required=True)
-    which.add_argument("--site", metavar="PATH|WKT|POSTCODE|E,N",
-                       help="one site: a GeoJSON/GeoPackage/Shapefile polygon or point, WKT (EPSG:27700, or "
-                            "'SRID=4326;...'), a postcode, or easting,northing")
-    which.add_argument("--sites", metavar="PATH", help="a file of sites, one row per site with a name column "
-                                                       "(vector file, or CSV with wkt / easting,northing / "
-                                                       "latitude,longitude / postcode / location)")
-    h.add_argument("--name", metavar="TEXT", help="site name (default: from the file, the postcode or the input)")
-    h.add_argument("--name-column", metavar="COL", help="name column of --sites (default: recognised, e.g. name)")
-    h.add_argument("--buffer", default="800,2000", metavar="M,M,...",
-                   help="buffer distances in metres (default 800,2000: a 10-minute walk and 2 km)")
-    h.add_argument("--place", choices=["tees_valley", "trafford"], default="tees_valley",
-                   help="bundled data to use (default tees_valley)")
-    h.add_argument("--vintage", choices=["2019", "2025"], default="2025", help="IoD vintage (default 2025)")
-    h.add_argument("--postcodes", metavar="PATH",
-                   help="postcode lookup for postcode sites (ONS Postcode Directory or Code-Point Open; default: "
-                        "the bundled Tees Valley and Trafford postcodes)")
-    h.add_argument("--assets", metavar="PATH", help="extra assets (e.g. schools, green space) read like "
-                                                    "'geotarget access --assets'; they replace bundled categories")
-    h.add_argument("--assets-category-column", metavar="COL", help="category column of --assets")
-    h.add_argument("--flag-indices", default="imd,health", metavar="KEY,...",
-                   help="indices of the most-severe-health-inequalities rule (default imd,health)")
-    h.add_argument("--flag-max-decile", type=int, default=2, metavar="K", help="national decile <= K (default 2)")
-    h.add_argument("--flag-scope", choices=["buffer", "site"], default="buffer",
-                   help="LSOAs tested: on the site or with residents within the first buffer (default), or on "
-                        "the site only")
-    h.add_argument("--no-map", action="store_true", help="leave the map out of the HTML report")
+    add_options(h, HiaParams)
+    data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
+                 place={"help": "bundled data to use (default tees_valley)"})
     h.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(h)
-    h.set_defaults(func=_cmd_hia)
+    h.set_defaults(func=_cmd_hia, model=HiaParams)
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
@@ -863,14 +656,15 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from geotarget.render.maps import map_from_files
     from geotarget.render.maps.files import default_title
 
-    mb = map_from_files(args.layers, title=args.title or default_title(args.layers), vintage=args.vintage or "",
-                        notes=args.notes or "")
+    p = params_from_args(MapParams, args)
+    layers = list(p.layers)
+    mb = map_from_files(layers, title=p.title or default_title(layers), vintage=p.vintage or "", notes=p.notes or "")
     out = mb.save(args.out)
     outputs = [out]
-    if args.png:
+    if p.png:
         from geotarget.render.maps.static import static_map
 
-        outputs.append(static_map(mb, args.png))
+        outputs.append(static_map(mb, p.png))
     if not args.quiet:
         print(f"{len(mb.layers)} layer(s): " + "; ".join(layer.name for layer in mb.layers))
         for path in outputs:
@@ -886,17 +680,10 @@ def _add_map(sub) -> None:
                     "Each --layers entry is PATH, PATH:COLUMN (colour by COLUMN) or PATH#LAYER[:COLUMN] (one "
                     "layer of a GeoPackage).",
     )
-    p.add_argument("--layers", nargs="+", required=True, metavar="PATH[:COLUMN]",
-                   help="files to map, bottom layer first, e.g. maps/imd2025_lsoas.gpkg#lsoas "
-                        "maps/imd2025_lsoas.gpkg#wards sites.geojson:category")
-    p.add_argument("--title", metavar="TEXT", help="map title (default: from the file names)")
-    p.add_argument("--vintage", metavar="TEXT", help="data vintage shown under the title, e.g. 'IoD2025, LSOA 2021'")
-    p.add_argument("--notes", metavar="TEXT", help="further notes shown under the title")
+    add_options(p, MapParams)
     p.add_argument("--out", required=True, metavar="FILE.html", help="output HTML file")
-    p.add_argument("--png", metavar="FILE.png", help="also write a static map (.png, .svg or .pdf) of the layers "
-                                                      "shown when the map opens")
     _verbosity(p)
-    p.set_defaults(func=_cmd_map)
+    p.set_defaults(func=_cmd_map, model=MapParams)
 
 
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
@@ -945,6 +732,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
+    except ParameterError as e:  # the library names the Python parameter; here it is the option's flag
+        print(f"geotarget {args.command}: error: {flag_message(getattr(args, 'model', None), e)}", file=sys.stderr)
+        return 2
     except GeotargetError as e:
         print(f"geotarget {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -43,3 +43,28 @@ class ConfigError(GeotargetError, ValueError):
 
 class FetchError(GeotargetError, OSError):
     """Official data could not be downloaded (offline, server error, checksum mismatch)."""
+
+
+class ParameterError(ConfigError):
+    """A job parameter has a value out of its choices or bounds.
+
+    The message names the Python parameter (``"max_decile was 11 but is expected to be an integer
+    from 1 to 10"``), held in :attr:`parameter`, so the CLI can name its flag and a study file its key.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None, related: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.parameter = parameter
+        self.related = related  #: other parameters the message names (a rule between parameters)
+
+    def renamed(self, names: dict[str, str]) -> str:
+        """The message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
+        import re
+
+        text = str(self)
+        if self.parameter in names and text.startswith(self.parameter):
+            text = names[self.parameter] + text[len(self.parameter):]
+        for other in self.related:
+            if other in names:
+                text = re.sub(rf"(?<![\w-]){re.escape(other)}\b", names[other], text)
+        return text

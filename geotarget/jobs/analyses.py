@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,9 @@ from geotarget.analysis.gaps import complete_rows, outcome_gaps
 from geotarget.core.errors import GeotargetError, SchemaError
 from geotarget.core.licences import ATTRIBUTION
 from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.jobs.params import ClusterParams as C
+from geotarget.jobs.params import HotspotsParams as H
+from geotarget.jobs.params import InequalityParams as I
 from geotarget.render.qgis import write_styled_geopackage
 
 log = logging.getLogger(__name__)
@@ -67,12 +70,16 @@ def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
-                indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
-                higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
-                out: str | os.PathLike | None = None, data: AreaData | None = None,
+def run_cluster(*, level: str = C.level, method: str = C.method, spatial: bool = C.spatial, k=C.k,
+                min_population: float | None = C.min_population, indicators=C.indicators,
+                id_column: str | None = C.id_column, columns: Sequence[str] | None = C.columns,
+                higher_is_better: Sequence[str] = C.higher_is_better, reference: str = C.reference,
+                seed: int = C.seed, out: str | os.PathLike | None = None, data: AreaData | None = None,
                 **study_kw) -> AnalysisResult:
     """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.analysis.typology.cluster_areas`).
+
+    Parameters and defaults: :class:`~geotarget.jobs.params.ClusterParams` (``spatial=True`` is
+    ``method="spatial"``: contiguous regions).
 
     Writes ``clusters.gpkg`` (layer ``clusters``: ``area_code, area_name, cluster, label, population``,
     gaps), ``cluster_profiles.csv``, ``cluster_profiles.png``, ``cluster_scores.csv`` (k tried),
@@ -81,6 +88,7 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
     """
     from geotarget.analysis.typology import cluster_areas, cluster_layer, profile_chart
 
+    method = "spatial" if spatial else method
     study = _area_data(data, study_kw)
     ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
                                      higher_is_better=higher_is_better)
@@ -123,11 +131,13 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
     return AnalysisResult(study, typ, layer, notes, outputs)
 
 
-def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
-                 method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
-                 islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
+def run_hotspots(*, indicator: str = H.indicator, indicators=H.indicators, id_column: str | None = H.id_column,
+                 method: str = H.method, permutations=H.permutations, alpha: float = H.alpha, seed: int = H.seed,
+                 islands: str = H.islands, n_jobs: int = H.n_jobs, out: str | os.PathLike | None = None,
                  data: AreaData | None = None, **study_kw) -> AnalysisResult:
     """Hot spots of one LSOA indicator (see :func:`geotarget.analysis.hotspots.hotspots`).
+
+    Parameters and defaults: :class:`~geotarget.jobs.params.HotspotsParams`.
 
     Writes ``hotspots.gpkg`` (layer ``hotspots``: ``area_code, area_name, value, statistic, p_value, p_fdr,
     category``, ...), ``hotspots.csv`` and ``hotspots_notes.txt``.
@@ -152,12 +162,14 @@ def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: st
     return AnalysisResult(study, res, layer, notes, outputs)
 
 
-def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
-                   se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
-                   repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
-                   data: AreaData | None = None, **study_kw) -> AnalysisResult:
+def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indicators=I.indicators,
+                   id_column: str | None = I.id_column, se_columns: Mapping[str, str] | None = I.se_columns,
+                   deciles: str = I.deciles, confidence: float = I.confidence, repetitions: int = I.repetitions,
+                   seed: int = I.seed, out: str | os.PathLike | None = None, data: AreaData | None = None,
+                   **study_kw) -> AnalysisResult:
     """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.analysis.inequality.inequality`).
 
+    Parameters and defaults: :class:`~geotarget.jobs.params.InequalityParams`.
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
     of the table; without a table, required). ``se_columns`` maps an indicator to its standard-error
     column in the table. Writes ``inequality.csv`` and ``inequality_deciles.csv`` and ``inequality_notes.txt``.

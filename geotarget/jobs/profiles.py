@@ -21,6 +21,7 @@ from geotarget.io.boundaries import read_boundaries
 from geotarget.io.files import atomic_path
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import read_lsoa_lookup
+from geotarget.jobs.params import AggregateParams as A
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Profiles:
 def profile_areas(
     *,
     imd: str | os.PathLike = "sample",
-    to: str = "lad",
+    to: str = A.to[0],
     vintage: int | str | None = None,
     population: str | os.PathLike | None = None,
     lookup: str | os.PathLike | None = None,
@@ -49,7 +50,7 @@ def profile_areas(
     area_id: str | None = None,
     area_name: str | None = None,
     boundaries: str | os.PathLike | None = None,
-    method: str = "best_fit",
+    method: str = A.method,
     councils: Sequence[str] | None = None,
 ) -> Profiles:
     """Profile LADs, MSOAs, wards or custom areas from the sample or from official files.
@@ -58,8 +59,9 @@ def profile_areas(
     centroids and residential postcodes for apportionment). Otherwise ``imd`` is an IoD
     file (File 7 or canonical); ``population`` adds denominators when the file has none;
     ``lookup`` maps LSOAs to wards/MSOAs; ``boundaries`` (LSOA polygons) is needed for
-    custom areas.
+    custom areas. Parameters and defaults: :class:`~geotarget.jobs.params.AggregateParams`.
     """
+    method = method.replace("-", "_")  # "best-fit" (the CLI and study spelling) or "best_fit"
     notes: list[str] = []
     centroids = points = None
     national = False

@@ -20,6 +20,7 @@ from geotarget.data.bundle import record_inputs
 from geotarget.data.sample import Sample, load_postcode_points, load_sample
 from geotarget.io.files import atomic_path, write_csv
 from geotarget.io.provenance import Provenance
+from geotarget.jobs.params import RunParams as R
 from geotarget.render.maps import deprivation_map, write_map
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -62,7 +63,7 @@ def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_la
 
 def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
         out: str | os.PathLike = "maps", place: str = "tees_valley", data: Sample | None = None,
-        title: str | None = None, make_map: bool = True, map_councils: Sequence[str] | None = None,
+        title: str | None = R.title, make_map: bool = R.map, map_councils: Sequence[str] | None = R.map_councils,
         provenance: Provenance | None = None) -> RunResult:
     """Run the main job on a bundled sample (``place="tees_valley"``, the default, or ``"trafford"``),
     or on ``data`` (see :func:`geotarget.data.bundle.load_files`).

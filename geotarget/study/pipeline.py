@@ -9,9 +9,9 @@ Analyses plug in through a registry: a capability registers a runner for its sec
     from geotarget.study.pipeline import register
 
     @register("target")
-    def _run_target(ctx, params):                 # params: the validated [target] keys
-        areas = target(ctx.data.lsoas, **params)
-        return {"areas": write_styled_geopackage(ctx.out / "action_areas.gpkg", {"areas": areas})}
+    def _run_target(ctx, section):                # section: the validated [target] keys
+        p = TargetParams(**section)               # the job's params model (geotarget.jobs.params)
+        return run_target(**p.job_kwargs(), lsoas=ctx.data.lsoas, out=ctx.out).outputs
 
 A runner gets a :class:`StudyContext` (the study, the data bundle, the output folder, the main
 job's result and the provenance recorder) and returns the files it wrote, which go into the
@@ -33,16 +33,16 @@ from typing import Any
 import pandas as pd
 
 from geotarget.analysis.aggregate import aggregate
-from geotarget.core.domains import ALL_INDICES
 from geotarget.core.errors import ConfigError, GeotargetError
 from geotarget.core.progress import Stage, StageLog, stage
 from geotarget.data.bundle import FileData, load_files
 from geotarget.data.sample import Sample, load_postcode_points, load_sample
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
+from geotarget.jobs.params import AccessParams, AggregateParams, HiaParams, TargetParams
 from geotarget.jobs.run import RunResult, run
 from geotarget.study.registry import CAPABILITIES, REGISTRY, Runner, StudyContext, register
-from geotarget.study.schema import ANALYSES, SECTIONS, Key, Study, load_study
+from geotarget.study.schema import ANALYSES, Study, load_study
 
 log = logging.getLogger(__name__)
 
@@ -148,19 +148,20 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
 # ----------------------------------------------------------------------------- built-in runners
 
 @register("aggregate")
-def _run_aggregate(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Profiles for the geographies in ``to`` beyond wards (which the main job writes)."""
     from geotarget.analysis.crosswalk import read_areas
 
     written: dict[str, Path] = {}
     lsoas = ctx.data.lsoas
-    for to in params["to"]:
+    p = AggregateParams(**section)
+    for to in p.to:
         if to == "ward":
             continue
         if to == "custom":
-            shapes = read_areas(params["areas"], id_column=params["area_id"], name_column=params.get("area_name"))
-            ctx.provenance.add_input(params["areas"], role="areas")
-            method = params["method"].replace("-", "_")
+            shapes = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name)
+            ctx.provenance.add_input(p.areas, role="areas")
+            method = p.method.replace("-", "_")
             points = None
             if method == "apportion" and not isinstance(ctx.data, FileData):
                 points = load_postcode_points(ctx.data.vintage.year)
@@ -174,41 +175,13 @@ def _run_aggregate(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Pa
     return written
 
 
-_GAPS = ("jobs", "learning", "housing_environment", "health", "crime", "access")
-
-
-@register("target", schema={
-    "rule": Key("str", "imd-decile", choices=("imd-decile", "composite", "local-percentile"),
-                help="national decile of an index, a composite of domain gaps, or a local percentile"),
-    "index": Key("str", "imd", choices=tuple(d.key for d in ALL_INDICES),
-                 help="index of the imd-decile and local-percentile rules"),
-    "max_decile": Key("int", 1, min=1, max=10, help="decile <= this qualifies (imd-decile, composite)"),
-    "percentile": Key("float", 10.0, min=0.001, max=100, help="local-percentile: the most deprived P%"),
-    "weights": Key("table", table_keys=_GAPS, min=0, help="composite: weight of each Fairer Stockton gap"),
-    "min_population": Key("int", 0, min=0, help="population floor per area"),
-    "max_population": Key("int", 15000, min=0, help="population ceiling per area (0: none)"),
-    "n": Key("int", 3, min=1, help="areas per council"),
-    "rank_by": Key("str", "deprived-population", choices=("deprived-population", "score", "extent")),
-    "bridging": Key("bool", False, help="join two qualifying groups through one non-qualifying LSOA"),
-    "snap": Key("float", 5.0, min=0, help="metres within which boundaries count as touching"),
-    "rook": Key("bool", False, help="neighbours must share an edge, not just a point"),
-})
-def _run_target(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+@register("target")
+def _run_target(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Targeted action areas for the study's councils (geotarget target), into ``<out>/action_areas*``."""
-    from geotarget.analysis.target import Rule, target_areas
-    from geotarget.render.action_areas import write_action_areas
+    from geotarget.jobs.target import run_target
 
-    def get(key):
-        value = params.get(key)
-        return SECTIONS["target"][key].default if value is None else value
-
-    rule = Rule(kind=get("rule"), index=get("index"), max_decile=get("max_decile"), percentile=get("percentile"),
-                weights=dict(params.get("weights") or {}) or None)
-    res = target_areas(ctx.data.lsoas, rule=rule, min_population=get("min_population"),
-                       max_population=get("max_population") or None, n=get("n"), rank_by=get("rank_by"),
-                       bridging=get("bridging"), snap=get("snap"), point_contacts=not get("rook"),
-                       vintage=ctx.data.vintage)
-    return write_action_areas(res, ctx.out)
+    p = TargetParams(**section)
+    return run_target(**p.job_kwargs(), lsoas=ctx.data.lsoas, vintage=ctx.data.vintage, out=ctx.out).outputs
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
@@ -237,44 +210,72 @@ def _bundled_place(ctx: StudyContext, section: str) -> str:
 
 
 @register("access")
-def _run_access(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Access to assets (the bundled ones, or the study's asset files) into ``<out>/access``."""
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets
+    from geotarget.io.assets import read_assets, read_category_map
     from geotarget.jobs.access import assess_access, sample_assets, write_access
 
+    p = AccessParams(**section)
     place = _bundled_place(ctx, "access")
     read, parks, entrances = sample_assets(place)
-    files = list(params.get("assets") or ())
+    files = list(p.assets)
     written: dict[str, Path] = {}
     if files:
-        reads = [read_assets(p, postcode_column=params.get("postcode_column"),
-                             category_column=params.get("category_column"), postcodes=params.get("postcodes"))
-                 for p in files]
-        for p, r in zip(files, reads, strict=True):
-            ctx.provenance.add_input(p, role="assets")
+        mapping = read_category_map(p.category_map) if p.category_map else {}
+        mapping.update(p.map_category or {})
+        reads = [read_assets(f, layer=p.layer, postcode_column=p.postcode_column, lat_column=p.lat_column,
+                             lon_column=p.lon_column, x_column=p.x_column, y_column=p.y_column,
+                             category_column=p.category_column, category=p.category, category_map=mapping,
+                             name_column=p.name_column, id_column=p.id_column, capacity_column=p.capacity_column,
+                             postcodes=p.postcodes)
+                 for f in files]
+        for f, r in zip(files, reads, strict=True):
+            ctx.provenance.add_input(f, role="assets")
             if len(r.rejects):
-                written[f"rejects_{Path(p).stem}"] = write_csv(ctx.out / "access" / f"rejects_{Path(p).stem}.csv",
+                written[f"rejects_{Path(f).stem}"] = write_csv(ctx.out / "access" / f"rejects_{Path(f).stem}.csv",
                                                                 r.rejects)
         read = pd.concat([r.assets for r in reads], ignore_index=True) if len(reads) > 1 else reads[0]
-    thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in (params.get("thresholds") or {}).items()}}
+    if p.parks:
+        import geopandas as gpd
+
+        ctx.provenance.add_input(p.parks, role="parks")
+        parks = gpd.read_file(p.parks)
+        entrances = gpd.read_file(p.park_access_points) if p.park_access_points else None
+    network = None
+    if p.network:
+        from geotarget.analysis.network import read_street_network
+
+        ctx.provenance.add_input(p.network, role="network")
+        network = read_street_network(p.network)
+    kw = p.job_kwargs()
+    kw.update(thresholds={**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})},
+              capacity_column="capacity" if p.capacity_column else None)
     res = assess_access(read, place=place, vintage=ctx.data.vintage.year, councils=list(ctx.data.councils),
-                        parks=parks, park_access_points=entrances, radii=params.get("radius") or (400, 800, 1600),
-                        max_decile=params.get("desert_decile") or 2, thresholds=thresholds)
+                        parks=parks, park_access_points=entrances, network=network, **kw)
     written.update(write_access(res, ctx.out / "access"))
     return written
 
 
 @register("hia")
-def _run_hia(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
+def _run_hia(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """HIA screening of the study's site(s) into ``<out>/hia``."""
     from geotarget.hia.report import run_hia
+    from geotarget.hia.screen import ScreeningRules
 
+    p = HiaParams(**section)
     place = _bundled_place(ctx, "hia")
-    if not params.get("site") and not params.get("sites"):
+    if not p.site and not p.sites:
         raise ConfigError(f"{ctx.where('hia')}: give a site (file, WKT, postcode or \"E,N\") or sites (a file)")
-    if params.get("sites"):
-        ctx.provenance.add_input(params["sites"], role="hia sites")
-    res = run_hia(site=params.get("site"), sites=params.get("sites"), out=ctx.out / "hia", name=params.get("name"),
-                  buffers=params.get("buffer") or (800, 2000), place=place, vintage=ctx.data.vintage.year)
+    if p.sites:
+        ctx.provenance.add_input(p.sites, role="hia sites")
+    assets = None
+    if p.assets:
+        from geotarget.io.assets import read_assets
+
+        ctx.provenance.add_input(p.assets, role="hia assets")
+        assets = read_assets(p.assets, category_column=p.assets_category_column)
+    rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
+    res = run_hia(**p.job_kwargs(), out=ctx.out / "hia", place=place, vintage=ctx.data.vintage.year, rules=rules,
+                  assets=assets)
     return dict(getattr(res, "outputs", {}) or {})

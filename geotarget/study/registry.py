@@ -10,7 +10,7 @@ from typing import Any
 from geotarget.data.sample import Sample
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.run import RunResult
-from geotarget.study.schema import ANALYSES, SECTIONS, Key, Study
+from geotarget.study.schema import ANALYSES, Study
 
 
 @dataclass
@@ -28,6 +28,8 @@ class StudyContext:
         return self.study.where(section, key)
 
 
+#: A runner gets the context and the section's validated keys (build its params model from them:
+#: ``TargetParams(**section)``) and returns the files it wrote.
 Runner = Callable[[StudyContext, Mapping[str, Any]], Mapping[str, Path]]
 
 #: Section -> runner, for the analyses this installation can run.
@@ -45,19 +47,18 @@ CAPABILITIES: dict[str, str] = {
 }
 
 
-def register(section: str, runner: Runner | None = None, *, schema: Mapping[str, Key] | None = None):
+def register(section: str, runner: Runner | None = None):
     """Register ``runner`` for a study section (usable as a decorator).
 
-    ``schema`` replaces the section's declared keys in :data:`geotarget.study.schema.SECTIONS` when
-    the capability's parameters differ from the provisional declaration there.
+    Only the runner is added: the section's keys are declared once, by its params model
+    (:mod:`geotarget.jobs.params`, generated into :data:`geotarget.study.schema.SECTIONS`), so a
+    study file is validated the same whichever runners are registered.
     """
     if section not in ANALYSES:
         raise ValueError(f"section was {section!r} but is expected to be one of {list(ANALYSES)}")
 
     def add(fn: Runner) -> Runner:
         REGISTRY[section] = fn
-        if schema is not None:
-            SECTIONS[section] = dict(schema)
         return fn
 
     return add(runner) if runner is not None else add

@@ -10,14 +10,18 @@ naming the file, the line, the ``[section]`` and the key, with the closest valid
 name looks misspelt. (``tomllib`` does not report where a key is; :func:`key_lines` finds
 the line by reading the text.)
 
-Every section and key is declared in :data:`SECTIONS`. Sections for analyses are declared
-here even when the capability that runs them is not installed: the file is validated in full
-first, and running a section without a registered runner is a clear error
-(:mod:`geotarget.study.pipeline`).
+Every section and key is declared in :data:`SECTIONS`, built once when this module is imported:
+the analysis sections and ``[output]`` are generated from the params models of
+:mod:`geotarget.jobs.params` (the same declarations the CLI options and the job functions' defaults
+come from), so a study file accepts exactly the parameters ``geotarget <command>`` does. Sections
+for analyses are declared even when the capability that runs them is not installed: the file is
+validated in full first, and running a section without a registered runner is a clear error
+(:mod:`geotarget.study.pipeline`). Registering a runner never changes the schema.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -28,8 +32,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from geotarget.core.domains import ALL_INDICES
-from geotarget.core.errors import ConfigError
+from geotarget.core.errors import ConfigError, ParameterError
+from geotarget.jobs.params import (
+    AccessParams,
+    AggregateParams,
+    ClusterParams,
+    HiaParams,
+    HotspotsParams,
+    InequalityParams,
+    RunParams,
+    TargetParams,
+    describe,
+)
 
 # ----------------------------------------------------------------------------- the schema
 
@@ -40,8 +54,8 @@ class Key:
 
     Kinds: ``str``, ``int``, ``float``, ``bool``, ``path`` (an input file that must exist;
     ``output`` for a folder that need not), ``str_list``, ``path_list``, ``int_list``,
-    ``int_or_auto``, and ``table`` (an inline table whose keys are ``table_keys`` and whose
-    values are numbers).
+    ``float_list``, ``int_or_auto``, and ``table`` (an inline table whose keys are ``table_keys``
+    and whose values are numbers, or text with ``table_item="str"``).
     """
 
     kind: str
@@ -51,106 +65,71 @@ class Key:
     max: float | None = None
     help: str = ""
     table_keys: tuple[str, ...] = ()
+    table_item: str = "number"  #: what a table's values are: "number" or "str"
 
 
-_DOMAIN_KEYS = tuple(d.key for d in ALL_INDICES)
-_DECILE = {"min": 1, "max": 10}
+def key_for(model: type, name: str) -> Key:
+    """The study-file :class:`Key` of parameter ``name`` of a params model (:mod:`geotarget.jobs.params`)."""
+    d = describe(model, name)
+    f = next(f for f in dataclasses.fields(model) if f.name == name)
+    meta = f.metadata
+    kind = d["kind"]
+    if kind == "tuple":
+        kind = {str: "str_list", Path: "path_list", int: "int_list", float: "float_list"}[d["item"]]
+    return Key(kind, f.default if f.default is not dataclasses.MISSING else None, choices=d["choices"],
+               min=d["min"], max=d["max"], help=meta.get("help", ""), table_keys=tuple(meta.get("keys", ())),
+               table_item="number" if d["item"] in (int, float) or kind != "table" else "str")
 
-#: Every section of a study file and its keys; "" is the top level.
-SECTIONS: dict[str, dict[str, Key]] = {
-    "": {
-        "title": Key("str", help="title of the map and reports; default 'Deprivation in <place>'"),
-        "vintage": Key("int", 2025, choices=(2019, 2025),
-                       help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011"),
-    },
-    "place": {
-        "councils": Key("str_list", help="council codes or names (case-insensitive)"),
-        "region": Key("str", help="a region code (E12...) or name; needs [data] regions"),
-        "england": Key("bool", False, help="every council in England"),
-    },
-    "data": {
-        "source": Key("str", "sample", choices=("sample", "files"),
-                      help="'sample': the bundled Tees Valley data; 'files': the files below"),
-        "imd": Key("path", help="IoD File 7 CSV (or a canonical IoD CSV)"),
-        "population": Key("path", help="population denominators, when the IoD file has none"),
-        "boundaries": Key("path", help="LSOA boundaries of the IoD's LSOA year"),
-        "boundaries_layer": Key("str", help="layer of a multi-layer boundary file"),
-        "lookup": Key("path", help="ONS best-fit LSOA -> ward -> council lookup"),
-        "lads": Key("path", help="council boundaries (default: LSOAs dissolved by council)"),
-        "lads_layer": Key("str"),
-        "wards": Key("path", help="ward boundaries (default: LSOAs dissolved by best-fit ward)"),
-        "wards_layer": Key("str"),
-        "msoas": Key("path", help="MSOA boundaries"),
-        "msoas_layer": Key("str"),
-        "centroids": Key("path", help="LSOA population-weighted centroids"),
-        "regions": Key("path", help="council -> region lookup"),
-        "assets": Key("path_list", (), help="community asset point files"),
-    },
-    "output": {
-        "folder": Key("output", "maps", help="output folder (relative to this file)"),
-        "map": Key("bool", True, help="write the interactive map"),
-        "map_councils": Key("str_list", (), help="map only these councils"),
-    },
-    "aggregate": {
-        "to": Key("str_list", ("ward",), choices=("ward", "lad", "msoa", "custom"),
-                  help="geographies to profile; ward profiles are always written"),
-        "areas": Key("path", help="custom area polygons, for to = ['custom']"),
-        "area_id": Key("str", help="id column of areas"),
-        "area_name": Key("str", help="name column of areas"),
-        "method": Key("str", "best-fit", choices=("best-fit", "apportion"),
-                      help="custom areas: LSOAs by population-weighted centroid, or split by postcodes/area"),
-    },
-    "target": {
-        "rule": Key("str", choices=("imd-decile", "composite", "local-percentile")),
-        "domain": Key("str", choices=_DOMAIN_KEYS, help="index the decile rule uses (default imd)"),
-        "max_decile": Key("int", **_DECILE),
-        "weights": Key("table", table_keys=tuple(k for k in _DOMAIN_KEYS if k != "imd"), min=0,
-                       help="composite rule: weight of each domain"),
-        "min_population": Key("int", min=0),
-        "max_population": Key("int", min=1),
-        "n": Key("int", min=1, help="number of areas"),
-        "bridging": Key("bool"),
-    },
-    "cluster": {
-        "level": Key("str", choices=("lsoa", "ward")),
-        "k": Key("int_or_auto", min=2),
-        "method": Key("str", choices=("kmeans", "ward")),
-        "spatial": Key("bool"),
-        "min_population": Key("int", min=0),
-        "indicators": Key("path"),
-        "id_column": Key("str"),
-        "reference": Key("str", choices=("england", "region", "study")),
-        "seed": Key("int", min=0),
-    },
-    "hotspots": {
-        "indicator": Key("str"),
-        "method": Key("str", choices=("gi", "moran")),
-        "permutations": Key("int", min=99),
-        "alpha": Key("float", min=0, max=1),
-        "seed": Key("int", min=0),
-    },
-    "inequality": {
-        "indicator": Key("str"),
-        "indicators": Key("path"),
-        "id_column": Key("str"),
-        "deciles": Key("str", choices=("national", "local")),
-    },
-    "access": {
-        "assets": Key("path_list"),
-        "postcodes": Key("path"),
-        "postcode_column": Key("str"),
-        "category_column": Key("str"),
-        "radius": Key("int_list", min=1, help="metres"),
-        "desert_decile": Key("int", **_DECILE),
-        "thresholds": Key("table", min=0, help="metres per category, e.g. { gp = 800, park = 800 }"),
-    },
-    "hia": {
-        "site": Key("str", help="a polygon/point file, WKT, a postcode or 'E,N'"),
-        "sites": Key("path", help="a file of many sites (batch)"),
-        "buffer": Key("int_list", min=1, help="metres"),
-        "name": Key("str"),
-    },
-}
+
+def study_keys(model: type) -> dict[str, Key]:
+    """A study section's keys, generated from a params model (fields marked ``study=False`` left out)."""
+    return {f.name: key_for(model, f.name) for f in dataclasses.fields(model) if f.metadata.get("study", True)}
+
+
+def _sections() -> dict[str, dict[str, Key]]:
+    run = study_keys(RunParams)
+    top = {"title": run.pop("title"),
+           "vintage": Key("int", 2025, choices=(2019, 2025),
+                          help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011")}
+    return {
+        "": top,
+        "place": {
+            "councils": Key("str_list", help="council codes or names (case-insensitive)"),
+            "region": Key("str", help="a region code (E12...) or name; needs [data] regions"),
+            "england": Key("bool", False, help="every council in England"),
+        },
+        "data": {
+            "source": Key("str", "sample", choices=("sample", "files"),
+                          help="'sample': the bundled Tees Valley data; 'files': the files below"),
+            "imd": Key("path", help="IoD File 7 CSV (or a canonical IoD CSV)"),
+            "population": Key("path", help="population denominators, when the IoD file has none"),
+            "boundaries": Key("path", help="LSOA boundaries of the IoD's LSOA year"),
+            "boundaries_layer": Key("str", help="layer of a multi-layer boundary file"),
+            "lookup": Key("path", help="ONS best-fit LSOA -> ward -> council lookup"),
+            "lads": Key("path", help="council boundaries (default: LSOAs dissolved by council)"),
+            "lads_layer": Key("str"),
+            "wards": Key("path", help="ward boundaries (default: LSOAs dissolved by best-fit ward)"),
+            "wards_layer": Key("str"),
+            "msoas": Key("path", help="MSOA boundaries"),
+            "msoas_layer": Key("str"),
+            "centroids": Key("path", help="LSOA population-weighted centroids"),
+            "regions": Key("path", help="council -> region lookup"),
+            "assets": Key("path_list", (), help="community asset point files"),
+        },
+        "output": {"folder": Key("output", "maps", help="output folder (relative to this file)"), **run},
+        **{name: study_keys(model) for name, model in MODELS.items()},
+    }
+
+
+#: The params model of each analysis section (:mod:`geotarget.jobs.params`).
+MODELS: Mapping[str, type] = MappingProxyType({
+    "aggregate": AggregateParams, "target": TargetParams, "cluster": ClusterParams, "hotspots": HotspotsParams,
+    "inequality": InequalityParams, "access": AccessParams, "hia": HiaParams})
+
+#: Every section of a study file and its keys; "" is the top level. Generated once, from the params
+#: models (analysis sections, [output]) and the hand-declared data sections; never changed afterwards.
+SECTIONS: Mapping[str, Mapping[str, Key]] = MappingProxyType(
+    {name: MappingProxyType(keys) for name, keys in _sections().items()})
 
 #: Analysis sections, in the order a study runs them.
 ANALYSES = ("aggregate", "target", "cluster", "hotspots", "inequality", "access", "hia")
@@ -372,7 +351,7 @@ class _Checker:
             return number(value, True)
         if k in ("path", "output"):
             return path(value, must_exist=k == "path")
-        if k in ("str_list", "path_list", "int_list"):
+        if k in ("str_list", "path_list", "int_list", "float_list"):
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 value = [value]  # a single value where a list is expected
             if not isinstance(value, list) or not value and k != "path_list":
@@ -381,8 +360,8 @@ class _Checker:
                 if not all(isinstance(v, str) and v.strip() for v in value):
                     raise bad("a list of text values")
                 return tuple(choice(v.strip()) for v in value)
-            if k == "int_list":
-                return tuple(number(v, True) for v in value)
+            if k in ("int_list", "float_list"):
+                return tuple(number(v, k == "int_list") for v in value)
             return tuple(path(v) for v in value)
         if k == "table":
             if not isinstance(value, dict) or not value:
@@ -391,7 +370,12 @@ class _Checker:
             for name, v in value.items():
                 if spec.table_keys and name not in spec.table_keys:
                     raise self.unknown(section, f"{key}.{name}", [f"{key}.{t}" for t in spec.table_keys])
-                out[name] = number(v, False)
+                if spec.table_item == "str":
+                    if not isinstance(v, str) or not v.strip():
+                        raise self.fail(section, f"{key}.{name}", f"{v!r} is not non-empty text")
+                    out[name] = v.strip()
+                else:
+                    out[name] = number(v, False)
             return MappingProxyType(out)
         raise AssertionError(f"unknown kind {k}")  # pragma: no cover - schema error
 
@@ -460,6 +444,12 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
                 raise chk.fail("aggregate", "to", f"to = 'custom' needs {k} = \"...\" in [aggregate]")
     elif "areas" in agg:
         raise chk.fail("aggregate", "areas", "areas is only used with to = [..., \"custom\"]")
+
+    for name, model in MODELS.items():  # the model's own rules, e.g. keys that need each other
+        try:
+            model(**values[name])
+        except ParameterError as e:
+            raise chk.fail(name, e.parameter, str(e)) from None
 
     analyses: dict[str, Mapping[str, Any]] = {"aggregate": MappingProxyType(agg)}
     for name in ANALYSES[1:]:
@@ -601,6 +591,7 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
             "# n = 3                     # areas per council",
             '# rank_by = "deprived-population"   # or "score", "extent"',
             "# bridging = false",
+            "# hotspots = false          # also require a significant Gi* hot spot of the index",
             "# weights = { jobs = 2, learning = 1, housing_environment = 1, health = 1, crime = 1, access = 1 }",
             "",
             "# [cluster]                 # area typologies (geotarget cluster)",
@@ -625,20 +616,24 @@ def study_template(*, councils: Sequence[str] | None = None, england: bool = Fal
             "# [hia]                     # health impact assessment screening (geotarget hia)",
             '# sites = "local_plan_sites.geojson"',
             "# buffer = [800, 2000]",
+            "# flag_max_decile = 2       # the most-severe-health-inequalities rule (flag_indices, flag_scope)",
             ""]
     return "\n".join(out)
 
 
 __all__ = [
     "ANALYSES",
+    "MODELS",
     "SECTIONS",
     "DataSpec",
     "Key",
     "OutputSpec",
     "Place",
     "Study",
+    "key_for",
     "key_lines",
     "load_study",
     "parse_study",
+    "study_keys",
     "study_template",
 ]
