@@ -705,28 +705,6 @@ def target_areas(
                      names[names.index.isin(codes)].sort_index(), con_note, notes, int(q.sum()))
 
 
-def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries=None,
-                      boundaries_layer=None, lookup=None, place: str = "tees_valley") -> gpd.GeoDataFrame:
-    """LSOAs with the IoD, population, council and ward columns, from the sample or official files.
-
-    ``imd="sample"`` loads the whole bundled sample of ``place`` (Tees Valley or Trafford;
-    councils are chosen later, so composite deciles are among all its LSOAs). Otherwise ``imd`` is an IoD file (File 7 carries
-    councils and population), ``boundaries`` the LSOA polygons of the same LSOA year, and
-    ``lookup`` an optional LSOA-to-ward lookup for area names.
-    """
-    from geotarget.analysis.areadata import load_area_data
-
-    if str(imd) == "sample":
-        if any(x is not None for x in (population, boundaries, lookup)):
-            raise SchemaError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
-                              "not with the bundled sample")
-    elif boundaries is None:
-        raise SchemaError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
-                          "(e.g. ONS LSOA 2021 generalised boundaries)")
-    return load_area_data(imd=imd, vintage=vintage, population=population, boundaries=boundaries,
-                          boundaries_layer=boundaries_layer, lookup=lookup, place=place).lsoas
-
-
 def _dissolve(geoms: np.ndarray, snap: float):
     """One outline per area; snapping gaps between members closed by a buffer out and in."""
     if snap > 0:
@@ -737,4 +715,3 @@ def _dissolve(geoms: np.ndarray, snap: float):
 
 __all__ = ["FAIRER_STOCKTON", "MAX_POPULATION", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
            "composite_score", "qualify", "target_areas"]
-__all__ += ["load_target_lsoas"]

@@ -43,9 +43,7 @@ def _print_summary(result) -> None:
     print("National deciles: 1 = the most deprived 10% of LSOAs in England.")
     w = result.ward_profiles
     top = w.sort_values("imd_rank_average_score").head(3)
-    from geotarget.core.vintages import VINTAGES
-
-    national = len(result.lsoas) == VINTAGES[result.lsoas.attrs.get("vintage", 2025)].n_lsoas
+    national = result.vintage is not None and len(result.lsoas) == result.vintage.n_lsoas
     print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
           + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
           + (". Ward ranks are national (every ward in England)." if national else
@@ -74,7 +72,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.config:
         return _cmd_run_study(args)
-    result = run(vintage=args.vintage or "2025", councils=args.la, out=args.out or "maps", place=args.place)
+    from geotarget.data.load import load
+
+    data = load(place=args.place, vintage=args.vintage or 2025, councils=args.la)
+    result = run(data, out=args.out or "maps")
     if not args.quiet:
         _print_summary(result)
     return 0
@@ -151,7 +152,7 @@ def _aggregate_provenance(args: argparse.Namespace):
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
     if args.imd == "sample":
-        from geotarget.data.bundle import sample_sources
+        from geotarget.data.sample import sample_sources
 
         for s in sample_sources(args.vintage or 2025):
             if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and args.areas):
@@ -167,14 +168,25 @@ def _aggregate_provenance(args: argparse.Namespace):
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
+    from geotarget.analysis.crosswalk import read_areas
+    from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
     cols = dict(c.split("=", 1) for c in args.lookup_column or [])
     with _aggregate_provenance(args) as prov:
-        res = profile_areas(imd=args.imd, to=args.to, vintage=args.vintage, population=args.population,
-                            lookup=args.lookup, lookup_columns=cols or None, areas=args.areas, area_id=args.area_id,
-                            area_name=args.area_name, boundaries=args.boundaries,
-                            method=args.method.replace("-", "_"), councils=args.la)
+        from geotarget.data.load import load
+
+        sample = args.imd == "sample"
+        if args.to == "custom" and (args.areas is None or args.area_id is None):
+            raise GeotargetError("to='custom' needs an areas file and its id column (--areas PATH --area-id COL)")
+        data = load(source="sample" if sample else "files", vintage=args.vintage or (2025 if sample else None),
+                    councils=args.la if sample else None, imd=None if sample else args.imd,
+                    population=None if sample else args.population, boundaries=None if sample else args.boundaries)
+        lookup = read_lsoa_lookup(args.lookup, columns=cols or None) if args.lookup is not None else None
+        areas = read_areas(args.areas, id_column=args.area_id, name_column=args.area_name) \
+            if args.to == "custom" else None
+        res = profile_areas(data, to=args.to, lookup=lookup, areas=areas, method=args.method.replace("-", "_"),
+                            councils=None if sample else args.la)
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
                                                                               args.lookup, args.areas,
                                                                               args.boundaries]))
@@ -228,8 +240,11 @@ def _cmd_access(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise GeotargetError(f"--radius/--threshold: expected distances in metres ({e})") from None
     parks = access_points = None
+    from geotarget.data.load import load
+
+    data = load(place=args.place, vintage=args.vintage, councils=args.la)
     if args.assets == "sample":
-        read, parks, access_points = sample_assets(args.place)
+        read, parks, access_points = sample_assets(data)
     else:
         mapping = read_category_map(args.category_map) if args.category_map else {}
         mapping.update(_pairs(args.map_category, "--map-category"))
@@ -249,7 +264,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
 
         network = read_street_network(args.network)
     types = [t.strip() for t in args.park_types.split(",")] if args.park_types else list(DEFAULT_PARK_TYPES)
-    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.la, parks=parks,
+    res = assess_access(data, read, parks=parks,
                         park_access_points=access_points, park_types=types, radii=radii,
                         catchment=args.catchment, capacity_column="capacity" if args.capacity_column else None,
                         network=network, max_decile=args.desert_decile, thresholds=thresholds, engine=args.engine)
@@ -359,10 +374,15 @@ def _study_options(p: argparse.ArgumentParser, *, boundaries: bool = True) -> No
     g.add_argument("--lookup", metavar="PATH", help="LSOA to ward best-fit lookup (for --level ward with files)")
 
 
-def _study_kw(args: argparse.Namespace) -> dict:
-    return dict(imd=args.imd, vintage=args.vintage, councils=args.la, population=args.population, place=args.place,
-                boundaries=getattr(args, "boundaries", None), boundaries_layer=getattr(args, "boundaries_layer", None),
-                lookup=args.lookup)
+def _load_data(args: argparse.Namespace, *, councils: bool = True):
+    """The study's data from the data options: ``geotarget.data.load`` (bundled place, or files with --imd)."""
+    from geotarget.data.load import load
+
+    files = str(getattr(args, "imd", "sample")) != "sample"
+    return load(source="files" if files else "sample", place=args.place, vintage=args.vintage,
+                councils=args.la if councils else None, imd=args.imd if files else None,
+                population=getattr(args, "population", None), boundaries=getattr(args, "boundaries", None),
+                boundaries_layer=getattr(args, "boundaries_layer", None), lookup=getattr(args, "lookup", None))
 
 
 def _print_outputs(outputs) -> None:
@@ -386,10 +406,10 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     method = "spatial" if args.spatial else args.method
     if args.min_population is not None and method != "spatial":
         raise GeotargetError("--min-population needs --spatial (a floor on the people in each contiguous region)")
-    res = run_cluster(level=args.level, method=method, k=args.k, min_population=args.min_population,
+    res = run_cluster(_load_data(args), level=args.level, method=method, k=args.k, min_population=args.min_population,
                         indicators=args.indicators, id_column=args.id_column, columns=args.columns,
                         higher_is_better=args.higher_is_better or (), reference=args.reference, seed=args.seed,
-                        out=args.out, **_study_kw(args))
+                        out=args.out)
     if args.quiet:
         return 0
     typ = res.result
@@ -408,9 +428,9 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_hotspots
 
     perms = "auto" if args.permutations == "auto" else int(args.permutations)
-    res = run_hotspots(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+    res = run_hotspots(_load_data(args), indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
                          method=args.method, permutations=perms, alpha=args.alpha, seed=args.seed,
-                         islands=args.islands, n_jobs=args.jobs, out=args.out, **_study_kw(args))
+                         islands=args.islands, n_jobs=args.jobs, out=args.out)
     if args.quiet:
         return 0
     hs = res.result
@@ -428,9 +448,9 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_inequality
 
     se = dict(x.split("=", 1) for x in args.se_column or [])
-    res = run_inequality(indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
+    res = run_inequality(_load_data(args), indicator=args.indicator, indicators=args.indicators, id_column=args.id_column,
                            se_columns=se or None, deciles=args.deciles, confidence=args.confidence,
-                           repetitions=args.repetitions, seed=args.seed, out=args.out, **_study_kw(args))
+                           repetitions=args.repetitions, seed=args.seed, out=args.out)
     if args.quiet:
         return 0
     t = res.result.table
@@ -524,7 +544,7 @@ def _add_inequality(sub) -> None:
     _verbosity(p)
     p.set_defaults(func=_cmd_inequality)
 def _cmd_target(args: argparse.Namespace) -> int:
-    from geotarget.analysis.target import Rule, load_target_lsoas, target_areas
+    from geotarget.analysis.target import Rule, target_areas
     from geotarget.render.action_areas import write_action_areas
 
     weights = None
@@ -536,9 +556,11 @@ def _cmd_target(args: argparse.Namespace) -> int:
                                  "e.g. jobs=2,health=1") from None
     rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
                 weights=weights)
-    lsoas = load_target_lsoas(imd=args.imd, vintage=args.vintage, population=args.population,
-                              boundaries=args.boundaries, boundaries_layer=args.boundaries_layer, lookup=args.lookup,
-                              place=args.place)
+    if args.imd != "sample" and args.boundaries is None:
+        raise GeotargetError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
+                             "(e.g. ONS LSOA 2021 generalised boundaries)")
+    data = _load_data(args, councils=False)  # councils are chosen by target_areas: composite deciles use all
+    lsoas = data.lsoas
     also = None
     if args.hotspots:
         from geotarget.analysis.hotspots import hotspots
@@ -551,7 +573,8 @@ def _cmd_target(args: argparse.Namespace) -> int:
         also = (hs.table["category"] == "hot spot").rename(f"a significant Gi* hot spot of {column} (FDR 5%)")
     result = target_areas(lsoas, councils=args.la, rule=rule, min_population=args.min_population,
                           max_population=args.max_population or None, n=args.n, rank_by=args.rank_by,
-                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook, also=also)
+                          bridging=args.bridging, snap=args.snap, point_contacts=not args.rook, also=also,
+                          vintage=data.vintage)
     outputs = write_action_areas(result, args.out)
     if args.quiet:
         return 0
@@ -789,8 +812,10 @@ def _cmd_hia(args: argparse.Namespace) -> int:
             log.warning("%s", assets.summary())
     rules = ScreeningRules(flag_indices=tuple(k.strip() for k in args.flag_indices.split(",") if k.strip()),
                            flag_max_decile=args.flag_max_decile, flag_scope=args.flag_scope)
-    res = run_hia(site=args.site, sites=args.sites, out=args.out, name=args.name, name_column=args.name_column,
-                  buffers=args.buffer, place=args.place, vintage=args.vintage, rules=rules, assets=assets,
+    from geotarget.data.load import load
+
+    res = run_hia(load(place=args.place, vintage=args.vintage), site=args.site, sites=args.sites, out=args.out,
+                  name=args.name, name_column=args.name_column, buffers=args.buffer, rules=rules, assets=assets,
                   assets_source=args.assets, postcodes=args.postcodes, with_map=not args.no_map)
     if args.quiet:
         return 0

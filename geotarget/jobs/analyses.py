@@ -1,6 +1,6 @@
 """From inputs to output files: what ``geotarget cluster``, ``hotspots`` and ``inequality`` run.
 
-Each ``*_study`` function loads the study (bundled sample or official files), computes, and returns a
+Each ``run_*`` function takes the study's data (:func:`geotarget.data.load`), computes, and returns a
 result holding the frames to draw (``layer``: a GeoDataFrame indexed by ``area_code``) and, when ``out``
 is given, writes the files atomically. The analysis itself lives in :mod:`geotarget.analysis.gaps`,
 :mod:`geotarget.analysis.typology`, :mod:`geotarget.analysis.hotspots` and :mod:`geotarget.analysis.inequality`.
@@ -16,16 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from geotarget.analysis.areadata import (
-    AreaData,
-    area_geometries,
-    indicator_column,
-    load_area_data,
-    study_indicators,
-    to_level,
-)
+from geotarget.analysis.areadata import area_geometries, indicator_column, study_indicators, study_notes, to_level
 from geotarget.analysis.gaps import complete_rows, outcome_gaps
 from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -36,20 +30,23 @@ log = logging.getLogger(__name__)
 class AnalysisResult:
     """What an analysis produced: the result object, the layer to map, notes and the files written."""
 
-    study: AreaData
+    study: StudyData
     result: object
     layer: object
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def _study_args(kw: dict) -> dict:
-    keys = ("imd", "vintage", "councils", "population", "boundaries", "boundaries_layer", "lookup", "place")
-    return {k: kw[k] for k in keys if k in kw}
+def _study(data: StudyData | None) -> StudyData:
+    if data is None:
+        from geotarget.data.load import load
+
+        return load()
+    return data
 
 
-def _area_data(data: AreaData | None, kw: dict) -> AreaData:
-    return data if data is not None else load_area_data(**_study_args(kw))
+def _inputs(study: StudyData) -> list[Path]:
+    return [s.path for s in study.sources] if not study.bundled else []
 
 
 def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
@@ -60,18 +57,17 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
             raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
 
 
-def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
+def _notes_text(title: str, study: StudyData, notes: list[str]) -> str:
     lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
              "Contains public sector information licensed under the Open Government Licence v3.0. "
              "Contains OS data © Crown copyright and database right."]
     return "\n".join(lines) + "\n"
 
 
-def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_population: float | None = None,
-                indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
+def run_cluster(data: StudyData | None = None, *, level: str = "lsoa", method: str = "kmeans", k="auto",
+                min_population: float | None = None, indicators=None, id_column: str | None = None, columns: Sequence[str] | None = None,
                 higher_is_better: Sequence[str] = (), reference: str = "england", seed: int = 0,
-                out: str | os.PathLike | None = None, data: AreaData | None = None,
-                **study_kw) -> AnalysisResult:
+                out: str | os.PathLike | None = None) -> AnalysisResult:
     """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.analysis.typology.cluster_areas`).
 
     Writes ``clusters.gpkg`` (layer ``clusters``: ``area_code, area_name, cluster, label, population``,
@@ -81,11 +77,12 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
     """
     from geotarget.analysis.typology import cluster_areas, cluster_layer, profile_chart
 
-    study = _area_data(data, study_kw)
+    study = _study(data)
+    base_notes = study_notes(study)
     ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
                                      higher_is_better=higher_is_better)
     values, pop, region = to_level(ind.values, study, level)
-    notes = [*study.notes, *ind.notes]
+    notes = [*base_notes, *ind.notes]
     values, rejects = complete_rows(values)
     if len(rejects):
         notes.append(f"{len(rejects):,} area(s) left out for missing values (listed in cluster_rejects.csv): "
@@ -105,7 +102,7 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
         d = Path(out)
         names = ["clusters.gpkg", "cluster_profiles.csv", "cluster_profiles.png", "cluster_scores.csv", "gaps.csv",
                  "clusters_notes.txt", "cluster_rejects.csv"]
-        _guard(d, names, [indicators, *study_kw.values()])
+        _guard(d, names, [indicators, *_inputs(study)])
         outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
         outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
         outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
@@ -123,10 +120,9 @@ def run_cluster(*, level: str = "lsoa", method: str = "kmeans", k="auto", min_po
     return AnalysisResult(study, typ, layer, notes, outputs)
 
 
-def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: str | None = None,
-                 method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
-                 islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None,
-                 data: AreaData | None = None, **study_kw) -> AnalysisResult:
+def run_hotspots(data: StudyData | None = None, *, indicator: str = "imd_score", indicators=None,
+                 id_column: str | None = None, method: str = "gi", permutations="auto", alpha: float = 0.05, seed: int = 12345,
+                 islands: str = "link", n_jobs: int = 1, out: str | os.PathLike | None = None) -> AnalysisResult:
     """Hot spots of one LSOA indicator (see :func:`geotarget.analysis.hotspots.hotspots`).
 
     Writes ``hotspots.gpkg`` (layer ``hotspots``: ``area_code, area_name, value, statistic, p_value, p_fdr,
@@ -134,17 +130,18 @@ def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: st
     """
     from geotarget.analysis.hotspots import hotspot_layer, hotspots
 
-    study = _area_data(data, study_kw)
+    study = _study(data)
+    base_notes = study_notes(study)
     values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
     areas = area_geometries(study, "lsoa")
     res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
                    islands=islands, n_jobs=n_jobs)
-    notes = [*study.notes, f"Indicator: {label}; high values are 'hot'.", *res.notes]
+    notes = [*base_notes, f"Indicator: {label}; high values are 'hot'.", *res.notes]
     layer = hotspot_layer(areas, res)
     outputs: dict[str, Path] = {}
     if out is not None:
         d = Path(out)
-        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *study_kw.values()])
+        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *_inputs(study)])
         outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
         outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)), index=True)
         title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
@@ -152,10 +149,9 @@ def run_hotspots(*, indicator: str = "imd_score", indicators=None, id_column: st
     return AnalysisResult(study, res, layer, notes, outputs)
 
 
-def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=None, id_column: str | None = None,
-                   se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
-                   repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None,
-                   data: AreaData | None = None, **study_kw) -> AnalysisResult:
+def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | str | None = None, indicators=None,
+                   id_column: str | None = None, se_columns: dict[str, str] | None = None, deciles: str = "national", confidence: float = 0.95,
+                   repetitions: int = 100_000, seed: int = 0, out: str | os.PathLike | None = None) -> AnalysisResult:
     """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.analysis.inequality.inequality`).
 
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
@@ -164,7 +160,8 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
     """
     from geotarget.analysis.inequality import inequality, local_deciles
 
-    study = _area_data(data, study_kw)
+    study = _study(data)
+    base_notes = study_notes(study)
     lsoas = study.lsoas
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
     se = None
@@ -185,7 +182,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
             se = pd.DataFrame({c: table[se_columns[c]].reindex(values.index) for c in cols if c in se_columns})
             if set(se.columns) != set(cols):
                 raise SchemaError("give a standard-error column for every indicator, or none")
-        notes = [*study.notes, *ind.notes]
+        notes = [*base_notes, *ind.notes]
     else:
         if not names:
             raise SchemaError("name the indicator(s) to measure: --indicator imd_score (an IoD column) or "
@@ -193,7 +190,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
         got = {n: indicator_column(study, n) for n in names}
         values = pd.DataFrame({n: v for n, (v, _) in got.items()})
         labels = {n: lab for n, (_, lab) in got.items()}
-        notes = list(study.notes)
+        notes = list(base_notes)
     pop = lsoas["pop_total"].astype(float)
     if deciles == "national":
         dec = lsoas["imd_decile"]
@@ -213,7 +210,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = None, indicators=N
     if out is not None:
         d = Path(out)
         _guard(d, ["inequality.csv", "inequality_deciles.csv", "inequality_notes.txt"],
-               [indicators, *study_kw.values()])
+               [indicators, *_inputs(study)])
         outputs["inequality"] = write_csv(d / "inequality.csv", res.table)
         outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
         outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(

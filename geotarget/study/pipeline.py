@@ -36,8 +36,9 @@ from geotarget.analysis.aggregate import aggregate
 from geotarget.core.domains import ALL_INDICES
 from geotarget.core.errors import ConfigError, GeotargetError
 from geotarget.core.progress import Stage, StageLog, stage
-from geotarget.data.bundle import FileData, load_files
-from geotarget.data.sample import Sample, load_postcode_points, load_sample
+from geotarget.data.load import load
+from geotarget.data.source import DataSource
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.run import RunResult, run
@@ -67,20 +68,24 @@ def _with_where(e: GeotargetError, where: str) -> GeotargetError:
     return new
 
 
-def load_study_data(study: Study) -> Sample:
-    """The data bundle a study names: the bundled sample, or its official files for its place."""
-    place = study.place
-    key = "councils" if place.councils else "region" if place.region else "england"
+def data_source(study: Study) -> DataSource:
+    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data])."""
+    place, d = study.place, study.data
+    return DataSource(source=d.source, councils=tuple(place.councils), region=place.region,
+                      vintage=study.vintage if d.source == "sample" else None, imd=d.imd,
+                      population=d.population, boundaries=d.boundaries, boundaries_layer=d.boundaries_layer,
+                      lookup=d.lookup, lads=d.lads, lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer,
+                      msoas=d.msoas, msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions,
+                      assets=tuple(d.assets), place="tees_valley" if d.source == "sample" else "england")
+
+
+def load_study_data(study: Study) -> StudyData:
+    """The data a study names (:func:`geotarget.data.load` of its :func:`data_source`), errors located in the file."""
+    key = "councils" if study.place.councils else "region" if study.place.region else "england"
     try:
-        if study.data.source == "sample":
-            return load_sample(study.vintage, councils=list(place.councils) or None)
-        d = study.data
-        data = load_files(imd=d.imd, boundaries=d.boundaries, lookup=d.lookup,
-                          population=d.population, boundaries_layer=d.boundaries_layer, lads=d.lads,
-                          lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer, msoas=d.msoas,
-                          msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions, assets=d.assets,
-                          councils=list(place.councils) or None, region=place.region)
+        data = load(data_source(study))
         if data.vintage.year != study.vintage:
+            d = study.data
             said = "" if ("vintage",) in study.lines else " (the default)"
             raise ConfigError(f"{study.where('', 'vintage')}: vintage = {study.vintage}{said} but {d.imd} holds "
                               f"{data.vintage.name} (on LSOA {data.vintage.lsoa_year}); set vintage = "
@@ -162,8 +167,8 @@ def _run_aggregate(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Pa
             ctx.provenance.add_input(params["areas"], role="areas")
             method = params["method"].replace("-", "_")
             points = None
-            if method == "apportion" and not isinstance(ctx.data, FileData):
-                points = load_postcode_points(ctx.data.vintage.year)
+            if method == "apportion":
+                points = ctx.data.postcodes
             table = aggregate(lsoas, to="custom", areas=shapes, method=method, centroids=ctx.data.centroids,
                               points=points)
             name = f"{ctx.stem}_custom_areas.csv"
@@ -212,7 +217,7 @@ def _run_target(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
-           "load_study_data", "register", "run_study"]
+           "data_source", "load_study_data", "register", "run_study"]
 
 
 # ----------------------------------------------------------------------------- capabilities in their modules
@@ -226,14 +231,17 @@ def _register_capabilities() -> None:
 _register_capabilities()
 
 
-def _bundled_place(ctx: StudyContext, section: str) -> str:
-    from geotarget.data.bundle import FileData
+def _place_data(ctx: StudyContext) -> StudyData:
+    """The whole bundled place (every council) for [hia]; the study's own data otherwise."""
+    if ctx.data.bundled and set(ctx.data.councils) != set(load_place_councils(ctx.data)):
+        return load(ctx.data.source, councils=())
+    return ctx.data
 
-    if isinstance(ctx.data, FileData):
-        raise ConfigError(f"{ctx.where(section)}: [{section}] measures from the population-weighted centroids of a "
-                          "bundled place (the Tees Valley or Trafford sample) in this version; use [data] source = "
-                          f"\"sample\", or run `geotarget {section}` on a bundled place")
-    return ctx.data.place
+
+def load_place_councils(data: StudyData) -> tuple[str, ...]:
+    from geotarget.core.places import get_place
+
+    return get_place(data.place_key).councils
 
 
 @register("access")
@@ -243,9 +251,12 @@ def _run_access(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]
     from geotarget.io.assets import read_assets
     from geotarget.jobs.access import assess_access, sample_assets, write_access
 
-    place = _bundled_place(ctx, "access")
-    read, parks, entrances = sample_assets(place)
     files = list(params.get("assets") or ())
+    read = parks = entrances = None
+    if not files:
+        read, parks, entrances = sample_assets(ctx.data)
+    elif ctx.data.bundled:
+        _, parks, entrances = sample_assets(ctx.data)
     written: dict[str, Path] = {}
     if files:
         reads = [read_assets(p, postcode_column=params.get("postcode_column"),
@@ -258,8 +269,7 @@ def _run_access(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]
                                                                 r.rejects)
         read = pd.concat([r.assets for r in reads], ignore_index=True) if len(reads) > 1 else reads[0]
     thresholds = {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in (params.get("thresholds") or {}).items()}}
-    res = assess_access(read, place=place, vintage=ctx.data.vintage.year, councils=list(ctx.data.councils),
-                        parks=parks, park_access_points=entrances, radii=params.get("radius") or (400, 800, 1600),
+    res = assess_access(ctx.data, read, parks=parks, park_access_points=entrances, radii=params.get("radius") or (400, 800, 1600),
                         max_decile=params.get("desert_decile") or 2, thresholds=thresholds)
     written.update(write_access(res, ctx.out / "access"))
     return written
@@ -270,11 +280,10 @@ def _run_hia(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]:
     """HIA screening of the study's site(s) into ``<out>/hia``."""
     from geotarget.hia.report import run_hia
 
-    place = _bundled_place(ctx, "hia")
     if not params.get("site") and not params.get("sites"):
         raise ConfigError(f"{ctx.where('hia')}: give a site (file, WKT, postcode or \"E,N\") or sites (a file)")
     if params.get("sites"):
         ctx.provenance.add_input(params["sites"], role="hia sites")
-    res = run_hia(site=params.get("site"), sites=params.get("sites"), out=ctx.out / "hia", name=params.get("name"),
-                  buffers=params.get("buffer") or (800, 2000), place=place, vintage=ctx.data.vintage.year)
+    res = run_hia(_place_data(ctx), site=params.get("site"), sites=params.get("sites"), out=ctx.out / "hia",
+                  name=params.get("name"), buffers=params.get("buffer") or (800, 2000))
     return dict(getattr(res, "outputs", {}) or {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from geotarget.analysis.areadata import AreaData, area_data_from_bundle
 from geotarget.jobs.analyses import run_cluster, run_hotspots, run_inequality
 from geotarget.study.registry import register
 from geotarget.study.schema import Key
@@ -10,12 +9,6 @@ from geotarget.study.schema import Key
 
 def register_analysis_sections() -> None:
     """Register runners for the study-file sections (called by :mod:`geotarget.study.pipeline` on import)."""
-
-    def area_data(ctx) -> AreaData:
-        d = ctx.study.data
-        if d.source == "sample":
-            return area_data_from_bundle(ctx.data)
-        return area_data_from_bundle(ctx.data, imd=d.imd, population=d.population)
 
     def inputs(ctx, params, *keys):
         for k in keys:
@@ -38,11 +31,11 @@ def register_analysis_sections() -> None:
     def _run_cluster_section(ctx, params):
         p = {k: v for k, v in params.items() if v is not None}
         inputs(ctx, p, "indicators")
-        res = run_cluster(level=p.get("level", "lsoa"), method="spatial" if p.get("spatial") else p.get("method", "kmeans"),
+        res = run_cluster(ctx.data, level=p.get("level", "lsoa"), method="spatial" if p.get("spatial") else p.get("method", "kmeans"),
                           k=p.get("k", "auto"), min_population=p.get("min_population"),
                           indicators=p.get("indicators"), id_column=p.get("id_column"), columns=p.get("columns"),
                           higher_is_better=p.get("higher_is_better", ()), reference=p.get("reference", "england"),
-                          seed=p.get("seed", 0), out=ctx.out, data=area_data(ctx))
+                          seed=p.get("seed", 0), out=ctx.out)
         return res.outputs
 
     @register("hotspots", schema={
@@ -58,11 +51,10 @@ def register_analysis_sections() -> None:
     def _run_hotspots_section(ctx, params):
         p = {k: v for k, v in params.items() if v is not None}
         inputs(ctx, p, "indicators")
-        res = run_hotspots(indicator=p.get("indicator", "imd_score"), indicators=p.get("indicators"),
+        res = run_hotspots(ctx.data, indicator=p.get("indicator", "imd_score"), indicators=p.get("indicators"),
                            id_column=p.get("id_column"), method=p.get("method", "gi"),
                            permutations=p.get("permutations", "auto"), alpha=p.get("alpha", 0.05),
-                           seed=p.get("seed", 12345), islands=p.get("islands", "link"), out=ctx.out,
-                           data=area_data(ctx))
+                           seed=p.get("seed", 12345), islands=p.get("islands", "link"), out=ctx.out)
         return res.outputs
 
     @register("inequality", schema={
@@ -77,8 +69,8 @@ def register_analysis_sections() -> None:
     def _run_inequality_section(ctx, params):
         p = {k: v for k, v in params.items() if v is not None}
         inputs(ctx, p, "indicators")
-        res = run_inequality(indicator=p.get("indicator"), indicators=p.get("indicators"),
+        res = run_inequality(ctx.data, indicator=p.get("indicator"), indicators=p.get("indicators"),
                              id_column=p.get("id_column"), deciles=p.get("deciles", "national"),
                              confidence=p.get("confidence", 0.95), repetitions=p.get("repetitions", 100_000),
-                             seed=p.get("seed", 0), out=ctx.out, data=area_data(ctx))
+                             seed=p.get("seed", 0), out=ctx.out)
         return res.outputs
