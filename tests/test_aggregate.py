@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from geotarget import SchemaError, add_population, read_imd, read_lsoa_lookup, read_population
 from geotarget.analysis.aggregate import aggregate, columns, extent_weight, in_most_deprived
 from geotarget.cli.main import main
-from geotarget.data.sample import load_postcode_points
+from geotarget.data.sample import postcode_points
 
 N = 33_755  # LSOAs in England, IoD2025
 
@@ -164,7 +164,7 @@ def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
 def test_custom_apportionment_conserves_population(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    r = aggregate(sample25.lsoas, to="custom", areas=areas, method="apportion", points=load_postcode_points(2025))
+    r = aggregate(sample25.lsoas, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
     assert r["population"].sum() == pytest.approx(sample25.lsoas["pop_total"].sum(), abs=1e-6)
     assert r["n_lsoas"].sum() == pytest.approx(425)
     assert (r["pop_from_straddling_lsoas"] <= r["population"] + 0.05).all()  # rounded to 0.1

@@ -363,11 +363,14 @@ def test_access_and_hia_sections_run_with_their_parameters(tmp_path):
     run_study(load_study(path), out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "access" / "access.csv")
     assert "n_gp_400m" in table.columns and "n_gp_1600m" not in table.columns
-    read, _, _ = sample_assets("tees_valley")
+    from geotarget.data import load
+
+    data = load(councils=["Stockton-on-Tees"])
+    read, _, _ = sample_assets(data)
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
 
     # a threshold in the study overrides that category's default; the other defaults stay
-    direct = assess_access(read, councils=["Stockton-on-Tees"], radii=(400, 800),
+    direct = assess_access(data, read, radii=(400, 800),
                            thresholds={**DEFAULT_THRESHOLDS, "gp": 1000})
     assert table.set_index("lsoa_code")["dist_gp_m"].round(1).equals(direct.access["dist_gp_m"].round(1))
     deserts = pd.read_csv(tmp_path / "out" / "access" / "asset_deserts.csv")

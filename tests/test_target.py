@@ -362,13 +362,14 @@ def test_cli_target_errors(tmp_path, capsys):
 
 
 def test_england_every_council(shared_data):
-    from geotarget.analysis.target import load_target_lsoas
+    from geotarget.data import load
 
-    lsoas = load_target_lsoas(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
+    data = load(source="files", imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                               population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                               boundaries=shared_data / "boundaries/england_boundaries_generalised.gpkg",
-                              boundaries_layer="lsoa21", lookup=shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    res = target_areas(lsoas, n=3, sensitivity=False)
+                boundaries_layer="lsoa21", lookup=shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
+    lsoas = data.lsoas
+    res = target_areas(lsoas, n=3, sensitivity=False, vintage=data.vintage)
     assert len(res.councils) == 296
     assert res.qualifying == int((lsoas["imd_decile"] == 1).sum())
     assert (res.areas.groupby("la_code").size() <= 3).all()
@@ -387,7 +388,7 @@ def test_study_file_target_section(tmp_path):
                      '[target]\nn = 2\nmax_population = 0\n')
     run_study(load_study(study), out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "action_areas.csv")
-    direct = target_areas(__import__("geotarget").load_sample(2025, councils=["Stockton-on-Tees"]).lsoas,
+    direct = target_areas(__import__("geotarget").load(vintage=2025, councils=["Stockton-on-Tees"]).lsoas,
                           n=2, max_population=None)
     assert table["area_id"].tolist() == list(direct.areas.index)
     assert table["population"].tolist() == direct.areas["population"].tolist()
