@@ -49,7 +49,7 @@ def main() -> None:
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    s = gt.load_sample(2025)
+    s = gt.load(vintage=2025)
     t0 = time.perf_counter()
     tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
                            title="Deprivation in Tees Valley", vintage=s.vintage.label)

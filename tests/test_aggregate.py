@@ -77,7 +77,7 @@ def test_employment_weighted_by_working_age():
 
 
 def test_missing_scores_leave_score_measures_empty(sample19):
-    r = aggregate(sample19.lsoas, to="lad")
+    r = aggregate(sample19.lsoas, vintage=2019, to="lad")
     assert r["health_average_score"].isna().all() and r["health_rank_average_score"].isna().all()
     assert r["health_average_rank"].notna().all() and r["health_extent"].notna().all()
 
@@ -143,7 +143,7 @@ def test_properties_conservation_order_bounds(data, rnd):
 # ----------------------------------------------------------------------------- geographies on the sample
 
 def test_wards_from_bundled_lookup(sample25):
-    w = aggregate(sample25.lsoas, to="ward")
+    w = aggregate(sample25.lsoas, vintage=2025, to="ward")
     assert len(w) == 103 and w["n_lsoas"].sum() == 425
     assert w["population"].sum() == sample25.lsoas["pop_total"].sum()
     assert set(w["lad_name"]) == {"Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees",
@@ -155,8 +155,8 @@ def test_wards_from_bundled_lookup(sample25):
 def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    custom = aggregate(sample25.lsoas, to="custom", areas=areas, centroids=sample25.centroids)
-    wards = aggregate(sample25.lsoas, to="ward")
+    custom = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, centroids=sample25.centroids)
+    wards = aggregate(sample25.lsoas, vintage=2025, to="ward")
     cols = [c for c in wards.columns if c in custom.columns and c != "area_name"]
     pd.testing.assert_frame_equal(custom[cols].sort_index(), wards[cols].sort_index(), check_names=False)
 
@@ -164,7 +164,7 @@ def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
 def test_custom_apportionment_conserves_population(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    r = aggregate(sample25.lsoas, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
+    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
     assert r["population"].sum() == pytest.approx(sample25.lsoas["pop_total"].sum(), abs=1e-6)
     assert r["n_lsoas"].sum() == pytest.approx(425)
     assert (r["pop_from_straddling_lsoas"] <= r["population"] + 0.05).all()  # rounded to 0.1
@@ -258,7 +258,7 @@ def _compare(ours: pd.DataFrame, vintage: int, lads=None) -> pd.DataFrame:
 
 def test_iod2025_tees_districts_match_published_file10(sample25):
     """The bundled sample has the official mid-2022 denominators: the five districts match File 10 2025."""
-    c = _compare(aggregate(sample25.lsoas, to="lad"), 2025, lads=list(sample25.councils))
+    c = _compare(aggregate(sample25.lsoas, vintage=2025, to="lad"), 2025, lads=list(sample25.councils))
     c = c[~c["measure"].str.startswith("rank_")]  # ranks are among all 296 districts: see the England test
     assert len(c) == 5 * 8 * 3
     for measure, dp in (("average_score", 3), ("average_rank", 2), ("prop_most_deprived_10", 4)):

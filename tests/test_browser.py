@@ -133,7 +133,7 @@ def tees_map(tmp_path_factory, sample25):
     from geotarget.render.maps import deprivation_map
 
     s = sample25
-    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
+    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year),
                          title="Deprivation in Tees Valley", vintage=s.vintage.label)
     lsoas = s.lsoas.assign(band=np.where(s.lsoas["imd_decile"] <= 2, "Most deprived fifth", "Other"))
     mb.add_categories(lsoas, "band", "Deprivation band")

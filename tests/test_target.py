@@ -224,7 +224,7 @@ def test_composite_falls_back_and_says_so(sample25):
 
 
 def test_local_percentile_counts(sample25):
-    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], rule=Rule("local-percentile", percentile=10),
+    res = target_areas(sample25.lsoas, vintage=sample25.vintage, councils=["Stockton-on-Tees"], rule=Rule("local-percentile", percentile=10),
                        n=None, max_population=None, sensitivity=False)
     assert res.qualifying == 13  # ceil(10% of 124)
     q = res.members[res.members["qualifying"]]
@@ -233,7 +233,7 @@ def test_local_percentile_counts(sample25):
 
 
 def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
-    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], n=3)
+    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], n=3, vintage=sample25.vintage)
     a = res.areas
     assert len(a) == 3 and a["rank"].tolist() == [1, 2, 3]
     assert (a["la_code"] == "E06000004").all()
@@ -272,13 +272,13 @@ def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
 def test_markdown_escapes_user_text(sample25, tmp_path):
     lsoas = sample25.lsoas.copy()
     lsoas["ward_name"] = "<script>alert(1)</script> | x"
-    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False)
+    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False, vintage=sample25.vintage)
     md = write_action_areas(res, tmp_path)["md"].read_text()
     assert "<script>" not in md and "&lt;script&gt;" in md and "\\| x" in md
 
 
 def test_iod2019_sample_works(sample19):
-    res = target_areas(sample19.lsoas, councils=["Middlesbrough"], n=3, sensitivity=False)
+    res = target_areas(sample19.lsoas, councils=["Middlesbrough"], n=3, sensitivity=False, vintage=sample19.vintage)
     assert len(res.areas) == 3 and res.vintage.year == 2019
 
 
@@ -287,7 +287,7 @@ def test_iod2019_sample_works(sample19):
 
 def test_unknown_council_suggests_close_match(sample25):
     with pytest.raises(AreaNotFoundError, match=r"did you mean Stockton-on-Tees \(E06000004\)"):
-        target_areas(sample25.lsoas, councils=["Stocton"])
+        target_areas(sample25.lsoas, councils=["Stocton"], vintage=sample25.vintage)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -305,7 +305,7 @@ def test_unknown_council_suggests_close_match(sample25):
 ])
 def test_bad_parameters(sample25, kwargs, message):
     with pytest.raises(SchemaError, match=message):
-        target_areas(sample25.lsoas, **kwargs)
+        target_areas(sample25.lsoas, vintage=sample25.vintage, **kwargs)
 
 
 def test_no_qualifying_lsoas_names_the_nearest_threshold():
@@ -327,13 +327,13 @@ def test_gaps_and_overlaps_are_reported_then_used():
 
 def test_missing_columns_and_population(sample25):
     with pytest.raises(SchemaError, match="no pop_total column"):
-        target_areas(sample25.lsoas.drop(columns="pop_total"))
+        target_areas(sample25.lsoas.drop(columns="pop_total"), vintage=sample25.vintage)
     bad = sample25.lsoas.copy()
     bad.loc[bad.index[0], "pop_total"] = np.nan
     with pytest.raises(SchemaError, match=f"1 LSOA\\(s\\) have no valid population, e.g. {bad.index[0]}"):
         target_areas(bad)
     with pytest.raises(SchemaError, match="needs LSOA boundaries"):
-        target_areas(pd.DataFrame(sample25.lsoas.drop(columns="geometry")))
+        target_areas(pd.DataFrame(sample25.lsoas.drop(columns="geometry")), vintage=sample25.vintage)
 
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def test_study_file_target_section(tmp_path):
     run_study(load_study(study), out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "action_areas.csv")
     direct = target_areas(__import__("geotarget").load(vintage=2025, councils=["Stockton-on-Tees"]).lsoas,
-                          n=2, max_population=None)
+                          n=2, max_population=None, vintage=2025)
     assert table["area_id"].tolist() == list(direct.areas.index)
     assert table["population"].tolist() == direct.areas["population"].tolist()
     bad = tmp_path / "bad.toml"
@@ -406,7 +406,8 @@ def test_also_requires_hot_spots(sample25, tmp_path):
     lsoas = sample25.lsoas
     hs = hotspots(lsoas[["geometry"]], lsoas["imd_score"].astype(float))
     hot = hs.table["category"] == "hot spot"
-    res = target_areas(lsoas, councils=["Middlesbrough"], n=None, also=hot.rename("hot spot"), sensitivity=False)
+    res = target_areas(lsoas, councils=["Middlesbrough"], n=None, also=hot.rename("hot spot"), sensitivity=False,
+                       vintage=sample25.vintage)
     q = res.members[res.members["qualifying"]]["lsoa_code"]
     expected = lsoas.index[(lsoas["lad_code"] == "E06000002") & (lsoas["imd_decile"] == 1) & hot.reindex(lsoas.index)]
     assert sorted(q) == sorted(expected) and len(expected) > 0

@@ -205,7 +205,7 @@ def aggregate(
     ----------
     lsoas
         LSOAs indexed by ``lsoa_code`` with national ranks, scores, deciles and population
-        denominators (e.g. ``load_sample().lsoas``, or :func:`read_imd` +
+        denominators (e.g. ``geotarget.load().lsoas``, or :func:`read_imd` +
         :func:`add_population`). Must be a GeoDataFrame for ``to="custom"``.
     to
         ``"lad"``, ``"msoa"``, ``"ward"`` or ``"custom"``.
@@ -228,8 +228,8 @@ def aggregate(
 
     Examples
     --------
-    >>> from geotarget import load_sample
-    >>> lads = aggregate(load_sample(2025).lsoas, to="lad")
+    >>> from geotarget import load
+    >>> lads = aggregate(load(vintage=2025).lsoas, to="lad")
     >>> row = lads.loc["E06000002"]
     >>> row["area_name"], int(row["n_lsoas"]), int(row["imd_rank_average_score"])
     ('Middlesbrough', 90, 1)

@@ -45,7 +45,7 @@ from geotarget.analysis.contiguity import SNAP, Contiguity, contiguity
 from geotarget.core import domains as D
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import SchemaError
-from geotarget.core.vintages import VINTAGES, Vintage
+from geotarget.core.vintages import VINTAGES, Vintage, get_vintage
 
 log = logging.getLogger(__name__)
 
@@ -551,7 +551,7 @@ def target_areas(
     point_contacts: bool = True,
     also: pd.Series | None = None,
     sensitivity: bool = True,
-    vintage: Vintage | None = None,
+    vintage: Vintage | int | None = None,
 ) -> Targeting:
     """Choose, merge, rank, name and explain targeted action areas for each council.
 
@@ -574,7 +574,7 @@ def target_areas(
     if bad.any():
         raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
                           f"{', '.join(map(str, lsoas.index[bad][:5]))}")
-    v = vintage or VINTAGES.get(lsoas.attrs.get("vintage"))
+    v = get_vintage(vintage) if vintage is not None else VINTAGES.get(lsoas.attrs.get("vintage"))
     if v is None:
         raise SchemaError("the LSOA data does not record its IoD vintage; read it with read_imd or pass vintage=")
     n_national = v.n_lsoas

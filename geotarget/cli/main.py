@@ -556,6 +556,9 @@ def _cmd_target(args: argparse.Namespace) -> int:
                                  "e.g. jobs=2,health=1") from None
     rule = Rule(kind=args.rule, index=args.index, max_decile=args.max_decile, percentile=args.percentile,
                 weights=weights)
+    if args.imd == "sample" and any(x is not None for x in (args.population, args.boundaries, args.lookup)):
+        raise GeotargetError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
+                             "not with the bundled sample")
     if args.imd != "sample" and args.boundaries is None:
         raise GeotargetError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
                              "(e.g. ONS LSOA 2021 generalised boundaries)")

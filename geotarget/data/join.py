@@ -70,7 +70,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
         raise VintageError(
             f"{vintage.name} is published on LSOA {vintage.lsoa_year} but these boundaries are LSOA {b_year}: "
             f"{counts}, and the codes that match may not be the same areas. Use LSOA {vintage.lsoa_year} "
-            f"boundaries with {vintage.name} (e.g. load_sample(vintage={vintage.year}) or level='lsoa"
+            f"boundaries with {vintage.name} (e.g. load(vintage={vintage.year}) or level='lsoa"
             f"{vintage.lsoa_year % 100}'), or {right.name} with these boundaries. {_LOOKUP_HINT}"
         )
     if not matched.all():

@@ -168,7 +168,7 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
-    ward_profiles = aggregate(lsoas, to="ward")
+    ward_profiles = aggregate(lsoas, to="ward", vintage=v.year)
     place = _place_label(sample)
     title = title or f"Deprivation in {place}"
     notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "

@@ -170,10 +170,10 @@ def _run_aggregate(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Pa
             if method == "apportion":
                 points = ctx.data.postcodes
             table = aggregate(lsoas, to="custom", areas=shapes, method=method, centroids=ctx.data.centroids,
-                              points=points)
+                              points=points, vintage=ctx.data.vintage.year)
             name = f"{ctx.stem}_custom_areas.csv"
         else:
-            table = aggregate(lsoas, to=to)
+            table = aggregate(lsoas, to=to, vintage=ctx.data.vintage.year)
             name = f"{ctx.stem}_{to}s.csv"
         written[to] = write_csv(ctx.out / name, table.reset_index())
     return written
