@@ -16,11 +16,10 @@ from geotarget.data.sample import postcode_points
 N = 33_755  # LSOAs in England, IoD2025
 
 
-def _lsoas(rows, vintage=2025):
+def _lsoas(rows):
     """rows: (code, area, pop, rank, decile, score[, working_age])"""
     df = pd.DataFrame(rows, columns=["lsoa_code", "lad_code", "pop_total", "imd_rank", "imd_decile", "imd_score",
                                      "pop_working_age"][: len(rows[0])]).set_index("lsoa_code")
-    df.attrs = {"vintage": vintage}
     return df
 
 
@@ -33,7 +32,7 @@ HAND = _lsoas([
 
 
 def test_hand_computed_measures():
-    r = aggregate(HAND, to="lad")
+    r = aggregate(HAND, vintage=2025, to="lad")
     a, b = r.loc["A"], r.loc["B"]
     assert (a.n_lsoas, a.population) == (3, 5000)
     assert a.imd_average_score == pytest.approx((1000 * 60 + 3000 * 40 + 1000 * 15) / 5000)  # 39.0
@@ -56,7 +55,7 @@ def test_hand_computed_measures():
 def test_local_concentration_counts_part_of_the_crossing_lsoa():
     lsoas = _lsoas([("E01000001", "A", 60, 10, 1, 1.0), ("E01000002", "A", 100, 20, 1, 1.0),
                     ("E01000003", "A", 840, 5000, 2, 1.0)])
-    lc = aggregate(lsoas, to="lad").loc["A", "imd_local_concentration"]
+    lc = aggregate(lsoas, vintage=2025, to="lad").loc["A", "imd_local_concentration"]
     # 10% of 1,000 people = 100: all 60 of the first LSOA and 40 of the second
     assert lc == pytest.approx((60 * (N + 1 - 10) + 40 * (N + 1 - 20)) / 100)
 
@@ -70,8 +69,7 @@ def test_employment_weighted_by_working_age():
     df = pd.DataFrame({"lad_code": ["A", "A"], "pop_total": [1000, 1000], "pop_working_age": [900, 100],
                        "imd_rank": [1, 2], "imd_score": [1.0, 1.0], "employment_rank": [1, 30000],
                        "employment_score": [0.5, 0.1]}, index=pd.Index(["E01000001", "E01000002"], name="lsoa_code"))
-    df.attrs = {"vintage": 2025}
-    r = aggregate(df, to="lad").loc["A"]
+    r = aggregate(df, vintage=2025, to="lad").loc["A"]
     assert r.employment_average_score == pytest.approx((900 * 0.5 + 100 * 0.1) / 1000)
     assert r.employment_average_rank == pytest.approx((900 * (N + 1 - 1) + 100 * (N + 1 - 30000)) / 1000)
 
@@ -84,36 +82,35 @@ def test_missing_scores_leave_score_measures_empty(sample19):
 
 def test_error_without_national_ranks():
     with pytest.raises(SchemaError, match="no national ranks .* does not compute local percentiles"):
-        aggregate(HAND.drop(columns="imd_rank"), to="lad")
+        aggregate(HAND.drop(columns="imd_rank"), vintage=2025, to="lad")
 
 
 def test_error_without_population():
     with pytest.raises(SchemaError, match="no population"):
-        aggregate(HAND.drop(columns="pop_total"), to="lad")
+        aggregate(HAND.drop(columns="pop_total"), vintage=2025, to="lad")
 
 
 def test_error_without_vintage():
     df = HAND.copy()
-    df.attrs = {}
-    with pytest.raises(SchemaError, match="does not record its IoD vintage"):
+    with pytest.raises(SchemaError, match="vintage was not given: pass vintage=2019 or 2025"):
         aggregate(df, to="lad")
     assert aggregate(df, to="lad", vintage=2025).loc["A", "n_lsoas"] == 3
 
 
 def test_error_rank_beyond_n():
     df = HAND.copy()
-    df.attrs = {"vintage": 2019}  # N = 32,844 < 33,755
+    # IoD2019: N = 32,844 < 33,755
     df.loc["E01000004", "imd_rank"] = 33000
     with pytest.raises(SchemaError, match=r"imd_rank: national ranks must lie in 1..32,844"):
-        aggregate(df, to="lad")
+        aggregate(df, vintage=2019, to="lad")
 
 
 def test_error_unknown_target_and_missing_lookup_rows():
     with pytest.raises(SchemaError, match=r"to was 'county' but is expected to be one of"):
-        aggregate(HAND, to="county")
+        aggregate(HAND, vintage=2025, to="county")
     lookup = pd.DataFrame({"ward_code": ["W1"]}, index=pd.Index(["E01000001"], name="lsoa_code"))
     with pytest.raises(SchemaError, match="3 LSOAs are not in the lookup"):
-        aggregate(HAND, to="ward", lookup=lookup)
+        aggregate(HAND, vintage=2025, to="ward", lookup=lookup)
 
 
 rows = st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 5000), st.integers(1, N)), min_size=1, max_size=40)
@@ -127,14 +124,12 @@ def test_properties_conservation_order_bounds(data, rnd):
                       index=pd.Index([f"E01{i:06d}" for i in range(len(data))], name="lsoa_code"))
     df["imd_decile"] = np.ceil(10 * df["imd_rank"] / N).astype(int)
     df["imd_score"] = 80 - df["imd_rank"] / 500
-    df.attrs = {"vintage": 2025}
-    r = aggregate(df, to="lad")
+    r = aggregate(df, vintage=2025, to="lad")
     assert r["population"].sum() == df["pop_total"].sum()
     order = list(df.index)
     rnd.shuffle(order)
     shuffled = df.loc[order]
-    shuffled.attrs = df.attrs
-    pd.testing.assert_frame_equal(aggregate(shuffled, to="lad"), r)
+    pd.testing.assert_frame_equal(aggregate(shuffled, vintage=2025, to="lad"), r)
     for m in ("imd_prop_most_deprived_10", "imd_extent"):
         assert r[m].between(0, 1).all()
     assert r["imd_local_concentration"].between(1, N).all()
@@ -174,8 +169,8 @@ def test_custom_apportionment_conserves_population(sample25):
 # ----------------------------------------------------------------------------- official figures
 
 def _england_lads_2019(shared):
-    imd = read_imd(shared / "imd/iod2019_lsoa11_england.csv.gz")
-    return aggregate(imd, to="lad")
+    imd, _ = read_imd(shared / "imd/iod2019_lsoa11_england.csv.gz")
+    return aggregate(imd, vintage=2019, to="lad")
 
 
 def test_iod2019_published_lad_figures(shared_data):
@@ -232,10 +227,10 @@ def test_cli_custom_areas(tmp_path, sample25):
 
 
 def test_national_ward_ranks(shared_data):
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
     lk = read_lsoa_lookup(shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    w = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)])
+    w = aggregate(imd, vintage=2025, to="ward", lookup=lk[lk.index.isin(imd.index)])
     counts = in_most_deprived(w)
     assert counts.attrs["n_areas"] == len(w) > 6700
     assert counts.loc["E06000004", "areas"] == 27
@@ -271,7 +266,7 @@ def test_iod2025_tees_districts_match_published_file10(sample25):
 
 
 def test_iod2019_every_district_matches_published_file10(shared_data):
-    ours = aggregate(read_imd(shared_data / "imd/iod2019_lsoa11_england.csv.gz"), to="lad")
+    ours = aggregate(read_imd(shared_data / "imd/iod2019_lsoa11_england.csv.gz")[0], vintage=2019, to="lad")
     c = _compare(ours, 2019)
     imd = c[c["domain"] == "imd"]
     assert imd["lad_code"].nunique() == 317
@@ -295,9 +290,9 @@ def test_iod2019_every_district_matches_published_file10(shared_data):
 
 def test_iod2025_england_with_ons_population(shared_data):
     """England-wide 2025 runs use ONS SAPE mid-2022, not the File 7 denominators: measure the difference."""
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
-    c = _compare(aggregate(imd, to="lad"), 2025)
+    c = _compare(aggregate(imd, vintage=2025, to="lad"), 2025)
     imd_rows = c[c["domain"] == "imd"]
     assert imd_rows["lad_code"].nunique() == 296
     assert (imd_rows[imd_rows["measure"] == "prop_most_deprived_10"]["diff"] <= 0.5e-4 + 1e-12).all()

@@ -302,10 +302,10 @@ def test_england_study(shared_data, tmp_path):
     from geotarget import add_population, read_imd, read_lsoa_lookup, read_population
     from geotarget.analysis.aggregate import aggregate, in_most_deprived
 
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
     lk = read_lsoa_lookup(shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    direct = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)])
+    direct = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)], vintage=2025)
     wards = res.run.ward_profiles
     pd.testing.assert_frame_equal(wards[direct.columns], direct, check_dtype=False)
     assert len(wards) > 6_700 and wards["population"].sum() == s["population"].sum()

@@ -45,7 +45,7 @@ from geotarget.analysis.contiguity import SNAP, Contiguity, contiguity
 from geotarget.core import domains as D
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import SchemaError
-from geotarget.core.vintages import VINTAGES, Vintage, get_vintage
+from geotarget.core.vintages import Vintage, get_vintage
 
 log = logging.getLogger(__name__)
 
@@ -574,9 +574,10 @@ def target_areas(
     if bad.any():
         raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
                           f"{', '.join(map(str, lsoas.index[bad][:5]))}")
-    v = get_vintage(vintage) if vintage is not None else VINTAGES.get(lsoas.attrs.get("vintage"))
-    if v is None:
-        raise SchemaError("the LSOA data does not record its IoD vintage; read it with read_imd or pass vintage=")
+    if vintage is None:
+        raise SchemaError("vintage was not given: pass vintage=2019 or 2025 (the IoD release fixes N, the number of "
+                          "LSOAs nationally; read_imd returns it beside the frame, geotarget.load as data.vintage)")
+    v = get_vintage(vintage)
     n_national = v.n_lsoas
     names = lsoas.groupby("lad_code")["lad_name"].first() if "lad_name" in lsoas.columns \
         else pd.Series(lsoas["lad_code"].unique(), index=lsoas["lad_code"].unique())

@@ -37,7 +37,6 @@ from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import AreaNotFoundError, SchemaError
 from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
-from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.join import attach_imd
 from geotarget.data.source import DataSource
 from geotarget.data.study_data import Source, StudyData, without_vintage
@@ -238,8 +237,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     reg = bundled_regions()
     notes: list[str] = []
     sources: list[Source] = []
-    frame = read_imd(imd, vintage=v_in)
-    v = get_vintage(frame.attrs["vintage"])
+    frame, v = read_imd(imd, vintage=v_in)
     sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
     if source.population is not None:
         frame = add_population(frame, read_population(source.population, vintage=v.year))
@@ -273,7 +271,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
         b = read_boundaries(source.boundaries, layer=source.boundaries_layer,
                             level=f"lsoa{v.lsoa_year % 100}" if source.boundaries_layer is None else None)
         sources.append(Source("boundaries", Path(source.boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
-        lsoas = attach_imd(b[b.index.isin(keep.index)], keep)
+        lsoas = attach_imd(b[b.index.isin(keep.index)], keep, vintage=v)
         missing = keep.index.difference(lsoas.index)
         if len(missing):
             raise SchemaError(f"{source.boundaries}: no boundary for {len(missing):,} study LSOAs, e.g. "
@@ -303,8 +301,7 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     sources: list[Source] = []
     notes: list[str] = []
     with stage("reading the IoD"):
-        frame = read_imd(imd, vintage=vintage)
-        v = get_vintage(frame.attrs["vintage"])
+        frame, v = read_imd(imd, vintage=vintage)
         sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
         if population is not None:
             frame = add_population(frame, read_population(population, vintage=v.year))
@@ -353,7 +350,7 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
             raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
                               f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
         b = b.loc[b.index.isin(imd_here)]
-        lsoas = attach_imd(b, frame)
+        lsoas = attach_imd(b, frame, vintage=v)
         lsoas = attach_lookup(lsoas, lk[lk.index.isin(lsoas.index)])
         lsoas = lsoas.loc[lsoas.index.sort_values()]
 

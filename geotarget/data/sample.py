@@ -52,9 +52,9 @@ def sample_data(source: DataSource, *, root: Path | None = None) -> StudyData:
     pl = get_place(source.place)
     files = pl.files[v.year]
     gpkg = sample_path(pl.boundaries, root=root)
-    imd = add_population(read_imd(sample_path(files["imd"], root=root)),
-                         read_population(sample_path(files["population"], root=root)))
-    lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd)
+    imd, _ = read_imd(sample_path(files["imd"], root=root), vintage=v.year)
+    imd = add_population(imd, read_population(sample_path(files["population"], root=root), vintage=v.year))
+    lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd, vintage=v)
     lsoas = attach_lookup(lsoas, read_lsoa_lookup(sample_path(files["lookup"], root=root)))
     lads = read_boundaries(gpkg, layer="lad2025")
     wards = read_boundaries(gpkg, layer="wards2025")
