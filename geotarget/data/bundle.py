@@ -39,7 +39,7 @@ from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
 from geotarget.data.join import attach_imd
 from geotarget.data.source import DataSource
-from geotarget.data.study_data import Source, StudyData, without_vintage
+from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
 from geotarget.io.files import read_csv_text, require_file
 from geotarget.io.imd import add_population, read_imd, read_population
@@ -255,7 +255,6 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     national = None
     if len(frame) == v.n_lsoas:
         national = frame.copy()
-        national.attrs = without_vintage(frame.attrs)
         national["region_code"] = national["lad_code"].map(reg["region_code"])
         lost = national.loc[national["region_code"].isna(), "lad_code"].unique()
         if len(lost):
@@ -278,7 +277,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
                               f"{', '.join(missing[:5])}")
     else:
         lsoas = gpd.GeoDataFrame(keep.copy())
-    lsoas.attrs = without_vintage(frame.attrs)  # the vintage is StudyData.vintage
+    lsoas.attrs = dict(frame.attrs)
     names = keep.groupby("lad_code")["lad_name"].first() if "lad_name" in keep.columns else pd.Series(dtype=str)
     place = "England" if national is not None and not councils else \
         (names.iloc[0] if len(chosen) == 1 and len(names) else f"{len(chosen)} councils")
@@ -436,9 +435,7 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]
-    attrs = dict(lsoas.attrs)
     lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
-    lsoas.attrs = without_vintage(attrs)  # the vintage is StudyData.vintage, the ward geography ward_vintage
     if not place:
         picked = list(names.reindex(chosen).fillna(pd.Series(chosen, index=chosen)))
         place = picked[0] if len(picked) == 1 else f"{len(picked)} councils"
@@ -451,7 +448,6 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     national = None
     if len(frame) == v.n_lsoas:
         national = frame.copy()
-        national.attrs = without_vintage(frame.attrs)
         national["region_code"] = national["lad_code"].map(reg["region_code"])
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,

@@ -15,7 +15,7 @@ from geotarget.core.places import get_place, sample_path
 from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.join import attach_imd
 from geotarget.data.source import DataSource
-from geotarget.data.study_data import Source, StudyData, without_vintage
+from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
@@ -74,7 +74,6 @@ def sample_data(source: DataSource, *, root: Path | None = None) -> StudyData:
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first += [c for c in lsoas.columns if c.startswith("pop_")]
     lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
-    lsoas.attrs = without_vintage(lsoas.attrs)  # the vintage is StudyData.vintage
     place_lsoas = lsoas
     postcodes, postcodes_note = _population_points(pl, v, place_lsoas, root=root)
     try:

@@ -147,11 +147,6 @@ class StudyData:
                                     f"({self.source.source}) does not have. {how}.")
 
 
-def without_vintage(attrs: dict) -> dict:
-    """A frame's ``attrs`` without the IoD vintage (which travels as :attr:`StudyData.vintage`)."""
-    return {k: v for k, v in attrs.items() if k not in ("vintage", "ward_vintage")}
-
-
 def _has_active_geometry(frame) -> bool:
     if not isinstance(frame, gpd.GeoDataFrame):
         return False
@@ -162,4 +157,4 @@ def _has_active_geometry(frame) -> bool:
     return True
 
 
-__all__ = ["Source", "StudyData", "without_vintage"]
+__all__ = ["Source", "StudyData"]
