@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -21,7 +20,6 @@ from geotarget.analysis.gaps import (
     domain_indicators,
     humanise,
     match_areas,
-    read_indicator_table,
     reference_table,
 )
 from geotarget.core import domains as D
@@ -31,7 +29,6 @@ from geotarget.data.study_data import StudyData
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = "data/outcomes/outcomes_lsoa21_tees_valley.csv"
 LEVELS = ("lsoa", "ward")
 
 
@@ -64,26 +61,19 @@ def study_notes(study: StudyData) -> list[str]:
 
 # -- indicators -----------------------------------------------------------------------------------------
 
-def _is_bundled_outcomes(path) -> bool:
-    from geotarget.core.places import ROOT
-
-    try:
-        return Path(path).resolve() == (ROOT / OUTCOMES).resolve()
-    except OSError:
-        return False
-
-
-def study_indicators(study: StudyData, *, indicators=None, id_column: str | None = None,
-                     columns: Sequence[str] | None = None, higher_is_better: Sequence[str] = (),
+def study_indicators(study: StudyData, *, table: pd.DataFrame | None = None, name: str = "indicators",
+                     bundled_outcomes: bool = False, higher_is_better: Sequence[str] = (),
                      domains: Sequence[str] | None = None) -> tuple[Indicators, pd.DataFrame | None, pd.DataFrame]:
     """Indicator values for the study LSOAs (or wards, for a ward-keyed table) and their reference table.
 
-    Returns ``(indicators, reference_table_or_None, table_rows)``: without ``indicators`` the IoD domains;
-    with a path, the table's columns. The reference table is bundled (sample IoD and the sample outcome
-    table), computed from England-wide inputs, or ``None`` (only ``reference="study"`` is then possible).
+    Returns ``(indicators, reference_table_or_None, table_rows)``: without ``table`` the IoD domains;
+    with a table (:func:`~geotarget.analysis.gaps.read_indicator_table`, named ``name`` in messages), its
+    columns. The reference table is bundled (sample IoD, and the sample outcome table when
+    ``bundled_outcomes``), computed from England-wide inputs, or ``None`` (only ``reference="study"``
+    is then possible).
     """
     lsoas = with_regions(study)
-    if indicators is None or str(indicators) == "iod":
+    if table is None:
         ind = domain_indicators(lsoas, vintage=study.vintage.year, keys=domains)
         ref = None
         if study.reference is not None:
@@ -93,11 +83,7 @@ def study_indicators(study: StudyData, *, indicators=None, id_column: str | None
             ref = reference_table(nat, study.national["pop_total"], study.national["region_code"], source=ind.source,
                                   region_names=_region_names(study))
         return ind, ref, ind.values
-    if str(indicators) == "sample":
-        from geotarget.core.places import sample_path
-
-        indicators = sample_path(OUTCOMES)
-    table = read_indicator_table(indicators, id_column=id_column, columns=list(columns) if columns else None)
+    indicators = name
     bad_direction = [c for c in higher_is_better if c not in table.columns]
     if bad_direction:
         raise SchemaError(f"higher-is-better column(s) {', '.join(bad_direction)} are not indicators of {indicators}")
@@ -107,7 +93,7 @@ def study_indicators(study: StudyData, *, indicators=None, id_column: str | None
                            f"{study.vintage.label}: use --vintage 2025, or map the table to LSOA 2011 first")
     ref = None
     notes: list[str] = []
-    if _is_bundled_outcomes(indicators) and study.reference is not None and study.vintage.year == 2025:
+    if bundled_outcomes and study.reference is not None and study.vintage.year == 2025:
         ref = study.reference[study.reference["source"] == "outcomes_lsoa21"]
         ref = ref[ref["indicator"].isin(table.columns)]
     elif level == "lsoa" and table.index.str.startswith("E01").sum() >= VINTAGES[study.vintage.year].n_lsoas:
@@ -195,11 +181,12 @@ def area_geometries(study: StudyData, level: str) -> gpd.GeoDataFrame:
     return g.sort_index()
 
 
-def indicator_column(study: StudyData, name: str, *, indicators=None, id_column: str | None = None) -> tuple[pd.Series, str]:
+def indicator_column(study: StudyData, name: str, *, table: pd.DataFrame | None = None,
+                     table_name: str = "indicators") -> tuple[pd.Series, str]:
     """One LSOA-level indicator: an IoD column (``imd_score``, ``health_rank``, a domain key) or a column of
-    the user table ``indicators``. Returns the values for the study LSOAs and a label."""
+    the user ``table`` (named ``table_name`` in messages). Returns the values for the study LSOAs and a label."""
     lsoas = study.lsoas
-    if indicators is None:
+    if table is None:
         if name in D.BY_KEY:
             ind = domain_indicators(lsoas, vintage=study.vintage.year, keys=[name])
             return ind.values[name], f"{D.BY_KEY[name].label} ({'normal score of rank' if ind.transformed else 'score'})"
@@ -209,11 +196,9 @@ def indicator_column(study: StudyData, name: str, *, indicators=None, id_column:
         raise SchemaError(f"indicator {name!r} is not an IoD column of the study; expected one of "
                           f"{', '.join(iod[:24])}{' ...' if len(iod) > 24 else ''} or a domain key "
                           f"({', '.join(d.key for d in D.DOMAINS)}), or pass --indicators CSV")
-    if str(indicators) == "sample":
-        from geotarget.core.places import sample_path
-
-        indicators = sample_path(OUTCOMES)
-    table = read_indicator_table(indicators, id_column=id_column, columns=[name])
+    indicators = table_name
+    if name not in table.columns:
+        raise SchemaError(f"{indicators}: no column {name!r}; columns are {', '.join(table.columns)}")
     if table.attrs["level"] != "lsoa":
         raise SchemaError(f"{indicators}: keyed by ward codes; this analysis needs an LSOA-level indicator")
     values, note = match_areas(table, lsoas.index, what=str(indicators))

@@ -37,6 +37,26 @@ class AnalysisResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
+#: The bundled outcome indicators (``--indicators sample``), with bundled England references.
+OUTCOMES = "data/outcomes/outcomes_lsoa21_tees_valley.csv"
+
+
+def _indicator_table(indicators, *, id_column: str | None = None, columns: Sequence[str] | None = None):
+    """``(table, name, bundled)`` for an indicator table path (or ``"sample"``), ``(None, "", False)`` for the IoD."""
+    from geotarget.analysis.gaps import read_indicator_table
+    from geotarget.core.places import ROOT, sample_path
+
+    if indicators is None or str(indicators) == "iod":
+        return None, "", False
+    path = sample_path(OUTCOMES) if str(indicators) == "sample" else indicators
+    try:
+        bundled = Path(path).resolve() == (ROOT / OUTCOMES).resolve()
+    except OSError:
+        bundled = False
+    table = read_indicator_table(path, id_column=id_column, columns=list(columns) if columns else None)
+    return table, str(path), bundled
+
+
 def _study(data: StudyData | None) -> StudyData:
     if data is None:
         from geotarget.data.load import load
@@ -79,7 +99,8 @@ def run_cluster(data: StudyData | None = None, *, level: str = "lsoa", method: s
 
     study = _study(data)
     base_notes = study_notes(study)
-    ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
+    read, name, bundled = _indicator_table(indicators, id_column=id_column, columns=columns)
+    ind, table, _ = study_indicators(study, table=read, name=name, bundled_outcomes=bundled,
                                      higher_is_better=higher_is_better)
     values, pop, region = to_level(ind.values, study, level)
     notes = [*base_notes, *ind.notes]
@@ -132,7 +153,8 @@ def run_hotspots(data: StudyData | None = None, *, indicator: str = "imd_score",
 
     study = _study(data)
     base_notes = study_notes(study)
-    values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
+    read, name, _ = _indicator_table(indicators, id_column=id_column, columns=[indicator] if indicators else None)
+    values, label = indicator_column(study, indicator, table=read, table_name=name)
     areas = area_geometries(study, "lsoa")
     res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
                    islands=islands, n_jobs=n_jobs)
@@ -166,7 +188,8 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
     se = None
     if indicators is not None:
-        ind, _, table = study_indicators(study, indicators=indicators, id_column=id_column)
+        read, name, bundled = _indicator_table(indicators, id_column=id_column)
+        ind, _, table = study_indicators(study, table=read, name=name, bundled_outcomes=bundled)
         if ind.values.index.name == "ward_code" or not ind.values.index.isin(lsoas.index).all():
             raise SchemaError(f"{indicators}: the SII needs LSOA-level indicators; this table is keyed by ward")
         cols = names or [c for c in ind.values.columns if c not in set((se_columns or {}).values())]
