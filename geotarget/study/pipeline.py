@@ -232,16 +232,13 @@ _register_capabilities()
 
 
 def _place_data(ctx: StudyContext) -> StudyData:
-    """The whole bundled place (every council) for [hia]; the study's own data otherwise."""
-    if ctx.data.bundled and set(ctx.data.councils) != set(load_place_councils(ctx.data)):
-        return load(ctx.data.source, councils=())
-    return ctx.data
-
-
-def load_place_councils(data: StudyData) -> tuple[str, ...]:
+    """[hia] screens against the whole bundled place (every council), as `geotarget hia` does; data from
+    files is screened as it is."""
     from geotarget.core.places import get_place
 
-    return get_place(data.place_key).councils
+    if ctx.data.bundled and set(ctx.data.councils) != set(get_place(ctx.data.place_key).councils):
+        return load(ctx.data.source, councils=())
+    return ctx.data
 
 
 @register("access")
