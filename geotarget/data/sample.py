@@ -201,6 +201,5 @@ def sample_layer(layer: str, *, place: str = "tees_valley", root: Path | None = 
     return gpd.read_file(path, layer=layer).to_crs(BNG)
 
 
-def bundled_postcodes_path(place: str = "tees_valley", *, root: Path | None = None) -> Path:
-    """Path of a bundled place's postcode lookup (postcode, easting, northing, ...)."""
-    return sample_path(get_place(place).postcodes, root=root)
+__all__ = ["REFERENCE", "REGIONS", "bundled_regions", "postcode_points", "sample_data", "sample_layer",
+           "sample_sources"]
