@@ -40,7 +40,7 @@ _HOW = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames do not compare with ==
 class StudyData:
     """The areas of a study and everything known about them.
 
