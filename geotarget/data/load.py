@@ -48,6 +48,14 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
         ``load(source="files", imd="File_7.csv", boundaries=..., lookup=...)``. ``source`` may
         also be given here as a string (``"sample"``, ``"files"``, ``"cache"``).
 
+    Notes
+    -----
+    With ``"files"``/``"cache"`` the place is ``councils`` or ``region``; ``place`` counts only when it
+    is neither a bundled place key (the default ``"tees_valley"``) nor ``"england"``, and then names
+    one council. Without boundaries and a lookup only the IoD (and what it carries) is read: enough
+    for profiles, gaps and inequality; a job that needs more raises
+    :class:`~geotarget.DataNotFoundError` naming the missing layers (:meth:`StudyData.require`).
+
     Returns
     -------
     StudyData
