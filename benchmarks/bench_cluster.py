@@ -23,12 +23,14 @@ def main() -> None:
     a = ap.parse_args()
     src = a.source
     t0 = time.perf_counter()
-    from geotarget.analysis.areadata import area_geometries, load_area_data, study_indicators, to_level
+    from geotarget.analysis.areadata import area_geometries, study_indicators, to_level
     from geotarget.analysis.gaps import outcome_gaps
     from geotarget.analysis.typology import cluster_areas
 
     spatial = a.method == "spatial"
-    study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
+    from geotarget.data import load
+
+    study = load(source="files", imd=src / "imd/iod2025_lsoa21_england.csv.gz",
                        population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                        boundaries=src / "boundaries/england_boundaries_generalised.gpkg" if spatial else None,
                        boundaries_layer="lsoa21" if spatial else None)

@@ -29,10 +29,11 @@ def main() -> None:
         sys.modules["numba"] = None  # esda falls back to its numpy implementation
     src = a.source
     t0 = time.perf_counter()
-    from geotarget.analysis.areadata import area_geometries, load_area_data
+    from geotarget.analysis.areadata import area_geometries
     from geotarget.analysis.hotspots import hotspots
+    from geotarget.data import load
 
-    study = load_area_data(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
+    study = load(source="files", imd=src / "imd/iod2025_lsoa21_england.csv.gz",
                        population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                        boundaries=src / "boundaries/england_boundaries_generalised.gpkg", boundaries_layer="lsoa21")
     areas = area_geometries(study, "lsoa")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import geotarget as gt
 from geotarget.analysis.aggregate import aggregate
-from geotarget.data.sample import load_postcode_points
+from geotarget.data.sample import postcode_points
 from geotarget.render.maps import deprivation_map
 
 
@@ -49,12 +49,12 @@ def main() -> None:
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    s = gt.load_sample(2025)
+    s = gt.load(vintage=2025)
     t0 = time.perf_counter()
     tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
                            title="Deprivation in Tees Valley", vintage=s.vintage.label)
     tees.add_points(s.assets, "Assets", category_column="asset_type", label_column="name")
-    postcodes = load_postcode_points(2025)
+    postcodes = postcode_points(2025)
     tees.add_search(postcodes, "postcode")  # as geotarget run does
     tees_path = tees.save(out / "tees_valley.html")
     t1 = time.perf_counter()

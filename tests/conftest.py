@@ -24,13 +24,13 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def sample25():
-    from geotarget import load_sample
+    from geotarget import load
 
-    return load_sample(2025)
+    return load(vintage=2025)
 
 
 @pytest.fixture(scope="session")
 def sample19():
-    from geotarget import load_sample
+    from geotarget import load
 
-    return load_sample(2019)
+    return load(vintage=2019)

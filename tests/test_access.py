@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from geotarget import GeotargetError, SchemaError
 from geotarget.analysis.access import StraightLine, access_table, park_targets
 from geotarget.analysis.network import StreetNetwork, read_street_network
-from geotarget.data.sample import load_sample, load_sample_layer
+from geotarget.data.load import load
+from geotarget.data.sample import sample_layer
 from geotarget.io.assets import assets_from_frame
 
 BNG = "EPSG:27700"
@@ -21,7 +22,7 @@ BNG = "EPSG:27700"
 
 @pytest.fixture(scope="module")
 def tees():
-    s = load_sample(2025)
+    s = load(vintage=2025)
     a = assets_from_frame(s.assets, category_column="asset_type", name_column="name", id_column="asset_id").assets
     origins = s.centroids[["geometry"]].join(s.lsoas[["pop_total"]])
     return s, a, origins
@@ -55,8 +56,8 @@ def test_nearest_and_counts_match_brute_force_tees(tees):
 
 
 def test_polygon_targets_match_brute_force():
-    s = load_sample(2025, place="trafford")
-    sites = load_sample_layer("greenspace_sites", place="trafford")
+    s = load(vintage=2025, place="trafford")
+    sites = sample_layer("greenspace_sites", place="trafford")
     parks = park_targets(sites, None)  # edges only: polygons
     origins = s.centroids[["geometry"]]
     acc = access_table(origins, parks, radii=(0, 250, 800))
@@ -113,15 +114,15 @@ def test_near_duplicates_count_once_but_distances_stand(tees):
 
 
 def test_park_distance_to_entrances_not_edges():
-    sites = load_sample_layer("greenspace_sites", place="trafford")
-    ap = load_sample_layer("greenspace_access_points", place="trafford")
+    sites = sample_layer("greenspace_sites", place="trafford")
+    ap = sample_layer("greenspace_access_points", place="trafford")
     t = park_targets(sites, ap)
     parks = sites[sites["site_type"].isin(["Public Park Or Garden", "Playing Field"])]
     assert t["asset_id"].nunique() == len(parks) == 96
     assert set(t["target"]) == {"access point", "site edge"}
     with_ap = t.loc[t["target"] == "access point", "asset_id"].nunique()
     assert with_ap + (t["target"] == "site edge").sum() == 96
-    s = load_sample(2025, place="trafford")
+    s = load(vintage=2025, place="trafford")
     origins = s.centroids[["geometry"]].join(s.lsoas[["pop_total"]])
     via_entrances = access_table(origins, t, population="pop_total")
     to_edges = access_table(origins, park_targets(sites, None), population="pop_total")
@@ -266,8 +267,8 @@ def test_gp_distance_correlates_with_iod2019_road_distance(shared_data):
     IoD2019 indicator 'road distance to a GP surgery' (File 8): Spearman 0.79, Pearson 0.73."""
     from scipy.stats import pearsonr, spearmanr
 
-    s = load_sample(2019)
-    gp = load_sample_layer("community_assets")
+    s = load(vintage=2019)
+    gp = sample_layer("community_assets")
     gp = assets_from_frame(gp[gp["asset_type"] == "gp_practice"], category="gp", name_column="name").assets
     acc = access_table(s.centroids[["geometry"]], gp)
     ind = pd.read_csv(shared_data / "imd/iod2019_lsoa11_indicators_england.csv.gz",
@@ -287,7 +288,7 @@ def test_more_error_messages(tmp_path, tees):
     from geotarget.io.postcodes import read_postcodes
 
     s, a, origins = tees
-    sites = load_sample_layer("greenspace_sites", place="trafford")
+    sites = sample_layer("greenspace_sites", place="trafford")
     with pytest.raises(SchemaError, match="green space sites have no column 'kind'; columns are"):
         park_targets(sites, None, type_column="kind")
     with pytest.raises(SchemaError, match="assets have no column 'list_size' for the capacity-weighted"):

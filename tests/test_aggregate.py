@@ -11,16 +11,15 @@ from hypothesis import strategies as st
 from geotarget import SchemaError, add_population, read_imd, read_lsoa_lookup, read_population
 from geotarget.analysis.aggregate import aggregate, columns, extent_weight, in_most_deprived
 from geotarget.cli.main import main
-from geotarget.data.sample import load_postcode_points
+from geotarget.data.sample import postcode_points
 
 N = 33_755  # LSOAs in England, IoD2025
 
 
-def _lsoas(rows, vintage=2025):
+def _lsoas(rows):
     """rows: (code, area, pop, rank, decile, score[, working_age])"""
     df = pd.DataFrame(rows, columns=["lsoa_code", "lad_code", "pop_total", "imd_rank", "imd_decile", "imd_score",
                                      "pop_working_age"][: len(rows[0])]).set_index("lsoa_code")
-    df.attrs = {"vintage": vintage}
     return df
 
 
@@ -33,7 +32,7 @@ HAND = _lsoas([
 
 
 def test_hand_computed_measures():
-    r = aggregate(HAND, to="lad")
+    r = aggregate(HAND, vintage=2025, to="lad")
     a, b = r.loc["A"], r.loc["B"]
     assert (a.n_lsoas, a.population) == (3, 5000)
     assert a.imd_average_score == pytest.approx((1000 * 60 + 3000 * 40 + 1000 * 15) / 5000)  # 39.0
@@ -56,7 +55,7 @@ def test_hand_computed_measures():
 def test_local_concentration_counts_part_of_the_crossing_lsoa():
     lsoas = _lsoas([("E01000001", "A", 60, 10, 1, 1.0), ("E01000002", "A", 100, 20, 1, 1.0),
                     ("E01000003", "A", 840, 5000, 2, 1.0)])
-    lc = aggregate(lsoas, to="lad").loc["A", "imd_local_concentration"]
+    lc = aggregate(lsoas, vintage=2025, to="lad").loc["A", "imd_local_concentration"]
     # 10% of 1,000 people = 100: all 60 of the first LSOA and 40 of the second
     assert lc == pytest.approx((60 * (N + 1 - 10) + 40 * (N + 1 - 20)) / 100)
 
@@ -70,50 +69,48 @@ def test_employment_weighted_by_working_age():
     df = pd.DataFrame({"lad_code": ["A", "A"], "pop_total": [1000, 1000], "pop_working_age": [900, 100],
                        "imd_rank": [1, 2], "imd_score": [1.0, 1.0], "employment_rank": [1, 30000],
                        "employment_score": [0.5, 0.1]}, index=pd.Index(["E01000001", "E01000002"], name="lsoa_code"))
-    df.attrs = {"vintage": 2025}
-    r = aggregate(df, to="lad").loc["A"]
+    r = aggregate(df, vintage=2025, to="lad").loc["A"]
     assert r.employment_average_score == pytest.approx((900 * 0.5 + 100 * 0.1) / 1000)
     assert r.employment_average_rank == pytest.approx((900 * (N + 1 - 1) + 100 * (N + 1 - 30000)) / 1000)
 
 
 def test_missing_scores_leave_score_measures_empty(sample19):
-    r = aggregate(sample19.lsoas, to="lad")
+    r = aggregate(sample19.lsoas, vintage=2019, to="lad")
     assert r["health_average_score"].isna().all() and r["health_rank_average_score"].isna().all()
     assert r["health_average_rank"].notna().all() and r["health_extent"].notna().all()
 
 
 def test_error_without_national_ranks():
     with pytest.raises(SchemaError, match="no national ranks .* does not compute local percentiles"):
-        aggregate(HAND.drop(columns="imd_rank"), to="lad")
+        aggregate(HAND.drop(columns="imd_rank"), vintage=2025, to="lad")
 
 
 def test_error_without_population():
     with pytest.raises(SchemaError, match="no population"):
-        aggregate(HAND.drop(columns="pop_total"), to="lad")
+        aggregate(HAND.drop(columns="pop_total"), vintage=2025, to="lad")
 
 
 def test_error_without_vintage():
     df = HAND.copy()
-    df.attrs = {}
-    with pytest.raises(SchemaError, match="does not record its IoD vintage"):
+    with pytest.raises(SchemaError, match="vintage was not given: pass vintage=2019 or 2025"):
         aggregate(df, to="lad")
     assert aggregate(df, to="lad", vintage=2025).loc["A", "n_lsoas"] == 3
 
 
 def test_error_rank_beyond_n():
     df = HAND.copy()
-    df.attrs = {"vintage": 2019}  # N = 32,844 < 33,755
+    # IoD2019: N = 32,844 < 33,755
     df.loc["E01000004", "imd_rank"] = 33000
     with pytest.raises(SchemaError, match=r"imd_rank: national ranks must lie in 1..32,844"):
-        aggregate(df, to="lad")
+        aggregate(df, vintage=2019, to="lad")
 
 
 def test_error_unknown_target_and_missing_lookup_rows():
     with pytest.raises(SchemaError, match=r"to was 'county' but is expected to be one of"):
-        aggregate(HAND, to="county")
+        aggregate(HAND, vintage=2025, to="county")
     lookup = pd.DataFrame({"ward_code": ["W1"]}, index=pd.Index(["E01000001"], name="lsoa_code"))
     with pytest.raises(SchemaError, match="3 LSOAs are not in the lookup"):
-        aggregate(HAND, to="ward", lookup=lookup)
+        aggregate(HAND, vintage=2025, to="ward", lookup=lookup)
 
 
 rows = st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 5000), st.integers(1, N)), min_size=1, max_size=40)
@@ -127,14 +124,12 @@ def test_properties_conservation_order_bounds(data, rnd):
                       index=pd.Index([f"E01{i:06d}" for i in range(len(data))], name="lsoa_code"))
     df["imd_decile"] = np.ceil(10 * df["imd_rank"] / N).astype(int)
     df["imd_score"] = 80 - df["imd_rank"] / 500
-    df.attrs = {"vintage": 2025}
-    r = aggregate(df, to="lad")
+    r = aggregate(df, vintage=2025, to="lad")
     assert r["population"].sum() == df["pop_total"].sum()
     order = list(df.index)
     rnd.shuffle(order)
     shuffled = df.loc[order]
-    shuffled.attrs = df.attrs
-    pd.testing.assert_frame_equal(aggregate(shuffled, to="lad"), r)
+    pd.testing.assert_frame_equal(aggregate(shuffled, vintage=2025, to="lad"), r)
     for m in ("imd_prop_most_deprived_10", "imd_extent"):
         assert r[m].between(0, 1).all()
     assert r["imd_local_concentration"].between(1, N).all()
@@ -143,7 +138,7 @@ def test_properties_conservation_order_bounds(data, rnd):
 # ----------------------------------------------------------------------------- geographies on the sample
 
 def test_wards_from_bundled_lookup(sample25):
-    w = aggregate(sample25.lsoas, to="ward")
+    w = aggregate(sample25.lsoas, vintage=2025, to="ward")
     assert len(w) == 103 and w["n_lsoas"].sum() == 425
     assert w["population"].sum() == sample25.lsoas["pop_total"].sum()
     assert set(w["lad_name"]) == {"Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees",
@@ -155,8 +150,8 @@ def test_wards_from_bundled_lookup(sample25):
 def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    custom = aggregate(sample25.lsoas, to="custom", areas=areas, centroids=sample25.centroids)
-    wards = aggregate(sample25.lsoas, to="ward")
+    custom = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, centroids=sample25.centroids)
+    wards = aggregate(sample25.lsoas, vintage=2025, to="ward")
     cols = [c for c in wards.columns if c in custom.columns and c != "area_name"]
     pd.testing.assert_frame_equal(custom[cols].sort_index(), wards[cols].sort_index(), check_names=False)
 
@@ -164,7 +159,7 @@ def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
 def test_custom_apportionment_conserves_population(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    r = aggregate(sample25.lsoas, to="custom", areas=areas, method="apportion", points=load_postcode_points(2025))
+    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
     assert r["population"].sum() == pytest.approx(sample25.lsoas["pop_total"].sum(), abs=1e-6)
     assert r["n_lsoas"].sum() == pytest.approx(425)
     assert (r["pop_from_straddling_lsoas"] <= r["population"] + 0.05).all()  # rounded to 0.1
@@ -174,8 +169,8 @@ def test_custom_apportionment_conserves_population(sample25):
 # ----------------------------------------------------------------------------- official figures
 
 def _england_lads_2019(shared):
-    imd = read_imd(shared / "imd/iod2019_lsoa11_england.csv.gz")
-    return aggregate(imd, to="lad")
+    imd, _ = read_imd(shared / "imd/iod2019_lsoa11_england.csv.gz")
+    return aggregate(imd, vintage=2019, to="lad")
 
 
 def test_iod2019_published_lad_figures(shared_data):
@@ -232,10 +227,10 @@ def test_cli_custom_areas(tmp_path, sample25):
 
 
 def test_national_ward_ranks(shared_data):
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
     lk = read_lsoa_lookup(shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    w = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)])
+    w = aggregate(imd, vintage=2025, to="ward", lookup=lk[lk.index.isin(imd.index)])
     counts = in_most_deprived(w)
     assert counts.attrs["n_areas"] == len(w) > 6700
     assert counts.loc["E06000004", "areas"] == 27
@@ -258,7 +253,7 @@ def _compare(ours: pd.DataFrame, vintage: int, lads=None) -> pd.DataFrame:
 
 def test_iod2025_tees_districts_match_published_file10(sample25):
     """The bundled sample has the official mid-2022 denominators: the five districts match File 10 2025."""
-    c = _compare(aggregate(sample25.lsoas, to="lad"), 2025, lads=list(sample25.councils))
+    c = _compare(aggregate(sample25.lsoas, vintage=2025, to="lad"), 2025, lads=list(sample25.councils))
     c = c[~c["measure"].str.startswith("rank_")]  # ranks are among all 296 districts: see the England test
     assert len(c) == 5 * 8 * 3
     for measure, dp in (("average_score", 3), ("average_rank", 2), ("prop_most_deprived_10", 4)):
@@ -271,7 +266,7 @@ def test_iod2025_tees_districts_match_published_file10(sample25):
 
 
 def test_iod2019_every_district_matches_published_file10(shared_data):
-    ours = aggregate(read_imd(shared_data / "imd/iod2019_lsoa11_england.csv.gz"), to="lad")
+    ours = aggregate(read_imd(shared_data / "imd/iod2019_lsoa11_england.csv.gz")[0], vintage=2019, to="lad")
     c = _compare(ours, 2019)
     imd = c[c["domain"] == "imd"]
     assert imd["lad_code"].nunique() == 317
@@ -295,9 +290,9 @@ def test_iod2019_every_district_matches_published_file10(shared_data):
 
 def test_iod2025_england_with_ons_population(shared_data):
     """England-wide 2025 runs use ONS SAPE mid-2022, not the File 7 denominators: measure the difference."""
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
-    c = _compare(aggregate(imd, to="lad"), 2025)
+    c = _compare(aggregate(imd, vintage=2025, to="lad"), 2025)
     imd_rows = c[c["domain"] == "imd"]
     assert imd_rows["lad_code"].nunique() == 296
     assert (imd_rows[imd_rows["measure"] == "prop_most_deprived_10"]["diff"] <= 0.5e-4 + 1e-12).all()

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geotarget import CRSError, DataNotFoundError, SchemaError
-from geotarget.data.sample import load_sample_layer
+from geotarget.data.sample import sample_layer
 from geotarget.io.assets import CATEGORIES, asset_layer, assets_from_frame, in_england, read_assets, read_category_map
 from geotarget.io.postcodes import normalise_postcode, postcode_candidates, read_postcodes
 
@@ -102,7 +102,7 @@ def test_near_duplicates_flagged_not_dropped(messy):
 
 
 def test_bundled_hospitals_near_duplicates():
-    h = load_sample_layer("community_assets")
+    h = sample_layer("community_assets")
     r = assets_from_frame(h, category_column="asset_type", name_column="name", id_column="asset_id")
     dups = r.assets[r.assets["duplicate_of"].notna()].set_index("asset_id")["duplicate_of"].to_dict()
     # the source lists Guisborough General and James Cook twice ("The James Cook ..."), and two JHOOTS
@@ -132,7 +132,7 @@ def test_any_common_encoding_and_separator(tmp_path, encoding, sep, messy, postc
 
 def test_postcode_only_csv_of_the_bundled_gp_practices(tmp_path, postcodes):
     """Done-when: a postcode-only CSV of real GP practices loads, every practice located at its postcode."""
-    gp = load_sample_layer("gp_practices")
+    gp = sample_layer("gp_practices")
     p = tmp_path / "gps.csv"
     gp[["org_code", "name", "postcode", "status_code"]].to_csv(p, index=False)
     r = read_assets(p, category="gp", postcodes=postcodes)
@@ -152,7 +152,7 @@ def test_geopackage_layers_load(layer, expected):
 
 
 def test_polygon_assets_keep_geometry_and_size(tmp_path):
-    sites = load_sample_layer("greenspace_sites", place="trafford").head(5)
+    sites = sample_layer("greenspace_sites", place="trafford").head(5)
     p = tmp_path / "parks.geojson"
     sites.to_crs(4326).to_file(p, driver="GeoJSON")
     r = read_assets(p, category="park", name_column="site_name", id_column="site_id")

@@ -133,7 +133,7 @@ def tees_map(tmp_path_factory, sample25):
     from geotarget.render.maps import deprivation_map
 
     s = sample25
-    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
+    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year),
                          title="Deprivation in Tees Valley", vintage=s.vintage.label)
     lsoas = s.lsoas.assign(band=np.where(s.lsoas["imd_decile"] <= 2, "Most deprived fifth", "Other"))
     mb.add_categories(lsoas, "band", "Deprivation band")
@@ -141,9 +141,9 @@ def tees_map(tmp_path_factory, sample25):
     assets.loc[assets.index[0], "name"] = EVIL
     mb.add_points(assets, "Assets", category_column="asset_type", label_column="name",
                   popup={"name": "Name", "asset_type": "Type", "postcode": "Postcode"})
-    from geotarget.data.sample import load_postcode_points
+    from geotarget.data.sample import postcode_points
 
-    mb.add_search(load_postcode_points(2025), "postcode")
+    mb.add_search(postcode_points(2025), "postcode")
     path = mb.save(tmp_path_factory.mktemp("browser") / "tees.html")
     return path, mb, assets
 
@@ -265,9 +265,9 @@ def test_search_finds_an_lsoa_and_a_ward(tees, sample25):
 
 
 def test_search_finds_a_postcode(tees):
-    from geotarget.data.sample import load_postcode_points
+    from geotarget.data.sample import postcode_points
 
-    pc = load_postcode_points(2025)
+    pc = postcode_points(2025)
     position = 1234
     row = pc.iloc[[position]]
     code = row["postcode"].iloc[0]
@@ -367,7 +367,7 @@ def test_geotarget_run_map_with_every_analysis_layer(browser, tmp_path):
     action areas' names are drawn as labels."""
     from geotarget.jobs.run import run
 
-    result = run(councils=["Stockton-on-Tees"], out=tmp_path)
+    result = run(__import__("geotarget").load(councils=["Stockton-on-Tees"]), out=tmp_path)
     page = MapPage(browser, result.outputs["map"])
     try:
         labels = [t.strip() for t in page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]

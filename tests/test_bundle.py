@@ -1,4 +1,4 @@
-"""load_files: the run's data bundle from files equals the bundled sample; UK files filtered; gaps stated."""
+"""load(source="files"): the run's data bundle from files equals the bundled sample; UK files filtered; gaps stated."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from geotarget import AreaNotFoundError, SchemaError
-from geotarget.data.bundle import _msoa_codes, load_files, read_regions, resolve_region
+from geotarget.data import load
+from geotarget.data.bundle import _msoa_codes, read_regions, resolve_region
 from geotarget.jobs.run import run
 from tests.conftest import ROOT
 
@@ -28,7 +29,7 @@ ALL = dict(FILES, lads=GPKG, lads_layer="lad2025", wards=GPKG, wards_layer="ward
 
 @pytest.fixture(scope="module")
 def from_files():
-    return load_files(**ALL)
+    return load(source="files", **ALL)
 
 
 def test_files_give_the_same_bundle_as_the_sample(from_files, sample25):
@@ -42,8 +43,8 @@ def test_files_give_the_same_bundle_as_the_sample(from_files, sample25):
 
 
 def test_run_on_files_writes_the_same_tables(from_files, tmp_path):
-    run(out=tmp_path / "sample", make_map=False)
-    run(data=from_files, out=tmp_path / "files", make_map=False)
+    run(load(), out=tmp_path / "sample", make_map=False)
+    run(from_files, out=tmp_path / "files", make_map=False)
     for name in ("imd2025_lsoas.csv", "imd2025_wards.csv", "imd2025_councils.csv", "imd2025_lsoas.gpkg"):
         a, b = (hashlib.sha256((tmp_path / d / name).read_bytes()).hexdigest() for d in ("sample", "files"))
         assert a == b, name
@@ -51,7 +52,7 @@ def test_run_on_files_writes_the_same_tables(from_files, tmp_path):
 
 
 def test_councils_subset_and_dissolved_outlines(sample25):
-    d = load_files(**FILES, councils=["middlesbrough"])
+    d = load(source="files", **FILES, councils=["middlesbrough"])
     assert d.councils == ("E06000002",) and len(d.lsoas) == 90 and d.place == "Middlesbrough"
     assert any("Council outlines are the LSOAs dissolved" in n for n in d.notes)
     assert any("Ward outlines are approximate" in n for n in d.notes)
@@ -68,7 +69,7 @@ def test_uk_wide_boundary_files_are_filtered_to_england(tmp_path, sample25):
     scot = gpd.GeoDataFrame({"LAD24CD": ["S12000033"], "LAD24NM": ["Aberdeen City"]},
                             geometry=[shapely.box(390000, 800000, 400000, 810000)], crs=27700)
     pd.concat([lads, scot]).to_crs(4326).to_file(tmp_path / "lad_uk.geojson")
-    d = load_files(**FILES, lads=tmp_path / "lad_uk.geojson")
+    d = load(source="files", **FILES, lads=tmp_path / "lad_uk.geojson")
     assert list(d.lads.index) == list(sample25.councils) and "S12000033" not in d.lads.index
     assert list(d.lads["lad_name"]) == list(sample25.lads["lad_name"])
 
@@ -90,28 +91,28 @@ def test_regions(tmp_path):
     assert resolve_region("E12000002", reg) == ("North West", ["E08000009"])
     with pytest.raises(AreaNotFoundError, match="region 'Wessex' matches no region; expected a code"):
         resolve_region("Wessex", reg)
-    d = load_files(**FILES, regions=path, region="North East")
+    d = load(source="files", **FILES, regions=path, region="North East")
     assert d.councils == ("E06000001", "E06000004") and d.place == "North East" and len(d.lsoas) == 57 + 124
 
 
 def test_errors(tmp_path, sample25):
     with pytest.raises(SchemaError, match="give councils or a region, not both"):
-        load_files(**FILES, councils=["Hartlepool"], region="North East")
+        load(source="files", **FILES, councils=["Hartlepool"], region="North East")
     with pytest.raises(SchemaError, match="region 'North East' needs a council -> region lookup file"):
-        load_files(**FILES, region="North East")
+        load(source="files", **FILES, region="North East")
     part = sample25.lsoas.drop(index="E01011949").reset_index()[["lsoa_code", "geometry"]]
     part.rename(columns={"lsoa_code": "LSOA21CD"}).to_file(tmp_path / "part.gpkg")
     with pytest.raises(SchemaError, match=r"part.gpkg: no boundary for 1 LSOAs of the chosen councils .* E01011949"):
-        load_files(**dict(FILES, boundaries=tmp_path / "part.gpkg", boundaries_layer=None))
+        load(source="files", **dict(FILES, boundaries=tmp_path / "part.gpkg", boundaries_layer=None))
     wards = sample25.wards.drop(index=sample25.wards.index[0]).reset_index().rename(columns={"ward_code": "WD25CD"})
     wards[["WD25CD", "geometry"]].to_file(tmp_path / "w.gpkg")
     with pytest.raises(SchemaError, match=r"w.gpkg: no boundary for 1 wards of the lookup.*lookup's year \(May 2025\)"):
-        load_files(**FILES, wards=tmp_path / "w.gpkg")
+        load(source="files", **FILES, wards=tmp_path / "w.gpkg")
     cen = pd.read_csv(ROOT / "data/centroids/lsoa21_pwc_tees_valley.csv").iloc[1:]
     cen.to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(SchemaError, match=r"c.csv: no centroid for 1 of the 425 LSOAs"):
-        load_files(**FILES, centroids=tmp_path / "c.csv")
+        load(source="files", **FILES, centroids=tmp_path / "c.csv")
     with pytest.raises(SchemaError, match="has no population denominators"):
-        load_files(**{k: v for k, v in FILES.items() if k != "population"})
+        load(source="files", **{k: v for k, v in FILES.items() if k != "population"})
     with pytest.raises(AreaNotFoundError, match="council 'Gotham' matches no council"):
-        load_files(**FILES, councils=["Gotham"])
+        load(source="files", **FILES, councils=["Gotham"])

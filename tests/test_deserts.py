@@ -103,8 +103,11 @@ def test_kpis_count_assets_inside_areas(grid):
 
 @pytest.fixture(scope="module")
 def trafford():
-    read, sites, ap = sample_assets("trafford")
-    return assess_access(read, place="trafford", parks=sites, park_access_points=ap)
+    from geotarget.data import load
+
+    data = load(place="trafford")
+    read, sites, ap = sample_assets(data)
+    return assess_access(data, read, parks=sites, park_access_points=ap)
 
 
 def test_trafford_park_kpi(trafford):

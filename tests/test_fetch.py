@@ -193,8 +193,8 @@ def test_fetched_file_reads_as_the_iod(server, tmp_path):
     import geotarget as gt
 
     path = fetch("iod2025", cache=tmp_path, url=f"{server.url}/file.csv")
-    imd = gt.read_imd(path)
-    assert len(imd) == 425 and imd.attrs["vintage"] == 2025
+    imd, v = gt.read_imd(path)
+    assert len(imd) == 425 and v.year == 2025
 
 
 def test_unknown_dataset_suggests_a_name():

@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from geotarget import AreaNotFoundError, SchemaError
+from geotarget import AreaNotFoundError, SchemaError, load
 from geotarget.cli.main import main
 from geotarget.hia.report import evidence, report_blocks, run_hia, to_html, to_markdown, write_report
 from geotarget.hia.screen import (
     ScreeningRules,
     compare_sites,
     indicator_decile,
-    load_hia_data,
+    hia_data,
     local_deciles,
     parse_buffers,
     screen_site,
@@ -35,7 +35,7 @@ ROOT_DATA = "data"
 
 @pytest.fixture(scope="module")
 def data():
-    return load_hia_data()
+    return hia_data(load())
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def test_missing_categories_are_said_not_blank(stockton):
 
 def test_access_flag_in_a_deprived_area_with_green_space_data():
     # Trafford has OS Open Greenspace: a decile-1 LSOA (Partington) whose nearest GP is over 800 m away
-    t = load_hia_data("trafford")
+    t = hia_data(load(place="trafford"))
     site = Site("Partington", shapely.Point(371055.4, 390944.1), "test")
     sc = screen_site(site, t)
     gp = t.targets[t.targets["category"] == "gp"]
@@ -248,7 +248,7 @@ def test_site_across_the_coast_is_noted(data):
 
 
 def test_2019_vintage_uses_its_own_indicators(data):
-    old = load_hia_data(vintage=2019)
+    old = hia_data(load(vintage=2019))
     sc = screen_site(parse_site(STOCKTON), old)
     assert sc.vintage.year == 2019 and sc.severe and sc.cni is None
     assert "mood_and_anxiety_disorders_indicator" in sc.indicators.index
@@ -396,7 +396,7 @@ def test_user_assets_fill_a_missing_category(tmp_path):
     pd.DataFrame({"name": ["Near School", "Far School"], "type": ["Primary School", "Secondary school"],
                   "easting": [444527 + 300, 444527 + 3000], "northing": [518909 + 400, 518909]}).to_csv(p, index=False)
     extra = read_assets(p, category_column="type")
-    d = load_hia_data(assets=extra, assets_source=str(p))
+    d = hia_data(load(), assets=extra, assets_source=str(p))
     sc = screen_site(parse_site(STOCKTON), d)
     assert sc.access.loc["school", "available"] and sc.access.loc["school", "nearest_m"] == 500  # 300-400-500
     assert sc.access.loc["school", "nearest_name"] == "Near School" and sc.access.loc["school", "n_1600m"] == 1

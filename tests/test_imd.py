@@ -15,8 +15,8 @@ SAMPLE19 = ROOT / "data/imd/iod2019_lsoa11_tees_valley.csv"
 
 
 def test_official_file7_iod2025_parses_every_column():
-    imd = read_imd(FIXTURES / "iod2025_file7_official.csv")
-    assert imd.attrs["vintage"] == 2025
+    imd, v = read_imd(FIXTURES / "iod2025_file7_official.csv")
+    assert v.year == 2025 and "vintage" not in imd.attrs  # the vintage is returned beside the frame
     assert imd.index.name == "lsoa_code"
     assert list(imd.index) == ["E01000001", "E01000002", "E01000003", "E01000005", "E01000006"]
     row = imd.loc["E01000001"]
@@ -33,20 +33,20 @@ def test_official_file7_iod2025_parses_every_column():
 
 
 def test_official_file7_iod2019_matches_canonical_sample():
-    official = read_imd(FIXTURES / "iod2019_file7_official.csv")
-    assert official.attrs["vintage"] == 2019
+    official, v = read_imd(FIXTURES / "iod2019_file7_official.csv")
+    assert v.year == 2019
     # headers with Excel line breaks ("Education, Skills and\nTraining Score") are normalised
     assert "education_score" in official.columns
     assert official.loc["E01011949", "pop_working_age"] == 1134
-    canonical = read_imd(SAMPLE19)
+    canonical, _ = read_imd(SAMPLE19)
     cols = [c for c in official.columns if c in canonical.columns and not c.startswith("pop_")]
     pd.testing.assert_frame_equal(official[cols], canonical.loc[official.index, cols], check_dtype=False)
 
 
 def test_canonical_sample_reads_both_vintages():
-    a, b = read_imd(SAMPLE25), read_imd(SAMPLE19)
-    assert (a.attrs["vintage"], len(a)) == (2025, 425)
-    assert (b.attrs["vintage"], len(b)) == (2019, 417)
+    (a, va), (b, vb) = read_imd(SAMPLE25), read_imd(SAMPLE19)
+    assert (va.year, len(a)) == (2025, 425)
+    assert (vb.year, len(b)) == (2019, 417)
     assert "health_score" in a.columns and "health_score" not in b.columns
 
 
@@ -128,7 +128,7 @@ def test_error_vintage_unknown(tmp_path):
     p = _write(tmp_path, "lsoa_code,imd_score,imd_rank,imd_decile\nE01011949,40.2,4520,2\n")
     with pytest.raises(SchemaError, match="pass vintage=2019 or vintage=2025"):
         read_imd(p)
-    assert read_imd(p, vintage=2019).attrs["vintage"] == 2019
+    assert read_imd(p, vintage=2019)[1].year == 2019
 
 
 def test_error_vintage_contradicts_header(tmp_path):
@@ -145,14 +145,14 @@ def test_error_two_columns_same_meaning(tmp_path):
 
 def test_windows_1252_and_bom_are_read(tmp_path):
     p = _write(tmp_path, HEAD + "E01011949,Café 009A,40.2,4520,2\n", encoding="cp1252")
-    assert read_imd(p).loc["E01011949", "lsoa_name"] == "Café 009A"
+    assert read_imd(p)[0].loc["E01011949", "lsoa_name"] == "Café 009A"
     q = _write(tmp_path, "\ufeff" + HEAD + "E01011949,A,40.2,4520,2\n", name="bom.csv")
-    assert read_imd(q).index[0] == "E01011949"
+    assert read_imd(q)[0].index[0] == "E01011949"
 
 
 def test_thousands_separators_are_numbers(tmp_path):
     p = _write(tmp_path, HEAD + 'E01011949,A,40.2,"4,520",2\n')
-    assert read_imd(p).loc["E01011949", "imd_rank"] == 4520
+    assert read_imd(p)[0].loc["E01011949", "imd_rank"] == 4520
 
 
 def test_missing_file_error(tmp_path):
@@ -164,7 +164,7 @@ def test_missing_file_error(tmp_path):
 
 def test_population_reader_and_error(tmp_path):
     pop = read_population(ROOT / "data/population/iod2025_population_denominators_lsoa21_tees_valley.csv")
-    assert pop.attrs["vintage"] == 2025 and len(pop) == 425
+    assert "vintage" not in pop.attrs and len(pop) == 425
     assert set(pop.columns) == {"pop_total", "pop_0_15", "pop_60plus", "pop_working_age"}
     p = _write(tmp_path, "lsoa21cd,pop_total_mid2022\nE01011949,-3\n")
     with pytest.raises(SchemaError, match=r"not a population count — row 2: '-3'"):
@@ -172,13 +172,13 @@ def test_population_reader_and_error(tmp_path):
 
 
 def test_england_iod2025_national_deciles(shared_data):
-    imd = read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")
-    assert len(imd) == 33_755 and imd.attrs["vintage"] == 2025
+    imd, v = read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")
+    assert len(imd) == 33_755 and v.year == 2025
     # national deciles hold a tenth of England's LSOAs each
     counts = imd["imd_decile"].value_counts()
     assert counts.min() >= 3375 and counts.max() <= 3376
     assert sorted(imd["imd_rank"]) == list(range(1, 33_756))
     # the bundled sample is exactly the Tees rows of the national file
-    sample = read_imd(SAMPLE25)
+    sample, _ = read_imd(SAMPLE25)
     cols = [c for c in imd.columns if c in sample.columns]
     pd.testing.assert_frame_equal(sample[cols], imd.loc[sample.index, cols], check_dtype=False)

@@ -657,7 +657,7 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
     # The sample's frames are indexed by code: deprivation_map takes them as they are.
     assert sample.lsoas.index.name == "lsoa_code"
     mb = deprivation_map(
-        sample.lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=aggregate(sample.lsoas, to="ward"),
+        sample.lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=aggregate(sample.lsoas, to="ward", vintage=year),
         title="Deprivation in Tees Valley", vintage=sample.vintage.label,
     )  # fmt: skip
     mb.add_points(sample.assets, "Assets", category_column="asset_type", label_column="name")
@@ -685,7 +685,7 @@ def test_tees_valley_ward_profile_layer(year, sample25, sample19):
     from geotarget.analysis.aggregate import aggregate
 
     sample = {2025: sample25, 2019: sample19}[year]
-    profiles = aggregate(sample.lsoas, to="ward")
+    profiles = aggregate(sample.lsoas, to="ward", vintage=year)
     kwargs = {"wards": sample.wards, "lads": sample.lads, "title": "Deprivation in Tees Valley",
               "vintage": sample.vintage.label}
     base = deprivation_map(sample.lsoas, **kwargs).html()

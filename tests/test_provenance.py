@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from geotarget import GeotargetError
+from geotarget import GeotargetError, load
 from geotarget.cli.main import main
 from geotarget.io.provenance import (
     TIME_FIELDS,
@@ -30,8 +30,8 @@ def _digests(folder, skip=("manifest.json",)):
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     a, b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
-    ra = run(councils=["Stockton-on-Tees", "Hartlepool"], out=a)
-    rb = run(councils=["Hartlepool", "Stockton-on-Tees"], out=b)
+    ra = run(load(councils=["Stockton-on-Tees", "Hartlepool"]), out=a)
+    rb = run(load(councils=["Hartlepool", "Stockton-on-Tees"]), out=b)
     return a, b, ra, rb
 
 

@@ -58,7 +58,7 @@ def gpkg(tmp_path_factory, sample25):
 
     s = sample25
     path = tmp_path_factory.mktemp("gpkg") / "out.gpkg"
-    profiles = s.wards[["geometry"]].join(aggregate(s.lsoas, to="ward"), how="inner")
+    profiles = s.wards[["geometry"]].join(aggregate(s.lsoas, to="ward", vintage=2025), how="inner")
     write_styled_geopackage(path, {"lsoas": s.lsoas, "wards": s.wards, "ward_profiles": profiles, "assets": s.assets})
     return path
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from geotarget import AreaNotFoundError, load_sample
+from geotarget import AreaNotFoundError, load
 
 from .conftest import ROOT, TEES_COUNTS_2019, TEES_COUNTS_2025
 
@@ -44,12 +44,12 @@ def test_population_denominators_are_the_iod_ones(sample25, sample19):
 
 
 def test_councils_by_name_case_insensitive(sample25):
-    s = load_sample(2025, councils=["stockton", "MIDDLESBROUGH", "E06000001"])
+    s = load(vintage=2025, councils=["stockton", "MIDDLESBROUGH", "E06000001"])
     assert s.councils == ("E06000004", "E06000002", "E06000001")
     assert len(s.lsoas) == 124 + 90 + 57 and set(s.lsoas["lad_code"]) == set(s.councils)
     assert set(s.wards["lad_code"]) == set(s.councils) and len(s.lads) == 3
     with pytest.raises(AreaNotFoundError, match=r"council 'Leeds' matches no council; expected .*E06000005 Darlington"):
-        load_sample(2025, councils=["Leeds"])
+        load(vintage=2025, councils=["Leeds"])
 
 
 def test_assets_are_bundled(sample25):

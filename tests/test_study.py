@@ -306,10 +306,10 @@ def test_england_study(shared_data, tmp_path):
     from geotarget import add_population, read_imd, read_lsoa_lookup, read_population
     from geotarget.analysis.aggregate import aggregate, in_most_deprived
 
-    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
+    imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz")[0],
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
     lk = read_lsoa_lookup(shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    direct = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)])
+    direct = aggregate(imd, to="ward", lookup=lk[lk.index.isin(imd.index)], vintage=2025)
     wards = res.run.ward_profiles
     pd.testing.assert_frame_equal(wards[direct.columns], direct, check_dtype=False)
     assert len(wards) > 6_700 and wards["population"].sum() == s["population"].sum()
@@ -367,11 +367,14 @@ def test_access_and_hia_sections_run_with_their_parameters(tmp_path):
     run_study(load_study(path), out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "access" / "access.csv")
     assert "n_gp_400m" in table.columns and "n_gp_1600m" not in table.columns
-    read, _, _ = sample_assets("tees_valley")
+    from geotarget.data import load
+
+    data = load(councils=["Stockton-on-Tees"])
+    read, _, _ = sample_assets(data)
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
 
     # a threshold in the study overrides that category's default; the other defaults stay
-    direct = assess_access(read, councils=["Stockton-on-Tees"], radii=(400, 800),
+    direct = assess_access(data, read, radii=(400, 800),
                            thresholds={**DEFAULT_THRESHOLDS, "gp": 1000})
     assert table.set_index("lsoa_code")["dist_gp_m"].round(1).equals(direct.access["dist_gp_m"].round(1))
     deserts = pd.read_csv(tmp_path / "out" / "access" / "asset_deserts.csv")

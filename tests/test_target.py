@@ -46,7 +46,6 @@ def grid(pattern: list[str], *, ranks: dict | None = None, pop: int = 1000, lad_
                                                                                               x * 100 + 100,
                                                                                               y * 100 + 100)})
     g = gpd.GeoDataFrame(rows, crs=27700).set_index("lsoa_code")
-    g.attrs["vintage"] = 2025
     return g
 
 
@@ -65,10 +64,10 @@ PATTERN = [
 
 def test_queen_merges_diagonals_rook_does_not():
     g = grid(PATTERN)
-    queen = target_areas(g, n=None, max_population=None, sensitivity=False)
+    queen = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     # by hand: A = top-left L of 3; B = (3,3),(3,2) + diagonal (2,1); C = (4,0) alone (touches B's (2,1)? no)
     assert sorted(members_of(queen).values()) == [["c03", "c04", "c14"], ["c21", "c32", "c33"], ["c40"]]
-    rook = target_areas(g, n=None, max_population=None, point_contacts=False, sensitivity=False)
+    rook = target_areas(g, n=None, max_population=None, point_contacts=False, sensitivity=False, vintage=2025)
     assert sorted(members_of(rook).values()) == [["c03", "c04", "c14"], ["c21"], ["c32", "c33"], ["c40"]]
 
 
@@ -76,7 +75,7 @@ def test_ranking_by_deprived_population_then_score_and_n():
     # A and B both have 3 LSOAs (3,000 residents): the tie goes to the higher population-weighted score,
     # i.e. lower ranks. Give B the most deprived cells.
     g = grid(PATTERN, ranks={"c21": 1, "c32": 2, "c33": 3})
-    res = target_areas(g, n=2, max_population=None, sensitivity=False)
+    res = target_areas(g, n=2, max_population=None, sensitivity=False, vintage=2025)
     assert list(res.areas.index) == ["E06000001-01", "E06000001-02"]
     assert members_of(res)["E06000001-01"] == ["c21", "c32", "c33"]
     assert members_of(res)["E06000001-02"] == ["c03", "c04", "c14"]
@@ -86,14 +85,14 @@ def test_ranking_by_deprived_population_then_score_and_n():
     assert res.set_aside["lsoa_codes"].tolist() == ["c40"]
     assert "only the top 2" in res.set_aside["reason"].iloc[0]
     # by score: the lone (4,0) cell is not more deprived than B, which stays first
-    by_score = target_areas(g, n=1, max_population=None, rank_by="score", sensitivity=False)
+    by_score = target_areas(g, n=1, max_population=None, rank_by="score", sensitivity=False, vintage=2025)
     assert members_of(by_score)["E06000001-01"] == ["c21", "c32", "c33"]
 
 
 def test_population_weighted_measures_by_hand():
     g = grid(PATTERN, ranks={"c21": 10, "c32": 20, "c33": 30})
     g.loc["c21", "pop_total"] = 2000
-    res = target_areas(g, n=None, max_population=None, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     b = res.areas.loc[res.members.set_index("lsoa_code").loc["c21", "area_id"]]
     assert b["population"] == 4000 and b["n_lsoas"] == 3
     assert b["imd_average_national_rank"] == pytest.approx((2000 * 10 + 1000 * 20 + 1000 * 30) / 4000)
@@ -104,8 +103,8 @@ def test_population_weighted_measures_by_hand():
 def test_bridging_joins_two_groups_through_one_lsoa():
     # c11 and c10 both touch both groups (queen); only one bridge is needed: the more deprived, c11
     g = grid(["1.1", "..."], ranks={"c11": 30_000, "c10": 31_000})
-    assert len(target_areas(g, n=None, max_population=None, sensitivity=False).areas) == 2
-    res = target_areas(g, n=None, max_population=None, bridging=True, sensitivity=False)
+    assert len(target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025).areas) == 2
+    res = target_areas(g, n=None, max_population=None, bridging=True, sensitivity=False, vintage=2025)
     assert len(res.areas) == 1
     m = res.members.set_index("lsoa_code")
     assert sorted(m.index) == ["c01", "c11", "c21"]
@@ -116,7 +115,7 @@ def test_bridging_joins_two_groups_through_one_lsoa():
 
 def test_bridge_needs_two_separate_groups():
     g = grid(["11.", "..."])  # the cell (2,1) touches one group only; (0,0),(1,0),(2,0) likewise
-    res = target_areas(g, n=None, max_population=None, bridging=True, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, bridging=True, sensitivity=False, vintage=2025)
     assert sorted(res.members["lsoa_code"]) == ["c01", "c11"]
 
 
@@ -124,18 +123,18 @@ def test_oversize_group_is_split_into_contiguous_parts_grown_from_the_most_depri
     # a strip of six qualifying cells; ranks 3,1,2,6,5,4 from the left; ceiling 2,500 residents
     ranks = {"c00": 3, "c10": 1, "c20": 2, "c30": 6, "c40": 5, "c50": 4}
     g = grid(["111111"], ranks=ranks)
-    res = target_areas(g, n=None, max_population=2500, sensitivity=False)
+    res = target_areas(g, n=None, max_population=2500, sensitivity=False, vintage=2025)
     # by hand: seed c10 (rank 1) takes c20 (rank 2), then c00 does not fit -> {c10,c20}; then {c00};
     # seed c50 (rank 4) takes c40 -> {c40,c50}; then {c30}
     assert sorted(members_of(res).values()) == [["c00"], ["c10", "c20"], ["c30"], ["c40", "c50"]]
     assert (res.areas["population"] <= 2500).all()
     # with a floor of 1,500 the single cells cannot join a neighbour (3,000 > ceiling): set aside, reported
-    floored = target_areas(g, n=None, min_population=1500, max_population=2500, sensitivity=False)
+    floored = target_areas(g, n=None, min_population=1500, max_population=2500, sensitivity=False, vintage=2025)
     assert sorted(members_of(floored).values()) == [["c10", "c20"], ["c40", "c50"]]
     assert sorted(floored.set_aside["lsoa_codes"]) == ["c00", "c30"]
     assert floored.set_aside["reason"].str.contains("below the floor of 1,500").all()
     # a ceiling of 3,500 lets a small part join its smallest neighbour
-    merged = target_areas(g, n=None, min_population=1500, max_population=3500, sensitivity=False)
+    merged = target_areas(g, n=None, min_population=1500, max_population=3500, sensitivity=False, vintage=2025)
     parts = members_of(merged).values()
     assert all(contiguity(g.loc[p], snap=0).components().nunique() == 1 for p in parts)
     assert sorted(sum(parts, [])) == sorted(ranks)  # nobody lost
@@ -143,7 +142,7 @@ def test_oversize_group_is_split_into_contiguous_parts_grown_from_the_most_depri
 
 def test_areas_never_cross_council_boundaries_and_n_is_per_council():
     g = grid(["1111", "1..1"], lad_split=2)
-    res = target_areas(g, n=1, max_population=None, sensitivity=False)
+    res = target_areas(g, n=1, max_population=None, sensitivity=False, vintage=2025)
     assert sorted(res.areas.index) == ["E06000001-01", "E06000002-01"]
     m = members_of(res)
     assert m["E06000001-01"] == ["c00", "c01", "c11"]
@@ -154,25 +153,25 @@ def test_areas_never_cross_council_boundaries_and_n_is_per_council():
 def test_names_from_wards_by_population():
     wards = {"c03": "Newtown", "c04": "Newtown", "c14": "Stockton Town Centre"}
     g = grid(PATTERN, wards=wards)
-    res = target_areas(g, n=None, max_population=None, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     aid = res.members.set_index("lsoa_code").loc["c03", "area_id"]
     assert res.areas.loc[aid, "name"] == "Newtown & Stockton Town Centre"
     # a ward with its own "&" is joined with "and"
     g2 = grid(PATTERN, wards={"c03": "Mandale & Victoria", "c04": "Mandale & Victoria", "c14": "Village"})
-    res2 = target_areas(g2, n=None, max_population=None, sensitivity=False)
+    res2 = target_areas(g2, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert res2.areas.loc[aid, "name"] == "Mandale & Victoria and Village"
 
 
 def test_duplicate_names_get_a_compass_suffix():
     g = grid(["1.1"], wards={"c00": "Park", "c10": "Park", "c20": "Park"})
-    res = target_areas(g, n=None, max_population=None, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert sorted(res.areas["name"]) == ["Park (east)", "Park (west)"]
 
 
 def test_stability_by_hand():
     # G1: two decile-1 cells (2,000); G2: one decile-1 cell with three decile-2 neighbours (4,000 at decile 1-2)
     g = grid(["11.2", "...1", "...2", "..22"])
-    res = target_areas(g, n=1, max_population=None)
+    res = target_areas(g, n=1, max_population=None, vintage=2025)
     assert members_of(res)["E06000001-01"] == ["c03", "c13"]
     s = res.sensitivity.set_index("alternative")["share_selected"]
     # decile 1-2: G2 grows to 5 cells and wins -> 0; floor 5,000: nothing qualifies -> 0; bridging: same -> 1
@@ -191,8 +190,8 @@ def test_alternatives_listed_for_each_rule():
 
 def test_deterministic_and_stable_under_row_order():
     g = grid(PATTERN, ranks={"c21": 1, "c32": 2, "c33": 3})
-    a = target_areas(g, n=None, max_population=2000)
-    b = target_areas(g.sample(frac=1, random_state=7), n=None, max_population=2000)
+    a = target_areas(g, n=None, max_population=2000, vintage=2025)
+    b = target_areas(g.sample(frac=1, random_state=7), n=None, max_population=2000, vintage=2025)
     pd.testing.assert_frame_equal(pd.DataFrame(a.areas.drop(columns="geometry")),
                                   pd.DataFrame(b.areas.drop(columns="geometry")))
     assert members_of(a) == members_of(b)
@@ -224,7 +223,7 @@ def test_composite_falls_back_and_says_so(sample25):
 
 
 def test_local_percentile_counts(sample25):
-    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], rule=Rule("local-percentile", percentile=10),
+    res = target_areas(sample25.lsoas, vintage=sample25.vintage, councils=["Stockton-on-Tees"], rule=Rule("local-percentile", percentile=10),
                        n=None, max_population=None, sensitivity=False)
     assert res.qualifying == 13  # ceil(10% of 124)
     q = res.members[res.members["qualifying"]]
@@ -233,7 +232,7 @@ def test_local_percentile_counts(sample25):
 
 
 def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
-    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], n=3)
+    res = target_areas(sample25.lsoas, councils=["Stockton-on-Tees"], n=3, vintage=sample25.vintage)
     a = res.areas
     assert len(a) == 3 and a["rank"].tolist() == [1, 2, 3]
     assert (a["la_code"] == "E06000004").all()
@@ -272,7 +271,7 @@ def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
 def test_markdown_escapes_user_text(sample25, tmp_path):
     lsoas = sample25.lsoas.copy()
     lsoas["ward_name"] = "<script>alert(1)</script> | x"
-    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False)
+    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False, vintage=sample25.vintage)
     md = write_action_areas(res, tmp_path)["md"].read_text()
     assert "<script>" not in md and "\\<script\\>" in md and "\\| x" in md and "&lt;" not in md
 
@@ -287,7 +286,7 @@ def test_markdown_keeps_ampersands_in_ward_names(sample25, tmp_path):
 
 
 def test_iod2019_sample_works(sample19):
-    res = target_areas(sample19.lsoas, councils=["Middlesbrough"], n=3, sensitivity=False)
+    res = target_areas(sample19.lsoas, councils=["Middlesbrough"], n=3, sensitivity=False, vintage=sample19.vintage)
     assert len(res.areas) == 3 and res.vintage.year == 2019
 
 
@@ -296,7 +295,7 @@ def test_iod2019_sample_works(sample19):
 
 def test_unknown_council_suggests_close_match(sample25):
     with pytest.raises(AreaNotFoundError, match=r"did you mean Stockton-on-Tees \(E06000004\)"):
-        target_areas(sample25.lsoas, councils=["Stocton"])
+        target_areas(sample25.lsoas, councils=["Stocton"], vintage=sample25.vintage)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -314,35 +313,35 @@ def test_unknown_council_suggests_close_match(sample25):
 ])
 def test_bad_parameters(sample25, kwargs, message):
     with pytest.raises(SchemaError, match=message):
-        target_areas(sample25.lsoas, **kwargs)
+        target_areas(sample25.lsoas, vintage=sample25.vintage, **kwargs)
 
 
 def test_no_qualifying_lsoas_names_the_nearest_threshold():
     g = grid(["..2", "..."])
     with pytest.raises(SchemaError, match=r"no LSOA in First qualifies.*--max-decile 2 would select 1 LSOA"):
-        target_areas(g)
+        target_areas(g, vintage=2025)
 
 
 def test_gaps_and_overlaps_are_reported_then_used():
     g = grid(["11"])
     g.loc["c10", "geometry"] = box(103, 0, 203, 100)  # a 3 m gap
-    res = target_areas(g, n=None, max_population=None, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert len(res.areas) == 1 and "gaps of up to 3.0 m" in res.contiguity_note
     assert any("Boundary faults: 1 gaps" in n for n in res.notes)
     g.loc["c10", "geometry"] = box(90, 0, 190, 100)  # overlapping by 10 m
-    res = target_areas(g, n=None, max_population=None, sensitivity=False)
+    res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert len(res.areas) == 1 and "1 overlapping pairs" in res.contiguity_note
 
 
 def test_missing_columns_and_population(sample25):
     with pytest.raises(SchemaError, match="no pop_total column"):
-        target_areas(sample25.lsoas.drop(columns="pop_total"))
+        target_areas(sample25.lsoas.drop(columns="pop_total"), vintage=sample25.vintage)
     bad = sample25.lsoas.copy()
     bad.loc[bad.index[0], "pop_total"] = np.nan
     with pytest.raises(SchemaError, match=f"1 LSOA\\(s\\) have no valid population, e.g. {bad.index[0]}"):
-        target_areas(bad)
+        target_areas(bad, vintage=2025)
     with pytest.raises(SchemaError, match="needs LSOA boundaries"):
-        target_areas(pd.DataFrame(sample25.lsoas.drop(columns="geometry")))
+        target_areas(pd.DataFrame(sample25.lsoas.drop(columns="geometry")), vintage=sample25.vintage)
 
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -371,13 +370,14 @@ def test_cli_target_errors(tmp_path, capsys):
 
 
 def test_england_every_council(shared_data):
-    from geotarget.analysis.target import load_target_lsoas
+    from geotarget.data import load
 
-    lsoas = load_target_lsoas(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
+    data = load(source="files", imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                               population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
                               boundaries=shared_data / "boundaries/england_boundaries_generalised.gpkg",
-                              boundaries_layer="lsoa21", lookup=shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
-    res = target_areas(lsoas, n=3, sensitivity=False)
+                boundaries_layer="lsoa21", lookup=shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
+    lsoas = data.lsoas
+    res = target_areas(lsoas, n=3, sensitivity=False, vintage=data.vintage)
     assert len(res.councils) == 296
     assert res.qualifying == int((lsoas["imd_decile"] == 1).sum())
     assert (res.areas.groupby("la_code").size() <= 3).all()
@@ -396,8 +396,8 @@ def test_study_file_target_section(tmp_path):
                      '[target]\nn = 2\nmax_population = 0\n')
     run_study(load_study(study), out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "action_areas.csv")
-    direct = target_areas(__import__("geotarget").load_sample(2025, councils=["Stockton-on-Tees"]).lsoas,
-                          n=2, max_population=None)
+    direct = target_areas(__import__("geotarget").load(vintage=2025, councils=["Stockton-on-Tees"]).lsoas,
+                          n=2, max_population=None, vintage=2025)
     assert table["area_id"].tolist() == list(direct.areas.index)
     assert table["population"].tolist() == direct.areas["population"].tolist()
     bad = tmp_path / "bad.toml"
@@ -414,7 +414,8 @@ def test_also_requires_hot_spots(sample25, tmp_path):
     lsoas = sample25.lsoas
     hs = hotspots(lsoas[["geometry"]], lsoas["imd_score"].astype(float))
     hot = hs.table["category"] == "hot spot"
-    res = target_areas(lsoas, councils=["Middlesbrough"], n=None, also=hot.rename("hot spot"), sensitivity=False)
+    res = target_areas(lsoas, councils=["Middlesbrough"], n=None, also=hot.rename("hot spot"), sensitivity=False,
+                       vintage=sample25.vintage)
     q = res.members[res.members["qualifying"]]["lsoa_code"]
     expected = lsoas.index[(lsoas["lad_code"] == "E06000002") & (lsoas["imd_decile"] == 1) & hot.reindex(lsoas.index)]
     assert sorted(q) == sorted(expected) and len(expected) > 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from geotarget import AreaNotFoundError, load_sample
-from geotarget.data.sample import load_sample_layer
+from geotarget import AreaNotFoundError, load
+from geotarget.data.sample import sample_layer
 
 
 @pytest.mark.parametrize("vintage,n_lsoas,population", [(2025, 139, 236_301), (2019, 138, 232_975)])
 def test_trafford_counts_and_completeness(vintage, n_lsoas, population):
-    s = load_sample(vintage, place="trafford")
-    assert len(s.lsoas) == n_lsoas and s.councils == ("E08000009",) and s.place == "trafford"
+    s = load(vintage=vintage, place="trafford")
+    assert len(s.lsoas) == n_lsoas and s.councils == ("E08000009",) and s.place_key == "trafford" and s.place == "Trafford"
     assert len(s.wards) == 21 and len(s.msoas) == 28 and len(s.lads) == 1
     core = ["imd_score", "imd_rank", "imd_decile", "pop_total", "ward_code", "msoa_code", "lad_name"]
     assert s.lsoas[core].notna().all().all() and int(s.lsoas["pop_total"].sum()) == population
@@ -20,14 +20,14 @@ def test_trafford_counts_and_completeness(vintage, n_lsoas, population):
 
 
 def test_trafford_iod2025_deciles_are_national():
-    s = load_sample(2025, place="trafford")
+    s = load(vintage=2025, place="trafford")
     # Bucklow-St Martins holds Trafford's most deprived LSOAs; national decile 1 count as published
     assert int((s.lsoas["imd_decile"] == 1).sum()) == 6
     assert s.lsoas.loc[s.lsoas["imd_rank"].idxmin(), "ward_name"] == "Bucklow-St Martins"
 
 
 def test_trafford_centroid_proxy_is_documented():
-    s = load_sample(2025, place="trafford")
+    s = load(vintage=2025, place="trafford")
     assert s.centroids["method"].value_counts().to_dict() == {"ons_pwc_2011_unchanged_lsoa": 137,
                                                               "mean_of_onspd_postcodes": 2}
     # every centroid lies in (or within 50 m of, for 20 m-generalised boundaries) its own LSOA
@@ -36,16 +36,16 @@ def test_trafford_centroid_proxy_is_documented():
 
 
 def test_trafford_assets_and_green_space():
-    s = load_sample(2025, place="trafford")
+    s = load(vintage=2025, place="trafford")
     assert s.assets["asset_type"].value_counts().to_dict() == {
         "school": 103, "pharmacy": 57, "gp_practice": 26, "library": 13, "leisure_centre": 9, "food_bank": 7,
         "community_hub": 6}
-    sites = load_sample_layer("greenspace_sites", place="trafford")
+    sites = sample_layer("greenspace_sites", place="trafford")
     assert len(sites) == 427 and sites["site_id"].is_unique and round(sites["area_ha"].sum()) == 948
-    assert len(load_sample_layer("greenspace_access_points", place="trafford")) == 893
+    assert len(sample_layer("greenspace_access_points", place="trafford")) == 893
 
 
 def test_unknown_place():
     with pytest.raises(AreaNotFoundError, match=r"place was 'leeds' but is expected to be one of \['tees_valley', "
                                                 r"'trafford'\]"):
-        load_sample(2025, place="leeds")
+        load(vintage=2025, place="leeds")

@@ -12,7 +12,7 @@ from shapely.geometry import box
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 
-from geotarget import SchemaError, VintageError
+from geotarget import SchemaError
 from geotarget.analysis.contiguity import contiguity
 from geotarget.analysis.gaps import (
     ENGLAND,
@@ -98,9 +98,9 @@ def test_indicator_table_errors(tmp_path):
 
 
 def test_bundled_reference_matches_england_files(shared_data):
-    from geotarget.analysis.areadata import load_area_data
+    from geotarget.data import load
 
-    ref = load_area_data().reference.set_index(["source", "indicator", "area_code"])
+    ref = load().reference.set_index(["source", "indicator", "area_code"])
     e = pd.read_csv(shared_data / "imd/iod2025_lsoa21_england.csv.gz").set_index("lsoa21cd")
     pop = pd.read_csv(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz").set_index(
         "lsoa21cd")["pop_total_mid2022"].reindex(e.index)
@@ -266,10 +266,12 @@ def test_england_files_give_the_sample_gaps(shared_data, tmp_path, sample25):
     """Gaps from the England-wide file (reference computed on the fly) equal those from the bundled reference."""
     from geotarget.jobs.analyses import run_cluster
 
-    files = run_cluster(imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
-                          population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
-                          councils=["Stockton-on-Tees"], reference="region", k=3)
-    sample = run_cluster(councils=["Stockton-on-Tees"], reference="region", k=3)
+    from geotarget.data import load
+
+    files = run_cluster(load(source="files", imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
+                             population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                             councils=["Stockton-on-Tees"]), reference="region", k=3)
+    sample = run_cluster(load(councils=["Stockton-on-Tees"]), reference="region", k=3)
     a = files.result.clusters.filter(like="gap_")
     b = sample.result.clusters.filter(like="gap_").loc[a.index]
     assert len(a) == 124 and np.allclose(a, b, atol=1e-6)

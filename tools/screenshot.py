@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "maps" / "screenshot.png")
     ap.add_argument("--lsoa", default="E01012060", help="LSOA whose tooltip is shown")
     args = ap.parse_args()
-    s = gt.load_sample(2025)
+    s = gt.load(vintage=2025)
     from geotarget.jobs.run import run
 
     tmp_out = Path(tempfile.mkdtemp())

@@ -30,7 +30,7 @@ import pandas as pd
 
 from geotarget.core import domains as D
 from geotarget.core.errors import SchemaError
-from geotarget.core.vintages import VINTAGES, Vintage, get_vintage
+from geotarget.core.vintages import Vintage, get_vintage
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,8 @@ def columns(domain: str) -> list[str]:
 def _vintage_of(lsoas: pd.DataFrame, vintage) -> Vintage:
     if vintage is not None:
         return get_vintage(vintage)
-    if lsoas.attrs.get("vintage") in VINTAGES:
-        return VINTAGES[lsoas.attrs["vintage"]]
-    raise SchemaError("the LSOA data does not record its IoD vintage (2019 or 2025), which fixes N, the number "
-                      "of LSOAs nationally; read it with read_imd or pass vintage=")
+    raise SchemaError("vintage was not given: pass vintage=2019 or 2025 (the IoD release fixes N, the number of "
+                      "LSOAs nationally; read_imd returns it beside the frame, geotarget.load as data.vintage)")
 
 
 def _check(lsoas: pd.DataFrame, v: Vintage) -> list[str]:
@@ -205,7 +203,7 @@ def aggregate(
     ----------
     lsoas
         LSOAs indexed by ``lsoa_code`` with national ranks, scores, deciles and population
-        denominators (e.g. ``load_sample().lsoas``, or :func:`read_imd` +
+        denominators (e.g. ``geotarget.load().lsoas``, or :func:`read_imd` +
         :func:`add_population`). Must be a GeoDataFrame for ``to="custom"``.
     to
         ``"lad"``, ``"msoa"``, ``"ward"`` or ``"custom"``.
@@ -228,8 +226,8 @@ def aggregate(
 
     Examples
     --------
-    >>> from geotarget import load_sample
-    >>> lads = aggregate(load_sample(2025).lsoas, to="lad")
+    >>> from geotarget import load
+    >>> lads = aggregate(load(vintage=2025).lsoas, to="lad", vintage=2025)
     >>> row = lads.loc["E06000002"]
     >>> row["area_name"], int(row["n_lsoas"]), int(row["imd_rank_average_score"])
     ('Middlesbrough', 90, 1)

@@ -45,7 +45,7 @@ from geotarget.analysis.contiguity import SNAP, Contiguity, contiguity
 from geotarget.core import domains as D
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import SchemaError
-from geotarget.core.vintages import VINTAGES, Vintage
+from geotarget.core.vintages import Vintage, get_vintage
 
 log = logging.getLogger(__name__)
 
@@ -551,7 +551,7 @@ def target_areas(
     point_contacts: bool = True,
     also: pd.Series | None = None,
     sensitivity: bool = True,
-    vintage: Vintage | None = None,
+    vintage: Vintage | int | None = None,
 ) -> Targeting:
     """Choose, merge, rank, name and explain targeted action areas for each council.
 
@@ -574,9 +574,10 @@ def target_areas(
     if bad.any():
         raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
                           f"{', '.join(map(str, lsoas.index[bad][:5]))}")
-    v = vintage or VINTAGES.get(lsoas.attrs.get("vintage"))
-    if v is None:
-        raise SchemaError("the LSOA data does not record its IoD vintage; read it with read_imd or pass vintage=")
+    if vintage is None:
+        raise SchemaError("vintage was not given: pass vintage=2019 or 2025 (the IoD release fixes N, the number of "
+                          "LSOAs nationally; read_imd returns it beside the frame, geotarget.load as data.vintage)")
+    v = get_vintage(vintage)
     n_national = v.n_lsoas
     names = lsoas.groupby("lad_code")["lad_name"].first() if "lad_name" in lsoas.columns \
         else pd.Series(lsoas["lad_code"].unique(), index=lsoas["lad_code"].unique())
@@ -705,28 +706,6 @@ def target_areas(
                      names[names.index.isin(codes)].sort_index(), con_note, notes, int(q.sum()))
 
 
-def load_target_lsoas(*, imd="sample", vintage=None, population=None, boundaries=None,
-                      boundaries_layer=None, lookup=None, place: str = "tees_valley") -> gpd.GeoDataFrame:
-    """LSOAs with the IoD, population, council and ward columns, from the sample or official files.
-
-    ``imd="sample"`` loads the whole bundled sample of ``place`` (Tees Valley or Trafford;
-    councils are chosen later, so composite deciles are among all its LSOAs). Otherwise ``imd`` is an IoD file (File 7 carries
-    councils and population), ``boundaries`` the LSOA polygons of the same LSOA year, and
-    ``lookup`` an optional LSOA-to-ward lookup for area names.
-    """
-    from geotarget.analysis.areadata import load_area_data
-
-    if str(imd) == "sample":
-        if any(x is not None for x in (population, boundaries, lookup)):
-            raise SchemaError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
-                              "not with the bundled sample")
-    elif boundaries is None:
-        raise SchemaError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
-                          "(e.g. ONS LSOA 2021 generalised boundaries)")
-    return load_area_data(imd=imd, vintage=vintage, population=population, boundaries=boundaries,
-                          boundaries_layer=boundaries_layer, lookup=lookup, place=place).lsoas
-
-
 def _dissolve(geoms: np.ndarray, snap: float):
     """One outline per area; snapping gaps between members closed by a buffer out and in."""
     if snap > 0:
@@ -737,4 +716,3 @@ def _dissolve(geoms: np.ndarray, snap: float):
 
 __all__ = ["FAIRER_STOCKTON", "MAX_POPULATION", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
            "composite_score", "qualify", "target_areas"]
-__all__ += ["load_target_lsoas"]

@@ -60,9 +60,7 @@ def _print_summary(result) -> None:
     print("National deciles: 1 = the most deprived 10% of LSOAs in England.")
     w = result.ward_profiles
     top = w.sort_values("imd_rank_average_score").head(3)
-    from geotarget.core.vintages import VINTAGES
-
-    national = len(result.lsoas) == VINTAGES[result.lsoas.attrs.get("vintage", 2025)].n_lsoas
+    national = result.vintage is not None and len(result.lsoas) == result.vintage.n_lsoas
     print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
           + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
           + (". Ward ranks are national (every ward in England)." if national else
@@ -92,7 +90,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     params = params_from_args(RunParams, args)
     if args.config:
         return _cmd_run_study(args, params)
-    result = run(vintage=args.vintage or 2025, councils=args.councils, out=args.out or "maps", place=args.place,
+    result = run(_load_data(args, RunParams.DATA, default_vintage=2025), out=args.out or "maps",
                  **params.job_kwargs())
     if not args.quiet:
         _print_summary(result)
@@ -172,7 +170,7 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
     if args.imd == "sample":
-        from geotarget.data.bundle import sample_sources
+        from geotarget.data.sample import sample_sources
 
         for s in sample_sources(args.vintage or 2025):
             if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and p.areas):
@@ -188,14 +186,26 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
+    from geotarget.analysis.crosswalk import read_areas
+    from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
+    from geotarget.data.load import load
+
     p = params_from_args(AggregateParams, args)
-    kw = p.job_kwargs()
-    kw["to"] = kw["to"][0]
-    kw["lookup_columns"] = dict(p.lookup_columns) if p.lookup_columns else None
+    to = p.to[0]
+    if to == "custom" and (p.areas is None or p.area_id is None):
+        raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
     with _aggregate_provenance(args, p) as prov:
-        res = profile_areas(**kw, **data_kwargs(args, AggregateParams.DATA))
+        sample = str(args.imd) == "sample"
+        data = load(source="sample" if sample else "files", vintage=args.vintage or (2025 if sample else None),
+                    councils=args.councils if sample else None, imd=None if sample else args.imd,
+                    population=None if sample else args.population, boundaries=None if sample else args.boundaries)
+        cols = dict(p.lookup_columns) if p.lookup_columns else None
+        lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
+        areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
+        res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
+                            councils=None if sample else args.councils)
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
                                                                               args.lookup, p.areas,
                                                                               args.boundaries]))
@@ -239,8 +249,9 @@ def _cmd_access(args: argparse.Namespace) -> int:
         raise GeotargetError("--assets: give one asset file on the command line (a study file's [access] assets "
                              "takes several)")
     parks = access_points = None
+    data = _load_data(args, AccessParams.DATA)
     if str(p.assets[0]) == "sample":
-        read, parks, access_points = sample_assets(args.place)
+        read, parks, access_points = sample_assets(data)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
@@ -261,8 +272,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
         network = read_street_network(p.network)
     kw = p.job_kwargs()
     kw.update(thresholds=thresholds, capacity_column="capacity" if p.capacity_column else None)
-    res = assess_access(read, place=args.place, vintage=args.vintage, councils=args.councils, parks=parks,
-                        park_access_points=access_points, network=network, **kw)
+    res = assess_access(data, read, parks=parks, park_access_points=access_points, network=network, **kw)
     paths = write_access(res, args.out)
     if args.quiet:
         return 0
@@ -342,6 +352,23 @@ def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
                  lookup={"help": "LSOA to ward best-fit lookup (for ward level with files)"})
 
 
+def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True,
+               default_vintage: int | None = None):
+    """The study's data from a command's data options ``names``: :func:`geotarget.data.load` (the bundled
+    place, or official files with ``--imd PATH``)."""
+    from geotarget.data.load import load
+
+    kw = data_kwargs(args, names)
+    imd = kw.pop("imd", "sample")
+    files = str(imd) != "sample"
+    if not councils:
+        kw.pop("councils", None)
+    if kw.get("vintage") is None and default_vintage is not None:
+        kw["vintage"] = default_vintage
+    kw = {k: v for k, v in kw.items() if v is not None}
+    return load(source="files" if files else "sample", imd=imd if files else None, **kw)
+
+
 def _print_outputs(outputs) -> None:
     print("Outputs:")
     for path in outputs.values():
@@ -352,7 +379,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_cluster
 
     p = params_from_args(ClusterParams, args)
-    res = run_cluster(**p.job_kwargs(), out=args.out, **data_kwargs(args, ClusterParams.DATA))
+    res = run_cluster(_load_data(args, ClusterParams.DATA), **p.job_kwargs(), out=args.out)
     if args.quiet:
         return 0
     typ = res.result
@@ -371,7 +398,7 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_hotspots
 
     p = params_from_args(HotspotsParams, args)
-    res = run_hotspots(**p.job_kwargs(), out=args.out, **data_kwargs(args, HotspotsParams.DATA))
+    res = run_hotspots(_load_data(args, HotspotsParams.DATA), **p.job_kwargs(), out=args.out)
     if args.quiet:
         return 0
     hs = res.result
@@ -389,7 +416,7 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     from geotarget.jobs.analyses import run_inequality
 
     p = params_from_args(InequalityParams, args)
-    res = run_inequality(**p.job_kwargs(), out=args.out, **data_kwargs(args, InequalityParams.DATA))
+    res = run_inequality(_load_data(args, InequalityParams.DATA), **p.job_kwargs(), out=args.out)
     if args.quiet:
         return 0
     t = res.result.table
@@ -447,7 +474,15 @@ def _cmd_target(args: argparse.Namespace) -> int:
     from geotarget.jobs.target import run_target
 
     p = params_from_args(TargetParams, args)
-    res = run_target(**p.job_kwargs(), out=args.out, **data_kwargs(args, TargetParams.DATA))
+    if args.imd == "sample" and any(getattr(args, k, None) is not None for k in ("population", "boundaries", "lookup")):
+        raise GeotargetError("--population, --boundaries and --lookup go with an IoD file (--imd PATH), "
+                             "not with the bundled sample")
+    if args.imd != "sample" and args.boundaries is None:
+        raise GeotargetError("targeting needs LSOA boundaries to find neighbours: pass --boundaries PATH "
+                             "(e.g. ONS LSOA 2021 generalised boundaries)")
+    # every LSOA loaded is a candidate (composite deciles use them all); --la narrows the areas chosen
+    data = _load_data(args, TargetParams.DATA, councils=False)
+    res = run_target(data, **p.job_kwargs(), councils=args.councils, out=args.out)
     result, outputs = res.result, res.outputs
     if args.quiet:
         return 0
@@ -607,8 +642,7 @@ def _cmd_hia(args: argparse.Namespace) -> int:
         if len(assets.rejects):
             log.warning("%s", assets.summary())
     rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
-    res = run_hia(**p.job_kwargs(), out=args.out, place=args.place, vintage=args.vintage, rules=rules,
-                  assets=assets)
+    res = run_hia(_load_data(args, HiaParams.DATA), **p.job_kwargs(), out=args.out, rules=rules, assets=assets)
     if args.quiet:
         return 0
     for sc in res.screenings:

@@ -1,13 +1,11 @@
-"""The data a run works on, from the bundled sample or from official files for any place in England.
+"""The ``source="files"`` branch of :func:`geotarget.data.load`: official files for any place in England.
 
-:func:`load_files` builds the same bundle as :func:`geotarget.load_sample` (a
-:class:`~geotarget.Sample`: LSOAs with the IoD, population and ward/council codes; ward,
-council and MSOA boundaries; centroids; assets) from files a user supplies — the official
-IoD File 7, ONS boundaries (UK- or England-and-Wales-wide files are filtered to England),
-an ONS best-fit LSOA -> ward -> council lookup — for a list of councils, a region or all of
-England. The result, a :class:`FileData`, also lists every file it read with its vintage
-(:attr:`FileData.sources`) and how gaps were filled (:attr:`FileData.notes`), for the
-output folder's manifest (:mod:`geotarget.io.provenance`).
+:func:`files_data` builds a :class:`~geotarget.data.study_data.StudyData` (LSOAs with the IoD,
+population and ward/council codes; ward, council and MSOA boundaries; centroids; assets) from
+files a user supplies -- the official IoD File 7, ONS boundaries (UK- or England-and-Wales-wide
+files are filtered to England), an ONS best-fit LSOA -> ward -> council lookup -- for a list of
+councils, a region or all of England, listing every file it read with its vintage
+(``sources``) and how gaps were filled (``notes``) for the output folder's manifest.
 
 What is made here rather than read, and said so in the notes:
 
@@ -27,7 +25,6 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,11 +35,11 @@ from geotarget.core.codes import find_area_columns
 from geotarget.core.councils import normalise_name, resolve_councils
 from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import AreaNotFoundError, SchemaError
-from geotarget.core.places import TEES_VALLEY, sample_path
+from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
-from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.join import attach_imd
-from geotarget.data.sample import Sample
+from geotarget.data.source import DataSource
+from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
 from geotarget.io.files import require_file
 from geotarget.io.imd import add_population, read_imd, read_population
@@ -52,59 +49,11 @@ from geotarget.io.tables import read_text_table
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Source:
-    """One file a bundle was built from."""
-
-    role: str  #: "imd", "population", "boundaries", "lookup", ...
-    path: Path
-    vintage: str | None = None  #: e.g. "IoD2025, LSOA 2021 (MHCLG)"
-
-
-@dataclass(frozen=True)
-class FileData(Sample):
-    """A :class:`~geotarget.Sample` built from files, with the files it came from.
-
-    ``place`` names what the bundle covers ("England", "North East", "Stockton-on-Tees").
-    """
-
-    sources: tuple[Source, ...] = ()
-    notes: tuple[str, ...] = ()
-    place: str = ""
-
-
-def sample_sources(vintage: int | str | Vintage = 2025, *, place: str = "tees_valley",
-                   root: Path | None = None) -> tuple[Source, ...]:
-    """The bundled files :func:`~geotarget.load_sample` reads for ``vintage`` and ``place``, with their vintages."""
-    from geotarget.core.places import get_place
-
-    v = get_vintage(vintage)
-    pl = get_place(place)
-    files = pl.files[v.year]
-    tag = f"bundled {pl.name} sample"
-    return (
-        Source("imd", sample_path(files["imd"], root=root), f"{v.name}, LSOA {v.lsoa_year} (MHCLG; {tag})"),
-        Source("population", sample_path(files["population"], root=root),
-               f"population denominators {v.population} ({v.name})"),
-        Source("boundaries", sample_path(pl.boundaries, root=root),
-               f"ONS LSOA {v.lsoa_year}, MSOA, ward (May 2025) and council boundaries (BGC)"),
-        Source("lookup", sample_path(files["lookup"], root=root), "ONS best-fit LSOA to ward (May 2025) lookup"),
-        Source("centroids", sample_path(files["centroids"], root=root),
-               f"population-weighted centroids, LSOA {v.lsoa_year}"),
-        Source("assets", sample_path(pl.assets, root=root), f"community assets ({tag}; see data/PROVENANCE.md)"),
-    )
-
-
-def data_sources(data: Sample) -> tuple[Source, ...]:
-    """The files behind a bundle: :attr:`FileData.sources`, or the bundled files of a sample."""
-    return data.sources if isinstance(data, FileData) else sample_sources(data.vintage, place=data.place)
-
-
-def record_inputs(prov, data: Sample) -> None:
-    """Add a bundle's files (hashed) and notes to a :class:`~geotarget.io.provenance.Provenance`."""
-    for s in data_sources(data):
+def record_inputs(prov, data: StudyData) -> None:
+    """Add a study's files (hashed) and notes to a :class:`~geotarget.io.provenance.Provenance`."""
+    for s in data.sources:
         prov.add_input(s.path, role=s.role, vintage=s.vintage)
-    for note in getattr(data, "notes", ()):
+    for note in data.notes:
         prov.add_note(note)
 
 
@@ -244,63 +193,115 @@ def _msoa_codes(lsoas: gpd.GeoDataFrame, msoas: gpd.GeoDataFrame) -> tuple[pd.Se
 
 # ----------------------------------------------------------------------------- the loader
 
-def load_files(
-    *,
-    imd: str | os.PathLike,
-    boundaries: str | os.PathLike,
-    lookup: str | os.PathLike,
-    vintage: int | str | None = None,
-    population: str | os.PathLike | None = None,
-    boundaries_layer: str | None = None,
-    lads: str | os.PathLike | None = None,
-    lads_layer: str | None = None,
-    wards: str | os.PathLike | None = None,
-    wards_layer: str | None = None,
-    msoas: str | os.PathLike | None = None,
-    msoas_layer: str | None = None,
-    centroids: str | os.PathLike | None = None,
-    regions: str | os.PathLike | None = None,
-    assets: Sequence[str | os.PathLike] = (),
-    councils: Sequence[str] | None = None,
-    region: str | None = None,
-) -> FileData:
-    """Build a run's data bundle from official files, for councils, a region or all England.
+def files_data(source: DataSource) -> StudyData:
+    """The ``source="files"`` branch of :func:`geotarget.data.load`: official files for any place in England.
 
-    Parameters
-    ----------
-    imd
-        The IoD: official File 7 (or a canonical CSV), IoD2025 on LSOA 2021 or IoD2019 on LSOA 2011.
-    boundaries, boundaries_layer
-        LSOA boundaries of the IoD's LSOA year (any GIS format; England-and-Wales files are
-        filtered to England).
-    lookup
-        ONS best-fit LSOA -> ward -> council lookup (e.g. ``LSOA21_WD24_LAD24_EW_LU``).
-    population
-        Population denominators, when the IoD file has none.
-    lads, wards, msoas (+ ``*_layer``)
-        Council, ward and MSOA boundaries (optional; UK-wide files are filtered to England).
-    centroids
-        LSOA population-weighted centroids (CSV with easting/northing or x/y, or points).
-    regions
-        Council -> region lookup, needed for ``region``.
-    assets
-        Point files of community assets (kept where they fall in the chosen councils).
-    councils, region
-        The place: council codes or names, or a region code or name; neither = every council
-        in the IoD file (all England for the official file).
-
-    Returns
-    -------
-    FileData
-        A :class:`~geotarget.Sample` with ``sources``, ``notes`` and ``place``.
+    ``source.imd`` is the IoD (official File 7 or a canonical CSV), ``boundaries`` LSOA boundaries of
+    its LSOA year (England-and-Wales files are filtered to England), ``lookup`` an ONS best-fit
+    LSOA -> ward -> council lookup; ``population`` adds denominators when the IoD has none;
+    ``lads``/``wards``/``msoas`` (UK-wide files are filtered to England), ``centroids``, ``regions``
+    (needed for ``region``) and ``assets`` (kept inside the chosen councils) are optional. The place
+    is ``councils``, a ``region``, or every council in the IoD file (all England for the official
+    file). Without boundaries or a lookup only the IoD (and what it carries) is read: enough for
+    profiles, gaps and inequality, not for maps.
     """
+    if source.imd is None:
+        raise SchemaError("source = \"files\" needs the IoD file: imd = PATH (--imd PATH), e.g. the official File 7")
+    councils, region = _place_of(source)
+    if source.boundaries is None or source.lookup is None:
+        return imd_data(source, councils=councils)
+    return _bundle(source, councils=councils, region=region)
+
+
+def _place_of(source: DataSource) -> tuple[list[str] | None, str | None]:
+    """Councils and region of a files/cache source: ``councils``/``region``, else a ``place`` that is not a
+    bundled place key (``"england"`` = everything in the files; anything else a council name or code)."""
+    from geotarget.core.places import PLACES
+
+    councils = list(source.councils) or None
+    region = source.region
+    place = (source.place or "").strip()
+    if not councils and not region and place and place.lower().replace("-", "_").replace(" ", "_") not in PLACES \
+            and place.lower() != "england":
+        councils = [place]
+    return councils, region
+
+
+def imd_data(source: DataSource, *, councils=None) -> StudyData:
+    """The IoD alone (with population, optional boundaries and lookup): the study LSOAs of ``councils``.
+
+    An England-wide file is kept as :attr:`StudyData.national` for references and national deciles.
+    """
+    from geotarget.data.sample import bundled_regions
+
+    imd, v_in = source.imd, source.vintage
+    reg = bundled_regions()
+    notes: list[str] = []
+    sources: list[Source] = []
+    frame, v = read_imd(imd, vintage=v_in)
+    sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
+    if source.population is not None:
+        frame = add_population(frame, read_population(source.population, vintage=v.year))
+        sources.append(Source("population", Path(source.population), "population"))
+    if "pop_total" not in frame.columns:
+        raise SchemaError(f"{imd}: the file has no population denominators; pass a population file with "
+                          "--population (e.g. ONS mid-year LSOA estimates)")
+    if "lad_code" not in frame.columns:
+        raise SchemaError(f"{imd}: no local authority district code column; expected e.g. 'Local Authority "
+                          "District code (2024)' or lad24cd")
+    if source.lookup is not None:
+        lk = read_lsoa_lookup(source.lookup)
+        frame = attach_lookup(frame, lk[lk.index.isin(frame.index)])
+        sources.append(Source("lookup", Path(source.lookup), "ONS best-fit LSOA to ward lookup"))
+    national = None
+    if len(frame) == v.n_lsoas:
+        national = frame.copy()
+        national["region_code"] = national["lad_code"].map(reg["region_code"])
+        lost = national.loc[national["region_code"].isna(), "lad_code"].unique()
+        if len(lost):
+            log.warning("no region for %d LAD code(s): %s", len(lost), ", ".join(lost[:5]))
+    keep = frame
+    chosen = sorted(frame["lad_code"].dropna().unique())
+    if councils:
+        if "lad_name" not in frame.columns:
+            raise SchemaError(f"{imd}: no council names in the file to select --la by")
+        chosen = resolve_councils(councils, frame.groupby("lad_code")["lad_name"].first())
+        keep = frame[frame["lad_code"].isin(chosen)]
+    if source.boundaries is not None:
+        b = read_boundaries(source.boundaries, layer=source.boundaries_layer,
+                            level=f"lsoa{v.lsoa_year % 100}" if source.boundaries_layer is None else None)
+        sources.append(Source("boundaries", Path(source.boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
+        lsoas = attach_imd(b[b.index.isin(keep.index)], keep, vintage=v)
+        missing = keep.index.difference(lsoas.index)
+        if len(missing):
+            raise SchemaError(f"{source.boundaries}: no boundary for {len(missing):,} study LSOAs, e.g. "
+                              f"{', '.join(missing[:5])}")
+    else:
+        lsoas = gpd.GeoDataFrame(keep.copy())
+    lsoas.attrs = dict(frame.attrs)
+    names = keep.groupby("lad_code")["lad_name"].first() if "lad_name" in keep.columns else pd.Series(dtype=str)
+    place = "England" if national is not None and not councils else \
+        (names.iloc[0] if len(chosen) == 1 and len(names) else f"{len(chosen)} councils")
+    asset_frame = gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG)
+    return StudyData(v, lsoas, None, None, None, None, asset_frame, tuple(chosen), place, national=national,
+                     regions=reg, sources=tuple(sources), notes=tuple(notes), source=source,
+                     file_lsoas=len(frame))
+
+
+def _bundle(source: DataSource, *, councils, region) -> StudyData:
+    """IoD, boundaries and lookup (and the optional layers) joined: what a run and a map need."""
+    imd, boundaries, lookup, vintage, population = (source.imd, source.boundaries, source.lookup, source.vintage,
+                                                    source.population)
+    boundaries_layer, lads, lads_layer, wards, wards_layer = (source.boundaries_layer, source.lads, source.lads_layer,
+                                                              source.wards, source.wards_layer)
+    msoas, msoas_layer, centroids, regions, assets = (source.msoas, source.msoas_layer, source.centroids,
+                                                      source.regions, source.assets)
     if councils and region:
         raise SchemaError("give councils or a region, not both")
     sources: list[Source] = []
     notes: list[str] = []
     with stage("reading the IoD"):
-        frame = read_imd(imd, vintage=vintage)
-        v = get_vintage(frame.attrs["vintage"])
+        frame, v = read_imd(imd, vintage=vintage)
         sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
         if population is not None:
             frame = add_population(frame, read_population(population, vintage=v.year))
@@ -349,7 +350,7 @@ def load_files(
             raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
                               f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
         b = b.loc[b.index.isin(imd_here)]
-        lsoas = attach_imd(b, frame)
+        lsoas = attach_imd(b, frame, vintage=v)
         lsoas = attach_lookup(lsoas, lk[lk.index.isin(lsoas.index)])
         lsoas = lsoas.loc[lsoas.index.sort_values()]
 
@@ -435,18 +436,23 @@ def load_files(
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]
-    attrs = dict(lsoas.attrs)
     lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
-    lsoas.attrs = {**attrs, "ward_vintage": ward_vintage}
     if not place:
         picked = list(names.reindex(chosen).fillna(pd.Series(chosen, index=chosen)))
         place = picked[0] if len(picked) == 1 else f"{len(picked)} councils"
         if set(chosen) == set(TEES_VALLEY):
             place = "Tees Valley"
     log.info("%s: %s, %d LSOAs in %d councils", place, v.label, len(lsoas), len(chosen))
-    return FileData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen),
-                    sources=tuple(sources), notes=tuple(notes), place=place)
+    from geotarget.data.sample import bundled_regions
+
+    reg = bundled_regions()
+    national = None
+    if len(frame) == v.n_lsoas:
+        national = frame.copy()
+        national["region_code"] = national["lad_code"].map(reg["region_code"])
+    return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
+                     regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
+                     source=source, file_lsoas=len(frame))
 
 
-__all__ = ["FileData", "Source", "data_sources", "load_files", "read_regions", "record_inputs", "resolve_region",
-           "sample_sources"]
+__all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

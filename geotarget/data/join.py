@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geotarget.core.errors import SchemaError, VintageError
-from geotarget.core.vintages import BY_LSOA_YEAR, VINTAGES, has_lsoa21_only_codes
+from geotarget.core.vintages import BY_LSOA_YEAR, VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ def _boundary_year(boundaries: gpd.GeoDataFrame) -> int | None:
     return year
 
 
-def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing: bool = False) -> gpd.GeoDataFrame:
+def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, vintage: Vintage | int | None = None,
+               allow_missing: bool = False) -> gpd.GeoDataFrame:
     """Join IoD columns to LSOA boundaries on the LSOA code.
 
     Parameters
@@ -34,6 +35,9 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
         LSOA boundaries indexed by ``lsoa_code``, as returned by :func:`read_boundaries`.
     imd
         IoD data indexed by ``lsoa_code``, as returned by :func:`read_imd`.
+    vintage
+        The IoD release of ``imd`` (the second value :func:`read_imd` returns), checked against the
+        boundaries' LSOA year; without it, LSOA 2021-only codes in ``imd`` reveal IoD2025.
     allow_missing
         Keep boundary LSOAs that have no IoD row (their IoD columns are blank and they are
         listed in the log). By default such LSOAs are an error: no area is silently blank.
@@ -61,7 +65,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
     rate = matched.mean() if len(boundaries) else 0.0
     counts = f"{int(matched.sum()):,} of {len(boundaries):,} boundary LSOA codes ({rate:.1%}) are in the IoD data"
 
-    vintage = VINTAGES.get(imd.attrs.get("vintage"))
+    vintage = get_vintage(vintage) if vintage is not None else None
     if vintage is None and has_lsoa21_only_codes(imd.index):
         vintage = VINTAGES[2025]
     b_year = _boundary_year(boundaries)
@@ -70,7 +74,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
         raise VintageError(
             f"{vintage.name} is published on LSOA {vintage.lsoa_year} but these boundaries are LSOA {b_year}: "
             f"{counts}, and the codes that match may not be the same areas. Use LSOA {vintage.lsoa_year} "
-            f"boundaries with {vintage.name} (e.g. load_sample(vintage={vintage.year}) or level='lsoa"
+            f"boundaries with {vintage.name} (e.g. load(vintage={vintage.year}) or level='lsoa"
             f"{vintage.lsoa_year % 100}'), or {right.name} with these boundaries. {_LOOKUP_HINT}"
         )
     if not matched.all():
@@ -85,6 +89,6 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, allow_missing
 
     extra = imd.drop(columns=[c for c in imd.columns if c in boundaries.columns])
     out = boundaries.join(extra, how="left")
-    out.attrs = {**boundaries.attrs, **imd.attrs, "lsoa_year": b_year or (vintage and vintage.lsoa_year)}
+    out.attrs = {**boundaries.attrs, "lsoa_year": b_year or (vintage and vintage.lsoa_year)}
     log.info("attached %s to %d LSOAs (match %.1f%%)", vintage.name if vintage else "IoD", len(out), 100 * rate)
     return out

@@ -1,10 +1,8 @@
-"""The bundled Tees Valley sample: real IoD, boundaries, lookups and assets, ready to use."""
+"""The bundled places (Tees Valley, Trafford): the ``source="sample"`` branch of :func:`geotarget.data.load`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,76 +10,51 @@ import pandas as pd
 
 from geotarget.core.councils import resolve_councils
 from geotarget.core.crs import BNG
-from geotarget.core.errors import DataNotFoundError
+from geotarget.core.errors import DataNotFoundError, SchemaError
 from geotarget.core.places import get_place, sample_path
 from geotarget.core.vintages import Vintage, get_vintage
 from geotarget.data.join import attach_imd
+from geotarget.data.source import DataSource
+from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Sample:
-    """The bundled data for one IoD vintage, all in EPSG:27700.
+#: Bundled tables shared by every place.
+REFERENCE = "data/reference/england_region_means.csv"
+REGIONS = "data/lookups/lad_region_england.csv"
+HIA_FILES = {2025: ("data/hia/iod2025_indicators_lsoa21_{place}.csv", "lsoa21cd"),
+             2019: ("data/hia/iod2019_indicators_lsoa11_{place}.csv", "lsoa11cd")}
+CNI_FILE = "data/hia/cni2023_lsoa21_{place}.csv"
+HIA_REFERENCE = "data/hia/england_reference.csv"
 
-    Attributes
-    ----------
-    lsoas
-        LSOA boundaries with the IoD (national ranks and deciles), population denominators,
-        and best-fit MSOA, ward and council codes and names; indexed by ``lsoa_code``.
-    wards, lads, msoas
-        Ward (May 2025), council and MSOA boundaries, indexed by their codes.
-    centroids
-        ONS population-weighted centroids of the LSOAs (points).
-    assets
-        Community assets (active GP practices and pharmacies, libraries, hospitals).
+
+def bundled_regions(*, root: Path | None = None) -> pd.DataFrame:
+    """LAD code -> region code and name (2024 regions; 2019 and 2024 LAD codes), bundled."""
+    return pd.read_csv(sample_path(REGIONS, root=root), dtype=str).set_index("lad_code")
+
+
+def sample_data(source: DataSource, *, root: Path | None = None) -> StudyData:
+    """The ``source="sample"`` branch of :func:`geotarget.data.load`: a bundled place, offline.
+
+    ``source.place`` is ``"tees_valley"`` (five councils) or ``"trafford"`` (E08000009). Trafford's IoD2025
+    population is the ONS mid-2022 estimate (the IoD2025 denominators are bundled only for the Tees Valley)
+    and its LSOA 2021 centroids are a documented proxy (``method`` column of ``centroids``; see
+    ``data/PROVENANCE.md``).
     """
-
-    vintage: Vintage
-    lsoas: gpd.GeoDataFrame
-    wards: gpd.GeoDataFrame
-    lads: gpd.GeoDataFrame
-    msoas: gpd.GeoDataFrame
-    centroids: gpd.GeoDataFrame
-    assets: gpd.GeoDataFrame
-    councils: tuple[str, ...]
-    place: str = "tees_valley"
-
-
-def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = None,
-                place: str = "tees_valley", root: Path | None = None) -> Sample:
-    """Load a bundled sample: the Tees Valley (default) or Trafford.
-
-    Parameters
-    ----------
-    vintage
-        2025 (IoD2025 on LSOA 2021, the default) or 2019 (IoD2019 on LSOA 2011).
-    councils
-        Council codes or names (case-insensitive) to keep; default all of the place's councils.
-    place
-        ``"tees_valley"`` (five councils) or ``"trafford"`` (E08000009). Trafford's IoD2025
-        population is the ONS mid-2022 estimate (the IoD2025 denominators are bundled only for
-        the Tees Valley) and its LSOA 2021 centroids are a documented proxy (``method`` column
-        of ``centroids``; see ``data/PROVENANCE.md``).
-
-    Examples
-    --------
-    >>> s = load_sample(2025, councils=["Middlesbrough"])
-    >>> len(s.lsoas), int((s.lsoas["imd_decile"] == 1).sum())
-    (90, 45)
-    >>> t = load_sample(2025, place="trafford")
-    >>> len(t.lsoas), len(t.wards), t.councils
-    (139, 21, ('E08000009',))
-    """
-    v = get_vintage(vintage)
-    pl = get_place(place)
+    for name in ("imd", "population", "boundaries", "lookup", "lads", "wards", "msoas", "centroids", "regions"):
+        if getattr(source, name) is not None:
+            raise SchemaError(f"{name} = {getattr(source, name)} goes with source = \"files\" (official files), not "
+                              "with the bundled sample; drop it or set source = \"files\"")
+    v = get_vintage(source.vintage or 2025)
+    pl = get_place(source.place)
     files = pl.files[v.year]
     gpkg = sample_path(pl.boundaries, root=root)
-    imd = add_population(read_imd(sample_path(files["imd"], root=root)),
-                         read_population(sample_path(files["population"], root=root)))
-    lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd)
+    imd, _ = read_imd(sample_path(files["imd"], root=root), vintage=v.year)
+    imd = add_population(imd, read_population(sample_path(files["population"], root=root), vintage=v.year))
+    lsoas = attach_imd(read_boundaries(gpkg, layer=files["lsoa_layer"]), imd, vintage=v)
     lsoas = attach_lookup(lsoas, read_lsoa_lookup(sample_path(files["lookup"], root=root)))
     lads = read_boundaries(gpkg, layer="lad2025")
     wards = read_boundaries(gpkg, layer="wards2025")
@@ -93,24 +66,97 @@ def load_sample(vintage: int | str = 2025, *, councils: Sequence[str] | None = N
         geometry=gpd.points_from_xy(cen["easting"], cen["northing"]), crs=BNG,
     ).set_index("lsoa_code")
     assets = gpd.read_file(sample_path(pl.assets, root=root), layer="community_assets")
+    parks = access_points = None
+    if "greenspace_sites" in _layers(sample_path(pl.assets, root=root)):
+        parks = sample_layer("greenspace_sites", place=pl.key, root=root)
+        access_points = sample_layer("greenspace_access_points", place=pl.key, root=root)
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first += [c for c in lsoas.columns if c.startswith("pop_")]
     lsoas = lsoas[[*first, *(c for c in lsoas.columns if c not in first and c != "geometry"), "geometry"]]
+    place_lsoas = lsoas
+    postcodes, postcodes_note = _population_points(pl, v, place_lsoas, root=root)
+    try:
+        index = postcode_points(v, place=pl.key, residential=False, root=root)
+    except DataNotFoundError:  # e.g. Trafford's postcodes carry no LSOA 2011 codes
+        index = None
 
-    chosen = tuple(resolve_councils(councils, lads["lad_name"]) if councils else pl.councils)
+    chosen = tuple(resolve_councils(source.councils, lads["lad_name"]) if source.councils else pl.councils)
     keep = lsoas["lad_code"].isin(chosen)
     lsoas = lsoas[keep]
     centroids = centroids[centroids.index.isin(lsoas.index)]
     wards = wards[wards["lad_code"].isin(chosen)]
     msoas = msoas[msoas["lad_code"].isin(chosen)]
-    assets = assets[assets["lad_code"].isin(chosen)].reset_index(drop=True)
     lads = lads[lads.index.isin(chosen)]
+
+    rel, code = HIA_FILES[v.year]
+    ind = pd.read_csv(sample_path(rel.format(place=pl.key), root=root)).set_index(code)
+    ind.index.name = "lsoa_code"
+    cni = None
+    if v.year == 2025:
+        cni = pd.read_csv(sample_path(CNI_FILE.format(place=pl.key), root=root)).set_index("lsoa21cd")
+        cni.index.name = "lsoa_code"
+    hia_ref = pd.read_csv(sample_path(HIA_REFERENCE, root=root))
+    hia_ref = hia_ref[hia_ref["vintage"] == v.year].set_index(["measure", "statistic"])["value"]
+    reference = pd.read_csv(sample_path(REFERENCE, root=root), dtype={"area_code": str})
     log.info("sample %s: %d LSOAs in %d councils", v.label, len(lsoas), len(chosen))
-    return Sample(v, lsoas, wards, lads, msoas, centroids, assets, chosen, pl.key)
+    return StudyData(v, lsoas, wards, lads, msoas, centroids, assets, chosen, pl.name, place_key=pl.key,
+                     postcodes=postcodes, postcodes_note=postcodes_note, postcode_index=index, parks=parks,
+                     park_access_points=access_points, reference=reference, regions=bundled_regions(root=root),
+                     hia_indicators=ind, cni=cni, hia_reference=hia_ref,
+                     sources=sample_sources(v, place=pl.key, root=root), source=source)
 
 
-def load_postcode_points(vintage: int | str = 2025, *, place: str = "tees_valley", residential: bool = True,
+def sample_sources(vintage: int | str | Vintage = 2025, *, place: str = "tees_valley",
+                   root: Path | None = None) -> tuple[Source, ...]:
+    """The bundled files of ``place`` for ``vintage``, with their vintages (for the manifest)."""
+    v = get_vintage(vintage)
+    pl = get_place(place)
+    files = pl.files[v.year]
+    tag = f"bundled {pl.name} sample"
+    return (
+        Source("imd", sample_path(files["imd"], root=root), f"{v.name}, LSOA {v.lsoa_year} (MHCLG; {tag})"),
+        Source("population", sample_path(files["population"], root=root),
+               f"population denominators {v.population} ({v.name})"),
+        Source("boundaries", sample_path(pl.boundaries, root=root),
+               f"ONS LSOA {v.lsoa_year}, MSOA, ward (May 2025) and council boundaries (BGC)"),
+        Source("lookup", sample_path(files["lookup"], root=root), "ONS best-fit LSOA to ward (May 2025) lookup"),
+        Source("centroids", sample_path(files["centroids"], root=root),
+               f"population-weighted centroids, LSOA {v.lsoa_year}"),
+        Source("assets", sample_path(pl.assets, root=root), f"community assets ({tag}; see data/PROVENANCE.md)"),
+    )
+
+
+def _layers(path: Path) -> list[str]:
+    import pyogrio
+
+    return [str(n) for n, _ in pyogrio.list_layers(path)]
+
+
+def _population_points(pl, v: Vintage, lsoas: gpd.GeoDataFrame, *, root: Path | None = None
+                       ) -> tuple[gpd.GeoDataFrame, str]:
+    """Residential postcodes of the place as points with the LSOA (of the vintage) they lie in."""
+    pc = pd.read_csv(sample_path(pl.postcodes, root=root), dtype={"usertype": "string"})
+    note = "residential (small-user) postcodes"
+    if "usertype" in pc.columns:
+        pc = pc[pc["usertype"] == "0"]
+    else:
+        note = "all postcodes (the bundled file has no user type, so business postcodes count too)"
+    pts = gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy()},
+                           geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=lsoas.crs)
+    code = f"lsoa{v.lsoa_year % 100}cd"
+    if code in pc.columns and pc[code].notna().all():
+        pts["lsoa_code"] = pc[code].to_numpy()
+    else:  # assign by point in polygon, nearest LSOA for points on the edge
+        j = gpd.sjoin_nearest(pts, lsoas[["geometry"]], how="left", max_distance=200)
+        pts["lsoa_code"] = j.loc[~j.index.duplicated(), "lsoa_code"].reindex(pts.index)
+        note += f" (assigned to LSOA {v.lsoa_year} by point in polygon)"
+    pts = pts[pts["lsoa_code"].isin(lsoas.index)].reset_index(drop=True)
+    pts["weight"] = 1.0
+    return pts, f"{len(pts):,} {note}, Code-Point Open 2025 locations"
+
+
+def postcode_points(vintage: int | str = 2025, *, place: str = "tees_valley", residential: bool = True,
                          root: Path | None = None) -> gpd.GeoDataFrame:
     """Postcodes of a bundled place as points with their ``lsoa_code``.
 
@@ -132,7 +178,7 @@ def load_postcode_points(vintage: int | str = 2025, *, place: str = "tees_valley
                             geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=BNG)
 
 
-def load_sample_layer(layer: str, *, place: str = "tees_valley", root: Path | None = None) -> gpd.GeoDataFrame:
+def sample_layer(layer: str, *, place: str = "tees_valley", root: Path | None = None) -> gpd.GeoDataFrame:
     """One layer of a bundled place's asset GeoPackage, in EPSG:27700.
 
     Tees Valley: ``gp_practices`` (active and closed), ``pharmacies``, ``libraries``, ``hospitals``,
@@ -141,7 +187,7 @@ def load_sample_layer(layer: str, *, place: str = "tees_valley", root: Path | No
     ``greenspace_sites`` (OS Open Greenspace polygons with ``site_type`` and ``area_ha``) and
     ``greenspace_access_points``.
 
-    >>> sites = load_sample_layer("greenspace_sites", place="trafford")
+    >>> sites = sample_layer("greenspace_sites", place="trafford")
     >>> int((sites["site_type"] == "Public Park Or Garden").sum())
     37
     """
@@ -155,6 +201,5 @@ def load_sample_layer(layer: str, *, place: str = "tees_valley", root: Path | No
     return gpd.read_file(path, layer=layer).to_crs(BNG)
 
 
-def bundled_postcodes_path(place: str = "tees_valley", *, root: Path | None = None) -> Path:
-    """Path of a bundled place's postcode lookup (postcode, easting, northing, ...)."""
-    return sample_path(get_place(place).postcodes, root=root)
+__all__ = ["REFERENCE", "REGIONS", "bundled_regions", "postcode_points", "sample_data", "sample_layer",
+           "sample_sources"]

@@ -28,6 +28,7 @@ from geotarget.core.domains import DOMAINS
 from geotarget.core.errors import GeotargetError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
+from geotarget.data.study_data import StudyData
 from geotarget.hia.screen import (
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
@@ -35,7 +36,7 @@ from geotarget.hia.screen import (
     Screening,
     ScreeningRules,
     compare_sites,
-    load_hia_data,
+    hia_data,
     screen_site,
     zone_key,
     zone_label,
@@ -434,12 +435,14 @@ class HiaResult:
     slugs: list[str] = field(default_factory=list)
 
 
-def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, out: str | os.PathLike,
-            name: str | None = None, name_column: str | None = None, buffers: Sequence[float] | str = DEFAULT_BUFFERS,
-            place: str = "tees_valley", vintage: int | str = 2025, rules: ScreeningRules | None = None,
+def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: str | os.PathLike | None = None,
+            out: str | os.PathLike, name: str | None = None, name_column: str | None = None,
+            buffers: Sequence[float] | str = DEFAULT_BUFFERS, rules: ScreeningRules | None = None,
             assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
             generated: str | None = None, with_map: bool = True) -> HiaResult:
     """Screen one site (``site``: a path, WKT, postcode or ``"E,N"``) or a file of sites (``sites``).
+
+    ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley).
 
     Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
     by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
@@ -472,7 +475,11 @@ def run_hia(*, site: str | None = None, sites: str | os.PathLike | None = None, 
     clash = [p for p in planned if p.resolve() in inputs]
     if clash:
         raise SchemaError(f"{clash[0]}: an output would overwrite an input file; choose another --out folder")
-    data = load_hia_data(place, vintage, assets=assets, assets_source=assets_source)
+    if data is None:
+        from geotarget.data.load import load
+
+        data = load()
+    data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
     for s, slug in zip(candidates, slug_of):
         try:

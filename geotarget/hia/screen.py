@@ -38,8 +38,8 @@ import shapely
 from geotarget.core.errors import AreaNotFoundError, SchemaError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL, OS_LICENCE, POSTCODE_LICENCE
 from geotarget.core.places import get_place, sample_path
-from geotarget.core.vintages import Vintage, get_vintage
-from geotarget.data.sample import Sample, load_sample
+from geotarget.core.vintages import Vintage
+from geotarget.data.study_data import StudyData
 from geotarget.hia.evidence import (
     ACCESS_CATEGORIES,
     DEFAULT_BUFFERS,
@@ -62,17 +62,11 @@ from geotarget.io.sites import Site
 log = logging.getLogger(__name__)
 
 
-_HIA_FILES = {2025: ("data/hia/iod2025_indicators_lsoa21_{place}.csv", "lsoa21cd"),
-              2019: ("data/hia/iod2019_indicators_lsoa11_{place}.csv", "lsoa11cd")}
-_CNI_FILE = "data/hia/cni2023_lsoa21_{place}.csv"
-_REFERENCE = "data/hia/england_reference.csv"
-
-
 @dataclass(frozen=True)
 class HiaData:
     """Everything a screening reads, loaded once (for a batch of sites)."""
 
-    sample: Sample
+    sample: StudyData  #: the study's data (:func:`geotarget.data.load`)
     place_name: str
     points: gpd.GeoDataFrame  #: residential postcode points with ``lsoa_code``
     points_note: str
@@ -87,14 +81,16 @@ class HiaData:
     notes: tuple[str, ...] = ()
 
 
-def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, assets=None,
-                  assets_source: str | None = None) -> HiaData:
-    """Load a bundled place's LSOAs, postcodes, indicators, CNI, England comparators and assets.
+def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) -> HiaData:
+    """What a screening reads, from the study's data: LSOAs, postcodes, indicators, CNI, comparators, assets.
 
     Parameters
     ----------
-    place, vintage
-        A bundled place (``"tees_valley"``, ``"trafford"``) and IoD vintage (2025, 2019).
+    data
+        The study (:func:`geotarget.data.load`). Screening needs LSOA, council and ward
+        polygons, population points (centroids), residential postcodes, the IoD File 8
+        indicators and England comparators: the bundled places have them all; for data from
+        files the error names what is missing.
     assets
         Extra assets (an :class:`~geotarget.io.assets.AssetRead` or a GeoDataFrame with
         ``category``), e.g. schools or parks the bundled layers lack; their categories replace
@@ -102,23 +98,14 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
     """
     from geotarget.analysis.access import DEFAULT_PARK_TYPES, park_sites, park_targets
 
-    pl = get_place(place)
-    v = get_vintage(vintage)
-    sample = load_sample(v.year, place=pl.key)
+    data.require("lsoas geometry", "lads", "centroids", "postcodes", "hia_indicators", "hia_reference",
+                 what="HIA screening")
+    sample = data
     notes = []
-    points, points_note = _population_points(sample, pl)
-    rel, code = _HIA_FILES[v.year]
-    ind = pd.read_csv(sample_path(rel.format(place=pl.key))).set_index(code)
-    ind.index.name = "lsoa_code"
-    cni = None
-    if v.year == 2025:
-        cni = pd.read_csv(sample_path(_CNI_FILE.format(place=pl.key))).set_index("lsoa21cd")
-        cni.index.name = "lsoa_code"
-    else:
-        notes.append("Community Needs Index: published for LSOA 2021 only (CNI 2023); not shown with IoD2019.")
-    ref = pd.read_csv(sample_path(_REFERENCE))
-    ref = ref[ref["vintage"] == v.year].set_index(["measure", "statistic"])["value"]
-    located, parks_raw, access_points = _bundled_assets(pl)
+    if data.cni is None:
+        notes.append("Community Needs Index: published for LSOA 2021 only (CNI 2023); not shown with IoD2019."
+                     if data.vintage.year == 2019 else "Community Needs Index: not in the data.")
+    located, parks_raw, access_points = _study_assets(data)
     parks = None
     targets = located
     if parks_raw is not None:
@@ -127,10 +114,10 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
         parks = park_sites(parks_raw)
         notes.append(f"Green space: OS Open Greenspace sites of type {', '.join(DEFAULT_PARK_TYPES)}; distance to the "
                      "nearest access point, or to the site edge where a site has none.")
-    if pl.key == "tees_valley":
+    if data.place_key == "tees_valley":
         notes.append("The bundled Tees Valley GP list holds main surgeries only (no branch surgeries), so GP "
                      "distances are upper bounds.")
-    source = f"bundled {pl.name} assets"
+    source = f"bundled {data.place} assets" if data.bundled else "assets of the study"
     if assets is not None:
         extra = getattr(assets, "assets", assets)
         if "category" not in extra:
@@ -144,48 +131,24 @@ def load_hia_data(place: str = "tees_valley", vintage: int | str = 2025, *, asse
     targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=sample.lsoas.crs)
     coverage = shapely.union_all(sample.lads.geometry.to_numpy())
     shapely.prepare(coverage)
-    return HiaData(sample, pl.name, points, points_note, ind, cni, ref, local_deciles(sample.lsoas), targets, parks,
-                   source, coverage, tuple(notes))
+    return HiaData(sample, data.place, data.postcodes, data.postcodes_note, data.hia_indicators, data.cni,
+                   data.hia_reference, local_deciles(sample.lsoas), targets, parks, source, coverage, tuple(notes))
 
 
-def _bundled_assets(pl):
-    """A bundled place's assets in the standard categories (as :func:`geotarget.jobs.access.sample_assets`), and its
+def _study_assets(data: StudyData):
+    """The study's assets in the standard categories (as :func:`geotarget.jobs.access.sample_assets`), and its
     green space sites and access points where it has them. Hospitals (no standard category, not one of the
     services a screening measures) are left out rather than filed under "other" with a warning on every run."""
-    from geotarget.data.sample import load_sample_layer
     from geotarget.io.assets import assets_from_frame
 
-    union = load_sample_layer("community_assets", place=pl.key)
+    union = data.assets
+    if union is None or "asset_type" not in union.columns:
+        empty = gpd.GeoDataFrame({"category": [], "asset_id": [], "name": []}, geometry=[], crs=data.lsoas.crs)
+        return empty, data.parks, data.park_access_points
     union = union[union["asset_type"] != "hospital"]
-    read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
+    read = assets_from_frame(union, source=f"bundled {data.place} assets", category_column="asset_type",
                              name_column="name", id_column="asset_id", postcode_column="postcode")
-    if pl.key == "trafford":
-        return read.assets, load_sample_layer("greenspace_sites", place=pl.key), \
-            load_sample_layer("greenspace_access_points", place=pl.key)
-    return read.assets, None, None
-
-
-def _population_points(sample: Sample, pl) -> tuple[gpd.GeoDataFrame, str]:
-    """Residential postcodes of the place as points with the LSOA (of the vintage) they lie in."""
-    from geotarget.data.sample import bundled_postcodes_path
-
-    pc = pd.read_csv(bundled_postcodes_path(pl.key), dtype={"usertype": "string"})
-    note = "residential (small-user) postcodes"
-    if "usertype" in pc.columns:
-        pc = pc[pc["usertype"] == "0"]
-    else:
-        note = "all postcodes (the bundled file has no user type, so business postcodes count too)"
-    pts = gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy()},
-                           geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=sample.lsoas.crs)
-    code = f"lsoa{sample.vintage.lsoa_year % 100}cd"
-    if code in pc.columns and pc[code].notna().all():
-        pts["lsoa_code"] = pc[code].to_numpy()
-    else:  # assign by point in polygon, nearest LSOA for points on the edge
-        j = gpd.sjoin_nearest(pts, sample.lsoas[["geometry"]], how="left", max_distance=200)
-        pts["lsoa_code"] = j.loc[~j.index.duplicated(), "lsoa_code"].reindex(pts.index)
-        note += f" (assigned to LSOA {sample.vintage.lsoa_year} by point in polygon)"
-    pts = pts[pts["lsoa_code"].isin(sample.lsoas.index)].reset_index(drop=True)
-    return pts, f"{len(pts):,} {note}, Code-Point Open 2025 locations"
+    return read.assets, data.parks, data.park_access_points
 
 
 def local_deciles(lsoas: pd.DataFrame) -> pd.DataFrame:
@@ -245,7 +208,7 @@ def check_coverage(site: Site, data: HiaData) -> list[str]:
         if site.kind == "point" and shapely.intersects(data.coverage, shapely.Point(c.y, c.x)):
             hint = f" Easting and northing look swapped: try {c.y:.0f},{c.x:.0f}."
         else:
-            for key, other in _other_places(data.sample.place):
+            for key, other in _other_places(data.sample.place_key):
                 if other.intersects(site.geometry):
                     hint = f" The site is in the bundled {get_place(key).name} sample: use --place {key}."
         raise AreaNotFoundError(
@@ -322,7 +285,7 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
         "population": "apportioned by residential postcodes (best fit by population-weighted centroid also shown)",
         "assets": data.asset_source,
     }
-    sc = Screening(site, s.vintage, s.place, data.place_name, buffers, rules, council, lsoas, wards, profile,
+    sc = Screening(site, s.vintage, s.place_key or s.place, data.place_name, buffers, rules, council, lsoas, wards, profile,
                    indicators, cni, access, nearby, parks, rule_lsoas, [],
                    enrich(s.lsoas[s.lsoas["lad_code"] == council[0]], data), data.reference,
                    notes=notes + list(data.notes),
@@ -333,7 +296,7 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
     return sc
 
 
-def _council(site: Site, s: Sample) -> tuple[str, str]:
+def _council(site: Site, s: StudyData) -> tuple[str, str]:
     lads = s.lads
     hit = lads[lads.intersects(site.centre)]
     if hit.empty:
@@ -398,7 +361,7 @@ def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
     return zw
 
 
-def _profile(lsoas, s: Sample, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
+def _profile(lsoas, s: StudyData, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
     """Population-weighted profile of each zone, the council and England."""
     k = rules.flag_max_decile
     lsoas = _plain(lsoas)
@@ -433,7 +396,7 @@ def _profile(lsoas, s: Sample, data: HiaData, buffers, lad: str, rules: Screenin
     return pd.DataFrame(rows).set_index("zone")
 
 
-def _indicator_table(lsoas, s: Sample, data: HiaData, buffers, lad: str) -> pd.DataFrame:
+def _indicator_table(lsoas, s: StudyData, data: HiaData, buffers, lad: str) -> pd.DataFrame:
     """Zone, council and England values of each IoD indicator, and the national decile of each average."""
     council = _plain(s.lsoas[s.lsoas["lad_code"] == lad]).join(data.indicators, how="left")
     lsoas = _plain(lsoas)
@@ -506,7 +469,7 @@ def _access(site: Site, data: HiaData, reach: float):
     return access, near, parks
 
 
-def _ward_table(site: Site, lsoas, s: Sample, buffers) -> pd.DataFrame:
+def _ward_table(site: Site, lsoas, s: StudyData, buffers) -> pd.DataFrame:
     """Wards the site lies in or whose (best-fit) LSOAs have residents within a buffer."""
     on = s.wards[s.wards.intersects(site.geometry)]
     codes = sorted(set(lsoas["ward_code"]) | set(on.index))
@@ -601,6 +564,6 @@ def _round(v, n):
     return None if v is None or pd.isna(v) else round(float(v), n)
 
 
-__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE",
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE", "hia_data",
            "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "enrich", "indicator_decile",
-           "load_hia_data", "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]
+           "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]

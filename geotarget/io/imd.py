@@ -9,7 +9,7 @@
   the layout of the bundled sample.
 
 Headers are mapped to short canonical names in one place, :func:`canonical_name`. The
-result is indexed by ``lsoa_code`` and records its vintage in ``frame.attrs["vintage"]``.
+result is indexed by ``lsoa_code``; :func:`read_imd` returns the vintage beside the frame (never in ``attrs``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geotarget.core import domains as D
-from geotarget.core.errors import SchemaError, VintageError
+from geotarget.core.errors import SchemaError
 from geotarget.core.vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
 from geotarget.io.files import require_file
 from geotarget.io.tables import read_text_table
@@ -210,7 +210,7 @@ def _to_numbers(frame: pd.DataFrame, path, originals: dict[str, str], vintage: V
     return out
 
 
-def _read_table(path, vintage, *, what: str, required: list[str]) -> pd.DataFrame:
+def _read_table(path, vintage, *, what: str, required: list[str]) -> tuple[pd.DataFrame, Vintage]:
     raw = read_text_table(require_file(path, what))
     mapping, lsoa_years = _map_columns(raw, path)
     if "lsoa_code" not in mapping.values():
@@ -232,8 +232,8 @@ def _read_table(path, vintage, *, what: str, required: list[str]) -> pd.DataFram
     v = _detect_vintage(frame, path, lsoa_years, vintage)
     frame = _to_numbers(frame, path, originals, v)
     frame = frame.set_index("lsoa_code")
-    frame.attrs = {"vintage": v.year, "source": os.fspath(path)}
-    return frame
+    frame.attrs = {"source": os.fspath(path)}
+    return frame, v
 
 
 def _official_header(col: str) -> str:
@@ -247,7 +247,7 @@ def _official_header(col: str) -> str:
             "decile": f"{d.label} Decile (where 1 is most deprived 10% of LSOAs)"}[measure]
 
 
-def read_imd(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd.DataFrame:
+def read_imd(path: str | os.PathLike, *, vintage: int | str | None = None) -> tuple[pd.DataFrame, Vintage]:
     """Read an IoD file (official File 7 layout or geotarget's canonical CSV).
 
     Parameters
@@ -261,12 +261,12 @@ def read_imd(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed by ``lsoa_code``; columns ``lsoa_name``, ``lad_code``, ``lad_name`` where
+    (pandas.DataFrame, Vintage)
+        The frame, indexed by ``lsoa_code``, and the IoD release it is (from the header, the
+        codes or ``vintage``). The frame has columns ``lsoa_name``, ``lad_code``, ``lad_name`` where
         present, ``<index>_score/_rank/_decile`` for the IMD and every domain, sub-domain and
         supplementary index in the file, and population denominators (``pop_total``,
-        ``pop_working_age``, ...) if the file holds them. ``attrs["vintage"]`` is the
-        release year. Ranks and deciles are **national** (1 = most deprived) and are
+        ``pop_working_age``, ...) if the file holds them. Ranks and deciles are **national** (1 = most deprived) and are
         never recomputed.
 
     Raises
@@ -275,20 +275,20 @@ def read_imd(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd
         Missing columns, bad or duplicated LSOA codes, blank or non-numeric values, ranks
         or deciles out of range; the message names the file, column, row and value.
     """
-    frame = _read_table(path, vintage, what="IoD", required=["imd_score", "imd_rank", "imd_decile"])
+    frame, v = _read_table(path, vintage, what="IoD", required=["imd_score", "imd_rank", "imd_decile"])
     found = [d.key for d in D.DOMAINS if f"{d.key}_rank" in frame.columns]
-    log.info("%s: %s, %d LSOAs, domains: %s", path, VINTAGES[frame.attrs["vintage"]].name, len(frame),
-             ", ".join(found) or "none")
-    return frame
+    log.info("%s: %s, %d LSOAs, domains: %s", path, v.name, len(frame), ", ".join(found) or "none")
+    return frame, v
 
 
 def read_population(path: str | os.PathLike, *, vintage: int | str | None = None) -> pd.DataFrame:
     """Read IoD population denominators (File 6/7 headers or canonical ``pop_total_mid2022``...).
 
     Returns a frame indexed by ``lsoa_code`` with ``pop_total`` and any of ``pop_0_15``,
-    ``pop_16_59``, ``pop_60plus``, ``pop_working_age`` found.
+    ``pop_16_59``, ``pop_60plus``, ``pop_working_age`` found. Pass the IoD's ``vintage`` to check
+    that a header stating its LSOA year matches it.
     """
-    frame = _read_table(path, vintage, what="population", required=["pop_total"])
+    frame, _ = _read_table(path, vintage, what="population", required=["pop_total"])
     keep = [c for c in frame.columns if c.startswith("pop_")]
     out = frame[keep].copy()
     out.attrs = dict(frame.attrs)
@@ -296,12 +296,10 @@ def read_population(path: str | os.PathLike, *, vintage: int | str | None = None
 
 
 def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Return ``imd`` with the population columns of ``population`` (same vintage, every LSOA)."""
-    if imd.attrs.get("vintage") != population.attrs.get("vintage"):
-        raise VintageError(
-            f"IoD vintage {imd.attrs.get('vintage')} cannot take population denominators of vintage "
-            f"{population.attrs.get('vintage')}"
-        )
+    """Return ``imd`` with the population columns of ``population`` (every LSOA of ``imd``).
+
+    The vintages are checked where the files are read: ``read_population(path, vintage=v)``.
+    """
     missing = imd.index.difference(population.index)
     if len(missing):
         raise SchemaError(

@@ -1,8 +1,8 @@
-"""The access job: assets against need for a bundled place, with its tables, layers and files.
+"""The access job: assets against need for the LSOAs of a study, with its tables, layers and files.
 
 :func:`assess_access` joins the pieces -- located assets (:mod:`geotarget.io.assets`), park
 entrances (:func:`geotarget.analysis.access.park_targets`), access per LSOA (:mod:`geotarget.analysis.access`),
-deserts and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a bundled sample, and
+deserts and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a :class:`~geotarget.data.study_data.StudyData`, and
 :func:`write_access` writes ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``,
 ``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer over the two.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 
 from geotarget.analysis.access import CATCHMENT_M, DEFAULT_PARK_TYPES, RADII, access_table, park_targets
 from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
-from geotarget.data.sample import Sample, load_sample, load_sample_layer
+from geotarget.data.study_data import StudyData
 from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame
 from geotarget.io.files import write_csv
 from geotarget.render.qgis import write_styled_geopackage
@@ -39,7 +39,7 @@ class AccessResult:
     targets: gpd.GeoDataFrame  #: what distances were measured to (park entrances and edges included)
     rejects: pd.DataFrame  #: rows that could not be located: ``row, reason, detail, ...``
     desert_areas: gpd.GeoDataFrame  #: desert LSOA polygons with their categories, for a map layer
-    sample: Sample
+    sample: StudyData  #: the data the access was measured on
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -61,27 +61,28 @@ class AccessResult:
         return {"asset_points": points, "asset_areas": a[is_area].copy(), "deserts": self.desert_areas}
 
 
-def sample_assets(place: str = "tees_valley") -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-    """A bundled place's assets (read like a user's file) and, for Trafford, green space sites and entrances."""
-    from geotarget.core.places import get_place
+def sample_assets(data: StudyData) -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The data's assets (read like a user's file) and its green space sites and entrances, where it has them.
 
-    pl = get_place(place)
-    union = load_sample_layer("community_assets", place=pl.key)
-    read = assets_from_frame(union, source=f"bundled {pl.name} assets", category_column="asset_type",
-                             name_column="name", id_column="asset_id", postcode_column="postcode",
-                             category_map={"hospital": "other"} if pl.key == "tees_valley" else None)
-    if pl.key == "trafford":
-        return read, load_sample_layer("greenspace_sites", place=pl.key), \
-            load_sample_layer("greenspace_access_points", place=pl.key)
-    return read, None, None
+    Raises :class:`~geotarget.DataNotFoundError` when the data has no categorised assets (files
+    without ``assets``): name an asset file instead (``--assets PATH``).
+    """
+    from geotarget.core.errors import DataNotFoundError
+
+    if data.assets is None or not len(data.assets) or "asset_type" not in data.assets.columns:
+        raise DataNotFoundError(f"the data for {data.place} has no community assets with an asset_type: name an "
+                                "asset file (--assets PATH), or use a bundled place (source = \"sample\")")
+    read = assets_from_frame(data.assets, source=f"bundled {data.place} assets" if data.bundled else "assets",
+                             category_column="asset_type", name_column="name", id_column="asset_id",
+                             postcode_column="postcode",
+                             category_map={"hospital": "other"} if data.place_key == "tees_valley" else None)
+    return read, data.parks, data.park_access_points
 
 
 def assess_access(
+    data: StudyData,
     assets: AssetRead | gpd.GeoDataFrame,
     *,
-    place: str = "tees_valley",
-    vintage: int | str = 2025,
-    councils: Sequence[str] | None = None,
     parks: gpd.GeoDataFrame | None = None,
     park_access_points: gpd.GeoDataFrame | None = None,
     park_types: Sequence[str] | None = DEFAULT_PARK_TYPES,
@@ -93,16 +94,16 @@ def assess_access(
     thresholds: Mapping[str, float] | None = None,
     engine: str = "memory",
 ) -> AccessResult:
-    """Access to assets from every LSOA of a bundled place, deserts and KPIs.
+    """Access to assets from every LSOA of the study, deserts and KPIs.
 
     Parameters
     ----------
+    data
+        The study (:func:`geotarget.data.load`): origins are its LSOAs' population points
+        (``centroids``); deserts and KPIs need their IoD deciles and ward/council codes.
     assets
         Located assets: an :class:`~geotarget.io.assets.AssetRead` (its rejects are carried
         through) or a GeoDataFrame with ``category``.
-    place, vintage, councils
-        The LSOAs: a bundled sample (``"tees_valley"`` or ``"trafford"``), IoD vintage and
-        councils to keep. Origins are the LSOAs' population-weighted centroids.
     parks, park_access_points, park_types
         Green space sites (polygons with ``site_type``) and their entrances: distance to a park
         is to its nearest entrance, or its edge where it has none; only ``park_types`` count.
@@ -114,7 +115,8 @@ def assess_access(
     read = assets if isinstance(assets, AssetRead) else None
     located = read.assets if read is not None else assets
     rejects = read.rejects if read is not None else pd.DataFrame(columns=["row", "reason", "detail"])
-    sample = load_sample(vintage, councils=councils, place=place)
+    data.require("lsoas geometry", "centroids", what="access")
+    sample = data
     notes = []
     targets = located
     shown = asset_layer(located)
@@ -145,7 +147,7 @@ def assess_access(
         kpis["lad_name"] = kpis["lad_name"].where(kpis["area_type"] == "ward", kpis["area_name"])
     first = ["area_type", "area_code", "area_name", "lad_name"]
     kpis = kpis[[*first, *[c for c in kpis.columns if c not in first]]]
-    if sample.place == "trafford" and sample.vintage.year == 2025:
+    if sample.place_key == "trafford" and sample.vintage.year == 2025:
         notes.append("Trafford LSOA 2021 centroids: ONS 2011 population-weighted centroids for the 137 unchanged "
                      "LSOAs, a postcode-mean proxy for the 2 new ones; population ONS mid-2022.")
     return AccessResult(acc, deserts, kpis, gpd.GeoDataFrame(shown, geometry="geometry", crs=located.crs), targets,

@@ -1,6 +1,6 @@
 """From inputs to output files: what ``geotarget cluster``, ``hotspots`` and ``inequality`` run.
 
-Each ``*_study`` function loads the study (bundled sample or official files), computes, and returns a
+Each ``run_*`` function takes the study's data (:func:`geotarget.data.load`), computes, and returns a
 result holding the frames to draw (``layer``: a GeoDataFrame indexed by ``area_code``) and, when ``out``
 is given, writes the files atomically. The analysis itself lives in :mod:`geotarget.analysis.gaps`,
 :mod:`geotarget.analysis.typology`, :mod:`geotarget.analysis.hotspots` and :mod:`geotarget.analysis.inequality`.
@@ -16,17 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from geotarget.analysis.areadata import (
-    AreaData,
-    area_geometries,
-    indicator_column,
-    load_area_data,
-    study_indicators,
-    to_level,
-)
+from geotarget.analysis.areadata import area_geometries, indicator_column, study_indicators, study_notes, to_level
 from geotarget.analysis.gaps import complete_rows, outcome_gaps
 from geotarget.core.errors import GeotargetError, SchemaError
 from geotarget.core.licences import ATTRIBUTION
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.jobs.params import ClusterParams as C
 from geotarget.jobs.params import HotspotsParams as H
@@ -40,20 +34,43 @@ log = logging.getLogger(__name__)
 class AnalysisResult:
     """What an analysis produced: the result object, the layer to map, notes and the files written."""
 
-    study: AreaData
+    study: StudyData
     result: object
     layer: object
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def _study_args(kw: dict) -> dict:
-    keys = ("imd", "vintage", "councils", "population", "boundaries", "boundaries_layer", "lookup", "place")
-    return {k: kw[k] for k in keys if k in kw}
+#: The bundled outcome indicators (``--indicators sample``), with bundled England references.
+OUTCOMES = "data/outcomes/outcomes_lsoa21_tees_valley.csv"
 
 
-def _area_data(data: AreaData | None, kw: dict) -> AreaData:
-    return data if data is not None else load_area_data(**_study_args(kw))
+def _indicator_table(indicators, *, id_column: str | None = None, columns: Sequence[str] | None = None):
+    """``(table, name, bundled)`` for an indicator table path (or ``"sample"``), ``(None, "", False)`` for the IoD."""
+    from geotarget.analysis.gaps import read_indicator_table
+    from geotarget.core.places import ROOT, sample_path
+
+    if indicators is None or str(indicators) == "iod":
+        return None, "", False
+    path = sample_path(OUTCOMES) if str(indicators) == "sample" else indicators
+    try:
+        bundled = Path(path).resolve() == (ROOT / OUTCOMES).resolve()
+    except OSError:
+        bundled = False
+    table = read_indicator_table(path, id_column=id_column, columns=list(columns) if columns else None)
+    return table, str(path), bundled
+
+
+def _study(data: StudyData | None) -> StudyData:
+    if data is None:
+        from geotarget.data.load import load
+
+        return load()
+    return data
+
+
+def _inputs(study: StudyData) -> list[Path]:
+    return [s.path for s in study.sources] if not study.bundled else []
 
 
 def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
@@ -64,18 +81,17 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
             raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
 
 
-def _notes_text(title: str, study: AreaData, notes: list[str]) -> str:
+def _notes_text(title: str, study: StudyData, notes: list[str]) -> str:
     lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
              ATTRIBUTION]
     return "\n".join(lines) + "\n"
 
 
-def run_cluster(*, level: str = C.level, method: str = C.method, spatial: bool = C.spatial, k=C.k,
-                min_population: float | None = C.min_population, indicators=C.indicators,
-                id_column: str | None = C.id_column, columns: Sequence[str] | None = C.columns,
+def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: str = C.method,
+                spatial: bool = C.spatial, k=C.k, min_population: float | None = C.min_population,
+                indicators=C.indicators, id_column: str | None = C.id_column, columns: Sequence[str] | None = C.columns,
                 higher_is_better: Sequence[str] = C.higher_is_better, reference: str = C.reference,
-                seed: int = C.seed, out: str | os.PathLike | None = None, data: AreaData | None = None,
-                **study_kw) -> AnalysisResult:
+                seed: int = C.seed, out: str | os.PathLike | None = None) -> AnalysisResult:
     """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.analysis.typology.cluster_areas`).
 
     Parameters and defaults: :class:`~geotarget.jobs.params.ClusterParams` (``spatial=True`` is
@@ -89,11 +105,13 @@ def run_cluster(*, level: str = C.level, method: str = C.method, spatial: bool =
     from geotarget.analysis.typology import cluster_areas, cluster_layer, profile_chart
 
     method = "spatial" if spatial else method
-    study = _area_data(data, study_kw)
-    ind, table, _ = study_indicators(study, indicators=indicators, id_column=id_column, columns=columns,
+    study = _study(data)
+    base_notes = study_notes(study)
+    read, name, bundled = _indicator_table(indicators, id_column=id_column, columns=columns)
+    ind, table, _ = study_indicators(study, table=read, name=name, bundled_outcomes=bundled,
                                      higher_is_better=higher_is_better)
     values, pop, region = to_level(ind.values, study, level)
-    notes = [*study.notes, *ind.notes]
+    notes = [*base_notes, *ind.notes]
     values, rejects = complete_rows(values)
     if len(rejects):
         notes.append(f"{len(rejects):,} area(s) left out for missing values (listed in cluster_rejects.csv): "
@@ -113,7 +131,7 @@ def run_cluster(*, level: str = C.level, method: str = C.method, spatial: bool =
         d = Path(out)
         names = ["clusters.gpkg", "cluster_profiles.csv", "cluster_profiles.png", "cluster_scores.csv", "gaps.csv",
                  "clusters_notes.txt", "cluster_rejects.csv"]
-        _guard(d, names, [indicators, *study_kw.values()])
+        _guard(d, names, [indicators, *_inputs(study)])
         outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
         outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
         outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
@@ -131,10 +149,10 @@ def run_cluster(*, level: str = C.level, method: str = C.method, spatial: bool =
     return AnalysisResult(study, typ, layer, notes, outputs)
 
 
-def run_hotspots(*, indicator: str = H.indicator, indicators=H.indicators, id_column: str | None = H.id_column,
-                 method: str = H.method, permutations=H.permutations, alpha: float = H.alpha, seed: int = H.seed,
-                 islands: str = H.islands, n_jobs: int = H.n_jobs, out: str | os.PathLike | None = None,
-                 data: AreaData | None = None, **study_kw) -> AnalysisResult:
+def run_hotspots(data: StudyData | None = None, *, indicator: str = H.indicator, indicators=H.indicators,
+                 id_column: str | None = H.id_column, method: str = H.method, permutations=H.permutations,
+                 alpha: float = H.alpha, seed: int = H.seed, islands: str = H.islands, n_jobs: int = H.n_jobs,
+                 out: str | os.PathLike | None = None) -> AnalysisResult:
     """Hot spots of one LSOA indicator (see :func:`geotarget.analysis.hotspots.hotspots`).
 
     Parameters and defaults: :class:`~geotarget.jobs.params.HotspotsParams`.
@@ -144,17 +162,19 @@ def run_hotspots(*, indicator: str = H.indicator, indicators=H.indicators, id_co
     """
     from geotarget.analysis.hotspots import hotspot_layer, hotspots
 
-    study = _area_data(data, study_kw)
-    values, label = indicator_column(study, indicator, indicators=indicators, id_column=id_column)
+    study = _study(data)
+    base_notes = study_notes(study)
+    read, name, _ = _indicator_table(indicators, id_column=id_column, columns=[indicator] if indicators else None)
+    values, label = indicator_column(study, indicator, table=read, table_name=name)
     areas = area_geometries(study, "lsoa")
     res = hotspots(areas, values, method=method, permutations=permutations, alpha=alpha, seed=seed,
                    islands=islands, n_jobs=n_jobs)
-    notes = [*study.notes, f"Indicator: {label}; high values are 'hot'.", *res.notes]
+    notes = [*base_notes, f"Indicator: {label}; high values are 'hot'.", *res.notes]
     layer = hotspot_layer(areas, res)
     outputs: dict[str, Path] = {}
     if out is not None:
         d = Path(out)
-        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *study_kw.values()])
+        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *_inputs(study)])
         outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
         outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)), index=True)
         title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
@@ -162,11 +182,11 @@ def run_hotspots(*, indicator: str = H.indicator, indicators=H.indicators, id_co
     return AnalysisResult(study, res, layer, notes, outputs)
 
 
-def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indicators=I.indicators,
-                   id_column: str | None = I.id_column, se_columns: Mapping[str, str] | None = I.se_columns,
-                   deciles: str = I.deciles, confidence: float = I.confidence, repetitions: int = I.repetitions,
-                   seed: int = I.seed, out: str | os.PathLike | None = None, data: AreaData | None = None,
-                   **study_kw) -> AnalysisResult:
+def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | str | None = I.indicator,
+                   indicators=I.indicators, id_column: str | None = I.id_column,
+                   se_columns: Mapping[str, str] | None = I.se_columns, deciles: str = I.deciles,
+                   confidence: float = I.confidence, repetitions: int = I.repetitions, seed: int = I.seed,
+                   out: str | os.PathLike | None = None) -> AnalysisResult:
     """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.analysis.inequality.inequality`).
 
     Parameters and defaults: :class:`~geotarget.jobs.params.InequalityParams`.
@@ -176,12 +196,14 @@ def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indic
     """
     from geotarget.analysis.inequality import inequality, local_deciles
 
-    study = _area_data(data, study_kw)
+    study = _study(data)
+    base_notes = study_notes(study)
     lsoas = study.lsoas
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
     se = None
     if indicators is not None:
-        ind, _, table = study_indicators(study, indicators=indicators, id_column=id_column)
+        read, name, bundled = _indicator_table(indicators, id_column=id_column)
+        ind, _, table = study_indicators(study, table=read, name=name, bundled_outcomes=bundled)
         if ind.values.index.name == "ward_code" or not ind.values.index.isin(lsoas.index).all():
             raise SchemaError(f"{indicators}: the SII needs LSOA-level indicators; this table is keyed by ward")
         cols = names or [c for c in ind.values.columns if c not in set((se_columns or {}).values())]
@@ -197,7 +219,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indic
             se = pd.DataFrame({c: table[se_columns[c]].reindex(values.index) for c in cols if c in se_columns})
             if set(se.columns) != set(cols):
                 raise SchemaError("give a standard-error column for every indicator, or none")
-        notes = [*study.notes, *ind.notes]
+        notes = [*base_notes, *ind.notes]
     else:
         if not names:
             raise SchemaError("name the indicator(s) to measure: --indicator imd_score (an IoD column) or "
@@ -205,7 +227,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indic
         got = {n: indicator_column(study, n) for n in names}
         values = pd.DataFrame({n: v for n, (v, _) in got.items()})
         labels = {n: lab for n, (_, lab) in got.items()}
-        notes = list(study.notes)
+        notes = list(base_notes)
     pop = lsoas["pop_total"].astype(float)
     if deciles == "national":
         dec = lsoas["imd_decile"]
@@ -225,7 +247,7 @@ def run_inequality(*, indicator: Sequence[str] | str | None = I.indicator, indic
     if out is not None:
         d = Path(out)
         _guard(d, ["inequality.csv", "inequality_deciles.csv", "inequality_notes.txt"],
-               [indicators, *study_kw.values()])
+               [indicators, *_inputs(study)])
         outputs["inequality"] = write_csv(d / "inequality.csv", res.table)
         outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
         outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(

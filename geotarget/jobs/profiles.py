@@ -1,4 +1,4 @@
-"""Deprivation profiles from files or the bundled sample: what ``geotarget aggregate`` runs."""
+"""Deprivation profiles of a study's LSOAs: what ``geotarget aggregate`` runs."""
 
 from __future__ import annotations
 
@@ -8,19 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geotarget.analysis.aggregate import aggregate, in_most_deprived
-from geotarget.analysis.crosswalk import read_areas
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import GeotargetError, SchemaError
-from geotarget.core.vintages import VINTAGES
-from geotarget.data.join import attach_imd
-from geotarget.data.sample import load_postcode_points, load_sample
-from geotarget.io.boundaries import read_boundaries
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import atomic_path
-from geotarget.io.imd import add_population, read_imd, read_population
-from geotarget.io.lookups import read_lsoa_lookup
 from geotarget.jobs.params import AggregateParams as A
 
 log = logging.getLogger(__name__)
@@ -39,64 +34,52 @@ class Profiles:
 
 
 def profile_areas(
+    data: StudyData | None = None,
     *,
-    imd: str | os.PathLike = "sample",
     to: str = A.to[0],
-    vintage: int | str | None = None,
-    population: str | os.PathLike | None = None,
-    lookup: str | os.PathLike | None = None,
-    lookup_columns: dict[str, str] | None = None,
-    areas: str | os.PathLike | None = None,
-    area_id: str | None = None,
-    area_name: str | None = None,
-    boundaries: str | os.PathLike | None = None,
+    lookup: pd.DataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
     method: str = A.method,
     councils: Sequence[str] | None = None,
 ) -> Profiles:
-    """Profile LADs, MSOAs, wards or custom areas from the sample or from official files.
+    """Profile LADs, MSOAs, wards or custom areas of the study's LSOAs.
 
-    ``imd="sample"`` uses the bundled Tees Valley data (its lookups, population-weighted
-    centroids and residential postcodes for apportionment). Otherwise ``imd`` is an IoD
-    file (File 7 or canonical); ``population`` adds denominators when the file has none;
-    ``lookup`` maps LSOAs to wards/MSOAs; ``boundaries`` (LSOA polygons) is needed for
-    custom areas. Parameters and defaults: :class:`~geotarget.jobs.params.AggregateParams`.
+    ``data`` is the study (:func:`geotarget.data.load`; default the bundled Tees Valley). ``lookup``
+    (an LSOA -> ward/MSOA table, :func:`geotarget.io.lookups.read_lsoa_lookup`) maps LSOAs to wards
+    or MSOAs when the LSOAs carry none; ``areas`` (:func:`geotarget.analysis.crosswalk.read_areas`)
+    are the custom areas (``to="custom"``), which need LSOA boundaries, and ``method="apportion"``
+    uses the data's residential postcodes where it has them. ``councils`` keeps those councils'
+    areas *after* ranking (ranks stay among every area of the data). Defaults:
+    :class:`~geotarget.jobs.params.AggregateParams`.
     """
     method = method.replace("-", "_")  # "best-fit" (the CLI and study spelling) or "best_fit"
+    if data is None:
+        from geotarget.data.load import load
+
+        data = load()
     notes: list[str] = []
-    centroids = points = None
-    national = False
-    if str(imd) == "sample":
-        s = load_sample(vintage or 2025, councils=councils)
-        lsoas = s.lsoas
-        centroids = s.centroids
+    lsoas = data.lsoas
+    centroids = data.centroids
+    points = None
+    national = len(lsoas) == data.vintage.n_lsoas if not data.bundled else False
+    if data.bundled:
         if method == "apportion":
-            points = load_postcode_points(s.vintage.year)
-        notes.append(f"Bundled Tees Valley sample ({s.vintage.label}).")
-    else:
-        frame = read_imd(imd, vintage=vintage)
-        if population is not None:
-            frame = add_population(frame, read_population(population))
-        elif "pop_total" not in frame.columns:
-            raise SchemaError(f"{imd}: the file has no population denominators; pass the IoD File 7 or a "
-                              "population file (e.g. ONS mid-year LSOA estimates) with --population")
-        lsoas = attach_imd(read_boundaries(boundaries), frame) if boundaries is not None else frame
-        national = len(frame) == VINTAGES[frame.attrs["vintage"]].n_lsoas
+            points = data.postcodes
+        notes.append(f"Bundled {data.place} sample ({data.label}).")
     if to == "custom":
-        if areas is None or area_id is None:
+        if areas is None:
             raise SchemaError("to='custom' needs an areas file and its id column (--areas PATH --area-id COL)")
-        if not hasattr(lsoas, "geometry"):
+        if not data.has_geometry:
             raise SchemaError("custom areas need LSOA boundaries: pass --boundaries PATH with an IoD file")
-        shapes = read_areas(areas, id_column=area_id, name_column=area_name)
-        table = aggregate(lsoas, to="custom", areas=shapes, method=method, centroids=centroids, points=points)
+        table = aggregate(lsoas, to="custom", areas=areas, method=method, centroids=centroids, points=points,
+                          vintage=data.vintage.year)
         notes.append("LSOAs assigned to custom areas by " + (
             "population-weighted centroid (best fit)." if method == "best_fit" else
             "apportionment of their population by residential postcodes." if points is not None else
             "apportionment of their population by area."))
     else:
-        lk = read_lsoa_lookup(lookup, columns=lookup_columns) if lookup is not None else None
-        if lk is not None:
-            lk = lk[lk.index.isin(lsoas.index)]
-        table = aggregate(lsoas, to=to, lookup=lk)
+        lk = lookup[lookup.index.isin(lsoas.index)] if lookup is not None else None
+        table = aggregate(lsoas, to=to, lookup=lk, vintage=data.vintage.year)
     counts = None
     if to in ("ward", "msoa") and "lad_code" in table.columns:
         counts = in_most_deprived(table)  # over every area in the file, before selecting councils
@@ -104,15 +87,14 @@ def profile_areas(
             notes.append(f"Ranks are among the {len(table):,} {to}s in this result, not national: national "
                          f"{to} ranks need the England-wide IoD file (e.g. --imd iod2025_lsoa21_england.csv.gz "
                          "--population ... --lookup lsoa21_ward24_lad24_ew.csv.gz).")
-    if str(imd) != "sample" and councils and to != "custom":
-        # ranks are over everything in the file; then keep the councils asked for
+    if councils and to != "custom":
+        # ranks are over everything in the data; then keep the councils asked for
         if "lad_name" not in lsoas.columns:
-            raise SchemaError(f"{imd}: no council names in the file to select --la by")
+            raise SchemaError(f"{data.source.imd}: no council names in the file to select --la by")
         keep = resolve_councils(councils, lsoas.groupby("lad_code")["lad_name"].first())
         table = table[(table.index if to == "lad" else table["lad_code"]).isin(keep)]
         counts = counts[counts.index.isin(keep)] if counts is not None else None
-    v = lsoas.attrs.get("vintage")
-    return Profiles(table, to, v, national, counts, notes)
+    return Profiles(table, to, data.vintage.year, national, counts, notes)
 
 
 def write_profiles_csv(table: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence[str] = ()) -> Path:

@@ -15,9 +15,10 @@ import pandas as pd
 from geotarget.analysis.aggregate import aggregate
 from geotarget.analysis.summary import council_summary
 from geotarget.core.councils import resolve_councils
-from geotarget.core.errors import DataNotFoundError
+from geotarget.core.vintages import Vintage
 from geotarget.data.bundle import record_inputs
-from geotarget.data.sample import Sample, load_postcode_points, load_sample
+from geotarget.data.load import load
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import atomic_path, write_csv
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.params import RunParams as R
@@ -43,6 +44,7 @@ class RunResult:
     hotspots: object = None  #: IMD score hot spots (:class:`geotarget.jobs.analyses.AnalysisResult`), bundled samples
     clusters: object = None  #: area types on outcome gaps (AnalysisResult), bundled samples
     access: object = None  #: access to the bundled community assets (:class:`geotarget.jobs.access.AccessResult`)
+    vintage: Vintage | None = None  #: the IoD release the run used
 
 
 def _place_name(lad_names: Sequence[str]) -> str:
@@ -61,12 +63,10 @@ def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_la
     return {"gpkg": gpkg, "csv": csv}
 
 
-def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
-        out: str | os.PathLike = "maps", place: str = "tees_valley", data: Sample | None = None,
-        title: str | None = R.title, make_map: bool = R.map, map_councils: Sequence[str] | None = R.map_councils,
+def run(data: StudyData | None = None, *, out: str | os.PathLike = "maps", title: str | None = R.title,
+        make_map: bool = R.map, map_councils: Sequence[str] | None = R.map_councils,
         provenance: Provenance | None = None) -> RunResult:
-    """Run the main job on a bundled sample (``place="tees_valley"``, the default, or ``"trafford"``),
-    or on ``data`` (see :func:`geotarget.data.bundle.load_files`).
+    """Run the main job on ``data`` (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley).
 
     Writes to ``out``: ``imd<year>_map.html`` (interactive map), ``imd<year>_lsoas.gpkg``
     (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
@@ -79,7 +79,7 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     England-wide runs, whose full map is large). A caller that records provenance for a
     larger job passes its own ``provenance`` and writes the manifest itself.
     """
-    sample = data if data is not None else load_sample(vintage, councils=councils, place=place)
+    sample = data if data is not None else load()
     kw = dict(title=title, make_map=make_map, map_councils=map_councils)
     if provenance is not None:
         return _run(sample, Path(out), prov=provenance, **kw)
@@ -91,29 +91,24 @@ def run(*, vintage: int | str = 2025, councils: Sequence[str] | None = None,
     return dataclasses.replace(result, manifest=prov.path)
 
 
-def _analyses(sample: Sample, directory: Path, outputs: dict) -> dict:
+def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:
     """The analyses the main job runs with their defaults: targeted action areas (every run), and for
     the bundled samples IMD hot spots, area types and access to the bundled community assets."""
     from geotarget.analysis.target import target_areas
-    from geotarget.data.bundle import FileData
     from geotarget.render.action_areas import write_action_areas
 
     found: dict = {}
     found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
     outputs.update({f"action_areas_{k}": p for k, p in write_action_areas(found["action_areas"], directory).items()})
-    if isinstance(sample, FileData):
+    if not sample.bundled:
         return found
-    from geotarget.analysis.areadata import load_area_data
     from geotarget.jobs.access import assess_access, sample_assets, write_access
     from geotarget.jobs.analyses import run_cluster, run_hotspots
 
-    data = load_area_data(imd="sample", vintage=sample.vintage.year, councils=list(sample.councils),
-                          place=sample.place)
-    found["hotspots"] = run_hotspots(data=data, out=directory / "hotspots")
-    found["clusters"] = run_cluster(data=data, out=directory / "clusters")
-    read, parks, entrances = sample_assets(sample.place)
-    found["access"] = assess_access(read, place=sample.place, vintage=sample.vintage.year,
-                                    councils=list(sample.councils), parks=parks, park_access_points=entrances)
+    found["hotspots"] = run_hotspots(sample, out=directory / "hotspots")
+    found["clusters"] = run_cluster(sample, out=directory / "clusters")
+    read, parks, entrances = sample_assets(sample)
+    found["access"] = assess_access(sample, read, parks=parks, park_access_points=entrances)
     outputs.update({f"access_{k}": p for k, p in write_access(found["access"], directory / "access").items()})
     for key in ("hotspots", "clusters"):
         outputs.update({f"{key}_{k}": p for k, p in found[key].outputs.items()})
@@ -151,28 +146,14 @@ def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
                      popup=["popup"], cluster=True, show=False)
 
 
-def _postcode_points(sample: Sample) -> gpd.GeoDataFrame | None:
-    """A bundled place's postcodes, for the map's search box (none for data from files)."""
-    from geotarget.data.bundle import FileData
-
-    if isinstance(sample, FileData):
-        return None
-    try:
-        return load_postcode_points(sample.vintage, place=sample.place, residential=False)
-    except DataNotFoundError:
-        return None
-
-
-def _place_label(sample: Sample) -> str:
+def _place_label(sample: StudyData) -> str:
     """What the run covers, in words: a file bundle's place ("England"), else the councils' names."""
-    from geotarget.data.bundle import FileData
-
-    if isinstance(sample, FileData) and sample.place:
+    if not sample.bundled and sample.place:
         return sample.place
     return _place_name(list(sample.lads["lad_name"]))
 
 
-def _map_parameters(sample: Sample) -> dict:
+def _map_parameters(sample: StudyData) -> dict:
     """What the map states as its parameters: the councils (by code and name, or how many)."""
     names = sample.lads["lad_name"].reindex(sorted(sample.councils))
     if len(names) <= 12:
@@ -181,19 +162,20 @@ def _map_parameters(sample: Sample) -> dict:
     return {"councils": f"all {len(names)} in {place}" if place else f"{len(names)} councils"}
 
 
-def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_councils: Sequence[str] | None,
+def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map_councils: Sequence[str] | None,
          prov: Provenance) -> RunResult:
+    sample.require("lsoas geometry", "wards", "lads", what="the main job (run)")
     record_inputs(prov, sample)
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
-    ward_profiles = aggregate(lsoas, to="ward")
+    ward_profiles = aggregate(lsoas, to="ward", vintage=v.year)
     place = _place_label(sample)
     title = title or f"Deprivation in {place}"
     notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
              f"England); {len(lsoas):,} LSOAs in {len(sample.councils)} council(s); population {v.population}; "
-             f"wards {lsoas.attrs.get('ward_vintage', 'May 2025')}.")
-    notes = "\n".join([notes, prov.data_line(_map_parameters(sample)), *getattr(sample, "notes", ())])
+             f"wards {sample.ward_vintage}.")
+    notes = "\n".join([notes, prov.data_line(_map_parameters(sample)), *sample.notes])
     directory = Path(out)
     stem = f"imd{v.year}"
     ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
@@ -220,14 +202,14 @@ def _run(sample: Sample, out: Path, *, title: str | None, make_map: bool, map_co
         m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
                             title=title, vintage=v.label, notes=notes)
         _analysis_layers(m, extra, mapped.index)
-        postcodes = _postcode_points(sample)
+        postcodes = sample.postcode_index
         if postcodes is not None:
             m.add_search(postcodes[postcodes["lsoa_code"].isin(mapped.index)], "postcode", kind="Postcode")
         outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     for path in outputs.values():
         prov.add_output(path)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(getattr(sample, "notes", ())),
+    return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(sample.notes), vintage=v,
                      **extra)
 
 

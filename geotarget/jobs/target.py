@@ -1,7 +1,6 @@
 """The target job: LSOAs in, targeted action areas out -- what ``geotarget target`` and ``[target]`` run.
 
-:func:`run_target` loads the LSOAs (the bundled sample or official files) unless it is given them,
-optionally tests them for Gi* hot spots, chooses, merges, ranks and names the action areas
+:func:`run_target` takes the study's data (:func:`geotarget.data.load`), optionally tests them for Gi* hot spots, chooses, merges, ranks and names the action areas
 (:func:`geotarget.analysis.target.target_areas`) and, with ``out``, writes the GeoPackage, CSV and
 Markdown summary (:func:`geotarget.render.action_areas.write_action_areas`). Its parameters and their
 defaults are those of :class:`geotarget.jobs.params.TargetParams`.
@@ -14,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-
-from geotarget.analysis.target import Rule, Targeting, load_target_lsoas, target_areas
+from geotarget.analysis.target import Rule, Targeting, target_areas
 from geotarget.core.errors import GeotargetError
+from geotarget.data.study_data import StudyData
 from geotarget.jobs.params import TargetParams as P
 from geotarget.render.action_areas import write_action_areas
 
@@ -30,26 +28,31 @@ class TargetResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def run_target(*, rule: str = P.rule, index: str = P.index, max_decile: int = P.max_decile,
+def run_target(data: StudyData | None = None, *, rule: str = P.rule, index: str = P.index, max_decile: int = P.max_decile,
                percentile: float = P.percentile, weights: Mapping[str, float] | None = P.weights,
                min_population: float = P.min_population, max_population: float = P.max_population, n: int = P.n,
                rank_by: str = P.rank_by, bridging: bool = P.bridging, snap: float = P.snap, rook: bool = P.rook,
                hotspots: bool = P.hotspots, councils: Sequence[str] | None = None,
-               out: str | os.PathLike | None = None, lsoas: gpd.GeoDataFrame | None = None, vintage=None,
-               **source_kw) -> TargetResult:
+               out: str | os.PathLike | None = None) -> TargetResult:
     """Targeted action areas by a stated rule (parameters: :class:`~geotarget.jobs.params.TargetParams`).
 
-    ``lsoas``: LSOAs already loaded (a study's data, with its :class:`~geotarget.core.vintages.Vintage`
-    as ``vintage``); otherwise they are loaded from ``source_kw`` (``imd``, ``population``,
-    ``boundaries``, ``boundaries_layer``, ``lookup``, ``place``) and ``vintage``. ``councils`` narrows the study (ranks stay national). ``max_population = 0`` means
+    ``data``: the study's data (default ``load()``, the bundled Tees Valley); every LSOA of it is a
+    candidate and composite deciles are taken over all of them. ``councils`` narrows the areas chosen
+    (ranks stay national). ``max_population = 0`` means
     no ceiling. ``hotspots`` also requires a significant Gi* hot spot (FDR 5%) of the rule's index
     score, tested over all the LSOAs loaded.
     """
     P(rule=rule, index=index, max_decile=max_decile, percentile=percentile, weights=weights,
       min_population=min_population, max_population=max_population, n=n, rank_by=rank_by, bridging=bridging,
       snap=snap, rook=rook, hotspots=hotspots)  # validates every parameter, naming it
-    if lsoas is None:
-        lsoas, vintage = load_target_lsoas(vintage=vintage, **source_kw), None  # the frame records its vintage
+    if data is None:
+        from geotarget.data.load import load
+
+        data = load()
+    if not data.has_geometry:
+        raise GeotargetError("targeting needs LSOA boundaries to find neighbours: load the data with boundaries "
+                             "(e.g. ONS LSOA 2021 generalised boundaries)")
+    lsoas, vintage = data.lsoas, data.vintage
     also = None
     if hotspots:
         from geotarget.analysis.hotspots import hotspots as gi_star

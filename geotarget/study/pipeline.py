@@ -11,7 +11,7 @@ Analyses plug in through a registry: a capability registers a runner for its sec
     @register("target")
     def _run_target(ctx, section):                # section: the validated [target] keys
         p = TargetParams(**section)               # the job's params model (geotarget.jobs.params)
-        return run_target(**p.job_kwargs(), lsoas=ctx.data.lsoas, out=ctx.out).outputs
+        return run_target(ctx.data, **p.job_kwargs(), out=ctx.out).outputs
 
 A runner gets a :class:`StudyContext` (the study, the data bundle, the output folder, the main
 job's result and the provenance recorder) and returns the files it wrote, which go into the
@@ -35,8 +35,9 @@ import pandas as pd
 from geotarget.analysis.aggregate import aggregate
 from geotarget.core.errors import ConfigError, GeotargetError
 from geotarget.core.progress import Stage, StageLog, stage
-from geotarget.data.bundle import FileData, load_files
-from geotarget.data.sample import Sample, load_postcode_points, load_sample
+from geotarget.data.load import load
+from geotarget.data.source import DataSource
+from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.params import AccessParams, AggregateParams, HiaParams, TargetParams
@@ -67,20 +68,24 @@ def _with_where(e: GeotargetError, where: str) -> GeotargetError:
     return new
 
 
-def load_study_data(study: Study) -> Sample:
-    """The data bundle a study names: the bundled sample, or its official files for its place."""
-    place = study.place
-    key = "councils" if place.councils else "region" if place.region else "england"
+def data_source(study: Study) -> DataSource:
+    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data])."""
+    place, d = study.place, study.data
+    return DataSource(source=d.source, councils=tuple(place.councils), region=place.region,
+                      vintage=study.vintage if d.source == "sample" else None, imd=d.imd,
+                      population=d.population, boundaries=d.boundaries, boundaries_layer=d.boundaries_layer,
+                      lookup=d.lookup, lads=d.lads, lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer,
+                      msoas=d.msoas, msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions,
+                      assets=tuple(d.assets), place="tees_valley" if d.source == "sample" else "england")
+
+
+def load_study_data(study: Study) -> StudyData:
+    """The data a study names (:func:`geotarget.data.load` of its :func:`data_source`), errors located in the file."""
+    key = "councils" if study.place.councils else "region" if study.place.region else "england"
     try:
-        if study.data.source == "sample":
-            return load_sample(study.vintage, councils=list(place.councils) or None)
-        d = study.data
-        data = load_files(imd=d.imd, boundaries=d.boundaries, lookup=d.lookup,
-                          population=d.population, boundaries_layer=d.boundaries_layer, lads=d.lads,
-                          lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer, msoas=d.msoas,
-                          msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions, assets=d.assets,
-                          councils=list(place.councils) or None, region=place.region)
+        data = load(data_source(study))
         if data.vintage.year != study.vintage:
+            d = study.data
             said = "" if ("vintage",) in study.lines else " (the default)"
             raise ConfigError(f"{study.where('', 'vintage')}: vintage = {study.vintage}{said} but {d.imd} holds "
                               f"{data.vintage.name} (on LSOA {data.vintage.lsoa_year}); set vintage = "
@@ -163,13 +168,13 @@ def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, P
             ctx.provenance.add_input(p.areas, role="areas")
             method = p.method.replace("-", "_")
             points = None
-            if method == "apportion" and not isinstance(ctx.data, FileData):
-                points = load_postcode_points(ctx.data.vintage.year)
+            if method == "apportion":
+                points = ctx.data.postcodes
             table = aggregate(lsoas, to="custom", areas=shapes, method=method, centroids=ctx.data.centroids,
-                              points=points)
+                              points=points, vintage=ctx.data.vintage.year)
             name = f"{ctx.stem}_custom_areas.csv"
         else:
-            table = aggregate(lsoas, to=to)
+            table = aggregate(lsoas, to=to, vintage=ctx.data.vintage.year)
             name = f"{ctx.stem}_{to}s.csv"
         written[to] = write_csv(ctx.out / name, table.reset_index())
     return written
@@ -181,11 +186,11 @@ def _run_target(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
     from geotarget.jobs.target import run_target
 
     p = TargetParams(**section)
-    return run_target(**p.job_kwargs(), lsoas=ctx.data.lsoas, vintage=ctx.data.vintage, out=ctx.out).outputs
+    return run_target(ctx.data, **p.job_kwargs(), out=ctx.out).outputs
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
-           "load_study_data", "register", "run_study"]
+           "data_source", "load_study_data", "register", "run_study"]
 
 
 # ----------------------------------------------------------------------------- capabilities in their modules
@@ -199,14 +204,14 @@ def _register_capabilities() -> None:
 _register_capabilities()
 
 
-def _bundled_place(ctx: StudyContext, section: str) -> str:
-    from geotarget.data.bundle import FileData
+def _place_data(ctx: StudyContext) -> StudyData:
+    """[hia] screens against the whole bundled place (every council), as `geotarget hia` does; data from
+    files is screened as it is."""
+    from geotarget.core.places import get_place
 
-    if isinstance(ctx.data, FileData):
-        raise ConfigError(f"{ctx.where(section)}: [{section}] measures from the population-weighted centroids of a "
-                          "bundled place (the Tees Valley or Trafford sample) in this version; use [data] source = "
-                          f"\"sample\", or run `geotarget {section}` on a bundled place")
-    return ctx.data.place
+    if ctx.data.bundled and set(ctx.data.councils) != set(get_place(ctx.data.place_key).councils):
+        return load(ctx.data.source, councils=())
+    return ctx.data
 
 
 @register("access")
@@ -217,9 +222,12 @@ def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
     from geotarget.jobs.access import assess_access, sample_assets, write_access
 
     p = AccessParams(**section)
-    place = _bundled_place(ctx, "access")
-    read, parks, entrances = sample_assets(place)
     files = list(p.assets)
+    read = parks = entrances = None
+    if not files:
+        read, parks, entrances = sample_assets(ctx.data)
+    elif ctx.data.bundled:
+        _, parks, entrances = sample_assets(ctx.data)
     written: dict[str, Path] = {}
     if files:
         mapping = read_category_map(p.category_map) if p.category_map else {}
@@ -251,8 +259,7 @@ def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
     kw = p.job_kwargs()
     kw.update(thresholds={**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})},
               capacity_column="capacity" if p.capacity_column else None)
-    res = assess_access(read, place=place, vintage=ctx.data.vintage.year, councils=list(ctx.data.councils),
-                        parks=parks, park_access_points=entrances, network=network, **kw)
+    res = assess_access(ctx.data, read, parks=parks, park_access_points=entrances, network=network, **kw)
     written.update(write_access(res, ctx.out / "access"))
     return written
 
@@ -264,7 +271,6 @@ def _run_hia(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     from geotarget.hia.screen import ScreeningRules
 
     p = HiaParams(**section)
-    place = _bundled_place(ctx, "hia")
     if not p.site and not p.sites:
         raise ConfigError(f"{ctx.where('hia')}: give a site (file, WKT, postcode or \"E,N\") or sites (a file)")
     if p.sites:
@@ -276,6 +282,5 @@ def _run_hia(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
         ctx.provenance.add_input(p.assets, role="hia assets")
         assets = read_assets(p.assets, category_column=p.assets_category_column)
     rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
-    res = run_hia(**p.job_kwargs(), out=ctx.out / "hia", place=place, vintage=ctx.data.vintage.year, rules=rules,
-                  assets=assets)
+    res = run_hia(_place_data(ctx), **p.job_kwargs(), out=ctx.out / "hia", rules=rules, assets=assets)
     return dict(getattr(res, "outputs", {}) or {})

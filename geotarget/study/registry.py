@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from geotarget.data.sample import Sample
+from geotarget.data.study_data import StudyData
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.run import RunResult
 from geotarget.study.schema import ANALYSES, Study
@@ -18,7 +18,7 @@ class StudyContext:
     """What an analysis runner gets."""
 
     study: Study
-    data: Sample  #: the bundle: ``data.lsoas`` (IoD, population, ward/council), ``wards``, ``lads``, ...
+    data: StudyData  #: the study's data (:func:`geotarget.data.load`): ``lsoas``, ``wards``, ``lads``, ...
     out: Path  #: the output folder
     stem: str  #: ``"imd2025"``: the prefix of the main job's files
     run: RunResult  #: the main job's result (summary, ward profiles, outputs)

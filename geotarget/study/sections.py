@@ -7,7 +7,6 @@ builds the model from its section and passes it to the job function.
 
 from __future__ import annotations
 
-from geotarget.analysis.areadata import AreaData, area_data_from_bundle
 from geotarget.jobs.analyses import run_cluster, run_hotspots, run_inequality
 from geotarget.jobs.params import ClusterParams, HotspotsParams, InequalityParams
 from geotarget.study.registry import register
@@ -15,12 +14,6 @@ from geotarget.study.registry import register
 
 def register_analysis_sections() -> None:
     """Register runners for the study-file sections (called by :mod:`geotarget.study.pipeline` on import)."""
-
-    def area_data(ctx) -> AreaData:
-        d = ctx.study.data
-        if d.source == "sample":
-            return area_data_from_bundle(ctx.data)
-        return area_data_from_bundle(ctx.data, imd=d.imd, population=d.population)
 
     def inputs(ctx, params, *keys):
         for k in keys:
@@ -31,16 +24,16 @@ def register_analysis_sections() -> None:
     def _run_cluster_section(ctx, section):
         p = ClusterParams(**section)
         inputs(ctx, section, "indicators")
-        return run_cluster(**p.job_kwargs(), out=ctx.out, data=area_data(ctx)).outputs
+        return run_cluster(ctx.data, **p.job_kwargs(), out=ctx.out).outputs
 
     @register("hotspots")
     def _run_hotspots_section(ctx, section):
         p = HotspotsParams(**section)
         inputs(ctx, section, "indicators")
-        return run_hotspots(**p.job_kwargs(), out=ctx.out, data=area_data(ctx)).outputs
+        return run_hotspots(ctx.data, **p.job_kwargs(), out=ctx.out).outputs
 
     @register("inequality")
     def _run_inequality_section(ctx, section):
         p = InequalityParams(**section)
         inputs(ctx, section, "indicators")
-        return run_inequality(**p.job_kwargs(), out=ctx.out, data=area_data(ctx)).outputs
+        return run_inequality(ctx.data, **p.job_kwargs(), out=ctx.out).outputs

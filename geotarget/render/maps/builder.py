@@ -125,7 +125,7 @@ class MapBuilder:
     --------
     >>> import geotarget as gt
     >>> from geotarget.render.maps import MapBuilder
-    >>> s = gt.load_sample(2025, councils=["Hartlepool"])
+    >>> s = gt.load(vintage=2025, councils=["Hartlepool"])
     >>> mb = MapBuilder("Deprivation in Hartlepool", vintage=s.vintage.label)
     >>> mb = mb.add_deciles(s.lsoas).add_outlines(s.wards, "Wards", label_column="ward_name")
     >>> [layer.name for layer in mb.layers][:2], len(mb.layers)

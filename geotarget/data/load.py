@@ -1,0 +1,141 @@
+"""The one front door for data: :func:`load` turns a :class:`~geotarget.data.source.DataSource` into a
+:class:`~geotarget.data.study_data.StudyData`, whatever the source.
+
+* ``source="sample"`` -- a bundled place (:data:`geotarget.core.places.PLACES`: ``tees_valley``,
+  ``trafford``), offline;
+* ``source="files"`` -- official files named explicitly (any councils, a region, England);
+* ``source="cache"`` -- the official files in the local data cache (``geotarget data fetch NAME``),
+  found by their catalogue names; files named explicitly take precedence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from geotarget.core.errors import DataNotFoundError, SchemaError
+from geotarget.core.vintages import get_vintage
+from geotarget.data.source import SOURCES, DataSource
+from geotarget.data.study_data import StudyData
+
+log = logging.getLogger(__name__)
+
+#: Catalogue names (:data:`geotarget.io.fetch.CATALOGUE`) of the cached files, by IoD vintage and
+#: :class:`DataSource` field. ``None``: the catalogue has no such file for that vintage.
+CACHED: dict[int, dict[str, str | None]] = {
+    2025: {"imd": "iod2025", "boundaries": "lsoa21-boundaries", "lookup": "lsoa21-ward24-lookup",
+           "lads": "lad24-boundaries", "wards": "wards24-boundaries", "msoas": "msoa21-boundaries",
+           "centroids": "lsoa21-centroids", "regions": "lad24-regions"},
+    2019: {"imd": "iod2019", "boundaries": "lsoa11-boundaries", "lookup": None,
+           "lads": "lad24-boundaries", "wards": None, "msoas": None, "centroids": None,
+           "regions": "lad24-regions"},
+}
+#: What a study cannot do without.
+REQUIRED = ("imd", "boundaries", "lookup")
+
+
+def load(source: DataSource | None = None, **overrides) -> StudyData:
+    """Load the data of a study: its LSOAs with the IoD, population, boundaries, lookups and assets.
+
+    Parameters
+    ----------
+    source
+        Where the data comes from (default: ``DataSource()``, the bundled Tees Valley, IoD2025).
+    **overrides
+        Fields of :class:`~geotarget.data.source.DataSource` to change, e.g.
+        ``load(place="trafford")``, ``load(councils=["Middlesbrough"], vintage=2019)`` or
+        ``load(source="files", imd="File_7.csv", boundaries=..., lookup=...)``. ``source`` may
+        also be given here as a string (``"sample"``, ``"files"``, ``"cache"``).
+
+    Notes
+    -----
+    With ``"files"``/``"cache"`` the place is ``councils`` or ``region``; ``place`` counts only when it
+    is neither a bundled place key (the default ``"tees_valley"``) nor ``"england"``, and then names
+    one council. Without boundaries and a lookup only the IoD (and what it carries) is read: enough
+    for profiles, gaps and inequality; a job that needs more raises
+    :class:`~geotarget.DataNotFoundError` naming the missing layers (:meth:`StudyData.require`).
+
+    Returns
+    -------
+    StudyData
+        One object with every layer; ``vintage`` is a field (never a frame's ``attrs``).
+
+    Examples
+    --------
+    >>> d = load(councils=["Middlesbrough"])
+    >>> len(d.lsoas), int((d.lsoas["imd_decile"] == 1).sum()), d.vintage.name
+    (90, 45, 'IoD2025')
+    >>> t = load(place="trafford")
+    >>> len(t.lsoas), len(t.wards), t.councils
+    (139, 21, ('E08000009',))
+    """
+    if isinstance(source, str):
+        overrides = {"source": source, **overrides}
+        source = None
+    ds = source if source is not None else DataSource()
+    if overrides:
+        fields = {f.name for f in dataclasses.fields(DataSource)}
+        bad = sorted(set(overrides) - fields)
+        if bad:
+            raise SchemaError(f"load() got {', '.join(map(repr, bad))} but is expected to take DataSource fields: "
+                              f"{', '.join(sorted(fields))}")
+        ds = dataclasses.replace(ds, **_normalise(overrides))
+    if ds.source not in SOURCES:
+        raise SchemaError(f"source was {ds.source!r} but is expected to be one of {list(SOURCES)}")
+    if ds.source == "sample":
+        from geotarget.data.sample import sample_data
+
+        return sample_data(ds)
+    from geotarget.data.bundle import files_data
+
+    if ds.source == "cache":
+        ds = cached_source(ds)
+    return files_data(ds)
+
+
+def _normalise(overrides: dict) -> dict:
+    out = dict(overrides)
+    if "councils" in out:
+        c = out["councils"]
+        out["councils"] = () if c is None else (c,) if isinstance(c, str) else tuple(c)
+    if "assets" in out:
+        a = out["assets"]
+        out["assets"] = () if a is None else (Path(a),) if isinstance(a, (str, Path)) else tuple(Path(p) for p in a)
+    for k in ("imd", "population", "boundaries", "lookup", "lads", "wards", "msoas", "centroids", "regions", "cache"):
+        if out.get(k) is not None:
+            out[k] = Path(out[k])
+    if out.get("vintage") is not None:
+        out["vintage"] = get_vintage(out["vintage"]).year
+    return out
+
+
+def cached_source(source: DataSource) -> DataSource:
+    """``source`` with every file it does not name taken from the data cache, by catalogue name.
+
+    Raises :class:`~geotarget.DataNotFoundError` naming the ``geotarget data fetch NAME`` command
+    for a required file (IoD, LSOA boundaries, lookup) that is not in the cache.
+    """
+    from geotarget.io.fetch import cache_dir, cached_path
+
+    year = get_vintage(source.vintage or 2025).year
+    found = {}
+    for key, name in CACHED[year].items():
+        if getattr(source, key) is not None:
+            continue
+        path = cached_path(name, cache=source.cache) if name else None
+        if path is not None and path.is_file():
+            found[key] = path
+        elif key in REQUIRED:
+            where = cache_dir(source.cache)
+            if name is None:
+                raise DataNotFoundError(
+                    f"the data cache has no {key} for IoD{year}: the catalogue has none for LSOA "
+                    f"{get_vintage(year).lsoa_year}; name the file with {key} = PATH (--{key} PATH)")
+            raise DataNotFoundError(
+                f"{key} for IoD{year} ({name}) is not in the data cache {where}: run `geotarget data fetch {name}` "
+                f"(or name the file with {key} = PATH)")
+    return dataclasses.replace(source, **found)
+
+
+__all__ = ["CACHED", "load", "cached_source"]
