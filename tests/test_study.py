@@ -50,9 +50,8 @@ def test_template_parses_and_names_every_section(tmp_path):
     assert s2.analyses["cluster"]["k"] == "auto" and s2.analyses["hia"]["buffer"] == (800, 2000)
 
 
-def test_default_study_reproduces_plain_run_byte_for_byte(tmp_path):
-    plain, studied = tmp_path / "plain", tmp_path / "studied"
-    assert main(["run", "--out", str(plain), "-q"]) == 0
+def test_default_study_reproduces_plain_run_byte_for_byte(tmp_path, tees_run):
+    plain, studied = tees_run, tmp_path / "studied"  # plain: `geotarget run --out DIR -q`, shared (conftest)
     path = tmp_path / "study.toml"
     path.write_text(study_template(), encoding="utf-8")
     assert main(["run", "--config", str(path), "--out", str(studied), "-q"]) == 0
