@@ -309,6 +309,7 @@ def test_offline_base_layer_and_print_view(tees):
     tees.page.locator(".leaflet-control-layers-base label", has_text="OpenStreetMap").locator("input").click()
 
 
+@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_england_map_is_interactive(browser, shared_data, tmp_path):
     from benchmarks.bench_maps import england_lsoas
     from geotarget.render.maps import deprivation_map

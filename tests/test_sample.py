@@ -69,6 +69,7 @@ def _digests(root):
             if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts}
 
 
+@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_build_script_reproduces_the_committed_files(shared_data, tmp_path):
     (tmp_path / "data").mkdir()
     shutil.copy(ROOT / "data/build_sample.py", tmp_path / "data/build_sample.py")

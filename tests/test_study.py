@@ -289,6 +289,7 @@ def test_register_rejects_unknown_sections():
 
 # ----------------------------------------------------------------------------- England
 
+@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_england_study(shared_data, tmp_path):
     """All England from the official files, without the map: 33,755 LSOAs, 296 councils, national ranks."""
     # the example's paths are relative to the repository (../../shared/data); point them at the data found
@@ -324,6 +325,7 @@ def test_england_study(shared_data, tmp_path):
     assert "map" not in res.run.outputs
 
 
+@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_region_study_from_official_files(shared_data, tmp_path):
     """A region of the England files, mapped: the Tees Valley councils agree with the bundled sample."""
     p = _study(f"""

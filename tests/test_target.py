@@ -361,6 +361,7 @@ def test_cli_target_errors(tmp_path, capsys):
     assert not (tmp_path / "action_areas.gpkg").exists()
 
 
+@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_england_every_council(shared_data):
     from geotarget.analysis.target import load_target_lsoas
 

@@ -628,10 +628,12 @@ def target_areas(
     # chosen areas -> frames
     codes_idx = study_lsoas.index
     area_rows, member_rows = [], []
+    # what _name reads, without the geometries: taking rows from it is cheap (England: ~900 areas)
+    naming = pd.DataFrame(study_lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study_lsoas]])
     for _, r in chosen.iterrows():
         p = cands[int(r["cand"])]
         area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
-        mem = study_lsoas.iloc[p]
+        mem = naming.iloc[p]
         area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
                           "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
                           "lsoa_codes": ";".join(mem.index), "_pos": p})
