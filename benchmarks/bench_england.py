@@ -15,6 +15,11 @@ Measures, in the same process:
 
 It prints wall time and peak memory (resident set size, sampled every 20 ms) per stage, the floor,
 the study's total and the ratio study / floor. Target: ratio <= 20 and <= 8 GB on a 2-core machine.
+
+``[hotspots]`` defaults to ``permutations = "auto"``: 99,999 for 33,755 LSOAs. Without numba, esda
+draws every permutation and tests every area in Python (about 25-30 LSOAs a second on this machine),
+so that section alone takes some 20 minutes; ``--permutations 999`` gives a run of about a minute
+that exercises the same code (the figures in the README and the issue use it, and say so).
 ``--map`` adds the interactive map of every LSOA in England (large: see the README);
 ``--map-councils`` maps only those councils.
 """
