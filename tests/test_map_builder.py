@@ -16,7 +16,6 @@ from geotarget.core.crs import BNG, WGS84
 from geotarget.core.errors import CRSError, SchemaError
 from geotarget.render.maps import CATEGORY_COLOURS, NO_DATA_COLOUR, MapBuilder, read_data
 from geotarget.render.maps.encode import decode_topology, simplify_coverage, topology
-
 from tests.grids import square_grid
 
 from .test_maps import EVIL, Page, make_lsoas, make_wards

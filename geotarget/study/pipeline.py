@@ -205,8 +205,8 @@ def _run_target(ctx: StudyContext, params: Mapping[str, Any]) -> dict[str, Path]
 
     rule = Rule(kind=get("rule"), index=get("index"), max_decile=get("max_decile"), percentile=get("percentile"),
                 weights=dict(params.get("weights") or {}) or None)
-    kw = dict(min_population=get("min_population"), max_population=get("max_population") or None, n=get("n"),
-              rank_by=get("rank_by"), bridging=get("bridging"), snap=get("snap"), point_contacts=not get("rook"))
+    kw = {"min_population": get("min_population"), "max_population": get("max_population") or None, "n": get("n"),
+          "rank_by": get("rank_by"), "bridging": get("bridging"), "snap": get("snap"), "point_contacts": not get("rook")}
     defaults = inspect.signature(target_areas).parameters
     written = {k.removeprefix("action_areas_"): p for k, p in ctx.run.outputs.items() if k.startswith("action_areas_")}
     if (ctx.run.action_areas is not None and rule == Rule() and all(defaults[k].default == v for k, v in kw.items())
