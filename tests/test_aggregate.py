@@ -231,7 +231,6 @@ def test_cli_custom_areas(tmp_path, sample25):
     assert "pop_from_straddling_lsoas" in df.columns
 
 
-@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_national_ward_ranks(shared_data):
     imd = add_population(read_imd(shared_data / "imd/iod2025_lsoa21_england.csv.gz"),
                          read_population(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))

@@ -6,13 +6,11 @@ import json
 
 import geopandas as gpd
 import pandas as pd
-import pytest
 
 from geotarget.cli.main import main
 from geotarget.study.schema import study_template
 
 
-@pytest.mark.slow  # > 5 s on a 2-core machine (pytest --durations)
 def test_study_file_runs_the_three_sections(tmp_path):
     text = study_template(councils=["Middlesbrough", "Stockton-on-Tees"]).replace("map = true", "map = false")
     text += """
