@@ -6,13 +6,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _shared_data() -> Path:
+    """The raw England-wide public data beside the repository (``../shared/data``), or beside the folder
+    of git worktrees that holds it (``../../shared/data``); absent on most machines."""
+    candidates = [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
+    return next((c for c in candidates if (c / "imd").is_dir()), candidates[0])
+
+
 #: The raw England-wide public data, beside the repository (absent on most machines).
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = _shared_data()
 
 TEES_COUNTS_2025 = {"Hartlepool": 57, "Middlesbrough": 90, "Redcar and Cleveland": 88,
                     "Stockton-on-Tees": 124, "Darlington": 66}
 TEES_COUNTS_2019 = {"Hartlepool": 58, "Middlesbrough": 86, "Redcar and Cleveland": 88,
                     "Stockton-on-Tees": 120, "Darlington": 65}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that use the England-wide data are marked ``england`` (and skip cleanly where it is absent)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.england)
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +50,24 @@ def sample19():
     from geotarget import load
 
     return load(vintage=2019)
+
+
+@pytest.fixture(scope="session")
+def tees_run(tmp_path_factory) -> Path:
+    """The output folder of ``geotarget run`` on the whole bundled Tees Valley sample (IoD2025), run once per
+    session and shared: **read it, never write into it** (one test compares its files byte for byte)."""
+    from geotarget.cli.main import main
+
+    out = tmp_path_factory.mktemp("tees_run")
+    assert main(["run", "--out", str(out), "-q"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tees_run_hartlepool(tmp_path_factory) -> Path:
+    """The output folder of ``geotarget run --la Hartlepool`` (57 LSOAs, 12 wards), once per session; read only."""
+    from geotarget.cli.main import main
+
+    out = tmp_path_factory.mktemp("tees_run_hartlepool")
+    assert main(["run", "--la", "Hartlepool", "--out", str(out), "-q"]) == 0
+    return out

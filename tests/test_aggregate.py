@@ -313,3 +313,16 @@ def test_read_areas_errors(tmp_path, sample25):
         read_areas(tmp_path / "dup.gpkg", id_column="code")
     with pytest.raises(SchemaError, match=r"id '.*' appears more than once"):
         read_areas(tmp_path / "dup.gpkg", id_column="ward_code")
+
+
+def test_council_of_a_ward_is_its_most_common_council_ties_to_the_smallest():
+    """The vectorised mode that gives each ward its council agrees with pandas' mode(), group by group."""
+    from geotarget.analysis.aggregate import _mode_by
+
+    wards = pd.Series(["w1", "w1", "w1", "w2", "w2", "w3", "w4", "w4"])
+    lads = pd.Series(["E06000002", "E06000001", "E06000002", "E06000005", "E06000004", "E06000003", None,
+                      "E06000001"])
+    got = _mode_by(lads, wards)
+    assert got.to_dict() == {"w1": "E06000002", "w2": "E06000004", "w3": "E06000003", "w4": "E06000001"}
+    expected = lads.groupby(wards).agg(lambda s: s.mode().iloc[0])
+    assert got.reindex(expected.index).tolist() == expected.tolist()

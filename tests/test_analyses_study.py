@@ -21,7 +21,7 @@ reference = "region"
 
 [hotspots]
 indicator = "income"
-permutations = 9999
+permutations = 999
 
 [inequality]
 indicator = "health_score"

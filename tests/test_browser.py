@@ -4,12 +4,13 @@ Each test opens a map written by geotarget from disk (file://) and checks what a
 person would: the page raises no console errors, every layer toggles from the layer
 control, legends appear and disappear with their layers, hovering an LSOA shows its
 name, the search box finds LSOAs and wards, an asset named ``<script>alert(1)</script>``
-is shown as text and no dialog opens, and the England map is interactive within 5 s.
+is shown as text and no dialog opens, and the England map is interactive (how fast it becomes
+interactive is measured by ``benchmarks/bench_browser.py``, not asserted here).
 
 Map tiles are answered locally with a grey image (the map must work without tiles);
 any other network request fails the test. Skipped when playwright or chromium is
 missing, unless ``GEOTARGET_REQUIRE_BROWSER=1`` (as in CI), which turns that into a
-failure. One browser serves the whole session.
+failure. One browser serves the whole session. Every test here is marked ``browser``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import pytest
 from geotarget.core.crs import WGS84
 
 from .test_maps import EVIL
+
+pytestmark = pytest.mark.browser
 
 
 def expect(locator):
@@ -306,7 +309,7 @@ def test_offline_base_layer_and_print_view(tees):
     tees.page.locator(".leaflet-control-layers-base label", has_text="OpenStreetMap").locator("input").click()
 
 
-def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_path):
+def test_england_map_is_interactive(browser, shared_data, tmp_path):
     from benchmarks.bench_maps import england_lsoas
     from geotarget.render.maps import deprivation_map
 
@@ -316,7 +319,6 @@ def test_england_map_is_interactive_within_5_seconds(browser, shared_data, tmp_p
     assert path.stat().st_size <= 10_000_000
     page = MapPage(browser, path)
     try:
-        assert page.ready_after < 5.0, f"England map took {page.ready_after:.1f} s to become interactive"
         assert page.errors == []
         assert page.js("window.geotarget.state.layers['IMD decile'].getLayers().length") == 33_755
         # Interactive: hovering an LSOA in central Manchester shows it.
@@ -362,13 +364,12 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
         page.close()
 
 
-def test_geotarget_run_map_with_every_analysis_layer(browser, tmp_path):
+def test_geotarget_run_map_with_every_analysis_layer(browser, tees_run):
     """The map `geotarget run` writes: every analysis layer is listed, toggles and has content, and the
     action areas' names are drawn as labels."""
-    from geotarget.jobs.run import run
+    import pandas as pd
 
-    result = run(__import__("geotarget").load(councils=["Stockton-on-Tees"]), out=tmp_path)
-    page = MapPage(browser, result.outputs["map"])
+    page = MapPage(browser, tees_run / "imd2025_map.html")
     try:
         labels = [t.strip() for t in page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
         wanted = ["Targeted action areas", "Area types (outcome gaps)", "Hot spots: IMD score (Gi*)",
@@ -382,7 +383,7 @@ def test_geotarget_run_map_with_every_analysis_layer(browser, tmp_path):
                 assert page.js("n => window.geotarget.state.layers[n].getLayers().length", name) > 0, name
             page.toggle(name)
         assert page.on_map("Targeted action areas")
-        first = result.action_areas.areas["name"].iloc[0]
+        first = pd.read_csv(tees_run / "action_areas.csv")["name"].iloc[0]
         assert page.page.get_by_text(first, exact=True).count() >= 1
         assert page.errors == []
     finally:

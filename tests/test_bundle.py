@@ -42,11 +42,11 @@ def test_files_give_the_same_bundle_as_the_sample(from_files, sample25):
     assert d.sources[1].vintage == "population mid-2022" and d.sources[3].vintage.endswith("(May 2025) lookup")
 
 
-def test_run_on_files_writes_the_same_tables(from_files, tmp_path):
-    run(load(), out=tmp_path / "sample", make_map=False)
+def test_run_on_files_writes_the_same_tables(from_files, tmp_path, tees_run):
     run(from_files, out=tmp_path / "files", make_map=False)
     for name in ("imd2025_lsoas.csv", "imd2025_wards.csv", "imd2025_councils.csv", "imd2025_lsoas.gpkg"):
-        a, b = (hashlib.sha256((tmp_path / d / name).read_bytes()).hexdigest() for d in ("sample", "files"))
+        # tees_run: `geotarget run` on the sample, shared by the session (conftest)
+        a, b = (hashlib.sha256((d / name).read_bytes()).hexdigest() for d in (tees_run, tmp_path / "files"))
         assert a == b, name
     assert not (tmp_path / "files" / "imd2025_map.html").exists()
 

@@ -13,10 +13,9 @@ from geotarget.cli.main import build_parser, main
 
 
 @pytest.fixture(scope="module")
-def run_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["run", "--out", str(out), "-q"]) == 0
-    return out
+def run_out(tees_run):
+    """``geotarget run --out DIR -q`` on the whole sample: the session's shared run (conftest)."""
+    return tees_run
 
 
 def test_run_map_contains_every_tees_lsoa_code(run_out, sample25):

@@ -9,13 +9,11 @@ from shapely.geometry import Polygon, box
 
 from geotarget import CRSError, SchemaError
 from geotarget.analysis.contiguity import contiguity
+from tests.grids import square_grid
 
 
 def grid(nx: int, ny: int, size: float = 100.0, gap: float = 0.0) -> gpd.GeoDataFrame:
-    cells = [box(x * (size + gap), y * (size + gap), x * (size + gap) + size, y * (size + gap) + size)
-             for y in range(ny) for x in range(nx)]
-    codes = [f"c{y}{x}" for y in range(ny) for x in range(nx)]
-    return gpd.GeoDataFrame(geometry=cells, index=pd.Index(codes, name="lsoa_code"), crs=27700)
+    return square_grid(nx, ny, size=size, gap=gap, code="c{y}{x}", index_name="lsoa_code")
 
 
 def test_queen_and_rook_on_a_3x3_grid():

@@ -12,12 +12,13 @@ from shapely.geometry import box
 from geotarget import SchemaError
 from geotarget.analysis.hotspots import auto_permutations, hotspots, min_discoveries, required_permutations
 from geotarget.cli.main import main
+from tests.grids import square_grid
 
 
 def grid(n: int, size: float = 100.0) -> gpd.GeoDataFrame:
-    codes = [f"E01{y:03d}{x:03d}" for y in range(n) for x in range(n)]
-    cells = [box(x * size, y * size, (x + 1) * size, (y + 1) * size) for y in range(n) for x in range(n)]
-    return gpd.GeoDataFrame({"area_name": codes}, geometry=cells, index=pd.Index(codes, name="area_code"), crs=27700)
+    g = square_grid(n, size=size)
+    g.insert(0, "area_name", g.index)
+    return g
 
 
 def code(x, y):

@@ -16,15 +16,16 @@ from geotarget.core.crs import BNG, WGS84
 from geotarget.core.errors import CRSError, SchemaError
 from geotarget.render.maps import CATEGORY_COLOURS, NO_DATA_COLOUR, MapBuilder, read_data
 from geotarget.render.maps.encode import decode_topology, simplify_coverage, topology
+from tests.grids import square_grid
 
 from .test_maps import EVIL, Page, make_lsoas, make_wards
 
 
 def grid(n: int = 3, side: float = 500.0) -> gpd.GeoDataFrame:
-    cells = [shapely.box(450_000 + c * side, 520_000 + r * side, 450_000 + (c + 1) * side, 520_000 + (r + 1) * side)
-             for r in range(n) for c in range(n)]
-    return gpd.GeoDataFrame({"area": [f"A{i}" for i in range(n * n)], "value": np.arange(1.0, n * n + 1)},
-                            geometry=cells, crs=BNG)
+    g = square_grid(n, size=side, origin=(450_000, 520_000)).reset_index(drop=True)
+    g.insert(0, "area", [f"A{i}" for i in range(n * n)])
+    g.insert(1, "value", np.arange(1.0, n * n + 1))
+    return g
 
 
 def points() -> gpd.GeoDataFrame:

@@ -15,10 +15,9 @@ ASSETS = ROOT / "data" / "assets" / "assets_tees_valley.gpkg"
 
 
 @pytest.fixture(scope="module")
-def run_outputs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["run", "--la", "Hartlepool", "--out", str(out), "-q"]) == 0
-    return out / "imd2025_lsoas.gpkg"
+def run_outputs(tees_run_hartlepool):
+    """``geotarget run --la Hartlepool``'s GeoPackage (the session's shared run, conftest)."""
+    return tees_run_hartlepool / "imd2025_lsoas.gpkg"
 
 
 def test_map_command_from_run_outputs(run_outputs, tmp_path, capsys):

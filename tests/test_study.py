@@ -50,9 +50,8 @@ def test_template_parses_and_names_every_section(tmp_path):
     assert s2.analyses["cluster"]["k"] == "auto" and s2.analyses["hia"]["buffer"] == (800, 2000)
 
 
-def test_default_study_reproduces_plain_run_byte_for_byte(tmp_path):
-    plain, studied = tmp_path / "plain", tmp_path / "studied"
-    assert main(["run", "--out", str(plain), "-q"]) == 0
+def test_default_study_reproduces_plain_run_byte_for_byte(tmp_path, tees_run):
+    plain, studied = tees_run, tmp_path / "studied"  # plain: `geotarget run --out DIR -q`, shared (conftest)
     path = tmp_path / "study.toml"
     path.write_text(study_template(), encoding="utf-8")
     assert main(["run", "--config", str(path), "--out", str(studied), "-q"]) == 0
@@ -296,7 +295,11 @@ def test_register_rejects_unknown_sections():
 
 def test_england_study(shared_data, tmp_path):
     """All England from the official files, without the map: 33,755 LSOAs, 296 councils, national ranks."""
-    res = run_study(ROOT / "examples/england.toml", out=tmp_path)
+    # the example's paths are relative to the repository (../../shared/data); point them at the data found
+    text = (ROOT / "examples/england.toml").read_text(encoding="utf-8")
+    path = tmp_path / "england.toml"
+    path.write_text(text.replace("../../shared/data", shared_data.as_posix()), encoding="utf-8")
+    res = run_study(path, out=tmp_path / "out")
     s = res.run.summary
     assert len(res.run.lsoas) == 33_755 and len(s) == 296
     assert s["lsoas_decile1"].sum() == 3_375 and s.loc["E06000002", "lsoas_decile1"] == 45
@@ -318,7 +321,7 @@ def test_england_study(shared_data, tmp_path):
     assert top == in_most_deprived(direct).loc["E06000004", "average_score"] and 0 < top < len(stockton) == 27
     msoas = pd.read_csv(res.outputs["aggregate.msoa"])
     assert len(msoas) == 6_856
-    m = read_manifest(tmp_path)
+    m = read_manifest(tmp_path / "out")
     assert m["status"] == "ok" and {i["role"] for i in m["inputs"]} >= {"study", "imd", "population", "boundaries",
                                                                           "lookup", "lads", "msoas"}
     assert any("Ward outlines are approximate" in n for n in m["notes"])

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.sparse.csgraph import connected_components
-from shapely.geometry import box
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 
@@ -25,6 +24,7 @@ from geotarget.analysis.gaps import (
 )
 from geotarget.analysis.typology import _cut, cluster_areas, cluster_label, profile_chart
 from geotarget.cli.main import main
+from tests.grids import square_grid
 
 # -- gaps ----------------------------------------------------------------------------------------------
 
@@ -160,9 +160,7 @@ def test_cut_matches_sklearn():
 
 
 def grid(n, size=100.0):
-    codes = [f"E01{y:03d}{x:03d}" for y in range(n) for x in range(n)]
-    cells = [box(x * size, y * size, (x + 1) * size, (y + 1) * size) for y in range(n) for x in range(n)]
-    return gpd.GeoDataFrame(geometry=cells, index=pd.Index(codes, name="area_code"), crs=27700)
+    return square_grid(n, size=size)
 
 
 def test_spatial_regions_are_contiguous_and_meet_the_floor():

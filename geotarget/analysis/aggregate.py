@@ -269,12 +269,22 @@ def aggregate(
         lad_src = source if "lad_code" in source.columns else lsoas
         if "lad_code" in lad_src.columns:
             lad = lad_src["lad_code"].reindex(lsoas.index)
-            out["lad_code"] = lad.groupby(codes).agg(lambda s: s.mode().iloc[0]).reindex(out.index).to_numpy()
+            out["lad_code"] = _mode_by(lad, codes).reindex(out.index).to_numpy()
             if "lad_name" in lad_src.columns:
                 lad_names = lad_src["lad_name"].reindex(lsoas.index).groupby(lad).first()
                 out["lad_name"] = lad_names.reindex(out["lad_code"]).to_numpy()
     out.attrs = {"to": to, "n_areas": len(out)}
     return out
+
+
+def _mode_by(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """The most common value in each group (ties: the smallest), indexed by group: what
+    ``values.groupby(groups).agg(lambda s: s.mode().iloc[0])`` gives, in a few vectorised steps instead of
+    one Python call per group (seconds for England's 6,800 wards)."""
+    pairs = pd.DataFrame({"g": groups.to_numpy(), "v": values.to_numpy()}).dropna()
+    counts = pairs.groupby(["g", "v"]).size().reset_index(name="n")
+    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="mergesort")
+    return counts.drop_duplicates("g").set_index("g")["v"]
 
 
 def in_most_deprived(result: pd.DataFrame, *, domain: str = "imd", fraction: float = 0.1,

@@ -489,19 +489,33 @@ def _dedupe_names(areas: gpd.GeoDataFrame) -> pd.Series:
     return names
 
 
-def _percentiles(frame: pd.DataFrame, key: str, n_national: int) -> tuple[float, float]:
-    """Population-weighted mean national percentile rank (0 = most deprived) and share of
-    population in national decile 1, for one index."""
-    if f"{key}_rank" not in frame.columns:
-        return np.nan, np.nan
-    rank = pd.to_numeric(frame[f"{key}_rank"], errors="coerce")
-    if rank.isna().all():
-        return np.nan, np.nan
-    pop = frame["pop_total"].astype(float)
-    pct = 100 * rank / n_national
-    dec = pd.to_numeric(frame[f"{key}_decile"], errors="coerce") if f"{key}_decile" in frame \
-        else np.ceil(10 * rank / n_national)
-    return float((pop * pct).sum() / pop.sum()), float(100 * pop[dec == 1].sum() / pop.sum())
+class _PercentileArrays:
+    """Population-weighted mean national percentile rank (0 = most deprived) and share of population in
+    national decile 1, for one index, over any subset of ``frame``'s rows (:meth:`at`).
+
+    The percentile ranks and decile-1 flags are computed once as arrays, so each area and council costs
+    a few array reductions, not a frame copy and a dozen pandas operations."""
+
+    def __init__(self, frame: pd.DataFrame, keys, n_national: int):
+        self.pop = frame["pop_total"].astype(float).to_numpy()
+        self.by_key: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key in keys:
+            if f"{key}_rank" not in frame.columns:
+                continue
+            rank = pd.to_numeric(frame[f"{key}_rank"], errors="coerce").to_numpy(float)
+            dec = pd.to_numeric(frame[f"{key}_decile"], errors="coerce").to_numpy(float) if f"{key}_decile" in frame \
+                else np.ceil(10 * rank / n_national)
+            self.by_key[key] = (100 * rank / n_national, dec == 1)
+
+    def at(self, key: str, pos: np.ndarray) -> tuple[float, float]:
+        if key not in self.by_key:
+            return np.nan, np.nan
+        pct, d1 = self.by_key[key]
+        pct = pct[pos]
+        if np.isnan(pct).all():
+            return np.nan, np.nan
+        pop = self.pop[pos]
+        return float(np.nansum(pop * pct) / pop.sum()), float(100 * pop[d1[pos]].sum() / pop.sum())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,10 +629,12 @@ def target_areas(
     # chosen areas -> frames
     codes_idx = study_lsoas.index
     area_rows, member_rows = [], []
+    # what _name reads, without the geometries: taking rows from it is cheap (England: ~900 areas)
+    naming = pd.DataFrame(study_lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study_lsoas]])
     for _, r in chosen.iterrows():
         p = cands[int(r["cand"])]
         area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
-        mem = study_lsoas.iloc[p]
+        mem = naming.iloc[p]
         area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
                           "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
                           "lsoa_codes": ";".join(mem.index), "_pos": p})
@@ -658,12 +674,14 @@ def target_areas(
 
     # profiles: area vs council vs England
     prof_rows = []
+    pct_arrays = _PercentileArrays(study_lsoas, PROFILE, n_national)
+    council_pos: dict[str, np.ndarray] = {}
     for a in area_rows:
-        mem = study_lsoas.iloc[a["_pos"]]
-        council = study_lsoas[study_lsoas["lad_code"] == a["lad_code"]]
+        if a["lad_code"] not in council_pos:
+            council_pos[a["lad_code"]] = np.flatnonzero(lad == a["lad_code"])
         for key in PROFILE:
-            ap, ad = _percentiles(mem, key, n_national)
-            cp, cd = _percentiles(council, key, n_national)
+            ap, ad = pct_arrays.at(key, a["_pos"])
+            cp, cd = pct_arrays.at(key, council_pos[a["lad_code"]])
             if np.isnan(ap):
                 continue
             prof_rows.append({"area_id": a["area_id"], "index": key, "label": D.BY_KEY[key].label,

@@ -23,6 +23,7 @@ its line and the capability it needs.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -186,6 +187,10 @@ def _run_target(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
     from geotarget.jobs.target import run_target
 
     p = TargetParams(**section)
+    written = {k.removeprefix("action_areas_"): f for k, f in ctx.run.outputs.items() if k.startswith("action_areas_")}
+    if (ctx.run.action_areas is not None and p == TargetParams() and written
+            and all(f.parent == ctx.out for f in written.values())):
+        return written  # the main job computed and wrote exactly these (the defaults) in this folder: not twice
     return run_target(ctx.data, **p.job_kwargs(), out=ctx.out).outputs
 
 
