@@ -21,19 +21,20 @@ def main() -> None:
     ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     src = ap.parse_args().source
     t0 = time.perf_counter()
-    imd = gt.add_population(gt.read_imd(src / "imd/iod2025_lsoa21_england.csv.gz"),
-                            gt.read_population(src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
+    imd, v25 = gt.read_imd(src / "imd/iod2025_lsoa21_england.csv.gz")
+    imd = gt.add_population(imd, gt.read_population(src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                                                    vintage=v25.year))
     lookup = gt.read_lsoa_lookup(src / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
     lookup = lookup[lookup.index.isin(imd.index)]
     t1 = time.perf_counter()
-    lads = aggregate(imd, to="lad")
+    lads = aggregate(imd, to="lad", vintage=v25)
     t2 = time.perf_counter()
-    wards = aggregate(imd, to="ward", lookup=lookup)
+    wards = aggregate(imd, to="ward", lookup=lookup, vintage=v25)
     counts = in_most_deprived(wards)
     t3 = time.perf_counter()
-    imd19 = gt.read_imd(src / "imd/iod2019_lsoa11_england.csv.gz")
+    imd19, v19 = gt.read_imd(src / "imd/iod2019_lsoa11_england.csv.gz")
     t4 = time.perf_counter()
-    lads19 = aggregate(imd19, to="lad")
+    lads19 = aggregate(imd19, to="lad", vintage=v19)
     t5 = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"read + validate IoD2025 ({len(imd):,} LSOAs), population and lookup: {t1 - t0:6.2f} s")

@@ -29,9 +29,10 @@ from geotarget.render.maps import deprivation_map
 def england_lsoas(src: Path):
     """All England LSOA 2021 polygons (generalised) with IoD2025, population, ward and council."""
     lsoas = gt.read_boundaries(src / "boundaries/england_boundaries_generalised.gpkg", layer="lsoa21")
-    imd = gt.add_population(gt.read_imd(src / "imd/iod2025_lsoa21_england.csv.gz"),
-                            gt.read_population(src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz"))
-    lsoas = gt.attach_imd(lsoas[lsoas.index.str.startswith("E")], imd)
+    imd, v = gt.read_imd(src / "imd/iod2025_lsoa21_england.csv.gz")
+    imd = gt.add_population(imd, gt.read_population(src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                                                    vintage=v.year))
+    lsoas = gt.attach_imd(lsoas[lsoas.index.str.startswith("E")], imd, vintage=v)
     lookup = gt.read_lsoa_lookup(src / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
     return gt.attach_lookup(lsoas, lookup[lookup.index.isin(lsoas.index)])
 

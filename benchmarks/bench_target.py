@@ -15,7 +15,8 @@ import resource
 import time
 from pathlib import Path
 
-from geotarget.analysis.target import load_target_lsoas, target_areas
+from geotarget.analysis.target import target_areas
+from geotarget.data import load
 
 
 def main() -> None:
@@ -26,12 +27,14 @@ def main() -> None:
     args = ap.parse_args()
     src = args.source
     t0 = time.perf_counter()
-    lsoas = load_target_lsoas(imd=src / "imd/iod2025_lsoa21_england.csv.gz",
-                              population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
-                              boundaries=src / "boundaries/england_boundaries_generalised.gpkg",
-                              boundaries_layer="lsoa21", lookup=src / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
+    data = load(source="files", imd=src / "imd/iod2025_lsoa21_england.csv.gz",
+                population=src / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+                boundaries=src / "boundaries/england_boundaries_generalised.gpkg",
+                boundaries_layer="lsoa21", lookup=src / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
+    lsoas = data.lsoas
     t1 = time.perf_counter()
-    res = target_areas(lsoas, min_population=args.min_population, max_population=args.max_population, n=3)
+    res = target_areas(lsoas, min_population=args.min_population, max_population=args.max_population, n=3,
+                       vintage=data.vintage)
     t2 = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"read IoD2025 + population + {len(lsoas):,} LSOA boundaries + ward lookup: {t1 - t0:6.2f} s")

@@ -45,7 +45,7 @@ def test_imports_without_the_resource_module_and_memory_degrades_to_none():
                 sum(range(1000))
         print(json.dumps({"failed": failed, "resource": progress.resource is None, "rss": progress.rss_mb(),
                           "stages": [[s.name, s.seconds >= 0, s.peak_mb] for s in stages.stages],
-                          "has_run": hasattr(geotarget, "load_sample")}))
+                          "has_run": hasattr(geotarget, "load")}))
     """)
     assert out["failed"] == {}
     assert out["resource"] is True and out["has_run"] is True
@@ -76,7 +76,7 @@ def test_drawing_leaves_the_matplotlib_backend_unchanged():
         from geotarget.render.maps.static import static_map
         from tests.test_typology import planted
 
-        s = gt.load_sample(2025, councils=["Hartlepool"])
+        s = gt.load(vintage=2025, councils=["Hartlepool"])
         mb = deprivation_map(s.lsoas, wards=s.wards, title="Hartlepool", vintage=s.vintage.label)
         with tempfile.TemporaryDirectory() as tmp:
             png = static_map(mb, Path(tmp) / "map.png", dpi=50)

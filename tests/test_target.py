@@ -280,7 +280,7 @@ def test_markdown_keeps_ampersands_in_ward_names(sample25, tmp_path):
     """Markdown escapes for Markdown: a ward called 'Park & Ride' stays 'Park & Ride', never '&amp;'."""
     lsoas = sample25.lsoas.copy()
     lsoas["ward_name"] = "Park & Ride_East"
-    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False)
+    res = target_areas(lsoas, councils=["Hartlepool"], n=1, sensitivity=False, vintage=sample25.vintage)
     md = write_action_areas(res, tmp_path)["md"].read_text()
     assert "Park & Ride\\_East" in md and "&amp;" not in md
 

@@ -253,15 +253,15 @@ class AggregateParams(_Params):
     to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
         "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
         ("ward",), one=True, required=True)
-    areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom")
-    area_id: str | None = _p("id column of areas", metavar="COLUMN")
-    area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN")
+    areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom", arg=None)
+    area_id: str | None = _p("id column of areas", metavar="COLUMN", arg=None)
+    area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN", arg=None)
     method: Literal["best-fit", "apportion"] = _p(
         "custom areas: each LSOA to the area holding its population-weighted centroid (best-fit), or split by "
         "residential postcodes (apportion)", "best-fit")
     lookup_columns: Mapping[str, str] | None = _p(
         "name lookup columns, e.g. ward_code=WD24CD (default: recognised from headers or codes)",
-        cli="--lookup-column", metavar="CANON=COLUMN", study=False)
+        cli="--lookup-column", metavar="CANON=COLUMN", study=False, arg=None)
 
 
 @dataclass(frozen=True)
