@@ -11,7 +11,8 @@ The public API, one module per capability:
 * :func:`aggregate` -- MHCLG's summary measures for LADs, MSOAs, wards and custom areas;
 * :func:`run` -- the main job: joined data, a deprivation map and a council summary;
 * :func:`read_assets` -- community asset lists located and categorised (then
-  :mod:`geotarget.analysis.access`, :mod:`geotarget.analysis.deserts`, :mod:`geotarget.jobs.access` for access against need).
+  :mod:`geotarget.analysis.access`, :mod:`geotarget.analysis.deserts`, :mod:`geotarget.jobs.access`
+  for access against need).
 * :func:`load_study` / :func:`geotarget.study.pipeline.run_study` -- study files (TOML) run end to end;
 * :mod:`geotarget.io.provenance` -- the manifest every output folder gets; :mod:`geotarget.io.fetch` --
   official data from the publishers.
@@ -45,7 +46,8 @@ from geotarget.study.schema import load_study
 
 __all__ = [
     "AreaNotFoundError", "BNG", "CRSError", "DataNotFoundError", "GeotargetError", "IOD2019", "IOD2025",
-    "SchemaError", "StudyData", "DataSource", "load", "aggregate", "in_most_deprived", "Vintage", "VintageError", "WGS84", "__version__", "add_population",
+    "SchemaError", "StudyData", "DataSource", "load", "aggregate", "in_most_deprived", "Vintage", "VintageError",
+    "WGS84", "__version__", "add_population",
     "attach_imd", "attach_lookup", "get_vintage", "read_boundaries", "read_imd",
     "read_lsoa_lookup", "read_population", "read_assets",
     "ConfigError", "FetchError", "load_study",

@@ -417,7 +417,7 @@ def park_targets(
 def park_sites(sites: gpd.GeoDataFrame, *, site_types: Sequence[str] | None = DEFAULT_PARK_TYPES,
                type_column: str = "site_type", id_column: str = "site_id",
                name_column: str = "site_name") -> gpd.GeoDataFrame:
-    """The counted park sites themselves as assets (``category = "park"``, ``area_ha``), for maps and KPIs."""
+    """Return the counted park sites themselves as assets (``category = "park"``, ``area_ha``), for maps and KPIs."""
     t = park_targets(sites, None, site_types=site_types, type_column=type_column, id_column=id_column,
                      name_column=name_column)
     return t.drop(columns="target")

@@ -40,7 +40,7 @@ DOMAIN_KEYS = ("imd", *(d.key for d in D.DOMAINS))
 
 
 def extent_weight(percentile: np.ndarray) -> np.ndarray:
-    """The IoD extent weight for national percentiles 1-100 (1 = most deprived).
+    """Return the IoD extent weight for national percentiles 1-100 (1 = most deprived).
 
     >>> extent_weight(np.array([1, 10, 11, 20, 30, 31])).round(4).tolist()
     [1.0, 1.0, 0.95, 0.5237, 0.05, 0.0]
@@ -278,9 +278,11 @@ def aggregate(
 
 
 def _mode_by(values: pd.Series, groups: pd.Series) -> pd.Series:
-    """The most common value in each group (ties: the smallest), indexed by group: what
-    ``values.groupby(groups).agg(lambda s: s.mode().iloc[0])`` gives, in a few vectorised steps instead of
-    one Python call per group (seconds for England's 6,800 wards)."""
+    """Return the most common value in each group (ties: the smallest), indexed by group.
+
+    This is what ``values.groupby(groups).agg(lambda s: s.mode().iloc[0])`` gives, in a few vectorised steps
+    instead of one Python call per group (seconds for England's 6,800 wards).
+    """
     pairs = pd.DataFrame({"g": groups.to_numpy(), "v": values.to_numpy()}).dropna()
     counts = pairs.groupby(["g", "v"]).size().reset_index(name="n")
     counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="mergesort")

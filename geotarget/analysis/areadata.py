@@ -1,5 +1,7 @@
-"""The areas of an analysis: LSOAs (or wards) of a :class:`~geotarget.data.study_data.StudyData`, their
-population, region, geometry and indicators.
+"""The areas of an analysis.
+
+The LSOAs (or wards) of a :class:`~geotarget.data.study_data.StudyData`, their population, region, geometry
+and indicators.
 
 Shared by ``geotarget cluster``, ``hotspots`` and ``inequality``. The bundled places carry England and
 regional reference values; data from England-wide official files carries the England-wide frame
@@ -33,7 +35,7 @@ LEVELS = ("lsoa", "ward")
 
 
 def with_regions(study: StudyData) -> pd.DataFrame:
-    """The study LSOAs with ``region_code`` (from the study's council -> region table)."""
+    """Return the study LSOAs with ``region_code`` (from the study's council -> region table)."""
     lsoas = study.lsoas.copy()
     if "region_code" not in lsoas.columns:
         reg = study.regions if study.regions is not None else pd.DataFrame({"region_code": []})
@@ -47,7 +49,7 @@ def _region_names(study: StudyData) -> pd.Series:
 
 
 def study_notes(study: StudyData) -> list[str]:
-    """What an analysis says about its data: the bundled place, or the IoD file and its coverage."""
+    """Return what an analysis says about its data: the bundled place, or the IoD file and its coverage."""
     if study.bundled:
         return [f"Bundled {study.place} sample ({study.label})."]
     imd = study.source.imd
@@ -64,7 +66,7 @@ def study_notes(study: StudyData) -> list[str]:
 def study_indicators(study: StudyData, *, table: pd.DataFrame | None = None, name: str = "indicators",
                      bundled_outcomes: bool = False, higher_is_better: Sequence[str] = (),
                      domains: Sequence[str] | None = None) -> tuple[Indicators, pd.DataFrame | None, pd.DataFrame]:
-    """Indicator values for the study LSOAs (or wards, for a ward-keyed table) and their reference table.
+    """Return indicator values for the study LSOAs (or wards, for a ward-keyed table) and their reference table.
 
     Returns ``(indicators, reference_table_or_None, table_rows)``: without ``table`` the IoD domains;
     with a table (:func:`~geotarget.analysis.gaps.read_indicator_table`, named ``name`` in messages), its
@@ -183,13 +185,17 @@ def area_geometries(study: StudyData, level: str) -> gpd.GeoDataFrame:
 
 def indicator_column(study: StudyData, name: str, *, table: pd.DataFrame | None = None,
                      table_name: str = "indicators") -> tuple[pd.Series, str]:
-    """One LSOA-level indicator: an IoD column (``imd_score``, ``health_rank``, a domain key) or a column of
-    the user ``table`` (named ``table_name`` in messages). Returns the values for the study LSOAs and a label."""
+    """Return one LSOA-level indicator for the study LSOAs, and its label.
+
+    The indicator is an IoD column (``imd_score``, ``health_rank``, a domain key) or a column of the user
+    ``table`` (named ``table_name`` in messages).
+    """
     lsoas = study.lsoas
     if table is None:
         if name in D.BY_KEY:
             ind = domain_indicators(lsoas, vintage=study.vintage.year, keys=[name])
-            return ind.values[name], f"{D.BY_KEY[name].label} ({'normal score of rank' if ind.transformed else 'score'})"
+            how = "normal score of rank" if ind.transformed else "score"
+            return ind.values[name], f"{D.BY_KEY[name].label} ({how})"
         if name in lsoas.columns and pd.api.types.is_numeric_dtype(lsoas[name]):
             return lsoas[name].astype(float), name
         iod = [c for c in lsoas.columns if c.endswith(("_score", "_rank", "_decile"))]

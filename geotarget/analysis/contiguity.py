@@ -47,7 +47,7 @@ MIN_OVERLAP = 1.0
 
 
 def _graph(ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray):
-    """A binary :class:`libpysal.graph.Graph` over ``ids`` from ordered pairs of integer positions.
+    """Build a binary :class:`libpysal.graph.Graph` over ``ids`` from ordered pairs of integer positions.
 
     Areas without a neighbour are kept as libpysal islands (a self-pair of weight 0), so the Graph
     lists every area, in the order of ``ids``.
@@ -87,7 +87,7 @@ class Contiguity:
 
     @classmethod
     def from_pairs(cls, ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray, islands: list, **found) -> Contiguity:
-        """A Contiguity from ordered pairs of integer positions into ``ids`` (both directions given)."""
+        """Build a Contiguity from ordered pairs of integer positions into ``ids`` (both directions given)."""
         return cls(ids, _graph(ids, np.asarray(focal, np.int64), np.asarray(neighbour, np.int64)), islands, **found)
 
     @cached_property
@@ -111,6 +111,7 @@ class Contiguity:
 
     @property
     def n(self) -> int:
+        """Number of areas."""
         return len(self.ids)
 
     def matrix(self) -> sparse.csr_matrix:
@@ -119,11 +120,12 @@ class Contiguity:
         return sparse.csr_matrix((data, (self.focal, self.neighbour)), shape=(self.n, self.n))
 
     def neighbours(self, area) -> list:
+        """Return the ids of the neighbours of the area with id ``area``."""
         i = self.ids.get_loc(area)
         return list(self.ids[self.neighbour[self.focal == i]])
 
     def subset(self, ids) -> Contiguity:
-        """The contiguity among a subset of the areas (pairs with both ends in ``ids``)."""
+        """Return the contiguity among a subset of the areas (pairs with both ends in ``ids``)."""
         keep = self.ids.isin(pd.Index(ids))
         pos = np.full(self.n, -1)
         pos[keep] = np.arange(keep.sum())
@@ -141,11 +143,11 @@ class Contiguity:
         return pd.Series(labels, index=self.ids, name="component")
 
     def to_graph(self):
-        """The neighbours as a :class:`libpysal.graph.Graph` (binary weights, islands kept): ``graph``."""
+        """Return the neighbours as a :class:`libpysal.graph.Graph` (binary weights, islands kept): ``graph``."""
         return self.graph
 
     def to_w(self):
-        """The neighbours as a :class:`libpysal.weights.W` (for libraries that want the older API)."""
+        """Return the neighbours as a :class:`libpysal.weights.W` (for libraries that want the older API)."""
         from libpysal.weights import W
 
         neighbours: dict = {i: [] for i in self.ids}
@@ -163,7 +165,8 @@ class Contiguity:
         if len(self.gaps):
             parts.append(f"{len(self.gaps):,} pairs joined across gaps of up to {self.gaps['gap_m'].max():.1f} m")
         if len(self.overlaps):
-            parts.append(f"{len(self.overlaps):,} overlapping pairs (largest {self.overlaps['overlap_m2'].max():,.0f} m²)")
+            largest = self.overlaps["overlap_m2"].max()
+            parts.append(f"{len(self.overlaps):,} overlapping pairs (largest {largest:,.0f} m²)")
         if self.islands:
             shown = ", ".join(map(str, self.islands[:5])) + (" ..." if len(self.islands) > 5 else "")
             parts.append(f"{len(self.islands):,} island(s) with no neighbour: {shown}")

@@ -87,6 +87,7 @@ def crosswalk_to_areas(
         ``"apportion"``: an LSOA's population is split by the share of its population
         ``points`` (a ``lsoa_code`` column and optional ``weight``; e.g. residential
         postcodes) in each area; LSOAs without points are split by area.
+
     Returns
     -------
     (crosswalk, straddling)

@@ -113,7 +113,7 @@ def asset_deserts(access: pd.DataFrame, lsoas: pd.DataFrame, *, max_decile: int 
 
 
 def desert_layer(deserts: pd.DataFrame, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The desert LSOAs to draw: one polygon per LSOA, with its categories and a plain-text ``popup``."""
+    """Return the desert LSOAs to draw: one polygon per LSOA, with its categories and a plain-text ``popup``."""
     if deserts.empty:
         return gpd.GeoDataFrame({"lsoa_code": [], "categories": [], "popup": []}, geometry=[], crs=lsoas.crs)
     dist = deserts["distance_m"].map(lambda v: "none reachable" if pd.isna(v) else f"{v:,.0f} m")

@@ -47,7 +47,7 @@ _CODE = re.compile(r"^[EW]0[15]\d{6}$")
 
 
 def rank_normal_score(rank, n: int) -> np.ndarray:
-    """Normal score of a national rank (1 = most deprived): Φ⁻¹((n − rank + ½)/n), higher = more deprived.
+    """Return the normal score of a national rank (1 = most deprived): Φ⁻¹((n − rank + ½)/n), higher = more deprived.
 
     >>> rank_normal_score([1, 16_878, 33_755], 33_755).round(3).tolist()
     [4.176, 0.0, -4.176]
@@ -69,7 +69,7 @@ class Indicators:
 
 
 def domain_indicators(lsoas: pd.DataFrame, *, vintage: int, keys=None) -> Indicators:
-    """The IoD domains as indicators: the published score, or the normal score of the national rank.
+    """Return the IoD domains as indicators: the published score, or the normal score of the national rank.
 
     ``lsoas`` holds IoD columns (``income_score``, ``health_rank``, ...); ``keys`` picks domains
     (default the seven IMD domains).
@@ -101,7 +101,7 @@ def domain_indicators(lsoas: pd.DataFrame, *, vintage: int, keys=None) -> Indica
 
 
 def humanise(column: str) -> str:
-    """A label for a user column: ``bad_health`` -> ``bad health``."""
+    """Return a label for a user column: ``bad_health`` -> ``bad health``."""
     return re.sub(r"\s+", " ", str(column).replace("_", " ")).strip()
 
 

@@ -54,7 +54,7 @@ def required_permutations(n: int, alpha: float) -> int:
 
 
 def auto_permutations(n: int, alpha: float) -> int:
-    """The smallest of :data:`NICE_PERMUTATIONS` reaching :func:`required_permutations` (else the largest)."""
+    """Return the smallest of :data:`NICE_PERMUTATIONS` reaching :func:`required_permutations` (else the largest)."""
     need = required_permutations(n, alpha)
     return next((p for p in NICE_PERMUTATIONS if p >= need), NICE_PERMUTATIONS[-1])
 
@@ -76,6 +76,7 @@ class HotSpots:
 
     @property
     def counts(self) -> pd.Series:
+        """Number of areas in each category, sorted by category."""
         return self.table["category"].value_counts().sort_index()
 
 
@@ -138,8 +139,9 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
                               f"above alpha = {alpha}: no area could ever be significant; use more permutations")
     distinct = comb(n - 1, max_card, exact=True) if max_card else 0
     if distinct < perms:
+        fewer = max(99, distinct // 10)
         raise SchemaError(f"too few areas ({n}) for {perms:,} permutations: with up to {max_card} neighbours there "
-                          f"are only {distinct:,} distinct neighbour sets to draw; use --permutations {max(99, distinct // 10):,} "
+                          f"are only {distinct:,} distinct neighbour sets to draw; use --permutations {fewer:,} "
                           "or fewer, or more areas")
     need = required_permutations(n, alpha)
     k_min = min_discoveries(n, alpha, perms)
@@ -201,7 +203,7 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
 
 
 def hotspot_layer(areas, result: HotSpots):
-    """The tested areas with ``category`` (and statistics) to draw: a GeoDataFrame indexed by ``area_code``."""
+    """Return the tested areas with ``category`` (and statistics) to draw: a GeoDataFrame indexed by ``area_code``."""
     import geopandas as gpd
 
     g = areas.reindex(result.table.index)

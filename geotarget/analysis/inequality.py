@@ -123,8 +123,10 @@ def slope_index(values, population, se=None, *, confidence: float = 0.95, repeti
 
 
 def local_deciles(rank: pd.Series, population: pd.Series) -> pd.Series:
-    """Deciles within the study: areas ordered from most deprived (national rank 1) and cut into ten
-    groups of equal population; each area goes to the decile holding the midpoint of its population.
+    """Return deciles within the study, by population.
+
+    Areas are ordered from most deprived (national rank 1) and cut into ten groups of equal population;
+    each area goes to the decile holding the midpoint of its population.
 
     >>> local_deciles(pd.Series([5, 1, 9, 3]), pd.Series([10, 10, 10, 10])).tolist()
     [7, 2, 9, 4]

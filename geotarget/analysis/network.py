@@ -73,7 +73,7 @@ class StreetNetwork:
         return cls(nodes, graph, source, entry_distance)
 
     def router(self, geoms) -> NetworkRouter:
-        """Queries to the given asset geometries along this network."""
+        """Return a router answering queries to the given asset geometries along this network."""
         return NetworkRouter(self, np.asarray(geoms, dtype=object))
 
 
@@ -189,11 +189,16 @@ class NetworkRouter:
         return self._from_assets
 
     def nearest(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the network distance to, and index of, the nearest asset for each origin ``xy`` (n, 2).
+
+        The distance includes the straight-line hop from the origin to its nearest network node.
+        """
         off, node = self._snap(xy)
         dist, target = self._multi_source()
         return off + dist[node], target[node]
 
     def pairs(self, xy: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return every (origin, asset, network distance) with distance <= ``distance``, as three arrays."""
         empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
         if not len(self.entry_node) or not len(xy):
             return empty

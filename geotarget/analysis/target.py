@@ -84,6 +84,14 @@ class Rule:
     weights: Mapping[str, float] | None = None  #: composite: weight per gap (default equal)
 
     def check(self) -> Rule:
+        """Return the rule itself if it is valid.
+
+        Raises
+        ------
+        SchemaError
+            For an unknown kind or index, a max decile or percentile out of range, or composite gaps and
+            weights that name unknown domains or gaps, are negative, or are all zero.
+        """
         if self.kind not in RULES:
             raise SchemaError(f"rule {self.kind!r} is not known; expected one of {', '.join(RULES)}")
         if isinstance(self.max_decile, bool) or int(self.max_decile) != self.max_decile \
@@ -113,15 +121,18 @@ class Rule:
         return self
 
     def composite_gaps(self) -> dict[str, tuple[str, ...]]:
+        """Return the composite's gaps (gap -> domain keys): ``gaps``, else :data:`FAIRER_STOCKTON`."""
         return dict(self.gaps or FAIRER_STOCKTON)
 
     def composite_weights(self) -> dict[str, float]:
+        """Return the weight of each composite gap: ``weights`` where given, else 1."""
         gaps = self.composite_gaps()
         w = {g: 1.0 for g in gaps}
         w.update({g: float(v) for g, v in (self.weights or {}).items()})
         return w
 
     def describe(self) -> str:
+        """Describe in words which LSOAs qualify under the rule."""
         if self.kind == "imd-decile":
             name = D.BY_KEY[self.index].label
             which = "decile 1" if self.max_decile == 1 else f"deciles 1-{self.max_decile}"
@@ -137,6 +148,7 @@ class Rule:
                 "exponentially transformed as in the IMD")
 
     def short(self) -> str:
+        """Return a short label for the rule, e.g. ``IMD decile 1-2`` or ``most deprived 10% locally (imd)``."""
         if self.kind == "local-percentile":
             return f"most deprived {self.percentile:g}% locally ({self.index})"
         name = "composite" if self.kind == "composite" else self.index.upper() if self.index == "imd" else self.index
@@ -154,6 +166,14 @@ class Settings:
     bridging: bool = False
 
     def check(self) -> Settings:
+        """Return the settings themselves if they are valid.
+
+        Raises
+        ------
+        SchemaError
+            For a negative or non-finite floor, a non-positive ceiling or one below the floor, an ``n`` that is
+            not a whole number >= 1, or an unknown ``rank_by``.
+        """
         if self.min_population < 0 or not np.isfinite(self.min_population):
             raise SchemaError(f"minimum population was {self.min_population!r}; expected a number >= 0")
         if self.max_population is not None and not self.max_population > 0:
@@ -191,13 +211,13 @@ class Targeting:
 
 
 def _exp_transform(rank: np.ndarray, n: int) -> np.ndarray:
-    """The IMD's exponential transformation of national ranks (1 = most deprived) to 0-100."""
+    """Apply the IMD's exponential transformation to national ranks (1 = most deprived) to 0-100."""
     r = (n + 1 - np.asarray(rank, float)) / n  # 1 for the most deprived, 1/N for the least
     return -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
 
 
 def composite_score(lsoas: pd.DataFrame, rule: Rule, n_national: int) -> tuple[pd.Series, list[str]]:
-    """The composite of domain gaps for each LSOA (0-100, higher = more deprived) and notes."""
+    """Return the composite of domain gaps for each LSOA (0-100, higher = more deprived) and notes."""
     notes = []
     gaps = rule.composite_gaps()
     weights = rule.composite_weights()
@@ -281,9 +301,11 @@ def _groups(adj: sparse.csr_matrix, chosen: np.ndarray) -> np.ndarray:
 
 
 def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Non-qualifying positions that join two or more separate qualifying groups, fewest needed:
-    candidates are taken most deprived first, and one is added only if it connects groups that
-    are not yet connected (so two groups are joined by one bridge, not by every LSOA between them)."""
+    """Return the non-qualifying positions that join two or more separate qualifying groups, fewest needed.
+
+    Candidates are taken most deprived first, and one is added only if it connects groups that
+    are not yet connected (so two groups are joined by one bridge, not by every LSOA between them).
+    """
     coo = adj.tocoo()
     touch = pd.DataFrame({"lsoa": coo.row, "group": labels[coo.col]})
     touch = touch[(~qualifying[touch["lsoa"].to_numpy()]) & (touch["group"] >= 0)].drop_duplicates()
@@ -308,8 +330,10 @@ def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray,
 
 def _split(members: np.ndarray, adj: sparse.csr_matrix, pop: np.ndarray, order: np.ndarray,
            ceiling: float) -> list[list[int]]:
-    """Split a contiguous group over the ceiling into contiguous parts, each grown from the most
-    deprived LSOA left by adding the most deprived neighbour that still fits."""
+    """Split a contiguous group over the ceiling into contiguous parts.
+
+    Each part is grown from the most deprived LSOA left by adding the most deprived neighbour that still fits.
+    """
     left = set(members.tolist())
     parts = []
     while left:
@@ -449,7 +473,7 @@ def _select(study: _Study, lsoas_all: pd.DataFrame, rule: Rule, s: Settings, n_n
 
 
 def _join_names(names: list[str]) -> str:
-    """"A & B", "A, B & C"; with "and" instead when a ward name has its own "&" ("Mandale & Victoria")."""
+    """Join names as "A & B", "A, B & C"; with "and" instead when a ward name has its own "&" ("Mandale & Victoria")."""
     if len(names) == 1:
         return names[0]
     last = " and " if any("&" in n for n in names) else " & "
@@ -457,9 +481,11 @@ def _join_names(names: list[str]) -> str:
 
 
 def _name(members: pd.DataFrame) -> str:
-    """Name from the wards holding most of the population: the largest, then the next largest until
-    the names cover 60% of the area's population, and any ward with a quarter of it (at most 3 names);
-    wards under 10% are not named."""
+    """Name an area from the wards holding most of its population.
+
+    The largest, then the next largest until the names cover 60% of the area's population, and any ward
+    with a quarter of it (at most 3 names); wards under 10% are not named.
+    """
     col = "ward_name" if "ward_name" in members.columns and members["ward_name"].notna().any() else None
     if col is None:
         col = "msoa_name" if "msoa_name" in members.columns and members["msoa_name"].notna().any() else "lsoa_code"
@@ -490,11 +516,12 @@ def _dedupe_names(areas: gpd.GeoDataFrame) -> pd.Series:
 
 
 class _PercentileArrays:
-    """Population-weighted mean national percentile rank (0 = most deprived) and share of population in
-    national decile 1, for one index, over any subset of ``frame``'s rows (:meth:`at`).
+    """Population-weighted mean national percentile rank and share of population in national decile 1.
 
+    For one index, over any subset of ``frame``'s rows (:meth:`at`); percentile 0 = most deprived.
     The percentile ranks and decile-1 flags are computed once as arrays, so each area and council costs
-    a few array reductions, not a frame copy and a dozen pandas operations."""
+    a few array reductions, not a frame copy and a dozen pandas operations.
+    """
 
     def __init__(self, frame: pd.DataFrame, keys, n_national: int):
         self.pop = frame["pop_total"].astype(float).to_numpy()
@@ -523,8 +550,11 @@ class _PercentileArrays:
 
 
 def alternatives(rule: Rule, settings: Settings) -> list[tuple[str, Rule, Settings]]:
-    """The variations used for the stability score: the neighbouring thresholds, population floors,
-    bridging switched, and (for a composite or local rule) the plain IMD decile rule."""
+    """Return the variations used for the stability score.
+
+    These are the neighbouring thresholds, population floors, bridging switched, and (for a composite or
+    local rule) the plain IMD decile rule, each as ``(label, rule, settings)``.
+    """
     alts: list[tuple[str, Rule, Settings]] = []
     if rule.kind in ("imd-decile", "composite"):
         if rule.max_decile > 1:
@@ -549,6 +579,158 @@ def alternatives(rule: Rule, settings: Settings) -> list[tuple[str, Rule, Settin
     alts.append(("with bridging" if not settings.bridging else "without bridging", rule,
                  replace(settings, bridging=not settings.bridging)))
     return alts
+
+
+_AREA_COLUMNS = ["area_id", "rank", "name", "la_code", "la_name", "population", "deprived_population", "n_lsoas",
+                 "imd_average_score", "imd_average_national_rank", "extent", "stability", "lsoa_codes"]
+
+
+def _check_lsoas(lsoas) -> None:
+    """Check that ``lsoas`` is a GeoDataFrame with national IMD ranks, valid populations and councils.
+
+    Raises
+    ------
+    SchemaError
+        If it is not a GeoDataFrame, lacks ``pop_total``, ``lad_code`` or ``imd_rank``, or has a missing or
+        negative population.
+    """
+    if not isinstance(lsoas, gpd.GeoDataFrame):
+        raise SchemaError("targeting needs LSOA boundaries: pass a GeoDataFrame (IoD joined to boundaries)")
+    for col in ("pop_total", "lad_code", "imd_rank"):
+        if col not in lsoas.columns:
+            raise SchemaError(f"the LSOA data has no {col} column; targeting needs national IMD ranks, "
+                              "population (pop_total) and the council of each LSOA (lad_code)")
+    bad = lsoas["pop_total"].isna() | (pd.to_numeric(lsoas["pop_total"], errors="coerce") < 0)
+    if bad.any():
+        raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
+                          f"{', '.join(map(str, lsoas.index[bad][:5]))}")
+
+
+def _study_of(study_lsoas: gpd.GeoDataFrame, snap: float, point_contacts: bool) -> tuple[_Study, Contiguity, int]:
+    """Build the :class:`_Study` (adjacency within councils only) and its contiguity.
+
+    Returns the study, the contiguity and the number of neighbour pairs that cross a council boundary.
+    """
+    con: Contiguity = contiguity(study_lsoas, snap=snap, point_contacts=point_contacts)
+    lad = study_lsoas["lad_code"].to_numpy()
+    same = lad[con.focal] == lad[con.neighbour]
+    n_cross = int((~same).sum() // 2)
+    adj = sparse.csr_matrix((np.ones(int(same.sum()), np.int8), (con.focal[same], con.neighbour[same])),
+                            shape=(con.n, con.n))
+    return _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad), con, n_cross
+
+
+def _contiguity_note(con: Contiguity, n_cross: int, q: np.ndarray, study_lsoas: pd.DataFrame, snap: float,
+                     notes: list[str]) -> str:
+    """Return the contiguity report; add notes on qualifying islands and boundary faults to ``notes``."""
+    con_note = con.report()
+    if n_cross:
+        con_note += f" {n_cross:,} neighbour pairs cross a council boundary and are not merged across it."
+    isl = [c for c in con.islands if q[study_lsoas.index.get_loc(c)]]
+    if isl:
+        notes.append(f"{len(isl)} qualifying LSOA(s) have no neighbour within {snap:g} m and stand alone: "
+                     + ", ".join(isl[:10]))
+    if len(con.overlaps) or len(con.gaps):
+        notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
+                     "adjacency uses the snapped boundaries.")
+    return con_note
+
+
+def _area_frames(study: _Study, chosen: pd.DataFrame, ranked: pd.DataFrame, cands: list[np.ndarray],
+                 q: np.ndarray, bridge: np.ndarray, names: pd.Series,
+                 snap: float) -> tuple[list[dict], gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Turn the chosen candidates into area rows (with member positions ``_pos``), areas and members.
+
+    Returns the area rows, the areas (named, deduplicated, not yet indexed) and the member LSOAs.
+    """
+    study_lsoas = study.lsoas
+    codes_idx = study_lsoas.index
+    area_rows, member_rows = [], []
+    # what _name reads, without the geometries: taking rows from it is cheap (England: ~900 areas)
+    naming = pd.DataFrame(study_lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study_lsoas]])
+    for _, r in chosen.iterrows():
+        p = cands[int(r["cand"])]
+        area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
+        mem = naming.iloc[p]
+        area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
+                          "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
+                          "lsoa_codes": ";".join(mem.index), "_pos": p})
+        for i in p:
+            member_rows.append({"area_id": area_id, "lsoa_code": codes_idx[i], "qualifying": bool(q[i]),
+                                "bridge": bool(bridge[i])})
+    if area_rows:
+        geoms = [_dissolve(study_lsoas.geometry.values[a["_pos"]], snap) for a in area_rows]
+        areas = gpd.GeoDataFrame(pd.DataFrame(area_rows).drop(columns="_pos").rename(columns={"lad_code": "la_code"}),
+                                 geometry=geoms, crs=study_lsoas.crs)
+    else:
+        areas = gpd.GeoDataFrame(columns=[*_AREA_COLUMNS, "geometry"], geometry="geometry", crs=study_lsoas.crs)
+    areas["name"] = _dedupe_names(areas.rename(columns={"la_code": "lad_code"})) if len(areas) else areas["name"]
+    members = pd.DataFrame(member_rows, columns=["area_id", "lsoa_code", "qualifying", "bridge"])
+    keep_cols = [c for c in ("lsoa_name", "ward_name", "lad_code", "pop_total", "imd_score", "imd_rank",
+                             "imd_decile") if c in study_lsoas.columns]
+    members = gpd.GeoDataFrame(members.join(study_lsoas[keep_cols], on="lsoa_code"),
+                               geometry=study_lsoas.geometry.reindex(members["lsoa_code"]).values,
+                               crs=study_lsoas.crs)
+    return area_rows, areas, members
+
+
+def _set_aside(study: _Study, ranked: pd.DataFrame, cands: list[np.ndarray], aside: list, q: np.ndarray,
+               settings: Settings) -> pd.DataFrame:
+    """Return the candidate areas not chosen: ranked beyond ``n`` in their council, or under the floor."""
+    codes_idx = study.lsoas.index
+    aside_rows = []
+    beyond = ranked.iloc[:0] if settings.n is None else ranked[ranked["rank"] > settings.n]
+    for _, r in beyond.iterrows():
+        p = cands[int(r["cand"])]
+        aside_rows.append({"la_code": r["lad_code"], "lsoa_codes": ";".join(codes_idx[p]),
+                           "population": r["population"], "deprived_population": r["deprived_population"],
+                           "reason": f"ranked {int(r['rank'])} in its council; only the top {settings.n} kept"})
+    for p, why in aside:
+        aside_rows.append({"la_code": study.lad[p[0]], "lsoa_codes": ";".join(codes_idx[p]),
+                           "population": study.pop[p].sum(), "deprived_population": study.pop[p][q[p]].sum(),
+                           "reason": why})
+    return pd.DataFrame(aside_rows, columns=["la_code", "lsoa_codes", "population", "deprived_population", "reason"])
+
+
+def _profiles(study: _Study, area_rows: list[dict], n_national: int) -> pd.DataFrame:
+    """Return each area's profile per index in :data:`PROFILE`: area vs council vs England percentiles."""
+    prof_rows = []
+    pct_arrays = _PercentileArrays(study.lsoas, PROFILE, n_national)
+    council_pos: dict[str, np.ndarray] = {}
+    for a in area_rows:
+        if a["lad_code"] not in council_pos:
+            council_pos[a["lad_code"]] = np.flatnonzero(study.lad == a["lad_code"])
+        for key in PROFILE:
+            ap, ad = pct_arrays.at(key, a["_pos"])
+            cp, cd = pct_arrays.at(key, council_pos[a["lad_code"]])
+            if np.isnan(ap):
+                continue
+            prof_rows.append({"area_id": a["area_id"], "index": key, "label": D.BY_KEY[key].label,
+                              "area_avg_percentile": ap, "council_avg_percentile": cp, "england_avg_percentile": 50.0,
+                              "area_pct_pop_decile1": ad, "council_pct_pop_decile1": cd})
+    return pd.DataFrame(prof_rows, columns=["area_id", "index", "label", "area_avg_percentile",
+                                            "council_avg_percentile", "england_avg_percentile",
+                                            "area_pct_pop_decile1", "council_pct_pop_decile1"])
+
+
+def _sensitivity(study: _Study, lsoas: pd.DataFrame, area_rows: list[dict], rule: Rule, settings: Settings,
+                 n_national: int, also) -> pd.DataFrame:
+    """Return, per area and :func:`alternatives` variation, the share of its population still selected."""
+    sens_rows = []
+    pos_of = {a["area_id"]: a["_pos"] for a in area_rows}
+    for label, alt_rule, alt_settings in alternatives(rule, settings):
+        try:
+            alt_chosen, _, alt_cands, *_ = _select(study, lsoas, alt_rule, alt_settings, n_national, also)
+        except SchemaError:
+            alt_chosen, alt_cands = pd.DataFrame(columns=["cand"]), []
+        selected = np.zeros(len(study.lsoas), bool)
+        for c in alt_chosen["cand"]:
+            selected[alt_cands[int(c)]] = True
+        for area_id, p in pos_of.items():
+            pp = study.pop[p]
+            sens_rows.append({"area_id": area_id, "alternative": label,
+                              "share_selected": float(pp[selected[p]].sum() / pp.sum())})
+    return pd.DataFrame(sens_rows, columns=["area_id", "alternative", "share_selected"])
 
 
 def target_areas(
@@ -578,16 +760,7 @@ def target_areas(
     """
     rule = (rule or Rule()).check()
     settings = Settings(min_population, max_population, n, rank_by, bridging).check()
-    if not isinstance(lsoas, gpd.GeoDataFrame):
-        raise SchemaError("targeting needs LSOA boundaries: pass a GeoDataFrame (IoD joined to boundaries)")
-    for col in ("pop_total", "lad_code", "imd_rank"):
-        if col not in lsoas.columns:
-            raise SchemaError(f"the LSOA data has no {col} column; targeting needs national IMD ranks, "
-                              "population (pop_total) and the council of each LSOA (lad_code)")
-    bad = lsoas["pop_total"].isna() | (pd.to_numeric(lsoas["pop_total"], errors="coerce") < 0)
-    if bad.any():
-        raise SchemaError(f"{int(bad.sum()):,} LSOA(s) have no valid population, e.g. "
-                          f"{', '.join(map(str, lsoas.index[bad][:5]))}")
+    _check_lsoas(lsoas)
     if vintage is None:
         raise SchemaError("vintage was not given: pass vintage=2019 or 2025 (the IoD release fixes N, the number of "
                           "LSOAs nationally; read_imd returns it beside the frame, geotarget.load as data.vintage)")
@@ -601,13 +774,7 @@ def target_areas(
     if study_lsoas.crs is None or not study_lsoas.crs.is_projected:
         raise SchemaError(f"LSOA boundaries must be in a projected CRS in metres (EPSG:27700); got {study_lsoas.crs}")
 
-    con: Contiguity = contiguity(study_lsoas, snap=snap, point_contacts=point_contacts)
-    lad = study_lsoas["lad_code"].to_numpy()
-    same = lad[con.focal] == lad[con.neighbour]
-    n_cross = int((~same).sum() // 2)
-    adj = sparse.csr_matrix((np.ones(int(same.sum()), np.int8), (con.focal[same], con.neighbour[same])),
-                            shape=(con.n, con.n))
-    study = _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad)
+    study, con, n_cross = _study_of(study_lsoas, snap, point_contacts)
 
     chosen, ranked, cands, aside, q, bridge, notes = _select(study, lsoas, rule, settings, n_national, also)
     if not q.any():
@@ -615,110 +782,28 @@ def target_areas(
         where = ", ".join(names.get(c, c) for c in codes)
         raise SchemaError(f"no LSOA in {where} qualifies under the rule: {rule.describe()}"
                           + (f"; {hint}" if hint else ""))
-    con_note = con.report()
-    if n_cross:
-        con_note += f" {n_cross:,} neighbour pairs cross a council boundary and are not merged across it."
-    isl = [c for c in con.islands if q[study_lsoas.index.get_loc(c)]]
-    if isl:
-        notes.append(f"{len(isl)} qualifying LSOA(s) have no neighbour within {snap:g} m and stand alone: "
-                     + ", ".join(isl[:10]))
-    if len(con.overlaps) or len(con.gaps):
-        notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
-                     "adjacency uses the snapped boundaries.")
+    con_note = _contiguity_note(con, n_cross, q, study_lsoas, snap, notes)
 
-    # chosen areas -> frames
-    codes_idx = study_lsoas.index
-    area_rows, member_rows = [], []
-    # what _name reads, without the geometries: taking rows from it is cheap (England: ~900 areas)
-    naming = pd.DataFrame(study_lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study_lsoas]])
-    for _, r in chosen.iterrows():
-        p = cands[int(r["cand"])]
-        area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
-        mem = naming.iloc[p]
-        area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
-                          "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
-                          "lsoa_codes": ";".join(mem.index), "_pos": p})
-        for i in p:
-            member_rows.append({"area_id": area_id, "lsoa_code": codes_idx[i], "qualifying": bool(q[i]),
-                                "bridge": bool(bridge[i])})
-    cols = ["area_id", "rank", "name", "la_code", "la_name", "population", "deprived_population", "n_lsoas",
-            "imd_average_score", "imd_average_national_rank", "extent", "stability", "lsoa_codes"]
-    if area_rows:
-        geoms = [_dissolve(study_lsoas.geometry.values[a["_pos"]], snap) for a in area_rows]
-        areas = gpd.GeoDataFrame(pd.DataFrame(area_rows).drop(columns="_pos").rename(columns={"lad_code": "la_code"}),
-                                 geometry=geoms, crs=study_lsoas.crs)
-    else:
-        areas = gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=study_lsoas.crs)
-    areas["name"] = _dedupe_names(areas.rename(columns={"la_code": "lad_code"})) if len(areas) else areas["name"]
-    members = pd.DataFrame(member_rows, columns=["area_id", "lsoa_code", "qualifying", "bridge"])
-    keep_cols = [c for c in ("lsoa_name", "ward_name", "lad_code", "pop_total", "imd_score", "imd_rank",
-                             "imd_decile") if c in study_lsoas.columns]
-    members = gpd.GeoDataFrame(members.join(study_lsoas[keep_cols], on="lsoa_code"),
-                               geometry=study_lsoas.geometry.reindex(members["lsoa_code"]).values,
-                               crs=study_lsoas.crs)
-
-    # set aside: ranked but beyond n, or under the floor
-    aside_rows = []
-    beyond = ranked.iloc[:0] if settings.n is None else ranked[ranked["rank"] > settings.n]
-    for _, r in beyond.iterrows():
-        p = cands[int(r["cand"])]
-        aside_rows.append({"la_code": r["lad_code"], "lsoa_codes": ";".join(codes_idx[p]),
-                           "population": r["population"], "deprived_population": r["deprived_population"],
-                           "reason": f"ranked {int(r['rank'])} in its council; only the top {settings.n} kept"})
-    for p, why in aside:
-        aside_rows.append({"la_code": lad[p[0]], "lsoa_codes": ";".join(codes_idx[p]),
-                           "population": study.pop[p].sum(), "deprived_population": study.pop[p][q[p]].sum(),
-                           "reason": why})
-    set_aside = pd.DataFrame(aside_rows, columns=["la_code", "lsoa_codes", "population", "deprived_population",
-                                                  "reason"])
+    area_rows, areas, members = _area_frames(study, chosen, ranked, cands, q, bridge, names, snap)
+    set_aside = _set_aside(study, ranked, cands, aside, q, settings)
 
     # profiles: area vs council vs England
-    prof_rows = []
-    pct_arrays = _PercentileArrays(study_lsoas, PROFILE, n_national)
-    council_pos: dict[str, np.ndarray] = {}
-    for a in area_rows:
-        if a["lad_code"] not in council_pos:
-            council_pos[a["lad_code"]] = np.flatnonzero(lad == a["lad_code"])
-        for key in PROFILE:
-            ap, ad = pct_arrays.at(key, a["_pos"])
-            cp, cd = pct_arrays.at(key, council_pos[a["lad_code"]])
-            if np.isnan(ap):
-                continue
-            prof_rows.append({"area_id": a["area_id"], "index": key, "label": D.BY_KEY[key].label,
-                              "area_avg_percentile": ap, "council_avg_percentile": cp, "england_avg_percentile": 50.0,
-                              "area_pct_pop_decile1": ad, "council_pct_pop_decile1": cd})
-    profiles = pd.DataFrame(prof_rows, columns=["area_id", "index", "label", "area_avg_percentile",
-                                                "council_avg_percentile", "england_avg_percentile",
-                                                "area_pct_pop_decile1", "council_pct_pop_decile1"])
+    profiles = _profiles(study, area_rows, n_national)
     for key in PROFILE:
         sub = profiles[profiles["index"] == key].set_index("area_id")["area_avg_percentile"]
         if len(sub) and len(areas):
             areas[f"{key}_avg_percentile"] = areas["area_id"].map(sub)
 
-    # sensitivity
-    sens_rows = []
     if sensitivity and area_rows:
-        pos_of = {a["area_id"]: a["_pos"] for a in area_rows}
-        for label, alt_rule, alt_settings in alternatives(rule, settings):
-            try:
-                alt_chosen, _, alt_cands, *_ = _select(study, lsoas, alt_rule, alt_settings, n_national, also)
-            except SchemaError:
-                alt_chosen, alt_cands = pd.DataFrame(columns=["cand"]), []
-            selected = np.zeros(len(study_lsoas), bool)
-            for c in alt_chosen["cand"]:
-                selected[alt_cands[int(c)]] = True
-            for area_id, p in pos_of.items():
-                pp = study.pop[p]
-                sens_rows.append({"area_id": area_id, "alternative": label,
-                                  "share_selected": float(pp[selected[p]].sum() / pp.sum())})
-    sens = pd.DataFrame(sens_rows, columns=["area_id", "alternative", "share_selected"])
+        sens = _sensitivity(study, lsoas, area_rows, rule, settings, n_national, also)
+    else:
+        sens = pd.DataFrame([], columns=["area_id", "alternative", "share_selected"])
     if len(areas):
         areas["stability"] = areas["area_id"].map(sens.groupby("area_id")["share_selected"].mean()) \
             if len(sens) else np.nan
+        cols = _AREA_COLUMNS
         areas = areas[[*cols, *(c for c in areas.columns if c not in cols and c != "geometry"), "geometry"]]
-        areas = areas.set_index("area_id")
-    else:
-        areas = areas.set_index("area_id")
+    areas = areas.set_index("area_id")
     log.info("%d action area(s) in %d council(s) from %d qualifying LSOAs", len(areas), len(codes), int(q.sum()))
     return Targeting(areas, members, profiles, sens, set_aside, rule, settings, v,
                      names[names.index.isin(codes)].sort_index(), con_note, notes, int(q.sum()))

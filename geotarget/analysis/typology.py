@@ -72,11 +72,13 @@ class Typology:
 
 def _validate(gaps: pd.DataFrame, population: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     if gaps.index.has_duplicates:
-        raise SchemaError(f"areas are listed more than once: {', '.join(map(str, gaps.index[gaps.index.duplicated()][:5]))}")
+        twice = gaps.index[gaps.index.duplicated()][:5]
+        raise SchemaError(f"areas are listed more than once: {', '.join(map(str, twice))}")
     miss = gaps.isna().any(axis=1)
     if miss.any():
-        raise SchemaError(f"{int(miss.sum())} area(s) have missing gaps, e.g. {', '.join(map(str, gaps.index[miss][:5]))}; "
-                          "leave them out explicitly (geotarget.analysis.gaps.complete_rows) — values are never imputed")
+        raise SchemaError(f"{int(miss.sum())} area(s) have missing gaps, e.g. "
+                          f"{', '.join(map(str, gaps.index[miss][:5]))}; leave them out explicitly "
+                          "(geotarget.analysis.gaps.complete_rows) — values are never imputed")
     flat = [c for c in gaps.columns if gaps[c].nunique() <= 1]
     if flat:
         raise SchemaError(f"indicator(s) {', '.join(flat)} are constant across the {len(gaps):,} areas: they cannot "
@@ -275,7 +277,7 @@ def cluster_areas(gaps: pd.DataFrame, population: pd.Series, *, method: str = "k
 
 
 def _finish(gaps, pop, lab, values, labels):
-    """Number clusters from the widest gap down, label them, and build the profile table."""
+    """Assign cluster numbers from the widest gap down, label the clusters, and build the profile table."""
     lab_s = pd.Series(lab, index=gaps.index)
     w = pop.to_numpy()
     prof = {}
@@ -350,7 +352,7 @@ def cluster_label(mean_gaps: pd.Series, labels: dict[str, str], *, most: int = 3
 
 
 def cluster_layer(areas, typology: Typology):
-    """The areas with ``cluster`` and ``label`` (and gaps) to draw: a GeoDataFrame indexed by ``area_code``."""
+    """Return the areas with ``cluster`` and ``label`` (and gaps) to draw: a GeoDataFrame indexed by ``area_code``."""
     import geopandas as gpd
 
     g = areas.reindex(typology.clusters.index)
@@ -361,7 +363,7 @@ def cluster_layer(areas, typology: Typology):
 
 
 def profile_chart(typology: Typology, path: str | os.PathLike, *, title: str = "") -> Path:
-    """A heat map of each cluster's mean gap per indicator (PNG), written atomically.
+    """Draw a heat map of each cluster's mean gap per indicator (PNG), written atomically.
 
     Drawn with matplotlib's object API (``Figure`` on an Agg canvas), never ``pyplot``: the caller's
     backend (a notebook's inline backend, say) is left as it was.
@@ -381,7 +383,8 @@ def profile_chart(typology: Typology, path: str | os.PathLike, *, title: str = "
     im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(len(cols)), names, rotation=30, ha="right")
     rows = [textwrap.fill(f"{c}. {lab} ({a:,} areas, {p:.0%} of people)", 48)
-            for c, lab, a, p in zip(prof["cluster"], prof["label"], prof["areas"], prof["population_share"])]
+            for c, lab, a, p in zip(prof["cluster"], prof["label"], prof["areas"], prof["population_share"],
+                                    strict=True)]
     ax.set_yticks(range(len(prof)), rows, fontsize=7.5)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):

@@ -12,6 +12,7 @@ from geotarget.core.errors import AreaNotFoundError
 
 
 def normalise_name(text: str) -> str:
+    """Return ``text`` lower-cased with everything but ASCII letters and digits removed, for matching names."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 

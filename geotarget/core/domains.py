@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Domain:
+    """An IoD domain (or index): its canonical short name, official label, short label and IMD weight."""
+
     key: str  #: canonical short name used in column names, e.g. ``income`` -> ``income_score``
     label: str  #: the official name, as in the MHCLG files
     short: str  #: a short label for maps and tables

@@ -58,7 +58,7 @@ class ParameterError(ConfigError):
         self.related = related  #: other parameters the message names (a rule between parameters)
 
     def renamed(self, names: dict[str, str]) -> str:
-        """The message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
+        """Return the message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
         import re
 
         text = str(self)

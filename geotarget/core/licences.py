@@ -34,7 +34,7 @@ CNI_ATTRIBUTION = "Community Needs Index 2023, OCSI for Local Trust."
 
 
 def iod_source(year: int | str) -> str:
-    """The source line of an edition of the English Indices of Deprivation (its publisher named in full)."""
+    """Return the source line of an edition of the English Indices of Deprivation (its publisher named in full)."""
     return f"English Indices of Deprivation {year}, Ministry of Housing, Communities and Local Government"
 
 

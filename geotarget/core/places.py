@@ -87,7 +87,7 @@ ENGLAND_OUTLINE = "boundaries/england_outline.gpkg"
 
 
 def get_place(place: str | Place) -> Place:
-    """The bundled :class:`Place` for ``"tees_valley"`` or ``"trafford"`` (case and ``-``/space tolerant)."""
+    """Return the bundled :class:`Place` for ``"tees_valley"`` or ``"trafford"`` (case and ``-``/space tolerant)."""
     if isinstance(place, Place):
         return place
     key = str(place).strip().lower().replace("-", "_").replace(" ", "_")

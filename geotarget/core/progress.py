@@ -31,7 +31,7 @@ _ACTIVE: list[StageLog] = []
 
 
 def rss_mb() -> float | None:
-    """Current resident set size in MB (Linux ``/proc``; other Unix: the peak so far; else ``None``)."""
+    """Return the current resident set size in MB (Linux ``/proc``; other Unix: the peak so far; else ``None``)."""
     try:
         with open(PROC_STATUS, encoding="ascii") as f:
             for line in f:
@@ -51,6 +51,8 @@ def _max(*values: float | None) -> float | None:
 
 @dataclass
 class Stage:
+    """A finished step: its name, wall time in seconds and peak memory in MB (``None`` if not sampled)."""
+
     name: str
     seconds: float
     peak_mb: float | None = None
@@ -77,6 +79,7 @@ class StageLog:
         return any(s is self for s in _ACTIVE)
 
     def total(self) -> float:
+        """Return the total wall time of the recorded steps, in seconds."""
         return sum(s.seconds for s in self.stages)
 
 

@@ -36,7 +36,7 @@ LAST_LSOA11_CODE = "E01033768"
 
 
 def has_lsoa21_only_codes(codes) -> bool:
-    """True if any code exists only in the LSOA 2021 geography (above E01033768)."""
+    """Return True if any code exists only in the LSOA 2021 geography (above E01033768)."""
     return bool((pd.Index(codes).astype(str) > LAST_LSOA11_CODE).any())
 
 

@@ -37,6 +37,7 @@ from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import AreaNotFoundError, SchemaError
 from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
+from geotarget.core.vintages import Vintage
 from geotarget.data.join import attach_imd
 from geotarget.data.source import DataSource
 from geotarget.data.study_data import Source, StudyData
@@ -60,7 +61,7 @@ def record_inputs(prov, data: StudyData) -> None:
 # ----------------------------------------------------------------------------- reading helpers
 
 def _england_where(path: Path, layer: str | None, kind: str) -> str | None:
-    """An OGR filter keeping English areas of a UK or England-and-Wales file (None if not needed/possible)."""
+    """Return an OGR filter keeping English areas of a UK or England-and-Wales file (None if not needed/possible)."""
     if path.suffix.lower() == ".parquet":
         return None
     try:
@@ -145,7 +146,7 @@ def read_regions(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def resolve_region(region: str, regions: pd.DataFrame) -> tuple[str, list[str]]:
-    """The region's name and council codes, for a region code (E12...) or name (case-insensitive)."""
+    """Return the region's name and council codes, for a region code (E12...) or name (case-insensitive)."""
     t = normalise_name(region)
     match = regions[(regions["region_code"].str.lower() == region.strip().lower())
                     | (regions["region_name"].map(normalise_name) == t)]
@@ -194,7 +195,7 @@ def _msoa_codes(lsoas: gpd.GeoDataFrame, msoas: gpd.GeoDataFrame) -> tuple[pd.Se
 # ----------------------------------------------------------------------------- the loader
 
 def files_data(source: DataSource) -> StudyData:
-    """The ``source="files"`` branch of :func:`geotarget.data.load`: official files for any place in England.
+    """Load official files for any place in England: the ``source="files"`` branch of :func:`geotarget.data.load`.
 
     ``source.imd`` is the IoD (official File 7 or a canonical CSV), ``boundaries`` LSOA boundaries of
     its LSOA year (England-and-Wales files are filtered to England), ``lookup`` an ONS best-fit
@@ -214,8 +215,11 @@ def files_data(source: DataSource) -> StudyData:
 
 
 def _place_of(source: DataSource) -> tuple[list[str] | None, str | None]:
-    """Councils and region of a files/cache source: ``councils``/``region``, else a ``place`` that is not a
-    bundled place key (``"england"`` = everything in the files; anything else a council name or code)."""
+    """Return the councils and region of a files/cache source.
+
+    These are ``councils``/``region``, else a ``place`` that is not a bundled place key (``"england"`` =
+    everything in the files; anything else a council name or code).
+    """
     from geotarget.core.places import PLACES
 
     councils = list(source.councils) or None
@@ -228,7 +232,7 @@ def _place_of(source: DataSource) -> tuple[list[str] | None, str | None]:
 
 
 def imd_data(source: DataSource, *, councils=None) -> StudyData:
-    """The IoD alone (with population, optional boundaries and lookup): the study LSOAs of ``councils``.
+    """Load the IoD alone (with population, optional boundaries and lookup): the study LSOAs of ``councils``.
 
     An England-wide file is kept as :attr:`StudyData.national` for references and national deciles.
     """
@@ -288,61 +292,195 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
                      file_lsoas=len(frame))
 
 
+def _read_imd_population(source: DataSource, sources: list[Source]) -> tuple[pd.DataFrame, Vintage]:
+    """Read the IoD (and the population file, if given) and record their sources.
+
+    Raises
+    ------
+    SchemaError
+        If there is no population file and the IoD file carries no denominators.
+    """
+    imd, population = source.imd, source.population
+    frame, v = read_imd(imd, vintage=source.vintage)
+    sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
+    if population is not None:
+        frame = add_population(frame, read_population(population, vintage=v.year))
+        year = _header_year(Path(population), r"mid[-_ ]?(\d{4})")
+        sources.append(Source("population", Path(population), f"population mid-{year}" if year else "population"))
+    elif "pop_total" not in frame.columns:
+        raise SchemaError(f"{imd}: the file has no population denominators; give a population file "
+                          "(e.g. ONS mid-year LSOA estimates) or the IoD File 7, which has them")
+    else:
+        sources[-1] = Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year}, population {v.population} (MHCLG)")
+    return frame, v
+
+
+def _with_councils(frame: pd.DataFrame, lk: pd.DataFrame, imd, lookup) -> tuple[pd.DataFrame, pd.Series]:
+    """Give the IoD each LSOA's council code and name from the lookup where it has none.
+
+    Returns the frame and the council names by LAD code (the codes themselves if no names are known).
+    """
+    if "lad_code" not in frame.columns:
+        if "lad_code" not in lk.columns:
+            raise SchemaError(f"{imd} and {lookup}: neither gives each LSOA's council (lad_code)")
+        frame = frame.join(lk[[c for c in ("lad_code", "lad_name") if c in lk.columns]], how="left")
+    if "lad_name" not in frame.columns and "lad_name" in lk.columns:
+        frame = frame.join(lk[["lad_name"]], how="left")
+    names = frame.groupby("lad_code")["lad_name"].first() if "lad_name" in frame.columns else \
+        pd.Series(frame["lad_code"].unique(), index=frame["lad_code"].unique())
+    return frame, names
+
+
+def _choose_councils(source: DataSource, *, councils, region, names: pd.Series, all_england: bool,
+                     sources: list[Source]) -> tuple[str, list[str]]:
+    """Return the place name (``""`` if it is to be made from the councils) and the chosen LAD codes.
+
+    The councils of ``region`` (read from ``source.regions``), else ``councils``, else every council in ``names``
+    (``"England"`` when ``all_england``: the IoD file covers all of England).
+    """
+    if region:
+        if source.regions is None:
+            raise SchemaError(f"region {region!r} needs a council -> region lookup file (regions = ...)")
+        reg = read_regions(source.regions)
+        sources.append(Source("regions", Path(source.regions), "ONS council to region lookup"))
+        place, chosen = resolve_region(region, reg)
+        chosen = [c for c in chosen if c in names.index]
+    elif councils:
+        chosen = resolve_councils(councils, names)
+        place = ""
+    else:
+        chosen = sorted(names.index)
+        place = "England" if all_england else ""
+    return place, chosen
+
+
+def _council_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, chosen_set: set[str], names: pd.Series,
+                      v: Vintage, sources: list[Source], notes: list[str]) -> gpd.GeoDataFrame:
+    """Return the chosen councils' boundaries (from ``source.lads``, else the LSOAs dissolved by council)."""
+    lads = source.lads
+    if lads is None:
+        notes.append("Council outlines are the LSOAs dissolved by council (no council boundary file given).")
+        return _dissolve(lsoas, "lad_code", ["lad_name"])
+    lad_b = _read_areas(lads, source.lads_layer, "lad", "lad")
+    sources.append(Source("lads", Path(lads), "ONS council boundaries"))
+    missing = sorted(chosen_set.difference(lad_b.index))
+    if missing:
+        raise SchemaError(f"{lads}: no boundary for council(s) {', '.join(missing[:5])}; is the file for the "
+                          f"same council year as the IoD ({v.lad_year})?")
+    lad_b = lad_b.loc[sorted(chosen_set)]
+    named = names.reindex(lad_b.index)
+    lad_b["lad_name"] = named.fillna(lad_b["lad_name"]) if "lad_name" in lad_b.columns else named
+    return lad_b[["lad_name", "geometry"]]
+
+
+def _ward_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, ward_vintage: str, sources: list[Source],
+                   notes: list[str]) -> gpd.GeoDataFrame:
+    """Return the study's ward boundaries (from ``source.wards``, else the LSOAs dissolved by best-fit ward)."""
+    wards = source.wards
+    ward_codes = lsoas["ward_code"].unique() if "ward_code" in lsoas.columns else []
+    if wards is not None:
+        ward_b = _read_areas(wards, source.wards_layer, "ward", "ward")
+        sources.append(Source("wards", Path(wards), "ONS ward boundaries"))
+        missing = pd.Index(ward_codes).difference(ward_b.index)
+        if len(missing):
+            raise SchemaError(f"{wards}: no boundary for {len(missing):,} wards of the lookup, e.g. "
+                              f"{', '.join(missing[:5])}; use ward boundaries of the lookup's year "
+                              f"({ward_vintage})")
+        ward_b = ward_b.loc[sorted(ward_codes)]
+        first = lsoas.groupby("ward_code")[[c for c in ("ward_name", "lad_code", "lad_name") if c in lsoas]].first()
+        for c in first.columns:
+            if c not in ward_b.columns:
+                ward_b[c] = first[c].reindex(ward_b.index)
+        return ward_b[[*(c for c in ("ward_name", "lad_code", "lad_name") if c in ward_b.columns), "geometry"]]
+    if len(ward_codes):
+        notes.append("Ward outlines are approximate: the LSOAs dissolved by their best-fit ward (no ward boundary "
+                     "file given; LSOAs do not nest in wards).")
+        return _dissolve(lsoas, "ward_code", ["ward_name", "lad_code", "lad_name"])
+    return gpd.GeoDataFrame({"ward_name": []}, geometry=[], crs=BNG, index=pd.Index([], name="ward_code"))
+
+
+def _msoa_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sources: list[Source],
+                   notes: list[str]) -> gpd.GeoDataFrame:
+    """Return the study's MSOA boundaries (from ``source.msoas``, else the LSOAs dissolved by MSOA).
+
+    With an MSOA file and no MSOA codes in the lookup, ``msoa_code`` (and ``msoa_name``) are added to ``lsoas``
+    in place.
+    """
+    msoas = source.msoas
+    if msoas is not None:
+        msoa_b = _read_areas(msoas, source.msoas_layer, f"msoa{v.lsoa_year % 100}", "msoa")
+        sources.append(Source("msoas", Path(msoas), f"ONS MSOA {v.lsoa_year} boundaries"))
+        if "msoa_code" not in lsoas.columns:
+            lsoas["msoa_code"], how = _msoa_codes(lsoas, msoa_b)
+            if "msoa_name" in msoa_b.columns:
+                lsoas["msoa_name"] = msoa_b["msoa_name"].reindex(lsoas["msoa_code"]).to_numpy()
+            notes.append(f"MSOA codes (the lookup has none): {how}.")
+        msoa_b = msoa_b.loc[msoa_b.index.isin(lsoas["msoa_code"])]
+        if "lad_code" not in msoa_b.columns:
+            msoa_b["lad_code"] = lsoas.groupby("msoa_code")["lad_code"].first().reindex(msoa_b.index)
+        return msoa_b[[*(c for c in ("msoa_name", "lad_code") if c in msoa_b.columns), "geometry"]]
+    if "msoa_code" in lsoas.columns:
+        notes.append("MSOA outlines are the LSOAs dissolved by MSOA (no MSOA boundary file given).")
+        return _dissolve(lsoas, "msoa_code", ["msoa_name", "lad_code"])
+    return gpd.GeoDataFrame({"msoa_name": [], "lad_code": []}, geometry=[], crs=BNG,
+                            index=pd.Index([], name="msoa_code"))
+
+
+def _centroid_points(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sources: list[Source],
+                     notes: list[str]) -> gpd.GeoDataFrame:
+    """Return the LSOA centroids (from ``source.centroids``, else a point inside each LSOA)."""
+    centroids = source.centroids
+    if centroids is not None:
+        cen = _read_centroids(centroids, lsoas)
+        sources.append(Source("centroids", Path(centroids), f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
+        return cen
+    notes.append("LSOA centroids are points inside each LSOA, standing in for the ONS population-weighted "
+                 "centroids (no centroid file given).")
+    return gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
+                            geometry=lsoas.geometry.representative_point(), crs=BNG)
+
+
+def _assets_inside(assets, lad_b: gpd.GeoDataFrame, sources: list[Source]) -> gpd.GeoDataFrame:
+    """Read the asset files and keep the assets that intersect the chosen councils (with their ``lad_code``)."""
+    frames = []
+    for path in assets:
+        p = require_file(path, "assets")
+        g = to_bng(gpd.read_file(p), source=str(p))
+        inside = gpd.sjoin(g, lad_b[["geometry"]].reset_index()[["lad_code", "geometry"]], how="inner",
+                           predicate="intersects").drop(columns="index_right")
+        inside = inside[~inside.index.duplicated()]
+        if len(inside) < len(g):
+            log.warning("%s: %d of %d assets lie outside the chosen councils and are left out", p,
+                        len(g) - len(inside), len(g))
+        frames.append(inside.assign(source_file=p.name))
+        sources.append(Source("assets", p, None))
+    if frames:
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
+    return gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG)
+
+
 def _bundle(source: DataSource, *, councils, region) -> StudyData:
-    """IoD, boundaries and lookup (and the optional layers) joined: what a run and a map need."""
-    imd, boundaries, lookup, vintage, population = (source.imd, source.boundaries, source.lookup, source.vintage,
-                                                    source.population)
-    boundaries_layer, lads, lads_layer, wards, wards_layer = (source.boundaries_layer, source.lads, source.lads_layer,
-                                                              source.wards, source.wards_layer)
-    msoas, msoas_layer, centroids, regions, assets = (source.msoas, source.msoas_layer, source.centroids,
-                                                      source.regions, source.assets)
+    """Join the IoD, boundaries and lookup (and the optional layers): what a run and a map need."""
+    imd, boundaries, lookup = source.imd, source.boundaries, source.lookup
     if councils and region:
         raise SchemaError("give councils or a region, not both")
     sources: list[Source] = []
     notes: list[str] = []
     with stage("reading the IoD"):
-        frame, v = read_imd(imd, vintage=vintage)
-        sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
-        if population is not None:
-            frame = add_population(frame, read_population(population, vintage=v.year))
-            year = _header_year(Path(population), r"mid[-_ ]?(\d{4})")
-            sources.append(Source("population", Path(population), f"population mid-{year}" if year else "population"))
-        elif "pop_total" not in frame.columns:
-            raise SchemaError(f"{imd}: the file has no population denominators; give a population file "
-                              "(e.g. ONS mid-year LSOA estimates) or the IoD File 7, which has them")
-        else:
-            sources[-1] = Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year}, population {v.population} (MHCLG)")
+        frame, v = _read_imd_population(source, sources)
     with stage(f"reading LSOA {v.lsoa_year} boundaries"):
-        b = _read_areas(boundaries, boundaries_layer, f"lsoa{v.lsoa_year % 100}", "lsoa")
+        b = _read_areas(boundaries, source.boundaries_layer, f"lsoa{v.lsoa_year % 100}", "lsoa")
         sources.append(Source("boundaries", Path(boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
     with stage("joining IoD, boundaries and lookup"):
         lk = read_lsoa_lookup(lookup)
         ward_year = _header_year(Path(lookup), r"^wd(\d\d)cd$")
         ward_vintage = f"May {ward_year}" if ward_year else f"as in {Path(lookup).name}"
         sources.append(Source("lookup", Path(lookup), f"ONS best-fit LSOA to ward ({ward_vintage}) lookup"))
-        if "lad_code" not in frame.columns:
-            if "lad_code" not in lk.columns:
-                raise SchemaError(f"{imd} and {lookup}: neither gives each LSOA's council (lad_code)")
-            frame = frame.join(lk[[c for c in ("lad_code", "lad_name") if c in lk.columns]], how="left")
-        if "lad_name" not in frame.columns and "lad_name" in lk.columns:
-            frame = frame.join(lk[["lad_name"]], how="left")
-        names = frame.groupby("lad_code")["lad_name"].first() if "lad_name" in frame.columns else \
-            pd.Series(frame["lad_code"].unique(), index=frame["lad_code"].unique())
+        frame, names = _with_councils(frame, lk, imd, lookup)
 
         # the place
-        if region:
-            if regions is None:
-                raise SchemaError(f"region {region!r} needs a council -> region lookup file (regions = ...)")
-            reg = read_regions(regions)
-            sources.append(Source("regions", Path(regions), "ONS council to region lookup"))
-            place, chosen = resolve_region(region, reg)
-            chosen = [c for c in chosen if c in names.index]
-        elif councils:
-            chosen = resolve_councils(councils, names)
-            place = ""
-        else:
-            chosen = sorted(names.index)
-            place = "England" if len(frame) == v.n_lsoas else ""
+        place, chosen = _choose_councils(source, councils=councils, region=region, names=names,
+                                         all_england=len(frame) == v.n_lsoas, sources=sources)
         chosen_set = set(chosen)
         imd_here = frame.index[frame["lad_code"].isin(chosen_set)]
         no_shape = imd_here.difference(b.index)
@@ -355,84 +493,13 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         lsoas = lsoas.loc[lsoas.index.sort_values()]
 
     with stage("council, ward and MSOA boundaries"):
-        if lads is not None:
-            lad_b = _read_areas(lads, lads_layer, "lad", "lad")
-            sources.append(Source("lads", Path(lads), "ONS council boundaries"))
-            missing = sorted(chosen_set.difference(lad_b.index))
-            if missing:
-                raise SchemaError(f"{lads}: no boundary for council(s) {', '.join(missing[:5])}; is the file for the "
-                                  f"same council year as the IoD ({v.lad_year})?")
-            lad_b = lad_b.loc[sorted(chosen_set)]
-            named = names.reindex(lad_b.index)
-            lad_b["lad_name"] = named.fillna(lad_b["lad_name"]) if "lad_name" in lad_b.columns else named
-            lad_b = lad_b[["lad_name", "geometry"]]
-        else:
-            lad_b = _dissolve(lsoas, "lad_code", ["lad_name"])
-            notes.append("Council outlines are the LSOAs dissolved by council (no council boundary file given).")
-        ward_codes = lsoas["ward_code"].unique() if "ward_code" in lsoas.columns else []
-        if wards is not None:
-            ward_b = _read_areas(wards, wards_layer, "ward", "ward")
-            sources.append(Source("wards", Path(wards), "ONS ward boundaries"))
-            missing = pd.Index(ward_codes).difference(ward_b.index)
-            if len(missing):
-                raise SchemaError(f"{wards}: no boundary for {len(missing):,} wards of the lookup, e.g. "
-                                  f"{', '.join(missing[:5])}; use ward boundaries of the lookup's year "
-                                  f"({ward_vintage})")
-            ward_b = ward_b.loc[sorted(ward_codes)]
-            first = lsoas.groupby("ward_code")[[c for c in ("ward_name", "lad_code", "lad_name") if c in lsoas]].first()
-            for c in first.columns:
-                if c not in ward_b.columns:
-                    ward_b[c] = first[c].reindex(ward_b.index)
-            ward_b = ward_b[[*(c for c in ("ward_name", "lad_code", "lad_name") if c in ward_b.columns), "geometry"]]
-        elif len(ward_codes):
-            ward_b = _dissolve(lsoas, "ward_code", ["ward_name", "lad_code", "lad_name"])
-            notes.append("Ward outlines are approximate: the LSOAs dissolved by their best-fit ward (no ward boundary "
-                         "file given; LSOAs do not nest in wards).")
-        else:
-            ward_b = gpd.GeoDataFrame({"ward_name": []}, geometry=[], crs=BNG, index=pd.Index([], name="ward_code"))
-        if msoas is not None:
-            msoa_b = _read_areas(msoas, msoas_layer, f"msoa{v.lsoa_year % 100}", "msoa")
-            sources.append(Source("msoas", Path(msoas), f"ONS MSOA {v.lsoa_year} boundaries"))
-            if "msoa_code" not in lsoas.columns:
-                lsoas["msoa_code"], how = _msoa_codes(lsoas, msoa_b)
-                if "msoa_name" in msoa_b.columns:
-                    lsoas["msoa_name"] = msoa_b["msoa_name"].reindex(lsoas["msoa_code"]).to_numpy()
-                notes.append(f"MSOA codes (the lookup has none): {how}.")
-            msoa_b = msoa_b.loc[msoa_b.index.isin(lsoas["msoa_code"])]
-            if "lad_code" not in msoa_b.columns:
-                msoa_b["lad_code"] = lsoas.groupby("msoa_code")["lad_code"].first().reindex(msoa_b.index)
-            msoa_b = msoa_b[[*(c for c in ("msoa_name", "lad_code") if c in msoa_b.columns), "geometry"]]
-        elif "msoa_code" in lsoas.columns:
-            msoa_b = _dissolve(lsoas, "msoa_code", ["msoa_name", "lad_code"])
-            notes.append("MSOA outlines are the LSOAs dissolved by MSOA (no MSOA boundary file given).")
-        else:
-            msoa_b = gpd.GeoDataFrame({"msoa_name": [], "lad_code": []}, geometry=[], crs=BNG,
-                                      index=pd.Index([], name="msoa_code"))
+        lad_b = _council_outlines(source, lsoas, chosen_set, names, v, sources, notes)
+        ward_b = _ward_outlines(source, lsoas, ward_vintage, sources, notes)
+        msoa_b = _msoa_outlines(source, lsoas, v, sources, notes)
 
     with stage("centroids and assets"):
-        if centroids is not None:
-            cen = _read_centroids(centroids, lsoas)
-            sources.append(Source("centroids", Path(centroids),
-                                  f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
-        else:
-            cen = gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
-                                   geometry=lsoas.geometry.representative_point(), crs=BNG)
-            notes.append("LSOA centroids are points inside each LSOA, standing in for the ONS population-weighted "
-                         "centroids (no centroid file given).")
-        frames = []
-        for path in assets:
-            p = require_file(path, "assets")
-            g = to_bng(gpd.read_file(p), source=str(p))
-            inside = gpd.sjoin(g, lad_b[["geometry"]].reset_index()[["lad_code", "geometry"]], how="inner",
-                               predicate="intersects").drop(columns="index_right")
-            inside = inside[~inside.index.duplicated()]
-            if len(inside) < len(g):
-                log.warning("%s: %d of %d assets lie outside the chosen councils and are left out", p,
-                            len(g) - len(inside), len(g))
-            frames.append(inside.assign(source_file=p.name))
-            sources.append(Source("assets", p, None))
-        asset_frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG) if frames
-                       else gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG))
+        cen = _centroid_points(source, lsoas, v, sources, notes)
+        asset_frame = _assets_inside(source.assets, lad_b, sources)
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]

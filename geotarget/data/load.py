@@ -1,4 +1,6 @@
-"""The one front door for data: :func:`load` turns a :class:`~geotarget.data.source.DataSource` into a
+"""The one front door for data.
+
+:func:`load` turns a :class:`~geotarget.data.source.DataSource` into a
 :class:`~geotarget.data.study_data.StudyData`, whatever the source.
 
 * ``source="sample"`` -- a bundled place (:data:`geotarget.core.places.PLACES`: ``tees_valley``,

@@ -37,7 +37,7 @@ def bundled_regions(*, root: Path | None = None) -> pd.DataFrame:
 
 
 def sample_data(source: DataSource, *, root: Path | None = None) -> StudyData:
-    """The ``source="sample"`` branch of :func:`geotarget.data.load`: a bundled place, offline.
+    """Load a bundled place, offline: the ``source="sample"`` branch of :func:`geotarget.data.load`.
 
     ``source.place`` is ``"tees_valley"`` (five councils) or ``"trafford"`` (E08000009). Trafford's IoD2025
     population is the ONS mid-2022 estimate (the IoD2025 denominators are bundled only for the Tees Valley)
@@ -109,7 +109,7 @@ def sample_data(source: DataSource, *, root: Path | None = None) -> StudyData:
 
 def sample_sources(vintage: int | str | Vintage = 2025, *, place: str = "tees_valley",
                    root: Path | None = None) -> tuple[Source, ...]:
-    """The bundled files of ``place`` for ``vintage``, with their vintages (for the manifest)."""
+    """Return the bundled files of ``place`` for ``vintage``, with their vintages (for the manifest)."""
     v = get_vintage(vintage)
     pl = get_place(place)
     files = pl.files[v.year]

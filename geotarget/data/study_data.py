@@ -143,8 +143,8 @@ class StudyData:
                 missing.append(name)
         if missing:
             how = "; ".join(f"{m}: give {_HOW.get(m, m)}" for m in missing)
-            raise DataNotFoundError(f"{what} needs {', '.join(missing)}, which the data for {self.place or 'the study'} "
-                                    f"({self.source.source}) does not have. {how}.")
+            raise DataNotFoundError(f"{what} needs {', '.join(missing)}, which the data for "
+                                    f"{self.place or 'the study'} ({self.source.source}) does not have. {how}.")
 
 
 def _has_active_geometry(frame) -> bool:

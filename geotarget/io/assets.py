@@ -102,7 +102,7 @@ _AUTO = {
 
 @functools.lru_cache(maxsize=1)
 def england_outline() -> shapely.Geometry:
-    """The bundled light outline of England (EPSG:27700), prepared for fast tests."""
+    """Return the bundled light outline of England (EPSG:27700), prepared for fast tests."""
     from geotarget.core.places import ENGLAND_OUTLINE, sample_path
 
     geom = gpd.read_file(sample_path(ENGLAND_OUTLINE)).to_crs(BNG).geometry.iloc[0]
@@ -111,7 +111,7 @@ def england_outline() -> shapely.Geometry:
 
 
 def in_england(geoms, *, tolerance: float = ENGLAND_TOLERANCE_M) -> np.ndarray:
-    """True where a geometry (EPSG:27700) is within ``tolerance`` metres of England."""
+    """Return True where a geometry (EPSG:27700) is within ``tolerance`` metres of England."""
     return shapely.dwithin(england_outline(), np.asarray(geoms), tolerance)
 
 
@@ -137,7 +137,7 @@ class AssetRead:
 
 
 def read_category_map(path: str | os.PathLike) -> dict[str, str]:
-    """A user category mapping: a two-column CSV ``value,category`` (header row required)."""
+    """Read a user category mapping: a two-column CSV ``value,category`` (header row required)."""
     p = Path(path)
     if not p.is_file():
         raise DataNotFoundError(f"{p}: category mapping file not found")
@@ -561,7 +561,7 @@ def flag_near_duplicates(assets: gpd.GeoDataFrame, *, distance: float = 10.0) ->
 
 
 def asset_layer(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The assets to draw on a map: ``asset_id, name, category, category_label, popup`` and geometry.
+    """Return the assets to draw on a map: ``asset_id, name, category, category_label, popup`` and geometry.
 
     ``popup`` is plain text (name, category, postcode, size, a duplicate warning), not HTML:
     the map builder escapes it.

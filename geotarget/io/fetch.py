@@ -137,7 +137,7 @@ _PAGE = 2000
 
 
 def cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    """The download cache folder.
+    """Return the download cache folder.
 
     ``cache`` if given, else ``$GEOTARGET_CACHE``, else the system's cache folder for geotarget
     (:func:`pooch.os_cache`: ``$XDG_CACHE_HOME/geotarget`` or ``~/.cache/geotarget`` on Linux,
@@ -151,6 +151,13 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
 
 
 def get_dataset(name: str) -> Dataset:
+    """Return the catalogue entry called ``name``.
+
+    Raises
+    ------
+    GeotargetError
+        If there is no such dataset (suggesting the closest name, and listing the known ones).
+    """
     if name in CATALOGUE:
         return CATALOGUE[name]
     close = difflib.get_close_matches(name, list(CATALOGUE), n=1, cutoff=0.5)
@@ -275,7 +282,10 @@ class _ResumingDownloader:
 
 @contextlib.contextmanager
 def _quiet_pooch():
-    """pooch logs every download to stderr itself; geotarget reports progress through its own logger."""
+    """Silence pooch's logging below warnings.
+
+    pooch logs every download to stderr itself; geotarget reports progress through its own logger.
+    """
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -443,7 +453,7 @@ class Listing:
 
 
 def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
-    """What is cached (with its record), partly downloaded, fetchable, and bundled with geotarget."""
+    """List what is cached (with its record), partly downloaded, fetchable, and bundled with geotarget."""
     from geotarget.core.places import PLACES, ROOT
 
     rows: list[Listing] = []

@@ -19,6 +19,13 @@ GPKG_TIMESTAMP = "2025-10-30T00:00:00Z"
 
 
 def require_file(path: str | os.PathLike, what: str) -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`DataNotFoundError` naming ``what``.
+
+    Raises
+    ------
+    DataNotFoundError
+        If ``path`` is not an existing file.
+    """
     p = Path(path)
     if not p.is_file():
         raise DataNotFoundError(f"{p}: {what} file not found")
@@ -43,13 +50,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_path`) and return ``path``."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
-    """Write a table as UTF-8 CSV with ``\\n`` line ends, atomically."""
+    r"""Write a table as UTF-8 CSV with ``\n`` line ends, atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=index, lineterminator="\n")
     return Path(path)
@@ -104,8 +112,10 @@ _LAYER_STYLES_DDL = """CREATE TABLE IF NOT EXISTS "layer_styles" (
 
 
 def _write_layer_styles(gpkg: Path, rows: list[tuple[str, str, str]]) -> None:
-    """Add one default style per layer to ``gpkg``'s ``layer_styles`` table (registered in
-    ``gpkg_contents`` as an attributes table, as QGIS does)."""
+    """Add one default style per layer to ``gpkg``'s ``layer_styles`` table.
+
+    The table is registered in ``gpkg_contents`` as an attributes table, as QGIS does.
+    """
     import sqlite3
 
     con = sqlite3.connect(gpkg)

@@ -27,7 +27,7 @@ HEADERS = {
 
 
 def normalise_postcode(value: object) -> str | None:
-    """A UK postcode in the standard form (``"TS18 1HU"``), or ``None`` if it cannot be one.
+    """Return a UK postcode in the standard form (``"TS18 1HU"``), or ``None`` if it cannot be one.
 
     >>> normalise_postcode(" ts181hu"), normalise_postcode("TS18  1HU"), normalise_postcode("M32 OXZ")
     ('TS18 1HU', 'TS18 1HU', None)
@@ -67,7 +67,7 @@ _CODEPOINT_COLUMNS = ["postcode", "positional_quality", "easting", "northing", "
 
 
 def read_postcodes(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """A postcode lookup indexed by normalised ``postcode`` with ``easting, northing`` (EPSG:27700).
+    """Read a postcode lookup indexed by normalised ``postcode`` with ``easting, northing`` (EPSG:27700).
 
     Accepts the bundled files (``None``: Tees Valley and Trafford together), an ONS Postcode
     Directory CSV (``pcds``/``pcd``, ``oseast1m``, ``osnrth1m``; terminated postcodes are kept,

@@ -106,6 +106,7 @@ def library_versions() -> dict[str, str]:
 
 
 def platform_info() -> dict[str, str]:
+    """Return the Python version and implementation, and the system, release and machine, for the manifest."""
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "system": platform.system(), "release": platform.release(), "machine": platform.machine()}
 
@@ -134,7 +135,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def format_value(value: Any) -> str:
-    """A parameter value as people read it: lists joined with commas, booleans as yes/no."""
+    """Format a parameter value as people read it: lists joined with commas, booleans as yes/no."""
     value = _jsonable(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -146,7 +147,7 @@ def format_value(value: Any) -> str:
 
 
 def data_line(vintages: Iterable[str], parameters: Mapping[str, Any] | None = None) -> str:
-    """The standard statement of data and parameters for HTML and Markdown outputs.
+    """Return the standard statement of data and parameters for HTML and Markdown outputs.
 
     >>> data_line(["IoD2025, LSOA 2021 (MHCLG)", "wards May 2025"], {"councils": ["E06000004"], "map": True})
     'Data: IoD2025, LSOA 2021 (MHCLG); wards May 2025. Parameters: councils = E06000004; map = yes.'
@@ -214,10 +215,12 @@ class Provenance:
         return p
 
     def add_note(self, text: str) -> None:
+        """Record a note for the manifest (each text once)."""
         if text not in self.notes:
             self.notes.append(text)
 
     def update_parameters(self, **parameters: Any) -> None:
+        """Record (add or replace) parameters of the run."""
         self.parameters.update(parameters)
 
     def _relative(self, p: Path) -> str:
@@ -228,19 +231,23 @@ class Provenance:
 
     # ------------------------------------------------------------------ statements
     def vintages(self) -> list[str]:
-        """The distinct vintage statements of the inputs, in the order they were read."""
+        """Return the distinct vintage statements of the inputs, in the order they were read."""
         return list(dict.fromkeys(e["vintage"] for e in self.inputs if e.get("vintage")))
 
     def data_line(self, parameters: Mapping[str, Any] | None = None) -> str:
-        """``"Data: ...; parameters: ..."`` for HTML/Markdown outputs (the recorded parameters by default)."""
+        """Return ``"Data: ...; parameters: ..."`` for HTML/Markdown outputs (the recorded parameters by default)."""
         return data_line(self.vintages(), self.parameters if parameters is None else parameters)
 
     def markdown(self, parameters: Mapping[str, Any] | None = None) -> str:
-        """A short Markdown paragraph: the data line and the geotarget version (no time stamp)."""
+        """Return a short Markdown paragraph: the data line and the geotarget version (no time stamp)."""
         return f"*{self.data_line(parameters)} Made with geotarget {_geotarget_version()}.*\n"
 
     # ------------------------------------------------------------------ writing
     def to_dict(self, *, status: str = "ok", error: str | None = None) -> dict[str, Any]:
+        """Return the manifest as a dict: command, status, parameters, inputs, outputs, notes, environment, times.
+
+        ``error`` is recorded only if given; ``finished`` and ``duration_seconds`` are taken now.
+        """
         finished = _now()
         out: dict[str, Any] = {
             "manifest_version": MANIFEST_VERSION,
@@ -288,7 +295,7 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def without_time(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest minus :data:`TIME_FIELDS`: equal for two runs on the same inputs and machine."""
+    """Return the manifest minus :data:`TIME_FIELDS`: equal for two runs on the same inputs and machine."""
     return {k: v for k, v in manifest.items() if k not in TIME_FIELDS}
 
 

@@ -93,6 +93,7 @@ class Site:
 
     @property
     def area_ha(self) -> float:
+        """The site's area in hectares (0 for a point)."""
         return float(self.geometry.area) / 1e4
 
     @property
@@ -101,7 +102,7 @@ class Site:
         return self.geometry if self.kind == "point" else self.geometry.representative_point()
 
     def frame(self) -> gpd.GeoDataFrame:
-        """The site as a one-row GeoDataFrame (``name``, ``source``)."""
+        """Return the site as a one-row GeoDataFrame (``name``, ``source``)."""
         return gpd.GeoDataFrame({"name": [self.name], "source": [self.source]}, geometry=[self.geometry], crs=BNG)
 
 
@@ -119,7 +120,7 @@ class SiteRead:
 # -- single site ---------------------------------------------------------------------------------
 def parse_site(text: str | os.PathLike, *, name: str | None = None,
                postcodes: pd.DataFrame | str | os.PathLike | None = None) -> Site:
-    """A :class:`Site` from a path, WKT, postcode or ``"E,N"`` (see the module docstring).
+    """Parse a :class:`Site` from a path, WKT, postcode or ``"E,N"`` (see the module docstring).
 
     Parameters
     ----------
@@ -173,7 +174,7 @@ def _shorten(text: str, n: int = 60) -> str:
 
 
 def _point_from_pair(x: float, y: float, *, where: str) -> shapely.Point:
-    """An easting,northing pair as a point; refuse latitude/longitude and out-of-range pairs."""
+    """Return an easting,northing pair as a point; refuse latitude/longitude and out-of-range pairs."""
     for lat, lon in ((x, y), (y, x)):
         if 49.0 <= lat <= 61.5 and -9.0 <= lon <= 2.5:
             e, n = to_bng_xy(np.array([lon]), np.array([lat]))
@@ -219,7 +220,7 @@ def _from_wkt(raw: str, m: re.Match, *, where: str) -> tuple[shapely.Geometry, l
 
 
 def check_geometry(geom, *, where: str) -> tuple[shapely.Geometry, list[str]]:
-    """A site geometry that is a non-empty Point or valid (Multi)Polygon, and what was done to it.
+    """Check a site geometry: return a non-empty Point or valid (Multi)Polygon, and what was done to it.
 
     Invalid polygons are repaired with :func:`shapely.make_valid` (keeping the polygonal
     parts); a geometry that is empty, a line, or has no area after repair is refused.
@@ -249,7 +250,7 @@ def check_geometry(geom, *, where: str) -> tuple[shapely.Geometry, list[str]]:
 
 
 def load_postcodes(postcodes: pd.DataFrame | str | os.PathLike | None = None) -> pd.DataFrame:
-    """A postcode lookup (see :func:`geotarget.io.postcodes.read_postcodes`) labelled for messages."""
+    """Return a postcode lookup (see :func:`geotarget.io.postcodes.read_postcodes`) labelled for messages."""
     if isinstance(postcodes, pd.DataFrame):
         return postcodes
     lookup = read_postcodes(postcodes)
@@ -416,7 +417,7 @@ def _site_from_row(frame: pd.DataFrame, i: int, where: str, name: str, pick, loo
 
 
 def slugify(name: str, *, taken: set[str] | None = None) -> str:
-    """A safe file name stem for a site name: ASCII letters, digits and ``-``; unique within ``taken``.
+    """Return a safe file name stem for a site name: ASCII letters, digits and ``-``; unique within ``taken``.
 
     >>> slugify("Land at <b>Portrack</b> Lane, Stockton!")
     'land-at-b-portrack-b-lane-stockton'

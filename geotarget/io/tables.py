@@ -83,6 +83,11 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
 
 
 def parse_numbers(values: pd.Series, *, thousands: bool = False) -> pd.Series:
+    """Convert text cells to numbers; blank or unreadable cells become NaN.
+
+    ``thousands=True`` drops commas as thousands separators (``"1,234"``); otherwise a lone decimal
+    comma (``"54,57"``, from a European locale) is read as a decimal point.
+    """
     text = values.astype("string").str.strip().fillna("")
     if thousands:
         text = text.str.replace(",", "", regex=False)
@@ -99,4 +104,5 @@ def _transformer(src: str, dst: str):
 
 
 def to_bng_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform longitude/latitude (WGS84) to easting/northing (EPSG:27700)."""
     return _transformer(WGS84, BNG).transform(lon, lat)
