@@ -32,7 +32,7 @@ BUNDLED_TARGET = Path("geotarget", "_bundled")
 
 
 def bundled_files(root: Path = HERE) -> list[Path]:
-    """The sample files to bundle, relative to ``root``, sorted."""
+    """Return the sample files to bundle, relative to ``root``, sorted."""
     found: set[Path] = set()
     for top in BUNDLED_DIRS:
         for pattern in BUNDLED_PATTERNS:
@@ -47,6 +47,7 @@ class build_py_with_sample(build_py):
     """``build_py`` that also copies the sample into ``geotarget/_bundled`` (not for editable installs)."""
 
     def run(self) -> None:
+        """Build the package, then copy the sample files into ``geotarget/_bundled``."""
         super().run()
         if self.editable_mode:
             return
@@ -62,6 +63,7 @@ class build_py_with_sample(build_py):
             self.copy_file(str(HERE / rel), str(dest), preserve_mode=False)
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        """List the files the build writes, the copied sample files included."""
         outputs = super().get_outputs(include_bytecode)
         if self.editable_mode:
             return outputs
