@@ -35,9 +35,12 @@ POP = ROOT / "data/population/iod2025_population_denominators_lsoa21_tees_valley
 
 
 def _texts(node: ast.AST):
+    """Every string in ``node``; an f-string also whole, with ``{`` for each value (to see ``--{key}``)."""
     for n in ast.walk(node):
         if isinstance(n, ast.Constant) and isinstance(n.value, str):
             yield n.value
+        elif isinstance(n, ast.JoinedStr):
+            yield "".join(v.value if isinstance(v, ast.Constant) else "{" for v in n.values)
 
 
 def _name(func: ast.expr) -> str:
@@ -73,8 +76,10 @@ def test_library_messages_name_no_cli_flags():
 
 
 def test_the_scan_finds_a_flag():
-    tree = ast.parse('def f(notes):\n    notes.append("use --out")\n    raise SchemaError(f"{x}: pass --imd PATH")\n')
-    assert len({t for node in _message_nodes(tree) for t in _texts(node) if FLAG.search(QUOTED.sub("", t))}) == 2
+    tree = ast.parse('def f(notes):\n    notes.append("use --out")\n    raise SchemaError(f"{x}: pass --imd PATH")\n'
+                     '    log.warning(f"name it with --{key}")\n')
+    lines = {node.lineno for node in _message_nodes(tree) for t in _texts(node) if FLAG.search(QUOTED.sub("", t))}
+    assert lines == {2, 3, 4}
     assert not FLAG.search(QUOTED.sub("", "rebuild it with `python build.py --source DIR`"))
 
 
