@@ -10,6 +10,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 import geotarget as gt
 from geotarget import DataNotFoundError, SchemaError
+from geotarget.core.errors import ParameterError
 from geotarget.data import DataSource, StudyData, load
 from geotarget.io.fetch import cached_path
 from tests.conftest import ROOT
@@ -53,7 +54,7 @@ def test_unknown_options_and_sources_are_refused():
         load(source="web")
     with pytest.raises(SchemaError, match='goes with source = "files"'):
         load(imd=IMD)
-    with pytest.raises(SchemaError, match="needs the IoD file"):
+    with pytest.raises(ParameterError, match="^imd was None but is expected with source='files': the IoD file"):
         load(source="files")
 
 

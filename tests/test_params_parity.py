@@ -289,3 +289,100 @@ def test_study_keys_from_the_models_are_checked_with_their_line(tmp_path, text, 
 
     with pytest.raises(ConfigError, match=message):
         parse_study(text, path=tmp_path / "study.toml")
+
+
+# ----------------------------------------------------------------------------- the data options (DataSource)
+
+def _study_value(key, tmp_path, name):
+    """Return a value for study key ``name`` of kind ``key.kind`` (a file made for a path) and what it becomes."""
+    if key.kind == "path":
+        p = tmp_path / f"{name}.csv"
+        p.write_text("x\n", encoding="utf-8")
+        return f'"{p.as_posix()}"', p
+    if key.kind == "path_list":
+        p = tmp_path / f"{name}.geojson"
+        p.write_text("{}", encoding="utf-8")
+        return f'["{p.as_posix()}"]', (p,)
+    if key.kind == "str_list":
+        return '["Hartlepool"]', ("Hartlepool",)
+    if key.choices:
+        value = next(c for c in key.choices if c != key.default)
+        return repr(value).replace("'", '"'), value
+    return f'"{name}-value"', f"{name}-value"
+
+
+def test_every_data_source_field_is_a_study_key_with_its_default_and_choices():
+    """[place], [data] and the top-level vintage are generated from DataSource: a new field appears by itself."""
+    from geotarget.study.schema import DATA_SECTIONS, key_for
+
+    for f in dataclasses.fields(DataSource):
+        section = DATA_SECTIONS.get(f.name, "data")
+        key = SECTIONS[section].get(f.name)
+        assert key is not None, f"DataSource.{f.name} is not a key of [{section}]"
+        assert key.choices == describe(DataSource, f.name)["choices"], f.name
+        # the one difference: a study names its vintage (default 2025) and checks an IoD file's against it
+        assert _same(key.default, 2025 if f.name == "vintage" else f.default), f.name
+        assert key == (key_for(DataSource, f.name) if f.name != "vintage" else
+                       dataclasses.replace(key_for(DataSource, f.name), default=2025)), f.name
+    data_keys = {k for s in ("place", "data") for k in SECTIONS[s]} | {"vintage"}
+    assert data_keys - {f.name for f in dataclasses.fields(DataSource)} == {"england"}  # the one study-only key
+
+
+@pytest.mark.parametrize("source", ["files", "cache", "sample"])
+def test_every_data_source_field_set_in_a_study_reaches_the_data_source(source, tmp_path):
+    """What a study file sets is what :func:`geotarget.data.load` gets (the study's DataSource)."""
+    from geotarget.study.pipeline import data_source
+    from geotarget.study.schema import DATA_SECTIONS, parse_study
+
+    settable = {f.name for f in dataclasses.fields(DataSource)} - {"source", "vintage", "region"}
+    if source == "sample":
+        settable = {"place", "councils"}  # files are refused with the sample (it brings its own)
+    lines = {"": ["vintage = 2019"], "place": [], "data": [f'source = "{source}"']}
+    expected = {"source": source, "vintage": None if source == "files" else 2019}
+    for name in sorted(settable):
+        section = DATA_SECTIONS.get(name, "data")
+        text, value = _study_value(SECTIONS[section][name], tmp_path, name)
+        lines[section].append(f"{name} = {text}")
+        expected[name] = value
+    toml = "\n".join([*lines[""], "[place]", *lines["place"], "[data]", *lines["data"]]) + "\n"
+    ds = data_source(parse_study(toml, path=tmp_path / "study.toml"))
+    for name, value in expected.items():
+        assert _same(getattr(ds, name), value), (name, getattr(ds, name), value)
+    # region is one of councils, region or england: with the other two left out
+    if source != "sample":
+        regions = tmp_path / "regions.csv"
+        regions.write_text("x\n", encoding="utf-8")
+        text = "\n".join([f'[place]\nregion = "North East"\n[data]\nsource = "{source}"',
+                          *(f'{k} = "{regions.as_posix()}"' for k in ("imd", "boundaries", "lookup", "regions"))])
+        assert data_source(parse_study(text + "\n", path=tmp_path / "study.toml")).region == "North East"
+
+
+def test_every_data_source_field_has_a_cli_option():
+    """``data_options`` generates an option for every DataSource field, with its spelling, default and choices.
+
+    A command takes those in its ``DATA``; where the CLI differs from DataSource, the test says why.
+    """
+    from geotarget.cli.options import data_options
+
+    parser = argparse.ArgumentParser()
+    names = tuple(f.name for f in dataclasses.fields(DataSource))
+    data_options(parser, names)
+    actions = {a.dest: a for a in parser._actions}
+    for f in dataclasses.fields(DataSource):
+        a = actions[f.name]
+        assert a.option_strings == [flag(DataSource, f.name)], f.name
+        d = describe(DataSource, f.name)
+        if f.name == "imd":  # --imd sample: the bundled data (source="sample"), else a file (source="files")
+            assert a.default == "sample"
+        elif d["kind"] == "tuple":
+            assert a.default is None and a.nargs == "+" and f.default == (), f.name  # None: not given
+        else:
+            assert a.default == f.default, f.name
+        if f.name == "place":  # with the CLI's bundled data, the bundled places
+            from geotarget.core.places import PLACES
+
+            assert set(a.choices) == set(PLACES)
+        else:
+            assert tuple(a.choices or ()) == d["choices"], f.name
+    for command, model in JOBS.items():  # and each command's data options are DataSource fields
+        assert set(model.DATA) <= set(names), command

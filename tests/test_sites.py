@@ -12,6 +12,7 @@ import shapely
 from pyproj import Transformer
 
 from geotarget import AreaNotFoundError, CRSError, DataNotFoundError, SchemaError
+from geotarget.core.errors import ParameterError
 from geotarget.io.sites import parse_site, read_sites, slugify
 
 # TS18 1AU, Stockton High Street: its Code-Point Open grid reference in the bundled postcodes.
@@ -82,11 +83,12 @@ def test_unknown_and_mistyped_postcodes():
 
 
 def test_unrecognised_text_and_missing_file():
-    with pytest.raises(SchemaError, match="is not a file, WKT, a postcode or 'easting,northing'"):
+    with pytest.raises(ParameterError, match="^site was 'the old gasworks' but is expected to be a file, WKT, a "
+                                             "postcode or 'easting,northing'"):
         parse_site("the old gasworks")
     with pytest.raises(DataNotFoundError, match="site file not found"):
         parse_site("allocations/site7.geojson")
-    with pytest.raises(SchemaError, match="--site is empty"):
+    with pytest.raises(ParameterError, match="^site was '' but is expected to be a file"):
         parse_site("  ")
 
 
@@ -134,7 +136,7 @@ def test_empty_files_are_refused(tmp_path):
 def test_one_site_option_refuses_a_file_of_many(tmp_path):
     p = _geojson(tmp_path / "two.geojson", [_feature("A", shapely.Point(444600, 518900)),
                                             _feature("B", shapely.Point(441500, 515000))])
-    with pytest.raises(SchemaError, match="has 2 sites; --site takes one"):
+    with pytest.raises(SchemaError, match="has 2 features; `site` takes one"):
         parse_site(str(p))
 
 

@@ -19,6 +19,8 @@ from geotarget.analysis.target import (
     target_areas,
 )
 from geotarget.cli.main import main
+from geotarget.cli.options import flag_message
+from geotarget.jobs.params import TargetParams
 from geotarget.render.action_areas import write_action_areas
 
 N = 33_755  # IoD2025
@@ -318,8 +320,10 @@ def test_bad_parameters(sample25, kwargs, message):
 
 def test_no_qualifying_lsoas_names_the_nearest_threshold():
     g = grid(["..2", "..."])
-    with pytest.raises(SchemaError, match=r"no LSOA in First qualifies.*--max-decile 2 would select 1 LSOA"):
+    with pytest.raises(SchemaError, match=r"no LSOA in First qualifies.*setting `max_decile` to 2 would select "
+                                          r"1 LSOA") as e:
         target_areas(g, vintage=2025)
+    assert "setting --max-decile to 2 would select 1 LSOA" in flag_message(TargetParams, e.value)
 
 
 def test_gaps_and_overlaps_are_reported_then_used():

@@ -24,6 +24,7 @@ from geotarget.analysis.gaps import (
 )
 from geotarget.analysis.typology import _cut, cluster_areas, cluster_label, profile_chart
 from geotarget.cli.main import main
+from geotarget.core.errors import ParameterError
 from tests.grids import square_grid
 
 # -- gaps ----------------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def test_gaps_by_hand():
     own = outcome_gaps(v, pop, reference="study")
     sd_x = np.sqrt((100 * (14 - mean_x) ** 2 + 300 * (8 - mean_x) ** 2) / 400)
     assert own.gaps["x"].tolist() == pytest.approx([(14 - mean_x) / sd_x, (8 - mean_x) / sd_x])
-    with pytest.raises(SchemaError, match="England-wide"):
+    with pytest.raises(ParameterError, match="^reference was 'england' but England-wide values of every indicator"):
         outcome_gaps(v, pop, reference="england")
 
 

@@ -92,7 +92,8 @@ def study_indicators(study: StudyData, *, table: pd.DataFrame | None = None, nam
     level = table.attrs["level"]
     if level == "lsoa" and study.vintage.lsoa_year == 2011 and has_lsoa21_only_codes(table.index):
         raise VintageError(f"{indicators} holds LSOA 2021 codes (e.g. {table.index.max()}) but the study is "
-                           f"{study.vintage.label}: use --vintage 2025, or map the table to LSOA 2011 first")
+                           f"{study.vintage.label}: set `vintage` to 2025, or map the table to LSOA 2011 first"
+                           ).naming("vintage")
     ref = None
     notes: list[str] = []
     if bundled_outcomes and study.reference is not None and study.vintage.year == 2025:
@@ -112,8 +113,8 @@ def study_indicators(study: StudyData, *, table: pd.DataFrame | None = None, nam
                               region_names=_region_names(study))
         notes.append(f"England reference computed from the {len(eng):,} LSOAs of {indicators} ({weights}).")
     if level == "ward" and "ward_code" not in lsoas.columns:
-        raise SchemaError(f"{indicators} is keyed by ward codes but the study LSOAs have no ward lookup; pass "
-                          "--lookup (LSOA to ward best-fit lookup)")
+        raise SchemaError(f"{indicators} is keyed by ward codes but the study LSOAs have no ward lookup; load the "
+                          "data with `lookup` (an LSOA to ward best-fit lookup)").naming("lookup")
     areas = lsoas.index if level == "lsoa" else pd.Index(sorted(lsoas["ward_code"].unique()), name="ward_code")
     values, note = match_areas(table, areas, what=str(indicators))
     notes.append(note)
@@ -137,8 +138,8 @@ def to_level(values: pd.DataFrame, study: StudyData, level: str) -> tuple[pd.Dat
             raise SchemaError("level='lsoa' needs indicators keyed by LSOA code; this table is keyed by ward code")
         return values, pop.reindex(values.index), lsoas["region_code"].reindex(values.index)
     if "ward_code" not in lsoas.columns:
-        raise SchemaError("level='ward' needs an LSOA to ward lookup: pass --lookup (e.g. the ONS best-fit "
-                          "LSOA21 to ward lookup)")
+        raise SchemaError("level='ward' needs an LSOA to ward lookup: load the data with `lookup` (e.g. the ONS "
+                          "best-fit LSOA21 to ward lookup)").naming("lookup")
     ward_pop = pop.groupby(lsoas["ward_code"]).sum()
     ward_region = lsoas.groupby("ward_code")["region_code"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
     if values.index.isin(lsoas.index).all():
@@ -161,8 +162,9 @@ def area_geometries(study: StudyData, level: str) -> gpd.GeoDataFrame:
     """
     lsoas = study.lsoas
     if not isinstance(lsoas, gpd.GeoDataFrame) or lsoas.geometry.name not in lsoas.columns:
-        raise SchemaError("this analysis needs LSOA boundaries: pass --boundaries PATH (e.g. the ONS LSOA 2021 "
-                          "boundaries; add --boundaries-layer for a GeoPackage with several layers)")
+        raise SchemaError("this analysis needs LSOA boundaries: load the data with `boundaries` (e.g. the ONS "
+                          "LSOA 2021 boundaries; and `boundaries_layer` for a GeoPackage with several layers)"
+                          ).naming("boundaries", "boundaries_layer")
     if level == "lsoa":
         g = lsoas[[c for c in ("lsoa_name", "lad_code", "lad_name") if c in lsoas.columns] + [lsoas.geometry.name]]
         g = g.rename(columns={"lsoa_name": "area_name"})
@@ -201,7 +203,8 @@ def indicator_column(study: StudyData, name: str, *, table: pd.DataFrame | None 
         iod = [c for c in lsoas.columns if c.endswith(("_score", "_rank", "_decile"))]
         raise SchemaError(f"indicator {name!r} is not an IoD column of the study; expected one of "
                           f"{', '.join(iod[:24])}{' ...' if len(iod) > 24 else ''} or a domain key "
-                          f"({', '.join(d.key for d in D.DOMAINS)}), or pass --indicators CSV")
+                          f"({', '.join(d.key for d in D.DOMAINS)}), or pass a table as `indicators` (a CSV)"
+                          ).naming("indicators")
     indicators = table_name
     if name not in table.columns:
         raise SchemaError(f"{indicators}: no column {name!r}; columns are {', '.join(table.columns)}")

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from geotarget.core import domains as D
-from geotarget.core.errors import SchemaError
+from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.io.files import require_file
 from geotarget.io.tables import read_text_table
 
@@ -118,8 +118,9 @@ def read_indicator_table(path: str | os.PathLike, *, id_column: str | None = Non
     if id_column is None:
         found = [c for c in raw.columns if len(raw) and raw[c].str.strip().str.match(_CODE).mean() > 0.95]
         if not found:
-            raise SchemaError(f"{path}: no column of LSOA (E01...) or ward (E05...) codes found; pass the code "
-                              f"column with --id-column. Columns: {', '.join(map(repr, raw.columns[:8]))}")
+            raise SchemaError(f"{path}: no column of LSOA (E01...) or ward (E05...) codes found; name the code "
+                              f"column with `id_column`. Columns: {', '.join(map(repr, raw.columns[:8]))}"
+                              ).naming("id_column")
         id_column = found[0]
     elif id_column not in raw.columns:
         raise SchemaError(f"{path}: id column {id_column!r} not found; columns are "
@@ -273,9 +274,10 @@ def outcome_gaps(values: pd.DataFrame, population: pd.Series, *, reference: str 
         if set(cols) <= set(eng.index):
             sd_eng = eng.loc[cols, "sd"].astype(float)
     if reference in ("england", "region") and sd_eng is None:
-        raise SchemaError(
-            f"reference={reference!r} needs England-wide values of every indicator ({', '.join(cols)}): pass an "
-            "England-wide file (every LSOA in England) or use reference='study' (--reference study)")
+        raise ParameterError(
+            f"reference was {reference!r} but England-wide values of every indicator ({', '.join(cols)}) are needed "
+            "for it: pass an England-wide file (every LSOA in England) or set `reference` to 'study'",
+            parameter="reference", related=("reference",))
     if reference == "study":
         mean, sd = weighted_mean_sd(values, population)
         means = pd.DataFrame(np.tile(mean.to_numpy(), (len(values), 1)), index=values.index, columns=cols)

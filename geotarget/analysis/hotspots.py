@@ -141,8 +141,8 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
     if distinct < perms:
         fewer = max(99, distinct // 10)
         raise SchemaError(f"too few areas ({n}) for {perms:,} permutations: with up to {max_card} neighbours there "
-                          f"are only {distinct:,} distinct neighbour sets to draw; use --permutations {fewer:,} "
-                          "or fewer, or more areas")
+                          f"are only {distinct:,} distinct neighbour sets to draw; set "
+                          f"`permutations` to {fewer:,} or fewer, or more areas").naming("permutations")
     need = required_permutations(n, alpha)
     k_min = min_discoveries(n, alpha, perms)
     notes.append(f"{perms:,} permutations (seed {seed}): smallest two-sided p = {2 / (perms + 1):.2g}; "

@@ -282,7 +282,7 @@ def _nearest_threshold(lsoas: pd.DataFrame, study: pd.Index, rule: Rule, n_natio
     for k in range(rule.max_decile + 1, 11):
         m, _, _ = qualify(lsoas, study, replace(rule, max_decile=k), n_national, also)
         if m.any():
-            return f"--max-decile {k} would select {int(m.sum()):,} LSOA(s)"
+            return f"setting `max_decile` to {k} would select {int(m.sum()):,} LSOA(s)"
     return "no decile up to 10 selects any LSOA" + (" under the extra condition" if also is not None else "")
 
 
@@ -781,7 +781,7 @@ def target_areas(
         hint = _nearest_threshold(lsoas, study_lsoas.index, rule, n_national, also)
         where = ", ".join(names.get(c, c) for c in codes)
         raise SchemaError(f"no LSOA in {where} qualifies under the rule: {rule.describe()}"
-                          + (f"; {hint}" if hint else ""))
+                          + (f"; {hint}" if hint else "")).naming("max_decile")
     con_note = _contiguity_note(con, n_cross, q, study_lsoas, snap, notes)
 
     area_rows, areas, members = _area_frames(study, chosen, ranked, cands, q, bridge, names, snap)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from geotarget.cli.options import add_options, data_kwargs, data_options, flag_message, params_from_args
-from geotarget.core.errors import GeotargetError, ParameterError
+from geotarget.core.errors import GeotargetError
 from geotarget.core.version import __version__
 from geotarget.jobs.params import (
     AccessParams,
@@ -139,6 +139,7 @@ def _cmd_run_study(args: argparse.Namespace, params: RunParams) -> int:
     if clash:
         raise GeotargetError(f"{' and '.join(clash)} cannot be combined with --config: set them in the study file "
                              "([place] councils, vintage, title, [output] map, map_councils)")
+    args.model = None  # errors now name the study file's keys, not this command's flags
     study = load_study(args.config)
     _show_progress(args)
     res = run_study(study, out=args.out)
@@ -341,7 +342,7 @@ def _add_aggregate(sub) -> None:
                  councils={"help": "keep these councils (ranks stay over the whole file)"})
     a.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
     _verbosity(a)
-    a.set_defaults(func=_cmd_aggregate, model=AggregateParams)
+    a.set_defaults(func=_cmd_aggregate, model=AggregateParams, flags={"path": "--out"})
 
 
 def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
@@ -623,6 +624,7 @@ def _add_data(sub) -> None:
     f.add_argument("--force", action="store_true", help="download again even if cached")
     f.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
     f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
+    f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache"})
     _verbosity(f)
     lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets")
     lst.add_argument("--cache", metavar="DIR", help="cache folder")
@@ -766,11 +768,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except ParameterError as e:  # the library names the Python parameter; here it is the option's flag
-        print(f"geotarget {args.command}: error: {flag_message(getattr(args, 'model', None), e)}", file=sys.stderr)
-        return 2
-    except GeotargetError as e:
-        print(f"geotarget {args.command}: error: {e}", file=sys.stderr)
+    except GeotargetError as e:  # the library names Python parameters; here they are the options' flags
+        message = flag_message(getattr(args, "model", None), e, getattr(args, "flags", None))
+        print(f"geotarget {args.command}: error: {message}", file=sys.stderr)
         return 2
     finally:
         _hide_progress()

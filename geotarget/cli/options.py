@@ -24,7 +24,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from geotarget.core.errors import ParameterError
+from geotarget.core.errors import GeotargetError, ParameterError
 from geotarget.data.source import DataSource
 from geotarget.jobs.params import describe
 
@@ -160,11 +160,30 @@ def params_from_args(model: type, args: argparse.Namespace):
     return model(**kw)
 
 
-def flag_message(model: type | None, error: ParameterError) -> str:
-    """The message of ``error`` with the parameter called by its CLI flag."""
+def flag_names(model: type | None) -> dict[str, str]:
+    """Return the flag of every parameter a command's errors may name.
+
+    Those are its params model's fields (and the job function's names for them, ``arg``), its data
+    options (``model.DATA``: ``councils`` -> ``--la``) and ``out``.
+    """
+    names = {"out": "--out"}
     if model is None:
-        return str(error)
-    return error.renamed({f.name: flag(model, f.name) for f in dataclasses.fields(model)})
+        return names
+    names.update({n: flag(DataSource, n) for n in getattr(model, "DATA", ())})
+    for f in dataclasses.fields(model):
+        names[f.name] = flag(model, f.name)
+        arg = f.metadata.get("arg", f.name)
+        if arg and arg not in names:
+            names[arg] = names[f.name]
+    return names
+
+
+def flag_message(model: type | None, error: GeotargetError, extra: dict[str, str] | None = None) -> str:
+    """Return the message of ``error`` with the parameters it names called by their CLI flags.
+
+    The flags are :func:`flag_names` of ``model`` and ``extra`` (a command's own options).
+    """
+    return error.renamed({**flag_names(model), **(extra or {})})
 
 
 #: How the data options read on the command line, where they differ from :class:`DataSource`.
@@ -206,4 +225,5 @@ def data_kwargs(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, A
     return {n: getattr(args, n) for n in names if hasattr(args, n)}
 
 
-__all__ = ["add_options", "data_kwargs", "data_options", "flag", "flag_message", "params_from_args"]
+__all__ = ["add_options", "data_kwargs", "data_options", "flag", "flag_message", "flag_names",
+           "params_from_args"]

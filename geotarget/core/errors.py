@@ -8,7 +8,36 @@ from __future__ import annotations
 
 
 class GeotargetError(Exception):
-    """Base class for all errors raised by geotarget."""
+    """Base class for all errors raised by geotarget.
+
+    A message that names Python parameters records them in :attr:`parameter` (the one at fault,
+    when the message starts with it) and :attr:`related` (others it names, marked with backquotes
+    in the message: ``"name it with `layer`"``), so a front end can call them by its own names
+    (:meth:`renamed`: the CLI's ``--flags``).
+    """
+
+    parameter: str | None = None
+    related: tuple[str, ...] = ()
+
+    def naming(self, *related: str) -> GeotargetError:
+        """Record the parameters the message names and return the error (``raise SchemaError(...).naming("x")``)."""
+        self.related = tuple(related)
+        return self
+
+    def renamed(self, names: dict[str, str]) -> str:
+        """The message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
+        import re
+
+        text = str(self)
+        for lead in (self.parameter, f"`{self.parameter}`"):
+            if self.parameter in names and text.startswith(lead):
+                text = names[self.parameter] + text[len(lead):]
+        for other in self.related:
+            if other in names and f"`{other}`" in text:  # marked: only the marked names, not the same word in prose
+                text = text.replace(f"`{other}`", names[other])
+            elif other in names:
+                text = re.sub(rf"(?<![\w-]){re.escape(other)}\b", names[other], text)
+        return text
 
 
 class SchemaError(GeotargetError, ValueError):
@@ -56,15 +85,3 @@ class ParameterError(ConfigError):
         super().__init__(message)
         self.parameter = parameter
         self.related = related  #: other parameters the message names (a rule between parameters)
-
-    def renamed(self, names: dict[str, str]) -> str:
-        """Return the message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
-        import re
-
-        text = str(self)
-        if self.parameter in names and text.startswith(self.parameter):
-            text = names[self.parameter] + text[len(self.parameter):]
-        for other in self.related:
-            if other in names:
-                text = re.sub(rf"(?<![\w-]){re.escape(other)}\b", names[other], text)
-        return text

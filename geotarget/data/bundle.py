@@ -34,7 +34,7 @@ import pyogrio
 from geotarget.core.codes import find_area_columns
 from geotarget.core.councils import normalise_name, resolve_councils
 from geotarget.core.crs import BNG, to_bng
-from geotarget.core.errors import AreaNotFoundError, SchemaError
+from geotarget.core.errors import AreaNotFoundError, ParameterError, SchemaError
 from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
 from geotarget.core.vintages import Vintage
@@ -207,7 +207,8 @@ def files_data(source: DataSource) -> StudyData:
     profiles, gaps and inequality, not for maps.
     """
     if source.imd is None:
-        raise SchemaError("source = \"files\" needs the IoD file: imd = PATH (--imd PATH), e.g. the official File 7")
+        raise ParameterError("imd was None but is expected with source='files': the IoD file, e.g. the official "
+                             "File 7", parameter="imd")
     councils, region = _place_of(source)
     if source.boundaries is None or source.lookup is None:
         return imd_data(source, councils=councils)
@@ -248,8 +249,8 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
         frame = add_population(frame, read_population(source.population, vintage=v.year))
         sources.append(Source("population", Path(source.population), "population"))
     if "pop_total" not in frame.columns:
-        raise SchemaError(f"{imd}: the file has no population denominators; pass a population file with "
-                          "--population (e.g. ONS mid-year LSOA estimates)")
+        raise SchemaError(f"{imd}: the file has no population denominators; pass a population file as "
+                          "`population` (e.g. ONS mid-year LSOA estimates)").naming("population")
     if "lad_code" not in frame.columns:
         raise SchemaError(f"{imd}: no local authority district code column; expected e.g. 'Local Authority "
                           "District code (2024)' or lad24cd")
@@ -268,7 +269,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     chosen = sorted(frame["lad_code"].dropna().unique())
     if councils:
         if "lad_name" not in frame.columns:
-            raise SchemaError(f"{imd}: no council names in the file to select --la by")
+            raise SchemaError(f"{imd}: no council names in the file to select `councils` by").naming("councils")
         chosen = resolve_councils(councils, frame.groupby("lad_code")["lad_name"].first())
         keep = frame[frame["lad_code"].isin(chosen)]
     if source.boundaries is not None:

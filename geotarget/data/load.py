@@ -133,10 +133,10 @@ def cached_source(source: DataSource) -> DataSource:
             if name is None:
                 raise DataNotFoundError(
                     f"the data cache has no {key} for IoD{year}: the catalogue has none for LSOA "
-                    f"{get_vintage(year).lsoa_year}; name the file with {key} = PATH (--{key} PATH)")
+                    f"{get_vintage(year).lsoa_year}; name the file as `{key}`").naming(key)
             raise DataNotFoundError(
                 f"{key} for IoD{year} ({name}) is not in the data cache {where}: run `geotarget data fetch {name}` "
-                f"(or name the file with {key} = PATH)")
+                f"(or name the file as `{key}`)").naming(key)
     return dataclasses.replace(source, **found)
 
 

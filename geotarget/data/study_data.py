@@ -29,7 +29,7 @@ class Source:
 
 #: How to get each optional layer, for :meth:`StudyData.require`.
 _HOW = {
-    "lsoas geometry": "LSOA boundaries: boundaries = PATH (or --boundaries PATH)",
+    "lsoas geometry": "LSOA boundaries (boundaries)",
     "wards": "an LSOA -> ward lookup and LSOA boundaries (lookup, boundaries)",
     "lads": "LSOA boundaries (boundaries), or council boundaries (lads)",
     "centroids": "LSOA boundaries (boundaries) or population-weighted centroids (centroids)",

@@ -25,7 +25,7 @@ import pandas as pd
 
 from geotarget.core.crs import BNG
 from geotarget.core.domains import DOMAINS
-from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
 from geotarget.data.study_data import StudyData
@@ -347,7 +347,7 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
             if map_html:
                 body.append(f'<iframe class="map" title="Map of the site" srcdoc="{html_text(map_html)}"></iframe>')
             else:
-                body.append("<p>No map in this report (--no-map).</p>")
+                body.append("<p>No map in this report.</p>")
         elif kind == "matrix":
             rows = []
             for i, t in enumerate(blk[1], 1):
@@ -453,7 +453,8 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
     from geotarget.io.sites import load_postcodes
 
     if (site is None) == (sites is None):
-        raise SchemaError("give either a site (--site) or a file of sites (--sites), not both or neither")
+        raise ParameterError(f"site was {site!r} and `sites` was {sites!r} but exactly one of them is expected: one "
+                             "site, or a file of sites", parameter="site", related=("sites",))
     buffers = parse_buffers(buffers)
     lookup = load_postcodes(postcodes) if postcodes is not None else None
     inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source) if p and Path(str(p)).is_file()]
@@ -474,7 +475,8 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
     clash = [p for p in planned if p.resolve() in inputs]
     if clash:
-        raise SchemaError(f"{clash[0]}: an output would overwrite an input file; choose another --out folder")
+        raise ParameterError(f"out was {str(out)!r} but an output there would overwrite the input file {clash[0]}; "
+                             "choose another folder", parameter="out")
     if data is None:
         from geotarget.data.load import load
 

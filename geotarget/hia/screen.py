@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geotarget.core.errors import AreaNotFoundError, SchemaError
+from geotarget.core.errors import AreaNotFoundError, ParameterError, SchemaError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL, OS_LICENCE, POSTCODE_LICENCE
 from geotarget.core.places import get_place, sample_path
 from geotarget.core.vintages import Vintage
@@ -188,12 +188,15 @@ def parse_buffers(text: str | Sequence[float]) -> tuple[float, ...]:
         try:
             d = float(t)
         except (TypeError, ValueError):
-            raise SchemaError(f"--buffer {text!r}: {t!r} is not a distance in metres; e.g. --buffer 800,2000") from None
+            raise ParameterError(f"buffers was {text!r} but is expected to be distances in metres, e.g. (800, 2000); "
+                                 f"{t!r} is not a number", parameter="buffers") from None
         if not 0 < d <= MAX_BUFFER_M or math.isnan(d):
-            raise SchemaError(f"--buffer {text!r}: {t!r} must be more than 0 and at most {MAX_BUFFER_M:,.0f} m")
+            raise ParameterError(f"buffers was {text!r} but is expected to be distances in metres more than 0 and "
+                                 f"at most {MAX_BUFFER_M:,.0f}, e.g. (800, 2000); {t!r} is not", parameter="buffers")
         out.append(d)
     if not out:
-        raise SchemaError("--buffer is empty; e.g. --buffer 800,2000")
+        raise ParameterError(f"buffers was {text!r} but is expected to be distances in metres, e.g. (800, 2000)",
+                             parameter="buffers")
     return tuple(sorted(set(out)))
 
 
@@ -210,11 +213,11 @@ def check_coverage(site: Site, data: HiaData) -> list[str]:
         else:
             for key, other in _other_places(data.sample.place_key):
                 if other.intersects(site.geometry):
-                    hint = f" The site is in the bundled {get_place(key).name} sample: use --place {key}."
+                    hint = f" The site is in the bundled {get_place(key).name} sample: set `place` to {key!r}."
         raise AreaNotFoundError(
             f"site {site.name!r} ({site.source}, at easting {c.x:,.0f}, northing {c.y:,.0f}) is outside the data's "
             f"coverage: the bundled {data.place_name} sample covers {covers} (easting {x0:,.0f}–{x1:,.0f}, northing "
-            f"{y0:,.0f}–{y1:,.0f}).{hint}")
+            f"{y0:,.0f}–{y1:,.0f}).{hint}").naming("place")
     notes = []
     if site.kind == "polygon":
         inside = shapely.intersection(data.coverage, site.geometry).area / site.geometry.area

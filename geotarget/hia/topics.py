@@ -263,7 +263,7 @@ def _access_line(sc: Screening, c: str) -> str | None:
     if not a["available"]:
         example = _EXAMPLES.get(c, "a council asset list")
         return (f"{a['label']}: no data — the bundled {sc.place_name} sample has no {a['label'].lower()} layer, so "
-                f"access cannot be measured; add one with --assets (e.g. {example}).")
+                f"access cannot be measured; add one with the assets option (e.g. {example}).")
     counts = ", ".join(f"{int(a[f'n_{b:g}m'])} within {b:,.0f} m" for b in (400.0, 800.0, 1600.0))
     return (f"{a['label']}: nearest {a['nearest_m']:,.0f} m ({a['nearest_name']}), {walk_band(a['nearest_m'])}; "
             f"{counts} (straight line from the site{' edge' if sc.site.kind == 'polygon' else ''}).")
@@ -331,8 +331,8 @@ def _topic_evidence(sc: Screening, key: str) -> tuple[list[str], list[str]]:
         lines += [_decile_line(sc, "crime_decile", "Crime domain")]
     elif key == "healthy_food":
         lines += [_access_line(sc, "food_support")]
-        gaps.append("No food retail or hot-food-takeaway layer is bundled: add one with --assets (e.g. FSA food "
-                    "hygiene ratings) to measure access to healthy food.")
+        gaps.append("No food retail or hot-food-takeaway layer is bundled: add one with the assets option (e.g. "
+                    "FSA food hygiene ratings) to measure access to healthy food.")
     elif key == "work":
         lines += [_decile_line(sc, "employment_decile", "Employment domain"),
                   _decile_line(sc, "income_decile", "Income domain"),

@@ -197,7 +197,8 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, **options)
     except Exception as e:  # noqa: BLE001 - GDAL raises several types
         raise SchemaError(f"{p}: not a readable CSV, GeoJSON, GeoPackage or Shapefile ({e})") from None
     if layer is None and len(layers) > 1:
-        raise SchemaError(f"{p}: has {len(layers)} layers ({', '.join(layers)}); name one with layer= (--layer)")
+        raise SchemaError(f"{p}: has {len(layers)} layers ({', '.join(layers)}); name one with `layer`"
+                          ).naming("layer")
     if layer is not None and layer not in layers:
         raise SchemaError(f"{p}: no layer {layer!r}; layers are {', '.join(layers)}")
     gdf = gpd.read_file(p, layer=layer)
@@ -354,8 +355,8 @@ def _text(frame: pd.DataFrame, col: str | None) -> np.ndarray:
 def _check_columns(c: _Columns, cols, has_geom: bool, category, source: str, *, explicit: bool) -> None:
     if category is None and c.category is None:
         raise SchemaError(f"{source}: no category column found (looked for {', '.join(_AUTO['category'])}); name it "
-                          f"with category_column= (--category-column), or give one category for every row with "
-                          f"category= (--category), one of {', '.join(CATEGORIES)}")
+                          f"with `category_column`, or give one category for every row with "
+                          f"`category`, one of {', '.join(CATEGORIES)}").naming("category_column", "category")
     if category is not None and normalise_text(category).replace(" ", "_") not in CATEGORIES:
         raise SchemaError(f"{source}: category={category!r} is not a standard category; expected one of "
                           f"{', '.join(CATEGORIES)}")
@@ -364,8 +365,9 @@ def _check_columns(c: _Columns, cols, has_geom: bool, category, source: str, *, 
             raise SchemaError(f"{source}: give both columns of {what} (found only {a or b!r})")
     if not (has_geom or c.postcode or (c.lat and c.lon) or (c.x and c.y)):
         raise SchemaError(f"{source}: no location columns; expected a postcode column, latitude and longitude, or "
-                          f"easting and northing (name them with --postcode-column, --lat-column/--lon-column or "
-                          f"--x-column/--y-column). Columns found: {list(cols)}")
+                          f"easting and northing (name them with `postcode_column`, `lat_column`/`lon_column` or "
+                          f"`x_column`/`y_column`). Columns found: {list(cols)}").naming(
+                              "postcode_column", "lat_column", "lon_column", "x_column", "y_column")
 
 
 def _locate_by_geometry(st: _Rows, frame: gpd.GeoDataFrame) -> None:
@@ -386,7 +388,7 @@ def _locate_by_easting_northing(st: _Rows, frame: pd.DataFrame, cx: str, cy: str
     looks_ll = both & (np.abs(xv) <= 180) & (np.abs(yv) <= 90)
     st.reject(looks_ll, "invalid_coordinates",
               [f"{cx}={tx[i]!r}, {cy}={ty[i]!r} look like longitude/latitude, not British National Grid metres; "
-               "name them with --lon-column/--lat-column" for i in np.flatnonzero(looks_ll)])
+               "name them as lon_column/lat_column" for i in np.flatnonzero(looks_ll)])
     sel = both & ~looks_ll
     if not sel.any():
         return
@@ -442,7 +444,7 @@ def _locate_by_postcode(st: _Rows, col: str, pc_text, pc_norm, lookup: pd.DataFr
             what = "is not a valid UK postcode"
         details.append(f"{st.notes[i]}{col}={pc_text[i]!r} {what}" + (
             f"; did you mean {fix[0]!r}?" if fix else
-            "; check it, or pass a fuller lookup (ONS Postcode Directory or OS Code-Point Open) with --postcodes"))
+            "; check it, or pass a fuller lookup (ONS Postcode Directory or OS Code-Point Open) as postcodes"))
     st.reject(miss, "unknown_postcode", details)
 
 
@@ -471,7 +473,7 @@ def _categorise(values, mapping, source: str, keep) -> np.ndarray:
     if len(unmapped):
         counts = unmapped.replace("", "(blank)").value_counts()
         log.warning("%s: %d assets with a category that maps to no standard category were put in 'other': %s. "
-                    "Map them with a category mapping (--category-map).", source, len(unmapped),
+                    "Map them with a category mapping (category_map).", source, len(unmapped),
                     ", ".join(f"{v!r} ({k})" for v, k in counts.head(10).items()))
     return cats
 

@@ -185,7 +185,8 @@ def _offline(url: str, dest: Path, reason: Any, *, partial: Path | None = None) 
     keep = (f" The partial download ({partial.stat().st_size:,} bytes) is kept at {partial}: run the same command "
             "again to resume." if partial is not None and partial.exists() and partial.stat().st_size else "")
     return FetchError(f"could not download {url}: {reason}. Check that this computer is online and can reach "
-                      f"{urllib.parse.urlsplit(url).netloc} (or pass --url with a mirror). Cache: {dest}.{keep}")
+                      f"{urllib.parse.urlsplit(url).netloc} (or pass `url`, a mirror's address). Cache: {dest}.{keep}"
+                      ).naming("url")
 
 
 def _sha256(path: Path) -> str:
@@ -420,7 +421,7 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
             want = json.loads(record.read_text(encoding="utf-8")).get("sha256")
             if want and _sha256(dest) != want:
                 raise FetchError(f"{dest}: the cached file has changed since it was downloaded (SHA-256 differs from "
-                                 f"{record.name}); fetch it again with --force")
+                                 f"{record.name}); fetch it again with `force`").naming("force")
         log.info("%s: already cached at %s", name, dest)
         return dest
     source = url or d.url

@@ -36,7 +36,14 @@ import pandas as pd
 import shapely
 
 from geotarget.core.crs import BNG
-from geotarget.core.errors import AreaNotFoundError, CRSError, DataNotFoundError, GeotargetError, SchemaError
+from geotarget.core.errors import (
+    AreaNotFoundError,
+    CRSError,
+    DataNotFoundError,
+    GeotargetError,
+    ParameterError,
+    SchemaError,
+)
 from geotarget.io.postcodes import normalise_postcode, postcode_candidates, read_postcodes
 from geotarget.io.tables import normalise_text, parse_numbers, read_text_table, to_bng_xy
 
@@ -143,7 +150,8 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
         return _site_from_file(Path(text), name=name)
     raw = str(text).strip()
     if not raw:
-        raise SchemaError("--site is empty; expected a file, WKT, a postcode or 'easting,northing'")
+        raise ParameterError("site was '' but is expected to be a file, WKT, a postcode or 'easting,northing'",
+                             parameter="site")
     p = Path(raw)
     if p.exists() and p.is_file():
         return _site_from_file(p, name=name)
@@ -154,7 +162,7 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
     m = _PAIR.match(raw)
     if m:
         x, y = float(m.group(1)), float(m.group(2))
-        pt = _point_from_pair(x, y, where=f"--site {raw!r}")
+        pt = _point_from_pair(x, y, where=f"site {raw!r}")
         return Site(name or f"{x:g},{y:g}", pt, "easting,northing (EPSG:27700)")
     pc = normalise_postcode(raw)
     if pc is not None or postcode_candidates(raw):
@@ -163,9 +171,9 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
                                                            "point, not the site boundary.",))
     if p.suffix.lower() in (*VECTOR_SUFFIXES, ".csv") or os.sep in raw or "/" in raw:
         raise DataNotFoundError(f"{raw}: site file not found")
-    raise SchemaError(f"--site {_shorten(raw)!r} is not a file, WKT, a postcode or 'easting,northing'; e.g. "
-                      "--site allocation.geojson, --site 'POINT (444600 518900)', --site 'TS18 1AU' or "
-                      "--site 444600,518900")
+    raise ParameterError(f"site was {_shorten(raw)!r} but is expected to be a file, WKT, a postcode or "
+                         "'easting,northing', e.g. 'allocation.geojson', 'POINT (444600 518900)', 'TS18 1AU' or "
+                         "'444600,518900'", parameter="site")
 
 
 def _shorten(text: str, n: int = 60) -> str:
@@ -271,7 +279,7 @@ def _postcode_point(raw: str, postcodes) -> tuple[shapely.Point, str]:
     if pc is None:
         raise AreaNotFoundError(f"postcode {raw!r} is not a valid UK postcode.{hint}")
     raise AreaNotFoundError(f"postcode {pc} is not in {scope}.{hint} Check it, or pass a postcode lookup covering it "
-                            "(--postcodes: an ONS Postcode Directory or OS Code-Point Open file)")
+                            "as `postcodes` (an ONS Postcode Directory or OS Code-Point Open file)").naming("postcodes")
 
 
 def _read_vector(p: Path) -> gpd.GeoDataFrame:
@@ -301,8 +309,8 @@ def _read_vector(p: Path) -> gpd.GeoDataFrame:
 def _site_from_file(p: Path, *, name: str | None) -> Site:
     read = read_sites(p, name_column=None, require_name=False)
     if read.n_rows > 1:
-        raise SchemaError(f"{p}: has {read.n_rows} sites; --site takes one (dissolve the parts of one site into a "
-                          "single feature), --sites runs a file of many")
+        raise SchemaError(f"{p}: has {read.n_rows} features; `site` takes one (dissolve the parts of one site "
+                          "into a single feature), `sites` takes a file of many").naming("site", "sites")
     if len(read.rejects):
         r = read.rejects.iloc[0]
         raise SchemaError(f"{p}, row {r['row']}: {r['detail']}")
@@ -344,7 +352,7 @@ def read_sites(path: str | os.PathLike, *, name_column: str | None = None,
     ncol = ncol or pick("name")
     if ncol is None and require_name:
         raise SchemaError(f"{p}: no site name column; expected one of 'name', 'site_name', 'site' ... or name it "
-                          f"with --name-column. Columns are {list(frame.columns)}")
+                          f"with `name_column`. Columns are {list(frame.columns)}").naming("name_column")
     sites, rejects = [], []
     lookup = None
     for i in range(len(frame)):

@@ -71,7 +71,7 @@ def sample_assets(data: StudyData) -> tuple[AssetRead, gpd.GeoDataFrame | None, 
 
     if data.assets is None or not len(data.assets) or "asset_type" not in data.assets.columns:
         raise DataNotFoundError(f"the data for {data.place} has no community assets with an asset_type: name an "
-                                "asset file (--assets PATH), or use a bundled place (source = \"sample\")")
+                                "asset file (`assets`), or use a bundled place (source = \"sample\")").naming("assets")
     read = assets_from_frame(data.assets, source=f"bundled {data.place} assets" if data.bundled else "assets",
                              category_column="asset_type", name_column="name", id_column="asset_id",
                              postcode_column="postcode",
@@ -133,7 +133,7 @@ def assess_access(
                      f"the site edge for {int((pt['target'] == 'site edge').sum()):,} sites without one.")
         kpi_assets = pd.concat([located[located["category"] != "park"], sites], ignore_index=True)
         if "park" in set(located["category"]):
-            notes.append("Park polygons in the asset file were replaced by the --parks sites.")
+            notes.append("Park polygons in the asset file were replaced by the green space sites (parks).")
     else:
         kpi_assets = located
     kpi_assets = gpd.GeoDataFrame(kpi_assets, geometry="geometry", crs=located.crs)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geotarget.analysis.areadata import area_geometries, indicator_column, study_indicators, study_notes, to_level
 from geotarget.analysis.gaps import complete_rows, outcome_gaps
-from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.core.licences import ATTRIBUTION
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv, write_text_atomic
@@ -78,7 +78,8 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
     targets = {(out / n).resolve() for n in names}
     for p in inputs:
         if isinstance(p, (str, os.PathLike)) and str(p) not in ("sample", "iod") and Path(p).exists() and Path(p).resolve() in targets:
-            raise GeotargetError(f"{p} is an input and would be overwritten by an output; choose another --out")
+            raise ParameterError(f"out was {str(out)!r} but {p} is an input and would be overwritten by an "
+                                 "output; choose another folder", parameter="out")
 
 
 def _notes_text(title: str, study: StudyData, notes: list[str]) -> str:
@@ -222,8 +223,9 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
         notes = [*base_notes, *ind.notes]
     else:
         if not names:
-            raise SchemaError("name the indicator(s) to measure: --indicator imd_score (an IoD column) or "
-                              "--indicators CSV [--indicator COL ...]")
+            raise ParameterError("indicator was None but is expected to name the indicator(s) to measure: an IoD "
+                                 "column such as 'imd_score', or columns of `indicators` (a CSV)",
+                                 parameter="indicator", related=("indicators",))
         got = {n: indicator_column(study, n) for n in names}
         values = pd.DataFrame({n: v for n, (v, _) in got.items()})
         labels = {n: lab for n, (_, lab) in got.items()}

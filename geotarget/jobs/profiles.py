@@ -13,7 +13,7 @@ import pandas as pd
 
 from geotarget.analysis.aggregate import aggregate, in_most_deprived
 from geotarget.core.councils import resolve_councils
-from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import atomic_path
 from geotarget.jobs.params import AggregateParams as A
@@ -68,9 +68,12 @@ def profile_areas(
         notes.append(f"Bundled {data.place} sample ({data.label}).")
     if to == "custom":
         if areas is None:
-            raise SchemaError("to='custom' needs an areas file and its id column (--areas PATH --area-id COL)")
+            raise ParameterError("areas was None but is expected with `to`='custom': custom area polygons, "
+                                 "read with their id column (`area_id`)", parameter="areas", related=("area_id", "to"))
         if not data.has_geometry:
-            raise SchemaError("custom areas need LSOA boundaries: pass --boundaries PATH with an IoD file")
+            raise ParameterError("boundaries was None but is expected with `to`='custom': LSOA boundaries to place "
+                                 "the LSOAs in the custom areas (with an IoD file)", parameter="boundaries",
+                                 related=("to",))
         table = aggregate(lsoas, to="custom", areas=areas, method=method, centroids=centroids, points=points,
                           vintage=data.vintage.year)
         notes.append("LSOAs assigned to custom areas by " + (
@@ -85,12 +88,13 @@ def profile_areas(
         counts = in_most_deprived(table)  # over every area in the file, before selecting councils
         if not national:
             notes.append(f"Ranks are among the {len(table):,} {to}s in this result, not national: national "
-                         f"{to} ranks need the England-wide IoD file (e.g. --imd iod2025_lsoa21_england.csv.gz "
-                         "--population ... --lookup lsoa21_ward24_lad24_ew.csv.gz).")
+                         f"{to} ranks need the England-wide IoD file (e.g. imd = iod2025_lsoa21_england.csv.gz, "
+                         "with population and lookup = lsoa21_ward24_lad24_ew.csv.gz).")
     if councils and to != "custom":
         # ranks are over everything in the data; then keep the councils asked for
         if "lad_name" not in lsoas.columns:
-            raise SchemaError(f"{data.source.imd}: no council names in the file to select --la by")
+            raise SchemaError(f"{data.source.imd}: no council names in the file to select `councils` by"
+                              ).naming("councils")
         keep = resolve_councils(councils, lsoas.groupby("lad_code")["lad_name"].first())
         table = table[(table.index if to == "lad" else table["lad_code"]).isin(keep)]
         counts = counts[counts.index.isin(keep)] if counts is not None else None
@@ -102,7 +106,8 @@ def write_profiles_csv(table: pd.DataFrame, path: str | os.PathLike, *, inputs: 
     target = Path(path)
     for p in inputs:
         if p and p != "sample" and Path(p).exists() and Path(p).resolve() == target.resolve():
-            raise GeotargetError(f"--out {target} is one of the input files; choose another name")
+            raise ParameterError(f"path was {str(target)!r} but is one of the input files; choose another name",
+                                 parameter="path")
     flat = table.reset_index()
     with atomic_path(target) as tmp:
         flat.to_csv(tmp, index=False, lineterminator="\n")

@@ -23,6 +23,7 @@ its line and the capability it needs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import logging
 import os
@@ -44,7 +45,7 @@ from geotarget.io.provenance import Provenance
 from geotarget.jobs.params import AccessParams, AggregateParams, HiaParams, TargetParams
 from geotarget.jobs.run import RunResult, run
 from geotarget.study.registry import CAPABILITIES, REGISTRY, Runner, StudyContext, register
-from geotarget.study.schema import ANALYSES, Study, load_study
+from geotarget.study.schema import ANALYSES, DATA_SECTIONS, Study, load_study
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,10 @@ class StudyResult:
 
 
 def _with_where(e: GeotargetError, where: str) -> GeotargetError:
+    """``e`` located in the study file; the parameters it names are study keys here (not renamed by the CLI)."""
+    text = e.renamed({n: n for n in (e.parameter, *e.related) if n})
     try:
-        new = type(e)(f"{where}: {e}")
+        new = type(e)(f"{where}: {text}")
     except TypeError:  # pragma: no cover - every geotarget error takes one message
         return e
     new.__cause__ = e
@@ -70,14 +73,45 @@ def _with_where(e: GeotargetError, where: str) -> GeotargetError:
 
 
 def data_source(study: Study) -> DataSource:
-    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data])."""
-    place, d = study.place, study.data
-    return DataSource(source=d.source, councils=tuple(place.councils), region=place.region,
-                      vintage=study.vintage if d.source == "sample" else None, imd=d.imd,
-                      population=d.population, boundaries=d.boundaries, boundaries_layer=d.boundaries_layer,
-                      lookup=d.lookup, lads=d.lads, lads_layer=d.lads_layer, wards=d.wards, wards_layer=d.wards_layer,
-                      msoas=d.msoas, msoas_layer=d.msoas_layer, centroids=d.centroids, regions=d.regions,
-                      assets=tuple(d.assets), place="tees_valley" if d.source == "sample" else "england")
+    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data]).
+
+    Those sections are generated from DataSource's fields (:data:`geotarget.study.schema.DATA_SECTIONS`).
+    The vintage goes to the sample and the cache (which pick their files by it); an IoD file's own vintage
+    is read from its headers and checked against the study's. With files, a study without ``place`` is of
+    the place its councils, region or ``england`` name.
+    """
+    values = {f.name: getattr(study.place if DATA_SECTIONS.get(f.name, "data") == "place" else study.data, f.name)
+              for f in dataclasses.fields(DataSource) if DATA_SECTIONS.get(f.name, "data") != ""}
+    source = values["source"]
+    values["vintage"] = study.vintage if source != "files" else None
+    if source != "sample" and values["place"] == DataSource.place:
+        values["place"] = "england"
+    return DataSource(**values)
+
+
+def _key_in(study: Study, section: str, e: GeotargetError) -> tuple[str, str | None]:
+    """Return the section and key of the first parameter ``e`` names that the study file has.
+
+    ``section``'s keys, or for ``"data"`` the [place]/[data] keys and the top-level vintage;
+    ``(section, None)`` if none.
+    """
+    from geotarget.study.schema import MODELS, SECTIONS
+
+    for name in (e.parameter, *e.related):
+        if not name:
+            continue
+        if section == "data":
+            where = DATA_SECTIONS.get(name, "data")
+            if name in SECTIONS[where]:
+                return where, name
+            continue
+        keys = SECTIONS.get(section, {})
+        model = MODELS.get(section)
+        args = {f.metadata.get("arg", f.name): f.name for f in dataclasses.fields(model)} if model else {}
+        key = name if name in keys else args.get(name)
+        if key in keys:
+            return section, key
+    return section, None
 
 
 def load_study_data(study: Study) -> StudyData:
@@ -99,6 +133,9 @@ def load_study_data(study: Study) -> StudyData:
             raise _with_where(e, study.where("place", key)) from None
         if isinstance(e, VintageError):
             raise _with_where(e, study.where("", "vintage")) from None
+        section, name = _key_in(study, "data", e)
+        if name is not None:
+            raise _with_where(e, study.where(section, name)) from None
         raise
 
 
@@ -145,7 +182,7 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
                     try:
                         produced = REGISTRY[section](ctx, study.analyses[section])
                     except GeotargetError as e:
-                        raise _with_where(e, study.where(section)) from None
+                        raise _with_where(e, study.where(*_key_in(study, section, e))) from None
                 for role, path in produced.items():
                     outputs[f"{section}.{role}"] = prov.add_output(path)
     return StudyResult(study, result, outputs, prov.path, list(stages.stages))

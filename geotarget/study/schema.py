@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from geotarget.core.errors import ConfigError, ParameterError
+from geotarget.data.source import DataSource
 from geotarget.jobs.params import (
     AccessParams,
     AggregateParams,
@@ -86,36 +87,27 @@ def study_keys(model: type) -> dict[str, Key]:
     return {f.name: key_for(model, f.name) for f in dataclasses.fields(model) if f.metadata.get("study", True)}
 
 
+#: The study-file section of each :class:`~geotarget.data.source.DataSource` field: where the study is in
+#: ``[place]``, the vintage at the top level (""), every other field (the source and its files) in ``[data]``.
+DATA_SECTIONS: Mapping[str, str] = MappingProxyType({"place": "place", "councils": "place", "region": "place",
+                                                    "vintage": ""})
+
+
+def data_keys(section: str) -> dict[str, Key]:
+    """Generate the keys of ``section`` from the :class:`DataSource` fields :data:`DATA_SECTIONS` puts there."""
+    return {f.name: key_for(DataSource, f.name) for f in dataclasses.fields(DataSource)
+            if DATA_SECTIONS.get(f.name, "data") == section}
+
+
 def _sections() -> dict[str, dict[str, Key]]:
     run = study_keys(RunParams)
-    top = {"title": run.pop("title"),
-           "vintage": Key("int", 2025, choices=(2019, 2025),
-                          help="2025: IoD2025 on LSOA 2021; 2019: IoD2019 on LSOA 2011")}
+    # a study names its vintage (default 2025) and checks an IoD file's against it; DataSource's default
+    # (None) means "2025, or from the file's headers"
+    top = {"title": run.pop("title"), "vintage": dataclasses.replace(data_keys("")["vintage"], default=2025)}
     return {
         "": top,
-        "place": {
-            "councils": Key("str_list", help="council codes or names (case-insensitive)"),
-            "region": Key("str", help="a region code (E12...) or name; needs [data] regions"),
-            "england": Key("bool", False, help="every council in England"),
-        },
-        "data": {
-            "source": Key("str", "sample", choices=("sample", "files"),
-                          help="'sample': the bundled Tees Valley data; 'files': the files below"),
-            "imd": Key("path", help="IoD File 7 CSV (or a canonical IoD CSV)"),
-            "population": Key("path", help="population denominators, when the IoD file has none"),
-            "boundaries": Key("path", help="LSOA boundaries of the IoD's LSOA year"),
-            "boundaries_layer": Key("str", help="layer of a multi-layer boundary file"),
-            "lookup": Key("path", help="ONS best-fit LSOA -> ward -> council lookup"),
-            "lads": Key("path", help="council boundaries (default: LSOAs dissolved by council)"),
-            "lads_layer": Key("str"),
-            "wards": Key("path", help="ward boundaries (default: LSOAs dissolved by best-fit ward)"),
-            "wards_layer": Key("str"),
-            "msoas": Key("path", help="MSOA boundaries"),
-            "msoas_layer": Key("str"),
-            "centroids": Key("path", help="LSOA population-weighted centroids"),
-            "regions": Key("path", help="council -> region lookup"),
-            "assets": Key("path_list", (), help="community asset point files"),
-        },
+        "place": {**data_keys("place"), "england": Key("bool", False, help="every council in England")},
+        "data": data_keys("data"),
         "output": {"folder": Key("output", "maps", help="output folder (relative to this file)"), **run},
         **{name: study_keys(model) for name, model in MODELS.items()},
     }
@@ -189,30 +181,18 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
 # ----------------------------------------------------------------------------- the study
 
 
-@dataclass(frozen=True)
-class Place:
-    councils: tuple[str, ...] = ()
-    region: str | None = None
-    england: bool = False
+def _section_class(name: str, section: str, doc: str) -> type:
+    """Generate a frozen dataclass with one field per key of ``section`` (with its default)."""
+    cls = dataclasses.make_dataclass(name, [(k, Any, field(default=spec.default)) for k, spec in
+                                            SECTIONS[section].items()], frozen=True)
+    cls.__doc__, cls.__module__ = doc, __name__
+    return cls
 
 
-@dataclass(frozen=True)
-class DataSpec:
-    source: str = "sample"
-    imd: Path | None = None
-    population: Path | None = None
-    boundaries: Path | None = None
-    boundaries_layer: str | None = None
-    lookup: Path | None = None
-    lads: Path | None = None
-    lads_layer: str | None = None
-    wards: Path | None = None
-    wards_layer: str | None = None
-    msoas: Path | None = None
-    msoas_layer: str | None = None
-    centroids: Path | None = None
-    regions: Path | None = None
-    assets: tuple[Path, ...] = ()
+#: A study's ``[place]``: its :class:`DataSource` fields (``councils``, ``region``, ``place``) and ``england``.
+Place = _section_class("Place", "place", "The [place] of a study (fields generated from DataSource, and england).")
+#: A study's ``[data]``: the :class:`DataSource` fields of the source and its files.
+DataSpec = _section_class("DataSpec", "data", "The [data] of a study (fields generated from DataSource).")
 
 
 @dataclass(frozen=True)
@@ -248,7 +228,7 @@ class Study:
         out: dict[str, Any] = {"vintage": self.vintage}
         if self.title:
             out["title"] = self.title
-        out["place"] = {k: v for k, v in _fields(self.place).items() if v not in (None, (), False)}
+        out["place"] = {k: v for k, v in _fields(self.place).items() if v != SECTIONS["place"][k].default}
         out["data"] = {k: v for k, v in _fields(self.data).items() if v not in (None, ())}
         out["output"] = _fields(self.output)
         out.update({name: dict(params) for name, params in self.analyses.items()})
@@ -417,7 +397,7 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
         raise chk.fail("place", place_keys[1],
                        f"give one of councils, region or england, not {' and '.join(place_keys)}")
     source = get("data", "source")
-    file_keys = [k for k in SECTIONS["data"] if k != "source"]
+    file_keys = [k for k in SECTIONS["data"] if k != "source"]  # (cache too: only with files or cache)
     if source == "sample":
         extra = [k for k in file_keys if k in values["data"]]
         if extra:
@@ -427,7 +407,7 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
             raise chk.fail("place", place_keys[0], "the bundled sample covers only the five Tees Valley councils; "
                            'use source = "files" with the England-wide files for a region or all England')
     else:
-        for k in ("imd", "boundaries", "lookup"):
+        for k in ("imd", "boundaries", "lookup") if source == "files" else ():  # "cache": from the data cache
             if k not in values["data"]:
                 raise chk.fail("data", None, f'source = "files" needs {k} = "..." (missing)')
         if not place_keys:

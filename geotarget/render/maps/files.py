@@ -55,7 +55,8 @@ class LayerSource:
         path, _, layer = text.partition("#")
         text = given
         if not Path(path).is_file():
-            raise DataNotFoundError(f"{path}: map layer file not found (from --layers {text!r})")
+            raise DataNotFoundError(f"{path}: map layer file not found (from `layers` entry {text!r})"
+                                    ).naming("layers")
         return cls(Path(path), layer or None, column or None)
 
 
