@@ -10,7 +10,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def _shared_data() -> Path:
     """The raw England-wide public data beside the repository (``../shared/data``), or beside the folder
-    of git worktrees that holds it (``../../shared/data``); absent on most machines."""
+    of git worktrees that holds it (``../../shared/data``); absent on most machines.
+    """
     candidates = [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
     return next((c for c in candidates if (c / "imd").is_dir()), candidates[0])
 
@@ -55,7 +56,8 @@ def sample19():
 @pytest.fixture(scope="session")
 def tees_run(tmp_path_factory) -> Path:
     """The output folder of ``geotarget run`` on the whole bundled Tees Valley sample (IoD2025), run once per
-    session and shared: **read it, never write into it** (one test compares its files byte for byte)."""
+    session and shared: **read it, never write into it** (one test compares its files byte for byte).
+    """
     from geotarget.cli.main import main
 
     out = tmp_path_factory.mktemp("tees_run")

@@ -17,7 +17,7 @@ N = 33_755  # LSOAs in England, IoD2025
 
 
 def _lsoas(rows):
-    """rows: (code, area, pop, rank, decile, score[, working_age])"""
+    """Build LSOA rows: (code, area, pop, rank, decile, score[, working_age])."""
     df = pd.DataFrame(rows, columns=["lsoa_code", "lad_code", "pop_total", "imd_rank", "imd_decile", "imd_score",
                                      "pop_working_age"][: len(rows[0])]).set_index("lsoa_code")
     return df
@@ -247,7 +247,7 @@ def _compare(ours: pd.DataFrame, vintage: int, lads=None) -> pd.DataFrame:
     p = PUBLISHED[PUBLISHED["vintage"] == vintage]
     if lads is not None:
         p = p[p["lad_code"].isin(lads)]
-    got = [ours.loc[c, f"{d}_{m}"] for c, d, m in zip(p["lad_code"], p["domain"], p["measure"])]
+    got = [ours.loc[c, f"{d}_{m}"] for c, d, m in zip(p["lad_code"], p["domain"], p["measure"], strict=True)]
     return p.assign(ours=np.array(got, dtype=float), diff=lambda x: (x["ours"] - x["value"]).abs())
 
 

@@ -366,7 +366,8 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
 
 def test_geotarget_run_map_with_every_analysis_layer(browser, tees_run):
     """The map `geotarget run` writes: every analysis layer is listed, toggles and has content, and the
-    action areas' names are drawn as labels."""
+    action areas' names are drawn as labels.
+    """
     import pandas as pd
 
     page = MapPage(browser, tees_run / "imd2025_map.html")

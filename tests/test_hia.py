@@ -19,8 +19,8 @@ from geotarget.hia.report import evidence, report_blocks, run_hia, to_html, to_m
 from geotarget.hia.screen import (
     ScreeningRules,
     compare_sites,
-    indicator_decile,
     hia_data,
+    indicator_decile,
     local_deciles,
     parse_buffers,
     screen_site,

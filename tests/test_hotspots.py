@@ -1,5 +1,6 @@
 """Hot spots: planted hot and cold spots on a grid, Gi* z by hand, FDR permutation rule, islands,
-determinism, errors and the CLI."""
+determinism, errors and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -174,7 +175,8 @@ def test_cli_unknown_indicator(tmp_path, capsys):
 
 def test_only_esdas_alternative_warning_is_hidden(planted, monkeypatch):
     """hotspots() hides exactly one warning (esda's notice that its default `alternative` will change;
-    G_Local does not let the caller set it) and lets every other warning through."""
+    G_Local does not let the caller set it) and lets every other warning through.
+    """
     import warnings
 
     import esda.getisord

@@ -1,5 +1,6 @@
 """Static maps: the same colours as the interactive map, with legend, north arrow,
-scale bar and attribution; PNG/SVG/PDF written atomically."""
+scale bar and attribution; PNG/SVG/PDF written atomically.
+"""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def main() -> None:
     page_source = run(out=tmp_out).outputs["map"]
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory(), sync_playwright() as p:
         page_path = page_source
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)

@@ -187,10 +187,9 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
     from geotarget.analysis.crosswalk import read_areas
+    from geotarget.data.load import load
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
-
-    from geotarget.data.load import load
 
     p = params_from_args(AggregateParams, args)
     to = p.to[0]
@@ -355,7 +354,8 @@ def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
 def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True,
                default_vintage: int | None = None):
     """The study's data from a command's data options ``names``: :func:`geotarget.data.load` (the bundled
-    place, or official files with ``--imd PATH``)."""
+    place, or official files with ``--imd PATH``).
+    """
     from geotarget.data.load import load
 
     kw = data_kwargs(args, names)

@@ -1,5 +1,6 @@
 """What a screening is made of: the rules behind its flags, its evidence record, and the vocabulary
-(buffers, walking bands, IoD indicators, national deciles) shared by the screening, its topics and reports."""
+(buffers, walking bands, IoD indicators, national deciles) shared by the screening, its topics and reports.
+"""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ class ScreeningRules:
             raise SchemaError(f"topic_share was {self.topic_share!r} but is expected to be in (0, 1]")
 
     def describe(self, first_buffer: float) -> str:
+        """Describe the flag rule in words, with ``first_buffer`` (metres) as the nearest zone."""
         names = " or ".join(BY_KEY[k].short if k != "health" else "Health" for k in self.flag_indices)
         where = ("the LSOAs the site lies in" if self.flag_scope == "site"
                  else f"the LSOAs the site lies in or with residents within {first_buffer:,.0f} m")
@@ -160,6 +162,7 @@ class Screening:
         return any(f["code"] == "severe_health_inequalities" for f in self.flags)
 
     def zone(self, d: float) -> str:
+        """Return the column suffix of buffer ``d`` (see :func:`zone_key`)."""
         return zone_key(d)
 
 
@@ -169,10 +172,12 @@ def zone_key(d: float) -> str:
 
 
 def zone_label(d: float) -> str:
+    """Return the display label of a buffer, e.g. ``"Within 800 m"``."""
     return f"Within {d:,.0f} m"
 
 
 def reference_value(ref: pd.Series, measure: str, stat: str) -> float | None:
+    """Return the England comparator ``(measure, stat)`` as a float, or None when missing."""
     v = ref.get((measure, stat))
     return None if v is None or pd.isna(v) else float(v)
 
@@ -190,6 +195,7 @@ def indicator_decile(values, cuts: Sequence[float], *, higher_is_worse: bool) ->
 
 
 def indicator_cuts(ref: pd.Series, key: str) -> list[float] | None:
+    """Return England's p10..p90 of indicator ``key``, or None when any percentile is missing."""
     cuts = [reference_value(ref, key, f"p{q}") for q in range(10, 100, 10)]
     return None if any(c is None for c in cuts) else cuts
 

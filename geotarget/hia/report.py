@@ -129,7 +129,8 @@ def _f(v, dp: int = 1, suffix: str = "") -> str:
 
 def report_blocks(sc: Screening) -> list[tuple]:
     """The report as blocks: ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)``,
-    ``("map",)``. Every string is plain text; the renderers escape it."""
+    ``("map",)``. Every string is plain text; the renderers escape it.
+    """
     zk1 = zone_key(sc.buffers[0])
     k = sc.rules.flag_max_decile
     prof = sc.profile
@@ -277,7 +278,8 @@ def _method(sc: Screening) -> list[str]:
 # -- renderers ---------------------------------------------------------------------------------
 def to_markdown(blocks: list[tuple]) -> str:
     """Markdown (GitHub flavour). Text is Markdown-escaped (:func:`~geotarget.render.text.md_cell`) so no user
-    string becomes markup, and reads as written (no HTML entities)."""
+    string becomes markup, and reads as written (no HTML entities).
+    """
     out = []
     for blk in blocks:
         kind = blk[0]
@@ -373,7 +375,8 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
 # -- the map (the one place the HIA report draws a map) ----------------------------------------
 def build_map(sc: Screening) -> str:
     """The report's map as a self-contained HTML page, built with :class:`geotarget.render.maps.MapBuilder`:
-    LSOA IMD and Health deciles, the buffers, the site and the nearby assets and green space."""
+    LSOA IMD and Health deciles, the buffers, the site and the nearby assets and green space.
+    """
     from geotarget.io.assets import CATEGORY_LABELS
     from geotarget.render.maps import MapBuilder
 
@@ -481,7 +484,7 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         data = load()
     data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
-    for s, slug in zip(candidates, slug_of):
+    for s, slug in zip(candidates, slug_of, strict=True):
         try:
             sc = screen_site(s, data, buffers=buffers, rules=rules, generated=generated)
         except GeotargetError as e:
@@ -496,7 +499,7 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
         rejects = rejects.reset_index(drop=True)
     result = HiaResult(screenings, None, rejects, slugs=slugs)
-    for sc, sl in zip(screenings, slugs):
+    for sc, sl in zip(screenings, slugs, strict=True):
         for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
             result.outputs[f"{sl}.{ext}"] = p
     if sites is not None:

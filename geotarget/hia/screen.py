@@ -138,7 +138,8 @@ def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) 
 def _study_assets(data: StudyData):
     """The study's assets in the standard categories (as :func:`geotarget.jobs.access.sample_assets`), and its
     green space sites and access points where it has them. Hospitals (no standard category, not one of the
-    services a screening measures) are left out rather than filed under "other" with a warning on every run."""
+    services a screening measures) are left out rather than filed under "other" with a warning on every run.
+    """
     from geotarget.io.assets import assets_from_frame
 
     union = data.assets

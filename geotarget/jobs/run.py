@@ -93,7 +93,8 @@ def run(data: StudyData | None = None, *, out: str | os.PathLike = "maps", title
 
 def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:
     """The analyses the main job runs with their defaults: targeted action areas (every run), and for
-    the bundled samples IMD hot spots, area types and access to the bundled community assets."""
+    the bundled samples IMD hot spots, area types and access to the bundled community assets.
+    """
     from geotarget.analysis.target import target_areas
     from geotarget.render.action_areas import write_action_areas
 

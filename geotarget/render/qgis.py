@@ -152,7 +152,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
     for index in (IMD, *DOMAINS):
         column = f"{index.key}_decile"
         if column in columns and kind == "fill":
-            items = [(d, c, label) for d, c, label in zip(range(1, 11), DECILE_COLOURS, decile_labels())]
+            items = [(d, c, label) for d, c, label in zip(range(1, 11), DECILE_COLOURS, decile_labels(), strict=True)]
             return (categorized_qml(column, items, kind=kind),
                     f"{BY_KEY[index.key].short} decile (national; 1 = most deprived 10%)")
     if "imd_rank_average_score" in columns and kind == "fill":
@@ -163,7 +163,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
 
             bounds = [(n * k // 5, n * (k + 1) // 5) for k in range(5)]
             ranges = [(lo + 0.5, hi + 0.5, colour, f"rank {lo + 1}–{hi}")
-                      for (lo, hi), colour in zip(bounds, WARD_CLASS_COLOURS) if hi > lo]
+                      for (lo, hi), colour in zip(bounds, WARD_CLASS_COLOURS, strict=True) if hi > lo]
             return (graduated_qml("imd_rank_average_score", ranges, label_column=name),
                     f"IMD average score: fifths of the rank among {n} areas (1 = most deprived)")
     if kind == "marker":
@@ -171,7 +171,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
         if category is not None:
             values = sorted(str(v) for v in frame[category].dropna().unique())
             palette = (list(CATEGORY_COLOURS) * (len(values) // len(CATEGORY_COLOURS) + 1))[: len(values)]
-            return (categorized_qml(category, list(zip(values, palette, values)), kind="marker"),
+            return (categorized_qml(category, list(zip(values, palette, values, strict=True)), kind="marker"),
                     f"points by {category}")
         return single_qml("marker", fill="#1f4e79", stroke="#ffffff", width=0.2), "points"
     return single_qml(kind, label_column=name), "outlines" + (f" labelled by {name}" if name else "")

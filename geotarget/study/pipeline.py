@@ -23,7 +23,6 @@ its line and the capability it needs.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -211,7 +210,8 @@ _register_capabilities()
 
 def _place_data(ctx: StudyContext) -> StudyData:
     """[hia] screens against the whole bundled place (every council), as `geotarget hia` does; data from
-    files is screened as it is."""
+    files is screened as it is.
+    """
     from geotarget.core.places import get_place
 
     if ctx.data.bundled and set(ctx.data.councils) != set(get_place(ctx.data.place_key).councils):

@@ -237,10 +237,10 @@ class MapBuilder:
             table_rows.append([short, *cells])
         tip["table"] = {"header": ["", "Decile", "Rank", "Score"], "rows": table_rows}
         has_missing = any(v is None for values in classes for v in values)
-        items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels())]
+        items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels(), strict=True)]
         legend = self._legend(legend_title, items, no_data=has_missing)
         search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], "LSOA") if search else None
-        for i, (name, values) in enumerate(zip(layer_names, classes)):
+        for i, (name, values) in enumerate(zip(layer_names, classes, strict=True)):
             spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": col(values), "base": 1,
                     "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None}
             colours = [NO_DATA_COLOUR if v is None else DECILE_COLOURS[v - 1] for v in values]
@@ -433,13 +433,13 @@ class MapBuilder:
         else:
             palette = sequential(n, reverse=reverse)
         classes: list[int | None] = [None] * len(frame)
-        for pos, c in zip(np.flatnonzero(values.notna().to_numpy()), classifier.yb):
+        for pos, c in zip(np.flatnonzero(values.notna().to_numpy()), classifier.yb, strict=True):
             classes[pos] = int(c)
         if decimals is None:
             decimals = 0 if bool((present == present.round()).all()) and all(b == round(b) for b in upper) else 2
         lows = [float(present.min()), *upper[:-1]]
         items = [("fill", colour, f"{lo:,.{decimals}f} – {hi:,.{decimals}f}")
-                 for colour, lo, hi in zip(palette, lows, upper)]
+                 for colour, lo, hi in zip(palette, lows, upper, strict=True)]
         geo, rows = self._register_polygons(frame)
         legend = self._legend(legend_title or f"{name} ({scheme.replace('_', ' ')})", items,
                               no_data=any(c is None for c in classes))
@@ -603,7 +603,8 @@ class MapBuilder:
 
     def save_static(self, path: str | os.PathLike, layers: Sequence[str] | None = None, **kwargs: Any):
         """Write a static map (PNG, SVG or PDF by suffix) of some layers; see
-        :func:`geotarget.render.maps.static.static_map`."""
+        :func:`geotarget.render.maps.static.static_map`.
+        """
         return static_map(self, path, layers=layers, **kwargs)
 
     # ------------------------------------------------------------------ plumbing

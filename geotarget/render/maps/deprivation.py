@@ -243,7 +243,8 @@ def ward_class(rank: float, n_wards: int) -> int | None:
 def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
     """The ward profile layer: ``wards`` (same rows and order) with the class ``fifth``
     (1-5, missing for a ward without a profile) and display columns for the tooltip,
-    and the legend label of each fifth (the ranks it holds)."""
+    and the legend label of each fifth (the ranks it holds).
+    """
     n = len(profiles)
     check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
     by_code = profiles.set_index("area_code")
@@ -258,8 +259,8 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
     frame = gpd.GeoDataFrame({"ward_code": wards["ward_code"].to_numpy()}, geometry=wards.geometry.to_numpy(),
                              crs=wards.crs)
     frame["Ward"] = [f"{code} {name or ward_name}" for code, name, ward_name in
-                     zip(wards["ward_code"], pick(names), wards["ward_name"])]
-    frame["Council"] = [lad if isinstance(lad, str) and lad else wl for lad, wl in zip(pick(lads), ward_lads)]
+                     zip(wards["ward_code"], pick(names), wards["ward_name"], strict=True)]
+    frame["Council"] = [lad if isinstance(lad, str) and lad else wl for lad, wl in zip(pick(lads), ward_lads, strict=True)]
     ranks = numeric(by_code.reset_index(), "imd_rank_average_score", **check).tolist()
     frame["fifth"] = pd.array(pick([ward_class(r, n) for r in ranks]), dtype="Int64")
     frame["LSOAs"] = pick([_fmt_count(v) for v in numeric(by_code.reset_index(), "n_lsoas", **check)])
@@ -268,7 +269,7 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
         values = numeric(by_code.reset_index(), f"imd_{measure}", **check).tolist()
         rank = numeric(by_code.reset_index(), f"imd_rank_{measure}", **check).tolist()
         shown = [None if _fmt_measure(measure, v) is None else
-                 f"{_fmt_measure(measure, v)} (rank {_fmt_int(r) or '–'} of {n:,})" for v, r in zip(values, rank)]
+                 f"{_fmt_measure(measure, v)} (rank {_fmt_int(r) or '–'} of {n:,})" for v, r in zip(values, rank, strict=True)]
         frame[label] = pick(shown)
     frame["Note"] = [None if r is None else
                      f"Ranks among the {n:,} wards profiled; 1 = most deprived." for r in rows]

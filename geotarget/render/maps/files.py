@@ -137,7 +137,7 @@ def _add(mb: MapBuilder, frame: gpd.GeoDataFrame, label: str, src: LayerSource, 
     values = frame[column]
     if column.endswith("_decile"):
         present = sorted(int(v) for v in values.dropna().unique())
-        labels = {d: lab for d, lab in zip(range(1, 11), decile_labels()) if d in present}
+        labels = {d: lab for d, lab in zip(range(1, 11), decile_labels(), strict=True) if d in present}
         colours = {d: DECILE_COLOURS[d - 1] for d in labels}
         mb.add_categories(frame, column, _unique(mb, f"{label}: {column}"), labels=labels, colors=colours,
                           tooltip=tooltip, show=show_fill)

@@ -1,10 +1,10 @@
-"""The HTML page: a folium map with Leaflet, its plugins and geotarget's script inlined.
+r"""The HTML page: a folium map with Leaflet, its plugins and geotarget's script inlined.
 
 No CDN: the vendored JavaScript and CSS (``vendor/``, see ``vendor/MANIFEST.json``)
 and geotarget's own (``assets/``) are embedded in the page, and the images their CSS
 refers to become data URIs. The map data is embedded as JSON in a
 ``<script type="application/json">`` element, with ``<``, ``>`` and ``&`` written as
-``\\u003c`` etc. so no string can close the element; larger data is gzip-compressed
+``\u003c`` etc. so no string can close the element; larger data is gzip-compressed
 and base64-encoded, and the browser decompresses it (``DecompressionStream``).
 Only map tiles come from the network, and the map works without them.
 """

@@ -47,7 +47,8 @@ def static_figure(
     title: str | None = None,
 ) -> Figure:
     """A matplotlib figure of ``layers`` (default: the layers shown when the map opens),
-    ``width`` inches wide; its height follows the shape of the area mapped."""
+    ``width`` inches wide; its height follows the shape of the area mapped.
+    """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -83,7 +84,7 @@ def static_figure(
                                 linestyle="--" if style.get("dashArray") else "-", zorder=z + 100)
             if layer.labels is not None and len(frame) <= _MAX_LABELS:
                 points = frame.geometry.representative_point()
-                for p, text in zip(points, layer.labels):
+                for p, text in zip(points, layer.labels, strict=True):
                     ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=7, zorder=z + 200,
                                 path_effects=_halo())
         else:
@@ -110,7 +111,7 @@ def static_figure(
                                       markeredgecolor="white", markersize=7, label=label))
     legend_artist = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.71, 1 - 0.9 / height),
                                fontsize=7.5, frameon=False)
-    for text, handle in zip(legend_artist.get_texts(), handles):
+    for text, handle in zip(legend_artist.get_texts(), handles, strict=True):
         if isinstance(handle, Patch) and handle.get_facecolor()[3] == 0:
             text.set_fontweight("bold")
 

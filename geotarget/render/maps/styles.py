@@ -1,5 +1,6 @@
 """Colours, palettes and standard wording shared by the interactive and static maps
-and the QGIS layer styles."""
+and the QGIS layer styles.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def check_colour(value: object, where: str) -> str:
 
 def sequential(k: int, *, reverse: bool = False) -> list[str]:
     """``k`` colours of viridis from light (low values) to dark (high values);
-    ``reverse=True`` runs from dark to light."""
+    ``reverse=True`` runs from dark to light.
+    """
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 

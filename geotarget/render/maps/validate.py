@@ -99,7 +99,8 @@ def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str], what
 
 def numeric(frame: pd.DataFrame, column: str, *, name: str, key: str | None, rows: str = "row(s)") -> pd.Series:
     """``frame[column]`` as float (NaN where missing), raising SchemaError on
-    non-numeric or infinite values and naming the offending rows."""
+    non-numeric or infinite values and naming the offending rows.
+    """
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = (values.isna() & raw.notna()) | np.isinf(values)

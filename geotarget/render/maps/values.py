@@ -57,7 +57,8 @@ def display(value: Any) -> str:
 
 def display_column(series: pd.Series) -> tuple[list[Any], str]:
     """Values of a tooltip column as JSON-ready values and a format code for the page:
-    ``t`` text, ``i`` whole number, ``n`` number (up to 3 decimals)."""
+    ``t`` text, ``i`` whole number, ``n`` number (up to 3 decimals).
+    """
     if pd.api.types.is_bool_dtype(series):
         return [None if isna(v) else ("Yes" if v else "No") for v in series.tolist()], "t"
     if pd.api.types.is_numeric_dtype(series):
