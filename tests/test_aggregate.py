@@ -159,7 +159,8 @@ def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
 def test_custom_apportionment_conserves_population(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
+    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion",
+                  points=postcode_points(2025))
     assert r["population"].sum() == pytest.approx(sample25.lsoas["pop_total"].sum(), abs=1e-6)
     assert r["n_lsoas"].sum() == pytest.approx(425)
     assert (r["pop_from_straddling_lsoas"] <= r["population"] + 0.05).all()  # rounded to 0.1

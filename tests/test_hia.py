@@ -50,7 +50,7 @@ def eaglescliffe(data):
 
 @pytest.fixture(scope="module")
 def raw():
-    """The bundled files read directly, without geotarget."""
+    """Return the bundled files read directly, without geotarget."""
     imd = pd.read_csv(f"{ROOT_DATA}/imd/iod2025_lsoa21_tees_valley.csv").set_index("lsoa21cd")
     pop = pd.read_csv(f"{ROOT_DATA}/population/iod2025_population_denominators_lsoa21_tees_valley.csv")
     imd["pop"] = pop.set_index("lsoa21cd")["pop_total_mid2022"]

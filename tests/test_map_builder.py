@@ -1,6 +1,7 @@
-"""Tests for geotarget.render.maps.MapBuilder: each kind of layer, shared geometry and columns,
-the compact topology, compression, escaping and errors. Browser behaviour is in
-tests/test_browser.py.
+"""Tests for geotarget.render.maps.MapBuilder.
+
+Each kind of layer, shared geometry and columns, the compact topology, compression, escaping and
+errors. Browser behaviour is in tests/test_browser.py.
 """
 
 from __future__ import annotations

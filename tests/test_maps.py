@@ -92,8 +92,9 @@ PROFILE_MEASURES = ["average_score", "average_rank", "prop_most_deprived_10", "e
 
 
 def make_profiles(codes=None, **names: str) -> pd.DataFrame:
-    """IMD profiles of the grid's wards as aggregate(..., to="ward") returns them: indexed
-    by area_code, each measure ranked among the wards given (1 = most deprived, ties
+    """Return IMD profiles of the grid's wards as aggregate(..., to="ward") returns them.
+
+    Indexed by area_code, each measure ranked among the wards given (1 = most deprived, ties
     take the lowest rank). ``names`` overrides ward names, e.g. ``E05000002=EVIL``.
     """
     codes = list(codes or PROFILE_ROWS)
@@ -259,7 +260,8 @@ def test_outlines_are_labelled_and_ward_labels_wait_for_zoom_12(lsoas):
     assert page.col(lad["labels"]["text"]) == ["Stockton-on-Tees"]
     assert ward["style"]["dashArray"] == "4 3" and lad["style"]["weight"] == 3
     # Each label sits inside its ward.
-    points = [shapely.Point(x, y) for x, y in zip(page.col(ward["labels"]["lon"]), page.col(ward["labels"]["lat"]), strict=True)]
+    points = [shapely.Point(x, y)
+              for x, y in zip(page.col(ward["labels"]["lon"]), page.col(ward["labels"]["lat"]), strict=True)]
     for point, shape in zip(points, page.geometry("Ward boundaries"), strict=True):
         assert shape.contains(point)
 
@@ -658,7 +660,8 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
     # The sample's frames are indexed by code: deprivation_map takes them as they are.
     assert sample.lsoas.index.name == "lsoa_code"
     mb = deprivation_map(
-        sample.lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=aggregate(sample.lsoas, to="ward", vintage=year),
+        sample.lsoas, wards=sample.wards, lads=sample.lads,
+        ward_profiles=aggregate(sample.lsoas, to="ward", vintage=year),
         title="Deprivation in Tees Valley", vintage=sample.vintage.label,
     )  # fmt: skip
     mb.add_points(sample.assets, "Assets", category_column="asset_type", label_column="name")

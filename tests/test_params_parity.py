@@ -1,5 +1,7 @@
-"""Each job's parameters are declared once (geotarget.jobs.params): the CLI, the study file and the job
-function must agree with the declaration -- same names, same defaults, same choices and bounds.
+"""Each job's parameters are declared once (geotarget.jobs.params); everything else must agree.
+
+The CLI, the study file and the job function must agree with the declaration -- same names, same
+defaults, same choices and bounds.
 """
 
 from __future__ import annotations

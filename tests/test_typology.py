@@ -1,5 +1,7 @@
-"""Outcome gaps and typologies: hand-computed gaps, planted clusters, contiguity and population floor,
-determinism, labels, errors, the bundled reference and the CLI.
+"""Outcome gaps and typologies.
+
+Hand-computed gaps, planted clusters, contiguity and population floor, determinism, labels, errors,
+the bundled reference and the CLI.
 """
 
 from __future__ import annotations

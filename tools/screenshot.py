@@ -1,7 +1,8 @@
-"""Take the README's screenshot: the Tees Valley map ``geotarget run`` writes (deciles,
-targeted action areas with their names, and the other analysis layers), in headless Chromium (Debian's package, driven by playwright), with
-the tooltip of one LSOA open. Map tiles are not fetched (the blank base layer is
-shown), so the picture is reproducible offline.
+"""Take the README's screenshot: the Tees Valley map ``geotarget run`` writes.
+
+The map shows the deciles, targeted action areas with their names, and the other analysis layers; it is
+drawn in headless Chromium (Debian's package, driven by playwright), with the tooltip of one LSOA open.
+Map tiles are not fetched (the blank base layer is shown), so the picture is reproducible offline.
 
     python tools/screenshot.py [--out maps/screenshot.png]
 """

@@ -1,5 +1,7 @@
-"""What a screening is made of: the rules behind its flags, its evidence record, and the vocabulary
-(buffers, walking bands, IoD indicators, national deciles) shared by the screening, its topics and reports.
+"""What a screening is made of: the rules behind its flags, its evidence record, and a shared vocabulary.
+
+The vocabulary (buffers, walking bands, IoD indicators, national deciles) is shared by the screening,
+its topics and reports.
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ def indicator_cuts(ref: pd.Series, key: str) -> list[float] | None:
 
 
 def walk_band(d: float) -> str:
-    """The walking band of a straight-line distance.
+    """Return the walking band of a straight-line distance.
 
     >>> walk_band(0), walk_band(400), walk_band(401), walk_band(2000)
     ('within 400 m (5-minute walk)', 'within 400 m (5-minute walk)', '400–800 m (10-minute walk)', 'over 1,600 m')
@@ -216,4 +218,6 @@ def walk_band(d: float) -> str:
     return f"over {WALK_BANDS[-1]:,.0f} m"
 
 
-__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M", "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile", "reference_value", "walk_band", "zone_key", "zone_label"]
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M",
+           "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile",
+           "reference_value", "walk_band", "zone_key", "zone_label"]

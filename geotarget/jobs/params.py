@@ -53,7 +53,7 @@ GAPS = ("jobs", "learning", "housing_environment", "health", "crime", "access")
 
 
 def _p(help: str, default: Any = None, **meta) -> Any:
-    """A field with its help text and metadata (choices, min, max, cli, arg, metavar, keys ...)."""
+    """Return a field with its help text and metadata (choices, min, max, cli, arg, metavar, keys ...)."""
     return field(default=default, metadata={"help": help, **meta})
 
 
@@ -66,7 +66,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _parts(tp) -> tuple[Any, bool]:
-    """``(the type without None, whether None is allowed)``."""
+    """Return ``(the type without None, whether None is allowed)``."""
     if typing.get_origin(tp) in (typing.Union, UnionType):
         args = [a for a in typing.get_args(tp) if a is not NoneType]
         rest = args[0] if len(args) == 1 else typing.Union[tuple(args)]  # noqa: UP007
@@ -75,7 +75,7 @@ def _parts(tp) -> tuple[Any, bool]:
 
 
 def describe(cls: type, name: str) -> dict[str, Any]:
-    """What a field is, for the generators: ``kind``, ``item`` (of a tuple/table), ``choices``, bounds, ``auto``.
+    """Describe a field for the generators: ``kind``, ``item`` (of a tuple/table), ``choices``, bounds, ``auto``.
 
     Kinds: ``bool``, ``int``, ``float``, ``str``, ``path``, ``tuple`` (of ``item``), ``table``
     (a mapping of text to ``item``), ``int_or_auto``.
@@ -234,7 +234,7 @@ def check_value(cls: type, name: str, value: Any) -> Any:
 
 
 def f_meta(cls: type, name: str) -> Mapping[str, Any]:
-    """The metadata of field ``name`` of ``cls``."""
+    """Return the metadata of field ``name`` of ``cls``."""
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata
 
 
@@ -262,7 +262,10 @@ class _Params:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def job_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of the job function: by its parameter names (``arg``), without ``arg=None`` ones."""
+        """Return the keyword arguments of the job function.
+
+        They are keyed by the function's parameter names (``arg``); fields with ``arg=None`` are left out.
+        """
         out = {}
         for f in dataclasses.fields(self):
             arg = f.metadata.get("arg", f.name)
@@ -393,7 +396,10 @@ class HotspotsParams(_Params):
 
 @dataclass(frozen=True)
 class InequalityParams(_Params):
-    """``geotarget inequality`` and ``[inequality]``: SII/RII, gaps, Gini (:func:`~geotarget.jobs.analyses.run_inequality`)."""
+    """``geotarget inequality`` and ``[inequality]``: SII/RII, gaps, Gini.
+
+    See :func:`~geotarget.jobs.analyses.run_inequality`.
+    """
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup")
 

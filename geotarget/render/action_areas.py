@@ -26,7 +26,7 @@ def _pct(x: float) -> str:
 
 
 def method_note(result: Targeting) -> str:
-    """The method paragraph for a committee paper: data, rule, contiguity, constraints, ranking."""
+    """Return the method paragraph for a committee paper: data, rule, contiguity, constraints, ranking."""
     s, r, v = result.settings, result.rule, result.vintage
     floor = f"at least {s.min_population:,.0f} residents" if s.min_population else "no population floor"
     ceiling = (f"at most {s.max_population:,.0f} residents (larger groups split into contiguous parts grown "
@@ -58,7 +58,7 @@ def _member_names(mem: pd.DataFrame) -> pd.Series:
 
 
 def summary_markdown(result: Targeting, *, title: str | None = None, version: str = "") -> str:
-    """A committee-ready Markdown summary: table of areas, stability, profiles, method, sources."""
+    """Return a committee-ready Markdown summary: table of areas, stability, profiles, method, sources."""
     a = result.areas
     councils = ", ".join(result.councils.tolist())
     lines = [f"# {md_text(title or f'Targeted action areas: {councils}')}", ""]
@@ -96,8 +96,9 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
                   "|---|---:|---:|---:|---:|"]
         prof = result.profiles[result.profiles["area_id"] == aid]
         for _, p in prof.iterrows():
-            lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | {p['council_avg_percentile']:.1f} "
-                         f"| {p['england_avg_percentile']:.0f} | {p['area_pct_pop_decile1']:.0f}% / "
+            lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | "
+                         f"{p['council_avg_percentile']:.1f} | {p['england_avg_percentile']:.0f} | "
+                         f"{p['area_pct_pop_decile1']:.0f}% / "
                          f"{p['council_pct_pop_decile1']:.0f}% |")
         lines += ["", "Member LSOAs: " + ", ".join(_member_names(mem)) + ".", ""]
     lines += ["## Method", "", method_note(result), ""]
@@ -118,8 +119,10 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
 
 
 def write_action_areas(result: Targeting, out, *, title: str | None = None) -> dict:
-    """Write ``action_areas.gpkg`` (layers ``areas``, ``members``), ``action_areas.csv``, ``.md`` and
-    the profile, sensitivity and set-aside tables as CSV, atomically.
+    """Write the action areas' files atomically.
+
+    ``action_areas.gpkg`` (layers ``areas``, ``members``), ``action_areas.csv``, ``.md`` and the profile,
+    sensitivity and set-aside tables as CSV.
     """
     d = Path(out)
     areas = result.areas

@@ -116,8 +116,9 @@ def categorized_qml(column: str, items: Sequence[tuple[Any, str, str]], *, kind:
 def graduated_qml(column: str, ranges: Sequence[tuple[float, float, str, str]], *, kind: str = "fill",
                   label_column: str | None = None) -> str:
     """QML of a graduated renderer: ``ranges`` are ``(lower, upper, '#rrggbb', label)``."""
-    renderer = ET.Element("renderer-v2", {"type": "graduatedSymbol", "attr": column, "graduatedMethod": "GraduatedColor",
-                                          "forceraster": "0", "symbollevels": "0", "enableorderby": "0"})
+    renderer = ET.Element("renderer-v2", {"type": "graduatedSymbol", "attr": column,
+                                          "graduatedMethod": "GraduatedColor", "forceraster": "0",
+                                          "symbollevels": "0", "enableorderby": "0"})
     ranges_el = ET.SubElement(renderer, "ranges")
     symbols = ET.SubElement(renderer, "symbols")
     for i, (lower, upper, colour, label) in enumerate(ranges):
@@ -138,7 +139,7 @@ def single_qml(kind: str = "fill", *, fill: str | None = None, stroke: str = "#2
 
 
 def auto_style(frame: Any) -> tuple[str, str]:
-    """A default style for a layer geotarget writes: ``(QML, description)``.
+    """Return a default style for a layer geotarget writes: ``(QML, description)``.
 
     * a ``<index>_decile`` column (IMD first): deciles 1-10, decile 1 darkest;
     * ward/area profiles (``imd_rank_average_score``): fifths of the rank, most

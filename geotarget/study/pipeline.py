@@ -69,7 +69,7 @@ def _with_where(e: GeotargetError, where: str) -> GeotargetError:
 
 
 def data_source(study: Study) -> DataSource:
-    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data])."""
+    """Return the :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data])."""
     place, d = study.place, study.data
     return DataSource(source=d.source, councils=tuple(place.councils), region=place.region,
                       vintage=study.vintage if d.source == "sample" else None, imd=d.imd,
@@ -80,7 +80,10 @@ def data_source(study: Study) -> DataSource:
 
 
 def load_study_data(study: Study) -> StudyData:
-    """The data a study names (:func:`geotarget.data.load` of its :func:`data_source`), errors located in the file."""
+    """Return the data a study names, errors located in the file.
+
+    The data is :func:`geotarget.data.load` of the study's :func:`data_source`.
+    """
     key = "councils" if study.place.councils else "region" if study.place.region else "england"
     try:
         data = load(data_source(study))
@@ -209,8 +212,9 @@ _register_capabilities()
 
 
 def _place_data(ctx: StudyContext) -> StudyData:
-    """[hia] screens against the whole bundled place (every council), as `geotarget hia` does; data from
-    files is screened as it is.
+    """Return the data [hia] screens against: the whole bundled place (every council), or files as they are.
+
+    A bundled place is taken whole, as `geotarget hia` does; data from files is screened as it is.
     """
     from geotarget.core.places import get_place
 

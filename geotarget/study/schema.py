@@ -69,7 +69,7 @@ class Key:
 
 
 def key_for(model: type, name: str) -> Key:
-    """The study-file :class:`Key` of parameter ``name`` of a params model (:mod:`geotarget.jobs.params`)."""
+    """Return the study-file :class:`Key` of parameter ``name`` of a params model (:mod:`geotarget.jobs.params`)."""
     d = describe(model, name)
     f = next(f for f in dataclasses.fields(model) if f.name == name)
     meta = f.metadata
@@ -82,7 +82,7 @@ def key_for(model: type, name: str) -> Key:
 
 
 def study_keys(model: type) -> dict[str, Key]:
-    """A study section's keys, generated from a params model (fields marked ``study=False`` left out)."""
+    """Return a study section's keys, generated from a params model (fields marked ``study=False`` left out)."""
     return {f.name: key_for(model, f.name) for f in dataclasses.fields(model) if f.metadata.get("study", True)}
 
 
@@ -250,7 +250,7 @@ class Study:
         return _where(self.path, self.lines, section, key)
 
     def as_dict(self) -> dict[str, Any]:
-        """The study as plain data (paths as text), for the manifest."""
+        """Return the study as plain data (paths as text), for the manifest."""
         out: dict[str, Any] = {"vintage": self.vintage}
         if self.title:
             out["title"] = self.title
@@ -307,7 +307,10 @@ class _Checker:
                            f"Allowed keys: {', '.join(allowed)}")
 
     def value(self, section: str, key: str, spec: Key, value: Any) -> Any:
-        """Return the checked value of ``key`` in ``[section]`` (paths resolved, lists as tuples); raise a ConfigError."""
+        """Return the checked value of ``key`` in ``[section]``; raise a ConfigError.
+
+        Paths are resolved against the study's folder; lists become tuples, tables read-only mappings.
+        """
         return _KeyValue(self, section, key, spec, value).check()
 
 
@@ -548,7 +551,7 @@ def _toml_list(items: Sequence[str]) -> str:
 
 def study_template(*, councils: Sequence[str] | None = None, england: bool = False, files: bool = False,
                    cache: str | os.PathLike | None = None, vintage: int = 2025) -> str:
-    """A commented study file: the bundled sample by default, or official files (``files``/``england``).
+    """Return a commented study file: the bundled sample by default, or official files (``files``/``england``).
 
     With official files, the data paths point at the cache that ``geotarget data fetch``
     fills (``cache``, default ``~/.cache/geotarget``), so ``geotarget data fetch ...`` then

@@ -577,14 +577,14 @@ class MapBuilder:
         }
 
     def to_folium(self):
-        """The map as a :class:`folium.Map` (e.g. to display in a notebook)."""
+        """Return the map as a :class:`folium.Map` (e.g. to display in a notebook)."""
         spec = self.spec()
         (south, west), (north, east) = spec["bounds"]
         return _page.build(spec, title=self.title, bounds=(west, south, east, north), compress=self.compress,
                            compress_above=COMPRESS_ABOVE)
 
     def html(self) -> str:
-        """The complete, self-contained HTML page."""
+        """Return the complete, self-contained HTML page."""
         return _page.render_html(self.to_folium())
 
     def _repr_html_(self) -> str:  # Jupyter
@@ -602,8 +602,9 @@ class MapBuilder:
         return pathlib.Path(target)
 
     def save_static(self, path: str | os.PathLike, layers: Sequence[str] | None = None, **kwargs: Any):
-        """Write a static map (PNG, SVG or PDF by suffix) of some layers; see
-        :func:`geotarget.render.maps.static.static_map`.
+        """Write a static map (PNG, SVG or PDF by suffix) of some layers.
+
+        See :func:`geotarget.render.maps.static.static_map`.
         """
         return static_map(self, path, layers=layers, **kwargs)
 
@@ -648,7 +649,7 @@ class MapBuilder:
         return {"fields": [[str(label), *self._values(frame, c)] for c, label in pairs]}
 
     def _register_polygons(self, frame: gpd.GeoDataFrame) -> tuple[int, list[int] | None]:
-        """The collection holding ``frame``'s polygons (reusing one that has them all)."""
+        """Return the collection holding ``frame``'s polygons (reusing one that has them all)."""
         geoms = np.asarray(frame.geometry.array, dtype=object)
         wkb = shapely.to_wkb(geoms)
         for cid, index in enumerate(self._wkb_index):
@@ -660,7 +661,7 @@ class MapBuilder:
         return len(self._collections) - 1, None
 
     def _add_search(self, frame: pd.DataFrame, columns: list[str], kind: str) -> int:
-        """A search entry for a layer's features (the page finds them through the layer)."""
+        """Return a search entry for a layer's features (the page finds them through the layer)."""
         found = [self._column(texts(frame[c])) for c in columns if c in frame.columns]
         self._search.append({"text": found, "kind": kind})
         return len(self._search) - 1

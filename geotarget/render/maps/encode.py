@@ -67,7 +67,7 @@ def quantise(values: np.ndarray) -> np.ndarray:
 
 
 def rounded(value: float) -> float:
-    """A coordinate rounded to :data:`PRECISION` decimal places."""
+    """Return a coordinate rounded to :data:`PRECISION` decimal places."""
     return round(float(value), PRECISION)
 
 

@@ -67,7 +67,7 @@ def map_from_files(
     notes: str = "",
     attribution: str = DEFAULT_ATTRIBUTION,
 ) -> MapBuilder:
-    """A :class:`MapBuilder` with the layers of ``sources`` (see module notes)."""
+    """Return a :class:`MapBuilder` with the layers of ``sources`` (see module notes)."""
     mb = MapBuilder(title, vintage=vintage, notes=notes, attribution=attribution)
     shown_fill = False
     for source in sources:
@@ -157,5 +157,6 @@ def _unique(mb: MapBuilder, name: str) -> str:
 
 
 def default_title(sources: Sequence[str]) -> str:
+    """Return ``"Map of ..."`` naming the stems of the source files (layer and ``#`` suffixes dropped)."""
     stems = [Path(s.split("#")[0].split(":")[0] if not os.path.exists(s) else s).stem for s in sources]
     return "Map of " + ", ".join(dict.fromkeys(stems))

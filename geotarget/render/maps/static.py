@@ -46,8 +46,9 @@ def static_figure(
     dpi: int = 150,
     title: str | None = None,
 ) -> Figure:
-    """A matplotlib figure of ``layers`` (default: the layers shown when the map opens),
-    ``width`` inches wide; its height follows the shape of the area mapped.
+    """Draw ``layers`` as a matplotlib figure (default: the layers shown when the map opens).
+
+    The figure is ``width`` inches wide; its height follows the shape of the area mapped.
     """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -182,14 +183,14 @@ def _north_arrow(ax: Any) -> None:
 
 
 def _nice_length(width: float) -> float:
-    """A round length (1, 2 or 5 x 10^k metres) about a fifth of ``width``."""
+    """Return a round length (1, 2 or 5 x 10^k metres) about a fifth of ``width``."""
     target = width / 5
     power = 10 ** math.floor(math.log10(target))
     return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
 def _scale_bar(ax: Any) -> None:
-    """A scale bar in the lower right, in km (the axes are British National Grid metres)."""
+    """Draw a scale bar in the lower right, in km (the axes are British National Grid metres)."""
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()
