@@ -377,7 +377,7 @@ OUTCOMES_NOTE = ("Census 2021 outcome indicators (ONS, percentages of usual resi
 
 
 def _england_outcomes(b: Builder) -> pd.DataFrame:
-    """Indicator values for every LSOA 2021 in England (percentages, 4 dp), indexed by lsoa21cd."""
+    """Return indicator values for every LSOA 2021 in England (percentages, 4 dp), indexed by lsoa21cd."""
     gh = pd.read_csv(b.src("outcomes/census2021_ts037_general_health_lsoa21_england.csv.gz")).set_index("lsoa21cd")
     dis = pd.read_csv(b.src("outcomes/census2021_ts038_disability_lsoa21_england.csv.gz")).set_index("lsoa21cd")
     care = pd.read_csv(b.src("outcomes/census2021_ts039_unpaid_care_lsoa21_england.csv.gz")).set_index("lsoa21cd")
@@ -481,7 +481,8 @@ def build_reference(b: Builder) -> None:
                "mean and standard deviation across LSOAs of each IoD domain (IoD2025: published scores, weights ONS "
                "mid-2022 LSOA population; IoD2019: published scores, and the normal score of the national rank for "
                "Health, Crime and Living Environment, weights the IoD mid-2015 denominators) and of each column of "
-               "the sample outcome table (weights ONS mid-2022). Computed with geotarget.analysis.gaps.reference_table.")
+               "the sample outcome table (weights ONS mid-2022). Computed with "
+               "geotarget.analysis.gaps.reference_table.")
 # -- Trafford (E08000009): a second, small real place with green space ---------------------------
 TRAFFORD = "E08000009"
 TRAFFORD_GREENSPACE_OS = ("Contains Ordnance Survey data © Crown copyright and database right 2023 "
@@ -697,7 +698,7 @@ def build_trafford(b: Builder) -> None:
 
 
 def build_england_outline(b: Builder) -> None:
-    """A light England outline, for flagging assets located outside England."""
+    """Write a light England outline (``boundaries/england_outline.gpkg``), for flagging assets outside England."""
     import shapely
 
     out = b.root / "boundaries" / "england_outline.gpkg"
@@ -720,7 +721,8 @@ def build_england_outline(b: Builder) -> None:
 HIA_INDICATORS = {
     2025: ("imd/iod2025_lsoa21_indicators_england.csv.gz", "imd/iod2025_lsoa21_england.csv.gz", "lsoa21cd", "lad24cd", [
         "years_of_potential_life_lost_indicator", "comparative_illness_and_disability_ratio_indicator",
-        "acute_morbidity_indicator", "mental_health_indicator", "adult_skills_and_english_language_proficiency_indicator",
+        "acute_morbidity_indicator", "mental_health_indicator",
+        "adult_skills_and_english_language_proficiency_indicator",
         "violence_with_injury_rate_per_1_000_at_risk_population", "burglary_rate_per_1_000_at_risk_properties",
         "anti_social_behaviour_rate_per_1_000_at_risk_population", "connectivity_score", "patient_to_gp_ratio",
         "housing_affordability_indicator", "household_overcrowding_indicator_bedrooms",
@@ -764,7 +766,8 @@ def build_hia(b: Builder) -> None:
             eng = imd.merge(ind, on=code)
             w = eng["pop_total_mid2015"]
             weights = "IoD2019 population denominators, mid-2015"
-        eng = eng.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items() for m in ("score", "decile")})
+        eng = eng.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
+                                  for m in ("score", "decile")})
         for c in dict.fromkeys([c for c in eng.columns if c.endswith("_score")] + cols):
             v = eng[c]
             ok = v.notna()
@@ -789,18 +792,19 @@ def build_hia(b: Builder) -> None:
                    "and its three domains (civic assets, connectedness, active and engaged community), score and "
                    "national rank (1 = highest need of 33,755), and the 'left behind' flag (10% highest need on both "
                    "CNI and IMD).", licence=CNI_LICENCE)
-    ref += [(2025, "cni_rank", "count", len(cni)), (2025, "left_behind_area", "count", int(cni["left_behind_area"].sum()))]
+    ref += [(2025, "cni_rank", "count", len(cni)),
+            (2025, "left_behind_area", "count", int(cni["left_behind_area"].sum()))]
     table = pd.DataFrame(ref, columns=["vintage", "measure", "statistic", "value"])
     table["value"] = table["value"].astype(float).round(6)
     b.csv(table, "data/hia/england_reference.csv",
           sources=[HIA_INDICATORS[2025][0], HIA_INDICATORS[2025][1], "imd/iod2025_lsoa21_subdomains_england.csv.gz",
                    "population/ons_sape_mid2022_lsoa21_total_england.csv.gz", HIA_INDICATORS[2019][0],
                    HIA_INDICATORS[2019][1], cni_rel],
-          note="England comparators for `geotarget hia`, computed here from the England-wide files: for every IoD score "
-               "and HIA indicator, the population-weighted mean (IoD2025: ONS SAPE mid-2022 totals, which differ from "
-               "the IoD denominators by a few people per LSOA; IoD2019: its mid-2015 denominators) and the LSOA "
-               "percentiles p10-p90 (unweighted, as IoD deciles count LSOAs); the share of England's population in "
-               "each national decile of the IMD, domains and sub-domains; LSOA counts.",
+          note="England comparators for `geotarget hia`, computed here from the England-wide files: for every IoD "
+               "score and HIA indicator, the population-weighted mean (IoD2025: ONS SAPE mid-2022 totals, which "
+               "differ from the IoD denominators by a few people per LSOA; IoD2019: its mid-2015 denominators) "
+               "and the LSOA percentiles p10-p90 (unweighted, as IoD deciles count LSOAs); the share of "
+               "England's population in each national decile of the IMD, domains and sub-domains; LSOA counts.",
           licence=f"{OGL} CNI counts: {CNI_LICENCE}")
 
 

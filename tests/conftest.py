@@ -9,8 +9,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _shared_data() -> Path:
-    """The raw England-wide public data beside the repository (``../shared/data``), or beside the folder
-    of git worktrees that holds it (``../../shared/data``); absent on most machines."""
+    """Return the folder of the raw England-wide public data; absent on most machines.
+
+    It is beside the repository (``../shared/data``), or beside the folder of git worktrees that holds
+    it (``../../shared/data``).
+    """
     candidates = [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
     return next((c for c in candidates if (c / "imd").is_dir()), candidates[0])
 
@@ -25,7 +28,7 @@ TEES_COUNTS_2019 = {"Hartlepool": 58, "Middlesbrough": 86, "Redcar and Cleveland
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that use the England-wide data are marked ``england`` (and skip cleanly where it is absent)."""
+    """Mark tests that use the England-wide data ``england`` (and skip cleanly where it is absent)."""
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.england)
@@ -54,8 +57,11 @@ def sample19():
 
 @pytest.fixture(scope="session")
 def tees_run(tmp_path_factory) -> Path:
-    """The output folder of ``geotarget run`` on the whole bundled Tees Valley sample (IoD2025), run once per
-    session and shared: **read it, never write into it** (one test compares its files byte for byte)."""
+    """Return the output folder of ``geotarget run`` on the whole bundled Tees Valley sample (IoD2025).
+
+    Run once per session and shared: **read it, never write into it** (one test compares its files byte
+    for byte).
+    """
     from geotarget.cli.main import main
 
     out = tmp_path_factory.mktemp("tees_run")
@@ -65,7 +71,10 @@ def tees_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tees_run_hartlepool(tmp_path_factory) -> Path:
-    """The output folder of ``geotarget run --la Hartlepool`` (57 LSOAs, 12 wards), once per session; read only."""
+    """Return the output folder of ``geotarget run --la Hartlepool`` (57 LSOAs, 12 wards).
+
+    Run once per session; read only.
+    """
     from geotarget.cli.main import main
 
     out = tmp_path_factory.mktemp("tees_run_hartlepool")

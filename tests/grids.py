@@ -12,8 +12,9 @@ from geotarget.core.crs import BNG
 def square_grid(nx: int, ny: int | None = None, *, size: float = 100.0, gap: float = 0.0,
                 origin: tuple[float, float] = (0.0, 0.0), code: str = "E01{y:03d}{x:03d}",
                 index_name: str = "area_code", crs=BNG) -> gpd.GeoDataFrame:
-    """``nx`` x ``ny`` (default square) cells of ``size`` metres, ``gap`` metres apart, row by row from the
-    south-west corner at ``origin``, in British National Grid.
+    """Build a grid of ``nx`` x ``ny`` (default square) cells of ``size`` metres, ``gap`` metres apart.
+
+    Cells run row by row from the south-west corner at ``origin``, in British National Grid.
 
     Cell (x, y) is coded ``code.format(x=x, y=y)`` (default ``E01yyyxxx``, a real-looking LSOA code) and the
     frame is indexed by those codes (index named ``index_name``).

@@ -263,8 +263,11 @@ def test_straight_line_router_points_and_polygons_agree():
 
 # -- the independent check ----------------------------------------------------------------------
 def test_gp_distance_correlates_with_iod2019_road_distance(shared_data):
-    """Straight-line distance from each Tees LSOA 2011 centroid to the nearest GP practice against the
-    IoD2019 indicator 'road distance to a GP surgery' (File 8): Spearman 0.79, Pearson 0.73."""
+    """Compare straight-line distance to the nearest GP practice with the IoD2019 road distance.
+
+    From each Tees LSOA 2011 centroid, against the indicator 'road distance to a GP surgery' (File 8):
+    Spearman 0.79, Pearson 0.73.
+    """
     from scipy.stats import pearsonr, spearmanr
 
     s = load(vintage=2019)

@@ -17,7 +17,7 @@ N = 33_755  # LSOAs in England, IoD2025
 
 
 def _lsoas(rows):
-    """rows: (code, area, pop, rank, decile, score[, working_age])"""
+    """Build LSOA rows: (code, area, pop, rank, decile, score[, working_age])."""
     df = pd.DataFrame(rows, columns=["lsoa_code", "lad_code", "pop_total", "imd_rank", "imd_decile", "imd_score",
                                      "pop_working_age"][: len(rows[0])]).set_index("lsoa_code")
     return df
@@ -159,7 +159,8 @@ def test_custom_best_fit_on_ward_polygons_equals_ward_lookup(sample25):
 def test_custom_apportionment_conserves_population(sample25):
     areas = sample25.wards.rename(columns={"ward_name": "area_name"})[["area_name", "geometry"]]
     areas.index.name = "area_code"
-    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion", points=postcode_points(2025))
+    r = aggregate(sample25.lsoas, vintage=2025, to="custom", areas=areas, method="apportion",
+                  points=postcode_points(2025))
     assert r["population"].sum() == pytest.approx(sample25.lsoas["pop_total"].sum(), abs=1e-6)
     assert r["n_lsoas"].sum() == pytest.approx(425)
     assert (r["pop_from_straddling_lsoas"] <= r["population"] + 0.05).all()  # rounded to 0.1
@@ -247,7 +248,7 @@ def _compare(ours: pd.DataFrame, vintage: int, lads=None) -> pd.DataFrame:
     p = PUBLISHED[PUBLISHED["vintage"] == vintage]
     if lads is not None:
         p = p[p["lad_code"].isin(lads)]
-    got = [ours.loc[c, f"{d}_{m}"] for c, d, m in zip(p["lad_code"], p["domain"], p["measure"])]
+    got = [ours.loc[c, f"{d}_{m}"] for c, d, m in zip(p["lad_code"], p["domain"], p["measure"], strict=True)]
     return p.assign(ours=np.array(got, dtype=float), diff=lambda x: (x["ours"] - x["value"]).abs())
 
 

@@ -1,5 +1,7 @@
-"""The package's architecture, checked: layers only import downwards, no import cycles, no private names
-borrowed across modules.
+"""The package's architecture, checked: layers import downwards, no cycles, no private names borrowed.
+
+Layers only import downwards, there are no import cycles, and no private names are borrowed across
+modules.
 
 The layering contract itself lives in ``pyproject.toml`` (``[tool.importlinter]``) and is checked with
 import-linter; cycles are found on grimp's import graph (the graph import-linter builds), including

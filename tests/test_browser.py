@@ -131,12 +131,13 @@ class MapPage:
 
 @pytest.fixture(scope="module")
 def tees_map(tmp_path_factory, sample25):
-    """The Tees Valley map of geotarget run, plus the assets (one named EVIL) and a typology."""
+    """Return the Tees Valley map of geotarget run, plus the assets (one named EVIL) and a typology."""
     from geotarget.analysis.aggregate import aggregate
     from geotarget.render.maps import deprivation_map
 
     s = sample25
-    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year),
+    mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads,
+                         ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year),
                          title="Deprivation in Tees Valley", vintage=s.vintage.label)
     lsoas = s.lsoas.assign(band=np.where(s.lsoas["imd_decile"] <= 2, "Most deprived fifth", "Other"))
     mb.add_categories(lsoas, "band", "Deprivation band")
@@ -160,7 +161,7 @@ def tees_page(browser, tees_map):
 
 @pytest.fixture
 def tees(tees_page, tees_map):
-    """The Tees Valley page, back as it opened: default layers, whole area, nothing open."""
+    """Return the Tees Valley page, back as it opened: default layers, whole area, nothing open."""
     shown = [layer.name for layer in tees_map[1].layers if layer.show]
     tees_page.js("""shown => {
         const s = window.geotarget.state, m = s.map;
@@ -365,8 +366,10 @@ def test_outline_tooltip_on_the_line_and_area_tooltip_inside(browser, tmp_path):
 
 
 def test_geotarget_run_map_with_every_analysis_layer(browser, tees_run):
-    """The map `geotarget run` writes: every analysis layer is listed, toggles and has content, and the
-    action areas' names are drawn as labels."""
+    """Check the map `geotarget run` writes: every analysis layer listed, toggled, with content.
+
+    The action areas' names are drawn as labels.
+    """
     import pandas as pd
 
     page = MapPage(browser, tees_run / "imd2025_map.html")

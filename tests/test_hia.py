@@ -14,14 +14,14 @@ import pytest
 import shapely
 
 from geotarget import AreaNotFoundError, SchemaError, load
-from geotarget.core.errors import ParameterError
 from geotarget.cli.main import main
+from geotarget.core.errors import ParameterError
 from geotarget.hia.report import evidence, report_blocks, run_hia, to_html, to_markdown, write_report
 from geotarget.hia.screen import (
     ScreeningRules,
     compare_sites,
-    indicator_decile,
     hia_data,
+    indicator_decile,
     local_deciles,
     parse_buffers,
     screen_site,
@@ -51,7 +51,7 @@ def eaglescliffe(data):
 
 @pytest.fixture(scope="module")
 def raw():
-    """The bundled files read directly, without geotarget."""
+    """Return the bundled files read directly, without geotarget."""
     imd = pd.read_csv(f"{ROOT_DATA}/imd/iod2025_lsoa21_tees_valley.csv").set_index("lsoa21cd")
     pop = pd.read_csv(f"{ROOT_DATA}/population/iod2025_population_denominators_lsoa21_tees_valley.csv")
     imd["pop"] = pop.set_index("lsoa21cd")["pop_total_mid2022"]

@@ -1,5 +1,7 @@
-"""Hot spots: planted hot and cold spots on a grid, Gi* z by hand, FDR permutation rule, islands,
-determinism, errors and the CLI."""
+"""Hot spots: planted spots on a grid, Gi* z by hand, FDR rule, islands, determinism, errors, the CLI.
+
+The grid has planted hot and cold spots; the FDR rule is applied to permutation p-values.
+"""
 
 from __future__ import annotations
 
@@ -173,8 +175,11 @@ def test_cli_unknown_indicator(tmp_path, capsys):
 
 
 def test_only_esdas_alternative_warning_is_hidden(planted, monkeypatch):
-    """hotspots() hides exactly one warning (esda's notice that its default `alternative` will change;
-    G_Local does not let the caller set it) and lets every other warning through."""
+    """Check hotspots() hides exactly one warning and lets every other warning through.
+
+    The hidden one is esda's notice that its default `alternative` will change (G_Local does not let
+    the caller set it).
+    """
     import warnings
 
     import esda.getisord

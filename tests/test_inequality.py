@@ -1,5 +1,8 @@
-"""SII/RII (OHID/PHE method): a hand-worked example, PHE's own regression form, Monte Carlo CIs,
-Gini and Theil against brute force, local deciles, errors and the CLI."""
+"""SII/RII (OHID/PHE method), Gini and Theil, local deciles, errors and the CLI.
+
+SII/RII against a hand-worked example and PHE's own regression form, with Monte Carlo CIs; Gini and
+Theil against brute force.
+"""
 
 from __future__ import annotations
 
@@ -149,8 +152,9 @@ def test_cli_inequality_on_the_sample(tmp_path, sample25, capsys):
     r = t.set_index("indicator").loc["imd_score"]
     assert r.sii < 0 and r.sii_lower < r.sii < r.sii_upper  # deprivation score falls towards the least deprived
     # the gap equals the population-weighted decile means of the published scores
-    l = sample25.lsoas
-    m = (l["imd_score"] * l["pop_total"]).groupby(l["imd_decile"]).sum() / l["pop_total"].groupby(l["imd_decile"]).sum()
+    ls = sample25.lsoas
+    by_decile = ls["imd_decile"]
+    m = (ls["imd_score"] * ls["pop_total"]).groupby(by_decile).sum() / ls["pop_total"].groupby(by_decile).sum()
     assert r.gap_d1_d10 == pytest.approx(m.loc[10] - m.loc[1])
     assert "SII" in capsys.readouterr().out
     assert main(["inequality", "--indicators", "sample", "--deciles", "local", "--out", str(tmp_path), "-q"]) == 0

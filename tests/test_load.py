@@ -50,7 +50,8 @@ def test_overrides_and_a_source_given_as_text():
 def test_unknown_options_and_sources_are_refused():
     with pytest.raises(SchemaError, match=r"load\(\) got 'counciles' but is expected to take DataSource fields"):
         load(counciles=["Hartlepool"])
-    with pytest.raises(SchemaError, match=r"source was 'web' but is expected to be one of \['sample', 'files', 'cache'\]"):
+    with pytest.raises(SchemaError,
+                       match=r"source was 'web' but is expected to be one of \['sample', 'files', 'cache'\]"):
         load(source="web")
     with pytest.raises(SchemaError, match='goes with source = "files"'):
         load(imd=IMD)

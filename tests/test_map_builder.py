@@ -1,6 +1,8 @@
-"""Tests for geotarget.render.maps.MapBuilder: each kind of layer, shared geometry and columns,
-the compact topology, compression, escaping and errors. Browser behaviour is in
-tests/test_browser.py."""
+"""Tests for geotarget.render.maps.MapBuilder.
+
+Each kind of layer, shared geometry and columns, the compact topology, compression, escaping and
+errors. Browser behaviour is in tests/test_browser.py.
+"""
 
 from __future__ import annotations
 
@@ -241,7 +243,7 @@ def test_topology_round_trip_on_real_boundaries(sample25):
     geoms = np.asarray(sample25.lsoas.to_crs(WGS84).geometry.array)
     topo = topology([geoms])
     decoded = decode_topology(topo, "g0")
-    gaps = np.array([shapely.hausdorff_distance(a, b) for a, b in zip(decoded, geoms)])
+    gaps = np.array([shapely.hausdorff_distance(a, b) for a, b in zip(decoded, geoms, strict=True)])
     # Quantised to 1e-5 degrees; one LSOA loses a sliver part smaller than the grid.
     assert (gaps < 1e-5).sum() == len(geoms) - 1 and gaps.max() < 1e-4
     # Shared borders stored once: fewer points than the rings hold.

@@ -27,7 +27,8 @@ def test_map_command_from_run_outputs(run_outputs, tmp_path, capsys):
                  "--vintage", "IoD2025, LSOA 2021", "--out", str(html), "--png", str(png)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("11 layer(s): IMD decile; Income decile;") and str(html) in printed and str(png) in printed
+    assert printed.startswith("11 layer(s): IMD decile; Income decile;")
+    assert str(html) in printed and str(png) in printed
     spec = read_data(html.read_text(encoding="utf-8"))
     kinds = {layer["name"]: (layer["kind"], layer["show"]) for layer in spec["layers"]}
     assert kinds["IMD decile"] == ("fill", True) and kinds["Income decile"] == ("fill", False)

@@ -92,9 +92,11 @@ PROFILE_MEASURES = ["average_score", "average_rank", "prop_most_deprived_10", "e
 
 
 def make_profiles(codes=None, **names: str) -> pd.DataFrame:
-    """IMD profiles of the grid's wards as aggregate(..., to="ward") returns them: indexed
-    by area_code, each measure ranked among the wards given (1 = most deprived, ties
-    take the lowest rank). ``names`` overrides ward names, e.g. ``E05000002=EVIL``."""
+    """Return IMD profiles of the grid's wards as aggregate(..., to="ward") returns them.
+
+    Indexed by area_code, each measure ranked among the wards given (1 = most deprived, ties
+    take the lowest rank). ``names`` overrides ward names, e.g. ``E05000002=EVIL``.
+    """
     codes = list(codes or PROFILE_ROWS)
     frame = pd.DataFrame(
         [PROFILE_ROWS[c] for c in codes],
@@ -196,7 +198,7 @@ def test_geometry_is_embedded_once_not_once_per_layer(lsoas):
     for name in page.layers:
         if name.endswith("decile"):
             shapes = page.geometry(name)
-            assert all(s.equals(t) for s, t in zip(shapes, page.geometry("IMD decile")))
+            assert all(s.equals(t) for s, t in zip(shapes, page.geometry("IMD decile"), strict=True))
 
 
 def test_shared_borders_are_stored_once(lsoas):
@@ -212,7 +214,7 @@ def test_shared_borders_are_stored_once(lsoas):
     full = Page(full_html(lsoas))
     assert len(full.spec["topology"]["coords"]) // 2 - 44 < 4 * 5
     for name, frame in (("Ward boundaries", make_wards(lsoas)), ("Council boundaries", make_lads(lsoas))):
-        for got, want in zip(full.geometry(name), frame.to_crs(WGS84).geometry):
+        for got, want in zip(full.geometry(name), frame.to_crs(WGS84).geometry, strict=True):
             assert shapely.hausdorff_distance(got, want) < 1e-5
 
 
@@ -220,7 +222,7 @@ def test_coordinates_are_wgs84_rounded_to_five_decimals(lsoas):
     page = Page(render(lsoas))
     shapes = page.geometry("IMD decile")
     expected = lsoas.to_crs(WGS84).geometry
-    for got, want in zip(shapes, expected):
+    for got, want in zip(shapes, expected, strict=True):
         assert shapely.hausdorff_distance(got, want) < 1e-5
     coords = shapely.get_coordinates(shapes)
     assert ((coords[:, 0] > -1.3) & (coords[:, 0] < -1.1)).all()  # longitude near Stockton
@@ -258,8 +260,9 @@ def test_outlines_are_labelled_and_ward_labels_wait_for_zoom_12(lsoas):
     assert page.col(lad["labels"]["text"]) == ["Stockton-on-Tees"]
     assert ward["style"]["dashArray"] == "4 3" and lad["style"]["weight"] == 3
     # Each label sits inside its ward.
-    points = [shapely.Point(x, y) for x, y in zip(page.col(ward["labels"]["lon"]), page.col(ward["labels"]["lat"]))]
-    for point, shape in zip(points, page.geometry("Ward boundaries")):
+    points = [shapely.Point(x, y)
+              for x, y in zip(page.col(ward["labels"]["lon"]), page.col(ward["labels"]["lat"]), strict=True)]
+    for point, shape in zip(points, page.geometry("Ward boundaries"), strict=True):
         assert shape.contains(point)
 
 
@@ -317,7 +320,7 @@ def test_inputs_are_not_mutated(lsoas):
     wards, lads = make_wards(lsoas), make_lads(lsoas)
     before = [copy.deepcopy(f) for f in (lsoas, wards, lads)]
     render(lsoas, wards=wards, lads=lads)
-    for frame, original in zip((lsoas, wards, lads), before):
+    for frame, original in zip((lsoas, wards, lads), before, strict=True):
         pd.testing.assert_frame_equal(frame, original)
         assert frame.crs == original.crs == BNG
 
@@ -657,7 +660,8 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
     # The sample's frames are indexed by code: deprivation_map takes them as they are.
     assert sample.lsoas.index.name == "lsoa_code"
     mb = deprivation_map(
-        sample.lsoas, wards=sample.wards, lads=sample.lads, ward_profiles=aggregate(sample.lsoas, to="ward", vintage=year),
+        sample.lsoas, wards=sample.wards, lads=sample.lads,
+        ward_profiles=aggregate(sample.lsoas, to="ward", vintage=year),
         title="Deprivation in Tees Valley", vintage=sample.vintage.label,
     )  # fmt: skip
     mb.add_points(sample.assets, "Assets", category_column="asset_type", label_column="name")
@@ -673,7 +677,7 @@ def test_tees_valley_sample_fits_the_size_budget(year, sample25, sample19, tmp_p
     assert (health[2] is None) == (year == 2019)  # no published 2019 health score
     # The shapes are the sample's boundaries, simplified by at most a few metres.
     shapes = gpd.GeoSeries(page.geometry("IMD decile"), crs=WGS84).to_crs(BNG)
-    gaps = [shapely.hausdorff_distance(a, b) for a, b in zip(shapes, sample.lsoas.geometry)]
+    gaps = [shapely.hausdorff_distance(a, b) for a, b in zip(shapes, sample.lsoas.geometry, strict=True)]
     assert max(gaps) < 10  # metres: 5 m (area-based) simplification + 1 m grid
     # Neighbours still share their border: no gaps or overlaps beyond the grid's precision.
     union = shapely.union_all(shapes.to_numpy())

@@ -1,5 +1,8 @@
-"""Each job's parameters are declared once (geotarget.jobs.params): the CLI, the study file and the job
-function must agree with the declaration -- same names, same defaults, same choices and bounds."""
+"""Each job's parameters are declared once (geotarget.jobs.params); everything else must agree.
+
+The CLI, the study file and the job function must agree with the declaration -- same names, same
+defaults, same choices and bounds.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ from geotarget.jobs.analyses import run_cluster, run_hotspots, run_inequality
 from geotarget.jobs.params import JOBS, HiaParams, TargetParams, describe
 from geotarget.jobs.profiles import profile_areas
 from geotarget.jobs.run import run
-from geotarget.data.source import DataSource
 from geotarget.jobs.target import run_target
 from geotarget.study.schema import MODELS, SECTIONS
 

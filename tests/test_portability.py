@@ -1,6 +1,8 @@
-"""Portability: geotarget imports without Unix-only modules, and drawing leaves matplotlib's global
-backend alone. Both run in a subprocess, so the interpreter's state is known and nothing leaks
-into the other tests."""
+"""Portability: no Unix-only modules imported, and matplotlib's global backend left alone.
+
+geotarget imports without Unix-only modules, and drawing leaves matplotlib's global backend alone.
+Both run in a subprocess, so the interpreter's state is known and nothing leaks into the other tests.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""QGIS-ready GeoPackages: every layer write_geopackage writes gets a default style row
-in the ``layer_styles`` table QGIS reads, with a QML document QGIS can parse."""
+"""QGIS-ready GeoPackages: every layer write_geopackage writes gets a default style.
+
+The style is a row in the ``layer_styles`` table QGIS reads, with a QML document QGIS can parse.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Static maps: the same colours as the interactive map, with legend, north arrow,
-scale bar and attribution; PNG/SVG/PDF written atomically."""
+"""Static maps: the same colours as the interactive map; PNG/SVG/PDF written atomically.
+
+Each has a legend, north arrow, scale bar and attribution.
+"""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ def test_vintage_must_match_the_iod_file(tmp_path):
         boundaries_layer = "lsoa21"
         lookup = "{ROOT}/data/lookups/lsoa21_msoa21_ward25_lad25_tees_valley.csv"
     """, tmp_path)
-    with pytest.raises(ConfigError, match=r"study.toml, line 1: vintage: vintage = 2019 but .*iod2025_lsoa21_tees_valley"
+    with pytest.raises(ConfigError, match=r"study.toml, line 1: vintage: vintage = 2019 but "
+                                          r".*iod2025_lsoa21_tees_valley"
                                           r".csv holds IoD2025 \(on LSOA 2021\); set vintage = 2025"):
         run_study(p)
     p.write_text(p.read_text().replace("vintage = 2019", "vintage = 2025"))

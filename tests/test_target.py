@@ -28,7 +28,7 @@ N = 33_755  # IoD2025
 
 def grid(pattern: list[str], *, ranks: dict | None = None, pop: int = 1000, lad_split: int | None = None,
          wards: dict | None = None) -> gpd.GeoDataFrame:
-    """A grid of 100 m cells from rows of text, top row first: '1' decile 1, '2' decile 2, '.' decile 10.
+    """Return a grid of 100 m cells from rows of text, top row first: '1' decile 1, '2' decile 2, '.' decile 10.
 
     Cell (x, y) is coded ``c{x}{y}`` (y = 0 at the bottom). Scores fall with rank; ranks can be
     given per cell. ``lad_split`` puts columns >= it in a second council.
@@ -225,8 +225,8 @@ def test_composite_falls_back_and_says_so(sample25):
 
 
 def test_local_percentile_counts(sample25):
-    res = target_areas(sample25.lsoas, vintage=sample25.vintage, councils=["Stockton-on-Tees"], rule=Rule("local-percentile", percentile=10),
-                       n=None, max_population=None, sensitivity=False)
+    res = target_areas(sample25.lsoas, vintage=sample25.vintage, councils=["Stockton-on-Tees"],
+                       rule=Rule("local-percentile", percentile=10), n=None, max_population=None, sensitivity=False)
     assert res.qualifying == 13  # ceil(10% of 124)
     q = res.members[res.members["qualifying"]]
     worst13 = sample25.lsoas[sample25.lsoas["lad_code"] == "E06000004"]["imd_rank"].nsmallest(13).index

@@ -11,7 +11,8 @@ from geotarget.data.sample import sample_layer
 @pytest.mark.parametrize("vintage,n_lsoas,population", [(2025, 139, 236_301), (2019, 138, 232_975)])
 def test_trafford_counts_and_completeness(vintage, n_lsoas, population):
     s = load(vintage=vintage, place="trafford")
-    assert len(s.lsoas) == n_lsoas and s.councils == ("E08000009",) and s.place_key == "trafford" and s.place == "Trafford"
+    assert len(s.lsoas) == n_lsoas and s.councils == ("E08000009",)
+    assert s.place_key == "trafford" and s.place == "Trafford"
     assert len(s.wards) == 21 and len(s.msoas) == 28 and len(s.lads) == 1
     core = ["imd_score", "imd_rank", "imd_decile", "pop_total", "ward_code", "msoa_code", "lad_name"]
     assert s.lsoas[core].notna().all().all() and int(s.lsoas["pop_total"].sum()) == population

@@ -1,5 +1,8 @@
-"""Outcome gaps and typologies: hand-computed gaps, planted clusters, contiguity and population floor,
-determinism, labels, errors, the bundled reference and the CLI."""
+"""Outcome gaps and typologies.
+
+Hand-computed gaps, planted clusters, contiguity and population floor, determinism, labels, errors,
+the bundled reference and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -66,10 +69,10 @@ def test_reference_table_weighted():
 
 
 def test_rank_normal_scores_track_published_health_scores(sample25):
-    l = sample25.lsoas
-    z = rank_normal_score(l["health_rank"], 33_755)
-    assert np.corrcoef(z, l["health_score"])[0, 1] > 0.99
-    assert pd.Series(z).rank().corr(pd.Series(l["health_score"].to_numpy()).rank()) == pytest.approx(1.0, abs=1e-5)
+    ls = sample25.lsoas
+    z = rank_normal_score(ls["health_rank"], 33_755)
+    assert np.corrcoef(z, ls["health_score"])[0, 1] > 0.99
+    assert pd.Series(z).rank().corr(pd.Series(ls["health_score"].to_numpy()).rank()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_indicator_table_errors(tmp_path):
@@ -179,7 +182,7 @@ def test_spatial_regions_are_contiguous_and_meet_the_floor():
     # a floor of 20,000 people (20 areas) with k = 8: every region is contiguous and big enough
     f = cluster_areas(gaps, pop, method="spatial", k=8, areas=g, min_population=20_000)
     c = contiguity(g)
-    for cl, members in f.clusters.groupby("cluster"):
+    for _, members in f.clusters.groupby("cluster"):
         assert members["population"].sum() >= 20_000
         sub = c.subset(members.index)
         assert connected_components(sub.matrix(), directed=False)[0] == 1
@@ -263,9 +266,8 @@ def test_cli_cluster_errors(tmp_path, capsys):
 
 def test_england_files_give_the_sample_gaps(shared_data, tmp_path, sample25):
     """Gaps from the England-wide file (reference computed on the fly) equal those from the bundled reference."""
-    from geotarget.jobs.analyses import run_cluster
-
     from geotarget.data import load
+    from geotarget.jobs.analyses import run_cluster
 
     files = run_cluster(load(source="files", imd=shared_data / "imd/iod2025_lsoa21_england.csv.gz",
                              population=shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",

@@ -1,6 +1,8 @@
-"""The distributions carry the bundled sample: build the sdist and the wheel (from the sdist, as
-``python -m build`` does), install the wheel -- not editable -- into a fresh virtual environment and
-run ``geotarget run`` from a folder that is not the repository.
+"""The distributions carry the bundled sample.
+
+Build the sdist and the wheel (from the sdist, as ``python -m build`` does), install the wheel -- not
+editable -- into a fresh virtual environment and run ``geotarget run`` from a folder that is not the
+repository.
 
 Slow (about a minute): deselected by a plain ``pytest``; ``pytest -m slow`` and CI run it. It works
 offline: the build runs without isolation (``build`` and ``setuptools`` come from the test extras)
@@ -31,7 +33,7 @@ WHEEL_BUDGET = 5_000_000
 
 
 def sample_files() -> set[str]:
-    """The sample's files in the checkout (``data/`` and ``boundaries/``, not the build script or caches)."""
+    """Return the sample's files in the checkout (``data/`` and ``boundaries/``, not the build script or caches)."""
     return {p.relative_to(ROOT).as_posix() for top in ("data", "boundaries") for p in (ROOT / top).rglob("*")
             if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
 

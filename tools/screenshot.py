@@ -1,7 +1,8 @@
-"""Take the README's screenshot: the Tees Valley map ``geotarget run`` writes (deciles,
-targeted action areas with their names, and the other analysis layers), in headless Chromium (Debian's package, driven by playwright), with
-the tooltip of one LSOA open. Map tiles are not fetched (the blank base layer is
-shown), so the picture is reproducible offline.
+"""Take the README's screenshot: the Tees Valley map ``geotarget run`` writes.
+
+The map shows the deciles, targeted action areas with their names, and the other analysis layers; it is
+drawn in headless Chromium (Debian's package, driven by playwright), with the tooltip of one LSOA open.
+Map tiles are not fetched (the blank base layer is shown), so the picture is reproducible offline.
 
     python tools/screenshot.py [--out maps/screenshot.png]
 """
@@ -32,7 +33,7 @@ def main() -> None:
     page_source = run(out=tmp_out).outputs["map"]
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory(), sync_playwright() as p:
         page_path = page_source
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)

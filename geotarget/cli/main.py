@@ -155,7 +155,7 @@ def _cmd_run_study(args: argparse.Namespace, params: RunParams) -> int:
 
 
 def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
-    """The provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
+    """Return the provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
 
     A single-file output gets a manifest named after it, so several profiles written to one
     folder each keep their own record.
@@ -188,10 +188,9 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
     from geotarget.analysis.crosswalk import read_areas
+    from geotarget.data.load import load
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
-
-    from geotarget.data.load import load
 
     p = params_from_args(AggregateParams, args)
     to = p.to[0]
@@ -355,8 +354,10 @@ def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
 
 def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True,
                default_vintage: int | None = None):
-    """The study's data from a command's data options ``names``: :func:`geotarget.data.load` (the bundled
-    place, or official files with ``--imd PATH``)."""
+    """Load the study's data from a command's data options ``names``.
+
+    Uses :func:`geotarget.data.load`: the bundled place, or official files with ``--imd PATH``.
+    """
     from geotarget.data.load import load
 
     kw = data_kwargs(args, names)
@@ -491,7 +492,8 @@ def _cmd_target(args: argparse.Namespace) -> int:
     print(f"{len(result.areas)} area(s) from {result.qualifying:,} qualifying LSOAs in "
           f"{len(result.councils)} council(s)")
     for aid, r in result.areas.head(30).iterrows():
-        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, {r.n_lsoas} LSOA{'s' if r.n_lsoas != 1 else ''}, "
+        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, "
+              f"{r.n_lsoas} LSOA{'s' if r.n_lsoas != 1 else ''}, "
               f"IMD score {r.imd_average_score:.1f}, stability {r.stability:.0%}")
     if len(result.areas) > 30:
         print(f"  ... and {len(result.areas) - 30:,} more (see the CSV)")
@@ -740,6 +742,7 @@ _COMMANDS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``geotarget`` argument parser with one sub-command per command."""
     parser = argparse.ArgumentParser(
         prog="geotarget",
         description="Turn English deprivation data into defensible decisions about places.",
@@ -758,6 +761,7 @@ def _verbosity(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``geotarget`` command line on ``argv``; return the exit status (0, or 2 on an error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

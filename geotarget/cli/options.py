@@ -30,7 +30,7 @@ from geotarget.jobs.params import describe
 
 
 def flag(model: type, name: str) -> str:
-    """The CLI spelling of parameter ``name`` of ``model``: its ``cli`` metadata or ``--name-with-dashes``."""
+    """Return the CLI spelling of parameter ``name`` of ``model``: its ``cli`` metadata or ``--name-with-dashes``."""
     f = _field(model, name)
     d = describe(model, name) if model is not DataSource else None
     if "cli" in f.metadata:
@@ -120,7 +120,7 @@ def _split(values, comma: bool) -> list[str]:
 
 
 def params_from_args(model: type, args: argparse.Namespace):
-    """The ``model`` instance of the parsed ``args`` (lists split on commas, ``KEY=VALUE`` pairs read)."""
+    """Return the ``model`` instance of the parsed ``args`` (lists split on commas, ``KEY=VALUE`` pairs read)."""
     kw: dict[str, Any] = {}
     for f in dataclasses.fields(model):
         if not hasattr(args, f.name):
@@ -221,7 +221,7 @@ def data_options(parser, names: tuple[str, ...], **overrides: dict) -> None:
 
 
 def data_kwargs(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
-    """The data options ``names`` of the parsed ``args``, by :class:`DataSource` field name."""
+    """Return the data options ``names`` of the parsed ``args``, by :class:`DataSource` field name."""
     return {n: getattr(args, n) for n in names if hasattr(args, n)}
 
 

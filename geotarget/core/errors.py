@@ -25,7 +25,7 @@ class GeotargetError(Exception):
         return self
 
     def renamed(self, names: dict[str, str]) -> str:
-        """The message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
+        """Return the message with the parameters called by ``names`` (e.g. ``{"max_decile": "--max-decile"}``)."""
         import re
 
         text = str(self)

@@ -1,5 +1,8 @@
-"""What a screening is made of: the rules behind its flags, its evidence record, and the vocabulary
-(buffers, walking bands, IoD indicators, national deciles) shared by the screening, its topics and reports."""
+"""What a screening is made of: the rules behind its flags, its evidence record, and a shared vocabulary.
+
+The vocabulary (buffers, walking bands, IoD indicators, national deciles) is shared by the screening,
+its topics and reports.
+"""
 
 from __future__ import annotations
 
@@ -118,6 +121,7 @@ class ScreeningRules:
             raise SchemaError(f"topic_share was {self.topic_share!r} but is expected to be in (0, 1]")
 
     def describe(self, first_buffer: float) -> str:
+        """Describe the flag rule in words, with ``first_buffer`` (metres) as the nearest zone."""
         names = " or ".join(BY_KEY[k].short if k != "health" else "Health" for k in self.flag_indices)
         where = ("the LSOAs the site lies in" if self.flag_scope == "site"
                  else f"the LSOAs the site lies in or with residents within {first_buffer:,.0f} m")
@@ -160,6 +164,7 @@ class Screening:
         return any(f["code"] == "severe_health_inequalities" for f in self.flags)
 
     def zone(self, d: float) -> str:
+        """Return the column suffix of buffer ``d`` (see :func:`zone_key`)."""
         return zone_key(d)
 
 
@@ -169,10 +174,12 @@ def zone_key(d: float) -> str:
 
 
 def zone_label(d: float) -> str:
+    """Return the display label of a buffer, e.g. ``"Within 800 m"``."""
     return f"Within {d:,.0f} m"
 
 
 def reference_value(ref: pd.Series, measure: str, stat: str) -> float | None:
+    """Return the England comparator ``(measure, stat)`` as a float, or None when missing."""
     v = ref.get((measure, stat))
     return None if v is None or pd.isna(v) else float(v)
 
@@ -190,12 +197,13 @@ def indicator_decile(values, cuts: Sequence[float], *, higher_is_worse: bool) ->
 
 
 def indicator_cuts(ref: pd.Series, key: str) -> list[float] | None:
+    """Return England's p10..p90 of indicator ``key``, or None when any percentile is missing."""
     cuts = [reference_value(ref, key, f"p{q}") for q in range(10, 100, 10)]
     return None if any(c is None for c in cuts) else cuts
 
 
 def walk_band(d: float) -> str:
-    """The walking band of a straight-line distance.
+    """Return the walking band of a straight-line distance.
 
     >>> walk_band(0), walk_band(400), walk_band(401), walk_band(2000)
     ('within 400 m (5-minute walk)', 'within 400 m (5-minute walk)', '400–800 m (10-minute walk)', 'over 1,600 m')
@@ -210,4 +218,6 @@ def walk_band(d: float) -> str:
     return f"over {WALK_BANDS[-1]:,.0f} m"
 
 
-__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M", "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile", "reference_value", "walk_band", "zone_key", "zone_label"]
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M",
+           "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile",
+           "reference_value", "walk_band", "zone_key", "zone_label"]

@@ -69,7 +69,7 @@ def _clean(v):
 
 
 def evidence(sc: Screening) -> dict:
-    """The screening as JSON-ready data (``site_name, buffers, lsoas, flags, topics`` and more)."""
+    """Return the screening as JSON-ready data (``site_name, buffers, lsoas, flags, topics`` and more)."""
     L = sc.lsoas
     zks = [zone_key(d) for d in sc.buffers]
     lsoas = []
@@ -128,8 +128,11 @@ def _f(v, dp: int = 1, suffix: str = "") -> str:
 
 
 def report_blocks(sc: Screening) -> list[tuple]:
-    """The report as blocks: ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)``,
-    ``("map",)``. Every string is plain text; the renderers escape it."""
+    """Return the report as blocks.
+
+    Blocks are ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)`` and
+    ``("map",)``. Every string is plain text; the renderers escape it.
+    """
     zk1 = zone_key(sc.buffers[0])
     k = sc.rules.flag_max_decile
     prof = sc.profile
@@ -276,8 +279,11 @@ def _method(sc: Screening) -> list[str]:
 
 # -- renderers ---------------------------------------------------------------------------------
 def to_markdown(blocks: list[tuple]) -> str:
-    """Markdown (GitHub flavour). Text is Markdown-escaped (:func:`~geotarget.render.text.md_cell`) so no user
-    string becomes markup, and reads as written (no HTML entities)."""
+    """Render the report as Markdown (GitHub flavour).
+
+    Text is Markdown-escaped (:func:`~geotarget.render.text.md_cell`) so no user string becomes markup,
+    and reads as written (no HTML entities).
+    """
     out = []
     for blk in blocks:
         kind = blk[0]
@@ -326,7 +332,7 @@ iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
 
 
 def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
-    """A self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped."""
+    """Return a self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped."""
     body = []
     for blk in blocks:
         kind = blk[0]
@@ -356,7 +362,8 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
                     "<li>No local evidence in the bundled data.</li>"
                 gaps = "".join(f"<li><em>Data gap:</em> {html_text(g)}</li>" for g in t["data_gaps"])
                 prompts = "".join(f"<li>{html_text(p)}</li>" for p in t["prompts"])
-                rows.append(f"<tr><td><strong>{i}. {html_text(t['topic'])}</strong></td><td><ul>{flags}{ev}{gaps}</ul></td>"
+                rows.append(f"<tr><td><strong>{i}. {html_text(t['topic'])}</strong></td>"
+                            f"<td><ul>{flags}{ev}{gaps}</ul></td>"
                             f"<td><ul>{prompts}</ul></td>"
                             '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>')
             body.append('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
@@ -372,8 +379,11 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
 
 # -- the map (the one place the HIA report draws a map) ----------------------------------------
 def build_map(sc: Screening) -> str:
-    """The report's map as a self-contained HTML page, built with :class:`geotarget.render.maps.MapBuilder`:
-    LSOA IMD and Health deciles, the buffers, the site and the nearby assets and green space."""
+    """Return the report's map as a self-contained HTML page.
+
+    Built with :class:`geotarget.render.maps.MapBuilder`: LSOA IMD and Health deciles, the buffers,
+    the site and the nearby assets and green space.
+    """
     from geotarget.io.assets import CATEGORY_LABELS
     from geotarget.render.maps import MapBuilder
 
@@ -483,7 +493,7 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         data = load()
     data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
-    for s, slug in zip(candidates, slug_of):
+    for s, slug in zip(candidates, slug_of, strict=True):
         try:
             sc = screen_site(s, data, buffers=buffers, rules=rules, generated=generated)
         except GeotargetError as e:
@@ -498,7 +508,7 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
         rejects = rejects.reset_index(drop=True)
     result = HiaResult(screenings, None, rejects, slugs=slugs)
-    for sc, sl in zip(screenings, slugs):
+    for sc, sl in zip(screenings, slugs, strict=True):
         for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
             result.outputs[f"{sl}.{ext}"] = p
     if sites is not None:

@@ -82,7 +82,7 @@ class HiaData:
 
 
 def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) -> HiaData:
-    """What a screening reads, from the study's data: LSOAs, postcodes, indicators, CNI, comparators, assets.
+    """Gather what a screening reads, from the study's data: LSOAs, postcodes, indicators, CNI, comparators, assets.
 
     Parameters
     ----------
@@ -136,9 +136,12 @@ def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) 
 
 
 def _study_assets(data: StudyData):
-    """The study's assets in the standard categories (as :func:`geotarget.jobs.access.sample_assets`), and its
-    green space sites and access points where it has them. Hospitals (no standard category, not one of the
-    services a screening measures) are left out rather than filed under "other" with a warning on every run."""
+    """Return the study's assets in the standard categories, and its green space where it has it.
+
+    Assets are read as :func:`geotarget.jobs.access.sample_assets` reads them; green space is the
+    sites and their access points. Hospitals (no standard category, not one of the services a screening
+    measures) are left out rather than filed under "other" with a warning on every run.
+    """
     from geotarget.io.assets import assets_from_frame
 
     union = data.assets
@@ -288,8 +291,8 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
         "population": "apportioned by residential postcodes (best fit by population-weighted centroid also shown)",
         "assets": data.asset_source,
     }
-    sc = Screening(site, s.vintage, s.place_key or s.place, data.place_name, buffers, rules, council, lsoas, wards, profile,
-                   indicators, cni, access, nearby, parks, rule_lsoas, [],
+    sc = Screening(site, s.vintage, s.place_key or s.place, data.place_name, buffers, rules, council, lsoas, wards,
+                   profile, indicators, cni, access, nearby, parks, rule_lsoas, [],
                    enrich(s.lsoas[s.lsoas["lad_code"] == council[0]], data), data.reference,
                    notes=notes + list(data.notes),
                    parameters=params, generated=generated or _dt.date.today().isoformat(),
@@ -352,12 +355,12 @@ def _weighted(values: pd.Series, w: pd.Series) -> float | None:
 
 
 def _plain(frame) -> pd.DataFrame:
-    """The attributes of a GeoDataFrame as a DataFrame (faster for many small selections)."""
+    """Return the attributes of a GeoDataFrame as a DataFrame (faster for many small selections)."""
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
 def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
-    """Population weights of each zone: the site's LSOAs whole, each buffer apportioned."""
+    """Return the population weights of each zone: the site's LSOAs whole, each buffer apportioned."""
     zw = {"site": lsoas["pop_total"].where(lsoas["on_site"], 0.0)}
     for d in buffers:
         zw[zone_key(d)] = lsoas[f"pop_{zone_key(d)}"]
@@ -567,6 +570,6 @@ def _round(v, n):
     return None if v is None or pd.isna(v) else round(float(v), n)
 
 
-__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE", "hia_data",
-           "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "enrich", "indicator_decile",
-           "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]
+__all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE",
+           "hia_data", "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "enrich",
+           "indicator_decile", "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]

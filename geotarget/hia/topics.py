@@ -354,7 +354,7 @@ def _topic_evidence(sc: Screening, key: str) -> tuple[list[str], list[str]]:
 
 
 def topics(sc: Screening) -> list[dict]:
-    """The 11 HUDU topics: evidence, data gaps, prompts and flags; assessor columns left blank."""
+    """Return the 11 HUDU topics: evidence, data gaps, prompts and flags; assessor columns left blank."""
     out = []
     for key, title, prompts in TOPICS:
         evidence, gaps = _topic_evidence(sc, key)

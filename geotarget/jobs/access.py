@@ -1,10 +1,11 @@
 """The access job: assets against need for the LSOAs of a study, with its tables, layers and files.
 
-:func:`assess_access` joins the pieces -- located assets (:mod:`geotarget.io.assets`), park
-entrances (:func:`geotarget.analysis.access.park_targets`), access per LSOA (:mod:`geotarget.analysis.access`),
-deserts and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a :class:`~geotarget.data.study_data.StudyData`, and
-:func:`write_access` writes ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``,
-``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer over the two.
+:func:`assess_access` joins the pieces -- located assets (:mod:`geotarget.io.assets`), park entrances
+(:func:`geotarget.analysis.access.park_targets`), access per LSOA (:mod:`geotarget.analysis.access`), deserts
+and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a
+:class:`~geotarget.data.study_data.StudyData`, and :func:`write_access` writes ``access.csv``,
+``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer
+over the two.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class AccessResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def map_layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """What a map should draw, computed and ready (EPSG:27700; no map code here).
+        """Return what a map should draw, computed and ready (EPSG:27700; no map code here).
 
         * ``asset_points`` -- every asset as a point (a park by a point on its surface), with
           ``category``, ``category_label``, ``name`` and a plain-text ``popup`` (for
@@ -62,7 +63,7 @@ class AccessResult:
 
 
 def sample_assets(data: StudyData) -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-    """The data's assets (read like a user's file) and its green space sites and entrances, where it has them.
+    """Return the data's assets (read like a user's file) and its green space sites and entrances, where it has them.
 
     Raises :class:`~geotarget.DataNotFoundError` when the data has no categorised assets (files
     without ``assets``): name an asset file instead (``--assets PATH``).

@@ -77,7 +77,8 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
     """Refuse to write over an input file."""
     targets = {(out / n).resolve() for n in names}
     for p in inputs:
-        if isinstance(p, (str, os.PathLike)) and str(p) not in ("sample", "iod") and Path(p).exists() and Path(p).resolve() in targets:
+        if (isinstance(p, (str, os.PathLike)) and str(p) not in ("sample", "iod") and Path(p).exists()
+                and Path(p).resolve() in targets):
             raise ParameterError(f"out was {str(out)!r} but {p} is an input and would be overwritten by an "
                                  "output; choose another folder", parameter="out")
 
@@ -93,7 +94,9 @@ def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: 
                 indicators=C.indicators, id_column: str | None = C.id_column, columns: Sequence[str] | None = C.columns,
                 higher_is_better: Sequence[str] = C.higher_is_better, reference: str = C.reference,
                 seed: int = C.seed, out: str | os.PathLike | None = None) -> AnalysisResult:
-    """Outcome gaps and a typology of the study's LSOAs or wards (see :func:`geotarget.analysis.typology.cluster_areas`).
+    """Compute outcome gaps and a typology of the study's LSOAs or wards.
+
+    See :func:`geotarget.analysis.typology.cluster_areas`.
 
     Parameters and defaults: :class:`~geotarget.jobs.params.ClusterParams` (``spatial=True`` is
     ``method="spatial"``: contiguous regions).
@@ -136,7 +139,8 @@ def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: 
         outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
         outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
         outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
-            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; gaps vs {reference} "
+            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; "
+            f"gaps vs {reference} "
             f"({study.label})"))
         outputs["scores"] = write_csv(d / "cluster_scores.csv", typ.scores)
         flat = values.add_prefix("value_").join(gaps.means.add_prefix("reference_")).join(gaps.gaps.add_prefix("gap_"))
@@ -177,7 +181,8 @@ def run_hotspots(data: StudyData | None = None, *, indicator: str = H.indicator,
         d = Path(out)
         _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *_inputs(study)])
         outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
-        outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)), index=True)
+        outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)),
+                                   index=True)
         title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
         outputs["notes"] = write_text_atomic(d / "hotspots_notes.txt", _notes_text(title, study, notes))
     return AnalysisResult(study, res, layer, notes, outputs)
@@ -188,7 +193,9 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
                    se_columns: Mapping[str, str] | None = I.se_columns, deciles: str = I.deciles,
                    confidence: float = I.confidence, repetitions: int = I.repetitions, seed: int = I.seed,
                    out: str | os.PathLike | None = None) -> AnalysisResult:
-    """SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators (see :func:`geotarget.analysis.inequality.inequality`).
+    """Compute SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators.
+
+    See :func:`geotarget.analysis.inequality.inequality`.
 
     Parameters and defaults: :class:`~geotarget.jobs.params.InequalityParams`.
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column

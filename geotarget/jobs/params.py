@@ -53,7 +53,7 @@ GAPS = ("jobs", "learning", "housing_environment", "health", "crime", "access")
 
 
 def _p(help: str, default: Any = None, **meta) -> Any:
-    """A field with its help text and metadata (choices, min, max, cli, arg, metavar, keys ...)."""
+    """Return a field with its help text and metadata (choices, min, max, cli, arg, metavar, keys ...)."""
     return field(default=default, metadata={"help": help, **meta})
 
 
@@ -66,7 +66,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _parts(tp) -> tuple[Any, bool]:
-    """``(the type without None, whether None is allowed)``."""
+    """Return ``(the type without None, whether None is allowed)``."""
     if typing.get_origin(tp) in (typing.Union, UnionType):
         args = [a for a in typing.get_args(tp) if a is not NoneType]
         rest = args[0] if len(args) == 1 else typing.Union[tuple(args)]  # noqa: UP007
@@ -75,7 +75,7 @@ def _parts(tp) -> tuple[Any, bool]:
 
 
 def describe(cls: type, name: str) -> dict[str, Any]:
-    """What a field is, for the generators: ``kind``, ``item`` (of a tuple/table), ``choices``, bounds, ``auto``.
+    """Describe a field for the generators: ``kind``, ``item`` (of a tuple/table), ``choices``, bounds, ``auto``.
 
     Kinds: ``bool``, ``int``, ``float``, ``str``, ``path``, ``tuple`` (of ``item``), ``table``
     (a mapping of text to ``item``), ``int_or_auto``.
@@ -120,75 +120,121 @@ def _range(d: dict, integer: bool) -> str:
     return what
 
 
-def check_value(cls: type, name: str, value: Any) -> Any:
-    """Check one parameter of ``cls`` (and return it, tuples and tables frozen); raise a :class:`ParameterError`."""
-    d = describe(cls, name)
+_GIVEN = object()  #: ``shown`` default of :meth:`_ValueCheck.fail`: quote the value given
 
-    def fail(expected: str, shown: Any = value) -> ParameterError:
+
+class _ValueCheck:
+    """One parameter of a params model, its declaration (:func:`describe`) and the value given for it.
+
+    ``check`` dispatches on the declared kind to one method per kind; each returns the value
+    (tuples and tables frozen) or raises a :class:`ParameterError`.
+    """
+
+    def __init__(self, cls: type, name: str, value: Any):
+        self.cls, self.name, self.value = cls, name, value
+        self.d = describe(cls, name)
+
+    def fail(self, expected: str, shown: Any = _GIVEN) -> ParameterError:
+        """Return the error for a value that is not ``expected``; ``shown`` is the value quoted (default: given)."""
+        name = self.name
+        if shown is _GIVEN:
+            shown = self.value
         return ParameterError(f"{name} was {shown!r} but is expected to be {expected}", parameter=name)
 
-    def number(v, integer: bool, shown=None):
+    def number(self, v, integer: bool, shown=None):
+        """Return ``v`` if it is a number (an integer if ``integer``) within the declared bounds."""
+        d, value = self.d, self.value
         ok = (isinstance(v, int) if integer else isinstance(v, (int, float))) and not isinstance(v, bool)
         if not ok or (not integer and not math.isfinite(v)) \
                 or d["min"] is not None and v < d["min"] or d["max"] is not None and v > d["max"]:
-            raise fail(_range(d, integer), value if shown is None else shown)
+            raise self.fail(_range(d, integer), value if shown is None else shown)
         return v
 
-    def choice(v):
+    def choice(self, v):
+        """Return ``v`` if the parameter has no choices or ``v`` is one of them."""
+        d = self.d
         if d["choices"] and v not in d["choices"]:
-            raise fail(f"one of {list(d['choices'])}", v)
+            raise self.fail(f"one of {list(d['choices'])}", v)
         return v
 
-    if value is None:
-        if d["optional"]:
-            return None
-        raise fail("given (it has no default)" if d["kind"] != "bool" else "True or False")
-    k = d["kind"]
-    if k == "bool":
+    def check(self) -> Any:
+        """Return the checked value: None where optional, else the check of the declared kind."""
+        d, value = self.d, self.value
+        if value is None:
+            if d["optional"]:
+                return None
+            raise self.fail("given (it has no default)" if d["kind"] != "bool" else "True or False")
+        return getattr(self, f"check_{d['kind']}")(value)
+
+    def check_bool(self, value):
+        """Check a ``bool`` parameter."""
         if not isinstance(value, bool):
-            raise fail("True or False")
+            raise self.fail("True or False")
         return value
-    if k in ("int", "float"):
-        return number(value, k == "int")
-    if k == "int_or_auto":
+
+    def check_int(self, value):
+        """Check an ``int`` parameter."""
+        return self.number(value, True)
+
+    def check_float(self, value):
+        """Check a ``float`` parameter."""
+        return self.number(value, False)
+
+    def check_int_or_auto(self, value):
+        """Check an ``int | Literal["auto"]`` parameter."""
+        d = self.d
         if isinstance(value, str):
             if value != "auto":
-                raise fail(f"'auto' or {_range(d, True)}")
+                raise self.fail(f"'auto' or {_range(d, True)}")
             return value
-        return number(value, True)
-    if k == "str":
+        return self.number(value, True)
+
+    def check_str(self, value):
+        """Check a text parameter (non-empty, one of the choices if it has any)."""
+        d = self.d
         if not isinstance(value, str) or not value.strip():
-            raise fail(f"one of {list(d['choices'])}" if d["choices"] else "a non-empty text")
-        return choice(value)
-    if k == "path":
+            raise self.fail(f"one of {list(d['choices'])}" if d["choices"] else "a non-empty text")
+        return self.choice(value)
+
+    def check_path(self, value):
+        """Check a file path parameter."""
         if not isinstance(value, (str, Path)) or not str(value).strip():
-            raise fail("a file path")
+            raise self.fail("a file path")
         return value
-    if k == "tuple":
+
+    def check_tuple(self, value):
+        """Check a list parameter (a single item counts as a list of one); return it as a tuple."""
         if isinstance(value, (str, Path, int, float)) and not isinstance(value, bool):
             value = (value,)
         if not isinstance(value, (list, tuple)):
-            raise fail("a list")
-        item = d["item"]
+            raise self.fail("a list")
+        item = self.d["item"]
         if item in (int, float):
-            return tuple(number(v, item is int, v) for v in value)
-        return tuple(choice(v) for v in value)
-    if k == "table":
+            return tuple(self.number(v, item is int, v) for v in value)
+        return tuple(self.choice(v) for v in value)
+
+    def check_table(self, value):
+        """Check a table parameter (keys among the declared ones, numbers if declared); return it read-only."""
+        name = self.name
         if not isinstance(value, Mapping):
-            raise fail("a table such as {'name': 1.0}")
-        keys = f_meta(cls, name).get("keys")
+            raise self.fail("a table such as {'name': 1.0}")
+        keys = f_meta(self.cls, name).get("keys")
         out = {}
         for key, v in value.items():
             if keys and key not in keys:
                 raise ParameterError(f"{name} has key {key!r} but its keys are expected to be among {list(keys)}",
                                      parameter=name)
-            out[key] = number(v, False, v) if d["item"] in (int, float) else v
+            out[key] = self.number(v, False, v) if self.d["item"] in (int, float) else v
         return MappingProxyType(out)
-    raise AssertionError(k)  # pragma: no cover
+
+
+def check_value(cls: type, name: str, value: Any) -> Any:
+    """Check one parameter of ``cls`` (and return it, tuples and tables frozen); raise a :class:`ParameterError`."""
+    return _ValueCheck(cls, name, value).check()
 
 
 def f_meta(cls: type, name: str) -> Mapping[str, Any]:
-    """The metadata of field ``name`` of ``cls``."""
+    """Return the metadata of field ``name`` of ``cls``."""
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata
 
 
@@ -216,7 +262,10 @@ class _Params:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def job_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of the job function: by its parameter names (``arg``), without ``arg=None`` ones."""
+        """Return the keyword arguments of the job function.
+
+        They are keyed by the function's parameter names (``arg``); fields with ``arg=None`` are left out.
+        """
         out = {}
         for f in dataclasses.fields(self):
             arg = f.metadata.get("arg", f.name)
@@ -347,7 +396,10 @@ class HotspotsParams(_Params):
 
 @dataclass(frozen=True)
 class InequalityParams(_Params):
-    """``geotarget inequality`` and ``[inequality]``: SII/RII, gaps, Gini (:func:`~geotarget.jobs.analyses.run_inequality`)."""
+    """``geotarget inequality`` and ``[inequality]``: SII/RII, gaps, Gini.
+
+    See :func:`~geotarget.jobs.analyses.run_inequality`.
+    """
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup")
 

@@ -92,8 +92,11 @@ def run(data: StudyData | None = None, *, out: str | os.PathLike = "maps", title
 
 
 def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:
-    """The analyses the main job runs with their defaults: targeted action areas (every run), and for
-    the bundled samples IMD hot spots, area types and access to the bundled community assets."""
+    """Return the analyses the main job runs, with their defaults.
+
+    Targeted action areas run every time; for the bundled samples also IMD hot spots, area types and
+    access to the bundled community assets.
+    """
     from geotarget.analysis.target import target_areas
     from geotarget.render.action_areas import write_action_areas
 
@@ -147,14 +150,14 @@ def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
 
 
 def _place_label(sample: StudyData) -> str:
-    """What the run covers, in words: a file bundle's place ("England"), else the councils' names."""
+    """Say what the run covers, in words: a file bundle's place ("England"), else the councils' names."""
     if not sample.bundled and sample.place:
         return sample.place
     return _place_name(list(sample.lads["lad_name"]))
 
 
 def _map_parameters(sample: StudyData) -> dict:
-    """What the map states as its parameters: the councils (by code and name, or how many)."""
+    """Return what the map states as its parameters: the councils (by code and name, or how many)."""
     names = sample.lads["lad_name"].reindex(sorted(sample.councils))
     if len(names) <= 12:
         return {"councils": [f"{c} {n}" for c, n in names.items()]}

@@ -1,9 +1,10 @@
 """The target job: LSOAs in, targeted action areas out -- what ``geotarget target`` and ``[target]`` run.
 
-:func:`run_target` takes the study's data (:func:`geotarget.data.load`), optionally tests them for Gi* hot spots, chooses, merges, ranks and names the action areas
-(:func:`geotarget.analysis.target.target_areas`) and, with ``out``, writes the GeoPackage, CSV and
-Markdown summary (:func:`geotarget.render.action_areas.write_action_areas`). Its parameters and their
-defaults are those of :class:`geotarget.jobs.params.TargetParams`.
+:func:`run_target` takes the study's data (:func:`geotarget.data.load`), optionally tests them for Gi* hot
+spots, chooses, merges, ranks and names the action areas (:func:`geotarget.analysis.target.target_areas`) and,
+with ``out``, writes the GeoPackage, CSV and Markdown summary
+(:func:`geotarget.render.action_areas.write_action_areas`). Its parameters and their defaults are those of
+:class:`geotarget.jobs.params.TargetParams`.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class TargetResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def run_target(data: StudyData | None = None, *, rule: str = P.rule, index: str = P.index, max_decile: int = P.max_decile,
-               percentile: float = P.percentile, weights: Mapping[str, float] | None = P.weights,
+def run_target(data: StudyData | None = None, *, rule: str = P.rule, index: str = P.index,
+               max_decile: int = P.max_decile, percentile: float = P.percentile,
+               weights: Mapping[str, float] | None = P.weights,
                min_population: float = P.min_population, max_population: float = P.max_population, n: int = P.n,
                rank_by: str = P.rank_by, bridging: bool = P.bridging, snap: float = P.snap, rook: bool = P.rook,
                hotspots: bool = P.hotspots, councils: Sequence[str] | None = None,

@@ -26,7 +26,7 @@ def _pct(x: float) -> str:
 
 
 def method_note(result: Targeting) -> str:
-    """The method paragraph for a committee paper: data, rule, contiguity, constraints, ranking."""
+    """Return the method paragraph for a committee paper: data, rule, contiguity, constraints, ranking."""
     s, r, v = result.settings, result.rule, result.vintage
     floor = f"at least {s.min_population:,.0f} residents" if s.min_population else "no population floor"
     ceiling = (f"at most {s.max_population:,.0f} residents (larger groups split into contiguous parts grown "
@@ -51,8 +51,14 @@ def method_note(result: Targeting) -> str:
     return text
 
 
+def _member_names(mem: pd.DataFrame) -> pd.Series:
+    """Return each member LSOA's code, with its name in brackets where the members have one."""
+    return mem.apply(lambda m: f"{m['lsoa_code']}" + (f" ({md_text(m['lsoa_name'])})" if "lsoa_name" in mem
+                                                       and pd.notna(m.get("lsoa_name")) else ""), axis=1)
+
+
 def summary_markdown(result: Targeting, *, title: str | None = None, version: str = "") -> str:
-    """A committee-ready Markdown summary: table of areas, stability, profiles, method, sources."""
+    """Return a committee-ready Markdown summary: table of areas, stability, profiles, method, sources."""
     a = result.areas
     councils = ", ".join(result.councils.tolist())
     lines = [f"# {md_text(title or f'Targeted action areas: {councils}')}", ""]
@@ -60,7 +66,7 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
                  f"LSOAs. Rule: {md_text(result.rule.describe())}. Data: {result.vintage.label}.")
     lines += ["", "| Rank | Area | Council | Residents | In qualifying LSOAs | LSOAs | IMD score | "
               "Average national rank | Stability |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
-    for aid, r in a.iterrows():
+    for _, r in a.iterrows():
         lines.append(f"| {r['rank']} | {md_cell(r['name'])} | {md_cell(r['la_name'])} | {r['population']:,.0f} | "
                      f"{r['deprived_population']:,.0f} | {r['n_lsoas']} | "
                      f"{'–' if pd.isna(r['imd_average_score']) else f'{r.imd_average_score:.1f}'} | "
@@ -90,12 +96,11 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
                   "|---|---:|---:|---:|---:|"]
         prof = result.profiles[result.profiles["area_id"] == aid]
         for _, p in prof.iterrows():
-            lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | {p['council_avg_percentile']:.1f} "
-                         f"| {p['england_avg_percentile']:.0f} | {p['area_pct_pop_decile1']:.0f}% / "
+            lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | "
+                         f"{p['council_avg_percentile']:.1f} | {p['england_avg_percentile']:.0f} | "
+                         f"{p['area_pct_pop_decile1']:.0f}% / "
                          f"{p['council_pct_pop_decile1']:.0f}% |")
-        names = mem.apply(lambda m: f"{m['lsoa_code']}" + (f" ({md_text(m['lsoa_name'])})" if "lsoa_name" in mem
-                                                            and pd.notna(m.get("lsoa_name")) else ""), axis=1)
-        lines += ["", "Member LSOAs: " + ", ".join(names) + ".", ""]
+        lines += ["", "Member LSOAs: " + ", ".join(_member_names(mem)) + ".", ""]
     lines += ["## Method", "", method_note(result), ""]
     if result.notes:
         lines += ["Notes:", ""] + [f"- {md_text(n)}" for n in result.notes] + [""]
@@ -114,9 +119,11 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
 
 
 def write_action_areas(result: Targeting, out, *, title: str | None = None) -> dict:
-    """Write ``action_areas.gpkg`` (layers ``areas``, ``members``), ``action_areas.csv``, ``.md`` and
-    the profile, sensitivity and set-aside tables as CSV, atomically."""
+    """Write the action areas' files atomically.
 
+    ``action_areas.gpkg`` (layers ``areas``, ``members``), ``action_areas.csv``, ``.md`` and the profile,
+    sensitivity and set-aside tables as CSV.
+    """
     d = Path(out)
     areas = result.areas
     outputs = {

@@ -116,8 +116,9 @@ def categorized_qml(column: str, items: Sequence[tuple[Any, str, str]], *, kind:
 def graduated_qml(column: str, ranges: Sequence[tuple[float, float, str, str]], *, kind: str = "fill",
                   label_column: str | None = None) -> str:
     """QML of a graduated renderer: ``ranges`` are ``(lower, upper, '#rrggbb', label)``."""
-    renderer = ET.Element("renderer-v2", {"type": "graduatedSymbol", "attr": column, "graduatedMethod": "GraduatedColor",
-                                          "forceraster": "0", "symbollevels": "0", "enableorderby": "0"})
+    renderer = ET.Element("renderer-v2", {"type": "graduatedSymbol", "attr": column,
+                                          "graduatedMethod": "GraduatedColor", "forceraster": "0",
+                                          "symbollevels": "0", "enableorderby": "0"})
     ranges_el = ET.SubElement(renderer, "ranges")
     symbols = ET.SubElement(renderer, "symbols")
     for i, (lower, upper, colour, label) in enumerate(ranges):
@@ -138,7 +139,7 @@ def single_qml(kind: str = "fill", *, fill: str | None = None, stroke: str = "#2
 
 
 def auto_style(frame: Any) -> tuple[str, str]:
-    """A default style for a layer geotarget writes: ``(QML, description)``.
+    """Return a default style for a layer geotarget writes: ``(QML, description)``.
 
     * a ``<index>_decile`` column (IMD first): deciles 1-10, decile 1 darkest;
     * ward/area profiles (``imd_rank_average_score``): fifths of the rank, most
@@ -152,7 +153,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
     for index in (IMD, *DOMAINS):
         column = f"{index.key}_decile"
         if column in columns and kind == "fill":
-            items = [(d, c, label) for d, c, label in zip(range(1, 11), DECILE_COLOURS, decile_labels())]
+            items = [(d, c, label) for d, c, label in zip(range(1, 11), DECILE_COLOURS, decile_labels(), strict=True)]
             return (categorized_qml(column, items, kind=kind),
                     f"{BY_KEY[index.key].short} decile (national; 1 = most deprived 10%)")
     if "imd_rank_average_score" in columns and kind == "fill":
@@ -163,7 +164,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
 
             bounds = [(n * k // 5, n * (k + 1) // 5) for k in range(5)]
             ranges = [(lo + 0.5, hi + 0.5, colour, f"rank {lo + 1}–{hi}")
-                      for (lo, hi), colour in zip(bounds, WARD_CLASS_COLOURS) if hi > lo]
+                      for (lo, hi), colour in zip(bounds, WARD_CLASS_COLOURS, strict=True) if hi > lo]
             return (graduated_qml("imd_rank_average_score", ranges, label_column=name),
                     f"IMD average score: fifths of the rank among {n} areas (1 = most deprived)")
     if kind == "marker":
@@ -171,7 +172,7 @@ def auto_style(frame: Any) -> tuple[str, str]:
         if category is not None:
             values = sorted(str(v) for v in frame[category].dropna().unique())
             palette = (list(CATEGORY_COLOURS) * (len(values) // len(CATEGORY_COLOURS) + 1))[: len(values)]
-            return (categorized_qml(category, list(zip(values, palette, values)), kind="marker"),
+            return (categorized_qml(category, list(zip(values, palette, values, strict=True)), kind="marker"),
                     f"points by {category}")
         return single_qml("marker", fill="#1f4e79", stroke="#ffffff", width=0.2), "points"
     return single_qml(kind, label_column=name), "outlines" + (f" labelled by {name}" if name else "")

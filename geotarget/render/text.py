@@ -1,4 +1,4 @@
-"""Text into documents: escaping for HTML and for Markdown, each for its own syntax.
+r"""Text into documents: escaping for HTML and for Markdown, each for its own syntax.
 
 Every report, map page and summary puts names it did not choose (ward and site names, notes, rule
 descriptions) into a document. Each format escapes for itself: HTML turns ``<``, ``>``, ``&`` and
@@ -9,9 +9,9 @@ rendered, with no ``&amp;`` in the Markdown.
 >>> html_text('Park & Ride <East> "A"')
 'Park &amp; Ride &lt;East&gt; &quot;A&quot;'
 >>> md_text("Park & Ride <East> *new* [1]")
-'Park & Ride \\\\<East\\\\> \\\\*new\\\\* \\\\[1\\\\]'
+'Park & Ride \\<East\\> \\*new\\* \\[1\\]'
 >>> md_cell("Norton | Billingham")
-'Norton \\\\| Billingham'
+'Norton \\| Billingham'
 """
 
 from __future__ import annotations

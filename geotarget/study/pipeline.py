@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -73,7 +72,7 @@ def _with_where(e: GeotargetError, where: str) -> GeotargetError:
 
 
 def data_source(study: Study) -> DataSource:
-    """The :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data]).
+    """Return the :class:`~geotarget.data.source.DataSource` a study file names (its [place] and [data]).
 
     Those sections are generated from DataSource's fields (:data:`geotarget.study.schema.DATA_SECTIONS`).
     The vintage goes to the sample and the cache (which pick their files by it); an IoD file's own vintage
@@ -115,7 +114,10 @@ def _key_in(study: Study, section: str, e: GeotargetError) -> tuple[str, str | N
 
 
 def load_study_data(study: Study) -> StudyData:
-    """The data a study names (:func:`geotarget.data.load` of its :func:`data_source`), errors located in the file."""
+    """Return the data a study names, errors located in the file.
+
+    The data is :func:`geotarget.data.load` of the study's :func:`data_source`.
+    """
     key = "councils" if study.place.councils else "region" if study.place.region else "england"
     try:
         data = load(data_source(study))
@@ -247,8 +249,10 @@ _register_capabilities()
 
 
 def _place_data(ctx: StudyContext) -> StudyData:
-    """[hia] screens against the whole bundled place (every council), as `geotarget hia` does; data from
-    files is screened as it is."""
+    """Return the data [hia] screens against: the whole bundled place (every council), or files as they are.
+
+    A bundled place is taken whole, as `geotarget hia` does; data from files is screened as it is.
+    """
     from geotarget.core.places import get_place
 
     if ctx.data.bundled and set(ctx.data.councils) != set(get_place(ctx.data.place_key).councils):

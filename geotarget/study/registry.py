@@ -25,6 +25,7 @@ class StudyContext:
     provenance: Provenance  #: add inputs the runner reads (``provenance.add_input``)
 
     def where(self, section: str, key: str | None = None) -> str:
+        """Return where a key (or section) is in the study file (see :meth:`Study.where`)."""
         return self.study.where(section, key)
 
 

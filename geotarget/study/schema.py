@@ -70,7 +70,7 @@ class Key:
 
 
 def key_for(model: type, name: str) -> Key:
-    """The study-file :class:`Key` of parameter ``name`` of a params model (:mod:`geotarget.jobs.params`)."""
+    """Return the study-file :class:`Key` of parameter ``name`` of a params model (:mod:`geotarget.jobs.params`)."""
     d = describe(model, name)
     f = next(f for f in dataclasses.fields(model) if f.name == name)
     meta = f.metadata
@@ -83,7 +83,7 @@ def key_for(model: type, name: str) -> Key:
 
 
 def study_keys(model: type) -> dict[str, Key]:
-    """A study section's keys, generated from a params model (fields marked ``study=False`` left out)."""
+    """Return a study section's keys, generated from a params model (fields marked ``study=False`` left out)."""
     return {f.name: key_for(model, f.name) for f in dataclasses.fields(model) if f.metadata.get("study", True)}
 
 
@@ -197,6 +197,8 @@ DataSpec = _section_class("DataSpec", "data", "The [data] of a study (fields gen
 
 @dataclass(frozen=True)
 class OutputSpec:
+    """The study's ``[output]``: the output folder, whether to draw the map, and the councils it shows."""
+
     folder: Path = Path("maps")
     map: bool = True
     map_councils: tuple[str, ...] = ()
@@ -224,7 +226,7 @@ class Study:
         return _where(self.path, self.lines, section, key)
 
     def as_dict(self) -> dict[str, Any]:
-        """The study as plain data (paths as text), for the manifest."""
+        """Return the study as plain data (paths as text), for the manifest."""
         out: dict[str, Any] = {"vintage": self.vintage}
         if self.title:
             out["title"] = self.title
@@ -281,96 +283,119 @@ class _Checker:
                            f"Allowed keys: {', '.join(allowed)}")
 
     def value(self, section: str, key: str, spec: Key, value: Any) -> Any:
-        def bad(expected: str) -> ConfigError:
-            return self.fail(section, key, f"{value!r} is not {expected}")
+        """Return the checked value of ``key`` in ``[section]``; raise a ConfigError.
 
-        def number(v, integer: bool):
-            if isinstance(v, bool) or not isinstance(v, (int, float) if not integer else int):
-                raise bad("a whole number" if integer else "a number")
-            if spec.min is not None and v < spec.min or spec.max is not None and v > spec.max:
-                rng = (f"between {spec.min:g} and {spec.max:g}" if spec.min is not None and spec.max is not None
-                       else f"at least {spec.min:g}" if spec.min is not None else f"at most {spec.max:g}")
-                raise self.fail(section, key, f"{v!r} is out of range; expected {rng}")
-            return v
+        Paths are resolved against the study's folder; lists become tuples, tables read-only mappings.
+        """
+        return _KeyValue(self, section, key, spec, value).check()
 
-        def choice(v):
-            if spec.choices and v not in spec.choices:
-                close = difflib.get_close_matches(str(v), [str(c) for c in spec.choices], n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise self.fail(section, key, f"{v!r} is not allowed; expected one of "
+
+class _KeyValue:
+    """One key of a study file: its declaration (:class:`Key`), the value given, and a check per kind."""
+
+    def __init__(self, chk: _Checker, section: str, key: str, spec: Key, value: Any):
+        self.chk, self.section, self.key, self.spec, self.value = chk, section, key, spec, value
+
+    def bad(self, expected: str) -> ConfigError:
+        """Return the error for a value that is not ``expected``."""
+        value = self.value
+        return self.chk.fail(self.section, self.key, f"{value!r} is not {expected}")
+
+    def number(self, v, integer: bool):
+        """Return ``v`` if it is a number (a whole number if ``integer``) within the key's range."""
+        spec = self.spec
+        if isinstance(v, bool) or not isinstance(v, (int, float) if not integer else int):
+            raise self.bad("a whole number" if integer else "a number")
+        if spec.min is not None and v < spec.min or spec.max is not None and v > spec.max:
+            rng = (f"between {spec.min:g} and {spec.max:g}" if spec.min is not None and spec.max is not None
+                   else f"at least {spec.min:g}" if spec.min is not None else f"at most {spec.max:g}")
+            raise self.chk.fail(self.section, self.key, f"{v!r} is out of range; expected {rng}")
+        return v
+
+    def choice(self, v):
+        """Return ``v`` if the key has no choices or ``v`` is one of them (else suggest the closest)."""
+        spec = self.spec
+        if spec.choices and v not in spec.choices:
+            close = difflib.get_close_matches(str(v), [str(c) for c in spec.choices], n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.chk.fail(self.section, self.key, f"{v!r} is not allowed; expected one of "
                                 f"{', '.join(repr(c) for c in spec.choices)}{hint}")
-            return v
+        return v
 
-        def path(v, must_exist: bool = True):
-            if not isinstance(v, str) or not v.strip():
-                raise bad("a file path (text)")
-            p = Path(os.path.expanduser(v.strip()))
-            p = Path(os.path.normpath(p if p.is_absolute() else self.base / p))
-            if must_exist and not p.exists():
-                raise self.fail(section, key, f"file not found: {p}")
-            return p
+    def path(self, v, must_exist: bool = True):
+        """Return ``v`` as a path (``~`` expanded, relative to the study's folder); it must exist if ``must_exist``."""
+        if not isinstance(v, str) or not v.strip():
+            raise self.bad("a file path (text)")
+        p = Path(os.path.expanduser(v.strip()))
+        p = Path(os.path.normpath(p if p.is_absolute() else self.chk.base / p))
+        if must_exist and not p.exists():
+            raise self.chk.fail(self.section, self.key, f"file not found: {p}")
+        return p
 
-        k = spec.kind
+    def check(self) -> Any:
+        """Return the checked value, by the key's kind."""
+        k, value = self.spec.kind, self.value
         if k == "str":
             if not isinstance(value, str) or not value.strip():
-                raise bad("non-empty text")
-            return choice(value.strip())
+                raise self.bad("non-empty text")
+            return self.choice(value.strip())
         if k == "int":
-            return choice(number(value, True))
+            return self.choice(self.number(value, True))
         if k == "float":
-            return number(value, False)
+            return self.number(value, False)
         if k == "bool":
             if not isinstance(value, bool):
-                raise bad("true or false")
+                raise self.bad("true or false")
             return value
         if k == "int_or_auto":
             if isinstance(value, str):
                 if value != "auto":
-                    raise bad("a whole number or 'auto'")
+                    raise self.bad("a whole number or 'auto'")
                 return value
-            return number(value, True)
+            return self.number(value, True)
         if k in ("path", "output"):
-            return path(value, must_exist=k == "path")
+            return self.path(value, must_exist=k == "path")
         if k in ("str_list", "path_list", "int_list", "float_list"):
-            if isinstance(value, (str, int)) and not isinstance(value, bool):
-                value = [value]  # a single value where a list is expected
-            if not isinstance(value, list) or not value and k != "path_list":
-                raise bad("a non-empty list")
-            if k == "str_list":
-                if not all(isinstance(v, str) and v.strip() for v in value):
-                    raise bad("a list of text values")
-                return tuple(choice(v.strip()) for v in value)
-            if k in ("int_list", "float_list"):
-                return tuple(number(v, k == "int_list") for v in value)
-            return tuple(path(v) for v in value)
+            return self.list_value()
         if k == "table":
-            if not isinstance(value, dict) or not value:
-                raise bad("a table such as { name = 1.0 }")
-            out = {}
-            for name, v in value.items():
-                if spec.table_keys and name not in spec.table_keys:
-                    raise self.unknown(section, f"{key}.{name}", [f"{key}.{t}" for t in spec.table_keys])
-                if spec.table_item == "str":
-                    if not isinstance(v, str) or not v.strip():
-                        raise self.fail(section, f"{key}.{name}", f"{v!r} is not non-empty text")
-                    out[name] = v.strip()
-                else:
-                    out[name] = number(v, False)
-            return MappingProxyType(out)
+            return self.table_value()
         raise AssertionError(f"unknown kind {k}")  # pragma: no cover - schema error
 
+    def list_value(self) -> tuple:
+        """Check a list key (a single value counts as a list of one); return a tuple of checked items."""
+        k, value = self.spec.kind, self.value
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = [value]  # a single value where a list is expected
+        if not isinstance(value, list) or not value and k != "path_list":
+            raise self.bad("a non-empty list")
+        if k == "str_list":
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                raise self.bad("a list of text values")
+            return tuple(self.choice(v.strip()) for v in value)
+        if k in ("int_list", "float_list"):
+            return tuple(self.number(v, k == "int_list") for v in value)
+        return tuple(self.path(v) for v in value)
 
-def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str | os.PathLike | None = None) -> Study:
-    """Validate study-file ``text`` (``path`` names it in messages; relative paths are under ``base``)."""
-    p = Path(path) if path is not None else None
-    base_dir = Path(base) if base is not None else (p.parent if p is not None else Path.cwd())
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p.name if p else 'study'}: not valid TOML: {e}") from None
-    lines = key_lines(text)
-    chk = _Checker(p, lines, base_dir)
+    def table_value(self) -> MappingProxyType:
+        """Check a table key (known names; text or numbers by declaration); return it read-only."""
+        section, key, spec, value = self.section, self.key, self.spec, self.value
+        if not isinstance(value, dict) or not value:
+            raise self.bad("a table such as { name = 1.0 }")
+        out = {}
+        for name, v in value.items():
+            if spec.table_keys and name not in spec.table_keys:
+                raise self.chk.unknown(section, f"{key}.{name}", [f"{key}.{t}" for t in spec.table_keys])
+            if spec.table_item == "str":
+                if not isinstance(v, str) or not v.strip():
+                    raise self.chk.fail(section, f"{key}.{name}", f"{v!r} is not non-empty text")
+                out[name] = v.strip()
+            else:
+                out[name] = self.number(v, False)
+        return MappingProxyType(out)
 
+
+def _read_sections(raw: Mapping[str, Any], chk: _Checker) -> dict[str, dict[str, Any]]:
+    """Return the checked keys the file sets, by section (``""``: the top level); raise on unknown names."""
     values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for name, value in raw.items():
         if isinstance(value, dict):
@@ -386,11 +411,19 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
                     raise chk.fail("", name, f"[{name}] is a section; write it as a table header [{name}]")
                 raise chk.unknown("", name, list(SECTIONS[""]))
             values[""][name] = chk.value("", name, SECTIONS[""][name], value)
+    return values
 
+
+def _get(values: Mapping[str, Mapping[str, Any]], section: str, key: str) -> Any:
+    """Return the value of ``key`` in ``[section]``: the file's, else the declared default."""
+    return values[section].get(key, SECTIONS[section][key].default)
+
+
+def _check_place_and_data(values: Mapping[str, Mapping[str, Any]], chk: _Checker) -> None:
+    """Check the rules across [place], [data] and [output]: one place, files that fit the source."""
     def get(section: str, key: str):
-        return values[section].get(key, SECTIONS[section][key].default)
+        return _get(values, section, key)
 
-    # ---- cross-key rules
     place_keys = [k for k in ("councils", "region", "england") if k in values["place"]
                   and values["place"][k] not in (False,)]
     if len(place_keys) > 1:
@@ -417,13 +450,36 @@ def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str |
     if values["output"].get("map_councils") and not get("output", "map"):
         raise chk.fail("output", "map_councils", "map_councils has no effect with map = false")
 
-    agg = {k: get("aggregate", k) for k in SECTIONS["aggregate"] if get("aggregate", k) is not None}
+
+def _aggregate_params(values: Mapping[str, Mapping[str, Any]], chk: _Checker) -> dict[str, Any]:
+    """Return the [aggregate] parameters (set or defaulted), checking that custom areas come with their file."""
+    agg = {k: _get(values, "aggregate", k) for k in SECTIONS["aggregate"] if _get(values, "aggregate", k) is not None}
     if "custom" in agg["to"]:
         for k in ("areas", "area_id"):
             if k not in agg:
                 raise chk.fail("aggregate", "to", f"to = 'custom' needs {k} = \"...\" in [aggregate]")
     elif "areas" in agg:
         raise chk.fail("aggregate", "areas", "areas is only used with to = [..., \"custom\"]")
+    return agg
+
+
+def parse_study(text: str, *, path: str | os.PathLike | None = None, base: str | os.PathLike | None = None) -> Study:
+    """Validate study-file ``text`` (``path`` names it in messages; relative paths are under ``base``)."""
+    p = Path(path) if path is not None else None
+    base_dir = Path(base) if base is not None else (p.parent if p is not None else Path.cwd())
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p.name if p else 'study'}: not valid TOML: {e}") from None
+    lines = key_lines(text)
+    chk = _Checker(p, lines, base_dir)
+    values = _read_sections(raw, chk)
+
+    def get(section: str, key: str):
+        return _get(values, section, key)
+
+    _check_place_and_data(values, chk)
+    agg = _aggregate_params(values, chk)
 
     for name, model in MODELS.items():  # the model's own rules, e.g. keys that need each other
         try:
@@ -471,13 +527,12 @@ def _toml_list(items: Sequence[str]) -> str:
 
 def study_template(*, councils: Sequence[str] | None = None, england: bool = False, files: bool = False,
                    cache: str | os.PathLike | None = None, vintage: int = 2025) -> str:
-    """A commented study file: the bundled sample by default, or official files (``files``/``england``).
+    """Return a commented study file: the bundled sample by default, or official files (``files``/``england``).
 
     With official files, the data paths point at the cache that ``geotarget data fetch``
     fills (``cache``, default ``~/.cache/geotarget``), so ``geotarget data fetch ...`` then
     ``geotarget run --config study.toml`` works as written.
     """
-
     files = files or england
     if vintage not in (2019, 2025):
         raise ConfigError(f"vintage was {vintage!r} but is expected to be 2019 or 2025")

@@ -18,8 +18,8 @@ Modules: ``_builder`` (the builder), ``_encode`` (coverage simplification,
 quantisation, shared-border topology), ``_page`` (the HTML page, inlined assets),
 ``_deprivation`` (the standard map), ``_files`` (a map from files, for
 ``geotarget map``), ``_values`` (columns as shown), ``_styles`` (palettes),
-``_validate`` (input checks); ``assets/`` holds the page's own script and styles, ``vendor/`` Leaflet and its plugins (see its
-``MANIFEST.json`` and ``tools/vendor_js.py``).
+``_validate`` (input checks); ``assets/`` holds the page's own script and styles, ``vendor/`` Leaflet and
+its plugins (see its ``MANIFEST.json`` and ``tools/vendor_js.py``).
 """
 
 from __future__ import annotations

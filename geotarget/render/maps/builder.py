@@ -237,10 +237,10 @@ class MapBuilder:
             table_rows.append([short, *cells])
         tip["table"] = {"header": ["", "Decile", "Rank", "Score"], "rows": table_rows}
         has_missing = any(v is None for values in classes for v in values)
-        items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels())]
+        items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels(), strict=True)]
         legend = self._legend(legend_title, items, no_data=has_missing)
         search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], "LSOA") if search else None
-        for i, (name, values) in enumerate(zip(layer_names, classes)):
+        for i, (name, values) in enumerate(zip(layer_names, classes, strict=True)):
             spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": col(values), "base": 1,
                     "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None}
             colours = [NO_DATA_COLOUR if v is None else DECILE_COLOURS[v - 1] for v in values]
@@ -433,13 +433,13 @@ class MapBuilder:
         else:
             palette = sequential(n, reverse=reverse)
         classes: list[int | None] = [None] * len(frame)
-        for pos, c in zip(np.flatnonzero(values.notna().to_numpy()), classifier.yb):
+        for pos, c in zip(np.flatnonzero(values.notna().to_numpy()), classifier.yb, strict=True):
             classes[pos] = int(c)
         if decimals is None:
             decimals = 0 if bool((present == present.round()).all()) and all(b == round(b) for b in upper) else 2
         lows = [float(present.min()), *upper[:-1]]
         items = [("fill", colour, f"{lo:,.{decimals}f} – {hi:,.{decimals}f}")
-                 for colour, lo, hi in zip(palette, lows, upper)]
+                 for colour, lo, hi in zip(palette, lows, upper, strict=True)]
         geo, rows = self._register_polygons(frame)
         legend = self._legend(legend_title or f"{name} ({scheme.replace('_', ' ')})", items,
                               no_data=any(c is None for c in classes))
@@ -577,14 +577,14 @@ class MapBuilder:
         }
 
     def to_folium(self):
-        """The map as a :class:`folium.Map` (e.g. to display in a notebook)."""
+        """Return the map as a :class:`folium.Map` (e.g. to display in a notebook)."""
         spec = self.spec()
         (south, west), (north, east) = spec["bounds"]
         return _page.build(spec, title=self.title, bounds=(west, south, east, north), compress=self.compress,
                            compress_above=COMPRESS_ABOVE)
 
     def html(self) -> str:
-        """The complete, self-contained HTML page."""
+        """Return the complete, self-contained HTML page."""
         return _page.render_html(self.to_folium())
 
     def _repr_html_(self) -> str:  # Jupyter
@@ -602,8 +602,10 @@ class MapBuilder:
         return pathlib.Path(target)
 
     def save_static(self, path: str | os.PathLike, layers: Sequence[str] | None = None, **kwargs: Any):
-        """Write a static map (PNG, SVG or PDF by suffix) of some layers; see
-        :func:`geotarget.render.maps.static.static_map`."""
+        """Write a static map (PNG, SVG or PDF by suffix) of some layers.
+
+        See :func:`geotarget.render.maps.static.static_map`.
+        """
         return static_map(self, path, layers=layers, **kwargs)
 
     # ------------------------------------------------------------------ plumbing
@@ -647,7 +649,7 @@ class MapBuilder:
         return {"fields": [[str(label), *self._values(frame, c)] for c, label in pairs]}
 
     def _register_polygons(self, frame: gpd.GeoDataFrame) -> tuple[int, list[int] | None]:
-        """The collection holding ``frame``'s polygons (reusing one that has them all)."""
+        """Return the collection holding ``frame``'s polygons (reusing one that has them all)."""
         geoms = np.asarray(frame.geometry.array, dtype=object)
         wkb = shapely.to_wkb(geoms)
         for cid, index in enumerate(self._wkb_index):
@@ -659,7 +661,7 @@ class MapBuilder:
         return len(self._collections) - 1, None
 
     def _add_search(self, frame: pd.DataFrame, columns: list[str], kind: str) -> int:
-        """A search entry for a layer's features (the page finds them through the layer)."""
+        """Return a search entry for a layer's features (the page finds them through the layer)."""
         found = [self._column(texts(frame[c])) for c in columns if c in frame.columns]
         self._search.append({"text": found, "kind": kind})
         return len(self._search) - 1

@@ -66,7 +66,7 @@ def deprivation_map(
     attribution: str = DEFAULT_ATTRIBUTION,
     parameters: dict | None = None,
 ) -> MapBuilder:
-    """The standard map of IMD and domain deciles for a set of LSOAs, as a :class:`MapBuilder`.
+    """Return the standard map of IMD and domain deciles for a set of LSOAs, as a :class:`MapBuilder`.
 
     One choropleth layer for the IMD decile (shown) and one per domain (hidden), with
     one legend shown while any of them is on; optional ward and council outlines with
@@ -236,14 +236,16 @@ def _fmt_count(value: float) -> str | None:
 
 
 def ward_class(rank: float, n_wards: int) -> int | None:
-    """The fifth (1 = most deprived) holding ``rank`` among ``n_wards``: ceil(5 rank / n)."""
+    """Return the fifth (1 = most deprived) holding ``rank`` among ``n_wards``: ceil(5 rank / n)."""
     return None if math.isnan(rank) else -(-_WARD_CLASSES * int(rank) // n_wards)
 
 
 def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
-    """The ward profile layer: ``wards`` (same rows and order) with the class ``fifth``
-    (1-5, missing for a ward without a profile) and display columns for the tooltip,
-    and the legend label of each fifth (the ranks it holds)."""
+    """Return the ward profile layer and the legend label of each fifth (the ranks it holds).
+
+    The layer is ``wards`` (same rows and order) with the class ``fifth`` (1-5, missing for a ward
+    without a profile) and display columns for the tooltip.
+    """
     n = len(profiles)
     check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
     by_code = profiles.set_index("area_code")
@@ -258,8 +260,9 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
     frame = gpd.GeoDataFrame({"ward_code": wards["ward_code"].to_numpy()}, geometry=wards.geometry.to_numpy(),
                              crs=wards.crs)
     frame["Ward"] = [f"{code} {name or ward_name}" for code, name, ward_name in
-                     zip(wards["ward_code"], pick(names), wards["ward_name"])]
-    frame["Council"] = [lad if isinstance(lad, str) and lad else wl for lad, wl in zip(pick(lads), ward_lads)]
+                     zip(wards["ward_code"], pick(names), wards["ward_name"], strict=True)]
+    frame["Council"] = [lad if isinstance(lad, str) and lad else wl
+                        for lad, wl in zip(pick(lads), ward_lads, strict=True)]
     ranks = numeric(by_code.reset_index(), "imd_rank_average_score", **check).tolist()
     frame["fifth"] = pd.array(pick([ward_class(r, n) for r in ranks]), dtype="Int64")
     frame["LSOAs"] = pick([_fmt_count(v) for v in numeric(by_code.reset_index(), "n_lsoas", **check)])
@@ -268,7 +271,8 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
         values = numeric(by_code.reset_index(), f"imd_{measure}", **check).tolist()
         rank = numeric(by_code.reset_index(), f"imd_rank_{measure}", **check).tolist()
         shown = [None if _fmt_measure(measure, v) is None else
-                 f"{_fmt_measure(measure, v)} (rank {_fmt_int(r) or '–'} of {n:,})" for v, r in zip(values, rank)]
+                 f"{_fmt_measure(measure, v)} (rank {_fmt_int(r) or '–'} of {n:,})"
+                 for v, r in zip(values, rank, strict=True)]
         frame[label] = pick(shown)
     frame["Note"] = [None if r is None else
                      f"Ranks among the {n:,} wards profiled; 1 = most deprived." for r in rows]

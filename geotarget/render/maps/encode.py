@@ -67,7 +67,7 @@ def quantise(values: np.ndarray) -> np.ndarray:
 
 
 def rounded(value: float) -> float:
-    """A coordinate rounded to :data:`PRECISION` decimal places."""
+    """Return a coordinate rounded to :data:`PRECISION` decimal places."""
     return round(float(value), PRECISION)
 
 
@@ -176,9 +176,32 @@ def topology(collections: Sequence[np.ndarray]) -> dict[str, Any]:
     if dropped:
         logger.info("%d area(s) are smaller than the 10^-5 degree grid and are not drawn", dropped)
 
-    # Arc references, in the order the areas are stored: 0 = the next arc not used
-    # before (it is stored in this direction); otherwise 2 * (how many arcs back) + 1
-    # if reversed. Arcs are numbered in order of first use, so this holds.
+    objects = _object_refs(counts, feature_parts)
+
+    # Coordinates: all arcs in order, each point as the step from the previous point.
+    origin = point_xy.min(axis=0) if len(point_xy) else np.zeros(2, dtype=np.int64)
+    if arcs:
+        stream = point_xy[np.concatenate(arcs)] - origin
+        stream[1:] = np.diff(stream, axis=0)
+        coords = stream.ravel().tolist()
+    else:
+        coords = []
+    return {
+        "scale": 1 / _SCALE,
+        "origin": [int(origin[0]), int(origin[1])],
+        "lengths": [len(a) for a in arcs],
+        "coords": coords,
+        "objects": objects,
+    }
+
+
+def _object_refs(counts: Sequence[int], feature_parts: list[list[list[list[int]]]]) -> dict[str, Any]:
+    """Return the objects ``g<i>`` of a topology: for each collection, its size and its areas' arc references.
+
+    Arc references, in the order the areas are stored: 0 = the next arc not used
+    before (it is stored in this direction); otherwise 2 * (how many arcs back) + 1
+    if reversed. Arcs are numbered in order of first use, so this holds.
+    """
     objects = {}
     offset = 0
     next_new = 0
@@ -200,22 +223,7 @@ def topology(collections: Sequence[np.ndarray]) -> dict[str, Any]:
                             refs.append(2 * (next_new - index) + reverse)
         objects[f"g{i}"] = {"n": n, "first": first, "refs": refs}
         offset += n
-
-    # Coordinates: all arcs in order, each point as the step from the previous point.
-    origin = point_xy.min(axis=0) if len(point_xy) else np.zeros(2, dtype=np.int64)
-    if arcs:
-        stream = point_xy[np.concatenate(arcs)] - origin
-        stream[1:] = np.diff(stream, axis=0)
-        coords = stream.ravel().tolist()
-    else:
-        coords = []
-    return {
-        "scale": 1 / _SCALE,
-        "origin": [int(origin[0]), int(origin[1])],
-        "lengths": [len(a) for a in arcs],
-        "coords": coords,
-        "objects": objects,
-    }
+    return objects
 
 
 def decode_topology(topo: dict[str, Any], name: str) -> list[Any]:

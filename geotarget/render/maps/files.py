@@ -68,7 +68,7 @@ def map_from_files(
     notes: str = "",
     attribution: str = DEFAULT_ATTRIBUTION,
 ) -> MapBuilder:
-    """A :class:`MapBuilder` with the layers of ``sources`` (see module notes)."""
+    """Return a :class:`MapBuilder` with the layers of ``sources`` (see module notes)."""
     mb = MapBuilder(title, vintage=vintage, notes=notes, attribution=attribution)
     shown_fill = False
     for source in sources:
@@ -138,7 +138,7 @@ def _add(mb: MapBuilder, frame: gpd.GeoDataFrame, label: str, src: LayerSource, 
     values = frame[column]
     if column.endswith("_decile"):
         present = sorted(int(v) for v in values.dropna().unique())
-        labels = {d: lab for d, lab in zip(range(1, 11), decile_labels()) if d in present}
+        labels = {d: lab for d, lab in zip(range(1, 11), decile_labels(), strict=True) if d in present}
         colours = {d: DECILE_COLOURS[d - 1] for d in labels}
         mb.add_categories(frame, column, _unique(mb, f"{label}: {column}"), labels=labels, colors=colours,
                           tooltip=tooltip, show=show_fill)
@@ -158,5 +158,6 @@ def _unique(mb: MapBuilder, name: str) -> str:
 
 
 def default_title(sources: Sequence[str]) -> str:
+    """Return ``"Map of ..."`` naming the stems of the source files (layer and ``#`` suffixes dropped)."""
     stems = [Path(s.split("#")[0].split(":")[0] if not os.path.exists(s) else s).stem for s in sources]
     return "Map of " + ", ".join(dict.fromkeys(stems))

@@ -1,10 +1,10 @@
-"""The HTML page: a folium map with Leaflet, its plugins and geotarget's script inlined.
+r"""The HTML page: a folium map with Leaflet, its plugins and geotarget's script inlined.
 
 No CDN: the vendored JavaScript and CSS (``vendor/``, see ``vendor/MANIFEST.json``)
 and geotarget's own (``assets/``) are embedded in the page, and the images their CSS
 refers to become data URIs. The map data is embedded as JSON in a
 ``<script type="application/json">`` element, with ``<``, ``>`` and ``&`` written as
-``\\u003c`` etc. so no string can close the element; larger data is gzip-compressed
+``\u003c`` etc. so no string can close the element; larger data is gzip-compressed
 and base64-encoded, and the browser decompresses it (``DecompressionStream``).
 Only map tiles come from the network, and the map works without them.
 """
@@ -56,7 +56,7 @@ def _read(package: str, name: str) -> bytes:
 
 
 def _inline_css(folder: str, name: str) -> str:
-    """A vendored stylesheet with its relative image URLs turned into data URIs."""
+    """Return a vendored stylesheet with its relative image URLs turned into data URIs."""
     text = _read("geotarget.render.maps.vendor", name).decode("utf-8")
     base = name.rsplit("/", 1)[0]
 
@@ -135,7 +135,7 @@ class _Render(MacroElement):
 
 def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float, float],
           compress: bool | None, compress_above: int) -> folium.Map:
-    """A folium map rendering ``spec`` with geotarget's script (:func:`render_html` writes its page)."""
+    """Return a folium map rendering ``spec`` with geotarget's script (:func:`render_html` writes its page)."""
     text = to_json(spec)
     if compress is None:
         compress = len(text.encode("utf-8")) > compress_above
@@ -163,7 +163,7 @@ def build(spec: dict[str, Any], *, title: str, bounds: tuple[float, float, float
 
 
 def render_html(m: folium.Map) -> str:
-    """The complete HTML page of a folium map, with folium's random element ids numbered in tree order.
+    """Return the complete HTML page of a folium map, with folium's random element ids numbered in tree order.
 
     Element ids (``map_<id>``) become JavaScript variable names and HTML ids; folium draws them at
     random, so they are replaced by ``0000``, ``0001`` ... in the order of the element tree (from
@@ -186,7 +186,7 @@ def render_html(m: folium.Map) -> str:
 
 
 def read_data(page: str) -> dict[str, Any]:
-    """The map data embedded in a page written by geotarget (for tests and tools)."""
+    """Return the map data embedded in a page written by geotarget (for tests and tools)."""
     m = re.search(r'<script type="(application/json|application/gzip\+base64)" id="geotarget_data_\d+">(.*?)</script>',
                   page, flags=re.DOTALL)
     if m is None:

@@ -46,8 +46,10 @@ def static_figure(
     dpi: int = 150,
     title: str | None = None,
 ) -> Figure:
-    """A matplotlib figure of ``layers`` (default: the layers shown when the map opens),
-    ``width`` inches wide; its height follows the shape of the area mapped."""
+    """Draw ``layers`` as a matplotlib figure (default: the layers shown when the map opens).
+
+    The figure is ``width`` inches wide; its height follows the shape of the area mapped.
+    """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -83,7 +85,7 @@ def static_figure(
                                 linestyle="--" if style.get("dashArray") else "-", zorder=z + 100)
             if layer.labels is not None and len(frame) <= _MAX_LABELS:
                 points = frame.geometry.representative_point()
-                for p, text in zip(points, layer.labels):
+                for p, text in zip(points, layer.labels, strict=True):
                     ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=7, zorder=z + 200,
                                 path_effects=_halo())
         else:
@@ -110,7 +112,7 @@ def static_figure(
                                       markeredgecolor="white", markersize=7, label=label))
     legend_artist = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.71, 1 - 0.9 / height),
                                fontsize=7.5, frameon=False)
-    for text, handle in zip(legend_artist.get_texts(), handles):
+    for text, handle in zip(legend_artist.get_texts(), handles, strict=True):
         if isinstance(handle, Patch) and handle.get_facecolor()[3] == 0:
             text.set_fontweight("bold")
 
@@ -181,14 +183,14 @@ def _north_arrow(ax: Any) -> None:
 
 
 def _nice_length(width: float) -> float:
-    """A round length (1, 2 or 5 x 10^k metres) about a fifth of ``width``."""
+    """Return a round length (1, 2 or 5 x 10^k metres) about a fifth of ``width``."""
     target = width / 5
     power = 10 ** math.floor(math.log10(target))
     return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
 def _scale_bar(ax: Any) -> None:
-    """A scale bar in the lower right, in km (the axes are British National Grid metres)."""
+    """Draw a scale bar in the lower right, in km (the axes are British National Grid metres)."""
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()

@@ -1,5 +1,4 @@
-"""Colours, palettes and standard wording shared by the interactive and static maps
-and the QGIS layer styles."""
+"""Colours, palettes and standard wording shared by the interactive and static maps and the QGIS layer styles."""
 
 from __future__ import annotations
 
@@ -49,8 +48,10 @@ def check_colour(value: object, where: str) -> str:
 
 
 def sequential(k: int, *, reverse: bool = False) -> list[str]:
-    """``k`` colours of viridis from light (low values) to dark (high values);
-    ``reverse=True`` runs from dark to light."""
+    """Return ``k`` colours of viridis from light (low values) to dark (high values).
+
+    ``reverse=True`` runs from dark to light.
+    """
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
@@ -60,6 +61,7 @@ def sequential(k: int, *, reverse: bool = False) -> list[str]:
 
 
 def category_colours(n: int, where: str) -> list[str]:
+    """Return the first ``n`` colours of the category palette; raise a SchemaError if it has fewer."""
     if n > len(CATEGORY_COLOURS):
         raise SchemaError(
             f"{where}: {n} categories but the default palette has {len(CATEGORY_COLOURS)} distinguishable "
@@ -75,6 +77,7 @@ def text_colour(fill: str) -> str:
 
 
 def decile_labels() -> list[str]:
+    """Return the legend labels of deciles 1 to 10 ("1 most deprived" ... "10 least deprived")."""
     labels = [str(d) for d in range(1, 11)]
     labels[0] += " most deprived"
     labels[-1] += " least deprived"
@@ -82,6 +85,7 @@ def decile_labels() -> list[str]:
 
 
 def as_list(value: str | Sequence[str] | None) -> list[str]:
+    """Return ``value`` as a list: none for None, one item for a single text."""
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)

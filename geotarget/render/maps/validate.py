@@ -15,14 +15,14 @@ from geotarget.core.errors import CRSError, SchemaError
 
 
 def examples(values: Iterable[Any], limit: int = 5) -> str:
-    """``'a', 'b' and 3 more`` for error messages."""
+    """Return ``'a', 'b' and 3 more`` for error messages."""
     values = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def key_as_column(frame: Any, key: str) -> Any:
-    """A copy of ``frame`` with its index as column ``key``, if the index is named ``key``."""
+    """Return a copy of ``frame`` with its index as column ``key``, if the index is named ``key``."""
     if isinstance(frame, pd.DataFrame) and key not in frame.columns and frame.index.name == key:
         return frame.reset_index()
     return frame
@@ -89,6 +89,7 @@ def check_frame(
 
 
 def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str], what: str = "column") -> None:
+    """Raise a SchemaError naming the ``columns`` missing from ``frame`` (``name``: the frame in messages)."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
@@ -98,8 +99,10 @@ def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str], what
 
 
 def numeric(frame: pd.DataFrame, column: str, *, name: str, key: str | None, rows: str = "row(s)") -> pd.Series:
-    """``frame[column]`` as float (NaN where missing), raising SchemaError on
-    non-numeric or infinite values and naming the offending rows."""
+    """Return ``frame[column]`` as float (NaN where missing).
+
+    Raises SchemaError on non-numeric or infinite values, naming the offending rows.
+    """
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = (values.isna() & raw.notna()) | np.isinf(values)
@@ -125,6 +128,7 @@ def deciles(frame: pd.DataFrame, column: str, *, name: str, key: str | None) -> 
 
 
 def unique_key(frame: pd.DataFrame, name: str, key: str, what: str) -> None:
+    """Raise a SchemaError if column ``key`` of ``frame`` holds a value more than once (one row per ``what``)."""
     duplicated = frame[key][frame[key].duplicated()]
     if len(duplicated):
         raise SchemaError(

@@ -24,18 +24,22 @@ def bng_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def isna(value: Any) -> bool:
+    """Return True for None and missing values (NaN, NA, NaT); text never counts as missing."""
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def texts(series: pd.Series) -> list[str]:
+    """Return the values as text, missing as ``""``."""
     return ["" if isna(v) else str(v) for v in series.tolist()]
 
 
 def coords(values: pd.Series) -> list[float]:
+    """Return coordinates rounded to :data:`~geotarget.render.maps.encode.PRECISION` places."""
     return [_encode.rounded(v) for v in values.tolist()]
 
 
 def numbers(values: pd.Series, decimals: int) -> list[int | float | None]:
+    """Return numbers for JSON: whole numbers as int, others rounded to ``decimals``, NaN as None."""
     out: list[int | float | None] = []
     for v in values.tolist():
         if math.isnan(v):
@@ -48,6 +52,7 @@ def numbers(values: pd.Series, decimals: int) -> list[int | float | None]:
 
 
 def display(value: Any) -> str:
+    """Return a value as tooltip text (floats to 6 significant digits, lists joined)."""
     if isinstance(value, float):
         return f"{value:,.6g}"
     if isinstance(value, (list, tuple)):
@@ -56,8 +61,10 @@ def display(value: Any) -> str:
 
 
 def display_column(series: pd.Series) -> tuple[list[Any], str]:
-    """Values of a tooltip column as JSON-ready values and a format code for the page:
-    ``t`` text, ``i`` whole number, ``n`` number (up to 3 decimals)."""
+    """Return a tooltip column's values, JSON-ready, and a format code for the page.
+
+    The codes are ``t`` text, ``i`` whole number, ``n`` number (up to 3 decimals).
+    """
     if pd.api.types.is_bool_dtype(series):
         return [None if isna(v) else ("Yes" if v else "No") for v in series.tolist()], "t"
     if pd.api.types.is_numeric_dtype(series):
@@ -70,10 +77,16 @@ def display_column(series: pd.Series) -> tuple[list[Any], str]:
 
 
 def as_list(value: Sequence[str] | str) -> list[str]:
+    """Return ``value`` as a list (a single text as a list of one)."""
     return [value] if isinstance(value, str) else list(value)
 
 
 def categories(series: pd.Series, labels: Any, what: str, column: str) -> tuple[list[Any], dict[Any, str]]:
+    """Return the categories in legend order and the label of each.
+
+    Without ``labels`` the values present, sorted; with a mapping or a sequence, its order. A value
+    present but not in ``labels`` raises a SchemaError.
+    """
     present = list(dict.fromkeys(v for v in series.tolist() if not isna(v)))
     if labels is None:
         try:
@@ -96,6 +109,7 @@ def categories(series: pd.Series, labels: Any, what: str, column: str) -> tuple[
 
 
 def category_palette(order: list[Any], colors: Any, what: str) -> list[str]:
+    """Return one colour per category of ``order``: the default palette, or ``colors`` (a mapping or a sequence)."""
     if colors is None:
         return category_colours(len(order), what)
     if isinstance(colors, Mapping):
@@ -110,7 +124,7 @@ def category_palette(order: list[Any], colors: Any, what: str) -> list[str]:
 
 
 def default_tooltip(frame: pd.DataFrame, column: str, label: str) -> dict[str, str]:
-    """An identifying column (name or code), if one is recognised, and ``column``."""
+    """Return an identifying column (name or code), if one is recognised, and ``column``."""
     fields: dict[str, str] = {}
     for c in frame.columns:
         if c != column and (c.endswith("_name") or c in ("name", "area_name")):

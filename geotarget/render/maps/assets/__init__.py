@@ -1,0 +1,1 @@
+"""geotarget's own JavaScript and CSS for the map page (package data)."""
