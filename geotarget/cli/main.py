@@ -433,45 +433,35 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_cluster(sub) -> None:
-    p = sub.add_parser(
-        "cluster", help="area typologies from outcome gaps (k-means, Ward, or contiguous regions with a "
-                        "population floor)",
-        description="Group LSOAs or wards that share the same kind of disadvantage, from their gaps to England, "
-                    "their region or the study area on the IoD domains or your own indicators. Writes "
-                    "clusters.gpkg, cluster_profiles.csv and cluster_profiles.png.")
-    add_options(p, ClusterParams)
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p, ClusterParams.DATA)
-    _verbosity(p)
-    p.set_defaults(func=_cmd_cluster, model=ClusterParams)
+#: The analysis commands that differ only in their words: (name, params model, runner, help, description).
+_ANALYSES = (
+    ("cluster", ClusterParams, "_cmd_cluster",
+     "area typologies from outcome gaps (k-means, Ward, or contiguous regions with a population floor)",
+     "Group LSOAs or wards that share the same kind of disadvantage, from their gaps to England, their region or "
+     "the study area on the IoD domains or your own indicators. Writes clusters.gpkg, cluster_profiles.csv and "
+     "cluster_profiles.png."),
+    ("hotspots", HotspotsParams, "_cmd_hotspots",
+     "hot and cold spots (Getis-Ord Gi*, Local Moran's I) with permutation tests and FDR",
+     "Statistically significant clusters of high or low values of an LSOA indicator: Getis-Ord Gi* (hot/cold "
+     "spots) or Local Moran's I (HH, LL, HL, LH), conditional permutation p-values, Benjamini-Hochberg false "
+     "discovery rate. Writes hotspots.gpkg."),
+    ("inequality", InequalityParams, "_cmd_inequality",
+     "slope and relative index of inequality (SII/RII, OHID method), D10-D1 gap, Gini, Theil",
+     "How an LSOA indicator varies across deprivation deciles: the Slope Index of Inequality and Relative Index "
+     "of Inequality by the OHID/PHE method with Monte Carlo confidence intervals, the gap between the least and "
+     "most deprived deciles, and population-weighted Gini and Theil. Writes inequality.csv."),
+)
 
 
-def _add_hotspots(sub) -> None:
-    p = sub.add_parser(
-        "hotspots", help="hot and cold spots (Getis-Ord Gi*, Local Moran's I) with permutation tests and FDR",
-        description="Statistically significant clusters of high or low values of an LSOA indicator: Getis-Ord Gi* "
-                    "(hot/cold spots) or Local Moran's I (HH, LL, HL, LH), conditional permutation p-values, "
-                    "Benjamini-Hochberg false discovery rate. Writes hotspots.gpkg.")
-    add_options(p, HotspotsParams)
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p, HotspotsParams.DATA)
-    _verbosity(p)
-    p.set_defaults(func=_cmd_hotspots, model=HotspotsParams)
-
-
-def _add_inequality(sub) -> None:
-    p = sub.add_parser(
-        "inequality", help="slope and relative index of inequality (SII/RII, OHID method), D10-D1 gap, Gini, Theil",
-        description="How an LSOA indicator varies across deprivation deciles: the Slope Index of Inequality and "
-                    "Relative Index of Inequality by the OHID/PHE method with Monte Carlo confidence intervals, "
-                    "the gap between the least and most deprived deciles, and population-weighted Gini and Theil. "
-                    "Writes inequality.csv.")
-    add_options(p, InequalityParams)
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    _study_options(p, InequalityParams.DATA)
-    _verbosity(p)
-    p.set_defaults(func=_cmd_inequality, model=InequalityParams)
+def _add_analyses(sub) -> None:
+    """Add the cluster, hotspots and inequality commands: options from their params models, data options, --out."""
+    for name, model, runner, help_text, description in _ANALYSES:
+        p = sub.add_parser(name, help=help_text, description=description)
+        add_options(p, model)
+        p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+        _study_options(p, model.DATA)
+        _verbosity(p)
+        p.set_defaults(func=globals()[runner], model=model)
 def _cmd_target(args: argparse.Namespace) -> int:
     from geotarget.jobs.target import run_target
 
@@ -729,9 +719,7 @@ def _add_map(sub) -> None:
 _COMMANDS = [
     _add_run,
     _add_aggregate,
-    _add_cluster,
-    _add_hotspots,
-    _add_inequality,
+    _add_analyses,
     _add_target,
     _add_access,
     _add_init,
