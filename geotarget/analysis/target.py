@@ -431,6 +431,7 @@ def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: 
         else np.full(len(lsoas), np.nan)
     rank = pd.to_numeric(lsoas["imd_rank"]).to_numpy(float)
     w_ext = extent_weight(np.ceil(100 * rank / n_national))
+    codes = lsoas.index.to_numpy(dtype=object)  # min() of a slice of these = Index.min(), without its overhead
     rows = []
     for k, p in enumerate(cands):
         pp = pop[p]
@@ -444,7 +445,7 @@ def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: 
             "imd_average_score": float(np.sum(pp * score[p]) / tot) if tot else np.nan,
             "imd_average_national_rank": float(np.sum(pp * rank[p]) / tot) if tot else np.nan,
             "extent": float(np.sum(pp * w_ext[p]) / tot) if tot else np.nan,
-            "first_code": lsoas.index[p].min(),
+            "first_code": min(codes[p]),
         })
     return pd.DataFrame(rows, columns=["cand", "lad_code", "population", "deprived_population", "n_lsoas",
                                        "imd_average_score", "imd_average_national_rank", "extent", "first_code"])
