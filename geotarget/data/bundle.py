@@ -31,7 +31,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geotarget.core.codes import find_area_columns
+from geotarget.core.codes import codes_in, find_area_columns
 from geotarget.core.councils import normalise_name, resolve_councils
 from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import AreaNotFoundError, ParameterError, SchemaError
@@ -256,7 +256,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
                           "District code (2024)' or lad24cd")
     if source.lookup is not None:
         lk = read_lsoa_lookup(source.lookup)
-        frame = attach_lookup(frame, lk[lk.index.isin(frame.index)])
+        frame = attach_lookup(frame, lk[codes_in(lk.index, frame.index)])
         sources.append(Source("lookup", Path(source.lookup), "ONS best-fit LSOA to ward lookup"))
     national = None
     if len(frame) == v.n_lsoas:
@@ -276,7 +276,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
         b = read_boundaries(source.boundaries, layer=source.boundaries_layer,
                             level=f"lsoa{v.lsoa_year % 100}" if source.boundaries_layer is None else None)
         sources.append(Source("boundaries", Path(source.boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
-        lsoas = attach_imd(b[b.index.isin(keep.index)], keep, vintage=v)
+        lsoas = attach_imd(b[codes_in(b.index, keep.index)], keep, vintage=v)
         missing = keep.index.difference(lsoas.index)
         if len(missing):
             raise SchemaError(f"{source.boundaries}: no boundary for {len(missing):,} study LSOAs, e.g. "
@@ -416,7 +416,7 @@ def _msoa_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sour
             if "msoa_name" in msoa_b.columns:
                 lsoas["msoa_name"] = msoa_b["msoa_name"].reindex(lsoas["msoa_code"]).to_numpy()
             notes.append(f"MSOA codes (the lookup has none): {how}.")
-        msoa_b = msoa_b.loc[msoa_b.index.isin(lsoas["msoa_code"])]
+        msoa_b = msoa_b.loc[codes_in(msoa_b.index, lsoas["msoa_code"])]
         if "lad_code" not in msoa_b.columns:
             msoa_b["lad_code"] = lsoas.groupby("msoa_code")["lad_code"].first().reindex(msoa_b.index)
         return msoa_b[[*(c for c in ("msoa_name", "lad_code") if c in msoa_b.columns), "geometry"]]
@@ -483,14 +483,14 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         place, chosen = _choose_councils(source, councils=councils, region=region, names=names,
                                          all_england=len(frame) == v.n_lsoas, sources=sources)
         chosen_set = set(chosen)
-        imd_here = frame.index[frame["lad_code"].isin(chosen_set)]
+        imd_here = frame.index[codes_in(frame["lad_code"], chosen_set)]
         no_shape = imd_here.difference(b.index)
         if len(no_shape):
             raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
                               f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
-        b = b.loc[b.index.isin(imd_here)]
+        b = b.loc[codes_in(b.index, imd_here)]
         lsoas = attach_imd(b, frame, vintage=v)
-        lsoas = attach_lookup(lsoas, lk[lk.index.isin(lsoas.index)])
+        lsoas = attach_lookup(lsoas, lk[codes_in(lk.index, lsoas.index)])
         lsoas = lsoas.loc[lsoas.index.sort_values()]
 
     with stage("council, ward and MSOA boundaries"):
