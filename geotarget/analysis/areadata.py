@@ -25,6 +25,7 @@ from geotarget.analysis.gaps import (
     reference_table,
 )
 from geotarget.core import domains as D
+from geotarget.core.codes import codes_in
 from geotarget.core.errors import SchemaError, VintageError
 from geotarget.core.vintages import VINTAGES, has_lsoa21_only_codes
 from geotarget.data.study_data import StudyData
@@ -134,7 +135,7 @@ def to_level(values: pd.DataFrame, study: StudyData, level: str) -> tuple[pd.Dat
     lsoas = with_regions(study)
     pop = lsoas["pop_total"].astype(float)
     if level == "lsoa":
-        if not values.index.isin(lsoas.index).all():
+        if not codes_in(values.index, lsoas.index).all():
             raise SchemaError("level='lsoa' needs indicators keyed by LSOA code; this table is keyed by ward code")
         return values, pop.reindex(values.index), lsoas["region_code"].reindex(values.index)
     if "ward_code" not in lsoas.columns:
@@ -142,7 +143,7 @@ def to_level(values: pd.DataFrame, study: StudyData, level: str) -> tuple[pd.Dat
                           "best-fit LSOA21 to ward lookup)").naming("lookup")
     ward_pop = pop.groupby(lsoas["ward_code"]).sum()
     ward_region = lsoas.groupby("ward_code")["region_code"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
-    if values.index.isin(lsoas.index).all():
+    if codes_in(values.index, lsoas.index).all():
         w = pop.reindex(values.index)
         wc = lsoas["ward_code"].reindex(values.index)
         num = values.mul(w, axis=0).groupby(wc).sum(min_count=1)
@@ -172,7 +173,7 @@ def area_geometries(study: StudyData, level: str) -> gpd.GeoDataFrame:
         return g
     if study.wards is not None:
         w = study.wards
-        w = w[w.index.isin(lsoas["ward_code"])]
+        w = w[codes_in(w.index, lsoas["ward_code"])]
         name_col = next((c for c in ("ward_name", "WD25NM") if c in w.columns), None)
         g = gpd.GeoDataFrame({"area_name": w[name_col] if name_col else None,
                               "lad_code": lsoas.groupby("ward_code")["lad_code"].first().reindex(w.index)},

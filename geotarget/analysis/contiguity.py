@@ -176,6 +176,52 @@ class Contiguity:
         return "; ".join(parts) + "."
 
 
+#: The last few results of :func:`_snapped_pairs`, keyed by snap and the identity of the geometry objects.
+#: A study asks for the neighbours of the same polygons several times (targeting, hot spots): the
+#: search, the overlap test and the gap distances are the costly part, and they depend only on the
+#: polygons and ``snap``. Shapely geometries are immutable, and an entry keeps its geometries alive,
+#: so equal identities mean equal polygons in the same order: a hit returns exactly what a fresh
+#: computation would. Bounded to :data:`_CACHE_SIZE` entries.
+_PAIR_CACHE: list[tuple[float, np.ndarray, np.ndarray, tuple]] = []
+_CACHE_SIZE = 2
+
+
+def _snapped_pairs(geoms: np.ndarray, snap: float) -> tuple:
+    """Pairs (i < j) of polygons within ``snap`` of each other, with their gaps and overlaps.
+
+    Returns the STRtree, ``i``, ``j``, ``touching`` (per pair), the gap distance of each pair that does
+    not touch, ``ov`` (per pair: interiors intersect) and the overlap area of each overlapping pair.
+    The result is memoised on the geometry objects' identities (see :data:`_PAIR_CACHE`).
+    """
+    ident = np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
+    for key_snap, _held, held_ident, found in _PAIR_CACHE:
+        if key_snap == snap and len(held_ident) == len(ident) and np.array_equal(held_ident, ident):
+            return found
+    tree = shapely.STRtree(geoms)
+    if snap > 0:
+        i, j = tree.query(geoms, predicate="dwithin", distance=snap)
+    else:
+        i, j = tree.query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    gi, gj = geoms[i], geoms[j]
+
+    touching = shapely.intersects(gi, gj)
+    gap_pairs = ~touching
+    gap_m = shapely.distance(gi[gap_pairs], gj[gap_pairs])
+    # Overlaps: interiors intersect. Checked with the prepared-geometry predicate on touching pairs only.
+    shapely.prepare(gi)
+    ov = touching.copy()
+    ov[touching] = shapely.relate_pattern(gi[touching], gj[touching], "T********")
+    ov_area = shapely.area(shapely.intersection(gi[ov], gj[ov]))
+    found = (tree, i, j, touching, gap_m, ov, ov_area)
+    for a in found[1:]:
+        a.setflags(write=False)  # shared between callers: nobody may change them in place
+    _PAIR_CACHE.insert(0, (snap, np.array(geoms, dtype=object), ident, found))
+    del _PAIR_CACHE[_CACHE_SIZE:]
+    return found
+
+
 def contiguity(areas: gpd.GeoDataFrame, *, snap: float = SNAP, point_contacts: bool = True,
                min_edge: float | None = None, connect_islands: bool = False) -> Contiguity:
     """Neighbours of ``areas`` (a GeoDataFrame of polygons in metres, indexed by area code).
@@ -198,30 +244,17 @@ def contiguity(areas: gpd.GeoDataFrame, *, snap: float = SNAP, point_contacts: b
     if empty.any():
         raise SchemaError(f"{int(empty.sum())} area(s) have no geometry: "
                           f"{', '.join(map(str, areas.index[empty][:5]))}")
-    tree = shapely.STRtree(geoms)
-    if snap > 0:
-        i, j = tree.query(geoms, predicate="dwithin", distance=snap)
-    else:
-        i, j = tree.query(geoms, predicate="intersects")
-    keep = i < j
-    i, j = i[keep], j[keep]
-    gi, gj = geoms[i], geoms[j]
-
-    touching = shapely.intersects(gi, gj)
+    tree, i, j, touching, gap_m, ov, ov_area = _snapped_pairs(geoms, snap)
     gap_pairs = ~touching
     gaps = pd.DataFrame({"area_a": areas.index[i[gap_pairs]], "area_b": areas.index[j[gap_pairs]],
-                         "gap_m": shapely.distance(gi[gap_pairs], gj[gap_pairs])})
-    # Overlaps: interiors intersect. Checked with the prepared-geometry predicate on touching pairs only.
-    shapely.prepare(gi)
-    ov = touching.copy()
-    ov[touching] = shapely.relate_pattern(gi[touching], gj[touching], "T********")
-    ov_area = shapely.area(shapely.intersection(gi[ov], gj[ov]))
+                         "gap_m": gap_m})
     big = ov_area >= MIN_OVERLAP
     overlaps = pd.DataFrame({"area_a": areas.index[i[ov][big]], "area_b": areas.index[j[ov][big]],
                              "overlap_m2": ov_area[big]})
 
     if not point_contacts:
         edge = max(3 * snap, 1.0) if min_edge is None else float(min_edge)
+        gi, gj = geoms[i], geoms[j]
         reach = shapely.buffer(gj, max(snap, 0.01)) if snap > 0 else gj
         shared = shapely.length(shapely.intersection(shapely.boundary(gi), reach))
         edged = (shared > edge) | ov  # overlapping areas share more than a point

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geotarget.core.codes import codes_in
 from geotarget.core.errors import SchemaError
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
         notes.append(f"{len(lost):,} area(s) without a value left out: {', '.join(map(str, lost[:5]))}"
                      + (" ..." if len(lost) > 5 else ""))
         log.warning("%s", notes[-1])
-    keep = areas.index[areas.index.isin(vals.dropna().index)]
+    keep = areas.index[codes_in(areas.index, vals.dropna().index)]
     g = to_bng(areas.loc[keep]).sort_index()
     y_all = vals.reindex(g.index)
     if y_all.nunique() <= 1:
@@ -195,7 +196,7 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
                            index=pd.Index(excluded))
         out = pd.concat([out, isl])
     out.index.name = "area_code"
-    out = out.reindex(areas.index[areas.index.isin(out.index)])
+    out = out.reindex(areas.index[codes_in(areas.index, out.index)])
     counts = out["category"].value_counts()
     notes.append("Result: " + ", ".join(f"{v:,} {k}" for k, v in counts.sort_index().items()) + ".")
     log.info("hot spots (%s): %s", method, notes[-1])

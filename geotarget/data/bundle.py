@@ -28,10 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
-from geotarget.core.codes import find_area_columns
+from geotarget.core.codes import codes_in, find_area_columns
 from geotarget.core.councils import normalise_name, resolve_councils
 from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import AreaNotFoundError, ParameterError, SchemaError
@@ -90,8 +92,32 @@ def _header_year(path: Path, pattern: str) -> int | None:
 
 
 def _dissolve(lsoas: gpd.GeoDataFrame, by: str, keep: Sequence[str]) -> gpd.GeoDataFrame:
+    """``lsoas[[by, *keep, "geometry"]].dissolve(by=by, aggfunc="first", sort=True)``, geometry last.
+
+    The same frame as geopandas' ``dissolve`` (each group's polygons merged by ``shapely.union_all``
+    in row order; the other columns' first values), without building a GeoSeries per group, and with
+    the unions (independent, and run by GEOS without the GIL) spread over the cores.
+    """
     cols = [by, *[c for c in keep if c in lsoas.columns], "geometry"]
-    out = lsoas[cols].dissolve(by=by, aggfunc="first", sort=True)
+    first = lsoas[cols[:-1]].groupby(by, sort=True).agg("first")
+    first.columns = first.columns.to_flat_index()
+    group, keys = pd.factorize(lsoas[by], sort=True)  # missing keys get -1 and are dropped, as groupby does
+    if lsoas.empty or not keys.equals(pd.Index(first.index)):  # not expected: then geopandas itself
+        out = lsoas[cols].dissolve(by=by, aggfunc="first", sort=True)
+        return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(keys) + 1))
+    geoms = np.asarray(lsoas.geometry.values, dtype=object)[order]
+    parts = [geoms[bounds[k]:bounds[k + 1]] for k in range(len(keys))]
+    workers = min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(parts) > 200:  # shapely releases the GIL: the unions run side by side
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            merged = list(pool.map(shapely.union_all, parts, chunksize=64))
+    else:
+        merged = [shapely.union_all(p) for p in parts]
+    out = gpd.GeoDataFrame(first, geometry=gpd.GeoSeries(merged, index=first.index, crs=lsoas.crs), crs=lsoas.crs)
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
 
 
@@ -256,7 +282,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
                           "District code (2024)' or lad24cd")
     if source.lookup is not None:
         lk = read_lsoa_lookup(source.lookup)
-        frame = attach_lookup(frame, lk[lk.index.isin(frame.index)])
+        frame = attach_lookup(frame, lk[codes_in(lk.index, frame.index)])
         sources.append(Source("lookup", Path(source.lookup), "ONS best-fit LSOA to ward lookup"))
     national = None
     if len(frame) == v.n_lsoas:
@@ -276,7 +302,7 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
         b = read_boundaries(source.boundaries, layer=source.boundaries_layer,
                             level=f"lsoa{v.lsoa_year % 100}" if source.boundaries_layer is None else None)
         sources.append(Source("boundaries", Path(source.boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
-        lsoas = attach_imd(b[b.index.isin(keep.index)], keep, vintage=v)
+        lsoas = attach_imd(b[codes_in(b.index, keep.index)], keep, vintage=v)
         missing = keep.index.difference(lsoas.index)
         if len(missing):
             raise SchemaError(f"{source.boundaries}: no boundary for {len(missing):,} study LSOAs, e.g. "
@@ -416,7 +442,7 @@ def _msoa_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sour
             if "msoa_name" in msoa_b.columns:
                 lsoas["msoa_name"] = msoa_b["msoa_name"].reindex(lsoas["msoa_code"]).to_numpy()
             notes.append(f"MSOA codes (the lookup has none): {how}.")
-        msoa_b = msoa_b.loc[msoa_b.index.isin(lsoas["msoa_code"])]
+        msoa_b = msoa_b.loc[codes_in(msoa_b.index, lsoas["msoa_code"])]
         if "lad_code" not in msoa_b.columns:
             msoa_b["lad_code"] = lsoas.groupby("msoa_code")["lad_code"].first().reindex(msoa_b.index)
         return msoa_b[[*(c for c in ("msoa_name", "lad_code") if c in msoa_b.columns), "geometry"]]
@@ -483,14 +509,14 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         place, chosen = _choose_councils(source, councils=councils, region=region, names=names,
                                          all_england=len(frame) == v.n_lsoas, sources=sources)
         chosen_set = set(chosen)
-        imd_here = frame.index[frame["lad_code"].isin(chosen_set)]
+        imd_here = frame.index[codes_in(frame["lad_code"], chosen_set)]
         no_shape = imd_here.difference(b.index)
         if len(no_shape):
             raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
                               f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
-        b = b.loc[b.index.isin(imd_here)]
+        b = b.loc[codes_in(b.index, imd_here)]
         lsoas = attach_imd(b, frame, vintage=v)
-        lsoas = attach_lookup(lsoas, lk[lk.index.isin(lsoas.index)])
+        lsoas = attach_lookup(lsoas, lk[codes_in(lk.index, lsoas.index)])
         lsoas = lsoas.loc[lsoas.index.sort_values()]
 
     with stage("council, ward and MSOA boundaries"):

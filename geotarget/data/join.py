@@ -7,6 +7,7 @@ import logging
 import geopandas as gpd
 import pandas as pd
 
+from geotarget.core.codes import codes_in
 from geotarget.core.errors import SchemaError, VintageError
 from geotarget.core.vintages import BY_LSOA_YEAR, VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
 
@@ -61,7 +62,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, vintage: Vint
             "attach_imd needs both frames indexed by 'lsoa_code' (as read_boundaries(level='lsoa21'|'lsoa11') "
             f"and read_imd return them); got indexes {boundaries.index.name!r} and {imd.index.name!r}"
         )
-    matched = boundaries.index.isin(imd.index)
+    matched = codes_in(boundaries.index, imd.index)
     rate = matched.mean() if len(boundaries) else 0.0
     counts = f"{int(matched.sum()):,} of {len(boundaries):,} boundary LSOA codes ({rate:.1%}) are in the IoD data"
 

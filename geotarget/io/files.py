@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geotarget.core.errors import DataNotFoundError, SchemaError
@@ -90,7 +91,8 @@ def write_geopackage(path: str | os.PathLike, layers: dict, *, styles: dict | No
             rows = []
             for i, (name, frame) in enumerate(layers.items()):
                 flat = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
-                pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0)
+                pyogrio.write_dataframe(flat, tmp, layer=name, driver="GPKG", append=i > 0,
+                                        use_arrow=_arrow_writes_same(flat))
                 if name in styles:
                     if styles[name] is not None:
                         rows.append((name, styles[name], "style given by the caller"))
@@ -101,6 +103,34 @@ def write_geopackage(path: str | os.PathLike, layers: dict, *, styles: dict | No
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return Path(path)
+
+
+def _arrow_writes_same(frame: pd.DataFrame) -> bool:
+    """Whether pyogrio's Arrow writer gives the same GeoPackage bytes as its row writer for ``frame``.
+
+    The Arrow path hands GDAL whole columns at once (about twice as fast on England's LSOAs). The
+    two paths write identical files for numbers, booleans and text columns (with or without missing
+    values); they differ for some object columns (e.g. booleans with missing values) and for empty
+    frames, so anything else goes through the row writer. Needs pyarrow and GDAL >= 3.8.
+    """
+    import pyogrio
+
+    if pyogrio.__gdal_version__ < (3, 8, 0) or frame.empty:  # an empty layer's field types differ
+        return False
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    for name, dtype in frame.dtypes.items():
+        if str(dtype) == "geometry" or isinstance(dtype, pd.StringDtype):
+            continue
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            continue
+        kind = pd.api.types.infer_dtype(frame[name], skipna=True) if pd.api.types.is_object_dtype(dtype) else None
+        if kind in ("string", "empty"):
+            continue
+        return False
+    return True
 
 
 #: The ``layer_styles`` table as QGIS creates it in a GeoPackage.
