@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from geotarget import GeotargetError, SchemaError
 from geotarget.analysis.access import StraightLine, access_table, park_targets
-from geotarget.analysis.network import StreetNetwork, read_street_network
 from geotarget.data.load import load
 from geotarget.data.sample import sample_layer
 from geotarget.io.assets import assets_from_frame
+from geotarget.io.network import StreetNetwork, read_street_network
 
 BNG = "EPSG:27700"
 

@@ -303,7 +303,7 @@ def test_iod2025_england_with_ons_population(shared_data):
 
 def test_read_areas_errors(tmp_path, sample25):
     from geotarget import DataNotFoundError
-    from geotarget.analysis.crosswalk import read_areas
+    from geotarget.io.areas import read_areas
 
     with pytest.raises(DataNotFoundError, match="nope.geojson: areas file not found"):
         read_areas(tmp_path / "nope.geojson", id_column="id")

@@ -43,7 +43,7 @@ READ_BY_CALLER = {
                "capacity_column", "parks", "park_access_points", "network", "assets"},
     "hia": {"assets_category_column", "flag_indices", "flag_max_decile", "flag_scope"},
     "map": {"png"},
-    # read into frames (geotarget.analysis.crosswalk.read_areas, geotarget.io.lookups.read_lsoa_lookup) first
+    # read into frames (geotarget.io.areas.read_areas, geotarget.io.lookups.read_lsoa_lookup) first
     "aggregate": {"areas", "area_id", "area_name", "lookup_columns"},
 }
 

@@ -73,7 +73,8 @@ def test_drawing_leaves_the_matplotlib_backend_unchanged():
         import matplotlib
         before = matplotlib.rcParams._get("backend")
         import geotarget as gt
-        from geotarget.analysis.typology import cluster_areas, profile_chart
+        from geotarget.analysis.typology import cluster_areas
+        from geotarget.render.charts import profile_chart
         from geotarget.render.maps import deprivation_map
         from geotarget.render.maps.static import static_map
         from tests.test_typology import planted

@@ -22,12 +22,13 @@ from geotarget.analysis.gaps import (
     match_areas,
     outcome_gaps,
     rank_normal_score,
-    read_indicator_table,
     reference_table,
 )
-from geotarget.analysis.typology import _cut, cluster_areas, cluster_label, profile_chart
+from geotarget.analysis.typology import _cut, cluster_areas, cluster_label
 from geotarget.cli.main import main
 from geotarget.core.errors import ParameterError
+from geotarget.io.indicators import read_indicator_table
+from geotarget.render.charts import profile_chart
 from tests.grids import square_grid
 
 # -- gaps ----------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geotarget.analysis.network import NetworkRouter
 from geotarget.core.crs import BNG, require_same_crs
 from geotarget.core.errors import GeotargetError, SchemaError
 from geotarget.io.assets import CATEGORIES
@@ -133,7 +134,7 @@ def _prepare(assets: gpd.GeoDataFrame, category: str, *, network, capacity_colum
         cap = pd.Series(sub[capacity_column].to_numpy(float)).groupby(key).first().to_numpy()
         supply = cap if np.isfinite(cap).any() else None
     geoms = sub.geometry.to_numpy()
-    router = network.router(geoms) if network is not None else StraightLine(geoms)
+    router = NetworkRouter(network, np.asarray(geoms, dtype=object)) if network is not None else StraightLine(geoms)
     return _Category(category, router, key.astype(np.int64), len(uniques), label, size, supply)
 
 
@@ -240,7 +241,7 @@ def access_table(
     capacity_column
         Asset column with capacity (e.g. list size) for ``sfca_<c>``.
     network
-        A :class:`geotarget.analysis.network.StreetNetwork`: distances along streets instead of
+        A :class:`geotarget.io.network.StreetNetwork`: distances along streets instead of
         straight lines.
     dedupe
         Count near-duplicates (``duplicate_of`` set) once. Distances are unaffected.

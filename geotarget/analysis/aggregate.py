@@ -211,7 +211,7 @@ def aggregate(
         LSOA -> area lookup (:func:`read_lsoa_lookup`) for ``lad``/``msoa``/``ward``; when
         omitted the ``<to>_code`` column of ``lsoas`` is used. Every LSOA must be in it.
     areas
-        Custom area polygons (:func:`geotarget.analysis.crosswalk.read_areas`) for ``to="custom"``.
+        Custom area polygons (:func:`geotarget.io.areas.read_areas`) for ``to="custom"``.
     method, centroids, points
         How LSOAs straddling custom boundaries are assigned: see
         :func:`geotarget.analysis.crosswalk.crosswalk_to_areas`.

@@ -70,7 +70,7 @@ def study_indicators(study: StudyData, *, table: pd.DataFrame | None = None, nam
     """Return indicator values for the study LSOAs (or wards, for a ward-keyed table) and their reference table.
 
     Returns ``(indicators, reference_table_or_None, table_rows)``: without ``table`` the IoD domains;
-    with a table (:func:`~geotarget.analysis.gaps.read_indicator_table`, named ``name`` in messages), its
+    with a table (:func:`~geotarget.io.indicators.read_indicator_table`, named ``name`` in messages), its
     columns. The reference table is bundled (sample IoD, and the sample outcome table when
     ``bundled_outcomes``), computed from England-wide inputs, or ``None`` (only ``reference="study"``
     is then possible).

@@ -187,8 +187,8 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
-    from geotarget.analysis.crosswalk import read_areas
     from geotarget.data.load import load
+    from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
@@ -267,7 +267,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
         access_points = gpd.read_file(p.park_access_points) if p.park_access_points else None
     network = None
     if p.network:
-        from geotarget.analysis.network import read_street_network
+        from geotarget.io.network import read_street_network
 
         network = read_street_network(p.network)
     kw = p.job_kwargs()

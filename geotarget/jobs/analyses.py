@@ -47,8 +47,8 @@ OUTCOMES = "data/outcomes/outcomes_lsoa21_tees_valley.csv"
 
 def _indicator_table(indicators, *, id_column: str | None = None, columns: Sequence[str] | None = None):
     """``(table, name, bundled)`` for an indicator table path (or ``"sample"``), ``(None, "", False)`` for the IoD."""
-    from geotarget.analysis.gaps import read_indicator_table
     from geotarget.core.places import ROOT, sample_path
+    from geotarget.io.indicators import read_indicator_table
 
     if indicators is None or str(indicators) == "iod":
         return None, "", False
@@ -106,7 +106,8 @@ def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: 
     ``gaps.csv`` (every area's indicator values, reference values and gaps), ``clusters_notes.txt`` and,
     if areas had missing values, ``cluster_rejects.csv``.
     """
-    from geotarget.analysis.typology import cluster_areas, cluster_layer, profile_chart
+    from geotarget.analysis.typology import cluster_areas, cluster_layer
+    from geotarget.render.charts import profile_chart
 
     method = "spatial" if spatial else method
     study = _study(data)

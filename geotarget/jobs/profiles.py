@@ -46,7 +46,7 @@ def profile_areas(
 
     ``data`` is the study (:func:`geotarget.data.load`; default the bundled Tees Valley). ``lookup``
     (an LSOA -> ward/MSOA table, :func:`geotarget.io.lookups.read_lsoa_lookup`) maps LSOAs to wards
-    or MSOAs when the LSOAs carry none; ``areas`` (:func:`geotarget.analysis.crosswalk.read_areas`)
+    or MSOAs when the LSOAs carry none; ``areas`` (:func:`geotarget.io.areas.read_areas`)
     are the custom areas (``to="custom"``), which need LSOA boundaries, and ``method="apportion"``
     uses the data's residential postcodes where it has them. ``councils`` keeps those councils'
     areas *after* ranking (ranks stay among every area of the data). Defaults:

@@ -51,10 +51,18 @@ def method_note(result: Targeting) -> str:
     return text
 
 
-def _member_names(mem: pd.DataFrame) -> pd.Series:
+def _member_names(mem: pd.DataFrame) -> list[str]:
     """Return each member LSOA's code, with its name in brackets where the members have one."""
-    return mem.apply(lambda m: f"{m['lsoa_code']}" + (f" ({md_text(m['lsoa_name'])})" if "lsoa_name" in mem
-                                                       and pd.notna(m.get("lsoa_name")) else ""), axis=1)
+    codes = mem["lsoa_code"].tolist()
+    if "lsoa_name" not in mem:
+        return [f"{c}" for c in codes]
+    return [f"{c}" + (f" ({md_text(n)})" if pd.notna(n) else "") for c, n in zip(codes, mem["lsoa_name"], strict=True)]
+
+
+def _by_area(frame: pd.DataFrame) -> dict:
+    """Split ``frame`` by ``area_id`` once (rows keep their order), without geometry."""
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    return {aid: part for aid, part in plain.groupby("area_id", sort=False)}
 
 
 def summary_markdown(result: Targeting, *, title: str | None = None, version: str = "") -> str:
@@ -82,8 +90,10 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
             lines.append(f"| {md_cell(r['name'])} | " + " | ".join(_pct(piv.loc[aid, x]) for x in alts)
                          + f" | {_pct(r['stability'])} |")
     lines += ["", "## Areas", ""]
+    members, profiles = _by_area(result.members), _by_area(result.profiles)
+    no_members, no_profile = result.members.iloc[:0], result.profiles.iloc[:0]
     for aid, r in a.iterrows():
-        mem = result.members[result.members["area_id"] == aid]
+        mem = members.get(aid, no_members)
         nq = int(mem["qualifying"].sum())
         lines += [f"### {r['rank']}. {md_text(r['name'])} ({md_text(r['la_name'])}, {aid})", "",
                   f"{r['population']:,.0f} residents in {r['n_lsoas']} LSOAs; {nq} qualify under the rule"
@@ -94,8 +104,8 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
                   f"{result.vintage.n_lsoas:,} (1 = most deprived).", "",
                   "| Index | Area | Council | England | Residents in national decile 1 (area / council) |",
                   "|---|---:|---:|---:|---:|"]
-        prof = result.profiles[result.profiles["area_id"] == aid]
-        for _, p in prof.iterrows():
+        prof = profiles.get(aid, no_profile)
+        for p in prof.to_dict("records"):
             lines.append(f"| {md_cell(p['label'])} | {p['area_avg_percentile']:.1f} | "
                          f"{p['council_avg_percentile']:.1f} | {p['england_avg_percentile']:.0f} | "
                          f"{p['area_pct_pop_decile1']:.0f}% / "

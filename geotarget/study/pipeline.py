@@ -195,7 +195,7 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
 @register("aggregate")
 def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Profiles for the geographies in ``to`` beyond wards (which the main job writes)."""
-    from geotarget.analysis.crosswalk import read_areas
+    from geotarget.io.areas import read_areas
 
     written: dict[str, Path] = {}
     lsoas = ctx.data.lsoas
@@ -298,7 +298,7 @@ def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
         entrances = gpd.read_file(p.park_access_points) if p.park_access_points else None
     network = None
     if p.network:
-        from geotarget.analysis.network import read_street_network
+        from geotarget.io.network import read_street_network
 
         ctx.provenance.add_input(p.network, role="network")
         network = read_street_network(p.network)
