@@ -19,6 +19,8 @@ from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
+from geotarget.io.postcodes import read_postcode_points
+from geotarget.io.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +138,16 @@ def _layers(path: Path) -> list[str]:
 def _population_points(pl, v: Vintage, lsoas: gpd.GeoDataFrame, *, root: Path | None = None
                        ) -> tuple[gpd.GeoDataFrame, str]:
     """Residential postcodes of the place as points with the LSOA (of the vintage) they lie in."""
-    pc = pd.read_csv(sample_path(pl.postcodes, root=root), dtype={"usertype": "string"})
-    note = "residential (small-user) postcodes"
-    if "usertype" in pc.columns:
-        pc = pc[pc["usertype"] == "0"]
-    else:
-        note = "all postcodes (the bundled file has no user type, so business postcodes count too)"
-    pts = gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy()},
-                           geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=lsoas.crs)
-    code = f"lsoa{v.lsoa_year % 100}cd"
-    if code in pc.columns and pc[code].notna().all():
-        pts["lsoa_code"] = pc[code].to_numpy()
-    else:  # assign by point in polygon, nearest LSOA for points on the edge
-        j = gpd.sjoin_nearest(pts, lsoas[["geometry"]], how="left", max_distance=200)
+    path = sample_path(pl.postcodes, root=root)
+    has_type = "usertype" in read_text_table(path, nrows=0).columns
+    note = ("residential (small-user) postcodes" if has_type
+            else "all postcodes (the bundled file has no user type, so business postcodes count too)")
+    pts = read_postcode_points(path, lsoa_year=v.lsoa_year, residential=True, located_only=False)
+    if pts["lsoa_code"].isna().any():  # assign by point in polygon, nearest LSOA for points on the edge
+        j = gpd.sjoin_nearest(pts[["geometry"]], lsoas[["geometry"]], how="left", max_distance=200)
         pts["lsoa_code"] = j.loc[~j.index.duplicated(), "lsoa_code"].reindex(pts.index)
         note += f" (assigned to LSOA {v.lsoa_year} by point in polygon)"
     pts = pts[pts["lsoa_code"].isin(lsoas.index)].reset_index(drop=True)
-    pts["weight"] = 1.0
     return pts, f"{len(pts):,} {note}, Code-Point Open 2025 locations"
 
 
@@ -166,16 +161,12 @@ def postcode_points(vintage: int | str = 2025, *, place: str = "tees_valley", re
     every postcode, e.g. for a map's search box.
     """
     v = get_vintage(vintage)
-    pc = pd.read_csv(sample_path(get_place(place).postcodes, root=root), dtype={"usertype": "string"})
-    code = f"lsoa{v.lsoa_year % 100}cd"
-    if code not in pc.columns:
-        raise DataNotFoundError(f"the bundled {get_place(place).name} postcodes have no LSOA {v.lsoa_year} codes")
-    keep = pc[code].notna()
-    if residential and "usertype" in pc.columns:
-        keep &= pc["usertype"] == "0"
-    pc = pc[keep]
-    return gpd.GeoDataFrame({"postcode": pc["postcode"].to_numpy(), "lsoa_code": pc[code].to_numpy(), "weight": 1.0},
-                            geometry=gpd.points_from_xy(pc["easting"], pc["northing"]), crs=BNG)
+    path = sample_path(get_place(place).postcodes, root=root)
+    try:
+        return read_postcode_points(path, lsoa_year=v.lsoa_year, residential=residential)
+    except SchemaError:
+        raise DataNotFoundError(f"the bundled {get_place(place).name} postcodes have no LSOA {v.lsoa_year} codes") \
+            from None
 
 
 def sample_layer(layer: str, *, place: str = "tees_valley", root: Path | None = None) -> gpd.GeoDataFrame:

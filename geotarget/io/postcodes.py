@@ -7,9 +7,11 @@ import os
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geotarget.core.crs import BNG
 from geotarget.core.errors import DataNotFoundError, SchemaError
 from geotarget.io.tables import normalise_text, parse_numbers, read_text_table, to_bng_xy
 
@@ -118,6 +120,36 @@ def read_postcodes(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return out
 
 
+def read_postcode_points(path: str | os.PathLike, *, lsoa_year: int, residential: bool = True,
+                         located_only: bool = True) -> gpd.GeoDataFrame:
+    """Read postcodes with their LSOA as points (EPSG:27700): geotarget's one postcode-points loader.
+
+    ``path`` is a postcode file with ``postcode``, ``easting``, ``northing`` and an LSOA code column
+    of ``lsoa_year`` (``lsoa21cd``/``lsoa11cd``, as in the ONS postcode lookup) and, optionally,
+    ``usertype`` (0 = small user). With ``residential=True`` only small-user postcodes are kept
+    (all of them when the file has no user type), each of weight 1: population points for
+    apportioning LSOAs. Postcodes without an LSOA code are left out, or with ``located_only=False``
+    kept with ``lsoa_code`` None (the caller places them, e.g. by point in polygon).
+    """
+    p = Path(path)
+    raw = read_text_table(p)
+    code = f"lsoa{lsoa_year % 100}cd"
+    needed = ["postcode", "easting", "northing", *([code] if located_only else [])]
+    missing = [c for c in needed if c not in raw.columns]
+    if missing:
+        raise SchemaError(f"{p}: no column(s) {missing} for postcode points of LSOA {lsoa_year}; columns found: "
+                          f"{list(raw.columns)}")
+    codes = raw[code].str.strip() if code in raw.columns else pd.Series("", index=raw.index)
+    keep = codes != "" if located_only else pd.Series(True, index=raw.index)
+    if residential and "usertype" in raw.columns:
+        keep &= raw["usertype"].str.strip() == "0"
+    rows = raw[keep]
+    x, y = parse_numbers(rows["easting"]), parse_numbers(rows["northing"])
+    lsoa = codes[keep].where(codes[keep] != "", None).to_numpy(dtype=object)
+    return gpd.GeoDataFrame({"postcode": rows["postcode"].to_numpy(), "lsoa_code": lsoa, "weight": 1.0},
+                            geometry=gpd.points_from_xy(x, y), crs=BNG)
+
+
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat(frames)
     out = out[~out.index.duplicated(keep="first")]
@@ -125,4 +157,5 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-__all__ = ["HEADERS", "normalise_postcode", "normalise_postcodes", "postcode_candidates", "read_postcodes"]
+__all__ = ["HEADERS", "normalise_postcode", "normalise_postcodes", "postcode_candidates", "read_postcode_points",
+           "read_postcodes"]
