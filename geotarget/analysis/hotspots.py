@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geotarget.analysis.layers import area_layer
 from geotarget.core.codes import codes_in
 from geotarget.core.errors import SchemaError
 
@@ -205,13 +206,7 @@ def hotspots(areas, values: pd.Series, *, method: str = "gi", permutations="auto
 
 def hotspot_layer(areas, result: HotSpots):
     """Return the tested areas with ``category`` (and statistics) to draw: a GeoDataFrame indexed by ``area_code``."""
-    import geopandas as gpd
-
-    g = areas.reindex(result.table.index)
-    keep = [c for c in ("area_name", "lad_code", "lad_name") if c in g.columns]
-    out = gpd.GeoDataFrame(g[keep].join(result.table), geometry=g.geometry, crs=areas.crs)
-    out.index.name = "area_code"
-    return out
+    return area_layer(areas, result.table)
 
 
 __all__ = ["HotSpots", "METHODS", "auto_permutations", "hotspot_layer", "hotspots", "min_discoveries",

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geotarget.analysis.layers import area_layer
 from geotarget.core.errors import SchemaError
 
 log = logging.getLogger(__name__)
@@ -394,13 +395,7 @@ def cluster_label(mean_gaps: pd.Series, labels: dict[str, str], *, most: int = 3
 
 def cluster_layer(areas, typology: Typology):
     """Return the areas with ``cluster`` and ``label`` (and gaps) to draw: a GeoDataFrame indexed by ``area_code``."""
-    import geopandas as gpd
-
-    g = areas.reindex(typology.clusters.index)
-    keep = [c for c in ("area_name", "lad_code", "lad_name") if c in g.columns]
-    out = gpd.GeoDataFrame(g[keep].join(typology.clusters), geometry=g.geometry, crs=areas.crs)
-    out.index.name = "area_code"
-    return out
+    return area_layer(areas, typology.clusters)
 
 
 __all__ = ["METHODS", "Typology", "cluster_areas", "cluster_label", "cluster_layer"]
