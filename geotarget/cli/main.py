@@ -90,7 +90,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     params = params_from_args(RunParams, args)
     if args.config:
         return _cmd_run_study(args, params)
-    result = run(_load_data(args, RunParams.DATA, default_vintage=2025), out=args.out or "maps",
+    result = run(_load_data(args, RunParams.DATA), out=args.out or "maps",
                  **params.job_kwargs())
     if not args.quiet:
         _print_summary(result)
@@ -187,7 +187,6 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import MEASURES
-    from geotarget.data.load import load
     from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
@@ -198,9 +197,8 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
     with _aggregate_provenance(args, p) as prov:
         sample = str(args.imd) == "sample"
-        data = load(source="sample" if sample else "files", vintage=args.vintage or (2025 if sample else None),
-                    councils=args.councils if sample else None, imd=None if sample else args.imd,
-                    population=None if sample else args.population, boundaries=None if sample else args.boundaries)
+        # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
+        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"), councils=sample)
         cols = dict(p.lookup_columns) if p.lookup_columns else None
         lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
         areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
@@ -352,8 +350,7 @@ def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
                  lookup={"help": "LSOA to ward best-fit lookup (for ward level with files)"})
 
 
-def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True,
-               default_vintage: int | None = None):
+def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True):
     """Load the study's data from a command's data options ``names``.
 
     Uses :func:`geotarget.data.load`: the bundled place, or official files with ``--imd PATH``.
@@ -365,8 +362,6 @@ def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bo
     files = str(imd) != "sample"
     if not councils:
         kw.pop("councils", None)
-    if kw.get("vintage") is None and default_vintage is not None:
-        kw["vintage"] = default_vintage
     kw = {k: v for k, v in kw.items() if v is not None}
     return load(source="files" if files else "sample", imd=imd if files else None, **kw)
 
