@@ -310,6 +310,8 @@ def _study_value(key, tmp_path, name):
     if key.choices:
         value = next(c for c in key.choices if c != key.default)
         return repr(value).replace("'", '"'), value
+    if key.kind in ("float", "int"):
+        return "1234", 1234
     return f'"{name}-value"', f"{name}-value"
 
 

@@ -26,13 +26,18 @@ log = logging.getLogger(__name__)
 #: Catalogue names (:data:`geotarget.io.fetch.CATALOGUE`) of the cached files, by IoD vintage and
 #: :class:`DataSource` field. ``None``: the catalogue has no such file for that vintage.
 CACHED: dict[int, dict[str, str | None]] = {
-    2025: {"imd": "iod2025", "boundaries": "lsoa21-boundaries", "lookup": "lsoa21-ward24-lookup",
-           "lads": "lad24-boundaries", "wards": "wards24-boundaries", "msoas": "msoa21-boundaries",
-           "centroids": "lsoa21-centroids", "regions": "lad24-regions"},
-    2019: {"imd": "iod2019", "boundaries": "lsoa11-boundaries", "lookup": None,
+    2025: {"imd": "iod2025", "population": "lsoa21-population", "boundaries": "lsoa21-boundaries",
+           "lookup": "lsoa21-ward24-lookup", "lads": "lad24-boundaries", "wards": "wards24-boundaries",
+           "msoas": "msoa21-boundaries", "centroids": "lsoa21-centroids", "regions": "lad24-regions",
+           "codepoint": "codepoint-open", "postcode_lookup": "ons-postcode-lookup",
+           "indicators": "iod2025-indicators", "cni": "cni2023"},
+    2019: {"imd": "iod2019", "population": None, "boundaries": "lsoa11-boundaries", "lookup": None,
            "lads": "lad24-boundaries", "wards": None, "msoas": None, "centroids": None,
-           "regions": "lad24-regions"},
+           "regions": "lad24-regions", "codepoint": "codepoint-open", "postcode_lookup": "ons-postcode-lookup",
+           "indicators": "iod2019-indicators", "cni": None},
 }
+#: Catalogue names of cached asset lists, used as ``assets`` when a cache study names none.
+CACHED_ASSETS = ("ods-epraccur", "ods-edispensary", "ods-egdpprac", "os-greenspace")
 #: What a study cannot do without.
 REQUIRED = ("imd", "boundaries", "lookup")
 
@@ -104,7 +109,8 @@ def _normalise(overrides: dict) -> dict:
     if "assets" in out:
         a = out["assets"]
         out["assets"] = () if a is None else (Path(a),) if isinstance(a, (str, Path)) else tuple(Path(p) for p in a)
-    for k in ("imd", "population", "boundaries", "lookup", "lads", "wards", "msoas", "centroids", "regions", "cache"):
+    for k in ("imd", "population", "boundaries", "lookup", "lads", "wards", "msoas", "centroids", "regions", "cache",
+              "codepoint", "postcode_lookup", "indicators", "cni"):
         if out.get(k) is not None:
             out[k] = Path(out[k])
     if out.get("vintage") is not None:
@@ -118,14 +124,14 @@ def cached_source(source: DataSource) -> DataSource:
     Raises :class:`~geotarget.DataNotFoundError` naming the ``geotarget data fetch NAME`` command
     for a required file (IoD, LSOA boundaries, lookup) that is not in the cache.
     """
-    from geotarget.io.fetch import cache_dir, cached_path
+    from geotarget.io.fetch import CATALOGUE, cache_dir, cached_path
 
     year = get_vintage(source.vintage or 2025).year
     found = {}
     for key, name in CACHED[year].items():
         if getattr(source, key) is not None:
             continue
-        path = cached_path(name, cache=source.cache) if name else None
+        path = cached_path(name, cache=source.cache) if name in CATALOGUE else None
         if path is not None and path.is_file():
             found[key] = path
         elif key in REQUIRED:
@@ -140,4 +146,4 @@ def cached_source(source: DataSource) -> DataSource:
     return dataclasses.replace(source, **found)
 
 
-__all__ = ["CACHED", "load", "cached_source"]
+__all__ = ["CACHED", "CACHED_ASSETS", "load", "cached_source"]

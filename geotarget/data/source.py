@@ -52,6 +52,15 @@ class DataSource:
     centroids: Path | None = field(default=None, metadata=_opt("LSOA population-weighted centroids"))
     regions: Path | None = field(default=None, metadata=_opt("council -> region lookup"))
     assets: tuple[Path, ...] = field(default=(), metadata=_opt("community asset files"))
+    asset_margin: float = field(default=5000.0, metadata=_opt(
+        "assets within this many metres of the study councils count (services over a council border)", min=0))
+    codepoint: Path | None = field(default=None, metadata=_opt(
+        "OS Code-Point Open postcodes (the zip, its CSV folder or a CSV): postcode locations"))
+    postcode_lookup: Path | None = field(default=None, metadata=_opt(
+        "ONS postcode lookup (ONSPD, NSPL or postcode to OA/LSOA): live and residential postcodes"))
+    indicators: Path | None = field(default=None, metadata=_opt(
+        "IoD File 8, the underlying indicators (HIA screening)"))
+    cni: Path | None = field(default=None, metadata=_opt("Community Needs Index 2023 by LSOA (HIA screening)"))
     cache: Path | None = field(default=None, metadata=_opt("data cache folder (default: GEOTARGET_CACHE)"))
 
 
