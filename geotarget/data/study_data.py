@@ -61,6 +61,10 @@ class StudyData:
         Residential postcode points with ``postcode``, ``lsoa_code`` and ``weight`` (bundled places).
     postcode_index
         Every postcode of a bundled place as points with ``lsoa_code`` (a map's search box).
+    postcode_locations
+        Postcode -> ``easting, northing`` (the :func:`geotarget.io.postcodes.read_postcodes` layout) for
+        locating asset and site postcodes: all of England's postcodes with ``codepoint``; see
+        :meth:`postcode_table`.
     assets
         Community assets: the bundled place's ``community_assets`` layer (all of the place, so
         access can cross council boundaries) or the asset files named, kept inside the councils.
@@ -102,6 +106,7 @@ class StudyData:
     postcodes: gpd.GeoDataFrame | None = None
     postcodes_note: str = ""
     postcode_index: gpd.GeoDataFrame | None = None
+    postcode_locations: pd.DataFrame | None = None
     parks: gpd.GeoDataFrame | None = None
     park_access_points: gpd.GeoDataFrame | None = None
     national: pd.DataFrame | None = None
@@ -125,6 +130,18 @@ class StudyData:
     def bundled(self) -> bool:
         """True for a bundled place (``source="sample"``)."""
         return self.place_key is not None
+
+    def postcode_table(self) -> pd.DataFrame:
+        """Postcode locations for locating assets and sites by postcode.
+
+        ``postcode_locations`` when loaded; else the Code-Point file of the source (``codepoint``); else
+        the bundled Tees Valley and Trafford postcodes.
+        """
+        if self.postcode_locations is not None:
+            return self.postcode_locations
+        from geotarget.io.postcodes import read_postcodes
+
+        return read_postcodes(self.source.codepoint)
 
     @property
     def has_geometry(self) -> bool:
