@@ -576,7 +576,18 @@ def _cmd_data(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{name}: {path}  ({_fmt_size(path.stat().st_size)})")
         return 0
+    if args.data_command == "add":
+        from geotarget.io.store import add, describe
+
+        if not args.quiet:
+            _show_progress(args)
+        for added in add(args.files, cache=args.cache, as_=args.as_, force=args.force):
+            if not args.quiet:
+                print(describe(added))
+        return 0
     if args.data_command == "list":
+        from geotarget.data.capabilities import cache_capabilities
+
         rows = list_data(cache=args.cache)
         print(f"Cache: {cache_dir(args.cache)}")
         for r in rows:
@@ -585,9 +596,21 @@ def _cmd_data(args: argparse.Namespace) -> int:
             print(f"{r.status:<11} {r.name}{size}{where}")
             if r.status != "bundled":
                 print(f"{'':<12}{r.detail}")
-        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)]
+        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)
+                   and CATALOGUE[n].kind != "manual"]
         if missing:
             print(f"Fetch with: geotarget data fetch {' '.join(missing)}")
+        manual = [n for n in CATALOGUE if CATALOGUE[n].kind == "manual"
+                  and any(r.name == n and r.status == "not cached" for r in rows)]
+        if manual:
+            print(f"Download from the publisher, then `geotarget data add FILE`: {', '.join(manual)}")
+        for vintage in (2025, 2019):
+            caps = cache_capabilities(cache=args.cache, vintage=vintage)
+            if vintage == 2019 and not any(c.have for c in caps if c.label.startswith("deprivation")):
+                continue
+            print(f"What the cache can do (IoD{vintage}):")
+            for c in caps:
+                print(f"  {c.line()}")
         return 0
     args.data_parser.print_help()
     return 0
@@ -595,9 +618,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _add_data(sub) -> None:
     p = sub.add_parser(
-        "data", help="official data: fetch it from the publishers into a cache, list what is cached and bundled",
+        "data", help="official data: fetch it from the publishers or add files you have to a cache; list what is "
+                     "cached and what it can do",
         description="Download official data (MHCLG's IoD, ONS boundaries and lookups) into a local cache "
-                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads.",
+                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads, or add files "
+                    "you downloaded or were sent (recognised from their layout).",
     )
     p.set_defaults(func=_cmd_data, data_command=None, data_parser=p)
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
@@ -613,7 +638,19 @@ def _add_data(sub) -> None:
     f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
     f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache"})
     _verbosity(f)
-    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets")
+    a = dsub.add_parser("add", help="add files you downloaded or were sent to the cache (recognised from their layout)",
+                        description="Recognise which dataset each file is from its columns or layers (not its name), "
+                                    "copy it into the cache with a SHA-256 record; the original is not changed. A "
+                                    "GeoPackage adds each recognised layer. Datasets: " + ", ".join(CATALOGUE))
+    a.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz, zip, GeoPackage, GeoJSON ...")
+    a.add_argument("--as", dest="as_", metavar="NAME", choices=list(CATALOGUE),
+                   help="add the file as this dataset (when its layout is ambiguous or not recognised)")
+    a.add_argument("--force", action="store_true", help="replace a different file already cached for the dataset")
+    a.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
+    a.set_defaults(flags={"as_": "--as", "force": "--force", "cache": "--cache"})
+    _verbosity(a)
+    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets, and what "
+                                       "each capability can do with the cache")
     lst.add_argument("--cache", metavar="DIR", help="cache folder")
     _verbosity(lst)
 

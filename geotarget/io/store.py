@@ -526,7 +526,7 @@ def _add_one(src: Path, rec: Recognised, source_sha: str, *, cache, force: bool)
                                                           and info.get("sha256") == source_sha)
         if same and not force:
             verify_cached(existing)
-            log.info("%s: already in the cache, same checksum (%s)", d.name, existing)
+            log.debug("%s: already in the cache, same checksum (%s)", d.name, existing)
             return Added(d.name, existing, "unchanged", rec.how, src, rec.layer)
         if not force:
             when = (f"added {info['added']} from {info.get('added_from')}" if "added" in info
@@ -548,7 +548,7 @@ def _add_one(src: Path, rec: Recognised, source_sha: str, *, cache, force: bool)
     for other in _others(dest.parent, dest, d.name):
         other.unlink()
         record_path(other).unlink(missing_ok=True)
-    log.info("%s: %s %s (%s)", d.name, "replaced by" if had else "added", dest, rec.how)
+    log.debug("%s: %s %s (%s)", d.name, "replaced by" if had else "added", dest, rec.how)
     return Added(d.name, dest, "replaced" if had else "added", rec.how, src, rec.layer)
 
 
