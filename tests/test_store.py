@@ -98,7 +98,7 @@ def test_england_geopackage_adds_each_recognised_layer(shared_data, cache):
     import pyogrio
 
     for a in added:
-        assert a.path == cached_path(a.name) and a.path.suffix == ".geojson"
+        assert a.path == cached_path(a.name) and a.path.suffix == ".gpkg"
         info = pyogrio.read_info(a.path)
         assert info["features"] == {"lsoa11": 32844, "lsoa21": 33755, "msoa21": 6856, "lad24_uk": 361}[a.layer]
         rec = json.loads((a.path.parent / (a.path.name + ".json")).read_text())
@@ -336,13 +336,13 @@ def test_hand_edited_cached_file_is_caught_on_use(tmp_path, cache):
     assert src.imd == a.path
     text = a.path.read_text().replace("Hartlepool 009A", "Hartlepool 009Z", 1)
     a.path.write_text(text)
-    with pytest.raises(FetchError, match=r"has changed since it was stored.*geotarget data add FILE --force.*"
+    with pytest.raises(FetchError, match=r"has changed since it was fetched or added.*geotarget data add FILE --force.*"
                                          r"geotarget data fetch iod2025 --force") as e:
         cached_source(DataSource(source="cache", cache=cache))
     assert str(a.path) in str(e.value)
-    with pytest.raises(FetchError, match="changed since it was stored"):
+    with pytest.raises(FetchError, match="changed since it was fetched or added"):
         fetch("iod2025")
-    with pytest.raises(FetchError, match="changed since it was stored"):
+    with pytest.raises(FetchError, match="changed since it was fetched or added"):
         verify_cached(a.path)
 
 

@@ -321,9 +321,9 @@ def verify_cached(path: str | os.PathLike) -> Path:
     key = _stat_key(p)
     got = _VERIFIED.get(key) or _sha256(p)
     if want and got != want:
-        raise FetchError(f"{p}: the cached file has changed since it was stored (SHA-256 {got[:16]}… but its record "
-                         f"{rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` or "
-                         f"`geotarget data fetch {p.parent.name} --force`").naming("force")
+        raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
+                         f"its record {rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` "
+                         f"or `geotarget data fetch {p.parent.name} --force`").naming("force")
     _VERIFIED[key] = got
     return p
 

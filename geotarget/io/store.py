@@ -5,9 +5,9 @@ Each file is recognised as a dataset of :data:`geotarget.io.fetch.CATALOGUE` fro
 geometry), never from its name; only the first rows are read. It is then copied into the
 dataset's folder of the cache (atomically; the original is never changed or moved) with the
 same ``<file>.json`` record that ``geotarget data fetch`` writes, plus where it was added from and
-how it was recognised. The file keeps its format (a ``.csv.gz`` stays gzipped); a multi-layer
-GeoPackage gives one GeoJSON per recognised layer; a zip holding one recognised CSV (an ODS or
-ONS download) gives that CSV, except OS Code-Point Open's ``codepo_gb.zip``, which geotarget
+how it was recognised. The file keeps its format (a ``.csv.gz`` stays gzipped); each recognised
+layer of a multi-layer GeoPackage is written to its own single-layer GeoPackage; a zip holding one
+recognised CSV (an ODS or ONS download) gives that CSV, except OS Code-Point Open's ``codepo_gb.zip``, which geotarget
 reads as it is. :func:`geotarget.io.fetch.cached_path` finds the added file.
 
 Adding the same file again does nothing; a different file for a dataset already in the cache
@@ -433,10 +433,8 @@ def _write(src: Path, rec: Recognised, tmp: Path) -> None:
     if rec.layer is not None:
         import pyogrio
 
-        frame = pyogrio.read_dataframe(src, layer=rec.layer)
-        if frame.crs is not None and frame.crs.to_epsg() != 4326:
-            frame = frame.to_crs(4326)
-        pyogrio.write_dataframe(frame, tmp, driver="GeoJSON")
+        frame = pyogrio.read_dataframe(src, layer=rec.layer, use_arrow=True)
+        pyogrio.write_dataframe(frame, tmp, driver="GPKG", layer=rec.layer, use_arrow=True)
     elif rec.member is not None:
         with zipfile.ZipFile(src) as z, z.open(rec.member) as f, tmp.open("wb") as out:
             shutil.copyfileobj(f, out, 1 << 20)
@@ -533,7 +531,7 @@ def _add_one(src: Path, rec: Recognised, source_sha: str, *, cache, force: bool)
                     else f"fetched {info.get('fetched', '?')}" if info else "placed there by hand")
             raise GeotargetError(f"{d.name} is already in the cache ({existing}, {when}) and {src} is a different "
                                  f"file; add it with `force` to replace it").naming("force")
-    suffix = ".geojson" if rec.layer is not None else ".csv" if rec.member is not None else _suffix(src)
+    suffix = ".gpkg" if rec.layer is not None else ".csv" if rec.member is not None else _suffix(src)
     if rec.member is not None:
         suffix = _suffix(Path(rec.member))
     dest = _target(d.name, suffix, cache)
