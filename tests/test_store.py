@@ -367,3 +367,20 @@ def test_every_cached_name_is_in_the_catalogue_with_a_layout():
     names = {n for v in CACHED.values() for n in v.values() if n} | set(CACHED_ASSETS)
     assert names <= set(CATALOGUE) and names <= set(LAYOUTS)
 
+
+
+def test_added_england_files_load_as_a_cache_study(shared_data, cache):
+    """The national files added by layout are what ``load(source="cache")`` reads: Middlesbrough as published."""
+    from geotarget import load
+
+    add([shared_data / "imd/iod2025_lsoa21_england.csv.gz", shared_data / "lookups/lsoa21_ward24_lad24_ew.csv.gz",
+         shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+         shared_data / "boundaries/england_boundaries_generalised.gpkg"])
+    d = load(source="cache", councils=["Middlesbrough"])
+    assert len(d.lsoas) == 90 and int((d.lsoas["imd_decile"] == 1).sum()) == 45  # MHCLG IoD2025: 45 of 90
+    used = {s.role: s.path for s in d.sources}
+    assert used["boundaries"] == cached_path("lsoa21-boundaries") and used["imd"] == cached_path("iod2025")
+    import pandas as pd
+
+    sape = pd.read_csv(shared_data / "population/ons_sape_mid2022_lsoa21_total_england.csv.gz", index_col="lsoa21cd")
+    assert d.lsoas["pop_total"].sum() == sape.loc[d.lsoas.index, "pop_total_mid2022"].sum() > 140_000
