@@ -243,3 +243,26 @@ def test_option_errors(tmp_path, capsys):
     assert main(["inequality", "--indicators", "sample", "--indicator", "bad_health", "--value-type", "proportion",
                  "--out", str(tmp_path)]) != 0
     assert "multiplier 100" in capsys.readouterr().err
+
+
+def test_phe_error_blocks_are_refused(phe):
+    def block(start):
+        return phe[phe.block == start].sort_values("Quantile")
+
+    g = block(151)  # a negative population
+    with pytest.raises(SchemaError, match="population above zero"):
+        slope_index(g["Value"], g["Population"], g["StandardError"])
+    g = block(161)  # a negative standard error; a zero count
+    with pytest.raises(SchemaError, match="non-negative"):
+        slope_index(g["Value"], g["Population"], g["StandardError"])
+    with pytest.raises(SchemaError, match="above zero"):
+        se_from_counts(g["Count"], g["Population"], "proportion")
+    g = block(171)  # proportion limits outside 0..1
+    with pytest.raises(SchemaError, match="between 0 and 1"):
+        slope_index(g["Value"], g["Population"], lower=g["LowerCL"], upper=g["UpperCL"], value_type=2)
+    g = block(191)  # missing limits
+    with pytest.raises(SchemaError, match="confidence limits must be given"):
+        slope_index(g["Value"], g["Population"], lower=g["LowerCL"], upper=g["UpperCL"])
+    g = block(211)  # 15 quantiles: PHE warns (unstable), the SII is still defined
+    s = slope_index(g["Value"], g["Population"], g["StandardError"], repetitions=1000)
+    assert s.sii < 0 and s.sii_lower < s.sii < s.sii_upper
