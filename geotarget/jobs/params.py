@@ -412,11 +412,11 @@ class InequalityParams(_Params):
     transform: bool = _p("fit rates and proportions on the log/logit scale and transform back (PHE's recommended "
                          "method; no effect for value type none)", True)
     multiplier: float = _p("the values are per this many: 100 for percentages, 1000 for a rate per 1,000 (a "
-                           "proportion given as 12.5 with multiplier 100 is 0.125)", 1.0)
+                           "proportion given as 12.5 with multiplier 100 is 0.125)", 1.0, metavar="N")
     se_source: Literal["counts", "limits", "given", "between"] | None = _p(
-        "standard errors of the decile values: from counts (numerator/denominator, PHE's default), confidence "
-        "limits, given standard errors, or the spread of the areas within each decile (default: counts, given, "
-        "limits or between, the first an indicator has columns for)")
+        "standard errors of the decile values: from counts (numerator/denominator; Wilson or Byar's limits, as PHE), "
+        "confidence limits, given standard errors, or the spread of the areas within each decile (default: counts, "
+        "given, limits or between, the first an indicator has columns for)")
     count_columns: Mapping[str, str] | None = _p("numerator column of an indicator in indicators (the indicator "
                                                  "need not be a column: it is count/denominator x multiplier)",
                                                  cli="--count-column", metavar="INDICATOR=COL")
