@@ -417,11 +417,17 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     t = res.result.table
+    level = f"{100 * p.confidence[0]:g}% CI"
     print(f"Inequality across {p.deciles} IMD deciles — {res.study.label}")
-    print(f"{'indicator':<24}{'SII':>10}{'95% CI':>22}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
+    print(f"{'indicator':<24}{'SII':>10}{level:>24}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
     for _, r in t.iterrows():
         ci = f"{r.sii_lower:,.3g} to {r.sii_upper:,.3g}" if r.sii_lower == r.sii_lower else "n/a"
-        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>22}{r.rii:>8.3g}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+        rii = f"{r.rii:.3g}" if r.rii == r.rii else "-"  # undefined: see the notes
+        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>24}{rii:>8}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+    if len(t):
+        r = t.iloc[0]
+        print(f"Standard errors: {r.se_source}; value type {r.value_type}"
+              f"{' (log/logit transform)' if r.transform else ''}; {int(r.repetitions):,} Monte Carlo draws")
     for note in res.notes:
         print(f"Note: {note}")
     _print_outputs(res.outputs)
