@@ -36,11 +36,13 @@ from geotarget.hia.screen import (
     Screening,
     ScreeningRules,
     compare_sites,
+    council_text,
     hia_data,
     screen_site,
     zone_key,
     zone_label,
 )
+from geotarget.hia.evidence import residents_council_text
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.io.sites import parse_site, read_sites, slugify
@@ -98,6 +100,8 @@ def evidence(sc: Screening) -> dict:
         "place": sc.place_name, "vintage": sc.vintage.label,
         "buffers": list(sc.buffers),
         "council": {"code": sc.council[0], "name": sc.council[1]},
+        "councils": _councils_json(sc),
+        "councils_text": council_text(sc),
         "parameters": sc.parameters,
         "severe_health_inequalities": sc.severe,
         "rule_lsoas": sc.rule_lsoas,
@@ -116,6 +120,15 @@ def evidence(sc: Screening) -> dict:
         "sources": sc.sources,
     }
     return _clean(out)
+
+
+def _councils_json(sc: Screening) -> list[dict]:
+    """The councils of the site and of the residents within the first buffer, with their shares (0-1)."""
+    if sc.councils is None:
+        return [{"code": sc.council[0], "name": sc.council[1], "site_share": 1.0}]
+    zk = zone_key(sc.buffers[0])
+    return [{"code": code, "name": r["lad_name"], "site_share": float(r["site_share"]),
+             f"residents_share_{zk}": float(r["residents_share"])} for code, r in sc.councils.iterrows()]
 
 
 def _int(v):
@@ -139,14 +152,21 @@ def report_blocks(sc: Screening) -> list[tuple]:
     site = sc.site
     c = site.centre
     wards_on = ", ".join(sc.wards.loc[sc.wards["site_in_ward"], "ward_name"]) if len(sc.wards) else ""
+    from geotarget.core.places import PLACES
+
+    origin = f"the bundled {sc.place_name} sample" if sc.place in PLACES else f"official data files ({sc.place_name})"
     b: list[tuple] = [("h1", f"Health Impact Assessment screening: {site.name}"),
-                      ("p", f"Generated {sc.generated} by geotarget {__version__} from the bundled {sc.place_name} "
-                            f"sample ({sc.vintage.label}). {DISCLAIMER}")]
+                      ("p", f"Generated {sc.generated} by geotarget {__version__} from {origin} "
+                            f"({sc.vintage.label}). {DISCLAIMER}")]
+    residents = residents_council_text(sc)
     facts = [
         f"Site: {site.kind}" + (f", {site.area_ha:,.2f} ha" if site.kind == "polygon" else "")
         + f", given as {site.source}; centre easting {c.x:,.0f}, northing {c.y:,.0f} (EPSG:27700).",
         *[f"Input note: {n}" for n in site.notes],
-        f"Council: {sc.council[1]} ({sc.council[0]}); ward(s): {wards_on or '–'}.",
+        (f"Council: {sc.council[1]} ({sc.council[0]})" if council_text(sc) == sc.council[1] else
+         f"Councils (share of the site's area): {council_text(sc)}; comparator: {sc.council[1]} ({sc.council[0]})")
+        + (f"; residents within {sc.buffers[0]:,.0f} m (by postcode): {residents}" if residents else "")
+        + f"; ward(s): {wards_on or '–'}.",
         ("MEETS" if sc.severe else "Does not meet") + " the most-severe-health-inequalities rule: "
         + sc.rules.describe(sc.buffers[0]) + ".",
     ]
