@@ -203,7 +203,7 @@ def shares_text(names: Sequence[str], shares: Sequence[float]) -> str:
 
 
 def council_text(sc: Screening) -> str:
-    """The council(s) the site lies in, with their shares of its area when it straddles a boundary."""
+    """Return the council(s) the site lies in, with their shares of its area when it straddles a boundary."""
     c = sc.councils
     if c is None or not len(c):
         return sc.council[1]
@@ -212,7 +212,7 @@ def council_text(sc: Screening) -> str:
 
 
 def residents_council_text(sc: Screening) -> str | None:
-    """The councils of the residents within the first buffer with their shares, when there are several."""
+    """Return the councils of the residents within the first buffer with their shares, when there are several."""
     c = sc.councils
     if c is None or (c["residents_share"] > 0).sum() < 2:
         return None

@@ -29,6 +29,7 @@ from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
 from geotarget.data.study_data import StudyData
+from geotarget.hia.evidence import residents_council_text
 from geotarget.hia.screen import (
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
@@ -42,10 +43,9 @@ from geotarget.hia.screen import (
     zone_key,
     zone_label,
 )
-from geotarget.hia.evidence import residents_council_text
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
-from geotarget.io.sites import parse_site, read_sites, slugify
+from geotarget.io.sites import Site, parse_site, read_sites, slugify
 from geotarget.render.text import html_text, md_cell, md_text
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def evidence(sc: Screening) -> dict:
 
 
 def _councils_json(sc: Screening) -> list[dict]:
-    """The councils of the site and of the residents within the first buffer, with their shares (0-1)."""
+    """Return the councils of the site and of the residents within the first buffer, with their shares (0-1)."""
     if sc.councils is None:
         return [{"code": sc.council[0], "name": sc.council[1], "site_share": 1.0}]
     zk = zone_key(sc.buffers[0])
@@ -465,14 +465,18 @@ class HiaResult:
     slugs: list[str] = field(default_factory=list)
 
 
-def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: str | os.PathLike | None = None,
+def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, sites: str | os.PathLike | None = None,
             out: str | os.PathLike, name: str | None = None, name_column: str | None = None,
             buffers: Sequence[float] | str = DEFAULT_BUFFERS, rules: ScreeningRules | None = None,
             assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
             generated: str | None = None, with_map: bool = True) -> HiaResult:
-    """Screen one site (``site``: a path, WKT, postcode or ``"E,N"``) or a file of sites (``sites``).
+    """Screen one site (``site``: a path, WKT, postcode, ``"E,N"`` or a :class:`Site`) or a file of sites (``sites``).
 
-    ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley).
+    ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley); it
+    must hold the councils the sites and their largest buffer reach (:func:`geotarget.hia.place.site_councils`
+    finds them before loading). Postcodes are located in ``postcodes`` when given, else in the data's
+    postcode table (:meth:`StudyData.postcode_table`: Code-Point Open with ``codepoint``, any English
+    postcode), else in the bundled postcodes.
 
     Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
     by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
@@ -486,10 +490,23 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         raise ParameterError(f"site was {site!r} and `sites` was {sites!r} but exactly one of them is expected: one "
                              "site, or a file of sites", parameter="site", related=("sites",))
     buffers = parse_buffers(buffers)
-    lookup = load_postcodes(postcodes) if postcodes is not None else None
-    inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source) if p and Path(str(p)).is_file()]
+    if data is None:
+        from geotarget.data.load import load
+
+        data = load()
+    if postcodes is not None:
+        lookup = load_postcodes(postcodes)
+    elif data.source.codepoint is not None or data.postcode_locations is not None:
+        lookup = data.postcode_table  # read when a postcode is located
+    else:
+        lookup = None
+    inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source)
+              if p and not isinstance(p, Site) and Path(str(p)).is_file()]
     out = Path(out)
-    if site is not None:
+    if isinstance(site, Site):
+        s = site if name is None else Site(name, site.geometry, site.source, site.notes, site.row)
+        candidates, rejects = [s], pd.DataFrame(columns=["row", "name", "reason", "detail"])
+    elif site is not None:
         s = parse_site(site, name=name, postcodes=lookup)
         candidates, rejects = [s], pd.DataFrame(columns=["row", "name", "reason", "detail"])
     else:
@@ -507,10 +524,6 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
     if clash:
         raise ParameterError(f"out was {str(out)!r} but an output there would overwrite the input file {clash[0]}; "
                              "choose another folder", parameter="out")
-    if data is None:
-        from geotarget.data.load import load
-
-        data = load()
     data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
     for s, slug in zip(candidates, slug_of, strict=True):

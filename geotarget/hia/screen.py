@@ -50,10 +50,10 @@ from geotarget.hia.evidence import (
     WALK_BANDS,
     Screening,
     ScreeningRules,
+    council_text,
     indicator_cuts,
     indicator_decile,
     reference_value,
-    council_text,
     shares_text,
     walk_band,
     zone_key,
@@ -318,7 +318,7 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
 
 
 def council_shares(site: Site, lads: gpd.GeoDataFrame, lsoas: pd.DataFrame, zone: str) -> pd.DataFrame:
-    """The councils of a site and of the residents around it, with their shares; the site's main council first.
+    """Return the councils of a site and of the residents around it, with their shares; the site's main council first.
 
     ``site_share`` is each council's share of the site's area inside the councils (a point: 1 for the council it
     lies in, else the nearest); ``residents_share`` its share of the residents within ``zone`` (the LSOAs'

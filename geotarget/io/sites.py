@@ -216,7 +216,7 @@ def require_in_england(site: Site, *, tolerance: float | None = None) -> Site:
 
 
 def outside_england_message(site: Site) -> str:
-    """The refusal of a site outside England: its name, how it was given and where it is."""
+    """Return the refusal of a site outside England: its name, how it was given and where it is."""
     c = site.centre
     lon, lat = gpd.GeoSeries([c], crs=BNG).to_crs("EPSG:4326").iloc[0].coords[0]
     return (f"site {site.name!r} ({site.source}; easting {c.x:,.0f}, northing {c.y:,.0f}; latitude {lat:.4f}, "
