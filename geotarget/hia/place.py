@@ -88,7 +88,8 @@ def _council_areas(source: DataSource, area: shapely.Geometry) -> gpd.GeoDataFra
     """Council polygons near ``area``: the source's council boundaries, else its LSOAs labelled by council."""
     bbox = tuple(area.bounds)
     if source.lads is not None:
-        return read_boundaries(source.lads, level="lad", layer=source.lads_layer)
+        return read_boundaries(source.lads, level="lad", layer=source.lads_layer,
+                               where=_english(source.lads, source.lads_layer))
     if source.boundaries is None or source.lookup is None:
         raise DataNotFoundError("choosing the councils from the site needs council boundaries (lads) or LSOA "
                                 "boundaries and a lookup (boundaries, lookup); or name the councils (councils)"
@@ -102,8 +103,18 @@ def _council_areas(source: DataSource, area: shapely.Geometry) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(geometry=lsoas.geometry.to_numpy(), index=codes.to_numpy(), crs=lsoas.crs)
 
 
+def _english(path, layer) -> str | None:
+    """Return an OGR filter keeping England's councils of a UK-wide file (None when the file has no code column)."""
+    import pyogrio
+
+    from geotarget.core.codes import find_area_columns
+
+    found = find_area_columns(pyogrio.read_info(path, layer=layer)["fields"])
+    return f"\"{found['lad_code'][0]}\" LIKE 'E%'" if "lad_code" in found else None
+
+
 def _demo_lads() -> gpd.GeoDataFrame:
-    """The bundled Tees Valley councils (for the example)."""
+    """Return the bundled Tees Valley councils (for the example)."""
     from geotarget.core.places import get_place, sample_path
 
     return read_boundaries(sample_path(get_place("tees_valley").boundaries), layer="lad2025")

@@ -45,7 +45,7 @@ from geotarget.hia.screen import (
 )
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
-from geotarget.io.sites import Site, parse_site, read_sites, slugify
+from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
 from geotarget.render.text import html_text, md_cell, md_text
 
 log = logging.getLogger(__name__)
@@ -501,7 +501,7 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     else:
         lookup = None
     inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source)
-              if p and not isinstance(p, Site) and Path(str(p)).is_file()]
+              if p and not isinstance(p, Site) and is_file(str(p))]
     out = Path(out)
     if isinstance(site, Site):
         s = site if name is None else Site(name, site.geometry, site.source, site.notes, site.row)

@@ -147,12 +147,14 @@ def _study_assets(data: StudyData):
     from geotarget.io.assets import assets_from_frame
 
     union = data.assets
-    if union is None or "asset_type" not in union.columns:
+    if union is None or "asset_type" not in union.columns or union.empty:
         empty = gpd.GeoDataFrame({"category": [], "asset_id": [], "name": []}, geometry=[], crs=data.lsoas.crs)
         return empty, data.parks, data.park_access_points
     union = union[union["asset_type"] != "hospital"]
-    read = assets_from_frame(union, source=f"bundled {data.place} assets", category_column="asset_type",
-                             name_column="name", id_column="asset_id", postcode_column="postcode")
+    has = lambda c: c if c in union.columns else None  # noqa: E731
+    read = assets_from_frame(union, source=f"{'bundled ' if data.bundled else ''}{data.place} assets",
+                             category_column="asset_type", name_column=has("name"), id_column=has("asset_id"),
+                             postcode_column=has("postcode"))
     return read.assets, data.parks, data.park_access_points
 
 

@@ -159,7 +159,7 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
         raise ParameterError("site was '' but is expected to be a file, WKT, a postcode or 'easting,northing'",
                              parameter="site")
     p = Path(raw)
-    if p.exists() and p.is_file():
+    if is_file(p):
         return _site_from_file(p, name=name)
     m = _WKT.match(raw)
     if m:
@@ -222,6 +222,14 @@ def outside_england_message(site: Site) -> str:
     return (f"site {site.name!r} ({site.source}; easting {c.x:,.0f}, northing {c.y:,.0f}; latitude {lat:.4f}, "
             f"longitude {lon:.4f}) lies outside England: the Indices of Deprivation, and so HIA screening, cover "
             "England only (Wales, Scotland and Northern Ireland publish their own indices)")
+
+
+def is_file(path: str | os.PathLike) -> bool:
+    """Return True if ``path`` names an existing file (False for text that cannot be a path, e.g. long WKT)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _shorten(text: str, n: int = 60) -> str:
@@ -498,5 +506,5 @@ def slugify(name: str, *, taken: set[str] | None = None) -> str:
     return slug
 
 
-__all__ = ["Site", "SiteRead", "check_geometry", "load_postcodes", "outside_england_message", "parse_site",
+__all__ = ["Site", "SiteRead", "check_geometry", "is_file", "load_postcodes", "outside_england_message", "parse_site",
            "read_sites", "require_in_england", "slugify"]
