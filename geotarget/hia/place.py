@@ -4,11 +4,15 @@ A screening compares a site with its council and counts the residents around it,
 every council the site or its largest buffer touches. :func:`site_councils` finds them *before* the data
 is loaded, from the council boundaries of the source (``lads``: point/polygon in polygon), or, without
 them, from the LSOA boundaries and the LSOA -> council lookup (``boundaries``, ``lookup``). ``geotarget
-hia`` with files or the cache uses it when no council is given:
+hia`` with files or the cache uses it when no council is given. Stockton High Street is in
+Stockton-on-Tees, and Middlesbrough is within 2 km of it but not within 800 m:
 
 >>> from geotarget.io.sites import Site
 >>> import shapely
->>> site_councils(Site("x", shapely.Point(444600, 518900), "test"), lads=_demo_lads())
+>>> high_street = Site("Stockton High Street", shapely.Point(444600, 518900), "easting,northing")
+>>> site_councils(high_street, lads=_demo_lads())
+('E06000004', 'E06000002')
+>>> site_councils(high_street, lads=_demo_lads(), buffers=(800,))
 ('E06000004',)
 """
 
