@@ -362,6 +362,12 @@ def test_sites_outside_england_are_refused(tees, text, name):
         screen_site(site, tees)
 
 
+def test_postcode_outside_england_is_named():
+    with pytest.raises(AreaNotFoundError, match="postcode CF10 1AA is not in .*: the CF postcode area is in Wales, "
+                                                "outside England"):
+        parse_site("CF10 1AA")
+
+
 def test_latitude_longitude_named_is_accepted():
     s = parse_site("lat=54.5646, lon=-1.3127")
     assert s.kind == "point" and abs(s.geometry.x - 444_540) < 5 and abs(s.geometry.y - 519_036) < 5

@@ -91,8 +91,9 @@ def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) 
     data
         The study (:func:`geotarget.data.load`). Screening needs LSOA, council and ward
         polygons, population points (centroids), residential postcodes, the IoD File 8
-        indicators and England comparators: the bundled places have them all; for data from
-        files the error names what is missing.
+        indicators and England comparators: the bundled places have them all; data from files
+        or the cache has them with ``indicators`` (and ``cni``), England-wide IoD files and
+        postcodes (:mod:`geotarget.data.hia_inputs`); the error names what is missing.
     assets
         Extra assets (an :class:`~geotarget.io.assets.AssetRead` or a GeoDataFrame with
         ``category``), e.g. schools or parks the bundled layers lack; their categories replace
@@ -559,6 +560,10 @@ def _sources(v: Vintage, data: HiaData) -> list[str]:
     ]
     if data.cni is not None:
         out.append(f"{CNI_ATTRIBUTION} Free to reuse with attribution.")
+    if not data.sample.bundled:
+        out.append("Files read: " + "; ".join(f"{src.role}: {src.path.name}" + (f" ({src.vintage})" if src.vintage
+                                                                                 else "")
+                                            for src in data.sample.sources) + ".")
     return out
 
 

@@ -63,6 +63,11 @@ _LATLON = re.compile(rf"^\s*(lat|latitude|lon|long|longitude|lng)\s*[=:]?\s*({_N
                      rf"(lat|latitude|lon|long|longitude|lng)\s*[=:]?\s*({_NUMBER})\s*$", re.I)
 _WKT = re.compile(r"^\s*(?:SRID\s*=\s*(\d+)\s*;)?\s*((?:MULTI)?(?:POINT|POLYGON|LINESTRING)|GEOMETRYCOLLECTION)\b",
                   re.I)
+#: Postcode areas wholly outside England (areas that straddle a border, e.g. CH, SY, TD, are not listed).
+OUTSIDE_ENGLAND_AREAS = {**dict.fromkeys(("CF", "SA", "LL", "NP", "LD"), "Wales"),
+                         **dict.fromkeys(("EH", "G", "AB", "DD", "KY", "IV", "PH", "FK", "KA", "ML", "PA", "DG", "ZE",
+                                          "KW", "HS"), "Scotland"),
+                         "BT": "Northern Ireland"}
 # Header names recognised in a sites file (compared after normalise_text).
 _HEADERS = {
     "name": ["name", "site name", "site", "site ref", "site reference", "allocation", "title", "ref", "reference",
@@ -342,6 +347,11 @@ def _postcode_point(raw: str, postcodes) -> tuple[shapely.Point, str]:
     scope = lookup.attrs.get("label") or lookup.attrs.get("source") or "the postcode lookup"
     if pc is None:
         raise AreaNotFoundError(f"postcode {raw!r} is not a valid UK postcode.{hint}")
+    area = re.match(r"^[A-Z]+", pc).group(0)
+    if area in OUTSIDE_ENGLAND_AREAS:
+        raise AreaNotFoundError(f"postcode {pc} is not in {scope}: the {area} postcode area is in "
+                                f"{OUTSIDE_ENGLAND_AREAS[area]}, outside England; the Indices of Deprivation, and so "
+                                "HIA screening, cover England only").naming("postcodes")
     raise AreaNotFoundError(f"postcode {pc} is not in {scope}.{hint} Check it, or pass a postcode lookup covering it "
                             "as `postcodes` (an ONS Postcode Directory or OS Code-Point Open file)").naming("postcodes")
 
@@ -506,5 +516,5 @@ def slugify(name: str, *, taken: set[str] | None = None) -> str:
     return slug
 
 
-__all__ = ["Site", "SiteRead", "check_geometry", "is_file", "load_postcodes", "outside_england_message", "parse_site",
-           "read_sites", "require_in_england", "slugify"]
+__all__ = ["OUTSIDE_ENGLAND_AREAS", "Site", "SiteRead", "check_geometry", "is_file", "load_postcodes",
+           "outside_england_message", "parse_site", "read_sites", "require_in_england", "slugify"]
