@@ -252,6 +252,13 @@ def test_hia_for_a_leeds_postcode_from_the_national_files(leeds, shared_data, tm
     md = (tmp_path / "ls9-8ag.md").read_text()
     assert "Council: Leeds (E08000035)" in md and "official data files (Leeds)" in md
     assert "Community Needs Index" in md
+    # a postcode given as text is located in the data's postcode table (Code-Point: any English postcode)
+    cp = _codepoint(shared_data)
+    table = cp[cp["admin_district_code"] == LEEDS].set_index("postcode")[["easting", "northing"]]
+    again = run_hia(dataclasses.replace(data, postcode_locations=table), site=LS9, out=tmp_path / "again",
+                    with_map=False)
+    assert again.screenings[0].site.geometry.equals(site.geometry)
+    assert list(again.screenings[0].lsoas.index) == list(res.screenings[0].lsoas.index)
 
 
 def test_cli_hia_with_files_chooses_the_council_and_refuses_wales(shared_data, tmp_path, capsys, monkeypatch):
