@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geotarget import AreaNotFoundError, SchemaError, load
+from geotarget import AreaNotFoundError, DataNotFoundError, SchemaError, load
 from geotarget.cli.main import main
 from geotarget.core.crs import BNG
 from geotarget.data.hia_inputs import HIA_INDICATORS, cni_comparators, england_comparators
@@ -346,6 +346,20 @@ def test_cli_line_names_the_shares(tees, tmp_path, capsys):
                     r"residents within 800 m: .+\): ", line), line
     nums = [int(n) for n in re.findall(r"(\d+)%", line.split(";")[0])]
     assert sum(nums) == 100
+
+
+def test_site_councils_from_council_boundaries_or_from_lsoas_and_lookup(tees):
+    """Both routes give the same councils for the straddling site and for a point deep inside one council."""
+    by_lads = DataSource(source="files", lads=ROOT / "boundaries/tees_valley.gpkg", lads_layer="lad2025")
+    by_lsoas = DataSource(source="files", boundaries=ROOT / "boundaries/tees_valley.gpkg", boundaries_layer="lsoa21",
+                          lookup=ROOT / "data/lookups/lsoa21_msoa21_ward25_lad25_tees_valley.csv")
+    across = Site("across", _straddling(tees), "test")
+    hartlepool = Site("Hartlepool", shapely.Point(450500, 532500), "test")
+    for src in (by_lads, by_lsoas):
+        assert set(site_councils(across, source=src, buffers=(800,))) == {"E06000002", "E06000004"}
+        assert site_councils(hartlepool, source=src, buffers=(800,)) == ("E06000001",)
+    with pytest.raises(DataNotFoundError, match="needs council boundaries \\(lads\\) or LSOA boundaries and a lookup"):
+        site_councils(hartlepool, source=DataSource(source="files"))
 
 
 def test_percent_shares_add_to_100():
