@@ -674,14 +674,22 @@ def _cmd_hia(args: argparse.Namespace) -> int:
         if len(assets.rejects):
             log.warning("%s", assets.summary())
     rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
-    res = run_hia(_load_data(args, HiaParams.DATA), **p.job_kwargs(), out=args.out, rules=rules, assets=assets)
+    data, site = _hia_data(args, p)
+    kw = p.job_kwargs()
+    if site is not None:
+        kw["site"] = site
+    res = run_hia(data, **kw, out=args.out, rules=rules, assets=assets)
     if args.quiet:
         return 0
+    from geotarget.hia.evidence import council_text, residents_council_text
+
     for sc in res.screenings:
         zk = f"{sc.buffers[0]:g}m"
-        print(f"{sc.site.name} ({sc.council[1]}): {'MEETS' if sc.severe else 'does not meet'} the most-severe-health-"
-              f"inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within {sc.buffers[0]:,.0f} m; "
-              f"{len(sc.flags)} flag(s)")
+        around = residents_council_text(sc)
+        around = f"; residents within {sc.buffers[0]:,.0f} m: {around}" if around else ""
+        print(f"{sc.site.name} ({council_text(sc)}{around}): {'MEETS' if sc.severe else 'does not meet'} the "
+              f"most-severe-health-inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within "
+              f"{sc.buffers[0]:,.0f} m; {len(sc.flags)} flag(s)")
     if res.comparison is not None:
         from geotarget.hia.screen import RANKING_RULE
 
@@ -698,6 +706,50 @@ def _cmd_hia(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hia_data(args: argparse.Namespace, p: HiaParams):
+    """Load the data of ``geotarget hia``; return it and the site when it was read here (else ``None``).
+
+    The bundled place (``--place``), or official files (``--imd PATH`` or ``--source files``) or the cache
+    (``--source cache``) for the councils ``--la`` or, without them, the councils the site(s) and the largest
+    buffer reach (:func:`geotarget.hia.place.site_councils`).
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from geotarget.data.load import cached_source, load
+    from geotarget.data.source import DataSource
+
+    kw = {k: v for k, v in data_kwargs(args, HiaParams.DATA).items() if v is not None}
+    imd = kw.pop("imd", "sample")
+    if str(imd) != "sample":
+        kw["imd"] = imd
+        kw["source"] = "files" if kw.get("source", "sample") == "sample" else kw["source"]
+    if kw.get("source", "sample") == "sample":
+        return load(**kw), None
+    paths = {f.name for f in dataclasses.fields(DataSource) if "Path" in str(f.type) and "tuple" not in str(f.type)}
+    kw = {k: (Path(v) if k in paths else tuple(v) if isinstance(v, list) else v) for k, v in kw.items()}
+    kw.pop("place", None)  # --place names a bundled place; with files the councils are --la or the site's
+    ds = DataSource(**kw)
+    if ds.source == "cache":
+        ds = cached_source(ds)
+    site = None
+    if not ds.councils and not ds.region:
+        from geotarget.hia.place import site_councils
+        from geotarget.io.postcodes import read_postcodes
+        from geotarget.io.sites import parse_site, read_sites
+
+        lookup = p.postcodes or ((lambda: read_postcodes(ds.codepoint)) if ds.codepoint else None)
+        if p.site is not None:
+            site = parse_site(p.site, name=p.name, postcodes=lookup)
+            found = [site]
+        else:
+            found = read_sites(p.sites, name_column=p.name_column, postcodes=lookup).sites
+        councils = site_councils(*found, source=ds, buffers=p.buffer)
+        log.info("councils reached by the site(s): %s", ", ".join(councils))
+        ds = dataclasses.replace(ds, councils=councils)
+    return load(ds), site
+
+
 def _add_hia(sub) -> None:
     h = sub.add_parser(
         "hia", help="Health Impact Assessment screening: local evidence for a development site (or a file of "
@@ -710,7 +762,9 @@ def _add_hia(sub) -> None:
     )
     add_options(h, HiaParams)
     data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled data to use (default tees_valley)"})
+                 place={"help": "bundled data to use (default tees_valley)"},
+                 councils={"help": "with files or the cache: the councils to load, by code or name (default: the "
+                                   "councils the site and its largest buffer reach)"})
     h.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(h)
     h.set_defaults(func=_cmd_hia, model=HiaParams)

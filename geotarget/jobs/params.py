@@ -499,10 +499,16 @@ class HiaParams(_Params):
     ``flag_*`` become a :class:`geotarget.hia.screen.ScreeningRules` (whose defaults they equal).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage")
+    #: the bundled place, or official files / the cache for any council (``--la``; without it, the councils
+    #: the site reaches: :func:`geotarget.hia.place.site_councils`). ``assets`` is this job's own option.
+    DATA: ClassVar[tuple[str, ...]] = ("source", "place", "councils", "vintage", "imd", "population", "boundaries",
+                                       "boundaries_layer", "lookup", "lads", "lads_layer", "wards", "wards_layer",
+                                       "msoas", "msoas_layer", "centroids", "regions", "codepoint", "postcode_lookup",
+                                       "indicators", "cni", "cache")
 
-    site: str | None = _p("one site: a polygon/point file, WKT (EPSG:27700, or 'SRID=4326;...'), a postcode, or "
-                          "easting,northing", metavar="PATH|WKT|POSTCODE|E,N", group="site")
+    site: str | None = _p("one site: a polygon/point file (GeoJSON, GeoPackage, KML, zipped Shapefile), WKT "
+                          "(EPSG:27700, or 'SRID=4326;...'), a postcode, easting,northing or 'lat=..., lon=...'",
+                          metavar="PATH|WKT|POSTCODE|E,N", group="site")
     sites: Path | None = _p("a file of sites, one row per site with a name column (vector file, or CSV with wkt / "
                             "easting,northing / latitude,longitude / postcode / location)", group="site")
     name: str | None = _p("site name (default: from the file, the postcode or the input)", metavar="TEXT")
@@ -510,7 +516,7 @@ class HiaParams(_Params):
     buffer: tuple[float, ...] = _p("buffer distances in metres (default: a 10-minute walk and 2 km)",
                                    (800.0, 2000.0), min=1, metavar="M", arg="buffers")
     postcodes: Path | None = _p("postcode lookup for postcode sites (ONS Postcode Directory or Code-Point Open; "
-                                "default: the bundled Tees Valley and Trafford postcodes)")
+                                "default: the data's codepoint, else the bundled Tees Valley and Trafford postcodes)")
     assets: Path | None = _p("extra assets (e.g. schools, green space) read like 'geotarget access --assets'; "
                              "they replace bundled categories", arg="assets_source")
     assets_category_column: str | None = _p("category column of assets", metavar="COL", arg=None)
