@@ -27,22 +27,29 @@ import contextlib
 import csv
 import datetime as _dt
 import difflib
+import gzip
 import hashlib
 import http.client
 import io
 import json
 import logging
+import math
 import os
+import re
+import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pooch
 
-from geotarget.core.errors import FetchError, GeotargetError
+from geotarget.core.errors import FetchError, GeotargetError, ParameterError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL_NAME, ONS_OGL, POSTCODE_LICENCE
 from geotarget.io.files import atomic_path, write_text_atomic
 
@@ -69,6 +76,7 @@ class Dataset:
     sha256: str | None = None  #: pinned checksum, where known
     order_by: str | None = None  #: ArcGIS: field that orders the pages (the area code)
     table: bool = False  #: ArcGIS: a lookup table (attributes only, written as CSV)
+    features: int | None = None  #: ArcGIS: about how many features the layer has (bounds the paging)
     checked: str = ""  #: how the URL was confirmed, and caveats
 
 
@@ -92,43 +100,47 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
     Dataset("lsoa21-boundaries", "Lower layer Super Output Areas (December 2021) Boundaries EW BGC (V5)", "ONS",
             "https://geoportal.statistics.gov.uk/datasets/68515293204e43ca8ab56fa13ae8a547_0",
             f"{ARCGIS}/Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5/FeatureServer/0",
-            "lsoa21_boundaries_ew_bgc_v5.geojson", kind="arcgis", order_by="LSOA21CD", vintage="LSOA December 2021",
+            "lsoa21_boundaries_ew_bgc_v5.geojson", kind="arcgis", features=35_672, order_by="LSOA21CD",
+            vintage="LSOA December 2021",
             licence=ONS_OGL, checked="Service name and portal item confirmed by several public projects; England "
             "and Wales (35,672 LSOAs): geotarget keeps the English ones."),
     Dataset("lsoa11-boundaries", "Lower layer Super Output Areas (December 2011) Boundaries Generalised Clipped "
             "EW (BGC) V3", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LSOA_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3/FeatureServer/0",
-            "lsoa11_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="LSOA11CD", vintage="LSOA December 2011",
+            "lsoa11_boundaries_ew_bgc_v3.geojson", kind="arcgis", features=34_753, order_by="LSOA11CD",
+            vintage="LSOA December 2011",
             licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
     Dataset("msoa21-boundaries", "Middle layer Super Output Areas (December 2021) Boundaries EW BGC (V3)", "ONS",
             "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Middle_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V3/FeatureServer/0",
-            "msoa21_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="MSOA21CD", vintage="MSOA December 2021",
+            "msoa21_boundaries_ew_bgc_v3.geojson", kind="arcgis", features=7_264, order_by="MSOA21CD",
+            vintage="MSOA December 2021",
             licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
     Dataset("wards24-boundaries", "Wards (May 2024) Boundaries UK BGC", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Wards_May_2024_Boundaries_UK_BGC/FeatureServer/0", "wards_may2024_boundaries_uk_bgc.geojson",
-            kind="arcgis", order_by="WD24CD", vintage="wards May 2024", licence=ONS_OGL,
+            kind="arcgis", features=9_000, order_by="WD24CD", vintage="wards May 2024", licence=ONS_OGL,
             checked="Service name used by several public projects; UK-wide: geotarget keeps the English wards."),
     Dataset("lad24-boundaries", "Local Authority Districts (December 2024) Boundaries UK BGC", "ONS",
             "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Local_Authority_Districts_December_2024_Boundaries_UK_BGC/FeatureServer/0",
-            "lad_dec2024_boundaries_uk_bgc.geojson", kind="arcgis", order_by="LAD24CD",
+            "lad_dec2024_boundaries_uk_bgc.geojson", kind="arcgis", features=361, order_by="LAD24CD",
             vintage="local authority districts December 2024", licence=ONS_OGL,
             checked="Service name used by several public projects; UK-wide: geotarget keeps the English councils."),
     Dataset("lsoa21-ward24-lookup", "LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW",
             "ONS", "https://geoportal.statistics.gov.uk/datasets/lsoa-2021-to-electoral-ward-2024-to-lad-2024-best-"
             "fit-lookup-in-ew", f"{ARCGIS}/LSOA21_WD24_LAD24_EW_LU/FeatureServer/0", "LSOA21_WD24_LAD24_EW_LU.csv",
-            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to wards May 2024 (best fit)",
-            licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
+            kind="arcgis", features=35_672, order_by="LSOA21CD", table=True,
+            vintage="LSOA 2021 to wards May 2024 (best fit)", licence=ONS_OGL,
+            checked="Service name used by several public projects; not fetched from here."),
     Dataset("lad24-regions", "Local Authority District to Region (December 2024) Lookup in EN", "ONS",
             "https://www.data.gov.uk/dataset/3fbe9109-f329-4c4a-85cb-3b78ea4fbce3/local-authority-district-to-region-"
             "december-2024-lookup-in-en", f"{ARCGIS}/LAD24_RGN24_EN_LU/FeatureServer/0", "LAD24_RGN24_EN_LU.csv",
-            kind="arcgis", order_by="LAD24CD", table=True, vintage="councils and regions December 2024",
+            kind="arcgis", features=296, order_by="LAD24CD", table=True, vintage="councils and regions December 2024",
             licence=ONS_OGL, checked="Service name used by several public projects (296 councils, 9 regions)."),
     Dataset("lsoa21-centroids", "LSOA (December 2021) Population Weighted Centroids for England and Wales (2022)",
             "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LLSOA_Dec_2021_PWC_for_England_and_Wales_2022/FeatureServer/0",
-            "lsoa21_population_weighted_centroids_ew.geojson", kind="arcgis", order_by="LSOA21CD",
+            "lsoa21_population_weighted_centroids_ew.geojson", kind="arcgis", features=35_672, order_by="LSOA21CD",
             vintage="LSOA 2021 population-weighted centroids", licence=ONS_OGL,
             checked="Service name used by several public projects; its code field is assumed to be LSOA21CD "
                     "(not confirmed)."),
@@ -202,12 +214,13 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
     Dataset("lsoa21-icb24-lookup", "LSOA (2021) to Sub-ICB Location to Integrated Care Board to LAD (July 2024) "
             "Lookup in England", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LSOA21_SICBL24_ICB24_LAD24_EN_LU/FeatureServer/0", "LSOA21_SICBL24_ICB24_LAD24_EN_LU.csv",
-            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to ICBs July 2024", licence=ONS_OGL,
+            kind="arcgis", features=33_755, order_by="LSOA21CD", table=True,
+            vintage="LSOA 2021 to ICBs July 2024", licence=ONS_OGL,
             checked="Service name follows ONS's naming of this lookup; not confirmed from here. Columns LSOA21CD, "
                     "SICBL24CD, SICBL24CDH, ICB24CD, ICB24CDH ..."),
     Dataset("lsoa11-lsoa21-lookup", "LSOA (2011) to LSOA (2021) to LAD (2022) Best Fit Lookup for England and Wales",
             "ONS", "https://geoportal.statistics.gov.uk/", f"{ARCGIS}/LSOA11_LSOA21_LAD22_EW_LU/FeatureServer/0",
-            "LSOA11_LSOA21_LAD22_EW_LU.csv", kind="arcgis", order_by="ObjectId", table=True,
+            "LSOA11_LSOA21_LAD22_EW_LU.csv", kind="arcgis", features=36_000, order_by="ObjectId", table=True,
             vintage="LSOA 2011 to LSOA 2021 (with change codes U/S/M/X)", licence=ONS_OGL,
             checked="Service name follows ONS's naming of this lookup (a V2 exists); not confirmed from here. "
                     "Ordered by ObjectId: an LSOA 2011 code repeats where it was split."),
@@ -215,6 +228,16 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
 
 _CHUNK = 1 << 16
 _PAGE = 2000
+#: Features geotarget reads at most from an ArcGIS layer whose size the catalogue does not give
+#: (England and Wales have 188,880 output areas, the finest geography ONS publishes boundaries for).
+_MAX_FEATURES = 200_000
+#: Seconds to wait for the server to answer or to send more bytes. A socket timeout: it restarts with
+#: every byte received, so it cannot stop a transfer that trickles; :data:`DEADLINE` does.
+TIMEOUT = 60.0
+#: Seconds one file, or one page of an ArcGIS layer, may take in all. A stalled or trickling transfer
+#: stops after this, keeping what arrived for the next attempt. 30 minutes: the largest file fetched,
+#: the IoD File 7 (about 30 MB), takes about 4 minutes at 1 Mbit/s.
+DEADLINE = 1800.0
 
 
 def cache_dir(cache: str | os.PathLike | None = None) -> Path:
@@ -301,29 +324,39 @@ def _stat_key(path: Path) -> tuple:
 def verify_cached(path: str | os.PathLike) -> Path:
     """Check a cached file against the SHA-256 in its record (if it has one) and return its path.
 
-    Each file is hashed once per process while its size and modification time stay the same.
+    Every use of a cached file goes through here: :func:`fetch` (already cached),
+    :func:`list_data`, ``geotarget data add`` (the same file again) and the data front door
+    (:func:`geotarget.data.load.load`, for the cache and for files named explicitly, such as the
+    cache paths ``geotarget init --files`` writes). A file without a ``<file>.json`` record is not
+    checked. Each file is hashed once per process while its size and modification time stay the same.
 
     Raises
     ------
     FetchError
-        The file has changed since it was fetched or added (naming the file, both checksums and
-        the commands that replace it).
+        The file has changed since it was fetched or added, or its record is damaged (naming the
+        file, both checksums and the commands that replace it).
     """
     p = Path(path)
     rec = record_path(p)
-    if not p.is_file() or not rec.exists():
+    if not p.is_file() or not rec.is_file():
         return p
+    fix = f"replace it with `geotarget data fetch {p.parent.name} --force` or `geotarget data add FILE --force`"
     try:
-        want = json.loads(rec.read_text(encoding="utf-8")).get("sha256")
-    except ValueError:
-        raise FetchError(f"{rec}: the record of the cached file {p} is not readable JSON; replace the file with "
-                         f"`geotarget data add FILE --force` or `geotarget data fetch NAME --force`") from None
+        info = json.loads(rec.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        raise FetchError(f"{rec}: the record of the cached file {p} is not readable JSON; {fix}").naming(
+            "force") from None
+    if not isinstance(info, dict) or ("sha256" not in info and info.get("file") != p.name):
+        return p  # a JSON file of someone else's that happens to sit beside the file: not a geotarget record
+    want = info.get("sha256")
+    if not isinstance(want, str) or not re.fullmatch(r"[0-9a-f]{64}", want):
+        raise FetchError(f"{rec}: the record of the cached file {p} has no valid SHA-256 ({want!r}); {fix}").naming(
+            "force")
     key = _stat_key(p)
     got = _VERIFIED.get(key) or _sha256(p)
-    if want and got != want:
+    if got != want:
         raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
-                         f"its record {rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` "
-                         f"or `geotarget data fetch {p.parent.name} --force`").naming("force")
+                         f"its record {rec.name} says {want[:16]}…); {fix}").naming("force")
     _VERIFIED[key] = got
     return p
 
@@ -357,29 +390,76 @@ class _ResumingDownloader:
     files here are tens of megabytes and councils' connections drop, so the bytes received so far
     are kept in ``<dest>.part`` (with the server's ``ETag``/``Last-Modified`` in ``<dest>.part.json``)
     and the next attempt asks only for the rest (``If-Range`` guards against a changed file). When
-    complete, the part file is handed to pooch, which checks the hash and moves it into place.
+    complete, the body is decoded if it is gzip (``Content-Encoding: gzip``, or a gzip stream under
+    a name that is not ``.gz``), its content checked (:func:`_check_content`: not an HTML page, a
+    CSV not cut short, a GeoJSON that parses, a zip or gzip whose CRCs match), and handed to pooch,
+    which checks the hash and moves it into place. A body that fails a check is discarded with its
+    ``.part``; a transfer cut short or stopped at the deadline keeps its ``.part`` for the next attempt.
     """
 
-    def __init__(self, dest: Path, *, timeout: float):
+    def __init__(self, dest: Path, *, timeout: float, deadline: float = DEADLINE):
         self.dest = dest
         self.part = dest.with_name(dest.name + ".part")
         self.state_path = dest.with_name(dest.name + ".part.json")
         self.timeout = timeout
+        self.deadline = deadline
         self.sha256: str | None = None  #: SHA-256 of the last complete download
+        self.decoded: str | None = None  #: how the last body was decoded ("gzip"), if it was
 
     def __call__(self, url: str, output_file, pooch_obj=None, check_only: bool = False):
         if check_only:
             return True
-        self._download(url)
-        self.sha256 = _sha256(self.part)
-        os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
-        self.state_path.unlink(missing_ok=True)
+        info = self._download(url, started=time.monotonic())
+        try:
+            checked = self._decode(url, Path(output_file), info)
+            _check_content(checked, url=url, name=self.dest.name, length_known=info["length_known"])
+        except FetchError:
+            self._discard()
+            raise
+        if checked == self.part:
+            os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
+        self._discard()
+        self.sha256 = _sha256(Path(output_file))
         return None
 
-    def _download(self, url: str) -> None:
+    def _discard(self) -> None:
+        self.part.unlink(missing_ok=True)
+        self.state_path.unlink(missing_ok=True)
+
+    def _decode(self, url: str, output_file: Path, info: dict) -> Path:
+        """Return the file holding the body as the dataset's format: the ``.part``, or ``output_file`` ungzipped."""
+        encoding = (info.get("encoding") or "identity").lower()
+        if encoding not in ("identity", "gzip", "x-gzip"):
+            raise FetchError(f"{url}: the server sent the body with Content-Encoding {encoding!r}, which geotarget "
+                             "cannot decode (it asks for the plain file); nothing was saved")
+        with self.part.open("rb") as f:
+            magic = f.read(2)
+        if encoding != "identity" and magic != _GZIP_MAGIC:
+            raise FetchError(f"{url}: the server said Content-Encoding {encoding} but the body is not gzip; nothing "
+                             "was saved")
+        if magic != _GZIP_MAGIC or self.dest.name.lower().endswith(".gz"):
+            return self.part
+        how = ("gzip-encoded (Content-Encoding gzip)" if encoding != "identity" else
+               f"a gzip stream, not the plain {_kind(self.dest.name)} its name says")
+        try:
+            with gzip.open(self.part, "rb") as src, output_file.open("wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise FetchError(f"{url}: the body is {how} and is truncated or damaged ({e}): the gzip CRC/length check "
+                             "failed; nothing was saved, try again") from None
+        except OSError as e:
+            raise FetchError(f"could not write {output_file}: {e.strerror or e}") from None
+        log.info("%s: the body was %s; decompressed", self.dest.name, how)
+        self.decoded = "gzip"
+        return output_file
+
+    def _download(self, url: str, *, started: float) -> dict[str, Any]:
         dest, part, state_path = self.dest, self.part, self.state_path
-        state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
-        if state.get("url") != url:
+        try:
+            state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
+        except (ValueError, OSError):
+            state = {}
+        if not isinstance(state, dict) or state.get("url") != url:
             part.unlink(missing_ok=True)
             state = {}
         offset = part.stat().st_size if part.exists() else 0
@@ -394,14 +474,14 @@ class _ResumingDownloader:
             if e.code == 416 and offset:
                 total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
                 if total.isdigit() and int(total) == offset:  # the partial file is the whole file
-                    return
-                part.unlink(missing_ok=True)
-                state_path.unlink(missing_ok=True)
-                return self._download(url)
+                    return {"encoding": state.get("encoding"), "length_known": True}
+                self._discard()
+                return self._download(url, started=started)
             raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
+        except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
             raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
         with resp:
+            _refuse_markup_type(resp, url=url, name=dest.name)
             if resp.status == 206:
                 content_range = resp.headers.get("Content-Range", "")
                 if not content_range.startswith(f"bytes {offset}-"):
@@ -411,27 +491,206 @@ class _ResumingDownloader:
                 log.info("%s: resuming at byte %s", dest.name, f"{offset:,}")
             else:
                 mode, offset = "wb", 0
+                state = {}
             length = resp.headers.get("Content-Length")
             expected = offset + int(length) if length and length.isdigit() else None
+            encoding = resp.headers.get("Content-Encoding") or state.get("encoding")
             write_text_atomic(state_path, json.dumps({"url": url, "etag": resp.headers.get("ETag"),
-                                                      "last_modified": resp.headers.get("Last-Modified")}))
-            got = offset
+                                                      "last_modified": resp.headers.get("Last-Modified"),
+                                                      "encoding": encoding}))
             try:
-                with part.open(mode) as f:
-                    next_report = got + (50 << 20)
-                    while block := resp.read(_CHUNK):
-                        f.write(block)
-                        got += len(block)
-                        if got >= next_report:
-                            of = f" of {expected / 1e6:.0f} MB" if expected else ""
-                            log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
-                            next_report += 50 << 20
-            except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
-                raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
-                                 f"partial file is kept at {part}: run the same command again to resume.") from None
+                f = part.open(mode)
+            except OSError as e:
+                raise FetchError(f"could not write {part}: {e.strerror or e}") from None
+            with f:
+                got = _read_body(resp, f.write, url=url, deadline=self.deadline, started=started, done=offset,
+                                 expected=expected, keep=part, label=dest.name)
         if expected is not None and got != expected:
             raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept "
                              f"at {part}: run the same command again to resume.")
+        return {"encoding": encoding, "length_known": expected is not None}
+
+
+def _read_body(resp, write, *, url: str, deadline: float, started: float, done: int = 0,
+               expected: int | None = None, keep: Path | None = None, label: str = "") -> int:
+    """Copy a response body to ``write`` as it arrives; return the bytes received (``done`` before it).
+
+    Reads whatever has arrived (``read1``), so the ``deadline`` (seconds since ``started``) is
+    checked however slowly the bytes trickle in; the socket timeout only catches a silent server.
+
+    Raises
+    ------
+    FetchError
+        The transfer was cut off (a reset, a silent server, a chunked body ended early) or passed the
+        deadline; the message says where the partial file is kept (``keep``) or that it is fetched again.
+    """
+    again = (f"The partial file is kept at {keep}: run the same command again to resume." if keep is not None
+             else "Run the same command again: the pages already received are kept.")
+    got = done
+    next_report = got + (50 << 20)
+    while True:
+        try:
+            block = resp.read1(_CHUNK)
+        except http.client.IncompleteRead:
+            raise FetchError(f"download of {url} was cut short after {got:,} bytes (the chunked body ended before "
+                             f"its last chunk). {again}") from None
+        except (OSError, http.client.HTTPException) as e:  # a timeout, a reset connection
+            raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}: {e}). "
+                             f"{again}") from None
+        if not block:
+            return got
+        try:
+            write(block)
+        except OSError as e:
+            raise FetchError(f"could not write {keep or label}: {e.strerror or e}") from None
+        got += len(block)
+        if got >= next_report:
+            of = f" of {expected / 1e6:.0f} MB" if expected else ""
+            log.info("%s: %.0f MB%s", label, got / 1e6, of)
+            next_report += 50 << 20
+        if time.monotonic() - started > deadline:
+            of = f" of {expected:,}" if expected else ""
+            raise FetchError(f"download of {url} did not finish within the deadline of {deadline:g} s ({got:,}{of} "
+                             f"bytes received): the server stalled or is too slow. {again} Allow longer with "
+                             "`deadline`.").naming("deadline")
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_MARKUP = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
+
+
+def _kind(name: str) -> str:
+    """Return what a file of this name is, in words: "CSV file", "GeoJSON file", "zip archive" ..."""
+    n = name.lower()
+    for suffix, kind in ((".csv.gz", "gzip-compressed CSV"), (".gz", "gzip file"), (".csv", "CSV file"),
+                         (".geojson", "GeoJSON file"), (".json", "JSON file"), (".zip", "zip archive"),
+                         (".gpkg", "GeoPackage")):
+        if n.endswith(suffix):
+            return kind
+    return "file"
+
+
+def _markup(head: bytes) -> str | None:
+    """Return ``"an HTML page titled 'Not Found'"`` when ``head`` (a body's first bytes) is HTML or XML."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not text.startswith(_MARKUP):
+        return None
+    m = re.search(rb"<title[^>]*>(.*?)</title", head, re.IGNORECASE | re.DOTALL)
+    title = " ".join(m.group(1).decode("utf-8", "replace").split())[:80] if m else ""
+    kind = "an XML document" if text.startswith(b"<?xml") and b"<html" not in text[:2000] else "an HTML page"
+    return kind + (f" titled {title!r}" if title else "")
+
+
+def _describe(head: bytes) -> str:
+    """Return what a body is, from its first bytes, in words."""
+    if head.startswith(_GZIP_MAGIC):
+        return "a gzip stream"
+    if head.startswith(_ZIP_MAGIC):
+        return "a zip archive"
+    if b"\0" in head[:1024]:
+        return "binary data"
+    shown = head[:60].decode("utf-8", "replace")
+    return _markup(head) or f"text starting {shown!r}"
+
+
+def _refuse_markup_type(resp, *, url: str, name: str) -> None:
+    """Refuse a response whose Content-Type is HTML: an error or login page served in place of the data."""
+    ctype = resp.headers.get_content_type()
+    if ctype in ("text/html", "application/xhtml+xml") and not name.lower().endswith((".html", ".htm")):
+        head = resp.read(4096)
+        raise FetchError(f"{url} sent {_markup(head) or 'an HTML page'} (Content-Type {ctype}), not the "
+                         f"{_kind(name)} expected: the address is wrong or the server answered with an error page. "
+                         "Nothing was saved.")
+
+
+def _check_content(path: Path, *, url: str, name: str, length_known: bool) -> None:
+    """Check that a downloaded body is a complete file of the kind ``name`` says (its suffix).
+
+    Always: not an HTML/XML page, not empty; a zip or gzip is read to its end (every CRC checked);
+    a GeoJSON/JSON must parse; a CSV's last rows must have as many columns as its first. When the
+    server gave no length to check the transfer against (``length_known`` false), a CSV must also
+    end with a line break (a body cut short mid-row does not).
+
+    Raises
+    ------
+    FetchError
+        Naming the URL, what came back and what was expected.
+    """
+    kind = _kind(name)
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if not head:
+        raise FetchError(f"{url} sent an empty body, not the {kind} expected. Nothing was saved.")
+    what = _markup(head)
+    if what:
+        raise FetchError(f"{url} sent {what}, not the {kind} expected: the address is wrong or the server answered "
+                         "with an error page. Nothing was saved.")
+    n = name.lower()
+    if n.endswith(".zip"):
+        if not head.startswith(_ZIP_MAGIC):
+            raise FetchError(f"{url} sent {_describe(head)}, not the zip archive expected. Nothing was saved.")
+        try:
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
+            raise FetchError(f"{url}: the zip archive is incomplete or damaged ({e}). Nothing was saved; try "
+                             "again.") from None
+        if bad is not None:
+            raise FetchError(f"{url}: {bad} in the zip archive fails its CRC check (damaged in transfer). Nothing "
+                             "was saved; try again.")
+    elif n.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as f:
+                while f.read(1 << 20):
+                    pass
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise FetchError(f"{url}: the gzip file is truncated or damaged ({e}). Nothing was saved; try "
+                             "again.") from None
+    elif n.endswith((".geojson", ".json")):
+        try:
+            with path.open("rb") as f:
+                data = json.load(f)
+        except ValueError as e:
+            raise FetchError(f"{url}: the {kind} is not complete JSON ({getattr(e, 'msg', e)} at byte "
+                             f"{getattr(e, 'pos', 0):,} of {path.stat().st_size:,}): the body was cut short or is "
+                             "not JSON. Nothing was saved.") from None
+        if n.endswith(".geojson") and not (isinstance(data, dict) and "type" in data):
+            raise FetchError(f"{url}: the body is JSON but not GeoJSON (no \"type\"). Nothing was saved.")
+    elif n.endswith(".csv"):
+        if head.startswith((_ZIP_MAGIC, _GZIP_MAGIC)) or b"\0" in head[:1024]:
+            raise FetchError(f"{url} sent {_describe(head)}, not the CSV file expected. Nothing was saved.")
+        _check_csv_end(path, url=url, length_known=length_known)
+
+
+def _check_csv_end(path: Path, *, url: str, length_known: bool) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        first = f.readline(1 << 16)
+        f.seek(max(0, size - (1 << 16)))
+        tail = f.read()
+    if not length_known and not tail.endswith(b"\n"):
+        last = tail.splitlines()[-1][-60:].decode("utf-8", "replace") if tail.strip() else ""
+        raise FetchError(f"{url}: the CSV ends mid-row ({last!r}, no line break after it): the body was cut short "
+                         f"after {size:,} bytes and the server sent no Content-Length to check it against. Nothing "
+                         "was saved; try again.")
+    header = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
+    sep = max(",;\t|", key=header.count)
+
+    def columns(line: str) -> int:
+        return len(next(csv.reader([line], delimiter=sep), []))
+
+    want = columns(header)
+    lines = tail.splitlines()[1 if size > len(tail) else 0:]  # the first may be a piece of a row
+    lines = [ln.decode("utf-8", "replace") for ln in lines if ln.strip()][-20:]
+    for i, line in enumerate(lines):
+        if line.count('"') % 2:  # a quoted line break: this piece of a row cannot be counted alone
+            continue
+        got = columns(line)
+        if got != want:
+            where = "last row" if i == len(lines) - 1 else f"row {len(lines) - i} from the end"
+            raise FetchError(f"{url}: the CSV's {where} has {got} columns but its first row has {want}: the body "
+                             f"was cut short or is not one table. Nothing was saved.")
 
 
 @contextlib.contextmanager
@@ -449,22 +708,41 @@ def _quiet_pooch():
         logger.setLevel(level)
 
 
-def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60) -> Path:
+def _check_limits(timeout: float, deadline: float) -> None:
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ParameterError(f"{name} was {value!r} but is expected to be a positive number of seconds",
+                                 parameter=name)
+
+
+def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = TIMEOUT,
+                  deadline: float = DEADLINE) -> Path:
     """Download ``url`` to ``dest`` with :func:`pooch.retrieve`, resuming a partial download with HTTP Range.
 
-    The file appears at ``dest`` only when complete (and matching ``sha256`` when given); a file
-    already at ``dest`` is replaced only by a complete, checked download.
+    The file appears at ``dest`` only when complete and checked: as long as the server's
+    ``Content-Length`` (or, without one, a content check: see :func:`_check_content`), not an HTML
+    page, gzip decoded (``Content-Encoding``, or a gzip stream under a plain name) and matching
+    ``sha256`` when given. A file already at ``dest`` is replaced only by a complete, checked download.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for the server to answer or send more bytes (restarts with every byte).
+    deadline
+        Seconds the whole transfer may take (:data:`DEADLINE`); past it the transfer stops and the
+        partial file is kept for the next attempt.
 
     Raises
     ------
     FetchError
         Offline or unreachable (naming the URL and the cache path), an HTTP error, an
-        interrupted transfer (the partial file is kept for the next attempt), a checksum
-        mismatch (the download is discarded).
+        interrupted or stalled transfer (the partial file is kept for the next attempt), a body
+        that is not the file expected or is incomplete, a checksum mismatch (the download is discarded).
     """
+    _check_limits(timeout, deadline)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    downloader = _ResumingDownloader(dest, timeout=timeout)
+    downloader = _ResumingDownloader(dest, timeout=timeout, deadline=deadline)
     # pooch reuses a file already at ``dest``; set it aside so that it is downloaded again, and put
     # it back if the new download fails.
     stale = dest.with_name(dest.name + ".old") if dest.exists() else None
@@ -488,51 +766,113 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
     return dest
 
 
-def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float) -> dict:
+def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, deadline: float = DEADLINE) -> dict:
+    """One page of an ArcGIS query: complete (Content-Length), within the deadline, JSON (not an HTML page)."""
     full = f"{url}?{urllib.parse.urlencode(params)}"
-    req = urllib.request.Request(full, headers={"User-Agent": _user_agent()})
+    started = time.monotonic()
+    req = urllib.request.Request(full, headers={"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
+    buf = bytearray()
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
+        resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise FetchError(f"could not download {full}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.IncompleteRead, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
         raise _offline(full, dest, getattr(e, "reason", e)) from None
+    with resp:
+        ctype = resp.headers.get_content_type()
+        encoding = (resp.headers.get("Content-Encoding") or "identity").lower()
+        length = resp.headers.get("Content-Length")
+        got = _read_body(resp, buf.extend, url=full, deadline=deadline, started=started, label=dest.name)
+    if length and length.isdigit() and got != int(length):
+        raise FetchError(f"{full}: the page ended after {got:,} of {int(length):,} bytes. Run the same command "
+                         "again: the pages already received are kept.")
+    body = bytes(buf)
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise FetchError(f"{full}: the server sent the page with Content-Encoding {encoding!r}, which geotarget "
+                         "cannot decode")
+    if encoding != "identity" or body.startswith(_GZIP_MAGIC):
+        try:
+            body = gzip.decompress(body)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise FetchError(f"{full}: the gzip-compressed page is truncated or damaged ({e}). Run the same command "
+                             "again: the pages already received are kept.") from None
+    what = _markup(body[:4096])
+    if what or ctype in ("text/html", "application/xhtml+xml"):
+        raise FetchError(f"{full} sent {what or 'an HTML page'} (Content-Type {ctype}), not the JSON page "
+                         "expected: the service name is wrong or the server answered with an error page. Nothing was "
+                         "saved.")
     try:
         data = json.loads(body)
-    except ValueError:
-        raise FetchError(f"{full}: the server did not answer with JSON (got {body[:80]!r}...)") from None
-    if isinstance(data, dict) and "error" in data:
-        err = data["error"]
+    except ValueError as e:
+        raise FetchError(f"{full}: the page is not complete JSON ({getattr(e, 'msg', e)} at byte "
+                         f"{getattr(e, 'pos', 0):,} of {len(body):,}; it ends {body[-40:]!r}): the body was cut short "
+                         "or is not JSON. Run the same command again.") from None
+    if not isinstance(data, dict):
+        raise FetchError(f"{full}: the server answered with JSON that is not a query result (got {body[:80]!r})")
+    if "error" in data:
+        err = data["error"] if isinstance(data["error"], dict) else {"message": data["error"]}
         raise FetchError(f"{full}: the ArcGIS server reported an error: {err.get('code', '')} "
                          f"{err.get('message', err)} {err.get('details', '')}".rstrip())
     return data
 
 
-def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = 120,
-                    page_size: int = _PAGE) -> Path:
+def page_limit(dataset: Dataset, page_size: int = _PAGE) -> tuple[int, int]:
+    """Return the most features and pages geotarget reads from an ArcGIS layer: ``(features, pages)``.
+
+    Derived from the layer's expected size (:attr:`Dataset.features`, else :data:`_MAX_FEATURES`):
+    25% more features than expected plus one page, in pages a quarter of ``page_size`` or more
+    (a server may cap its pages below the size asked for). A server that keeps saying
+    ``exceededTransferLimit`` past this is an error, not an endless loop.
+    """
+    expected = dataset.features or _MAX_FEATURES
+    features = math.ceil(expected * 1.25) + page_size
+    return features, 4 * math.ceil(features / page_size)
+
+
+def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = TIMEOUT,
+                    deadline: float = DEADLINE, page_size: int = _PAGE) -> Path:
     """Download an ArcGIS FeatureServer layer page by page into one GeoJSON (or CSV for a table).
 
-    Pages already downloaded (``<dest>.pages/``) are kept, so an interrupted fetch resumes.
+    Pages already downloaded (``<dest>.pages/``) are kept, so an interrupted fetch resumes. Each
+    page must arrive whole within ``deadline`` seconds; paging stops with an error past
+    :func:`page_limit` or when the server sends the same page again (it ignores ``resultOffset``).
     """
+    _check_limits(timeout, deadline)
     dest = Path(dest)
     base = (url or dataset.url).rstrip("/")
     query = base if base.endswith("/query") else base + "/query"
     pages = dest.with_name(dest.name + ".pages")
     pages.mkdir(parents=True, exist_ok=True)
-    offset, i, features = 0, 0, []
+    max_features, max_pages = page_limit(dataset, page_size)
+    offset, i, features, previous = 0, 0, [], None
     while True:
+        if offset > max_features or i >= max_pages:
+            shutil.rmtree(pages, ignore_errors=True)
+            raise FetchError(f"{query}: the server was still paging after {i:,} pages and {offset:,} features, more "
+                             f"than this layer can have (about {dataset.features or _MAX_FEATURES:,} expected; "
+                             f"geotarget stops at {max_features:,} features or {max_pages:,} pages) and never said "
+                             "exceededTransferLimit=false. Nothing was saved: check the address (another layer?).")
         page_file = pages / f"{i:05d}.json"
         if not page_file.exists():
             params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
                       "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
             if dataset.order_by:
                 params["orderByFields"] = dataset.order_by
-            data = _get_json(query, params, dest=dest, timeout=timeout)
+            data = _get_json(query, params, dest=dest, timeout=timeout, deadline=deadline)
             write_text_atomic(page_file, json.dumps(data))
         else:
             data = json.loads(page_file.read_text(encoding="utf-8"))
         got = data.get("features") or []
+        if not isinstance(got, list):
+            shutil.rmtree(pages, ignore_errors=True)
+            raise FetchError(f"{query}: page {i + 1} has no list of features (got {type(got).__name__}). Nothing "
+                             "was saved.")
+        ends = (got[0], got[-1]) if got else None
+        if ends is not None and ends == previous:
+            shutil.rmtree(pages, ignore_errors=True)
+            raise FetchError(f"{query}: the server sent the same page again for resultOffset={offset:,} (it ignores "
+                             "paging) and would never finish. Nothing was saved.")
+        previous = ends
         features.extend(got)
         offset += len(got)
         i += 1
@@ -553,19 +893,22 @@ def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | Non
             tmp.write_text(buf.getvalue(), encoding="utf-8")
         else:
             tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-    for page in sorted(pages.iterdir()):
-        page.unlink()
-    pages.rmdir()
+    shutil.rmtree(pages, ignore_errors=True)
     return dest
 
 
 def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None = None, force: bool = False,
-          timeout: float = 60) -> Path:
+          timeout: float = TIMEOUT, deadline: float = DEADLINE) -> Path:
     """Download a dataset of :data:`CATALOGUE` into the cache (if not there yet) and return its path.
 
     ``url`` fetches from another address (a mirror, a local copy). A dataset already cached is
     checked against the SHA-256 recorded when it was downloaded; ``force`` downloads it again.
+    ``timeout`` (:data:`TIMEOUT`) is how long to wait for the server to send anything;
+    ``deadline`` (:data:`DEADLINE`) how long one file or one ArcGIS page may take in all.
+    The ``<file>.json`` record is written only for a download that passed every check
+    (:func:`download_file`, :func:`download_arcgis`).
     """
+    _check_limits(timeout, deadline)
     d = get_dataset(name)
     dest = cached_path(name, cache=cache)
     if dest.exists() and not force:
@@ -579,13 +922,15 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
     source = url or d.url
     log.info("%s: downloading %s", name, source)
     if d.kind == "arcgis":
-        download_arcgis(d, dest, url=url, timeout=timeout)
-        if d.sha256 and _sha256(dest) != d.sha256:
+        download_arcgis(d, dest, url=url, timeout=timeout, deadline=deadline)
+        if d.sha256 and _sha256(dest) != d.sha256.lower():
             bad = _sha256(dest)
             dest.unlink()
-            raise FetchError(f"{source}: checksum mismatch (SHA-256 {bad}, expected {d.sha256}); discarded")
+            record_path(dest).unlink(missing_ok=True)
+            raise FetchError(f"{source}: checksum mismatch: the download has SHA-256 {bad} but {d.sha256} was "
+                             "expected; the file was discarded")
     else:
-        download_file(source, dest, sha256=d.sha256, timeout=timeout)
+        download_file(source, dest, sha256=d.sha256, timeout=timeout, deadline=deadline)
     for other in dest.parent.glob("*.json"):  # a file added earlier in another format is replaced
         added = other.with_name(other.name[:-5])
         if added != dest and added.is_file() and not other.name.endswith(".part.json"):
@@ -601,7 +946,7 @@ class Listing:
     """One row of ``geotarget data list``."""
 
     name: str
-    status: str  #: "cached", "partial", "not cached", "bundled"
+    status: str  #: "cached", "changed" (fails its checksum), "partial", "not cached", "bundled"
     path: Path | None
     bytes: int | None
     detail: str
@@ -617,11 +962,17 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
         part = dest.with_name(dest.name + ".part")
         pages = dest.with_name(dest.name + ".pages")
         if dest.exists():
+            try:  # the file is checked against its record, as on every use
+                verify_cached(dest)
+            except FetchError as e:
+                rows.append(Listing(d.name, "changed", dest, dest.stat().st_size, str(e)))
+                continue
             rec = _record_path(dest)
             info = json.loads(rec.read_text(encoding="utf-8")) if rec.exists() else {}
+            info = info if isinstance(info, dict) else {}
             how = (f"added {info['added']} from {info.get('added_from', '?')}" if "added" in info
-                   else f"fetched {info.get('fetched', '?')}")
-            detail = f"{d.vintage}; {how}; SHA-256 {info.get('sha256', '?')[:16]}…"
+                   else f"fetched {info.get('fetched', '?')}" if info else "placed there by hand (no record)")
+            detail = f"{d.vintage}; {how}; SHA-256 {str(info.get('sha256', '?'))[:16]}…"
             rows.append(Listing(d.name, "cached", dest, dest.stat().st_size, detail))
         elif part.exists() or pages.exists():
             n = part.stat().st_size if part.exists() else sum(p.stat().st_size for p in pages.iterdir())
@@ -641,5 +992,6 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
     return rows
 
 
-__all__ = ["CATALOGUE", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis", "download_file", "fetch",
-           "get_dataset", "list_data", "now", "record_path", "verify_cached", "write_record"]
+__all__ = ["CATALOGUE", "DEADLINE", "TIMEOUT", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis",
+           "download_file", "fetch", "get_dataset", "list_data", "now", "page_limit", "record_path",
+           "verify_cached", "write_record"]
