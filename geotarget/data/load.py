@@ -98,7 +98,27 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
 
     if ds.source == "cache":
         ds = cached_source(ds)
-    return files_data(ds)
+    return files_data(verify_recorded(ds))
+
+
+def verify_recorded(source: DataSource) -> DataSource:
+    """Check every file ``source`` names that has a data-cache record against its SHA-256; return ``source``.
+
+    A file fetched or added to the cache keeps a ``<file>.json`` record; whether it is found in the
+    cache by name (``source="cache"``) or named by its path (the paths ``geotarget init --files``
+    writes), an edited file is an error before it is read
+    (:func:`geotarget.io.fetch.verify_cached`). Files without a record are not checked.
+    """
+    from geotarget.io.fetch import verify_cached
+
+    for f in dataclasses.fields(source):
+        if f.name == "cache":
+            continue
+        value = getattr(source, f.name)
+        for path in value if isinstance(value, tuple) else (value,):
+            if isinstance(path, Path):
+                verify_cached(path)
+    return source
 
 
 def _normalise(overrides: dict) -> dict:
@@ -161,4 +181,4 @@ def cached_source(source: DataSource) -> DataSource:
     return dataclasses.replace(source, **found)
 
 
-__all__ = ["CACHED", "CACHED_ASSETS", "load", "cached_source"]
+__all__ = ["CACHED", "CACHED_ASSETS", "load", "cached_source", "verify_recorded"]
