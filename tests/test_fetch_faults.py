@@ -431,8 +431,8 @@ def test_hand_edited_cache_is_caught_on_every_use(srv, cache, capsys):
     fetch_mod._VERIFIED.clear()
     got = hashlib.sha256(path.read_bytes()).hexdigest()
     message = (f"{path}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but its "
-               f"record {path.name}.json says {SHA[:16]}…); replace it with `geotarget data fetch iod2025 --force` "
-               "or `geotarget data add FILE --force`")
+               f"record {path.name}.json says {SHA[:16]}…); replace it with `geotarget data add FILE --force` or "
+               "`geotarget data fetch iod2025 --force`")
     # the paths `geotarget init --files` writes, named explicitly
     with pytest.raises(FetchError) as e:
         gt.load(source="files", **files)
@@ -458,7 +458,7 @@ def test_cli_reports_an_edited_cache_in_one_line(srv, cache, capsys):
     assert main(["data", "fetch", "iod2025", "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"geotarget data: error: {path}: the cached file has changed since it was fetched or added")
-    assert err.endswith("replace it with `geotarget data fetch iod2025 --force` or `geotarget data add FILE "
+    assert err.endswith("replace it with `geotarget data add FILE --force` or `geotarget data fetch iod2025 "
                         "--force`\n") and err.count("\n") == 1
 
 
@@ -467,7 +467,7 @@ def test_damaged_record_is_an_error_and_foreign_json_is_ignored(tmp_path):
     f.write_text("a\n1\n")
     (tmp_path / "x.csv.json").write_text("{not json")
     with pytest.raises(FetchError, match=r"x.csv.json: the record of the cached file .*x.csv is not readable JSON; "
-                                         r"replace it with `geotarget data fetch"):
+                                         r"replace it with `geotarget data add FILE"):
         verify_cached(f)
     (tmp_path / "x.csv.json").write_text(json.dumps({"file": "x.csv", "sha256": None}))
     with pytest.raises(FetchError, match=r"has no valid SHA-256 \(None\)"):

@@ -340,7 +340,7 @@ def verify_cached(path: str | os.PathLike) -> Path:
     rec = record_path(p)
     if not p.is_file() or not rec.is_file():
         return p
-    fix = f"replace it with `geotarget data fetch {p.parent.name} --force` or `geotarget data add FILE --force`"
+    fix = f"replace it with `geotarget data add FILE --force` or `geotarget data fetch {p.parent.name} --force`"
     try:
         info = json.loads(rec.read_text(encoding="utf-8"))
     except (ValueError, OSError):
@@ -829,6 +829,21 @@ def page_limit(dataset: Dataset, page_size: int = _PAGE) -> tuple[int, int]:
     return features, 4 * math.ceil(features / page_size)
 
 
+def _kept_page(page_file: Path) -> dict | None:
+    """Return a page kept from an earlier attempt, or ``None`` (none, or damaged: it is fetched again)."""
+    if not page_file.is_file():
+        return None
+    try:
+        data = json.loads(page_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        data = None
+    if not isinstance(data, dict):
+        log.warning("%s: a kept page is damaged; fetching it again", page_file)
+        page_file.unlink(missing_ok=True)
+        return None
+    return data
+
+
 def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = TIMEOUT,
                     deadline: float = DEADLINE, page_size: int = _PAGE) -> Path:
     """Download an ArcGIS FeatureServer layer page by page into one GeoJSON (or CSV for a table).
@@ -853,15 +868,14 @@ def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | Non
                              f"geotarget stops at {max_features:,} features or {max_pages:,} pages) and never said "
                              "exceededTransferLimit=false. Nothing was saved: check the address (another layer?).")
         page_file = pages / f"{i:05d}.json"
-        if not page_file.exists():
+        data = _kept_page(page_file)
+        if data is None:
             params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
                       "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
             if dataset.order_by:
                 params["orderByFields"] = dataset.order_by
             data = _get_json(query, params, dest=dest, timeout=timeout, deadline=deadline)
             write_text_atomic(page_file, json.dumps(data))
-        else:
-            data = json.loads(page_file.read_text(encoding="utf-8"))
         got = data.get("features") or []
         if not isinstance(got, list):
             shutil.rmtree(pages, ignore_errors=True)
