@@ -474,3 +474,12 @@ def test_damaged_record_is_an_error_and_foreign_json_is_ignored(tmp_path):
         verify_cached(f)
     (tmp_path / "x.csv.json").write_text(json.dumps(["someone else's JSON"]))
     assert verify_cached(f) == f
+
+
+def test_unwritable_cache_is_one_clear_line(srv, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    assert main(["data", "fetch", "iod2025", "--url", f"{srv.url}/good.csv", "--cache", str(blocker), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"geotarget data: error: could not write to the data cache at {blocker}")
+    assert err.endswith("choose another folder with --cache\n") and err.count("\n") == 1

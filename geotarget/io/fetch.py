@@ -658,6 +658,8 @@ def _check_content(path: Path, *, url: str, name: str, length_known: bool) -> No
         if n.endswith(".geojson") and not (isinstance(data, dict) and "type" in data):
             raise FetchError(f"{url}: the body is JSON but not GeoJSON (no \"type\"). Nothing was saved.")
     elif n.endswith(".csv"):
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text: the readers decode it; not checked here
+            return
         if head.startswith((_ZIP_MAGIC, _GZIP_MAGIC)) or b"\0" in head[:1024]:
             raise FetchError(f"{url} sent {_describe(head)}, not the CSV file expected. Nothing was saved.")
         _check_csv_end(path, url=url, length_known=length_known)
@@ -935,6 +937,20 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
     dest = cache_dir(cache) / d.name / d.filename
     source = url or d.url
     log.info("%s: downloading %s", name, source)
+    try:
+        info = _fetch_into(d, dest, source=source, url=url, timeout=timeout, deadline=deadline)
+    except FetchError:
+        raise
+    except OSError as e:  # the cache folder cannot be written: read-only, full, a file where a folder should be
+        where = e.filename or dest.parent
+        raise FetchError(f"could not write to the data cache at {where}: {e.strerror or e}; free some space or "
+                         "choose another folder with `cache`").naming("cache") from None
+    log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
+    return dest
+
+
+def _fetch_into(d: Dataset, dest: Path, *, source: str, url: str | None, timeout: float,
+                deadline: float) -> dict[str, Any]:
     if d.kind == "arcgis":
         download_arcgis(d, dest, url=url, timeout=timeout, deadline=deadline)
         if d.sha256 and _sha256(dest) != d.sha256.lower():
@@ -950,9 +966,7 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
         if added != dest and added.is_file() and not other.name.endswith(".part.json"):
             added.unlink()
             other.unlink()
-    info = write_record(dest, d, source=source, fetched=now())
-    log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
-    return dest
+    return write_record(dest, d, source=source, fetched=now())
 
 
 @dataclass(frozen=True)
