@@ -58,6 +58,17 @@ def _zip_bytes() -> bytes:
 ZIP = _zip_bytes()
 
 
+def _bad_crc_zip() -> bytes:
+    """Return a complete zip (stored, not deflated) with one byte of its member changed: only the CRC tells."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("Data/CSV/ts.csv", PAYLOAD)
+    raw = bytearray(buf.getvalue())
+    i = raw.index(PAYLOAD[:200]) + 100
+    raw[i] ^= 0x01
+    return bytes(raw)
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Serves one fault per path (``/nolength.csv`` -> ``_nolength_csv``)."""
 
@@ -161,6 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cut_zip(self):
         self._send(ZIP[: len(ZIP) // 2], ctype="application/zip", length=False)
+
+    def _badcrc_zip(self):
+        self._send(_bad_crc_zip(), ctype="application/zip")
 
     def _good_zip(self):
         self._send(ZIP, ctype="application/zip")
@@ -274,6 +288,13 @@ def test_truncated_zip_is_refused(srv, tmp_path):
         download_file(url, tmp_path / "codepo_gb.zip", timeout=5)
     assert _files(tmp_path) == []
     assert download_file(f"{srv.url}/good.zip", tmp_path / "codepo_gb.zip").read_bytes() == ZIP
+
+
+def test_zip_failing_its_crc_is_refused(srv, tmp_path):
+    url = f"{srv.url}/badcrc.zip"
+    _fails(url, tmp_path / "codepo_gb.zip", f"{url}: Data/CSV/ts.csv in the zip archive fails its CRC check (damaged "
+                                            "in transfer). Nothing was saved; try again.")
+    assert _files(tmp_path) == []
 
 
 def test_truncated_geojson_is_refused(srv, tmp_path):
