@@ -9,16 +9,21 @@ cached, what is bundled with geotarget, and what can be fetched.
   catalogue pins one) through a downloader of geotarget's own, since pooch cannot resume: bytes
   arrive in ``<file>.part``, an interrupted download resumes with an HTTP ``Range`` request
   (``If-Range`` guards against the file having changed on the server meanwhile), and pooch moves
-  the file into place only when complete and checked.
+  the file into place only when complete and checked: as long as ``Content-Length`` says, not an
+  HTML page, gzip decoded, and its content whole (:mod:`geotarget.io.transfer`).
 * **ONS Open Geography Portal layers** are read from their ArcGIS FeatureServer ``query``
   endpoint page by page (2,000 features a page, ordered by the area code so pages are
   stable); each page is kept as it arrives, so an interrupted fetch resumes at the next page.
+  Paging stops with an error past a cap derived from the layer's expected size (:func:`page_limit`).
+* Each file and each page must arrive within :data:`DEADLINE` seconds in all (``deadline``), besides
+  the socket :data:`TIMEOUT`, which restarts with every byte.
   Layers are written as one GeoJSON (WGS84; geotarget reprojects on reading), lookup tables
   as one CSV.
 * Every cached file gets a ``<file>.json`` record: URL, SHA-256, size and time of download.
   Publishers do not publish checksums, so the catalogue can pin one only where it is known;
   otherwise the SHA-256 is recorded at download and checked whenever the cached file is used
-  again, and it goes into every run's manifest.
+  again (:func:`verify_cached`), and it goes into every run's manifest. A download that fails a
+  check is never recorded.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +56,7 @@ import pooch
 from geotarget.core.errors import FetchError, GeotargetError, ParameterError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL_NAME, ONS_OGL, POSTCODE_LICENCE
 from geotarget.io.files import atomic_path, write_text_atomic
+from geotarget.io.transfer import CHUNK, GZIP_MAGIC, check_content, kind_of, markup, read_body, refuse_html
 
 log = logging.getLogger("geotarget.progress")
 
@@ -226,7 +231,6 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
                     "Ordered by ObjectId: an LSOA 2011 code repeats where it was split."),
 ]}
 
-_CHUNK = 1 << 16
 _PAGE = 2000
 #: Features geotarget reads at most from an ArcGIS layer whose size the catalogue does not give
 #: (England and Wales have 188,880 output areas, the finest geography ONS publishes boundaries for).
@@ -391,7 +395,7 @@ class _ResumingDownloader:
     are kept in ``<dest>.part`` (with the server's ``ETag``/``Last-Modified`` in ``<dest>.part.json``)
     and the next attempt asks only for the rest (``If-Range`` guards against a changed file). When
     complete, the body is decoded if it is gzip (``Content-Encoding: gzip``, or a gzip stream under
-    a name that is not ``.gz``), its content checked (:func:`_check_content`: not an HTML page, a
+    a name that is not ``.gz``), its content checked (:func:`geotarget.io.transfer.check_content`: not an HTML page, a
     CSV not cut short, a GeoJSON that parses, a zip or gzip whose CRCs match), and handed to pooch,
     which checks the hash and moves it into place. A body that fails a check is discarded with its
     ``.part``; a transfer cut short or stopped at the deadline keeps its ``.part`` for the next attempt.
@@ -412,7 +416,7 @@ class _ResumingDownloader:
         info = self._download(url, started=time.monotonic())
         try:
             checked = self._decode(url, Path(output_file), info)
-            _check_content(checked, url=url, name=self.dest.name, length_known=info["length_known"])
+            check_content(checked, url=url, name=self.dest.name, length_known=info["length_known"])
         except FetchError:
             self._discard()
             raise
@@ -434,16 +438,16 @@ class _ResumingDownloader:
                              "cannot decode (it asks for the plain file); nothing was saved")
         with self.part.open("rb") as f:
             magic = f.read(2)
-        if encoding != "identity" and magic != _GZIP_MAGIC:
+        if encoding != "identity" and magic != GZIP_MAGIC:
             raise FetchError(f"{url}: the server said Content-Encoding {encoding} but the body is not gzip; nothing "
                              "was saved")
-        if magic != _GZIP_MAGIC or self.dest.name.lower().endswith(".gz"):
+        if magic != GZIP_MAGIC or self.dest.name.lower().endswith(".gz"):
             return self.part
         how = ("gzip-encoded (Content-Encoding gzip)" if encoding != "identity" else
-               f"a gzip stream, not the plain {_kind(self.dest.name)} its name says")
+               f"a gzip stream, not the plain {kind_of(self.dest.name)} its name says")
         try:
             with gzip.open(self.part, "rb") as src, output_file.open("wb") as out:
-                shutil.copyfileobj(src, out, _CHUNK)
+                shutil.copyfileobj(src, out, CHUNK)
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
             raise FetchError(f"{url}: the body is {how} and is truncated or damaged ({e}): the gzip CRC/length check "
                              "failed; nothing was saved, try again") from None
@@ -481,7 +485,7 @@ class _ResumingDownloader:
         except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
             raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
         with resp:
-            _refuse_markup_type(resp, url=url, name=dest.name)
+            refuse_html(resp, url=url, name=dest.name)
             if resp.status == 206:
                 content_range = resp.headers.get("Content-Range", "")
                 if not content_range.startswith(f"bytes {offset}-"):
@@ -503,196 +507,12 @@ class _ResumingDownloader:
             except OSError as e:
                 raise FetchError(f"could not write {part}: {e.strerror or e}") from None
             with f:
-                got = _read_body(resp, f.write, url=url, deadline=self.deadline, started=started, done=offset,
+                got = read_body(resp, f.write, url=url, deadline=self.deadline, started=started, done=offset,
                                  expected=expected, keep=part, label=dest.name)
         if expected is not None and got != expected:
             raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept "
                              f"at {part}: run the same command again to resume.")
         return {"encoding": encoding, "length_known": expected is not None}
-
-
-def _read_body(resp, write, *, url: str, deadline: float, started: float, done: int = 0,
-               expected: int | None = None, keep: Path | None = None, label: str = "") -> int:
-    """Copy a response body to ``write`` as it arrives; return the bytes received (``done`` before it).
-
-    Reads whatever has arrived (``read1``), so the ``deadline`` (seconds since ``started``) is
-    checked however slowly the bytes trickle in; the socket timeout only catches a silent server.
-
-    Raises
-    ------
-    FetchError
-        The transfer was cut off (a reset, a silent server, a chunked body ended early) or passed the
-        deadline; the message says where the partial file is kept (``keep``) or that it is fetched again.
-    """
-    again = (f"The partial file is kept at {keep}: run the same command again to resume." if keep is not None
-             else "Run the same command again: the pages already received are kept.")
-    got = done
-    next_report = got + (50 << 20)
-    while True:
-        try:
-            block = resp.read1(_CHUNK)
-        except http.client.IncompleteRead:
-            raise FetchError(f"download of {url} was cut short after {got:,} bytes (the chunked body ended before "
-                             f"its last chunk). {again}") from None
-        except (OSError, http.client.HTTPException) as e:  # a timeout, a reset connection
-            raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}: {e}). "
-                             f"{again}") from None
-        if not block:
-            return got
-        try:
-            write(block)
-        except OSError as e:
-            raise FetchError(f"could not write {keep or label}: {e.strerror or e}") from None
-        got += len(block)
-        if got >= next_report:
-            of = f" of {expected / 1e6:.0f} MB" if expected else ""
-            log.info("%s: %.0f MB%s", label, got / 1e6, of)
-            next_report += 50 << 20
-        if time.monotonic() - started > deadline:
-            of = f" of {expected:,}" if expected else ""
-            raise FetchError(f"download of {url} did not finish within the deadline of {deadline:g} s ({got:,}{of} "
-                             f"bytes received): the server stalled or is too slow. {again} Allow longer with "
-                             "`deadline`.").naming("deadline")
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZIP_MAGIC = b"PK\x03\x04"
-_MARKUP = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
-
-
-def _kind(name: str) -> str:
-    """Return what a file of this name is, in words: "CSV file", "GeoJSON file", "zip archive" ..."""
-    n = name.lower()
-    for suffix, kind in ((".csv.gz", "gzip-compressed CSV"), (".gz", "gzip file"), (".csv", "CSV file"),
-                         (".geojson", "GeoJSON file"), (".json", "JSON file"), (".zip", "zip archive"),
-                         (".gpkg", "GeoPackage")):
-        if n.endswith(suffix):
-            return kind
-    return "file"
-
-
-def _markup(head: bytes) -> str | None:
-    """Return ``"an HTML page titled 'Not Found'"`` when ``head`` (a body's first bytes) is HTML or XML."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if not text.startswith(_MARKUP):
-        return None
-    m = re.search(rb"<title[^>]*>(.*?)</title", head, re.IGNORECASE | re.DOTALL)
-    title = " ".join(m.group(1).decode("utf-8", "replace").split())[:80] if m else ""
-    kind = "an XML document" if text.startswith(b"<?xml") and b"<html" not in text[:2000] else "an HTML page"
-    return kind + (f" titled {title!r}" if title else "")
-
-
-def _describe(head: bytes) -> str:
-    """Return what a body is, from its first bytes, in words."""
-    if head.startswith(_GZIP_MAGIC):
-        return "a gzip stream"
-    if head.startswith(_ZIP_MAGIC):
-        return "a zip archive"
-    if b"\0" in head[:1024]:
-        return "binary data"
-    shown = head[:60].decode("utf-8", "replace")
-    return _markup(head) or f"text starting {shown!r}"
-
-
-def _refuse_markup_type(resp, *, url: str, name: str) -> None:
-    """Refuse a response whose Content-Type is HTML: an error or login page served in place of the data."""
-    ctype = resp.headers.get_content_type()
-    if ctype in ("text/html", "application/xhtml+xml") and not name.lower().endswith((".html", ".htm")):
-        head = resp.read(4096)
-        raise FetchError(f"{url} sent {_markup(head) or 'an HTML page'} (Content-Type {ctype}), not the "
-                         f"{_kind(name)} expected: the address is wrong or the server answered with an error page. "
-                         "Nothing was saved.")
-
-
-def _check_content(path: Path, *, url: str, name: str, length_known: bool) -> None:
-    """Check that a downloaded body is a complete file of the kind ``name`` says (its suffix).
-
-    Always: not an HTML/XML page, not empty; a zip or gzip is read to its end (every CRC checked);
-    a GeoJSON/JSON must parse; a CSV's last rows must have as many columns as its first. When the
-    server gave no length to check the transfer against (``length_known`` false), a CSV must also
-    end with a line break (a body cut short mid-row does not).
-
-    Raises
-    ------
-    FetchError
-        Naming the URL, what came back and what was expected.
-    """
-    kind = _kind(name)
-    with path.open("rb") as f:
-        head = f.read(4096)
-    if not head:
-        raise FetchError(f"{url} sent an empty body, not the {kind} expected. Nothing was saved.")
-    what = _markup(head)
-    if what:
-        raise FetchError(f"{url} sent {what}, not the {kind} expected: the address is wrong or the server answered "
-                         "with an error page. Nothing was saved.")
-    n = name.lower()
-    if n.endswith(".zip"):
-        if not head.startswith(_ZIP_MAGIC):
-            raise FetchError(f"{url} sent {_describe(head)}, not the zip archive expected. Nothing was saved.")
-        try:
-            with zipfile.ZipFile(path) as z:
-                bad = z.testzip()
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
-            raise FetchError(f"{url}: the zip archive is incomplete or damaged ({e}). Nothing was saved; try "
-                             "again.") from None
-        if bad is not None:
-            raise FetchError(f"{url}: {bad} in the zip archive fails its CRC check (damaged in transfer). Nothing "
-                             "was saved; try again.")
-    elif n.endswith(".gz"):
-        try:
-            with gzip.open(path, "rb") as f:
-                while f.read(1 << 20):
-                    pass
-        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-            raise FetchError(f"{url}: the gzip file is truncated or damaged ({e}). Nothing was saved; try "
-                             "again.") from None
-    elif n.endswith((".geojson", ".json")):
-        try:
-            with path.open("rb") as f:
-                data = json.load(f)
-        except ValueError as e:
-            raise FetchError(f"{url}: the {kind} is not complete JSON ({getattr(e, 'msg', e)} at byte "
-                             f"{getattr(e, 'pos', 0):,} of {path.stat().st_size:,}): the body was cut short or is "
-                             "not JSON. Nothing was saved.") from None
-        if n.endswith(".geojson") and not (isinstance(data, dict) and "type" in data):
-            raise FetchError(f"{url}: the body is JSON but not GeoJSON (no \"type\"). Nothing was saved.")
-    elif n.endswith(".csv"):
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text: the readers decode it; not checked here
-            return
-        if head.startswith((_ZIP_MAGIC, _GZIP_MAGIC)) or b"\0" in head[:1024]:
-            raise FetchError(f"{url} sent {_describe(head)}, not the CSV file expected. Nothing was saved.")
-        _check_csv_end(path, url=url, length_known=length_known)
-
-
-def _check_csv_end(path: Path, *, url: str, length_known: bool) -> None:
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        first = f.readline(1 << 16)
-        f.seek(max(0, size - (1 << 16)))
-        tail = f.read()
-    if not length_known and not tail.endswith(b"\n"):
-        last = tail.splitlines()[-1][-60:].decode("utf-8", "replace") if tail.strip() else ""
-        raise FetchError(f"{url}: the CSV ends mid-row ({last!r}, no line break after it): the body was cut short "
-                         f"after {size:,} bytes and the server sent no Content-Length to check it against. Nothing "
-                         "was saved; try again.")
-    header = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
-    sep = max(",;\t|", key=header.count)
-
-    def columns(line: str) -> int:
-        return len(next(csv.reader([line], delimiter=sep), []))
-
-    want = columns(header)
-    lines = tail.splitlines()[1 if size > len(tail) else 0:]  # the first may be a piece of a row
-    lines = [ln.decode("utf-8", "replace") for ln in lines if ln.strip()][-20:]
-    for i, line in enumerate(lines):
-        if line.count('"') % 2:  # a quoted line break: this piece of a row cannot be counted alone
-            continue
-        got = columns(line)
-        if got != want:
-            where = "last row" if i == len(lines) - 1 else f"row {len(lines) - i} from the end"
-            raise FetchError(f"{url}: the CSV's {where} has {got} columns but its first row has {want}: the body "
-                             f"was cut short or is not one table. Nothing was saved.")
 
 
 @contextlib.contextmanager
@@ -722,7 +542,7 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
     """Download ``url`` to ``dest`` with :func:`pooch.retrieve`, resuming a partial download with HTTP Range.
 
     The file appears at ``dest`` only when complete and checked: as long as the server's
-    ``Content-Length`` (or, without one, a content check: see :func:`_check_content`), not an HTML
+    ``Content-Length`` (or, without one, a content check: see :func:`geotarget.io.transfer.check_content`), not an HTML
     page, gzip decoded (``Content-Encoding``, or a gzip stream under a plain name) and matching
     ``sha256`` when given. A file already at ``dest`` is replaced only by a complete, checked download.
 
@@ -784,7 +604,7 @@ def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, d
         ctype = resp.headers.get_content_type()
         encoding = (resp.headers.get("Content-Encoding") or "identity").lower()
         length = resp.headers.get("Content-Length")
-        got = _read_body(resp, buf.extend, url=full, deadline=deadline, started=started, label=dest.name)
+        got = read_body(resp, buf.extend, url=full, deadline=deadline, started=started, label=dest.name)
     if length and length.isdigit() and got != int(length):
         raise FetchError(f"{full}: the page ended after {got:,} of {int(length):,} bytes. Run the same command "
                          "again: the pages already received are kept.")
@@ -792,13 +612,13 @@ def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, d
     if encoding not in ("identity", "gzip", "x-gzip"):
         raise FetchError(f"{full}: the server sent the page with Content-Encoding {encoding!r}, which geotarget "
                          "cannot decode")
-    if encoding != "identity" or body.startswith(_GZIP_MAGIC):
+    if encoding != "identity" or body.startswith(GZIP_MAGIC):
         try:
             body = gzip.decompress(body)
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
             raise FetchError(f"{full}: the gzip-compressed page is truncated or damaged ({e}). Run the same command "
                              "again: the pages already received are kept.") from None
-    what = _markup(body[:4096])
+    what = markup(body[:4096])
     if what or ctype in ("text/html", "application/xhtml+xml"):
         raise FetchError(f"{full} sent {what or 'an HTML page'} (Content-Type {ctype}), not the JSON page "
                          "expected: the service name is wrong or the server answered with an error page. Nothing was "
