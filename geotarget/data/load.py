@@ -112,11 +112,11 @@ def verify_recorded(source: DataSource) -> DataSource:
     from geotarget.io.fetch import verify_cached
 
     for f in dataclasses.fields(source):
-        if f.name == "cache":
+        if f.name == "cache" or "Path" not in str(f.type):
             continue
         value = getattr(source, f.name)
-        for path in value if isinstance(value, tuple) else (value,):
-            if isinstance(path, Path):
+        for path in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(path, (str, Path)):
                 verify_cached(path)
     return source
 
