@@ -420,7 +420,7 @@ def test_arcgis_html_and_cut_pages_are_refused(srv, tmp_path):
     with pytest.raises(FetchError, match=r"/cutpage/FeatureServer/0/query\?.*: the page is not complete JSON "
                                          r"\(Unterminated string .*\): the body was cut short or is not JSON"):
         download_arcgis(d, tmp_path / "t.csv", url=d.url.format(srv.url), page_size=10)
-    assert not (tmp_path / "t.csv").exists()
+    assert _files(tmp_path) == [] and list(tmp_path.iterdir()) == []  # not even an empty .pages folder
 
 
 def test_catalogue_layers_declare_their_size():

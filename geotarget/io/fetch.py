@@ -666,6 +666,53 @@ def _kept_page(page_file: Path) -> dict | None:
     return data
 
 
+def _read_pages(dataset: Dataset, query: str, pages: Path, *, dest: Path, timeout: float, deadline: float,
+                page_size: int) -> list[dict]:
+    """Return every feature of a layer, page by page; pages are kept in ``pages`` as they arrive."""
+    max_features, max_pages = page_limit(dataset, page_size)
+    offset, i, features, previous = 0, 0, [], None
+
+    def fail(message: str) -> FetchError:
+        shutil.rmtree(pages, ignore_errors=True)  # the pages are of no use to a resume
+        return FetchError(message)
+
+    while True:
+        if offset > max_features or i >= max_pages:
+            raise fail(f"{query}: the server was still paging after {i:,} pages and {offset:,} features, more than "
+                       f"this layer can have (about {dataset.features or _MAX_FEATURES:,} expected; geotarget stops "
+                       f"at {max_features:,} features or {max_pages:,} pages) and never said "
+                       "exceededTransferLimit=false. Nothing was saved: check the address (another layer?).")
+        page_file = pages / f"{i:05d}.json"
+        data = _kept_page(page_file)
+        if data is None:
+            params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
+                      "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
+            if dataset.order_by:
+                params["orderByFields"] = dataset.order_by
+            data = _get_json(query, params, dest=dest, timeout=timeout, deadline=deadline)
+            write_text_atomic(page_file, json.dumps(data))
+        got = data.get("features") or []
+        props = data.get("properties")
+        if not isinstance(got, list) or not all(isinstance(f, dict) for f in got):
+            raise fail(f"{query}: page {i + 1} is not a list of features (got {json.dumps(got)[:80]}). Nothing was "
+                       "saved.")
+        ends = (got[0], got[-1]) if got else None
+        if ends is not None and ends == previous:
+            raise fail(f"{query}: the server sent the same page again for resultOffset={offset:,} (it ignores "
+                       "paging) and would never finish. Nothing was saved.")
+        previous = ends
+        features.extend(got)
+        offset += len(got)
+        i += 1
+        exceeded = data.get("exceededTransferLimit") or (isinstance(props, dict) and props.get("exceededTransferLimit"))
+        log.info("%s: %s features", dest.name, f"{offset:,}")
+        if not got or (len(got) < page_size and not exceeded):
+            break
+    if not features:
+        raise fail(f"{query}: the layer returned no features; is the service name right? Cache: {dest}")
+    return features
+
+
 def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = TIMEOUT,
                     deadline: float = DEADLINE, page_size: int = _PAGE) -> Path:
     """Download an ArcGIS FeatureServer layer page by page into one GeoJSON (or CSV for a table).
@@ -680,44 +727,13 @@ def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | Non
     query = base if base.endswith("/query") else base + "/query"
     pages = dest.with_name(dest.name + ".pages")
     pages.mkdir(parents=True, exist_ok=True)
-    max_features, max_pages = page_limit(dataset, page_size)
-    offset, i, features, previous = 0, 0, [], None
-    while True:
-        if offset > max_features or i >= max_pages:
-            shutil.rmtree(pages, ignore_errors=True)
-            raise FetchError(f"{query}: the server was still paging after {i:,} pages and {offset:,} features, more "
-                             f"than this layer can have (about {dataset.features or _MAX_FEATURES:,} expected; "
-                             f"geotarget stops at {max_features:,} features or {max_pages:,} pages) and never said "
-                             "exceededTransferLimit=false. Nothing was saved: check the address (another layer?).")
-        page_file = pages / f"{i:05d}.json"
-        data = _kept_page(page_file)
-        if data is None:
-            params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
-                      "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
-            if dataset.order_by:
-                params["orderByFields"] = dataset.order_by
-            data = _get_json(query, params, dest=dest, timeout=timeout, deadline=deadline)
-            write_text_atomic(page_file, json.dumps(data))
-        got = data.get("features") or []
-        if not isinstance(got, list):
-            shutil.rmtree(pages, ignore_errors=True)
-            raise FetchError(f"{query}: page {i + 1} has no list of features (got {type(got).__name__}). Nothing "
-                             "was saved.")
-        ends = (got[0], got[-1]) if got else None
-        if ends is not None and ends == previous:
-            shutil.rmtree(pages, ignore_errors=True)
-            raise FetchError(f"{query}: the server sent the same page again for resultOffset={offset:,} (it ignores "
-                             "paging) and would never finish. Nothing was saved.")
-        previous = ends
-        features.extend(got)
-        offset += len(got)
-        i += 1
-        exceeded = data.get("exceededTransferLimit") or (data.get("properties") or {}).get("exceededTransferLimit")
-        log.info("%s: %s features", dest.name, f"{offset:,}")
-        if not got or (len(got) < page_size and not exceeded):
-            break
-    if not features:
-        raise FetchError(f"{query}: the layer returned no features; is the service name right? Cache: {dest}")
+    try:
+        features = _read_pages(dataset, query, pages, dest=dest, timeout=timeout, deadline=deadline,
+                               page_size=page_size)
+    except FetchError:
+        if pages.is_dir() and not any(pages.iterdir()):  # nothing a resume could use
+            pages.rmdir()
+        raise
     with atomic_path(dest) as tmp:
         if dataset.table:
             columns = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))

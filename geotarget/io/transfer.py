@@ -38,7 +38,7 @@ _MARKUP = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
 
 
 def read_body(resp, write, *, url: str, deadline: float, started: float, done: int = 0,
-               expected: int | None = None, keep: Path | None = None, label: str = "") -> int:
+              expected: int | None = None, keep: Path | None = None, label: str = "") -> int:
     """Copy a response body to ``write`` as it arrives; return the bytes received (``done`` before it).
 
     Reads whatever has arrived (``read1``), so the ``deadline`` (seconds since ``started``) is
