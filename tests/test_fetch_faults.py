@@ -23,6 +23,8 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import geotarget as gt
 from geotarget import FetchError
@@ -38,6 +40,7 @@ from geotarget.io.fetch import (
     page_limit,
     verify_cached,
 )
+from geotarget.io.transfer import check_content
 from tests.conftest import ROOT
 
 PAYLOAD = (ROOT / "data/imd/iod2025_lsoa21_tees_valley.csv").read_bytes()  # a real File-7-like CSV, 107,889 bytes
@@ -504,3 +507,60 @@ def test_unwritable_cache_is_one_clear_line(srv, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"geotarget data: error: could not write to the data cache at {blocker}")
     assert err.endswith("choose another folder with --cache\n") and err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------------- every cut, and the CLI over the corpus
+
+GEOJSON = json.dumps({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-1.2, 54.6]}, "properties": {"n": i}}
+    for i in range(20)]}).encode()
+GZ = gzip.compress(PAYLOAD, mtime=0)
+
+
+def _check(tmp, name: str, body: bytes, *, length_known: bool) -> None:
+    path = tmp / name
+    path.write_bytes(body)
+    check_content(path, url="http://x/" + name, name=name, length_known=length_known)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=1, max_value=len(PAYLOAD) - 1))
+def test_any_cut_csv_without_a_length_is_refused_unless_at_a_row_end(tmp_path, cut):
+    body = PAYLOAD[:cut]
+    if body.endswith(b"\n"):  # cut between rows: cannot be told from a shorter file (a Content-Length can)
+        _check(tmp_path, "iod.csv", body, length_known=False)
+    else:
+        with pytest.raises(FetchError, match="the CSV ends mid-row"):
+            _check(tmp_path, "iod.csv", body, length_known=False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(["codepo_gb.zip", "x.csv.gz", "x.geojson"]), frac=st.floats(0.0, 0.999))
+def test_any_cut_zip_gzip_or_geojson_is_refused(tmp_path, which, frac):
+    whole = {"codepo_gb.zip": ZIP, "x.csv.gz": GZ, "x.geojson": GEOJSON}[which]
+    _check(tmp_path, which, whole, length_known=False)  # the whole file passes
+    body = whole[: max(1, int(len(whole) * frac))]
+    with pytest.raises(FetchError, match=r"incomplete or damaged|truncated or damaged|not complete JSON|not the zip"):
+        _check(tmp_path, which, body, length_known=False)
+
+
+CORPUS = [  # (path served, what the one-line error must say)
+    ("nolength.csv", "the CSV ends mid-row"),
+    ("chunked.csv", "was cut short after 30,000 bytes (the chunked body ended before its last chunk)"),
+    ("html.csv", "sent an HTML page titled '404 - Page not found | GOV.UK' (Content-Type text/html)"),
+    ("disguised.csv", "sent an HTML page titled '404 - Page not found | GOV.UK', not the CSV file expected"),
+    ("gzipcut.csv", "the body is gzip-encoded (Content-Encoding gzip) and is truncated or damaged"),
+    ("ragged.csv", "the CSV's last row has 2 columns but its first row has 3"),
+    ("stall.csv", "did not finish within the deadline of 0.25 s"),
+    ("missing.csv", "HTTP 404 Not Found"),
+]
+
+
+@pytest.mark.parametrize(("path", "says"), CORPUS)
+def test_cli_refuses_each_fault_in_one_line_and_records_nothing(srv, cache, capsys, path, says):
+    assert main(["data", "fetch", "iod2025", "--url", f"{srv.url}/{path}", "--deadline", "0.25", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("geotarget data: error: ") and says in err and err.count("\n") == 1, err
+    assert not list(cache.rglob("*.csv")) and not list(cache.rglob("*.csv.json"))  # nothing cached or recorded
+    assert {p.name for p in cache.rglob("*")} <= {"iod2025", f"{CATALOGUE['iod2025'].filename}.part",
+                                                  f"{CATALOGUE['iod2025'].filename}.part.json"}
