@@ -308,7 +308,7 @@ def _age_span(col: str) -> tuple[int, int | None]:
 
 
 def working_age_from_ages(ages: pd.DataFrame, year: int) -> tuple[pd.Series, str]:
-    """The IoD's working-age population (Employment domain denominator) from counts by age.
+    """Return the IoD's working-age population (Employment domain denominator) from counts by age.
 
     ``ages`` has ``pop_age_<a>`` (single years), ``pop_age_<a>_<b>`` (bands) or ``pop_age_<a>plus``
     columns. A band counts the mean weight of its single years (people spread evenly across the
