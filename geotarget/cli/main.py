@@ -166,7 +166,8 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 
     out = Path(args.out)
     params = {"to": p.to[0], "imd": args.imd, "vintage": args.vintage, "population": args.population,
-              "lookup": args.lookup, "areas": p.areas, "area_id": p.area_id, "area_name": p.area_name,
+              "lookup": args.lookup, "groups": p.groups, "working_age": p.working_age, "areas": p.areas,
+              "area_id": p.area_id, "area_name": p.area_name,
               "boundaries": args.boundaries, "method": p.method, "councils": args.councils}
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
@@ -178,15 +179,70 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
                 prov.add_input(s.path, role=s.role, vintage=s.vintage)
     elif Path(args.imd).is_file():
         prov.add_input(args.imd, role="imd")
-    for role in ("population", "lookup", "areas", "boundaries"):
-        value = p.areas if role == "areas" else getattr(args, role)
+    for role in ("population", "lookup", "areas", "groups", "working_age", "boundaries"):
+        value = getattr(p, role) if role in ("areas", "groups", "working_age") else getattr(args, role)
         if value is not None and Path(value).is_file():
             prov.add_input(value, role=role)
     return prov
 
 
+def _aggregate_groups(args: argparse.Namespace, p: AggregateParams, data):
+    """Profiles of a grouping of councils (regions, ICBs, LRFs, combined authorities, ``--groups``)."""
+    import pandas as pd
+
+    from geotarget.analysis.aggregate import aggregate
+    from geotarget.io.groups import read_groups
+    from geotarget.jobs.profiles import Profiles
+
+    to = p.to[0]
+    if args.councils:
+        raise GeotargetError(f"--la cannot be combined with --to {to}: a grouping is summarised over all its "
+                             "councils (give the councils in a --groups file instead)")
+    groups = read_groups(p.groups, to=to) if p.groups is not None else None
+    if groups is None and to == "region" and data.regions is not None:
+        groups = pd.DataFrame({"group_code": data.regions["region_code"], "group_name": data.regions["region_name"]})
+    if groups is None and to != "region" and f"{to}_code" not in data.lsoas.columns:
+        from geotarget.analysis.aggregate import GROUPING_LABELS
+
+        raise GeotargetError(f"--to {to} needs --groups FILE: a lookup of councils (or LSOAs) to "
+                             f"{GROUPING_LABELS[to]}s, a CSV lad_code,group_code,group_name"
+                             + (" or the ONS LSOA -> Sub-ICB -> ICB lookup (e.g. lsoa21_icb24_en.csv.gz)"
+                                if to == "icb" else "; geotarget bundles no such table"))
+    table = aggregate(data.lsoas, to=to, groups=groups, vintage=data.vintage.year)
+    national = not data.bundled and len(data.lsoas) == data.vintage.n_lsoas
+    notes = list(table.attrs.get("notes", []))
+    if not national:
+        notes.append(f"Only the {len(data.lsoas):,} LSOAs of the data are summarised: a grouping extending beyond "
+                     "them is summarised over its LSOAs in the data only, and ranks are among these groups.")
+    return Profiles(table, to, data.vintage.year, national, None, notes)
+
+
+def _with_working_age(data, path):
+    """Return ``data`` with the Employment domain's working-age population from ``path`` (``--working-age``)."""
+    import dataclasses
+
+    from geotarget.io.imd import add_working_age, read_population
+
+    lsoas = add_working_age(data.lsoas, read_population(path, vintage=data.vintage.year))
+    return dataclasses.replace(data, lsoas=lsoas)
+
+
+def _denominator_notes(table) -> list[str]:
+    """Which population weighted each domain, and how it was obtained: for the manifest and the summary."""
+    den = table.attrs.get("denominators", {})
+    if not den:
+        return []
+    by: dict[str, list[str]] = {}
+    for domain, population in den.items():
+        by.setdefault(population, []).append(domain)
+    notes = ["Denominators: " + "; ".join(f"{pop} for {', '.join(ds)}" for pop, ds in by.items()) + "."]
+    for col, how in table.attrs.get("population_notes", {}).items():
+        notes.append(f"{col}: {how}.")
+    return notes
+
+
 def _cmd_aggregate(args: argparse.Namespace) -> int:
-    from geotarget.analysis.aggregate import MEASURES
+    from geotarget.analysis.aggregate import GROUPINGS, MEASURES, METHOD_NOTE
     from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
@@ -195,25 +251,40 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     to = p.to[0]
     if to == "custom" and (p.areas is None or p.area_id is None):
         raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
+    if p.groups is not None and to not in GROUPINGS:
+        raise GeotargetError(f"--groups is for --to {', '.join(GROUPINGS)}; --to was {to}")
     with _aggregate_provenance(args, p) as prov:
         sample = str(args.imd) == "sample"
         # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
-        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"), councils=sample)
-        cols = dict(p.lookup_columns) if p.lookup_columns else None
-        lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
-        areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
-        res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
-                            councils=None if sample else args.councils)
+        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
+                          councils=sample and to not in GROUPINGS)
+        if p.working_age is not None:
+            data = _with_working_age(data, p.working_age)
+        if to in GROUPINGS:
+            res = _aggregate_groups(args, p, data)
+        else:
+            cols = dict(p.lookup_columns) if p.lookup_columns else None
+            lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
+            areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
+            res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
+                                councils=None if sample else args.councils)
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
-                                                                              args.lookup, p.areas,
-                                                                              args.boundaries]))
+                                                                              args.lookup, p.areas, p.groups,
+                                                                              p.working_age, args.boundaries]))
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
+        warnings = list(res.table.attrs.get("warnings", []))
+        denominators = _denominator_notes(res.table)
+        for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
+            prov.add_note(note)
+        if res.table.attrs.get("denominators"):
+            prov.update_parameters(denominators=res.table.attrs["denominators"])
+    for w in warnings:  # loud, even with -q
+        print(w, file=sys.stderr)
     if args.quiet:
         return 0
     t = res.table
-    to = p.to[0]
     print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
     top = t.sort_values("imd_rank_average_score").head(5)
     print("Most deprived by IMD average score:")
@@ -229,7 +300,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         for lad, r in c.iterrows():
             per = ", ".join(f"{m.replace('_', ' ')} {r[m]}" for m in MEASURES)
             print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {to}s on IMD average score ({per})")
-    for note in res.notes:
+    for note in (*res.notes, *denominators):
         print(f"Note: {note}")
     return 0
 
