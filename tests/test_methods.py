@@ -308,7 +308,8 @@ def test_cli_groups_file_and_region_default(tmp_path, capsys):
 
 def test_cli_lrf_without_lookup_and_groups_with_wrong_target(tmp_path, capsys):
     assert main(["aggregate", "--to", "lrf", "--out", str(tmp_path / "x.csv")]) == 2
-    assert "--to lrf needs --groups FILE" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--groups" in err and "Local Resilience Forums, a CSV lad_code,group_code,group_name" in err
     assert main(["aggregate", "--to", "lad", "--groups", str(tmp_path / "g.csv"), "--out",
                  str(tmp_path / "x.csv")]) == 2
 
@@ -335,3 +336,29 @@ def test_cli_warns_loudly_without_working_age(shared_data, tmp_path, capsys):
     assert df["employment_denominator"].str.contains("NOT working-age").all()
     manifest = json.loads(out.with_name("lad.csv.manifest.json").read_text(encoding="utf-8"))
     assert any(n.startswith("WARNING") for n in manifest["notes"])
+
+
+def test_study_file_groupings_and_working_age(tmp_path, shared_data):
+    import textwrap
+
+    from geotarget.io.provenance import read_manifest
+    from geotarget.study.pipeline import run_study
+
+    g = tmp_path / "g.csv"
+    g.write_text("lad_code,group_code,group_name\nE06000001,G1,North\nE06000002,G1,North\n", encoding="utf-8")
+    study = tmp_path / "study.toml"
+    study.write_text(textwrap.dedent(f"""
+        [aggregate]
+        to = ["ward", "region", "groups"]
+        groups = "g.csv"
+        working_age = "{shared_data / 'population/census2021_ts007a_age5_lsoa21_england.csv.gz'}"
+        [output]
+        map = false
+    """).lstrip(), encoding="utf-8")
+    res = run_study(study)
+    groups = pd.read_csv(res.outputs["aggregate.groups"])
+    assert groups["area_code"].tolist() == ["G1"] and groups.loc[0, "n_lsoas"] == 57 + 90
+    assert pd.read_csv(res.outputs["aggregate.region"])["area_code"].tolist() == ["E12000001"]
+    manifest = read_manifest(tmp_path / "maps")
+    assert {"groups", "working_age"} <= {i["role"] for i in manifest["inputs"]}
+    assert any("share of its total population" in n for n in manifest["notes"])

@@ -186,65 +186,11 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
     return prov
 
 
-def _aggregate_groups(args: argparse.Namespace, p: AggregateParams, data):
-    """Profiles of a grouping of councils (regions, ICBs, LRFs, combined authorities, ``--groups``)."""
-    import pandas as pd
-
-    from geotarget.analysis.aggregate import aggregate
-    from geotarget.io.groups import read_groups
-    from geotarget.jobs.profiles import Profiles
-
-    to = p.to[0]
-    if args.councils:
-        raise GeotargetError(f"--la cannot be combined with --to {to}: a grouping is summarised over all its "
-                             "councils (give the councils in a --groups file instead)")
-    groups = read_groups(p.groups, to=to) if p.groups is not None else None
-    if groups is None and to == "region" and data.regions is not None:
-        groups = pd.DataFrame({"group_code": data.regions["region_code"], "group_name": data.regions["region_name"]})
-    if groups is None and to != "region" and f"{to}_code" not in data.lsoas.columns:
-        from geotarget.analysis.aggregate import GROUPING_LABELS
-
-        raise GeotargetError(f"--to {to} needs --groups FILE: a lookup of councils (or LSOAs) to "
-                             f"{GROUPING_LABELS[to]}s, a CSV lad_code,group_code,group_name"
-                             + (" or the ONS LSOA -> Sub-ICB -> ICB lookup (e.g. lsoa21_icb24_en.csv.gz)"
-                                if to == "icb" else "; geotarget bundles no such table"))
-    table = aggregate(data.lsoas, to=to, groups=groups, vintage=data.vintage.year)
-    national = not data.bundled and len(data.lsoas) == data.vintage.n_lsoas
-    notes = list(table.attrs.get("notes", []))
-    if not national:
-        notes.append(f"Only the {len(data.lsoas):,} LSOAs of the data are summarised: a grouping extending beyond "
-                     "them is summarised over its LSOAs in the data only, and ranks are among these groups.")
-    return Profiles(table, to, data.vintage.year, national, None, notes)
-
-
-def _with_working_age(data, path):
-    """Return ``data`` with the Employment domain's working-age population from ``path`` (``--working-age``)."""
-    import dataclasses
-
-    from geotarget.io.imd import add_working_age, read_population
-
-    lsoas = add_working_age(data.lsoas, read_population(path, vintage=data.vintage.year))
-    return dataclasses.replace(data, lsoas=lsoas)
-
-
-def _denominator_notes(table) -> list[str]:
-    """Which population weighted each domain, and how it was obtained: for the manifest and the summary."""
-    den = table.attrs.get("denominators", {})
-    if not den:
-        return []
-    by: dict[str, list[str]] = {}
-    for domain, population in den.items():
-        by.setdefault(population, []).append(domain)
-    notes = ["Denominators: " + "; ".join(f"{pop} for {', '.join(ds)}" for pop, ds in by.items()) + "."]
-    for col, how in table.attrs.get("population_notes", {}).items():
-        notes.append(f"{col}: {how}.")
-    return notes
-
-
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from geotarget.analysis.aggregate import GROUPINGS, MEASURES, METHOD_NOTE
     from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
+    from geotarget.jobs.groupings import denominator_notes, profile_groups, with_working_age
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
     p = params_from_args(AggregateParams, args)
@@ -259,9 +205,9 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
                           councils=sample and to not in GROUPINGS)
         if p.working_age is not None:
-            data = _with_working_age(data, p.working_age)
+            data = with_working_age(data, p.working_age)
         if to in GROUPINGS:
-            res = _aggregate_groups(args, p, data)
+            res = profile_groups(data, to=to, groups=p.groups, councils=args.councils)
         else:
             cols = dict(p.lookup_columns) if p.lookup_columns else None
             lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
@@ -275,7 +221,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
         warnings = list(res.table.attrs.get("warnings", []))
-        denominators = _denominator_notes(res.table)
+        denominators = denominator_notes(res.table)
         for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
             prov.add_note(note)
         if res.table.attrs.get("denominators"):
