@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geotarget import SchemaError, add_population, read_imd, read_population
 from geotarget.analysis.aggregate import METHOD_NOTE, OFFICIAL, aggregate, columns
@@ -362,3 +364,35 @@ def test_study_file_groupings_and_working_age(tmp_path, shared_data):
     manifest = read_manifest(tmp_path / "maps")
     assert {"groups", "working_age"} <= {i["role"] for i in manifest["inputs"]}
     assert any("share of its total population" in n for n in manifest["notes"])
+
+
+def test_iod2019_working_age_from_single_years_close_to_file6(shared_data):
+    """IoD2019's 18-59/64 from ONS mid-2020 single years of age, against File 6's own figures (mid-2015)."""
+    derived = read_population(shared_data / "population/ons_sape_mid2020_lsoa11_single_year_england.csv.gz",
+                              vintage=2019)
+    assert "18-59 plus half of ages 60-64" in derived.attrs["denominators"]["pop_working_age"]
+    imd, _ = read_imd(shared_data / "imd/iod2019_lsoa11_england.csv.gz")
+    shares = (derived["pop_working_age"] / derived["pop_total"]) / (imd["pop_working_age"] / imd["pop_total"])
+    by_lad = (imd["pop_total"] * derived["pop_working_age"] / derived["pop_total"]).groupby(imd["lad_code"]).sum() \
+        / imd["pop_working_age"].groupby(imd["lad_code"]).sum()
+    assert 0.96 < shares.median() < 1.0 and by_lad.between(0.95, 1.01).all()  # five years of ageing, within 5%
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["L1", "L2", "L3", "L4"]), st.integers(1, 3000), st.integers(1, N)),
+                min_size=1, max_size=30),
+       st.dictionaries(st.sampled_from(["L1", "L2", "L3", "L4"]), st.sampled_from(["G1", "G2"]), min_size=1))
+def test_groupings_conserve_people_and_count_every_lsoa_once(rows, mapping):
+    df = pd.DataFrame({"lad_code": [a for a, _, _ in rows], "pop_total": [p for _, p, _ in rows],
+                       "imd_rank": [r for _, _, r in rows]},
+                      index=pd.Index([f"E01{i:06d}" for i in range(len(rows))], name="lsoa_code"))
+    groups = _groups([(lad, g, g.lower()) for lad, g in mapping.items()])
+    inside = df["lad_code"].isin(list(mapping))
+    if not inside.any():
+        with pytest.raises(SchemaError):
+            aggregate(df, vintage=2025, to="groups", groups=groups)
+        return
+    r = aggregate(df, vintage=2025, to="groups", groups=groups)
+    assert r["population"].sum() == df.loc[inside, "pop_total"].sum()
+    assert r["n_lsoas"].sum() == inside.sum()
+    assert r["imd_extent"].between(0, 1).all() and r["imd_local_concentration"].between(1, N).all()

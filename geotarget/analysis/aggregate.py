@@ -412,7 +412,10 @@ def group_codes(lsoas: pd.DataFrame, to: str, groups: pd.DataFrame | None) -> tu
         else:
             what = (f"{int(lost.sum()):,} LSOAs (population {int(lsoas.loc[lost, 'pop_total'].sum()):,}) are in no "
                     f"{label}, e.g. {', '.join(lsoas.index[lost][:5])}")
-        if to in _COMPLETE:
+        if to in _COMPLETE or lost.all():
+            if lost.all():
+                raise SchemaError(f"{where}: no LSOA of the data is in any {label} ({what}); is the lookup for these "
+                                  "districts (or LSOAs) and their year?")
             raise SchemaError(f"{where}: {what}; every district is in one {label} (is the lookup for these "
                               "districts' year?)")
         notes.append(f"{what}: left out of the {label} summaries.")

@@ -72,7 +72,7 @@ def read_groups(path: str | os.PathLike, *, to: str = "groups") -> pd.DataFrame:
         if not m:
             continue
         stem = _STEM[m.group(1)]
-        if stem not in ("groups", to):
+        if stem not in ("groups", to) and to != "groups":  # any grouping: any recognised group column
             continue
         what = "code" if m.group(3) in ("cd", "code") else "name"
         group.setdefault(what, col)
