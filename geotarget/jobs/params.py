@@ -299,9 +299,20 @@ class AggregateParams(_Params):
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
 
-    to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
-        "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
+    to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
+        "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
+        "Boards (icb, from LSOAs), Local Resilience Forums (lrf), combined authorities (cauth), your own (groups) -- "
+        "or custom areas (a study's ward profiles are always written; the CLI writes one per CSV)",
         ("ward",), one=True, required=True)
+    groups: Path | None = _p(
+        "grouping lookup for region/icb/lrf/cauth/groups: a CSV lad_code,group_code,group_name (or LSOA -> group, "
+        "e.g. the ONS LSOA -> ICB lookup; official headers such as LAD24CD, ICB24CD, LRF24CD, CAUTH24CD work). "
+        "Regions use the council -> region lookup unless this is given and region is the only grouping",
+        metavar="FILE", arg=None)
+    working_age: Path | None = _p(
+        "population file giving the working-age population (or counts by age, e.g. Census 2021 TS007A or ONS "
+        "single-year estimates) for the Employment domain, when the population file has totals only",
+        metavar="FILE", arg=None)
     areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom", arg=None)
     area_id: str | None = _p("id column of areas", metavar="COLUMN", arg=None)
     area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN", arg=None)
