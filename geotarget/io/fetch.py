@@ -321,9 +321,10 @@ def verify_cached(path: str | os.PathLike) -> Path:
     key = _stat_key(p)
     got = _VERIFIED.get(key) or _sha256(p)
     if want and got != want:
+        again = f"`geotarget data fetch {p.parent.name} --force`"
         raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
                          f"its record {rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` "
-                         f"or `geotarget data fetch {p.parent.name} --force`").naming("force")
+                         f"or {again}").naming("force")
     _VERIFIED[key] = got
     return p
 
