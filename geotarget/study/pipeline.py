@@ -282,7 +282,7 @@ def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
                              lon_column=p.lon_column, x_column=p.x_column, y_column=p.y_column,
                              category_column=p.category_column, category=p.category, category_map=mapping,
                              name_column=p.name_column, id_column=p.id_column, capacity_column=p.capacity_column,
-                             postcodes=p.postcodes)
+                             postcodes=p.postcodes, ods_include=p.ods_include)
                  for f in files]
         for f, r in zip(files, reads, strict=True):
             ctx.provenance.add_input(f, role="assets")
