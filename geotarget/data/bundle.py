@@ -227,7 +227,7 @@ def files_data(source: DataSource) -> StudyData:
     its LSOA year (England-and-Wales files are filtered to England), ``lookup`` an ONS best-fit
     LSOA -> ward -> council lookup; ``population`` adds denominators when the IoD has none;
     ``lads``/``wards``/``msoas`` (UK-wide files are filtered to England), ``centroids``, ``regions``
-    (needed for ``region``) and ``assets`` (kept within ``asset_margin`` metres of the chosen councils) are optional. The place
+    (needed for ``region``) and ``assets`` (kept inside the chosen councils) are optional. The place
     is ``councils``, a ``region``, or every council in the IoD file (all England for the official
     file). Without boundaries or a lookup only the IoD (and what it carries) is read: enough for
     profiles, gaps and inequality, not for maps.

@@ -51,7 +51,8 @@ from geotarget.io.tables import normalise_text, parse_numbers, read_text_table, 
 log = logging.getLogger(__name__)
 
 #: The standard asset categories (column-name friendly).
-CATEGORIES = ("gp", "pharmacy", "dentist", "library", "school", "park", "community_centre", "leisure", "food_support", "other")
+CATEGORIES = ("gp", "pharmacy", "dentist", "library",
+              "school", "park", "community_centre", "leisure", "food_support", "other")
 #: Labels for tables and maps.
 CATEGORY_LABELS = {
     "gp": "GP practice", "pharmacy": "Pharmacy", "dentist": "Dentist", "library": "Library", "school": "School",
@@ -85,7 +86,8 @@ DEFAULT_CATEGORY_MAP.update({normalise_text(c): c for c in CATEGORIES})
 DEFAULT_CATEGORY_MAP.update({normalise_text(label): c for c, label in CATEGORY_LABELS.items()})
 
 REJECT_REASONS = ("missing_location", "unknown_postcode", "invalid_coordinates", "swapped_lat_lon",
-                  "swapped_easting_northing", "outside_england", *(r for r in EXCLUDE_REASONS if r != "outside_england"))
+                  "swapped_easting_northing", "outside_england",
+                  *(r for r in EXCLUDE_REASONS if r != "outside_england"))
 #: Reasons a row is left out by choice (a default a user can change), not because it could not be located.
 EXCLUDED = ("closed", "dormant", "proposed", "not_gp_practice")
 

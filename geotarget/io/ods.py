@@ -163,7 +163,7 @@ NON_ENGLISH_AREAS = frozenset({
 
 
 def postcode_area(postcode: str) -> str:
-    """The letters before the first digit of a postcode (``"TS18 1HU"`` -> ``"TS"``)."""
+    """Return the letters before the first digit of a postcode (``"TS18 1HU"`` -> ``"TS"``)."""
     m = re.match(r"^([A-Z]{1,2})[0-9]", postcode.strip().upper())
     return m.group(1) if m else ""
 

@@ -119,7 +119,7 @@ def read_asset_files(paths: Sequence[str | os.PathLike], data: StudyData, *, pos
 
 def assets_for_study(assets: gpd.GeoDataFrame, data: StudyData, origins: gpd.GeoDataFrame
                      ) -> tuple[gpd.GeoDataFrame, str]:
-    """The assets that matter to a study from files: those within ``asset_margin`` metres of its councils.
+    """Return the assets that matter to a study from files: those within ``asset_margin`` m of its councils.
 
     People near a council's edge use the surgery over the border. An asset farther out is kept too
     when it is the nearest of its category to some origin (a rural LSOA whose nearest GP is more
