@@ -45,7 +45,8 @@ def _xy(frame: pd.DataFrame, what: str) -> np.ndarray:
     missing = [c for c in ("easting", "northing") if c not in frame]
     if missing:
         raise SchemaError(f"{what} have no {' or '.join(missing)} column; expected easting and northing in "
-                          f"British National Grid metres (EPSG:27700), or point geometry. Columns: {list(frame.columns)}")
+                          "British National Grid metres (EPSG:27700), or point geometry. Columns: "
+                          f"{list(frame.columns)}")
     xy = frame[["easting", "northing"]].to_numpy(float)
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():

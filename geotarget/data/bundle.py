@@ -490,7 +490,7 @@ def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[So
             read = read_assets(p, postcodes=postcodes)
             g = read.assets.assign(asset_type=read.assets["category"])
             if len(read.rejects):
-                notes.append(f"{p.name}: {read.summary()}.")
+                notes.append(f"{read.summary()}.")
         else:
             g = to_bng(gpd.read_file(p), source=str(p))
         near, note = assets_near(g, lad_b[["geometry"]], margin=source.asset_margin)
