@@ -27,10 +27,12 @@ EPRACCUR_ROWS = [
     '"","TS18 1HU","19740401","","A","B","16C","20200401","","01642 672351","","","","0","","16C","","4",""',
     # 2: active GP practice
     '"A81002","QUEENS PARK MEDICAL CENTRE","Y63","QHM","QUEENS PARK MEDICAL CTR","FARRER STREET","STOCKTON ON TEES",'
-    '"CLEVELAND","","TS18 2AW","19740401","","A","B","16C","20200401","","01642 618170","","","","0","","16C","","4",""',
+    '"CLEVELAND","","TS18 2AW","19740401","","A","B","16C","20200401","","01642 618170","","","","0","","16C",'
+    '"","4",""',
     # 3: closed in 2017
     '"A81003","VICTORIA MEDICAL PRACTICE","Y54","Q74","THE HEALTH CENTRE","VICTORIA ROAD","HARTLEPOOL","CLEVELAND","",'
-    '"TS26 8DB","19740401","20171031","C","B","00K","20130401","20171031","01429 272945","","","","0","","00K","","4",""',
+    '"TS26 8DB","19740401","20171031","C","B","00K","20130401","20171031","01429 272945","","","","0","","00K",'
+    '"","4",""',
     # 4: dormant
     '"A81043","THE MANOR HOUSE SURGERY","Y63","QHM","THE MANOR HOUSE SURGERY","BRAIDWOOD ROAD, NORMANBY",'
     '"MIDDLESBROUGH","CLEVELAND","","TS6 0HA","19740401","","D","B","16C","20200401","","01642 374788","","","","0",'
