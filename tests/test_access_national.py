@@ -281,3 +281,14 @@ def test_cli_access_for_a_council_from_the_official_files(shared_data, local_cod
     np.testing.assert_allclose(acc.set_index("lsoa_code")["dist_gp_m"], res.access["dist_gp_m"].round(1), atol=0.051)
     rej = pd.read_csv(tmp_path / "rejects.csv")
     assert (rej["reason"] == "closed").sum() == 3_503 and "org_code" in rej
+
+
+def test_epraccur_zip_as_published_is_read(epraccur, tmp_path):
+    import zipfile
+
+    z = tmp_path / "epraccur.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.write(epraccur, "epraccur.csv")
+    r = read_assets(z)
+    assert r.assets["asset_id"].tolist() == ["A81001", "A81002"] and len(r.rejects) == 7
+    assert r.source.endswith("epraccur.zip!epraccur.csv")

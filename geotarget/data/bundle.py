@@ -478,13 +478,13 @@ def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[So
     postcode with ``source.codepoint`` (else the bundled postcodes). Returns the assets and the
     postcode table read, if one was (kept as :attr:`StudyData.postcode_locations`).
     """
-    from geotarget.io.assets import assets_near, read_assets
+    from geotarget.io.assets import assets_near, is_table, read_assets
     from geotarget.io.postcodes import read_postcodes
 
     frames, postcodes = [], None
     for path in source.assets:
         p = require_file(path, "assets")
-        if p.suffix.lower() in (".csv", ".txt", ".tsv") or p.name.lower().endswith(".csv.gz"):
+        if is_table(p):
             if postcodes is None:
                 postcodes = read_postcodes(source.codepoint)
             read = read_assets(p, postcodes=postcodes)

@@ -213,6 +213,16 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, ods_includ
     if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
         raise SchemaError(f"{p}: spreadsheets are read as CSV; save the sheet as 'CSV UTF-8 (comma delimited)' "
                           "and pass that file")
+    if suffix == ".zip":
+        member = _zipped_table(p)
+        if member is not None:  # e.g. epraccur.zip as NHS England publishes it
+            import tempfile
+            import zipfile
+
+            with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(p) as z:
+                inner = Path(z.extract(member, tmp))
+                res = read_assets(inner, layer=layer, ods_include=ods_include, **options)
+            return AssetRead(res.assets, res.rejects, f"{p}!{member}", res.n_rows)
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz"):
         layout = ods_layout(read_text_table(p, header=None, nrows=50))
         if layout is not None:
@@ -235,6 +245,30 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, ods_includ
         raise CRSError(f"{p}: the data has no coordinate reference system; expected one to be declared "
                        "(e.g. a .prj file next to a Shapefile)")
     return assets_from_frame(gdf, source=os.fspath(p), first_row=1, **options)
+
+
+def is_table(path: str | os.PathLike) -> bool:
+    """Return True for an asset file read as a text table (CSV, or a zip holding one CSV), located by postcode."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.endswith((".csv", ".txt", ".tsv", ".csv.gz")):
+        return True
+    return name.endswith(".zip") and p.is_file() and _zipped_table(p) is not None
+
+
+def _zipped_table(p: Path) -> str | None:
+    """Return the one CSV in a zip without a Shapefile (GIS zips are read by GDAL), else None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile:
+        raise SchemaError(f"{p}: not a readable zip file") from None
+    csvs = [n for n in names if n.lower().endswith(".csv")]
+    if len(csvs) == 1 and not any(n.lower().endswith(".shp") for n in names):
+        return csvs[0]
+    return None
 
 
 def _read_ods(p: Path, kind: str, has_header: bool, *, ods_include: Sequence[str] = (), **options) -> AssetRead:
@@ -687,6 +721,6 @@ def asset_layer(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 __all__ = ["AssetRead", "CATEGORIES", "CATEGORY_LABELS", "DEFAULT_CATEGORY_MAP", "EXCLUDED", "REJECT_REASONS",
-           "asset_layer", "assets_near",
+           "asset_layer", "assets_near", "is_table",
            "assets_from_frame", "england_outline", "flag_near_duplicates", "in_england", "normalise_postcode",
            "normalise_text", "read_assets", "read_category_map", "read_postcodes"]

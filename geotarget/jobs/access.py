@@ -30,7 +30,7 @@ from geotarget.analysis.access import (
 )
 from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
 from geotarget.data.study_data import StudyData
-from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame, assets_near, read_assets
+from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame, assets_near, is_table, read_assets
 from geotarget.io.files import write_csv
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -106,8 +106,7 @@ def read_asset_files(paths: Sequence[str | os.PathLike], data: StudyData, *, pos
     """
     reads = []
     for path in paths:
-        tabular = Path(path).suffix.lower() in (".csv", ".txt", ".tsv") or str(path).lower().endswith(".csv.gz")
-        lookup = postcodes if postcodes is not None else (data.postcode_table() if tabular else None)
+        lookup = postcodes if postcodes is not None else (data.postcode_table() if is_table(path) else None)
         reads.append(read_assets(path, postcodes=lookup, **options))
     if len(reads) == 1:
         return reads[0]
