@@ -292,3 +292,22 @@ def test_epraccur_zip_as_published_is_read(epraccur, tmp_path):
     r = read_assets(z)
     assert r.assets["asset_id"].tolist() == ["A81001", "A81002"] and len(r.rejects) == 7
     assert r.source.endswith("epraccur.zip!epraccur.csv")
+
+
+def test_dask_geopandas_engine_equals_memory(codepoint, national_gps, northumberland):
+    import dask_geopandas
+    import geopandas as gpd
+
+    from geotarget.analysis.access import access_table
+
+    pts = codepoint.iloc[::200]
+    gdf = gpd.GeoDataFrame(pts[["admin_district_code"]], geometry=gpd.points_from_xy(pts["easting"], pts["northing"]),
+                           crs=BNG)
+    mem = nearest_from_points(gdf, national_gps.assets)
+    dk = nearest_from_points(dask_geopandas.from_geopandas(gdf, npartitions=3), national_gps.assets)
+    pd.testing.assert_frame_equal(dk.loc[mem.index], mem, check_exact=True)
+    # the LSOA access table too: the study's origins, the national list
+    origins = northumberland.centroids[["geometry"]].join(northumberland.lsoas[["pop_total"]])
+    a = access_table(origins, national_gps.assets, population="pop_total")
+    b = access_table(origins, national_gps.assets, population="pop_total", engine="dask", npartitions=3)
+    pd.testing.assert_frame_equal(b.loc[a.index], a, check_exact=True)

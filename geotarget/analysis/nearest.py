@@ -165,6 +165,8 @@ def _dask_nearest(origins, index: NearestIndex, radii, npartitions, workers) -> 
     out["nearest"] = out["nearest"].astype(str)
     if index_dtype is not None:
         out.index = out.index.astype(index_dtype)
+    elif pd.api.types.is_string_dtype(out.index.dtype):  # dask's own string type: pandas' default
+        out.index = out.index.astype(str)
     return out
 
 
