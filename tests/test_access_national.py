@@ -274,7 +274,7 @@ def test_cli_access_for_a_council_from_the_official_files(shared_data, local_cod
         args += [f"--{k.replace('_', '-')}", str(v)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "6,341 assets" not in out and "left out by default" in out and "rejected, closed: 3,503" in out
+    assert "6,341 assets" not in out and "left out by default" in out and "left out by default, closed: 3,503" in out
     acc = pd.read_csv(tmp_path / "access.csv")
     assert len(acc) == 200 and acc["lsoa_code"].is_unique
     _, res = northumberland_access

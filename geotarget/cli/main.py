@@ -238,7 +238,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_category_map
+    from geotarget.io.assets import EXCLUDED, read_category_map
     from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = params_from_args(AccessParams, args)
@@ -277,7 +277,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     print(read.summary())
     for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
         shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
-        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+        what = "left out by default" if reason in EXCLUDED else "rejected"
+        print(f"  {what}, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
     s = res.sample
     print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
           "nearest asset:")

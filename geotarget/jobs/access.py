@@ -6,6 +6,11 @@ and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a
 :class:`~geotarget.data.study_data.StudyData`, and :func:`write_access` writes ``access.csv``,
 ``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer
 over the two.
+
+Any council: with data from the official files or the cache, :func:`sample_assets` reads the study's asset
+files (e.g. the NHS ODS epraccur file as published) located by postcode with the study's postcode table, and
+:func:`assess_access` keeps the assets within ``asset_margin`` metres of the councils (and any farther one
+that is some LSOA's nearest), so that an LSOA near a council edge sees the surgery just over the border.
 """
 
 from __future__ import annotations

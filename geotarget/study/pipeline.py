@@ -271,7 +271,7 @@ def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
     files = list(p.assets)
     read = parks = entrances = None
     if not files:
-        read, parks, entrances = sample_assets(ctx.data)
+        read, parks, entrances = sample_assets(ctx.data, ods_include=p.ods_include)
     elif ctx.data.bundled:
         _, parks, entrances = sample_assets(ctx.data)
     written: dict[str, Path] = {}
