@@ -282,7 +282,8 @@ def _read_ods(p: Path, kind: str, has_header: bool, *, ods_include: Sequence[str
     rows = np.arange(len(frame)) + first_row
     opts = {"category_column": "category", "name_column": "name", "id_column": "org_code",
             "postcode_column": "postcode", **options}
-    read = assets_from_frame(frame[keep].reset_index(drop=True), source=source, first_row=1, **opts)
+    label = f"{source} (the {int(keep.sum()):,} rows kept by default)" if (~keep).any() else source
+    read = assets_from_frame(frame[keep].reset_index(drop=True), source=label, first_row=1, **opts)
     kept_rows = rows[keep]
     assets = read.assets.copy()
     assets["source_row"] = kept_rows[assets["source_row"].to_numpy(int) - 1]
