@@ -418,11 +418,17 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     t = res.result.table
+    level = f"{100 * p.confidence[0]:g}% CI"
     print(f"Inequality across {p.deciles} IMD deciles — {res.study.label}")
-    print(f"{'indicator':<24}{'SII':>10}{'95% CI':>22}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
+    print(f"{'indicator':<24}{'SII':>10}{level:>24}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
     for _, r in t.iterrows():
         ci = f"{r.sii_lower:,.3g} to {r.sii_upper:,.3g}" if r.sii_lower == r.sii_lower else "n/a"
-        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>22}{r.rii:>8.3g}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+        rii = f"{r.rii:.3g}" if r.rii == r.rii else "-"  # undefined: see the notes
+        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>24}{rii:>8}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+    if len(t):
+        r = t.iloc[0]
+        print(f"Standard errors: {r.se_source}; value type {r.value_type}"
+              f"{' (log/logit transform)' if r.transform else ''}; {int(r.repetitions):,} Monte Carlo draws")
     for note in res.notes:
         print(f"Note: {note}")
     _print_outputs(res.outputs)
@@ -580,7 +586,18 @@ def _cmd_data(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{name}: {path}  ({_fmt_size(path.stat().st_size)})")
         return 0
+    if args.data_command == "add":
+        from geotarget.io.store import add, describe
+
+        if not args.quiet:
+            _show_progress(args)
+        for added in add(args.files, cache=args.cache, as_=args.as_, force=args.force):
+            if not args.quiet:
+                print(describe(added))
+        return 0
     if args.data_command == "list":
+        from geotarget.data.capabilities import cache_capabilities
+
         rows = list_data(cache=args.cache)
         print(f"Cache: {cache_dir(args.cache)}")
         for r in rows:
@@ -589,9 +606,21 @@ def _cmd_data(args: argparse.Namespace) -> int:
             print(f"{r.status:<11} {r.name}{size}{where}")
             if r.status != "bundled":
                 print(f"{'':<12}{r.detail}")
-        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)]
+        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)
+                   and CATALOGUE[n].kind != "manual"]
         if missing:
             print(f"Fetch with: geotarget data fetch {' '.join(missing)}")
+        manual = [n for n in CATALOGUE if CATALOGUE[n].kind == "manual"
+                  and any(r.name == n and r.status == "not cached" for r in rows)]
+        if manual:
+            print(f"Download from the publisher, then `geotarget data add FILE`: {', '.join(manual)}")
+        for vintage in (2025, 2019):
+            caps = cache_capabilities(cache=args.cache, vintage=vintage)
+            if vintage == 2019 and not any(c.have for c in caps if c.label.startswith("deprivation")):
+                continue
+            print(f"What the cache can do (IoD{vintage}):")
+            for c in caps:
+                print(f"  {c.line()}")
         return 0
     args.data_parser.print_help()
     return 0
@@ -599,9 +628,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _add_data(sub) -> None:
     p = sub.add_parser(
-        "data", help="official data: fetch it from the publishers into a cache, list what is cached and bundled",
+        "data", help="official data: fetch it from the publishers or add files you have to a cache; list what is "
+                     "cached and what it can do",
         description="Download official data (MHCLG's IoD, ONS boundaries and lookups) into a local cache "
-                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads.",
+                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads, or add files "
+                    "you downloaded or were sent (recognised from their layout).",
     )
     p.set_defaults(func=_cmd_data, data_command=None, data_parser=p)
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
@@ -617,7 +648,19 @@ def _add_data(sub) -> None:
     f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
     f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache"})
     _verbosity(f)
-    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets")
+    a = dsub.add_parser("add", help="add files you downloaded or were sent to the cache (recognised from their layout)",
+                        description="Recognise which dataset each file is from its columns or layers (not its name), "
+                                    "copy it into the cache with a SHA-256 record; the original is not changed. A "
+                                    "GeoPackage adds each recognised layer. Datasets: " + ", ".join(CATALOGUE))
+    a.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz, zip, GeoPackage, GeoJSON ...")
+    a.add_argument("--as", dest="as_", metavar="NAME", choices=list(CATALOGUE),
+                   help="add the file as this dataset (when its layout is ambiguous or not recognised)")
+    a.add_argument("--force", action="store_true", help="replace a different file already cached for the dataset")
+    a.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
+    a.set_defaults(flags={"as_": "--as", "force": "--force", "cache": "--cache"})
+    _verbosity(a)
+    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets, and what "
+                                       "each capability can do with the cache")
     lst.add_argument("--cache", metavar="DIR", help="cache folder")
     _verbosity(lst)
 
@@ -635,14 +678,22 @@ def _cmd_hia(args: argparse.Namespace) -> int:
         if len(assets.rejects):
             log.warning("%s", assets.summary())
     rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
-    res = run_hia(_load_data(args, HiaParams.DATA), **p.job_kwargs(), out=args.out, rules=rules, assets=assets)
+    data, site = _hia_data(args, p)
+    kw = p.job_kwargs()
+    if site is not None:
+        kw["site"] = site
+    res = run_hia(data, **kw, out=args.out, rules=rules, assets=assets)
     if args.quiet:
         return 0
+    from geotarget.hia.evidence import council_text, residents_council_text
+
     for sc in res.screenings:
         zk = f"{sc.buffers[0]:g}m"
-        print(f"{sc.site.name} ({sc.council[1]}): {'MEETS' if sc.severe else 'does not meet'} the most-severe-health-"
-              f"inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within {sc.buffers[0]:,.0f} m; "
-              f"{len(sc.flags)} flag(s)")
+        around = residents_council_text(sc)
+        around = f"; residents within {sc.buffers[0]:,.0f} m: {around}" if around else ""
+        print(f"{sc.site.name} ({council_text(sc)}{around}): {'MEETS' if sc.severe else 'does not meet'} the "
+              f"most-severe-health-inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within "
+              f"{sc.buffers[0]:,.0f} m; {len(sc.flags)} flag(s)")
     if res.comparison is not None:
         from geotarget.hia.screen import RANKING_RULE
 
@@ -659,6 +710,50 @@ def _cmd_hia(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hia_data(args: argparse.Namespace, p: HiaParams):
+    """Load the data of ``geotarget hia``; return it and the site when it was read here (else ``None``).
+
+    The bundled place (``--place``), or official files (``--imd PATH`` or ``--source files``) or the cache
+    (``--source cache``) for the councils ``--la`` or, without them, the councils the site(s) and the largest
+    buffer reach (:func:`geotarget.hia.place.site_councils`).
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from geotarget.data.load import cached_source, load
+    from geotarget.data.source import DataSource
+
+    kw = {k: v for k, v in data_kwargs(args, HiaParams.DATA).items() if v is not None}
+    imd = kw.pop("imd", "sample")
+    if str(imd) != "sample":
+        kw["imd"] = imd
+        kw["source"] = "files" if kw.get("source", "sample") == "sample" else kw["source"]
+    if kw.get("source", "sample") == "sample":
+        return load(**kw), None
+    paths = {f.name for f in dataclasses.fields(DataSource) if "Path" in str(f.type) and "tuple" not in str(f.type)}
+    kw = {k: (Path(v) if k in paths else tuple(v) if isinstance(v, list) else v) for k, v in kw.items()}
+    kw.pop("place", None)  # --place names a bundled place; with files the councils are --la or the site's
+    ds = DataSource(**kw)
+    if ds.source == "cache":
+        ds = cached_source(ds)
+    site = None
+    if not ds.councils and not ds.region:
+        from geotarget.hia.place import site_councils
+        from geotarget.io.postcodes import read_postcodes
+        from geotarget.io.sites import parse_site, read_sites
+
+        lookup = p.postcodes or ((lambda: read_postcodes(ds.codepoint)) if ds.codepoint else None)
+        if p.site is not None:
+            site = parse_site(p.site, name=p.name, postcodes=lookup)
+            found = [site]
+        else:
+            found = read_sites(p.sites, name_column=p.name_column, postcodes=lookup).sites
+        councils = site_councils(*found, source=ds, buffers=p.buffer)
+        log.info("councils reached by the site(s): %s", ", ".join(councils))
+        ds = dataclasses.replace(ds, councils=councils)
+    return load(ds), site
+
+
 def _add_hia(sub) -> None:
     h = sub.add_parser(
         "hia", help="Health Impact Assessment screening: local evidence for a development site (or a file of "
@@ -671,7 +766,9 @@ def _add_hia(sub) -> None:
     )
     add_options(h, HiaParams)
     data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled data to use (default tees_valley)"})
+                 place={"help": "bundled data to use (default tees_valley)"},
+                 councils={"help": "with files or the cache: the councils to load, by code or name (default: the "
+                                   "councils the site and its largest buffer reach)"})
     h.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(h)
     h.set_defaults(func=_cmd_hia, model=HiaParams)
