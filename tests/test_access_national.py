@@ -311,3 +311,39 @@ def test_dask_geopandas_engine_equals_memory(codepoint, national_gps, northumber
     a = access_table(origins, national_gps.assets, population="pop_total")
     b = access_table(origins, national_gps.assets, population="pop_total", engine="dask", npartitions=3)
     pd.testing.assert_frame_equal(b.loc[a.index], a, check_exact=True)
+
+
+def test_files_study_with_os_greenspace_measures_parks_like_the_sample(tmp_path):
+    """A Trafford study from files, with OS Open Greenspace in its own layout, gives the bundled park distances."""
+    import geopandas as gpd
+
+    from geotarget.core.places import sample_path
+    from geotarget.data import load
+    from geotarget.data.sample import sample_layer
+    from geotarget.jobs.access import assess_access, sample_assets
+
+    root = sample_path("data/imd/iod2025_lsoa21_trafford.csv").parents[2]
+    sites = sample_layer("greenspace_sites", place="trafford").rename(
+        columns={"site_id": "id", "site_type": "function", "site_name": "distName1"})
+    entrances = sample_layer("greenspace_access_points", place="trafford")
+    green = tmp_path / "opgrsp_gb.gpkg"
+    sites.to_file(green, layer="greenspace_site")
+    entrances.to_file(green, layer="access_point")
+    gps = tmp_path / "gp.geojson"
+    gp = sample_layer("community_assets", place="trafford")
+    gp[gp["asset_type"] == "gp_practice"].to_crs(4326).to_file(gps)
+    d = load(source="files", imd=root / "data/imd/iod2025_lsoa21_trafford.csv",
+             population=root / "data/population/ons_sape_mid2022_lsoa21_trafford.csv",
+             boundaries=root / "boundaries/trafford.gpkg", boundaries_layer="lsoa21",
+             lookup=root / "data/lookups/lsoa21_msoa21_ward25_lad25_trafford.csv",
+             centroids=root / "data/centroids/lsoa21_pwc_trafford.csv", councils=["Trafford"], assets=[green, gps])
+    assert any("OS Open Greenspace, read by the access job as parks" in n for n in d.notes)
+    read, parks, ap = sample_assets(d)
+    assert len(parks) == len(sites) and len(ap) == len(entrances) and {"site_type", "site_name"} <= set(parks)
+    res = assess_access(d, read, parks=parks, park_access_points=ap)
+    bundled = load(place="trafford")
+    b_read, b_parks, b_ap = sample_assets(bundled)
+    ref = assess_access(bundled, b_read, parks=b_parks, park_access_points=b_ap)
+    pd.testing.assert_series_equal(res.access["dist_park_m"], ref.access.loc[res.access.index, "dist_park_m"])
+    pd.testing.assert_series_equal(res.access["dist_gp_m"], ref.access.loc[res.access.index, "dist_gp_m"])
+    assert isinstance(parks, gpd.GeoDataFrame) and parks.crs.to_epsg() == 27700

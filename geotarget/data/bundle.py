@@ -478,7 +478,7 @@ def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[So
     postcode with ``source.codepoint`` (else the bundled postcodes). Returns the assets and the
     postcode table read, if one was (kept as :attr:`StudyData.postcode_locations`).
     """
-    from geotarget.io.assets import assets_near, is_table, read_assets
+    from geotarget.io.assets import assets_near, is_os_greenspace, is_table, read_assets
     from geotarget.io.postcodes import read_postcodes
 
     frames, postcodes = [], None
@@ -491,8 +491,15 @@ def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[So
             g = read.assets.assign(asset_type=read.assets["category"])
             if len(read.rejects):
                 notes.append(f"{read.summary()}.")
+        elif is_os_greenspace(p):  # read by the access job as parks (sites and entrances)
+            notes.append(f"{p.name}: OS Open Greenspace, read by the access job as parks.")
+            sources.append(Source("assets", p, None))
+            continue
         else:
-            g = to_bng(gpd.read_file(p), source=str(p))
+            x0, y0, x1, y1 = lad_b.total_bounds
+            m = source.asset_margin
+            box = gpd.GeoSeries([shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)], crs=BNG)
+            g = to_bng(gpd.read_file(p, bbox=box), source=str(p))
         near, note = assets_near(g, lad_b[["geometry"]], margin=source.asset_margin)
         near = near.rename(columns={"area_code": "lad_code"}) if "lad_code" not in near else \
             near.drop(columns="area_code")

@@ -247,6 +247,48 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, ods_includ
     return assets_from_frame(gdf, source=os.fspath(p), first_row=1, **options)
 
 
+#: OS Open Greenspace GeoPackage layers and the canonical names of their fields.
+OS_GREENSPACE_LAYERS = ("greenspace_site", "access_point")
+_OS_GREENSPACE_FIELDS = {"id": "site_id", "function": "site_type", "distName1": "site_name"}
+
+
+def is_os_greenspace(path: str | os.PathLike) -> bool:
+    """Return True for an OS Open Greenspace GeoPackage (a ``greenspace_site`` layer)."""
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg" or not p.is_file():
+        return False
+    import pyogrio
+
+    return OS_GREENSPACE_LAYERS[0] in {str(n) for n, _ in pyogrio.list_layers(p)}
+
+
+def read_os_greenspace(path: str | os.PathLike, *, bbox=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Read OS Open Greenspace sites and access points (EPSG:27700), within ``bbox`` (a box in EPSG:27700).
+
+    Sites get the canonical ``site_id``, ``site_type`` (OS ``function``) and ``site_name``
+    (``distName1``), as :func:`geotarget.analysis.access.park_targets` expects; access points
+    (entrances) are ``None`` when the file has no ``access_point`` layer.
+    """
+    import pyogrio
+
+    p = Path(path)
+    layers = {str(n) for n, _ in pyogrio.list_layers(p)}
+    if OS_GREENSPACE_LAYERS[0] not in layers:
+        raise SchemaError(f"{p}: no layer {OS_GREENSPACE_LAYERS[0]!r}; is it OS Open Greenspace? Layers: "
+                          f"{', '.join(sorted(layers))}")
+    box = None if bbox is None else gpd.GeoSeries([shapely.box(*bbox)], crs=BNG)
+    sites = gpd.read_file(p, layer=OS_GREENSPACE_LAYERS[0], bbox=box)
+    sites = sites.to_crs(BNG) if sites.crs is not None and not sites.crs.equals(BNG) else sites
+    sites = sites.rename(columns={k: v for k, v in _OS_GREENSPACE_FIELDS.items() if k in sites})
+    entrances = None
+    if OS_GREENSPACE_LAYERS[1] in layers:
+        entrances = gpd.read_file(p, layer=OS_GREENSPACE_LAYERS[1], bbox=box)
+        entrances = entrances.to_crs(BNG) if entrances.crs is not None and not entrances.crs.equals(BNG) \
+            else entrances
+    log.info("%s: %d green space sites, %d access points", p, len(sites), 0 if entrances is None else len(entrances))
+    return sites, entrances
+
+
 def is_table(path: str | os.PathLike) -> bool:
     """Return True for an asset file read as a text table (CSV, or a zip holding one CSV), located by postcode."""
     p = Path(path)
@@ -722,6 +764,6 @@ def asset_layer(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 __all__ = ["AssetRead", "CATEGORIES", "CATEGORY_LABELS", "DEFAULT_CATEGORY_MAP", "EXCLUDED", "REJECT_REASONS",
-           "asset_layer", "assets_near", "is_table",
+           "asset_layer", "assets_near", "is_os_greenspace", "is_table", "read_os_greenspace",
            "assets_from_frame", "england_outline", "flag_near_duplicates", "in_england", "normalise_postcode",
            "normalise_text", "read_assets", "read_category_map", "read_postcodes"]

@@ -35,7 +35,16 @@ from geotarget.analysis.access import (
 )
 from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
 from geotarget.data.study_data import StudyData
-from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame, assets_near, is_table, read_assets
+from geotarget.io.assets import (
+    AssetRead,
+    asset_layer,
+    assets_from_frame,
+    assets_near,
+    is_os_greenspace,
+    is_table,
+    read_assets,
+    read_os_greenspace,
+)
 from geotarget.io.files import write_csv
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -89,7 +98,15 @@ def sample_assets(data: StudyData, *, ods_include: Sequence[str] = ()
     from geotarget.core.errors import DataNotFoundError
 
     if not data.bundled and data.source.assets:
-        return read_asset_files(data.source.assets, data, ods_include=ods_include), None, None
+        green = [p for p in data.source.assets if is_os_greenspace(p)]
+        others = [p for p in data.source.assets if p not in green]
+        parks = entrances = None
+        if green:
+            parks, entrances = study_greenspace(green[0], data)
+        if not others:
+            raise DataNotFoundError(f"the data for {data.place} has green space but no other community assets: "
+                                    "name an asset file (`assets`), e.g. the NHS ODS epraccur file").naming("assets")
+        return read_asset_files(others, data, ods_include=ods_include), parks, entrances
     if data.assets is None or not len(data.assets) or "asset_type" not in data.assets.columns:
         raise DataNotFoundError(f"the data for {data.place} has no community assets with an asset_type: name an "
                                 "asset file (`assets`), or use a bundled place (source = \"sample\")").naming("assets")
@@ -98,6 +115,16 @@ def sample_assets(data: StudyData, *, ods_include: Sequence[str] = ()
                              postcode_column="postcode",
                              category_map={"hospital": "other"} if data.place_key == "tees_valley" else None)
     return read, data.parks, data.park_access_points
+
+
+def study_greenspace(path: str | os.PathLike, data: StudyData
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Return the OS Open Greenspace sites within ``asset_margin`` m of the study's councils, and their entrances."""
+    margin = float(data.source.asset_margin)
+    x0, y0, x1, y1 = data.lads.total_bounds
+    sites, entrances = read_os_greenspace(path, bbox=(x0 - margin, y0 - margin, x1 + margin, y1 + margin))
+    sites, _ = assets_near(sites, data.lads[["geometry"]], margin=margin)
+    return sites.drop(columns=["area_code", "distance_to_area_m"]), entrances
 
 
 def read_asset_files(paths: Sequence[str | os.PathLike], data: StudyData, *, postcodes=None,
@@ -271,4 +298,5 @@ def _round(access: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["AccessResult", "assess_access", "assets_for_study", "read_asset_files", "sample_assets", "write_access"]
+__all__ = ["AccessResult", "assess_access", "assets_for_study", "read_asset_files", "sample_assets", "study_greenspace",
+           "write_access"]
