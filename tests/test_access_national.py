@@ -239,6 +239,16 @@ def test_nearest_gp_matches_brute_force_over_the_national_list(northumberland, n
     only_inside = d[:, inside].min(axis=1)
     assert (only_inside[over] > d.min(axis=1)[over]).all()
     assert any("within 5,000 m of the study councils" in n for n in res.notes)
+    # with no margin at all, the nearest practices over the border are still kept: distances stay exact
+    import dataclasses
+
+    from geotarget.jobs.access import assess_access
+
+    read, _ = northumberland_access
+    tight = dataclasses.replace(northumberland, source=dataclasses.replace(northumberland.source, asset_margin=0.0))
+    res0 = assess_access(tight, read)
+    np.testing.assert_allclose(res0.access["dist_gp_m"].to_numpy(), d.min(axis=1), rtol=0, atol=1e-6)
+    assert any("farther assets are kept as the nearest of their category" in n for n in res0.notes)
 
 
 def test_study_assets_include_neighbouring_councils(northumberland):
