@@ -255,8 +255,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets, read_category_map
-    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.io.assets import EXCLUDED, read_category_map
+    from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = params_from_args(AccessParams, args)
     thresholds = {**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})}
@@ -266,15 +266,15 @@ def _cmd_access(args: argparse.Namespace) -> int:
     parks = access_points = None
     data = _load_data(args, AccessParams.DATA)
     if str(p.assets[0]) == "sample":
-        read, parks, access_points = sample_assets(data)
+        read, parks, access_points = sample_assets(data, ods_include=p.ods_include)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
-        read = read_assets(p.assets[0], layer=p.layer, postcode_column=p.postcode_column,
-                           lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
-                           y_column=p.y_column, category_column=p.category_column, category=p.category,
-                           category_map=mapping, name_column=p.name_column, id_column=p.id_column,
-                           capacity_column=p.capacity_column, postcodes=p.postcodes)
+        read = read_asset_files([p.assets[0]], data, postcodes=p.postcodes, layer=p.layer,
+                                postcode_column=p.postcode_column, lat_column=p.lat_column, lon_column=p.lon_column,
+                                x_column=p.x_column, y_column=p.y_column, category_column=p.category_column,
+                                category=p.category, category_map=mapping, name_column=p.name_column,
+                                id_column=p.id_column, capacity_column=p.capacity_column, ods_include=p.ods_include)
     if p.parks:
         import geopandas as gpd
 
@@ -294,7 +294,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     print(read.summary())
     for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
         shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
-        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+        what = "left out by default" if reason in EXCLUDED else "rejected"
+        print(f"  {what}, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
     s = res.sample
     print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
           "nearest asset:")
@@ -535,14 +536,17 @@ def _add_access(sub) -> None:
                        "within walking distance, asset deserts and KPIs per council and ward",
         description="Read an asset list (CSV with postcodes or coordinates, GeoJSON, GeoPackage, Shapefile), locate "
                     "every row or report why not (rejects.csv), and measure access from every LSOA's "
-                    "population-weighted centroid in a bundled place: nearest distance per category, counts "
+                    "population-weighted centroid in a bundled place or, with --imd and the other official files, "
+                    "any council (the NHS ODS epraccur file is read as published; assets within --asset-margin of "
+                    "the councils count): nearest distance per category, counts "
                     "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
                     "deciles and population-weighted KPIs per council and ward.",
     )
     add_options(a, AccessParams)
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled LSOAs to measure from (default tees_valley)"},
-                 councils={"help": "keep these councils"})
+                 place={"help": "bundled LSOAs to measure from (default tees_valley); with --imd FILE the "
+                                "councils are --la"},
+                 councils={"help": "keep these councils"}, asset_margin={"type": float, "metavar": "M"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)

@@ -280,25 +280,25 @@ def _place_data(ctx: StudyContext) -> StudyData:
 def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Access to assets (the bundled ones, or the study's asset files) into ``<out>/access``."""
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets, read_category_map
-    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.io.assets import read_category_map
+    from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = AccessParams(**section)
     files = list(p.assets)
     read = parks = entrances = None
     if not files:
-        read, parks, entrances = sample_assets(ctx.data)
+        read, parks, entrances = sample_assets(ctx.data, ods_include=p.ods_include)
     elif ctx.data.bundled:
         _, parks, entrances = sample_assets(ctx.data)
     written: dict[str, Path] = {}
     if files:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
-        reads = [read_assets(f, layer=p.layer, postcode_column=p.postcode_column, lat_column=p.lat_column,
-                             lon_column=p.lon_column, x_column=p.x_column, y_column=p.y_column,
-                             category_column=p.category_column, category=p.category, category_map=mapping,
-                             name_column=p.name_column, id_column=p.id_column, capacity_column=p.capacity_column,
-                             postcodes=p.postcodes)
+        reads = [read_asset_files([f], ctx.data, layer=p.layer, postcode_column=p.postcode_column,
+                                  lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
+                                  y_column=p.y_column, category_column=p.category_column, category=p.category,
+                                  category_map=mapping, name_column=p.name_column, id_column=p.id_column,
+                                  capacity_column=p.capacity_column, postcodes=p.postcodes, ods_include=p.ods_include)
                  for f in files]
         for f, r in zip(files, reads, strict=True):
             ctx.provenance.add_input(f, role="assets")
