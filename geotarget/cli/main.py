@@ -546,7 +546,7 @@ def _add_access(sub) -> None:
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
                  place={"help": "bundled LSOAs to measure from (default tees_valley); with --imd FILE the "
                                 "councils are --la"},
-                 councils={"help": "keep these councils"}, asset_margin={"type": float, "metavar": "M"})
+                 councils={"help": "keep these councils"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)
