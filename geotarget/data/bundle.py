@@ -41,6 +41,7 @@ from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
 from geotarget.core.vintages import Vintage
 from geotarget.data.join import attach_imd
+from geotarget.data.points import PopulationPoints, population_points, postcode_centres
 from geotarget.data.source import DataSource
 from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
@@ -454,17 +455,39 @@ def _msoa_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sour
 
 
 def _centroid_points(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sources: list[Source],
-                     notes: list[str]) -> gpd.GeoDataFrame:
-    """Return the LSOA centroids (from ``source.centroids``, else a point inside each LSOA)."""
+                     notes: list[str]) -> tuple[gpd.GeoDataFrame, PopulationPoints | None]:
+    """Return the LSOA centroids and, with ``codepoint`` and ``postcode_lookup``, the population points.
+
+    Centroids: from ``source.centroids``; else the mean of each LSOA's live residential postcodes
+    (an LSOA without one: a point inside it); else, without postcode files, a point inside each
+    LSOA. The ``method`` column of derived centroids says which.
+    """
     centroids = source.centroids
+    cen = pts = None
     if centroids is not None:
         cen = _read_centroids(centroids, lsoas)
         sources.append(Source("centroids", Path(centroids), f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
-        return cen
+    if source.codepoint is not None and source.postcode_lookup is not None:
+        pts = population_points(lsoas, codepoint=source.codepoint, postcode_lookup=source.postcode_lookup,
+                                centroids=cen, lsoa_year=v.lsoa_year)
+        sources.append(Source("codepoint", Path(source.codepoint), "OS Code-Point Open postcode locations"))
+        sources.append(Source("postcode_lookup", Path(source.postcode_lookup), "ONS postcode lookup"))
+        notes.append(pts.note)
+    elif source.postcode_lookup is not None:
+        notes.append("The postcode lookup was not used: residential postcodes need Code-Point Open too (codepoint).")
+    if cen is not None:
+        return cen, pts
+    if pts is not None:
+        cen = postcode_centres(pts.points, lsoas)
+        n_in = int((cen["method"] == "interior_point").sum())
+        notes.append(f"LSOA centroids are the mean location of each LSOA's live residential postcodes, standing in for "
+                     f"the ONS population-weighted centroids (no centroid file given); {n_in:,} LSOAs without a "
+                     "residential postcode have a point inside the LSOA instead.")
+        return cen, pts
     notes.append("LSOA centroids are points inside each LSOA, standing in for the ONS population-weighted "
                  "centroids (no centroid file given).")
-    return gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
-                            geometry=lsoas.geometry.representative_point(), crs=BNG)
+    return gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name"), "method": "interior_point"},
+                            geometry=lsoas.geometry.representative_point(), crs=BNG), None
 
 
 def _assets_inside(assets, lad_b: gpd.GeoDataFrame, sources: list[Source]) -> gpd.GeoDataFrame:
@@ -525,7 +548,7 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         msoa_b = _msoa_outlines(source, lsoas, v, sources, notes)
 
     with stage("centroids and assets"):
-        cen = _centroid_points(source, lsoas, v, sources, notes)
+        cen, pts = _centroid_points(source, lsoas, v, sources, notes)
         asset_frame = _assets_inside(source.assets, lad_b, sources)
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
@@ -544,9 +567,11 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     if len(frame) == v.n_lsoas:
         national = frame.copy()
         national["region_code"] = national["lad_code"].map(reg["region_code"])
+    postcodes = {} if pts is None else dict(postcodes=pts.points, postcodes_note=pts.note, postcode_index=pts.index,
+                                            postcode_locations=pts.locations)
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
-                     source=source, file_lsoas=len(frame))
+                     source=source, file_lsoas=len(frame), **postcodes)
 
 
 __all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

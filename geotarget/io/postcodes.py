@@ -106,7 +106,7 @@ def read_postcodes(path: str | os.PathLike | None = None) -> pd.DataFrame:
         if {"postcode", "easting", "northing"} <= set(pos):
             try:
                 f = _read_part(part, pos, has_header, sep, enc, numeric=("easting", "northing"))
-            except SchemaError:
+            except _NotNumeric:
                 if "!" in part.label:  # a zip member: no slower reader to fall back on
                     raise
         if f is None:  # latitude/longitude, numbers with thousands separators: the text reader
@@ -293,6 +293,10 @@ def _file_part(path: Path) -> _Part:
     return _Part(str(path), functools.partial(gzip.open, path, "rb") if gz else functools.partial(open, path, "rb"))
 
 
+class _NotNumeric(SchemaError):
+    """A column read as numbers is not (``read_postcodes`` then tries the text reader, which is lenient)."""
+
+
 _BROKEN = (EOFError, OSError, zlib.error, zipfile.BadZipFile)
 
 
@@ -365,7 +369,7 @@ def _read_part(part: _Part, pos: dict[str, int], has_header: bool, sep: str, enc
                           "(or gzipped CSV)") from None
     except ValueError as e:
         bad = ", ".join(k for k in numeric if k in pos)
-        raise SchemaError(f"{part.label}: column(s) {bad} should be numbers but are not ({e})") from None
+        raise _NotNumeric(f"{part.label}: column(s) {bad} should be numbers but are not ({e})") from None
     return frame.rename(columns={v: k for k, v in pos.items()})
 
 
@@ -386,8 +390,11 @@ def _postcode_index(values: pd.Series, report: _Report, why: str = "malformed po
 
 def _indexed(f: pd.DataFrame, pcs: pd.Series, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
     """``f[columns]`` of the ``rows`` indexed by their normalised postcode (text stays Arrow-backed, no copies)."""
-    out = f.loc[rows, columns]
-    out.index = pd.Index(pcs[rows], name="postcode")
+    if rows.all():  # the national files: nothing to take out, no copies
+        out, idx = f[columns], pcs
+    else:
+        out, idx = f.loc[rows, columns], pcs[rows]
+    out.index = pd.Index(idx, name="postcode")
     return out
 
 
@@ -395,7 +402,11 @@ def _finish(frame: pd.DataFrame, report: _Report, what: str) -> pd.DataFrame:
     """Index by postcode, drop repeats (counted), attach the report."""
     if report.rows == 0:
         raise SchemaError(f"{report.source}: a header row but no data rows; expected {what}")
-    dup = frame.index.duplicated(keep="first")
+    idx = frame.index.array
+    if len(idx) > 1 and bool(np.asarray(idx[1:] > idx[:-1]).all()):  # sorted and so unique (the national files)
+        dup = np.zeros(len(idx), bool)
+    else:
+        dup = frame.index.duplicated(keep="first")
     if dup.any():
         report.drop("repeated postcode", pd.Series(frame.index[dup]))
         frame = frame[~dup]
