@@ -55,17 +55,18 @@ def child(mode: str, place: str, src: Path) -> dict:
         for name, fn, path in (("read_postcodes", read_postcodes, CODEPOINT),
                                ("read_codepoint", read_codepoint, CODEPOINT),
                                ("read_postcode_lookup", read_postcode_lookup, LOOKUP)):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             frame = fn(src / path)
-            out[name] = {"s": time.perf_counter() - t, "rows": len(frame), "peak_mb": _peak_mb()}
+            out[name] = {"s": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": len(frame),
+                         "peak_mb": _peak_mb()}
             del frame
         return out
     from geotarget.data import load
 
     extra = dict(codepoint=src / CODEPOINT, postcode_lookup=src / LOOKUP) if mode == "points" else {}
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     d = load(**_files(src), **PLACES[place], **extra)
-    out.update(load_s=time.perf_counter() - t, peak_mb=_peak_mb(), lsoas=len(d.lsoas))
+    out.update(load_s=time.perf_counter() - t, load_cpu=time.process_time() - c, peak_mb=_peak_mb(), lsoas=len(d.lsoas))
     if mode == "points":
         out.update(note=d.postcodes_note, points=len(d.postcodes), index=len(d.postcode_index),
                    centroid_methods=d.centroids["method"].value_counts().to_dict())
@@ -94,18 +95,23 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], src), default=str))
         return
+    with open("/proc/loadavg") as f:
+        print(f"load average at start: {f.read().split()[0]} (2 cores: wall times grow with other work; CPU times "
+              "do not)")
     r = _run("readers", "-", src)
-    print(f"{'step':<52}{'wall s':>8}{'rows':>12}{'peak MB':>9}")
+    print(f"{'step':<46}{'wall s':>8}{'CPU s':>8}{'rows':>12}{'peak MB':>9}")
     for name in ("read_postcodes", "read_codepoint", "read_postcode_lookup"):
-        print(f"{name + ' (national file)':<52}{r[name]['s']:8.2f}{r[name]['rows']:12,}{r[name]['peak_mb']:9.0f}")
+        x = r[name]
+        print(f"{name + ' (national file)':<46}{x['s']:8.2f}{x['cpu']:8.2f}{x['rows']:12,}{x['peak_mb']:9.0f}")
     for place in args.places:
         plain, pts = _run("plain", place, src), _run("points", place, src)
         print(f"\n{place}: {plain['lsoas']:,} LSOAs")
-        print(f"{'load(), no postcode files':<52}{plain['load_s']:8.2f}{'':>12}{plain['peak_mb']:9.0f}")
-        print(f"{'load(), codepoint + postcode_lookup':<52}{pts['load_s']:8.2f}{pts['points']:12,}"
-              f"{pts['peak_mb']:9.0f}")
-        print(f"{'  population points cost (difference)':<52}{pts['load_s'] - plain['load_s']:8.2f}{'':>12}"
-              f"{pts['peak_mb'] - plain['peak_mb']:9.0f}")
+        print(f"{'load(), no postcode files':<46}{plain['load_s']:8.2f}{plain['load_cpu']:8.2f}{'':>12}"
+              f"{plain['peak_mb']:9.0f}")
+        print(f"{'load(), codepoint + postcode_lookup':<46}{pts['load_s']:8.2f}{pts['load_cpu']:8.2f}"
+              f"{pts['points']:12,}{pts['peak_mb']:9.0f}")
+        print(f"{'  population points cost (difference)':<46}{pts['load_s'] - plain['load_s']:8.2f}"
+              f"{pts['load_cpu'] - plain['load_cpu']:8.2f}{'':>12}{pts['peak_mb'] - plain['peak_mb']:9.0f}")
         print(f"  search index: {pts['index']:,} postcodes; centroids: {pts['centroid_methods']}")
         print(f"  {pts['note']}")
 

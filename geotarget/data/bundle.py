@@ -15,8 +15,12 @@ What is made here rather than read, and said so in the notes:
   ward (approximate: LSOAs do not nest in wards);
 * MSOA codes, when the lookup has none but MSOA boundaries are given: the MSOA holding a
   point inside each LSOA (LSOAs nest in MSOAs);
-* centroids, when no population-weighted centroid file is given: a point inside each LSOA
-  (``representative_point``), a stand-in for the ONS population-weighted centroids.
+* centroids, when no population-weighted centroid file is given: the mean location of each
+  LSOA's live residential postcodes when Code-Point Open and an ONS postcode lookup are given
+  (``codepoint``, ``postcode_lookup``), else a point inside each LSOA (``representative_point``):
+  stand-ins for the ONS population-weighted centroids (``method`` column);
+* population points (``postcodes``, ``postcode_index``), with ``codepoint`` and ``postcode_lookup``:
+  the live residential postcodes placed in the study LSOAs (:func:`geotarget.data.points.population_points`).
 """
 
 from __future__ import annotations
