@@ -27,6 +27,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geotarget.core.crs import BNG
 from geotarget.io.postcodes import read_codepoint, read_postcode_lookup
@@ -79,6 +81,35 @@ def _name(frame: pd.DataFrame, given) -> str:
 def _examples(values) -> str:
     vals = list(values)[:_EXAMPLES]
     return f" (e.g. {', '.join(vals)})" if vals else ""
+
+
+def _text(values) -> pa.ChunkedArray:
+    """Text values as Arrow (no copy for pandas' Arrow-backed strings)."""
+    arr = pd.Index(values).array
+    a = arr.__arrow_array__() if hasattr(arr, "__arrow_array__") else \
+        pa.array(np.asarray(arr, dtype=object), type=pa.large_string(), from_pandas=True)
+    return (pa.chunked_array([a]) if isinstance(a, pa.Array) else a).cast(pa.large_string())
+
+
+def _isin(values: pd.Index, among: pd.Index) -> np.ndarray:
+    """``values.isin(among)`` by Arrow's hash lookup, fast for millions of ``values`` and a few ``among``.
+
+    (pandas' ``isin`` and ``reindex`` of Arrow-backed text build a Python hash table of the whole index: seconds
+    for the national postcode files.)
+    """
+    if not len(values) or not len(among):
+        return np.zeros(len(values), bool)
+    return np.asarray(pc.is_in(_text(values), value_set=_text(among).combine_chunks()).to_numpy(), dtype=bool)
+
+
+def _align(lk: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """``lk.reindex(index)`` for a large ``lk`` and a small ``index`` (unique), by Arrow (see :func:`_isin`)."""
+    pos = pc.index_in(_text(lk.index), value_set=_text(index).combine_chunks())
+    pos = np.asarray(pos.fill_null(-1).to_numpy(), dtype=np.int64)
+    rows = np.flatnonzero(pos >= 0)
+    taken = lk.iloc[rows]
+    taken.index = index[pos[rows]]
+    return taken.reindex(index)
 
 
 def _place(located: pd.DataFrame, lsoas: gpd.GeoDataFrame, *, may_be_near: np.ndarray, max_distance: float
@@ -155,7 +186,7 @@ def population_points(lsoas: gpd.GeoDataFrame, *, codepoint, postcode_lookup, ce
     m = max_distance + 1000.0
     e, n = cp["easting"].to_numpy(), cp["northing"].to_numpy()
     near = cp[(e >= x0 - m) & (e <= x1 + m) & (n >= y0 - m) & (n <= y1 + m)]
-    info = lk.reindex(near.index)
+    info = _align(lk, near.index)
     by_code = info[code_col] if code_col in info.columns else pd.Series(None, index=near.index, dtype=object)
     has_code = by_code.notna().to_numpy() & (by_code.astype(object).fillna("") != "").to_numpy()
     in_council = near["lad_code"].isin(councils).to_numpy() if "lad_code" in near.columns else \
@@ -189,7 +220,7 @@ def population_points(lsoas: gpd.GeoDataFrame, *, codepoint, postcode_lookup, ce
     if "lad_code" in lk.columns:
         mine |= lk["lad_code"].isin(councils).to_numpy()
     cand = lk.index[ours & mine]
-    no_loc = cand[cp.index.get_indexer(cand) < 0]
+    no_loc = cand[~_isin(cand, cp.index[_isin(cp.index, cand)])]
     outside = near.index[live_res & ~located & in_council & need]
     reasons = ["no Code-Point location"] * len(no_loc) + ["outside every LSOA"] * len(outside)
     unplaced = pd.DataFrame({"reason": reasons}, index=pd.Index([*no_loc, *outside], name="postcode"))
