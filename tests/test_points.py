@@ -124,6 +124,15 @@ def test_postcode_lookup_layouts(files, tmp_path):
     assert o.index.tolist() == ["TS1 1AA"] and o.attrs["report"].left_out == {"outside England": 1}
     assert o.loc["TS1 1AA", ["lsoa11_code", "lsoa21_code", "lad_code"]].tolist() == ["E01000000", "E01000010",
                                                                                       "E06000004"]
+    # ONSPD/NSPL from 2025 (usrtypind, east1m/north1m, lad25cd, lsoa21cd)
+    new = tmp_path / "ONSPD_FEB_2025_UK.csv"
+    new.write_text("pcd7,pcd8,pcds,dointr,doterm,usrtypind,east1m,north1m,lad25cd,ctry25cd,lsoa11cd,lsoa21cd\n"
+                   "TS1 1AA,TS1  1AA,TS1 1AA,198001,,0,400500,500500,E06000004,E92000001,E01000000,E01000010\n"
+                   "TS1 1AB,TS1  1AB,TS1 1AB,198001,202001,1,401500,500500,E06000004,E92000001,E01000001,E01000011\n",
+                   encoding="utf-8")
+    n = read_postcode_lookup(new)
+    assert n["lsoa21_code"].tolist() == ["E01000010", "E01000011"] and n["live"].tolist() == [True, False]
+    assert n["residential"].tolist() == [True, False] and read_postcodes(new).loc["TS1 1AB", "easting"] == 401500
     # the compact layout of the shared data (pcds, dointr, doterm, usertype, oa11cd, lsoa11cd, msoa11cd, ladcd)
     compact = tmp_path / "compact.csv"
     compact.write_text("pcds,dointr,doterm,usertype,oa11cd,lsoa11cd,msoa11cd,ladcd\n"

@@ -30,8 +30,8 @@ _POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$")
 #: Header names recognised in postcode lookups (compared after :func:`normalise_text`).
 HEADERS = {
     "postcode": ["postcode", "post code", "postal code", "pcds", "pcd", "pcd7", "pcd8", "pcd2"],
-    "x": ["easting", "eastings", "bng e", "x", "oseast1m"],
-    "y": ["northing", "northings", "bng n", "y", "osnrth1m"],
+    "x": ["easting", "eastings", "bng e", "x", "oseast1m", "east1m"],
+    "y": ["northing", "northings", "bng n", "y", "osnrth1m", "north1m"],
     "lat": ["latitude", "lat"],
     "lon": ["longitude", "lon", "long", "lng"],
 }
@@ -194,7 +194,7 @@ CODEPOINT_HEADERS = {
 LOOKUP_HEADERS = {
     "postcode": ["pcds", "pcd", "pcd7", "pcd8", "pcd2", "postcode"],
     "doterm": ["doterm"],
-    "usertype": ["usertype"],
+    "usertype": ["usertype", "usrtypind"],  # usrtypind: ONSPD/NSPL from 2025
     "lsoa11_code": ["lsoa11cd", "lsoa11"],
     "lsoa21_code": ["lsoa21cd", "lsoa21"],
     "lad_code": ["ladcd", "laua", "lad25cd", "lad24cd", "lad23cd", "lad22cd", "lad21cd", "lad20cd", "lad19cd"],
@@ -479,7 +479,8 @@ def read_postcode_lookup(path: str | os.PathLike) -> pd.DataFrame:
 
     Accepts the ONS Postcode to OA/LSOA/MSOA/LAD lookup (``pcd7, pcd8, pcds, dointr, doterm,
     usertype, oa11cd, lsoa11cd, msoa11cd, ladcd``), the ONS Postcode Directory and National Statistics
-    Postcode Lookup (``pcd, pcds, ..., doterm, usertype, ..., laua, ..., lsoa11, lsoa21``), any case,
+    Postcode Lookup (``pcd, pcds, ..., doterm, usertype, ..., laua, ..., lsoa11, lsoa21``; from 2025
+    ``pcds, ..., doterm, usrtypind, ..., lad25cd, ..., lsoa11cd, ..., lsoa21cd``), any case,
     as a CSV (optionally gzipped), a zip of them, or the compact layout (``pcds, dointr, doterm,
     usertype, oa11cd, lsoa11cd, msoa11cd, ladcd``). Postcodes of councils outside England are left out.
 
