@@ -15,6 +15,7 @@ import pytest
 
 from geotarget import SchemaError
 from geotarget.core.crs import BNG
+from geotarget.core.errors import ParameterError
 from geotarget.data.points import population_points, postcode_centres
 from geotarget.io.postcodes import read_codepoint, read_postcode_lookup, read_postcodes
 from tests.conftest import ROOT
@@ -224,6 +225,8 @@ def test_population_points_place_count_and_fill(files):
 
 def test_population_points_lsoa_2011_by_the_lookup_code(files):
     z, lk = files
+    with pytest.raises(ParameterError, match="lsoa_year was 2001 but is expected to be 2011 or 2021"):
+        population_points(_grid(), codepoint=z, postcode_lookup=lk, lsoa_year=2001)
     r = population_points(_grid(), codepoint=z, postcode_lookup=lk, lsoa_year=2011)
     got = r.points.dropna(subset=["postcode"]).set_index("postcode")["lsoa_code"].to_dict()
     # the lookup's lsoa11cd decides (TS1 1AD, TS1 1AE: E01000001); TS1 1AF has none: by location (outside)

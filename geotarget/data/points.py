@@ -30,7 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geotarget.core.crs import BNG
+from geotarget.core.crs import BNG, to_bng
+from geotarget.core.errors import ParameterError
 from geotarget.io.postcodes import read_codepoint, read_postcode_lookup
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,11 @@ def population_points(lsoas: gpd.GeoDataFrame, *, codepoint, postcode_lookup, ce
     A postcode whose location lies in a study LSOA counts even if its council (in Code-Point) is a
     neighbour's: the LSOA polygon decides, as for the bundled places.
     """
+    if lsoa_year not in (2011, 2021):
+        raise ParameterError(f"lsoa_year was {lsoa_year!r} but is expected to be 2011 or 2021", parameter="lsoa_year")
+    lsoas = to_bng(lsoas, source="lsoas")
+    if centroids is not None:
+        centroids = to_bng(centroids, source="centroids")
     cp = codepoint if isinstance(codepoint, pd.DataFrame) else read_codepoint(codepoint)
     lk = postcode_lookup if isinstance(postcode_lookup, pd.DataFrame) else read_postcode_lookup(postcode_lookup)
     code_col = f"lsoa{lsoa_year % 100}_code"
@@ -257,6 +263,8 @@ def population_points(lsoas: gpd.GeoDataFrame, *, codepoint, postcode_lookup, ce
     if len(unplaced):
         note += (f" ({len(no_loc):,} without a Code-Point location{_examples(no_loc)}; {len(outside):,} outside every "
                  f"LSOA{_examples(outside)})")
+    if not councils:
+        note += " (the LSOAs carry no council codes, so postcodes outside every LSOA were not looked for)"
     note += "."
     log.info("%s", note)
     return PopulationPoints(pts, index, note, unplaced, cp, counts)
