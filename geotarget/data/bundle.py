@@ -571,11 +571,15 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     if len(frame) == v.n_lsoas:
         national = frame.copy()
         national["region_code"] = national["lad_code"].map(reg["region_code"])
+    # HIA screening: IoD File 8 indicators, the CNI and England comparators (source.indicators, source.cni)
+    from geotarget.data.hia_inputs import hia_layers
+
+    hia = hia_layers(source, study=lsoas.index, national=national, vintage=v, sources=sources, notes=notes)
     postcodes = {} if pts is None else dict(postcodes=pts.points, postcodes_note=pts.note, postcode_index=pts.index,
                                             postcode_locations=pts.locations)
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
-                     source=source, file_lsoas=len(frame), **postcodes)
+                     source=source, file_lsoas=len(frame), **hia, **postcodes)
 
 
 __all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

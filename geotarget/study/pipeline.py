@@ -195,13 +195,29 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
 @register("aggregate")
 def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Profiles for the geographies in ``to`` beyond wards (which the main job writes)."""
+    from geotarget.analysis.aggregate import GROUPINGS
     from geotarget.io.areas import read_areas
+    from geotarget.jobs.groupings import denominator_notes, profile_groups, with_working_age
 
     written: dict[str, Path] = {}
-    lsoas = ctx.data.lsoas
     p = AggregateParams(**section)
+    data = ctx.data
+    if p.working_age is not None:  # the Employment domain's working-age population (issue 17)
+        data = with_working_age(data, p.working_age)
+        ctx.provenance.add_input(p.working_age, role="working_age")
+    lsoas = data.lsoas
     for to in p.to:
         if to == "ward":
+            continue
+        if to in GROUPINGS:  # groupings of councils: regions, ICBs, LRFs, combined authorities, user groups
+            # one groups file: for icb/lrf/cauth/groups; regions use it only when they are the sole grouping
+            grp = p.groups if to != "region" or sum(t in GROUPINGS for t in p.to) == 1 else None
+            if grp is not None:
+                ctx.provenance.add_input(grp, role="groups")
+            table = profile_groups(data, to=to, groups=grp).table
+            for note in (*table.attrs.get("warnings", []), *denominator_notes(table)):
+                ctx.provenance.add_note(note)
+            written[to] = write_csv(ctx.out / f"{ctx.stem}_{to}.csv", table.reset_index())
             continue
         if to == "custom":
             shapes = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name)
