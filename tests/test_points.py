@@ -60,7 +60,7 @@ def files(tmp_path):
     with zipfile.ZipFile(z, "w") as f:
         f.writestr("Data/CSV/ts.csv", CPO_TS)
         f.writestr("Data/CSV/dg.csv", CPO_DG)
-        f.writestr("Doc/Codelist.csv", "not,postcodes\n")
+        f.writestr("Doc/Code-Point_Open_Column_Headers.csv", "PC,PQ,EA,NO,CY,RH,LH,CC,DC,WC\n")
         f.writestr("Doc/licence.txt", "OGL")
     lk = tmp_path / "PCD_OA_LSOA_MSOA_LAD_MAY22_UK_LU.csv"
     lk.write_text(LOOKUP, encoding="utf-8")
@@ -85,6 +85,8 @@ def test_codepoint_official_zip_folder_and_csv_read_alike(files, tmp_path):
     # the CSV folder, one headerless CSV, and a compact CSV with a header row
     folder = tmp_path / "codepo_gb" / "Data" / "CSV"
     folder.mkdir(parents=True)
+    (tmp_path / "codepo_gb" / "Doc").mkdir()
+    (tmp_path / "codepo_gb" / "Doc" / "Code-Point_Open_Column_Headers.csv").write_text("PC,PQ,EA,NO,CY\n")
     (folder / "ts.csv").write_text(CPO_TS, encoding="utf-8")
     (folder / "dg.csv").write_text(CPO_DG, encoding="utf-8")
     pd.testing.assert_frame_equal(read_codepoint(tmp_path / "codepo_gb"), cp)

@@ -259,10 +259,11 @@ def _csv_parts(path: str | os.PathLike, what: str) -> list[_Part]:
     """Return the CSVs of ``path``: a file (maybe gzipped), a folder of them, or a zip (Code-Point's Data/CSV)."""
     p = Path(path)
     if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if f.is_file() and re.search(r"\.csv(\.gz)?$", f.name, re.IGNORECASE))
+        files = sorted(f.relative_to(p).as_posix() for f in p.rglob("*")
+                       if f.is_file() and re.search(r"\.csv(\.gz)?$", f.name, re.IGNORECASE))
         if not files:
             raise DataNotFoundError(f"{p}: no CSV files in this postcode folder")
-        return [_file_part(f) for f in files]
+        return [_file_part(p / f) for f in _data_csvs(files) or files]
     if not p.is_file():
         raise DataNotFoundError(f"{p}: {what} file not found")
     if zipfile.is_zipfile(p):
@@ -271,16 +272,25 @@ def _csv_parts(path: str | os.PathLike, what: str) -> list[_Part]:
                 names = [n for n in z.namelist() if n.lower().endswith(".csv")]
         except zipfile.BadZipFile as e:
             raise SchemaError(f"{p}: not a readable zip file ({e})") from None
-        data = [n for n in names if "/data/csv/" in f"/{n.lower()}"]  # Code-Point Open: Data/CSV/*.csv
-        if not data:  # ONSPD/NSPL: Data/*.csv; leave out the per-area copies (multi_csv) and the documents
-            data = [n for n in names if not re.search(r"(^|/)(doc|docs|documents|user guide)[^/]*/", n.lower())]
-            whole = [n for n in data if "multi_csv" not in n.lower()]
-            data = whole or data
+        data = _data_csvs(names)
         if not data:
             raise SchemaError(f"{p}: no CSV files in this zip; expected {what} CSVs (e.g. Code-Point Open's "
                               "Data/CSV/*.csv)")
         return [_Part(f"{p}!{n}", functools.partial(_zip_member, p, n)) for n in sorted(data)]
     return [_file_part(p)]
+
+
+def _data_csvs(names: list[str]) -> list[str]:
+    """Return the data CSVs among the CSVs of a zip or folder (relative paths), leaving out documentation.
+
+    Code-Point Open: ``Data/CSV/*.csv`` (not ``Doc/Code-Point_Open_Column_Headers.csv``); ONSPD/NSPL: the
+    whole-country CSV in ``Data/``, not its per-area copies (``multi_csv``) nor ``Documents/``.
+    """
+    data = [n for n in names if "/data/csv/" in f"/{n.lower()}"]
+    if data:
+        return data
+    data = [n for n in names if not re.search(r"(^|/)(doc|docs|documents|user guide)[^/]*/", n.lower())]
+    return [n for n in data if "multi_csv" not in n.lower()] or data
 
 
 def _zip_member(path: Path, name: str) -> IO[bytes]:
