@@ -222,7 +222,7 @@ def population_points(lsoas: gpd.GeoDataFrame, *, codepoint, postcode_lookup, ce
     ours = lk["live"].to_numpy(bool) & lk["residential"].to_numpy(bool)
     mine = np.zeros(len(lk), bool)
     if code_col in lk.columns:
-        mine |= lk[code_col].isin(study).to_numpy()
+        mine |= _isin(lk[code_col], study)
     if "lad_code" in lk.columns:
         mine |= lk["lad_code"].isin(councils).to_numpy()
     cand = lk.index[ours & mine]
