@@ -166,7 +166,8 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
 
     out = Path(args.out)
     params = {"to": p.to[0], "imd": args.imd, "vintage": args.vintage, "population": args.population,
-              "lookup": args.lookup, "areas": p.areas, "area_id": p.area_id, "area_name": p.area_name,
+              "lookup": args.lookup, "groups": p.groups, "working_age": p.working_age, "areas": p.areas,
+              "area_id": p.area_id, "area_name": p.area_name,
               "boundaries": args.boundaries, "method": p.method, "councils": args.councils}
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
@@ -178,42 +179,58 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
                 prov.add_input(s.path, role=s.role, vintage=s.vintage)
     elif Path(args.imd).is_file():
         prov.add_input(args.imd, role="imd")
-    for role in ("population", "lookup", "areas", "boundaries"):
-        value = p.areas if role == "areas" else getattr(args, role)
+    for role in ("population", "lookup", "areas", "groups", "working_age", "boundaries"):
+        value = getattr(p, role) if role in ("areas", "groups", "working_age") else getattr(args, role)
         if value is not None and Path(value).is_file():
             prov.add_input(value, role=role)
     return prov
 
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
-    from geotarget.analysis.aggregate import MEASURES
+    from geotarget.analysis.aggregate import GROUPINGS, MEASURES, METHOD_NOTE
     from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
+    from geotarget.jobs.groupings import denominator_notes, profile_groups, with_working_age
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
     p = params_from_args(AggregateParams, args)
     to = p.to[0]
     if to == "custom" and (p.areas is None or p.area_id is None):
         raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
+    if p.groups is not None and to not in GROUPINGS:
+        raise GeotargetError(f"--groups is for --to {', '.join(GROUPINGS)}; --to was {to}")
     with _aggregate_provenance(args, p) as prov:
         sample = str(args.imd) == "sample"
         # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
-        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"), councils=sample)
-        cols = dict(p.lookup_columns) if p.lookup_columns else None
-        lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
-        areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
-        res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
-                            councils=None if sample else args.councils)
+        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
+                          councils=sample and to not in GROUPINGS)
+        if p.working_age is not None:
+            data = with_working_age(data, p.working_age)
+        if to in GROUPINGS:
+            res = profile_groups(data, to=to, groups=p.groups, councils=args.councils)
+        else:
+            cols = dict(p.lookup_columns) if p.lookup_columns else None
+            lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
+            areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
+            res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
+                                councils=None if sample else args.councils)
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
-                                                                              args.lookup, p.areas,
-                                                                              args.boundaries]))
+                                                                              args.lookup, p.areas, p.groups,
+                                                                              p.working_age, args.boundaries]))
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
+        warnings = list(res.table.attrs.get("warnings", []))
+        denominators = denominator_notes(res.table)
+        for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
+            prov.add_note(note)
+        if res.table.attrs.get("denominators"):
+            prov.update_parameters(denominators=res.table.attrs["denominators"])
+    for w in warnings:  # loud, even with -q
+        print(w, file=sys.stderr)
     if args.quiet:
         return 0
     t = res.table
-    to = p.to[0]
     print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
     top = t.sort_values("imd_rank_average_score").head(5)
     print("Most deprived by IMD average score:")
@@ -229,7 +246,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         for lad, r in c.iterrows():
             per = ", ".join(f"{m.replace('_', ' ')} {r[m]}" for m in MEASURES)
             print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {to}s on IMD average score ({per})")
-    for note in res.notes:
+    for note in (*res.notes, *denominators):
         print(f"Note: {note}")
     return 0
 
@@ -238,8 +255,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets, read_category_map
-    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.io.assets import EXCLUDED, read_category_map
+    from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = params_from_args(AccessParams, args)
     thresholds = {**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})}
@@ -249,15 +266,15 @@ def _cmd_access(args: argparse.Namespace) -> int:
     parks = access_points = None
     data = _load_data(args, AccessParams.DATA)
     if str(p.assets[0]) == "sample":
-        read, parks, access_points = sample_assets(data)
+        read, parks, access_points = sample_assets(data, ods_include=p.ods_include)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
-        read = read_assets(p.assets[0], layer=p.layer, postcode_column=p.postcode_column,
-                           lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
-                           y_column=p.y_column, category_column=p.category_column, category=p.category,
-                           category_map=mapping, name_column=p.name_column, id_column=p.id_column,
-                           capacity_column=p.capacity_column, postcodes=p.postcodes)
+        read = read_asset_files([p.assets[0]], data, postcodes=p.postcodes, layer=p.layer,
+                                postcode_column=p.postcode_column, lat_column=p.lat_column, lon_column=p.lon_column,
+                                x_column=p.x_column, y_column=p.y_column, category_column=p.category_column,
+                                category=p.category, category_map=mapping, name_column=p.name_column,
+                                id_column=p.id_column, capacity_column=p.capacity_column, ods_include=p.ods_include)
     if p.parks:
         import geopandas as gpd
 
@@ -277,7 +294,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     print(read.summary())
     for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
         shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
-        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+        what = "left out by default" if reason in EXCLUDED else "rejected"
+        print(f"  {what}, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
     s = res.sample
     print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
           "nearest asset:")
@@ -518,13 +536,16 @@ def _add_access(sub) -> None:
                        "within walking distance, asset deserts and KPIs per council and ward",
         description="Read an asset list (CSV with postcodes or coordinates, GeoJSON, GeoPackage, Shapefile), locate "
                     "every row or report why not (rejects.csv), and measure access from every LSOA's "
-                    "population-weighted centroid in a bundled place: nearest distance per category, counts "
+                    "population-weighted centroid in a bundled place or, with --imd and the other official files, "
+                    "any council (the NHS ODS epraccur file is read as published; assets within --asset-margin of "
+                    "the councils count): nearest distance per category, counts "
                     "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
                     "deciles and population-weighted KPIs per council and ward.",
     )
     add_options(a, AccessParams)
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled LSOAs to measure from (default tees_valley)"},
+                 place={"help": "bundled LSOAs to measure from (default tees_valley); with --imd FILE the "
+                                "councils are --la"},
                  councils={"help": "keep these councils"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")

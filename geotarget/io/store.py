@@ -231,7 +231,8 @@ def _with_header(cols: list[str], rows: list[list[str]]) -> list[Recognised]:
         out.append(Recognised("cni2023", f"Community Needs Index layout: {codes['lsoa21']!r} and {cni[0]!r}"))
     pop = [c for c, x in zip(cols, n, strict=True)
            if canonical_name(c)[0] == "pop_total" or x in ("total", "all_ages", "total_population")]
-    if lsoa == ["lsoa21"] and pop and not imd and not indicators and not cni:
+    ages = [x for x in n if re.match(r"age_?\d", x)]  # Census age bands: a working-age source, not the totals
+    if lsoa == ["lsoa21"] and pop and not imd and not indicators and not cni and not ages:
         out.append(Recognised("lsoa21-population", f"population layout: {codes['lsoa21']!r} and {pop[0]!r}"))
     postcode = [c for c, x in zip(cols, n, strict=True) if x in _POSTCODE_HEADERS]
     if not postcode:

@@ -299,9 +299,20 @@ class AggregateParams(_Params):
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
 
-    to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
-        "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
+    to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
+        "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
+        "Boards (icb, from LSOAs), Local Resilience Forums (lrf), combined authorities (cauth), your own (groups) -- "
+        "or custom areas (a study's ward profiles are always written; the CLI writes one per CSV)",
         ("ward",), one=True, required=True)
+    groups: Path | None = _p(
+        "grouping lookup for region/icb/lrf/cauth/groups: a CSV lad_code,group_code,group_name (or LSOA -> group, "
+        "e.g. the ONS LSOA -> ICB lookup; official headers such as LAD24CD, ICB24CD, LRF24CD, CAUTH24CD work). "
+        "Regions use the council -> region lookup unless this is given and region is the only grouping",
+        metavar="FILE", arg=None)
+    working_age: Path | None = _p(
+        "population file giving the working-age population (or counts by age, e.g. Census 2021 TS007A or ONS "
+        "single-year estimates) for the Employment domain, when the population file has totals only",
+        metavar="FILE", arg=None)
     areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom", arg=None)
     area_id: str | None = _p("id column of areas", metavar="COLUMN", arg=None)
     area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN", arg=None)
@@ -438,7 +449,7 @@ class InequalityParams(_Params):
     seed: int = _p("random seed of the Monte Carlo draws", 0, min=0)
 
 
-_CATEGORIES = "gp, pharmacy, library, school, park, community_centre, leisure, food_support, other"
+_CATEGORIES = "gp, pharmacy, dentist, library, school, park, community_centre, leisure, food_support, other"
 
 
 @dataclass(frozen=True)
@@ -450,7 +461,8 @@ class AccessParams(_Params):
     ``desert_decile`` as ``max_decile``).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage", "councils", "imd", "population", "boundaries",
+                                       "boundaries_layer", "lookup", "codepoint", "asset_margin")
 
     assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
                                   metavar="PATH|sample", arg=None, required=True, sample=True)
@@ -463,6 +475,11 @@ class AccessParams(_Params):
     y_column: str | None = _p("northing (British National Grid)", metavar="COL", arg=None)
     postcodes: Path | None = _p("postcode lookup: ONS Postcode Directory CSV or OS Code-Point Open CSV/folder "
                                 "(default: the bundled Tees Valley and Trafford postcodes)", arg=None)
+    ods_include: tuple[str, ...] = _p(
+        "NHS ODS files as published (epraccur GP practices, edispensary, egdpprac): also keep these rows, left out "
+        "and reported by default: closed, dormant, proposed organisations; other_settings = epraccur prescribing "
+        "settings other than a GP practice (out of hours, walk-in, prisons ...)", (),
+        choices=("closed", "dormant", "proposed", "other_settings"), metavar="WHAT", arg=None)
     category_column: str | None = _p("column holding each asset's type", metavar="COL", arg=None)
     category: str | None = _p(f"one category for every row: {_CATEGORIES}", metavar="CATEGORY", arg=None)
     category_map: Path | None = _p("CSV of value,category mapping your types", metavar="FILE.csv", arg=None)
@@ -486,7 +503,7 @@ class AccessParams(_Params):
                             metavar="K", arg="max_decile")
     thresholds: Mapping[str, float] | None = _p(
         "desert distance (metres) per category, e.g. gp=1000 (defaults: 800 m for GP, pharmacy, park, school, "
-        "community centre; 1600 m for library, leisure, food support)", min=0, cli="--threshold",
+        "community centre; 1600 m for library, leisure, food support, dentist)", min=0, cli="--threshold",
         metavar="CATEGORY=M")
     engine: Literal["memory", "dask"] = _p("dask: partitioned computation via dask-geopandas "
                                            "(pip install 'geotarget[dask]')", "memory")
