@@ -173,6 +173,18 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _silent_csv(self):  # a few bytes, then silence (longer than the deadline, shorter than the timeout)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        try:
+            self.wfile.write(PAYLOAD[:5])
+            self.wfile.flush()
+            time.sleep(2)
+        except OSError:
+            pass
+
     def _cut_zip(self):
         self._send(ZIP[: len(ZIP) // 2], ctype="application/zip", length=False)
 
@@ -371,6 +383,27 @@ def test_stalled_body_stops_at_the_deadline(srv, tmp_path):
                      r"Allow longer with `deadline`\.", str(e.value))
     assert m and 3 <= int(m.group(1)) <= 10
     assert _files(tmp_path) == ["iod.csv.part", "iod.csv.part.json"]
+
+
+def test_silent_server_stops_at_the_deadline_not_the_timeout(srv, tmp_path):
+    url = f"{srv.url}/silent.csv"
+    t = time.monotonic()
+    with pytest.raises(FetchError) as e:
+        download_file(url, tmp_path / "iod.csv", timeout=5, deadline=0.3)
+    assert time.monotonic() - t < 1.5
+    assert str(e.value) == (f"download of {url} did not finish within the deadline of 0.3 s (5 of {len(PAYLOAD):,} "
+                            "bytes received): the server stalled or is too slow. The partial file is kept at "
+                            f"{tmp_path / 'iod.csv.part'}: run the same command again to resume. Allow longer with "
+                            "`deadline`.")
+
+
+def test_silent_server_within_the_deadline_is_a_timeout(srv, tmp_path):
+    url = f"{srv.url}/silent.csv"
+    with pytest.raises(FetchError) as e:
+        download_file(url, tmp_path / "iod.csv", timeout=0.3, deadline=60)
+    assert str(e.value) == (f"download of {url} was interrupted after 5 bytes (the server sent nothing for 0.3 s). "
+                            f"The partial file is kept at {tmp_path / 'iod.csv.part'}: run the same command again to "
+                            "resume.")
 
 
 def test_cli_deadline_is_an_option_and_errors_are_one_line(srv, cache, capsys):

@@ -473,7 +473,8 @@ class _ResumingDownloader:
             if state.get("etag") or state.get("last_modified"):
                 headers["If-Range"] = state.get("etag") or state["last_modified"]
         try:
-            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                          timeout=min(self.timeout, self.deadline))
         except urllib.error.HTTPError as e:
             if e.code == 416 and offset:
                 total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
@@ -507,7 +508,8 @@ class _ResumingDownloader:
             except OSError as e:
                 raise FetchError(f"could not write {part}: {e.strerror or e}") from None
             with f:
-                got = read_body(resp, f.write, url=url, deadline=self.deadline, started=started, done=offset,
+                got = read_body(resp, f.write, url=url, timeout=self.timeout, deadline=self.deadline, started=started,
+                                done=offset,
                                  expected=expected, keep=part, label=dest.name)
         if expected is not None and got != expected:
             raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept "
@@ -595,7 +597,7 @@ def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, d
     req = urllib.request.Request(full, headers={"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
     buf = bytearray()
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        resp = urllib.request.urlopen(req, timeout=min(timeout, deadline))
     except urllib.error.HTTPError as e:
         raise FetchError(f"could not download {full}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
     except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
@@ -604,7 +606,8 @@ def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, d
         ctype = resp.headers.get_content_type()
         encoding = (resp.headers.get("Content-Encoding") or "identity").lower()
         length = resp.headers.get("Content-Length")
-        got = read_body(resp, buf.extend, url=full, deadline=deadline, started=started, label=dest.name)
+        got = read_body(resp, buf.extend, url=full, timeout=timeout, deadline=deadline, started=started,
+                        label=dest.name)
     if length and length.isdigit() and got != int(length):
         raise FetchError(f"{full}: the page ended after {got:,} of {int(length):,} bytes. Run the same command "
                          "again: the pages already received are kept.")

@@ -37,12 +37,14 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _MARKUP = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
 
 
-def read_body(resp, write, *, url: str, deadline: float, started: float, done: int = 0,
+def read_body(resp, write, *, url: str, timeout: float, deadline: float, started: float, done: int = 0,
               expected: int | None = None, keep: Path | None = None, label: str = "") -> int:
     """Copy a response body to ``write`` as it arrives; return the bytes received (``done`` before it).
 
     Reads whatever has arrived (``read1``), so the ``deadline`` (seconds since ``started``) is
-    checked however slowly the bytes trickle in; the socket timeout only catches a silent server.
+    checked however slowly the bytes trickle in; before each read the socket waits at most
+    ``timeout`` seconds or what is left of the deadline, whichever is shorter, so a silent server
+    is stopped at the deadline too.
 
     Raises
     ------
@@ -54,9 +56,27 @@ def read_body(resp, write, *, url: str, deadline: float, started: float, done: i
              else "Run the same command again: the pages already received are kept.")
     got = done
     next_report = got + (50 << 20)
+    sock = _socket(resp)
+
+    def stalled() -> FetchError:
+        of = f" of {expected:,}" if expected else ""
+        return FetchError(f"download of {url} did not finish within the deadline of {deadline:g} s ({got:,}{of} "
+                          f"bytes received): the server stalled or is too slow. {again} Allow longer with "
+                          "`deadline`.").naming("deadline")
+
     while True:
+        left = deadline - (time.monotonic() - started)
+        if left <= 0:
+            raise stalled()
+        if sock is not None:
+            sock.settimeout(min(timeout, left))
         try:
             block = resp.read1(CHUNK)
+        except TimeoutError:
+            if time.monotonic() - started >= deadline:
+                raise stalled() from None
+            raise FetchError(f"download of {url} was interrupted after {got:,} bytes (the server sent nothing for "
+                             f"{timeout:g} s). {again}") from None
         except http.client.IncompleteRead:
             raise FetchError(f"download of {url} was cut short after {got:,} bytes (the chunked body ended before "
                              f"its last chunk). {again}") from None
@@ -74,11 +94,13 @@ def read_body(resp, write, *, url: str, deadline: float, started: float, done: i
             of = f" of {expected / 1e6:.0f} MB" if expected else ""
             log.info("%s: %.0f MB%s", label, got / 1e6, of)
             next_report += 50 << 20
-        if time.monotonic() - started > deadline:
-            of = f" of {expected:,}" if expected else ""
-            raise FetchError(f"download of {url} did not finish within the deadline of {deadline:g} s ({got:,}{of} "
-                             f"bytes received): the server stalled or is too slow. {again} Allow longer with "
-                             "`deadline`.").naming("deadline")
+
+
+def _socket(resp):
+    """Return the socket under an ``http.client`` response (to bound each wait by the deadline), if reachable."""
+    raw = getattr(getattr(resp, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if hasattr(sock, "settimeout") else None
 
 
 def kind_of(name: str) -> str:
