@@ -1,7 +1,8 @@
 """The ``geotarget`` command: a thin layer over the Python API.
 
 Each command parses its options, calls one library function, and turns a
-:class:`~geotarget.GeotargetError` into a one-line error and exit status 2.
+:class:`~geotarget.GeotargetError` (or an operating-system error: disk full, read-only folder ...) into a
+one-line error and exit status 2; anything else is a one-line internal error, exit status 3 (:func:`main`).
 
 A job's options are generated (:mod:`geotarget.cli.options`) from its params model
 (:mod:`geotarget.jobs.params`) and its data options from :class:`~geotarget.data.source.DataSource`;
@@ -850,9 +851,20 @@ _COMMANDS = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line naming the option and how to get help.
+
+    Sub-command parsers are of the same class (``add_subparsers`` uses the parent's class).
+    """
+
+    def error(self, message: str):
+        message = message.removeprefix("argument ")
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``geotarget`` argument parser with one sub-command per command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="geotarget",
         description="Turn English deprivation data into defensible decisions about places.",
     )
@@ -869,8 +881,26 @@ def _verbosity(p: argparse.ArgumentParser) -> None:
     g.add_argument("-v", "--verbose", action="store_true", help="print progress details")
 
 
+#: Exit status of a user-caused error (a bad option, file or study) and of a bug in geotarget.
+EXIT_ERROR, EXIT_INTERNAL = 2, 3
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (a message quoting a multi-line value stays one error line)."""
+    return " ".join(str(text).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``geotarget`` command line on ``argv``; return the exit status (0, or 2 on an error)."""
+    """Run the ``geotarget`` command line on ``argv``; return the exit status.
+
+    0 on success; 2 with one line ``geotarget COMMAND: error: ...`` for anything the user can fix (a
+    :class:`~geotarget.GeotargetError`, and operating-system errors such as a full disk, a read-only
+    folder or a folder where a file was expected, named with the path and the fix); 3 with one line
+    ``geotarget: internal error: ...`` for anything else (a bug: run with ``-v`` for the traceback). A
+    usage error (a bad option value) exits from argparse with status 2 and one line.
+    """
+    from geotarget.io.files import os_error
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -883,8 +913,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except GeotargetError as e:  # the library names Python parameters; here they are the options' flags
         message = flag_message(getattr(args, "model", None), e, getattr(args, "flags", None))
-        print(f"geotarget {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        print(f"geotarget {args.command}: error: {_one_line(message)}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as e:  # disk full, read-only, permissions, a file or folder in the way: the user can fix it
+        print(f"geotarget {args.command}: error: {_one_line(os_error(e, action='read or write'))}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"geotarget {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the last resort: one line, never a raw traceback
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"geotarget: internal error: {type(e).__name__}: {_one_line(e)} (please report; run with -v for "
+              "the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
     finally:
         _hide_progress()
 

@@ -52,16 +52,46 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _number(kind: str, flag_name: str):
-    def convert(text: str):
+def _bound(v: float) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _number(kind: str, flag_name: str, lo=None, hi=None, *, item: bool = False):
+    """Return an argparse type for the number option ``flag_name``: its kind and declared bounds checked.
+
+    The message names the flag, the value and what was expected (``--jobs: 0 is expected to be at least
+    1``), on one line. ``item=True``: one value of a list option, which may hold several separated by
+    commas (``--radius 400,800``); each is checked and the text is returned for the model to split.
+    """
+    integer = kind in ("int", "int_or_auto")
+    what = "'auto' or a whole number" if kind == "int_or_auto" else "a whole number" if integer else "a number"
+
+    def one(text: str):
+        text = text.strip()
         if kind == "int_or_auto" and text == "auto":
             return "auto"
         try:
-            return int(text) if kind in ("int", "int_or_auto") else float(text)
+            v = int(text) if integer else float(text)
         except ValueError:
-            what = "'auto' or a whole number" if kind == "int_or_auto" else \
-                "a whole number" if kind == "int" else "a number"
-            raise argparse.ArgumentTypeError(f"{flag_name} was {text!r}; expected {what}") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if v != v or v in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is expected to be a finite number")
+        if lo is not None and v < lo:
+            raise argparse.ArgumentTypeError(f"{text} is expected to be at least {_bound(lo)}"
+                                             + (f" (and at most {_bound(hi)})" if hi is not None else ""))
+        if hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"{text} is expected to be at most {_bound(hi)}"
+                                             + (f" (and at least {_bound(lo)})" if lo is not None else ""))
+        return v
+
+    def convert(text: str):
+        if item:
+            for part in text.split(","):
+                if part.strip():
+                    one(part)
+            return text
+        return one(text)
+    convert.__name__ = kind  # argparse names the type in its own messages
     return convert
 
 
@@ -85,7 +115,9 @@ def add_options(parser, model: type, *, skip: tuple[str, ...] = ()) -> None:
             elif d["kind"] == "path" or d["item"] is Path:
                 kw["metavar"] = "PATH"
             if d["kind"] in ("int", "float", "int_or_auto"):
-                kw["type"] = _number(d["kind"], name)
+                kw["type"] = _number(d["kind"], name, d["min"], d["max"])
+            elif d["kind"] == "tuple" and d["item"] in (int, float):
+                kw["type"] = _number(d["item"].__name__, name, d["min"], d["max"], item=meta.get("comma", True))
             if d["kind"] == "tuple":
                 if meta.get("one"):
                     kw["default"] = None
@@ -198,17 +230,9 @@ _DATA_CLI = {
 }
 
 
-def _data_number(kind, lo):
-    """Return an argparse type: a number of ``kind``, at least ``lo`` (a clear message otherwise)."""
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-        if v != v or v in (float("inf"), float("-inf")) or (lo is not None and v < lo):
-            least = f" >= {lo}" if lo is not None else ""
-            raise argparse.ArgumentTypeError(f"{text!r} is expected to be a number{least}")
-        return v
+def _data_number(kind, lo, name: str = "value"):
+    """Return an argparse type: a number of ``kind``, at least ``lo`` (a one-line message naming ``name`` otherwise)."""
+    parse = _number(kind.__name__, name, lo)
     parse.__name__ = kind.__name__
     return parse
 
@@ -231,7 +255,8 @@ def data_options(parser, names: tuple[str, ...], **overrides: dict) -> None:
                 kw["type"] = int
         elif str(f.type) in ("float", "int"):
             kind = float if str(f.type) == "float" else int
-            kw["type"], kw["metavar"] = _data_number(kind, f.metadata.get("min")), "N"
+            kw["type"] = _data_number(kind, f.metadata.get("min"), f.metadata.get("cli", f"--{name.replace('_', '-')}"))
+            kw["metavar"] = "N"
         kw.update(_DATA_CLI.get(name, {}))
         kw.update(overrides.get(name, {}))
         kw["help"] = kw["help"].replace("%", "%%")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
+import pyogrio.errors
 import shapely
 
 from geotarget.core.codes import find_area_columns
@@ -42,6 +43,17 @@ def _infer_level(found, path) -> str:
         f"{path}: no area code column found; expected e.g. LSOA21CD, LSOA11CD, MSOA21CD, WD25CD or LAD25CD, "
         "or pass level=... and code_column=..."
     )
+
+
+def _read_layer(p: Path, layer: str | None, where: str | None) -> gpd.GeoDataFrame:
+    """Read one layer; GDAL's errors (a corrupt file, an unknown layer, a bad filter) as one :class:`SchemaError`."""
+    try:
+        return gpd.read_file(p, layer=layer, where=where)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError) as e:
+        what = f"layer {layer!r} of " if layer is not None else ""
+        raise SchemaError(f"{what}{p}: not readable ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+                          + (f" with where={where!r}" if where else "") + "; check the file") from None
 
 
 def read_boundaries(
@@ -88,7 +100,10 @@ def read_boundaries(
     if p.suffix.lower() == ".parquet":
         if where is not None:
             raise SchemaError(f"{p}: where=... filters are not supported for GeoParquet; filter the frame instead")
-        gdf = gpd.read_parquet(p)
+        try:
+            gdf = gpd.read_parquet(p)
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            raise SchemaError(f"{p}: not a readable GeoParquet file ({e}); check the file") from None
     else:
         try:
             layers = [name for name, _ in pyogrio.list_layers(p)]
@@ -99,7 +114,7 @@ def read_boundaries(
                 layer = level
             else:
                 raise SchemaError(f"{p} has {len(layers)} layers ({', '.join(layers)}); pass layer=... to choose one")
-        gdf = gpd.read_file(p, layer=layer, where=where)
+        gdf = _read_layer(p, layer, where)
     gdf = to_bng(gdf, source=str(p))
 
     found = find_area_columns(gdf.columns)

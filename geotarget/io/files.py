@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geotarget.core.errors import DataNotFoundError, SchemaError
+from geotarget.core.errors import DataNotFoundError, GeotargetError, SchemaError
 
 #: The ``last_change`` time stamp GDAL writes into every GeoPackage geotarget writes, pinned
 #: (GDAL's ``OGR_CURRENT_DATE``) so that the same inputs give byte-identical files; the real
@@ -33,21 +34,70 @@ def require_file(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
+#: What to do about an operating-system error, by errno (see :func:`os_error`).
+_OS_FIXES = {
+    errno.ENOSPC: "no space left on the device; free some space or write to another folder",
+    errno.EDQUOT: "the disk quota is used up; free some space or write to another folder",
+    errno.EROFS: "the folder is on a read-only file system; write to another folder",
+    errno.EACCES: "permission denied; write to a folder you can write to, or change its permissions",
+    errno.EPERM: "permission denied; write to a folder you can write to, or change its permissions",
+    errno.EISDIR: "this is a folder, not a file; give a file name",
+    errno.ENOTDIR: "part of this path is a file, not a folder; give a folder path",
+    errno.EEXIST: "a file of this name is in the way of a folder; give another path or move the file",
+    errno.ENAMETOOLONG: "the file name is too long; give a shorter path",
+}
+
+
+def os_error(e: OSError, path: str | os.PathLike | None = None, *, action: str = "write") -> GeotargetError:
+    """Return a one-line :class:`GeotargetError` for an operating-system error ``e``, naming the path and the fix.
+
+    ``path`` is the file being written or read (default: the one ``e`` names); ``action`` says which.
+    Disk full (``ENOSPC``), read-only (``EROFS``), permission (``EACCES``), a folder where a file was
+    expected (``EISDIR``) or a file where a folder was (``ENOTDIR``, ``EEXIST``) each say what to fix.
+    A :class:`GeotargetError` is returned unchanged.
+    """
+    if isinstance(e, GeotargetError):
+        return e
+    where = os.fspath(path) if path is not None else e.filename if e.filename is not None else "(unknown file)"
+    if e.errno == errno.ENOENT and action == "read":
+        return DataNotFoundError(f"{where}: file not found; check the path")
+    fix = _OS_FIXES.get(e.errno, f"{e.strerror or e}; check the path and the disk")
+    named = f" ({e.filename})" if e.filename is not None and os.fspath(e.filename) != where else ""
+    return GeotargetError(f"{where}: could not {action}{named}: {fix}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it into place only if the block succeeds."""
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds.
+
+    An operating-system error while creating the folder, writing or moving the file into place
+    (disk full, read-only folder, permission, a folder or file in the way) is raised as a
+    one-line :class:`GeotargetError` naming ``path`` and the fix (:func:`os_error`); nothing is left behind.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    except OSError as e:
+        raise os_error(e, target) from e
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as e:
+        raise os_error(e, target) from e
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with contextlib.suppress(OSError):
+            if tmp_path.is_dir():
+                import shutil
+
+                shutil.rmtree(tmp_path)
+            elif tmp_path.exists():
+                tmp_path.unlink()
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

@@ -9,13 +9,14 @@ import gzip
 import io
 import os
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geotarget.core.crs import BNG, WGS84
-from geotarget.core.errors import SchemaError
+from geotarget.core.errors import DataNotFoundError, SchemaError
 
 
 def normalise_text(value: object) -> str:
@@ -42,6 +43,40 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
+def _read_text(path: Path) -> str:
+    """Return the text of ``path`` (gunzipped if gzip, decoded); a file that cannot be read is a one-line error.
+
+    Raises
+    ------
+    DataNotFoundError
+        No such file.
+    SchemaError
+        A folder, an unreadable file, a truncated or corrupt gzip stream, or binary data that is not text.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataNotFoundError(f"{path}: file not found; check the path") from None
+    except IsADirectoryError:
+        raise SchemaError(f"{path}: is a folder; expected a CSV file") from None
+    except OSError as e:
+        raise SchemaError(f"{path}: could not be read ({e.strerror or e}); check the file and its permissions") from None
+    if data[:2] == b"\x1f\x8b":  # gzip, whatever the suffix
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; a cut stream is an EOFError
+            raise SchemaError(f"{path}: the gzip file is truncated or corrupt ({e or type(e).__name__}); "
+                              "download or copy it again") from None
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SchemaError(f"{path}: holds binary data, not text; expected a CSV file "
+                          "(a spreadsheet or zip needs exporting or unpacking to CSV first)")
+    try:
+        return _decode(data)
+    except UnicodeDecodeError as e:
+        raise SchemaError(f"{path}: is not readable text ({e.reason} at byte {e.start:,}); expected a CSV file") \
+            from None
+
+
 def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: int | None = None) -> pd.DataFrame:
     """Read a delimited text table (optionally gzipped) with every cell as text: geotarget's one CSV reader.
 
@@ -56,14 +91,13 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
     Raises
     ------
     SchemaError
-        An empty file, or one pandas cannot parse (naming the file and pandas' reason, which gives
-        the line).
+        An empty or header-only file (unless ``nrows`` is given), a truncated or corrupt gzip file,
+        binary data, or one pandas cannot parse (naming the file and pandas' reason, which gives the line).
+    DataNotFoundError
+        No such file.
     """
     path = Path(path)
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":  # gzip, whatever the suffix
-        data = gzip.decompress(data)
-    text = _decode(data)
+    text = _read_text(path)
     if not text.strip():
         raise SchemaError(f"{path}: the file is empty; expected a header row and data")
     sample = "\n".join(text.splitlines()[:20])
@@ -73,12 +107,15 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
         sep = ","
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header, nrows=nrows)
-    except pd.errors.ParserError as e:
+    except (pd.errors.ParserError, csv.Error) as e:
         raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
     if header is not None:
         frame.columns = [str(c).strip() for c in frame.columns]
+        if frame.empty and nrows is None:  # a header-only file: an export or download cut after its first line
+            raise SchemaError(f"{path}: the file has a header row but no data rows; expected one row per record "
+                              "(was the export or download cut short?)")
     return frame
 
 

@@ -34,6 +34,7 @@ from geotarget.analysis.access import (
     park_targets,
 )
 from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
+from geotarget.core.errors import SchemaError
 from geotarget.data.study_data import StudyData
 from geotarget.io.assets import (
     AssetRead,
@@ -179,6 +180,21 @@ def assets_for_study(assets: gpd.GeoDataFrame, data: StudyData, origins: gpd.Geo
     return out, note
 
 
+def _require_located(read: AssetRead | None, located, parks) -> None:
+    """Raise a :class:`SchemaError` when no asset was located (and no parks are given): nothing to measure."""
+    if len(located) or parks is not None:
+        return
+    if read is None:
+        raise SchemaError("no assets were given (the frame is empty); give assets with a category and a location")
+    if read.n_rows == 0:
+        raise SchemaError(f"{read.source}: the file has no rows; expected one row per asset")
+    why = read.rejects["reason"].value_counts()
+    reasons = ", ".join(f"{reason} ({n:,})" for reason, n in why.items()) or "no reason recorded"
+    raise SchemaError(f"{read.source}: none of its {read.n_rows:,} rows could be located ({reasons}); give "
+                      "postcodes, coordinates or geometries that locate them (the columns are named with "
+                      "--postcode-column, --lat-column/--lon-column or --x-column/--y-column)")
+
+
 def assess_access(
     data: StudyData,
     assets: AssetRead | gpd.GeoDataFrame,
@@ -222,6 +238,7 @@ def assess_access(
     if not data.bundled and data.lads is not None and len(data.lads) and len(located):
         located, note = assets_for_study(located.reset_index(drop=True), data, origins)
         notes.append(note)
+    _require_located(read, located, parks)
     targets = located
     shown = asset_layer(located)
     if parks is not None:

@@ -154,6 +154,78 @@ def check_capabilities(study: Study) -> None:
             )
 
 
+#: [data] inputs read by one analysis section only: given without that section, they would not be used.
+_USED_BY = {"indicators": ("hia",), "cni": ("hia",), "assets": ("access",)}
+
+
+class _PostcodeSite(Exception):
+    """A site given as a postcode: located when the section runs (it needs the postcode lookup)."""
+
+
+def _postcode_site():
+    raise _PostcodeSite
+
+
+def preflight(study: Study, *, out: str | os.PathLike | None = None) -> None:
+    """Check, before any work starts and anything is written, what a study file can be checked for.
+
+    Raises a :class:`ConfigError` naming the file, line, section and key for: a section this installation
+    cannot run (:func:`check_capabilities`); a section that cannot run on the study's place (``[access]``
+    with official files but no asset file: the bundled assets cover the sample places only; ``[hia]``
+    without a site, or with a site that is not a file, WKT or coordinates); an input given but not used (``[data] indicators``/``cni`` without
+    ``[hia]``, ``assets`` without ``[access]`` or besides its own ``assets``, ``[aggregate] groups`` without
+    a grouping to use it) -- an error rather than a warning, as with ``source = "sample"``, so that a study
+    never looks as if it used a file it ignored; and an output folder that is a file.
+    """
+    check_capabilities(study)
+    data, analyses = study.data, study.analyses
+    for key, sections in _USED_BY.items():
+        given = getattr(data, key, None)
+        if given and not any(s in analyses for s in sections):
+            need = " or ".join(f"[{s}]" for s in sections)
+            raise ConfigError(f"{study.where('data', key)}: {key} is given but not used: only {need} reads it, and "
+                              f"the study has no {need} section; add the section or remove {key}")
+    if data.assets and "access" in analyses and analyses["access"].get("assets"):
+        raise ConfigError(f"{study.where('data', 'assets')}: assets is given but not used: [access] assets "
+                          "names the asset files of the access section; give them in one place")
+    agg = analyses.get("aggregate", {})
+    if agg.get("groups") is not None:
+        from geotarget.analysis.aggregate import GROUPINGS
+
+        if not any(t in GROUPINGS for t in agg.get("to", ())):
+            raise ConfigError(f"{study.where('aggregate', 'groups')}: groups is given but not used: it is for "
+                              f"to = {list(GROUPINGS)}; add one of them to to or remove groups")
+    if "access" in analyses and data.source == "files" and not data.assets and not analyses["access"].get("assets"):
+        raise ConfigError(f"{study.where('access')}: this section cannot run on this place: the bundled assets "
+                          "cover the sample places only, and with source = \"files\" no asset file is given; "
+                          "name them with [access] assets = [\"...\"] (or [data] assets)")
+    if "hia" in analyses:
+        _preflight_hia(study, analyses["hia"])
+    folder = Path(out) if out is not None else study.output.folder
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                where = "--out" if out is not None else study.where("output", "folder")
+                raise ConfigError(f"{where}: the output folder {folder} cannot be made: {parent} is a file; "
+                                  "give a folder path")
+            break
+
+
+def _preflight_hia(study: Study, section: Mapping[str, Any]) -> None:
+    """``[hia]`` needs a site or sites; a site that is not a postcode must parse (a file, WKT or coordinates)."""
+    if not section.get("site") and not section.get("sites"):
+        raise ConfigError(f"{study.where('hia')}: give a site (file, WKT, postcode or \"E,N\") or sites (a file)")
+    if section.get("site"):
+        from geotarget.io.sites import parse_site
+
+        try:
+            parse_site(section["site"], name=section.get("name"), postcodes=_postcode_site)
+        except _PostcodeSite:
+            pass  # located against the postcodes when the section runs
+        except GeotargetError as e:
+            raise _with_where(e, study.where("hia", "site")) from None
+
+
 def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None = None,
               stages: StageLog | None = None) -> StudyResult:
     """Run a study (a :class:`~geotarget.study.schema.Study` or the path of a study file).
@@ -163,7 +235,7 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
     """
     if not isinstance(study, Study):
         study = load_study(study)
-    check_capabilities(study)
+    preflight(study, out=out)  # everything that can be found before work starts, before anything is written
     folder = Path(out) if out is not None else study.output.folder
     params: dict[str, Any] = {"study": study.as_dict()}
     stages = stages if stages is not None else StageLog()
@@ -250,7 +322,7 @@ def _run_target(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
-           "data_source", "load_study_data", "register", "run_study"]
+           "data_source", "load_study_data", "preflight", "register", "run_study"]
 
 
 # ----------------------------------------------------------------------------- capabilities in their modules

@@ -24,6 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from geotarget.core.domains import BY_KEY, DOMAINS, IMD
 from geotarget.core.errors import DataNotFoundError, SchemaError
@@ -84,6 +85,16 @@ def _layer_count(path: Path) -> int:
 
 
 def _read(src: LayerSource) -> list[tuple[str, gpd.GeoDataFrame]]:
+    try:
+        return _read_layers(src)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
+            pyogrio.errors.FieldError, pyogrio.errors.CRSError) as e:  # a corrupt or unknown file: one clear line
+        reason = str(e).split(";")[0].replace(f"'{src.path}' ", "").strip()
+        raise SchemaError(f"{src.path}: not a readable GIS file ({reason}); expected a GeoPackage, GeoJSON, "
+                          "Shapefile or other vector file") from None
+
+
+def _read_layers(src: LayerSource) -> list[tuple[str, gpd.GeoDataFrame]]:
     spatial = [str(name) for name, geom in pyogrio.list_layers(src.path) if geom is not None]
     if src.layer is not None:
         if src.layer not in spatial:

@@ -1,0 +1,301 @@
+"""The command-line corpus of issue 15 (classes 8 and 9): bad options, bad files, faults, bad study files.
+
+Every case must end in one clear line naming what to fix and a non-zero exit, never a traceback
+(``tests/test_corpus.py`` runs them). The option cases are generated from the params models
+(:mod:`geotarget.jobs.params`): every number and choice option of every command, with a value that is
+not a number, one under its minimum and one over its maximum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import gzip
+import os
+from pathlib import Path
+
+from geotarget.jobs.params import (
+    AccessParams,
+    AggregateParams,
+    ClusterParams,
+    HiaParams,
+    HotspotsParams,
+    InequalityParams,
+    MapParams,
+    RunParams,
+    TargetParams,
+    describe,
+)
+from tests.corpus_cases import Case
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+IMD = DATA / "imd" / "iod2025_lsoa21_tees_valley.csv"
+POPULATION = DATA / "population" / "iod2025_population_denominators_lsoa21_tees_valley.csv"
+LOOKUP = DATA / "lookups" / "lsoa21_msoa21_ward25_lad25_tees_valley.csv"
+BOUNDARIES = ROOT / "boundaries" / "tees_valley.gpkg"
+ASSETS_CSV = DATA / "assets" / "community_assets_tees_valley.csv"
+
+#: command -> (params model, the other arguments it needs to get past argparse, given the case's folder)
+COMMANDS = {
+    "run": (RunParams, lambda t: ["--out", str(t / "out")]),
+    "aggregate": (AggregateParams, lambda t: ["--to", "lad", "--out", str(t / "out.csv")]),
+    "target": (TargetParams, lambda t: ["--out", str(t / "out")]),
+    "cluster": (ClusterParams, lambda t: ["--out", str(t / "out")]),
+    "hotspots": (HotspotsParams, lambda t: ["--out", str(t / "out")]),
+    "inequality": (InequalityParams, lambda t: ["--out", str(t / "out")]),
+    "access": (AccessParams, lambda t: ["--assets", "sample", "--out", str(t / "out")]),
+    "hia": (HiaParams, lambda t: ["--site", "TS1 2AA", "--out", str(t / "out")]),
+    "map": (MapParams, lambda t: ["--layers", str(BOUNDARIES), "--out", str(t / "out.html")]),
+}
+
+
+def _flag(model, f: dataclasses.Field) -> str:
+    from geotarget.cli.options import flag
+
+    return flag(model, f.name)
+
+
+def _option_cases() -> list[Case]:
+    """Bad values for every number and choice option of every command, from the declarations."""
+    cases = []
+    for command, (model, rest) in COMMANDS.items():
+        for f in dataclasses.fields(model):
+            d, name = describe(model, f.name), _flag(model, f)
+            kind = d["item"].__name__ if d["kind"] == "tuple" and d["item"] in (int, float) else d["kind"]
+            # a required option with choices (aggregate --to) is given by ``rest``: put the bad one last
+            def argv(t, name=name, value="", rest=rest, command=command):
+                return [command, *rest(t), name, value]
+
+            if kind in ("int", "float", "int_or_auto"):
+                for value, message in [("abc", rf"{name}: 'abc' is not (a|'auto' or a)( whole)? number"),
+                                       ("nan", rf"{name}: 'nan' is (expected to be a finite number|not 'auto' or a whole number|not a whole number)")]:
+                    cases.append(Case(f"{command}-{name}-{value}", lambda t, a=argv, v=value: a(t, value=v),
+                                      2, message, absent=("out", "out.csv", "out.html")))
+                if d["min"] is not None:
+                    low = d["min"] - 1 if kind != "float" or d["min"] >= 1 else d["min"] - 0.5
+                    low = int(low) if kind != "float" else low
+                    cases.append(Case(f"{command}-{name}-below", lambda t, a=argv, v=f"{low:g}": a(t, value=v),
+                                      2, rf"{name}: {low:g} is expected to be at least {d['min']:g}",
+                                      absent=("out", "out.csv", "out.html")))
+                if d["max"] is not None:
+                    high = d["max"] + 1
+                    cases.append(Case(f"{command}-{name}-above", lambda t, a=argv, v=f"{high:g}": a(t, value=v),
+                                      2, rf"{name}: {high:g} is expected to be at most {d['max']:g}",
+                                      absent=("out", "out.csv", "out.html")))
+            elif d["choices"] and d["kind"] in ("str", "int") or d["kind"] == "tuple" and d["choices"] \
+                    and f.metadata.get("one"):
+                cases.append(Case(f"{command}-{name}-choice", lambda t, a=argv: a(t, value="nonsense"),
+                                  2, rf"{name}: invalid choice: 'nonsense'", absent=("out", "out.csv", "out.html")))
+    return cases
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _write(t: Path, name: str, content: bytes | str) -> str:
+    p = t / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return str(p)
+
+
+def _truncated_gzip(t: Path, name: str, source: Path) -> str:
+    data = gzip.compress(source.read_bytes())
+    return _write(t, name, data[: len(data) // 2])
+
+
+def _header_only(t: Path, name: str, source: Path) -> str:
+    return _write(t, name, source.read_text(encoding="utf-8").splitlines()[0] + "\n")
+
+
+def _files(t: Path, imd: str | None = None, **kw: str) -> list[str]:
+    """The official-files options of a command (the bundled Tees Valley files), ``imd`` and others replaced."""
+    out = ["--imd", imd or str(IMD), "--population", kw.get("population", str(POPULATION)),
+           "--lookup", kw.get("lookup", str(LOOKUP))]
+    if "boundaries" in kw or kw.get("with_boundaries"):
+        out += ["--boundaries", kw.get("boundaries", str(BOUNDARIES)), "--boundaries-layer", "lsoa21"]
+    return out
+
+
+def _agg(t: Path, *files: str) -> list[str]:
+    return ["aggregate", "--to", "lad", *files, "--out", str(t / "out.csv")]
+
+
+FILE_CASES = [
+    # the IoD file (aggregate reads it first)
+    Case("imd-missing", lambda t: _agg(t, *_files(t, str(t / "nope.csv"))), 2, r"nope\.csv.*not found",
+         absent=("out.csv",)),
+    Case("imd-is-folder", lambda t: _agg(t, *_files(t, str(t))), 2, r"(is a folder|not found|not a file)",
+         absent=("out.csv",)),
+    Case("imd-empty", lambda t: _agg(t, *_files(t, _write(t, "imd.csv", b"")), ), 2, r"imd\.csv.*empty",
+         absent=("out.csv",)),
+    Case("imd-header-only", lambda t: _agg(t, *_files(t, _header_only(t, "imd.csv", IMD))), 2,
+         r"imd\.csv.*(no data|no rows|header)", absent=("out.csv",), subprocess=True),
+    Case("imd-truncated-gzip", lambda t: _agg(t, *_files(t, _truncated_gzip(t, "imd.csv.gz", IMD))), 2,
+         r"imd\.csv\.gz: the gzip file is truncated or corrupt", absent=("out.csv",), subprocess=True),
+    Case("imd-corrupt-gzip", lambda t: _agg(t, *_files(t, _write(t, "imd.csv.gz", b"\x1f\x8b\x08\x00garbage"))), 2,
+         r"imd\.csv\.gz: the gzip file is truncated or corrupt", absent=("out.csv",)),
+    Case("imd-binary", lambda t: _agg(t, *_files(t, _write(t, "imd.csv", bytes(range(256)) * 8))), 2,
+         r"imd\.csv: holds binary data", absent=("out.csv",)),
+    Case("imd-is-geopackage", lambda t: _agg(t, *_files(t, str(BOUNDARIES))), 2, r"tees_valley\.gpkg",
+         absent=("out.csv",)),
+    Case("imd-wrong-columns", lambda t: _agg(t, *_files(t, _write(t, "imd.csv", "a,b\n1,2\n"))), 2, r"imd\.csv",
+         absent=("out.csv",)),
+    # population and lookup
+    Case("population-missing", lambda t: _agg(t, *_files(t, population=str(t / "pop.csv"))), 2,
+         r"pop\.csv.*not found", absent=("out.csv",)),
+    Case("population-header-only", lambda t: _agg(t, *_files(t, population=_header_only(t, "pop.csv", POPULATION))),
+         2, r"pop\.csv", absent=("out.csv",)),
+    Case("population-truncated-gzip",
+         lambda t: _agg(t, *_files(t, population=_truncated_gzip(t, "pop.csv.gz", POPULATION))), 2,
+         r"pop\.csv\.gz: the gzip file is truncated or corrupt", absent=("out.csv",)),
+    Case("lookup-header-only", lambda t: _agg(t, *_files(t, lookup=_header_only(t, "lk.csv", LOOKUP))), 2,
+         r"lk\.csv", absent=("out.csv",)),
+    Case("lookup-binary", lambda t: _agg(t, *_files(t, lookup=_write(t, "lk.csv", b"\x00\x01\x02" * 100))), 2,
+         r"lk\.csv: holds binary data", absent=("out.csv",)),
+    Case("lookup-is-folder", lambda t: _agg(t, *_files(t, lookup=str(t))), 2, r"(folder|not found|not a file)",
+         absent=("out.csv",)),
+    # boundaries
+    Case("boundaries-junk", lambda t: ["target", *_files(t, boundaries=_write(t, "b.gpkg", b"not a geopackage")),
+                                       "--out", str(t / "out")], 2, r"b\.gpkg: not a readable GIS file",
+         absent=("out",)),
+    Case("boundaries-truncated", lambda t: ["target", *_files(t, boundaries=_write(
+        t, "b.gpkg", BOUNDARIES.read_bytes()[:50_000])), "--out", str(t / "out")], 2, r"b\.gpkg", absent=("out",)),
+    Case("boundaries-missing", lambda t: ["target", *_files(t, boundaries=str(t / "b.gpkg")),
+                                          "--out", str(t / "out")], 2, r"b\.gpkg.*not found", absent=("out",)),
+    # assets
+    Case("assets-missing", lambda t: ["access", "--assets", str(t / "a.csv"), "--out", str(t / "out")], 2,
+         r"a\.csv.*not found", absent=("out",)),
+    Case("assets-header-only", lambda t: ["access", "--assets", _header_only(t, "a.csv", ASSETS_CSV),
+                                          "--out", str(t / "out")], 2, r"a\.csv", absent=("out",)),
+    Case("assets-none-locatable", lambda t: ["access", "--assets", _write(
+        t, "a.csv", "name,category,postcode\nA,gp,ZZ99 9ZZ\nB,pharmacy,not a postcode\n"),
+        "--out", str(t / "out")], 2, r"a\.csv.*(no asset|none of the 2 rows|could be located|no rows)",
+         absent=("out",), subprocess=True),
+    Case("assets-truncated-gzip", lambda t: ["access", "--assets", _truncated_gzip(t, "a.csv.gz", ASSETS_CSV),
+                                             "--out", str(t / "out")], 2, r"a\.csv\.gz: the gzip file is truncated",
+         absent=("out",)),
+    Case("assets-binary", lambda t: ["access", "--assets", _write(t, "a.csv", os.urandom(3000)),
+                                     "--out", str(t / "out")], 2, r"a\.csv", absent=("out",)),
+    Case("category-map-missing", lambda t: ["access", "--assets", str(ASSETS_CSV), "--category-map",
+                                            str(t / "m.csv"), "--out", str(t / "out")], 2, r"m\.csv.*not found",
+         absent=("out",)),
+    Case("postcodes-junk", lambda t: ["access", "--assets", _write(t, "a.csv", "name,category,postcode\nA,gp,TS1 2AA\n"),
+                                      "--postcodes",
+                                      _write(t, "pc.csv", "x,y\n1,2\n"), "--out", str(t / "out")], 2, r"pc\.csv",
+         absent=("out",)),
+    # hia
+    Case("hia-sites-missing", lambda t: ["hia", "--sites", str(t / "s.csv"), "--out", str(t / "out")], 2,
+         r"s\.csv.*not found", absent=("out",)),
+    Case("hia-sites-header-only", lambda t: ["hia", "--sites", _write(t, "s.csv", "name,postcode\n"),
+                                             "--out", str(t / "out")], 2, r"s\.csv", absent=("out",)),
+    Case("hia-site-junk", lambda t: ["hia", "--site", "not a site at all", "--out", str(t / "out")], 2,
+         r"not a site at all", absent=("out",)),
+    # map
+    Case("map-layer-missing", lambda t: ["map", "--layers", str(t / "l.gpkg"), "--out", str(t / "m.html")], 2,
+         r"l\.gpkg", absent=("m.html",)),
+    Case("map-layer-junk", lambda t: ["map", "--layers", _write(t, "l.geojson", "{not json"),
+                                      "--out", str(t / "m.html")], 2, r"l\.geojson", absent=("m.html",)),
+]
+
+
+# ----------------------------------------------------------------------------- outputs and faults
+
+
+def _enospc(monkeypatch) -> None:
+    """Every write of a data frame fails as on a full disk."""
+    import pandas as pd
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+
+
+def _erofs(monkeypatch) -> None:
+    """The output folder is on a read-only file system (as root ignores chmod, simulated)."""
+    real = os.replace
+
+    def readonly(src, dst, *a, **kw):
+        if str(dst).endswith(".csv"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dst))
+        return real(src, dst, *a, **kw)
+
+    monkeypatch.setattr(os, "replace", readonly)
+
+
+def _readonly_folder(t: Path) -> list[str]:
+    (t / "ro").mkdir()
+    os.chmod(t / "ro", 0o555)
+    return ["aggregate", "--to", "lad", "--out", str(t / "ro" / "out.csv")]
+
+
+OUTPUT_CASES = [
+    Case("disk-full", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
+         r"out\.csv: could not write.*no space left on the device", absent=("out.csv",), patch=_enospc),
+    Case("read-only-filesystem", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
+         r"out\.csv: could not write.*read-only", absent=("out.csv",), patch=_erofs),
+    Case("read-only-folder", _readonly_folder, 2, r"out\.csv: could not write.*permission denied",
+         needs_permissions=True, absent=("ro/out.csv",)),
+    Case("out-file-is-folder", lambda t: (t / "out.csv").mkdir() or ["aggregate", "--to", "lad", "--out",
+                                                                       str(t / "out.csv")], 2,
+         r"out\.csv: could not write.*is a folder, not a file"),
+    Case("out-folder-is-file", lambda t: ["target", "--out", _write(t, "out", "x")], 2,
+         r"out.*(file|folder)"),
+    Case("out-parent-is-file", lambda t: ["aggregate", "--to", "lad", "--out", str(Path(_write(t, "f", "x")) / "o.csv")],
+         2, r"f.*(is a file|not a folder|in the way)"),
+    Case("map-out-is-folder", lambda t: (t / "m.html").mkdir() or ["map", "--layers", str(BOUNDARIES) + "#lad2025",
+                                                                     "--out", str(t / "m.html")], 2,
+         r"m\.html.*is a folder"),
+]
+
+
+# ----------------------------------------------------------------------------- study files
+
+
+def _study(t: Path, body: str) -> list[str]:
+    (t / "study.toml").write_text(body, encoding="utf-8")
+    return ["run", "--config", str(t / "study.toml"), "--out", str(t / "out")]
+
+
+STUDY_CASES = [
+    Case("study-missing", lambda t: ["run", "--config", str(t / "nope.toml")], 2, r"nope\.toml: study file not found"),
+    Case("study-not-toml", lambda t: _study(t, "[place\ncouncils = 1\n"), 2, r"not valid TOML", absent=("out",)),
+    Case("study-not-utf8", lambda t: ["run", "--config", _write(t, "study.toml", b"title = \"\xff\xfe\"\n")], 2,
+         r"not UTF-8", absent=("out", "maps")),
+    Case("study-unknown-section", lambda t: _study(t, "[targett]\nn = 2\n"), 2, r"targett", absent=("out",)),
+    Case("study-unknown-key", lambda t: _study(t, "[target]\nmax_decil = 2\n"), 2, r"max_decil.*max_decile",
+         absent=("out",)),
+    Case("study-bad-number", lambda t: _study(t, "[hotspots]\nn_jobs = 0\n"), 2, r"n_jobs", absent=("out",)),
+    Case("study-bad-type", lambda t: _study(t, "[inequality]\nrepetitions = \"many\"\n"), 2, r"repetitions",
+         absent=("out",)),
+    Case("study-missing-file", lambda t: _study(t, '[data]\nsource = "files"\nimd = "nope.csv"\nboundaries = "b.gpkg"'
+                                                  '\nlookup = "l.csv"\n[place]\ncouncils = ["Hartlepool"]\n'), 2,
+         r"nope\.csv", absent=("out",)),
+    Case("study-csv-as-assets", lambda t: _study(t, f'[data]\nsource = "files"\nimd = "{IMD}"\nboundaries = '
+                                                    f'"{BOUNDARIES}"\nboundaries_layer = "lsoa21"\nlookup = "{LOOKUP}"'
+                                                    f'\npopulation = "{POPULATION}"\nassets = ["{IMD}"]\n'
+                                                    '[place]\ncouncils = ["Hartlepool"]\n[access]\n'), 2,
+         r"iod2025_lsoa21_tees_valley\.csv", absent=("out",)),
+    Case("study-hia-without-site", lambda t: _study(t, "[hia]\nbuffer = [800]\n"), 2,
+         r"\[hia\].*give a site", absent=("out",), subprocess=True),
+    Case("study-hia-site-junk", lambda t: _study(t, '[hia]\nsite = "not a site at all"\n'), 2,
+         r"\[hia\].*not a site at all", absent=("out",)),
+    Case("study-section-not-for-place", lambda t: _study(t, f'[data]\nsource = "files"\nimd = "{IMD}"\nboundaries = '
+                                                            f'"{BOUNDARIES}"\nboundaries_layer = "lsoa21"\nlookup = '
+                                                            f'"{LOOKUP}"\npopulation = "{POPULATION}"\n'
+                                                            '[place]\ncouncils = ["Hartlepool"]\n[access]\n'), 2,
+         r"\[access\]: this section cannot run on this place", absent=("out",), subprocess=True),
+    Case("study-input-not-used", lambda t: _study(t, f'[data]\nsource = "files"\nimd = "{IMD}"\nboundaries = '
+                                                     f'"{BOUNDARIES}"\nlookup = "{LOOKUP}"\ncni = "{IMD}"\n'
+                                                     '[place]\ncouncils = ["Hartlepool"]\n'), 2,
+         r"\[data\] cni: cni is given but not used", absent=("out",)),
+    Case("study-folder-is-file", lambda t: _study(t, '[output]\nfolder = "f"\n')[:3] if _write(t, "f", "x") else [],
+         2, r"f.*(file|folder)"),
+]
+
+
+CASES: list[Case] = [*_option_cases(), *FILE_CASES, *OUTPUT_CASES, *STUDY_CASES]
+
+__all__ = ["CASES"]
