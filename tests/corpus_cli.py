@@ -68,20 +68,20 @@ def _option_cases() -> list[Case]:
                 return [command, *rest(t), name, value]
 
             if kind in ("int", "float", "int_or_auto"):
-                for value, message in [("abc", rf"{name}: 'abc' is not (a|'auto' or a)( whole)? number"),
-                                       ("nan", rf"{name}: 'nan' is (expected to be a finite number|not 'auto' or a whole number|not a whole number)")]:
+                for value, message in [("abc", rf"{name} was 'abc' but is expected to be ('auto' or )?(an integer|a number)"),
+                                       ("nan", rf"{name} was '?nan'? but is expected to be")]:
                     cases.append(Case(f"{command}-{name}-{value}", lambda t, a=argv, v=value: a(t, value=v),
                                       2, message, absent=("out", "out.csv", "out.html")))
                 if d["min"] is not None:
                     low = d["min"] - 1 if kind != "float" or d["min"] >= 1 else d["min"] - 0.5
                     low = int(low) if kind != "float" else low
                     cases.append(Case(f"{command}-{name}-below", lambda t, a=argv, v=f"{low:g}": a(t, value=v),
-                                      2, rf"{name}: {low:g} is expected to be at least {d['min']:g}",
+                                      2, rf"{name} was -?[\d.]+ but is expected to be .*(from|>=) {d['min']:g}\b",
                                       absent=("out", "out.csv", "out.html")))
                 if d["max"] is not None:
                     high = d["max"] + 1
                     cases.append(Case(f"{command}-{name}-above", lambda t, a=argv, v=f"{high:g}": a(t, value=v),
-                                      2, rf"{name}: {high:g} is expected to be at most {d['max']:g}",
+                                      2, rf"{name} was [\d.]+ but is expected to be .*(to|<=) {d['max']:g}\b",
                                       absent=("out", "out.csv", "out.html")))
             elif d["choices"] and d["kind"] in ("str", "int") or d["kind"] == "tuple" and d["choices"] \
                     and f.metadata.get("one"):

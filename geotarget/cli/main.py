@@ -858,7 +858,10 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        message = message.removeprefix("argument ")
+        import re
+
+        # "argument --jobs: --jobs was 0 but ..." (a type's message names its flag): "--jobs was 0 but ..."
+        message = re.sub(r"^argument (\S+?)(?:/\S+)?: (?=\1 )", "", message).removeprefix("argument ")
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -897,12 +900,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     :class:`~geotarget.GeotargetError`, and operating-system errors such as a full disk, a read-only
     folder or a folder where a file was expected, named with the path and the fix); 3 with one line
     ``geotarget: internal error: ...`` for anything else (a bug: run with ``-v`` for the traceback). A
-    usage error (a bad option value) exits from argparse with status 2 and one line.
+    usage error (a bad option value, checked against its declaration while parsing) is one line and status 2.
     """
     from geotarget.io.files import os_error
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a usage error (one line printed): its status; --help and --version exit as usual
+        if e.code in (0, None) or not isinstance(e.code, int):
+            raise
+        return e.code
     if args.command is None:
         parser.print_help()
         return 0

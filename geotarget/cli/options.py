@@ -52,19 +52,28 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _bound(v: float) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+def _expected(integer: bool, lo, hi, auto: bool = False) -> str:
+    """What a number option expects, in the words of the params models (``an integer from 1 to 10``)."""
+    what = "an integer" if integer else "a number"
+    if lo is not None and hi is not None:
+        what = f"{what} from {lo:g} to {hi:g}"
+    elif lo is not None:
+        what = f"{what} >= {lo:g}"
+    elif hi is not None:
+        what = f"{what} <= {hi:g}"
+    return f"'auto' or {what}" if auto else what
 
 
 def _number(kind: str, flag_name: str, lo=None, hi=None, *, item: bool = False):
     """Return an argparse type for the number option ``flag_name``: its kind and declared bounds checked.
 
-    The message names the flag, the value and what was expected (``--jobs: 0 is expected to be at least
-    1``), on one line. ``item=True``: one value of a list option, which may hold several separated by
-    commas (``--radius 400,800``); each is checked and the text is returned for the model to split.
+    A bad value is refused while the command line is parsed, before any work, with the message the
+    params model gives (``--jobs was 0 but is expected to be an integer >= 1``), on one line.
+    ``item=True``: one value of a list option, which may hold several separated by commas
+    (``--radius 400,800``); each is checked and the text is returned for the model to split.
     """
     integer = kind in ("int", "int_or_auto")
-    what = "'auto' or a whole number" if kind == "int_or_auto" else "a whole number" if integer else "a number"
+    expected = _expected(integer, lo, hi, auto=kind == "int_or_auto")
 
     def one(text: str):
         text = text.strip()
@@ -73,15 +82,9 @@ def _number(kind: str, flag_name: str, lo=None, hi=None, *, item: bool = False):
         try:
             v = int(text) if integer else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if v != v or v in (float("inf"), float("-inf")):
-            raise argparse.ArgumentTypeError(f"{text!r} is expected to be a finite number")
-        if lo is not None and v < lo:
-            raise argparse.ArgumentTypeError(f"{text} is expected to be at least {_bound(lo)}"
-                                             + (f" (and at most {_bound(hi)})" if hi is not None else ""))
-        if hi is not None and v > hi:
-            raise argparse.ArgumentTypeError(f"{text} is expected to be at most {_bound(hi)}"
-                                             + (f" (and at least {_bound(lo)})" if lo is not None else ""))
+            raise argparse.ArgumentTypeError(f"{flag_name} was {text!r} but is expected to be {expected}") from None
+        if v != v or v in (float("inf"), float("-inf")) or lo is not None and v < lo or hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"{flag_name} was {v!r} but is expected to be {expected}")
         return v
 
     def convert(text: str):

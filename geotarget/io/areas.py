@@ -10,6 +10,7 @@ import numpy as np
 
 from geotarget.core.crs import BNG, to_bng
 from geotarget.core.errors import SchemaError
+from geotarget.io.boundaries import read_vector
 from geotarget.io.files import require_file
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ def read_areas(path: str | os.PathLike, *, id_column: str, name_column: str | No
     Returns a frame indexed by ``area_code`` (text) with ``area_name`` and polygon geometry.
     """
     p = os.fspath(require_file(path, "areas"))
-    gdf = gpd.read_parquet(p) if p.endswith(".parquet") else gpd.read_file(p)
+    gdf = read_vector(p)
     gdf = to_bng(gdf, source=p)
     if id_column not in gdf.columns:
         raise SchemaError(f"{p}: id column {id_column!r} not found; columns are "

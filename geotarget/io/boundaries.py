@@ -45,12 +45,25 @@ def _infer_level(found, path) -> str:
     )
 
 
-def _read_layer(p: Path, layer: str | None, where: str | None) -> gpd.GeoDataFrame:
-    """Read one layer; GDAL's errors (a corrupt file, an unknown layer, a bad filter) as one :class:`SchemaError`."""
+#: What GDAL (through pyogrio) raises for a file it cannot read.
+GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+               pyogrio.errors.GeometryError, pyogrio.errors.CRSError)
+
+
+def read_vector(p: str | os.PathLike, layer: str | None = None, where: str | None = None) -> gpd.GeoDataFrame:
+    """Read one layer of a vector file (any GDAL format, or GeoParquet) as it is.
+
+    GDAL's errors (a corrupt or truncated file, an unknown layer, a bad filter) are one :class:`SchemaError`
+    naming the file; every reader of GIS files goes through here.
+    """
+    if os.fspath(p).lower().endswith(".parquet"):
+        try:
+            return gpd.read_parquet(p)
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            raise SchemaError(f"{p}: not a readable GeoParquet file ({e}); check the file") from None
     try:
         return gpd.read_file(p, layer=layer, where=where)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError) as e:
+    except (*GDAL_ERRORS, OSError, ValueError) as e:
         what = f"layer {layer!r} of " if layer is not None else ""
         raise SchemaError(f"{what}{p}: not readable ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
                           + (f" with where={where!r}" if where else "") + "; check the file") from None
@@ -114,7 +127,7 @@ def read_boundaries(
                 layer = level
             else:
                 raise SchemaError(f"{p} has {len(layers)} layers ({', '.join(layers)}); pass layer=... to choose one")
-        gdf = _read_layer(p, layer, where)
+        gdf = read_vector(p, layer, where)
     gdf = to_bng(gdf, source=str(p))
 
     found = find_area_columns(gdf.columns)
