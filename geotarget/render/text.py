@@ -53,12 +53,17 @@ def html(template: str, *values: object, **named: object) -> Markup:
     and attribute values (``& < > " '``) unless it is already :class:`~markupsafe.Markup` made by
     :func:`html` or :func:`html_join`.
     """
-    return Markup(template).format(*values, **named)
+    return Markup(template).format(*map(_markup, values), **{k: _markup(v) for k, v in named.items()})
 
 
 def html_join(parts: Iterable[object], sep: str = "") -> Markup:
     """``parts`` joined by ``sep`` as HTML: parts that are not :class:`~markupsafe.Markup` are escaped."""
-    return Markup(sep).join(parts)
+    return Markup(sep).join(map(_markup, parts))
+
+
+def _markup(value: object) -> Markup:
+    """``value`` as HTML: kept if it is already HTML (``__html__``), else escaped by :func:`html_text`."""
+    return value if hasattr(value, "__html__") else Markup(html_text(value))
 
 
 def md_text(text: object) -> str:
