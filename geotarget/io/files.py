@@ -66,18 +66,22 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def csv_cell(value: object) -> object:
-    """``value`` as safe to open in a spreadsheet: text that would start a formula gets a leading ``'``.
+    r"""``value`` as safe to open in a spreadsheet: text that would start a formula gets a leading ``'``.
 
     Per the OWASP guidance on CSV injection, a text cell starting with ``=``, ``+``, ``-``, ``@``, tab
     or carriage return is prefixed with a single quote, which spreadsheets show as text and never run.
-    Numbers, and text that is just a number such as ``"-1.5"``, are unchanged.
+    Numbers, and text that is just a number such as ``"-1.5"``, are unchanged. A carriage return inside
+    text becomes a line feed: written unquoted (as Python's CSV writer does with ``\n`` line ends), a
+    bare ``\r`` would end the row in a spreadsheet and start a new one with what follows it.
 
     >>> csv_cell("=HYPERLINK(A1)"), csv_cell("@SUM(A1)"), csv_cell("-1.5"), csv_cell(-2), csv_cell("Norton")
     ("'=HYPERLINK(A1)", "'@SUM(A1)", '-1.5', -2, 'Norton')
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
