@@ -429,6 +429,19 @@ def test_map_builder_escapes_every_text_it_shows(tmp_path, study):
     assert html.unescape(re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)) == SCRIPT_NAMES[0]
 
 
+@pytest.mark.filterwarnings("ignore:Glyph")
+def test_static_svg_map_holds_names_as_text(tmp_path, study):
+    """A static SVG (which a browser would run script in) is well-formed XML with the names as text."""
+    import xml.etree.ElementTree as ET
+
+    mb = hostile_builder(study)
+    path = mb.save_static(tmp_path / "m.svg", layers=[SCRIPT_NAMES[1], SCRIPT_NAMES[2]], title=SCRIPT_NAMES[0], dpi=50)
+    root = ET.parse(path).getroot()
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert not tags & {"script", "img", "iframe", "foreignObject", "a"}
+    assert not [k for el in root.iter() for k in el.attrib if k.rsplit("}", 1)[-1].lower().startswith("on")]
+
+
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory, study):
     from geotarget.jobs.run import run
