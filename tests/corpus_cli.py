@@ -68,7 +68,7 @@ def _option_cases() -> list[Case]:
                 return [command, *rest(t), name, value]
 
             if kind in ("int", "float", "int_or_auto"):
-                for value, message in [("abc", rf"{name} was 'abc' but is expected to be ('auto' or )?(an integer|a number)"),
+                for value, message in [("abc", rf"{name} was 'abc' but is expected to be ('auto' or )?an? "),
                                        ("nan", rf"{name} was '?nan'? but is expected to be")]:
                     cases.append(Case(f"{command}-{name}-{value}", lambda t, a=argv, v=value: a(t, value=v),
                                       2, message, absent=("out", "out.csv", "out.html")))
@@ -110,7 +110,7 @@ def _header_only(t: Path, name: str, source: Path) -> str:
 
 
 def _files(t: Path, imd: str | None = None, **kw: str) -> list[str]:
-    """The official-files options of a command (the bundled Tees Valley files), ``imd`` and others replaced."""
+    """Return the official-files options of a command (the bundled Tees Valley files), ``imd`` and others replaced."""
     out = ["--imd", imd or str(IMD), "--population", kw.get("population", str(POPULATION)),
            "--lookup", kw.get("lookup", str(LOOKUP))]
     if "boundaries" in kw or kw.get("with_boundaries"):
@@ -181,7 +181,8 @@ FILE_CASES = [
     Case("category-map-missing", lambda t: ["access", "--assets", str(ASSETS_CSV), "--category-map",
                                             str(t / "m.csv"), "--out", str(t / "out")], 2, r"m\.csv.*not found",
          absent=("out",)),
-    Case("postcodes-junk", lambda t: ["access", "--assets", _write(t, "a.csv", "name,category,postcode\nA,gp,TS1 2AA\n"),
+    Case("postcodes-junk", lambda t: ["access", "--assets",
+                                      _write(t, "a.csv", "name,category,postcode\nA,gp,TS1 2AA\n"),
                                       "--postcodes",
                                       _write(t, "pc.csv", "x,y\n1,2\n"), "--out", str(t / "out")], 2, r"pc\.csv",
          absent=("out",)),
@@ -214,7 +215,7 @@ def _enospc(monkeypatch) -> None:
 
 
 def _erofs(monkeypatch) -> None:
-    """The output folder is on a read-only file system (as root ignores chmod, simulated)."""
+    """Make the output folder read-only file system (as root ignores chmod, simulated)."""
     real = os.replace
 
     def readonly(src, dst, *a, **kw):
@@ -243,7 +244,8 @@ OUTPUT_CASES = [
          r"out\.csv: could not write.*is a folder, not a file"),
     Case("out-folder-is-file", lambda t: ["target", "--out", _write(t, "out", "x")], 2,
          r"out.*(file|folder)"),
-    Case("out-parent-is-file", lambda t: ["aggregate", "--to", "lad", "--out", str(Path(_write(t, "f", "x")) / "o.csv")],
+    Case("out-parent-is-file", lambda t: ["aggregate", "--to", "lad", "--out",
+                                          str(Path(_write(t, "f", "x")) / "o.csv")],
          2, r"f.*(is a file|not a folder|in the way)"),
     Case("map-out-is-folder", lambda t: (t / "m.html").mkdir() or ["map", "--layers", str(BOUNDARIES) + "#lad2025",
                                                                      "--out", str(t / "m.html")], 2,
@@ -296,6 +298,78 @@ STUDY_CASES = [
 ]
 
 
-CASES: list[Case] = [*_option_cases(), *FILE_CASES, *OUTPUT_CASES, *STUDY_CASES]
+# ----------------------------------------------------------------------------- the data cache and other commands
+
+
+def _cache_with_damaged_record(t: Path, *, add: bool = True) -> str:
+    """Return a cache holding the bundled IoD file as iod2025, its record (checksum) damaged."""
+    from geotarget.cli.main import main
+
+    cache = t / "cache"
+    assert main(["data", "add", str(IMD), "--cache", str(cache), "--as", "iod2025", "-q"]) == 0
+    record = next(cache.rglob("*.json"))
+    record.write_text('{"sha256": "0123', encoding="utf-8")  # cut short
+    return str(cache)
+
+
+CACHE_CASES = [
+    Case("cache-record-damaged-on-use", lambda t: ["hia", "--source", "cache", "--cache", _cache_with_damaged_record(t),
+                                                    "--la", "Hartlepool", "--site", "444600,518900",
+                                                    "--out", str(t / "out")], 2,
+         r"\.csv\.json: the record of the cached file .* is not readable JSON; replace it with .*--force",
+         absent=("out",)),
+    Case("cache-record-damaged-on-add", lambda t: ["data", "add", str(IMD), "--cache", _cache_with_damaged_record(t),
+                                                    "--as", "iod2025"], 2,
+         r"iod2025 is already in the cache .* --force"),
+    Case("cache-is-a-file", lambda t: ["data", "add", str(IMD), "--cache", _write(t, "cache", "x"), "--as", "iod2025"],
+         2, r"cache.*could not write.*(is a file|not a folder|in the way)"),
+    Case("data-add-missing", lambda t: ["data", "add", str(t / "nope.csv"), "--cache", str(t / "c")], 2,
+         r"nope\.csv: no such file"),
+    Case("data-add-unrecognised", lambda t: ["data", "add", _write(t, "x.csv", "x\n1\n"), "--cache", str(t / "c")],
+         2, r"x\.csv: not recognised as any dataset.*--as"),
+    Case("data-add-as-unknown", lambda t: ["data", "add", str(IMD), "--as", "nosuch"], 2,
+         r"--as: invalid choice: 'nosuch'"),
+    Case("data-fetch-unknown", lambda t: ["data", "fetch", "nosuch", "--cache", str(t / "c")], 2,
+         r"no dataset named 'nosuch'"),
+    Case("data-fetch-timeout-0", lambda t: ["data", "fetch", "iod2025", "--timeout", "0"], 2,
+         r"--timeout was 0\.0 but is expected to be a number >= 0\.1"),
+    Case("data-fetch-deadline-abc", lambda t: ["data", "fetch", "iod2025", "--deadline", "abc"], 2,
+         r"--deadline was 'abc' but is expected to be a number"),
+    Case("init-vintage", lambda t: ["init", "--vintage", "2020"], 2, r"--vintage: invalid choice: '2020'"),
+    Case("unknown-command", lambda t: ["nosuch"], 2, r"invalid choice: 'nosuch'"),
+    Case("unknown-option", lambda t: ["run", "--nosuch"], 2, r"unrecognized arguments: --nosuch"),
+    Case("run-place-choice", lambda t: ["run", "--place", "atlantis", "--out", str(t / "out")], 2,
+         r"--place: invalid choice: 'atlantis'", absent=("out",)),
+    Case("run-vintage-choice", lambda t: ["run", "--vintage", "2020", "--out", str(t / "out")], 2,
+         r"--vintage: invalid choice: '?2020'?", absent=("out",)),
+    Case("run-council-unknown", lambda t: ["run", "--la", "Nowhere", "--out", str(t / "out")], 2,
+         r"council 'Nowhere' matches no council", absent=("out",)),
+    Case("run-config-with-la", lambda t: ["run", "--config", _write(t, "s.toml", ""), "--la", "Hartlepool"], 2,
+         r"--la cannot be combined with --config"),
+    Case("aggregate-custom-without-areas", lambda t: ["aggregate", "--to", "custom", "--out", str(t / "o.csv")], 2,
+         r"--to custom needs an areas file", absent=("o.csv",)),
+    Case("aggregate-lookup-column-pair", lambda t: ["aggregate", "--to", "lad", "--lookup-column", "ward_code",
+                                                    "--out", str(t / "o.csv")], 2,
+         r"--lookup-column 'ward_code': expected CANON=COLUMN", absent=("o.csv",)),
+    Case("access-threshold-not-number", lambda t: ["access", "--assets", "sample", "--threshold", "gp=abc",
+                                                   "--out", str(t / "out")], 2,
+         r"--threshold 'gp=abc': expected CATEGORY=M with a number", absent=("out",)),
+    Case("access-map-category-pair", lambda t: ["access", "--assets", "sample", "--map-category", "x",
+                                                "--out", str(t / "out")], 2,
+         r"--map-category 'x': expected VALUE=CATEGORY", absent=("out",)),
+    Case("access-two-asset-files", lambda t: ["access", "--assets", str(ASSETS_CSV), str(ASSETS_CSV),
+                                              "--out", str(t / "out")], 2, r"--assets: give one asset file",
+         absent=("out",)),
+    Case("hia-site-and-sites", lambda t: ["hia", "--site", "TS1 2AA", "--sites", "x.csv", "--out", str(t / "out")], 2,
+         r"not allowed with argument", absent=("out",)),
+    Case("hia-postcode-unknown", lambda t: ["hia", "--site", "ZZ99 9ZZ", "--out", str(t / "out")], 2,
+         r"ZZ99 9ZZ", absent=("out",)),
+    Case("target-weights-unknown-gap", lambda t: ["target", "--rule", "composite", "--weights", "wealth=2",
+                                                  "--out", str(t / "out")], 2, r"--weights has key 'wealth'",
+         absent=("out",)),
+]
+
+
+CASES: list[Case] = [*_option_cases(), *FILE_CASES, *OUTPUT_CASES, *STUDY_CASES, *CACHE_CASES]
 
 __all__ = ["CASES"]

@@ -42,10 +42,8 @@ def test_case_ids_are_unique_and_many():
 
 
 def _error_lines(err: str) -> list[str]:
-    """The lines of stderr that report an error (progress lines and warnings are not)."""
-    return [line for line in err.splitlines() if re.search(r"\berror\b", line, re.IGNORECASE)
-            and not line.startswith(("WARNING", "geotarget: ", "INFO"))
-            or line.startswith("geotarget: internal error")]
+    """Return the lines of stderr that report an error (``geotarget COMMAND: error: ...``), not progress or warnings."""
+    return [line for line in err.splitlines() if re.match(r"geotarget[\w ]*: (internal )?error\b", line)]
 
 
 def _check(case: Case, code: int, out: str, err: str, tmp: Path) -> None:

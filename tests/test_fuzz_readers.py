@@ -9,8 +9,8 @@ may only return or raise a :class:`~geotarget.core.errors.GeotargetError` subcla
 from __future__ import annotations
 
 import gzip
-import os
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,9 @@ from geotarget.io.sites import parse_site, read_sites
 from geotarget.io.tables import read_text_table
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = settings(max_examples=int(os.environ.get("GEOTARGET_FUZZ_EXAMPLES", "12")), deadline=None, derandomize=not os.environ.get("GEOTARGET_FUZZ_EXAMPLES"), database=None,
+#: Examples per reader: modest by default (the suite stays fast); GEOTARGET_FUZZ_EXAMPLES=500 for a long, random run.
+_EXAMPLES = os.environ.get("GEOTARGET_FUZZ_EXAMPLES")
+SETTINGS = settings(max_examples=int(_EXAMPLES or 12), deadline=None, derandomize=not _EXAMPLES, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

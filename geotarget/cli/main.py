@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -664,11 +665,12 @@ def _add_data(sub) -> None:
     f.add_argument("--url", help="download from this address instead (a mirror or a local copy)")
     f.add_argument("--force", action="store_true", help="download again even if cached")
     f.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
+    from geotarget.cli.options import number_type
     from geotarget.io.fetch import DEADLINE, TIMEOUT
 
-    f.add_argument("--timeout", type=float, default=TIMEOUT,
+    f.add_argument("--timeout", type=number_type(float, "--timeout", min=0.1), default=TIMEOUT,
                    help=f"seconds to wait for the server to answer or send more (default {TIMEOUT:g})")
-    f.add_argument("--deadline", type=float, default=DEADLINE,
+    f.add_argument("--deadline", type=number_type(float, "--deadline", min=0.1), default=DEADLINE,
                    help=f"seconds one file or one ArcGIS page may take in all; a stalled or trickling download stops "
                         f"there and resumes next time (default {DEADLINE:g})")
     f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache", "timeout": "--timeout",
@@ -923,6 +925,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = flag_message(getattr(args, "model", None), e, getattr(args, "flags", None))
         print(f"geotarget {args.command}: error: {_one_line(message)}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # the reader of the output went away (``geotarget data list | head``): stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that the interpreter's final flush does not fail
+        return 141
     except OSError as e:  # disk full, read-only, permissions, a file or folder in the way: the user can fix it
         print(f"geotarget {args.command}: error: {_one_line(os_error(e, action='read or write'))}", file=sys.stderr)
         return EXIT_ERROR

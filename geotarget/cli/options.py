@@ -53,7 +53,7 @@ def _shown(value: Any) -> str:
 
 
 def _expected(integer: bool, lo, hi, auto: bool = False) -> str:
-    """What a number option expects, in the words of the params models (``an integer from 1 to 10``)."""
+    """Return what a number option expects, in the words of the params models (``an integer from 1 to 10``)."""
     what = "an integer" if integer else "a number"
     if lo is not None and hi is not None:
         what = f"{what} from {lo:g} to {hi:g}"
@@ -96,6 +96,14 @@ def _number(kind: str, flag_name: str, lo=None, hi=None, *, item: bool = False):
         return one(text)
     convert.__name__ = kind  # argparse names the type in its own messages
     return convert
+
+
+def number_type(kind: type, flag_name: str, *, min: float | None = None, max: float | None = None):  # noqa: A002
+    """Return an argparse ``type`` for an option declared by hand (not from a model): a number within bounds.
+
+    A bad value is one line naming ``flag_name``, the value and what is expected, like the generated options.
+    """
+    return _number(kind.__name__, flag_name, min, max)
 
 
 def add_options(parser, model: type, *, skip: tuple[str, ...] = ()) -> None:
@@ -271,5 +279,5 @@ def data_kwargs(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, A
     return {n: getattr(args, n) for n in names if hasattr(args, n)}
 
 
-__all__ = ["add_options", "data_kwargs", "data_options", "flag", "flag_message", "flag_names",
+__all__ = ["add_options", "data_kwargs", "data_options", "flag", "flag_message", "flag_names", "number_type",
            "params_from_args"]

@@ -59,10 +59,12 @@ def os_error(e: OSError, path: str | os.PathLike | None = None, *, action: str =
     """
     if isinstance(e, GeotargetError):
         return e
-    where = os.fspath(path) if path is not None else e.filename if e.filename is not None else "(unknown file)"
+    where = os.fspath(path) if path is not None else os.fspath(e.filename) if e.filename is not None else None
     if e.errno == errno.ENOENT and action == "read":
         return DataNotFoundError(f"{where}: file not found; check the path")
     fix = _OS_FIXES.get(e.errno, f"{e.strerror or e}; check the path and the disk")
+    if where is None:
+        return GeotargetError(f"could not {action} a file: {fix}")
     named = f" ({e.filename})" if e.filename is not None and os.fspath(e.filename) != where else ""
     return GeotargetError(f"{where}: could not {action}{named}: {fix}")
 

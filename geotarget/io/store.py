@@ -512,14 +512,13 @@ def _forced(src: Path, name: str) -> list[Recognised]:
 
 
 def _add_one(src: Path, rec: Recognised, source_sha: str, *, cache, force: bool) -> Added:
-    import json
 
     d = get_dataset(rec.name)
     existing = cached_path(d.name, cache=cache)
     had = existing.is_file()
     if had:
         rp = record_path(existing)
-        info = json.loads(rp.read_text(encoding="utf-8")) if rp.exists() else {}
+        info = _record_or_empty(rp)
         same = (info.get("source_sha256") == source_sha and info.get("layer") == rec.layer
                 and info.get("member") == rec.member) or (rec.layer is None and rec.member is None
                                                           and info.get("sha256") == source_sha)
@@ -562,3 +561,17 @@ def describe(added: Added) -> str:
 
 __all__ = ["LAYOUTS", "Added", "Recognised", "add", "area_codes", "describe", "recognise"]
 
+
+def _record_or_empty(rp: Path) -> dict:
+    """Return the cache record ``rp`` as a dict; empty if it is damaged or missing.
+
+    The file then counts as different: ``--force`` replaces it, and
+    :func:`~geotarget.io.fetch.verify_cached` reports the damaged record on use.
+    """
+    import json
+
+    try:
+        info = json.loads(rp.read_text(encoding="utf-8")) if rp.exists() else {}
+    except (ValueError, OSError):
+        return {}
+    return info if isinstance(info, dict) else {}

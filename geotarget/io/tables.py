@@ -60,7 +60,8 @@ def _read_text(path: Path) -> str:
     except IsADirectoryError:
         raise SchemaError(f"{path}: is a folder; expected a CSV file") from None
     except OSError as e:
-        raise SchemaError(f"{path}: could not be read ({e.strerror or e}); check the file and its permissions") from None
+        raise SchemaError(f"{path}: could not be read ({e.strerror or e}); check the file and its "
+                          "permissions") from None
     if data[:2] == b"\x1f\x8b":  # gzip, whatever the suffix
         try:
             data = gzip.decompress(data)

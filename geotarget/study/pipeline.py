@@ -169,13 +169,17 @@ def _postcode_site():
 def preflight(study: Study, *, out: str | os.PathLike | None = None) -> None:
     """Check, before any work starts and anything is written, what a study file can be checked for.
 
-    Raises a :class:`ConfigError` naming the file, line, section and key for: a section this installation
-    cannot run (:func:`check_capabilities`); a section that cannot run on the study's place (``[access]``
-    with official files but no asset file: the bundled assets cover the sample places only; ``[hia]``
-    without a site, or with a site that is not a file, WKT or coordinates); an input given but not used (``[data] indicators``/``cni`` without
-    ``[hia]``, ``assets`` without ``[access]`` or besides its own ``assets``, ``[aggregate] groups`` without
-    a grouping to use it) -- an error rather than a warning, as with ``source = "sample"``, so that a study
-    never looks as if it used a file it ignored; and an output folder that is a file.
+    Raises a :class:`ConfigError` naming the file, line, section and key for:
+
+    * a section this installation cannot run (:func:`check_capabilities`);
+    * a section that cannot run on the study's place: ``[access]`` with official files but no asset
+      file (the bundled assets cover the sample places only); ``[hia]`` without a site, or with a site
+      that is not a postcode, file, WKT or coordinates;
+    * an input given but not used: ``[data] indicators``/``cni`` without ``[hia]``, ``assets`` without
+      ``[access]`` or besides its own ``assets``, ``[aggregate] groups`` without a grouping to use it.
+      This is an error rather than a warning, as a file key with ``source = "sample"`` is, so that a
+      study never looks as if it used a file it ignored;
+    * an output folder that is a file.
     """
     check_capabilities(study)
     data, analyses = study.data, study.analyses
