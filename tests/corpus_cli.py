@@ -226,6 +226,16 @@ def _erofs(monkeypatch) -> None:
     monkeypatch.setattr(os, "replace", readonly)
 
 
+def _eacces(monkeypatch) -> None:
+    """Make every temporary output file refused as in a folder the user may not write to (works as root too)."""
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), kwargs.get("dir"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+
+
 def _readonly_folder(t: Path) -> list[str]:
     (t / "ro").mkdir()
     os.chmod(t / "ro", 0o555)
@@ -237,6 +247,8 @@ OUTPUT_CASES = [
          r"out\.csv: could not write.*no space left on the device", absent=("out.csv",), patch=_enospc),
     Case("read-only-filesystem", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
          r"out\.csv: could not write.*read-only", absent=("out.csv",), patch=_erofs),
+    Case("permission-denied", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
+         r"out\.csv: could not write.*permission denied", absent=("out.csv",), patch=_eacces),
     Case("read-only-folder", _readonly_folder, 2, r"out\.csv: could not write.*permission denied",
          needs_permissions=True, absent=("ro/out.csv",)),
     Case("out-file-is-folder", lambda t: (t / "out.csv").mkdir() or ["aggregate", "--to", "lad", "--out",

@@ -106,3 +106,30 @@ def test_internal_error_is_one_line_exit_3(monkeypatch, capsys, tmp_path):
         "geotarget: internal error: KeyError: 'lsoa_code' (please report; run with -v for the traceback)"]
     code = _run(["aggregate", "--to", "lad", "--out", str(tmp_path / "o.csv"), "-v"])
     assert code == 3 and "Traceback" in capsys.readouterr().err  # -v shows it
+
+
+def test_preflight_failure_leaves_an_existing_output_folder_unchanged(tmp_path, capsys):
+    """A study-file problem found before work starts changes nothing in the output folder (issue 15, class 9)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.csv").write_text("a\n1\n", encoding="utf-8")
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*")}
+    study = tmp_path / "study.toml"
+    study.write_text("[hia]\nbuffer = [800]\n", encoding="utf-8")
+    assert _run(["run", "--config", str(study), "--out", str(out)]) == 2
+    assert "[hia]: give a site" in capsys.readouterr().err
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*")} == before
+
+
+def test_preflight_api(tmp_path):
+    """:func:`preflight` is what run_study calls first; it reports an input given but not used by its key."""
+    from geotarget.core.errors import ConfigError
+    from geotarget.study.pipeline import preflight
+    from geotarget.study.schema import parse_study
+    from tests.corpus_cli import BOUNDARIES, IMD, LOOKUP
+
+    text = (f'[data]\nsource = "files"\nimd = "{IMD}"\nboundaries = "{BOUNDARIES}"\nlookup = "{LOOKUP}"\n'
+            f'assets = ["{IMD}"]\n[place]\ncouncils = ["Hartlepool"]\n')
+    with pytest.raises(ConfigError, match=r"line 6: \[data\] assets: assets is given but not used"):
+        preflight(parse_study(text, path=tmp_path / "s.toml"))
+    preflight(parse_study(text + "[access]\n", path=tmp_path / "s.toml"))  # used: fine

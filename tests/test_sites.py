@@ -125,7 +125,7 @@ def test_empty_files_are_refused(tmp_path):
         read_sites(none)
     header = tmp_path / "header.csv"
     header.write_text("name,postcode\n")
-    with pytest.raises(SchemaError, match="a header but no sites"):
+    with pytest.raises(SchemaError, match="a header row but no data rows"):  # read_text_table: any header-only CSV
         read_sites(header)
     blank = tmp_path / "blank.csv"
     blank.write_text("")

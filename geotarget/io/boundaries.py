@@ -64,9 +64,19 @@ def read_vector(p: str | os.PathLike, layer: str | None = None, where: str | Non
     try:
         return gpd.read_file(p, layer=layer, where=where)
     except (*GDAL_ERRORS, OSError, ValueError) as e:
-        what = f"layer {layer!r} of " if layer is not None else ""
-        raise SchemaError(f"{what}{p}: not readable ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
-                          + (f" with where={where!r}" if where else "") + "; check the file") from None
+        raise gdal_error(e, p, layer=layer, where=where) from None
+
+
+def gdal_error(e: Exception, p: str | os.PathLike, *, layer: str | None = None, where: str | None = None
+               ) -> SchemaError:
+    """Return a one-line :class:`SchemaError` for GDAL's error ``e`` reading ``p``: its reason, not its hints."""
+    reason = (str(e).splitlines() or [type(e).__name__])[0].replace(f"'{os.fspath(p)}' ", "")
+    if "failed: " in reason:  # SQLite's statement, then its reason: the reason
+        reason = reason.rsplit("failed: ", 1)[1]
+    reason = reason.split("; It might help")[0].split(";")[0].rstrip(" .") or type(e).__name__
+    what = f"layer {layer!r} of " if layer is not None else ""
+    return SchemaError(f"{what}{p}: not a readable GIS file ({reason})" + (f" with where={where!r}" if where else "")
+                       + "; expected a GeoPackage, GeoJSON, Shapefile or other vector file")
 
 
 def read_boundaries(
@@ -121,7 +131,7 @@ def read_boundaries(
         try:
             layers = [name for name, _ in pyogrio.list_layers(p)]
         except Exception as e:  # noqa: BLE001 - GDAL's own message is the useful part
-            raise SchemaError(f"{p}: not a readable GIS file ({e})") from None
+            raise gdal_error(e, p) from None
         if layer is None and len(layers) > 1:
             if level in layers:
                 layer = level

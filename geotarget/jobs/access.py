@@ -191,8 +191,9 @@ def _require_located(read: AssetRead | None, located, parks) -> None:
     why = read.rejects["reason"].value_counts()
     reasons = ", ".join(f"{reason} ({n:,})" for reason, n in why.items()) or "no reason recorded"
     raise SchemaError(f"{read.source}: none of its {read.n_rows:,} rows could be located ({reasons}); give "
-                      "postcodes, coordinates or geometries that locate them (the columns are named with "
-                      "--postcode-column, --lat-column/--lon-column or --x-column/--y-column)")
+                      "postcodes, coordinates or geometries that locate them (name their columns with "
+                      "`postcode_column`, `lat_column`/`lon_column` or `x_column`/`y_column`)").naming(
+        "postcode_column", "lat_column", "lon_column", "x_column", "y_column")
 
 
 def assess_access(

@@ -28,6 +28,7 @@ import pyogrio.errors
 
 from geotarget.core.domains import BY_KEY, DOMAINS, IMD
 from geotarget.core.errors import DataNotFoundError, SchemaError
+from geotarget.io.boundaries import gdal_error
 from geotarget.render.maps.builder import MapBuilder
 from geotarget.render.maps.styles import CATEGORY_COLOURS, DECILE_COLOURS, DEFAULT_ATTRIBUTION, decile_labels
 
@@ -89,9 +90,7 @@ def _read(src: LayerSource) -> list[tuple[str, gpd.GeoDataFrame]]:
         return _read_layers(src)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
             pyogrio.errors.FieldError, pyogrio.errors.CRSError) as e:  # a corrupt or unknown file: one clear line
-        reason = str(e).split(";")[0].replace(f"'{src.path}' ", "").strip()
-        raise SchemaError(f"{src.path}: not a readable GIS file ({reason}); expected a GeoPackage, GeoJSON, "
-                          "Shapefile or other vector file") from None
+        raise gdal_error(e, src.path) from None
 
 
 def _read_layers(src: LayerSource) -> list[tuple[str, gpd.GeoDataFrame]]:
