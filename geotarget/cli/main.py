@@ -668,9 +668,9 @@ def _add_data(sub) -> None:
     from geotarget.cli.options import number_type
     from geotarget.io.fetch import DEADLINE, TIMEOUT
 
-    f.add_argument("--timeout", type=number_type(float, "--timeout", min=0.1), default=TIMEOUT,
+    f.add_argument("--timeout", type=number_type(float, "--timeout"), default=TIMEOUT,
                    help=f"seconds to wait for the server to answer or send more (default {TIMEOUT:g})")
-    f.add_argument("--deadline", type=number_type(float, "--deadline", min=0.1), default=DEADLINE,
+    f.add_argument("--deadline", type=number_type(float, "--deadline"), default=DEADLINE,
                    help=f"seconds one file or one ArcGIS page may take in all; a stalled or trickling download stops "
                         f"there and resumes next time (default {DEADLINE:g})")
     f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache", "timeout": "--timeout",
