@@ -226,6 +226,17 @@ def _erofs(monkeypatch) -> None:
     monkeypatch.setattr(os, "replace", readonly)
 
 
+def _gdal_disk_full(monkeypatch) -> None:
+    """Make GDAL fail as on a full disk while writing a GeoPackage (its own error, worded by the OS)."""
+    import pyogrio
+    import pyogrio.errors
+
+    def full(*args, **kwargs):
+        raise pyogrio.errors.DataSourceError("sqlite3_exec(COMMIT) failed: database or disk is full")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+
+
 def _eacces(monkeypatch) -> None:
     """Make every temporary output file refused as in a folder the user may not write to (works as root too)."""
     import tempfile
@@ -247,6 +258,9 @@ OUTPUT_CASES = [
          r"out\.csv: could not write.*no space left on the device", absent=("out.csv",), patch=_enospc),
     Case("read-only-filesystem", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
          r"out\.csv: could not write.*read-only", absent=("out.csv",), patch=_erofs),
+    Case("disk-full-geopackage", lambda t: ["target", "--la", "Hartlepool", "--out", str(t / "out")], 2,
+         r"action_areas\.gpkg: could not write: no space left on the device", patch=_gdal_disk_full,
+         absent=("out/action_areas.gpkg",)),
     Case("permission-denied", lambda t: ["aggregate", "--to", "lad", "--out", str(t / "out.csv")], 2,
          r"out\.csv: could not write.*permission denied", absent=("out.csv",), patch=_eacces),
     Case("read-only-folder", _readonly_folder, 2, r"out\.csv: could not write.*permission denied",

@@ -69,6 +69,19 @@ def os_error(e: OSError, path: str | os.PathLike | None = None, *, action: str =
     return GeotargetError(f"{where}: could not {action}{named}: {fix}")
 
 
+#: How GDAL and SQLite word the operating-system errors of :data:`_OS_FIXES` in their own exceptions.
+_WORDED = {"no space left": errno.ENOSPC, "disk is full": errno.ENOSPC, "disk quota": errno.EDQUOT,
+           "read-only file system": errno.EROFS, "permission denied": errno.EACCES}
+
+
+def _errno_in(e: Exception) -> int | None:
+    """Return the errno a GDAL (pyogrio) or SQLite error reports in its words, or None (then it is not an OS error)."""
+    if not type(e).__module__.startswith(("pyogrio", "sqlite3")):
+        return None
+    text = str(e).lower()
+    return next((code for words, code in _WORDED.items() if words in text), None)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place only if the block succeeds.
@@ -93,6 +106,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, target)
     except OSError as e:
         raise os_error(e, target) from e
+    except Exception as e:  # GDAL (pyogrio) and SQLite report a full disk or a refused write in their own errors
+        code = _errno_in(e)
+        if code is None:
+            raise
+        raise os_error(OSError(code, os.strerror(code)), target) from e
     finally:
         with contextlib.suppress(OSError):
             if tmp_path.is_dir():
