@@ -25,6 +25,7 @@ from geotarget.io.groups import read_groups
 from geotarget.io.imd import read_imd, read_population
 from geotarget.io.indicators import read_cni, read_indicator_table, read_iod_indicators
 from geotarget.io.lookups import read_lsoa_lookup
+from geotarget.io.network import read_street_network
 from geotarget.io.postcodes import read_codepoint, read_postcode_lookup, read_postcodes
 from geotarget.io.sites import parse_site, read_sites
 from geotarget.io.tables import read_text_table
@@ -70,6 +71,8 @@ READERS = [
     ("read_sites", read_sites, ".csv", ["name", "postcode", "easting", "northing", "wkt"]),
     ("read_areas", lambda p: read_areas(p, id_column="id"), ".geojson", []),
     ("read_boundaries", read_boundaries, ".gpkg", []),
+    ("read_street_network", read_street_network, ".geojson", []),
+    ("read_street_network_graphml", read_street_network, ".graphml", []),
     ("read_boundaries_geojson", read_boundaries, ".geojson", []),
 ]
 _counter = itertools.count()

@@ -15,6 +15,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 
 from geotarget.core.crs import BNG
 from geotarget.core.errors import DataNotFoundError, GeotargetError, SchemaError
+from geotarget.io.boundaries import read_vector
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ def read_street_network(path: str | os.PathLike, *, layer: str | None = None, le
         raise DataNotFoundError(f"{p}: street network file not found")
     if p.suffix.lower() == ".graphml":
         return _read_graphml(p, snap=snap, entry_distance=entry_distance)
-    g = gpd.read_file(p, layer=layer)
+    g = read_vector(p, layer)
+    if not isinstance(g, gpd.GeoDataFrame):  # e.g. a CSV without geometry
+        raise SchemaError(f"{p}: no geometry; a street network must be a file of lines (GeoPackage, GeoJSON, "
+                          "Shapefile) or OSMnx GraphML")
     if g.crs is None:
         raise SchemaError(f"{p}: the street network has no coordinate reference system; expected one to be declared")
     g = g.to_crs(BNG)
@@ -87,7 +91,10 @@ def _read_graphml(p: Path, *, snap: float, entry_distance: float) -> StreetNetwo
         raise GeotargetError(f"{p}: reading GraphML needs networkx: pip install 'geotarget[network]'") from e
     from pyproj import Transformer
 
-    G = nx.read_graphml(p)
+    try:
+        G = nx.read_graphml(p)
+    except Exception as e:  # noqa: BLE001 - ElementTree's ParseError, networkx's own errors: not readable GraphML
+        raise SchemaError(f"{p}: not readable GraphML ({e}); expected a street network saved by OSMnx") from None
     try:
         xy = {n: (float(d["x"]), float(d["y"])) for n, d in G.nodes(data=True)}
     except KeyError:
