@@ -328,6 +328,22 @@ STUDY_CASES = [
                                                      f'"{BOUNDARIES}"\nlookup = "{LOOKUP}"\ncni = "{IMD}"\n'
                                                      '[place]\ncouncils = ["Hartlepool"]\n'), 2,
          r"\[data\] cni: cni is given but not used", absent=("out",)),
+    Case("study-custom-areas-csv", lambda t: _study(t, '[aggregate]\nto = ["custom"]\nareas = "a.csv"\n'
+                                                       'area_id = "id"\n')
+         if _write(t, "a.csv", "id,name\n1,A\n") else [], 2,
+         r"line 3: \[aggregate\] areas: .*a\.csv: no geometry", absent=("out",)),
+    Case("study-indicators-without-codes", lambda t: _study(t, '[cluster]\nindicators = "i.csv"\n')
+         if _write(t, "i.csv", "name,x\nA,1\n") else [], 2,
+         r"\[cluster\].*i\.csv: no column of LSOA", absent=("out",)),
+    Case("study-hotspots-indicator-unknown", lambda t: _study(t, '[hotspots]\nindicator = "nosuch"\n'), 2,
+         r"line 2: \[hotspots\] indicator: indicator 'nosuch' is not an IoD column", absent=("out",)),
+    Case("study-inequality-indicator-unknown", lambda t: _study(t, '[inequality]\nindicator = ["nosuch"]\n'), 2,
+         r"line 2: \[inequality\] indicator: indicator 'nosuch' is not an IoD column", absent=("out",)),
+    Case("study-map-councils-unknown", lambda t: _study(t, '[output]\nmap_councils = ["Nowhere"]\n'), 2,
+         r"line 2: \[output\] map_councils: council 'Nowhere' matches no council", absent=("out",)),
+    Case("study-groups-not-used", lambda t: _study(t, '[aggregate]\nto = ["lad"]\ngroups = "g.csv"\n')
+         if _write(t, "g.csv", "lad_code,group_code,group_name\nE06000001,G1,G\n") else [], 2,
+         r"line 3: \[aggregate\] groups: groups is given but not used", absent=("out",)),
     Case("study-folder-is-file", lambda t: _study(t, '[output]\nfolder = "f"\n')[:3] if _write(t, "f", "x") else [],
          2, r"f.*(file|folder)"),
 ]

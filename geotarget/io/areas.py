@@ -23,6 +23,9 @@ def read_areas(path: str | os.PathLike, *, id_column: str, name_column: str | No
     """
     p = os.fspath(require_file(path, "areas"))
     gdf = read_vector(p)
+    if not isinstance(gdf, gpd.GeoDataFrame):  # e.g. a CSV without geometry
+        raise SchemaError(f"{p}: no geometry; custom areas must be polygons in a GIS file (GeoJSON, GeoPackage, "
+                          "Shapefile, GeoParquet)")
     gdf = to_bng(gdf, source=p)
     if id_column not in gdf.columns:
         raise SchemaError(f"{p}: id column {id_column!r} not found; columns are "

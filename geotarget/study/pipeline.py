@@ -205,6 +205,24 @@ def preflight(study: Study, *, out: str | os.PathLike | None = None) -> None:
                           "name them with [access] assets = [\"...\"] (or [data] assets)")
     if "hia" in analyses:
         _preflight_hia(study, analyses["hia"])
+    for section in ("cluster", "hotspots", "inequality"):  # an indicator table must be readable and keyed by area
+        keys = analyses.get(section, {})
+        if keys.get("indicators") is not None and str(keys["indicators"]) not in ("sample", "iod"):
+            from geotarget.io.indicators import read_indicator_table
+
+            columns = keys.get("columns") if section == "cluster" else None
+            try:
+                read_indicator_table(keys["indicators"], id_column=keys.get("id_column"),
+                                     columns=list(columns) if columns else None)
+            except GeotargetError as e:
+                raise _with_where(e, study.where(*_key_in(study, section, e))) from None
+    if "custom" in agg.get("to", ()) and agg.get("areas") is not None:
+        from geotarget.io.areas import read_areas
+
+        try:
+            read_areas(agg["areas"], id_column=agg["area_id"], name_column=agg.get("area_name"))
+        except GeotargetError as e:
+            raise _with_where(e, study.where("aggregate", "areas")) from None
     folder = Path(out) if out is not None else study.output.folder
     for parent in (folder, *folder.parents):
         if parent.exists():
@@ -213,6 +231,33 @@ def preflight(study: Study, *, out: str | os.PathLike | None = None) -> None:
                 raise ConfigError(f"{where}: the output folder {folder} cannot be made: {parent} is a file; "
                                   "give a folder path")
             break
+
+
+def preflight_data(study: Study, data: StudyData) -> None:
+    """Check what needs the study's data, after it is loaded and before anything is written.
+
+    The councils ``[output] map_councils`` names are among the data's, and the IoD indicators that
+    ``[hotspots] indicator`` and ``[inequality] indicator`` name (without an indicator table) are columns
+    of the data; a :class:`ConfigError` names the file, line and key otherwise.
+    """
+    from geotarget.analysis.areadata import indicator_column
+    from geotarget.core.councils import resolve_councils
+
+    if study.output.map and study.output.map_councils and data.lads is not None and "lad_name" in data.lads:
+        try:
+            resolve_councils(study.output.map_councils, data.lads["lad_name"])
+        except GeotargetError as e:
+            raise _with_where(e, study.where("output", "map_councils")) from None
+    for section in ("hotspots", "inequality"):
+        keys = study.analyses.get(section)
+        if keys is None or keys.get("indicators") is not None or keys.get("indicator") is None:
+            continue
+        names = keys["indicator"]
+        for name in (names,) if isinstance(names, str) else names:
+            try:
+                indicator_column(data, name)
+            except GeotargetError as e:
+                raise _with_where(e, study.where(section, "indicator")) from None
 
 
 def _preflight_hia(study: Study, section: Mapping[str, Any]) -> None:
@@ -245,6 +290,7 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
     stages = stages if stages is not None else StageLog()
     with contextlib.nullcontext() if stages.active else stages:
         data = load_study_data(study)
+        preflight_data(study, data)  # still nothing written
         with Provenance(folder, command="run --config", parameters=params) as prov:
             if study.path is not None and study.path.is_file():
                 prov.add_input(study.path, role="study")
@@ -326,7 +372,7 @@ def _run_target(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path
 
 
 __all__ = ["CAPABILITIES", "REGISTRY", "Runner", "StudyContext", "StudyResult", "check_capabilities",
-           "data_source", "load_study_data", "preflight", "register", "run_study"]
+           "data_source", "load_study_data", "preflight", "preflight_data", "register", "run_study"]
 
 
 # ----------------------------------------------------------------------------- capabilities in their modules
