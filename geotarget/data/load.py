@@ -17,8 +17,8 @@ import logging
 from pathlib import Path
 
 from geotarget.core.errors import AreaNotFoundError, DataNotFoundError, SchemaError
-from geotarget.core.vintages import get_vintage
 from geotarget.core.places import PLACES
+from geotarget.core.vintages import get_vintage
 from geotarget.data.place import PlaceChoice, resolve_place
 from geotarget.data.source import SOURCES, DataSource
 from geotarget.data.study_data import StudyData

@@ -61,7 +61,7 @@ class PlaceChoice:
 
 
 def council_table() -> pd.DataFrame:
-    """The bundled English councils: ``lad_name``, ``region_code``, ``region_name`` indexed by ``lad_code``."""
+    """Return the bundled English councils: ``lad_name``, ``region_code``, ``region_name`` by ``lad_code``."""
     from geotarget.data.sample import bundled_regions
 
     return bundled_regions()

@@ -276,7 +276,8 @@ class _Params:
 
 # ----------------------------------------------------------------------------- the jobs
 
-_STUDY_DATA = ("imd", "vintage", "councils", "place", "population", "boundaries", "boundaries_layer", "lookup")
+_STUDY_DATA = ("imd", "vintage", "councils", "place", "source", "cache", "population", "boundaries", "boundaries_layer",
+               "lookup")
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ class RunParams(_Params):
     In a study file, ``title`` is a top-level key and ``map``/``map_councils`` are in ``[output]``.
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("councils", "vintage", "place")
+    DATA: ClassVar[tuple[str, ...]] = ("councils", "vintage", "place", "source", "cache")
 
     title: str | None = _p("title of the map and reports; default 'Deprivation in <place>'", metavar="TEXT")
     map: bool = _p("write the interactive map", True, arg="make_map")
@@ -297,7 +298,8 @@ class RunParams(_Params):
 class AggregateParams(_Params):
     """``geotarget aggregate`` and ``[aggregate]``: MHCLG's summary measures for bigger areas."""
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "place", "source", "cache", "population", "lookup",
+                                       "boundaries", "councils")
 
     to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
         "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
@@ -401,7 +403,8 @@ class InequalityParams(_Params):
     See :func:`~geotarget.jobs.analyses.run_inequality`.
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "source", "cache", "population",
+                                       "lookup")
 
     indicator: tuple[str, ...] | None = _p("IoD column(s) or column(s) of indicators (default: every column of "
                                            "indicators)", metavar="COL")
@@ -429,7 +432,7 @@ class AccessParams(_Params):
     ``desert_decile`` as ``max_decile``).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils")
 
     assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
                                   metavar="PATH|sample", arg=None, required=True, sample=True)
@@ -478,7 +481,7 @@ class HiaParams(_Params):
     ``flag_*`` become a :class:`geotarget.hia.screen.ScreeningRules` (whose defaults they equal).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage")
+    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage")
 
     site: str | None = _p("one site: a polygon/point file, WKT (EPSG:27700, or 'SRID=4326;...'), a postcode, or "
                           "easting,northing", metavar="PATH|WKT|POSTCODE|E,N", group="site")
