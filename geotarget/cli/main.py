@@ -67,7 +67,7 @@ def _print_summary(result) -> None:
     print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
           + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
           + (f". Ward ranks are national: among {among}." if national else
-             f". Ward ranks are among the {among}, not national: national ward ranks need the England-wide IoD "
+             f". Ward ranks are among the {among}, not national: national ward ranks need the England-wide IoD file "
              "(geotarget data fetch iod2025 lsoa21-boundaries lsoa21-ward24-lookup, then --source cache)."))
     for note in result.notes:
         print(f"Note: {note}")

@@ -151,7 +151,8 @@ def _sample_or_cache(ds: DataSource) -> tuple[DataSource, PlaceChoice | None]:
     are read offline from the sample. Returns the source to use and, when it switched to the cache,
     the place it resolved (for the error when the cache lacks files).
     """
-    choice = resolve_place(ds.place)
+    place = ds.region if ds.region is not None and ds.place == DataSource.place else ds.place
+    choice = resolve_place(place)
     if choice.kind == "bundled":
         if not ds.councils:
             return ds, None

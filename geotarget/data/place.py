@@ -119,7 +119,7 @@ def _not_found(text: str, table: pd.DataFrame, names: dict[str, tuple[str, str]]
     for kind, code in dict.fromkeys(close):
         shown.append(f"{regions[code]} ({code}, a region)" if kind == "region" else f"{table.loc[code, 'lad_name']} "
                      f"({code})")
-    why = f"matches {len(starts)} councils or regions" if len(starts) > 1 else "matches no English council or region"
+    why = f"matches {len(starts)} councils or regions" if len(starts) > 1 else "matches no council or region in England"
     hint = f"did you mean {' or '.join(shown[:5])}? " if shown else ""
     return AreaNotFoundError(
         f"place {text!r} {why}; {hint}give a council's name or code (e.g. Leeds or E08000035), several "

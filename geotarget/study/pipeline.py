@@ -77,13 +77,15 @@ def data_source(study: Study) -> DataSource:
     Those sections are generated from DataSource's fields (:data:`geotarget.study.schema.DATA_SECTIONS`).
     The vintage goes to the sample and the cache (which pick their files by it); an IoD file's own vintage
     is read from its headers and checked against the study's. With files, a study without ``place`` is of
-    the place its councils, region or ``england`` name.
+    the place its councils, region or ``england`` name. ``place`` means what it means to
+    :func:`geotarget.data.load` (:func:`geotarget.data.place.resolve_place`): with the default source, a
+    council, region or ``england`` outside the bundled places is read from the data cache.
     """
     values = {f.name: getattr(study.place if DATA_SECTIONS.get(f.name, "data") == "place" else study.data, f.name)
               for f in dataclasses.fields(DataSource) if DATA_SECTIONS.get(f.name, "data") != ""}
     source = values["source"]
     values["vintage"] = study.vintage if source != "files" else None
-    if source != "sample" and values["place"] == DataSource.place:
+    if getattr(study.place, "england", False) or source != "sample" and values["place"] == DataSource.place:
         values["place"] = "england"
     return DataSource(**values)
 
@@ -118,7 +120,8 @@ def load_study_data(study: Study) -> StudyData:
 
     The data is :func:`geotarget.data.load` of the study's :func:`data_source`.
     """
-    key = "councils" if study.place.councils else "region" if study.place.region else "england"
+    key = "councils" if study.place.councils else "region" if study.place.region else \
+        "place" if ("place", "place") in study.lines else "england"
     try:
         data = load(data_source(study))
         if data.vintage.year != study.vintage:
