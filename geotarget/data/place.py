@@ -123,7 +123,7 @@ def _not_found(text: str, table: pd.DataFrame, names: dict[str, tuple[str, str]]
     hint = f"did you mean {' or '.join(shown[:5])}? " if shown else ""
     return AreaNotFoundError(
         f"place {text!r} {why}; {hint}give a council's name or code (e.g. Leeds or E08000035), several "
-        "separated by commas, a region (e.g. North East or E12000001), england, or a bundled place "
+        "separated by commas, a region (e.g. North East or E12000001), england, or a bundled sample "
         f"({', '.join(PLACES)})").naming("place")
 
 
