@@ -108,18 +108,19 @@ def test_bundled_councils_work_offline_from_the_sample(empty_cache):
     assert d.bundled and d.councils == ("E06000002",) and len(d.lsoas) == 90
     d = load(place="stockton on tees, Darlington")
     assert d.bundled and d.councils == ("E06000004", "E06000005") and len(d.lsoas) == 124 + 66
-    assert load(councils=["Trafford"]).place_key == "trafford"  # --la outside the default place
+    assert load(place="trafford", councils=["E08000009"]).place_key == "trafford"
 
 
 def test_other_councils_need_the_cache_and_say_how_to_fill_it(empty_cache):
-    for kw in ({"place": "Leeds"}, {"councils": ["Leeds"]}, {"place": "North East"}, {"place": "england"}):
+    for kw in ({"place": "Leeds"}, {"place": "Leeds, Middlesbrough"}, {"place": "North East"}, {"place": "england"},
+               {"place": "North East", "councils": ["Middlesbrough"]}):
         with pytest.raises(DataNotFoundError, match=r"is not in the bundled sample \(Tees Valley, Trafford\), so its "
                            r"data comes from the national files in the data cache .*cache, which lacks iod2025, "
                            r"lsoa21-boundaries, lsoa21-ward24-lookup: run `geotarget data fetch iod2025 "
                            r"lsoa21-boundaries lsoa21-ward24-lookup`"):
             load(**kw)
-    with pytest.raises(AreaNotFoundError, match=r"council 'Leds' matches no council .*did you mean Leeds"):
-        load(councils=["Leds"])
+    with pytest.raises(AreaNotFoundError, match=r"council 'Leeds' matches no council; expected .*Darlington"):
+        load(councils=["Leeds"])  # councils narrow the place (the default, the bundled Tees Valley)
 
 
 def test_cli_place_errors_are_one_line(empty_cache, tmp_path, capsys):

@@ -16,7 +16,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from geotarget.core.errors import AreaNotFoundError, DataNotFoundError, SchemaError
+from geotarget.core.errors import DataNotFoundError, SchemaError
 from geotarget.core.places import PLACES
 from geotarget.core.vintages import get_vintage
 from geotarget.data.place import PlaceChoice, resolve_place
@@ -64,7 +64,7 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
     With ``source="sample"`` (the default) a bundled place is read from the sample; any other place
     is read from the national files in the data cache (``source="cache"``), except councils that all
     lie in a bundled place while the cache lacks the national files (read offline from the sample).
-    ``councils`` outside the default place, with ``place`` left at its default, are such a place too.
+    ``councils`` narrow the place.
     With ``"files"``/``"cache"`` the place is ``councils`` or ``region``, else ``place`` (its default,
     ``"tees_valley"``, and ``"england"`` mean everything in the files). Without boundaries and a lookup
     only the IoD (and what it carries) is read: enough for profiles, gaps and inequality; a job that
@@ -145,29 +145,19 @@ def _cache_dir(source: DataSource) -> Path:
 def _sample_or_cache(ds: DataSource) -> tuple[DataSource, PlaceChoice | None]:
     """Decide where a ``source="sample"`` study's data comes from, by its place (:func:`resolve_place`).
 
-    A bundled place key stays the sample; so do ``councils`` inside it. Any other place (councils, a
-    region, england; or, with the default place, councils outside it) is read from the data cache --
-    except councils that all lie in a bundled place while the cache lacks the national files, which
-    are read offline from the sample. Returns the source to use and, when it switched to the cache,
-    the place it resolved (for the error when the cache lacks files).
+    A bundled place key stays the sample (``councils`` narrow it). Any other place (councils, a region,
+    england) is read from the data cache -- except councils that all lie in a bundled place while the
+    cache lacks the national files, which are read offline from the sample. Returns the source to use
+    and, when it switched to the cache, the place it resolved (for the error when the cache lacks files).
     """
     place = ds.region if ds.region is not None and ds.place == DataSource.place else ds.place
     choice = resolve_place(place)
     if choice.kind == "bundled":
-        if not ds.councils:
-            return ds, None
-        try:
-            wanted = resolve_place(tuple(ds.councils))
-        except AreaNotFoundError as e:
-            raise AreaNotFoundError(str(e).replace("place ", "council ", 1)).naming("councils") from None
-        if set(wanted.councils) <= set(choice.councils) or ds.place != DataSource.place:
-            return ds, None  # inside the place (or an explicit bundled place: the sample says what is missing)
-        choice = wanted
-        ds = dataclasses.replace(ds, place=",".join(wanted.councils), councils=())
+        return ds, None  # ``councils`` narrow the bundled place (the sample names what it lacks)
     councils = ds.councils
     if choice.bundled and missing_in_cache(ds):
         return dataclasses.replace(ds, place=choice.key, councils=councils or choice.councils), None
-    if choice.kind in ("councils", "bundled") and not councils:
+    if choice.kind == "councils" and not councils:
         ds = dataclasses.replace(ds, councils=choice.councils)
     elif choice.kind == "region" and not councils and ds.region is None:
         ds = dataclasses.replace(ds, region=choice.region)
