@@ -232,3 +232,10 @@ def test_bundled_councils_from_the_cache_when_it_has_the_files(national_cache, m
     assert load().bundled  # the default place stays the bundled sample
     ne = load(place="North East")
     assert ne.place == "North East" and len(ne.councils) == 12
+
+
+def test_a_region_of_an_iod_file_alone_is_refused_not_ignored(tmp_path):
+    from geotarget.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"region 'North East' needs boundaries and lookup besides the IoD file"):
+        load(source="files", imd=tmp_path / "iod.csv", place="North East")

@@ -259,6 +259,10 @@ def _place_of(source: DataSource) -> tuple[list[str] | None, str | None]:
             region = choice.region
         elif choice.kind != "england":
             councils = list(choice.councils)
+    if region and (source.boundaries is None or source.lookup is None):
+        raise ParameterError(f"region {place if region != source.region else region!r} needs boundaries and "
+                             "lookup besides the IoD file, or name its councils instead", parameter="region",
+                             related=("boundaries", "lookup"))
     return councils, region
 
 
