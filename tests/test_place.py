@@ -239,3 +239,16 @@ def test_a_region_of_an_iod_file_alone_is_refused_not_ignored(tmp_path):
 
     with pytest.raises(ParameterError, match=r"region 'North East' needs boundaries and lookup besides the IoD file"):
         load(source="files", imd=tmp_path / "iod.csv", place="North East")
+
+
+def test_a_study_of_any_council(national_cache, monkeypatch, tmp_path):
+    from geotarget.study.pipeline import check_capabilities, data_source, load_study_data
+    from geotarget.study.schema import parse_study
+
+    monkeypatch.setenv("GEOTARGET_CACHE", str(national_cache))
+    s = parse_study('[place]\nplace = "Leeds"\n[output]\nmap = false\n[access]\n[hia]\nsite = "429900,433600"\n',
+                    path=tmp_path / "study.toml")
+    check_capabilities(s)  # [access] and [hia] are not refused up-front for a place from the cache
+    assert data_source(s).place == "Leeds"
+    d = load_study_data(s)
+    assert d.source.source == "cache" and d.councils == (LEEDS,) and len(d.lsoas) == 488
