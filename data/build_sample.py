@@ -743,6 +743,8 @@ CNI_LICENCE = ("Community Needs Index 2023, OCSI for Local Trust (free to reuse 
 
 def build_hia(b: Builder) -> None:
     """IoD health/HIA indicators and CNI per bundled place, and England reference statistics."""
+    from geotarget.data.hia_inputs import cni_comparators, england_comparators
+
     ref = []
     for year, (ind_rel, imd_rel, code, lad, cols) in HIA_INDICATORS.items():
         imd = pd.read_csv(b.src(imd_rel))
@@ -768,16 +770,8 @@ def build_hia(b: Builder) -> None:
             weights = "IoD2019 population denominators, mid-2015"
         eng = eng.rename(columns={f"{k}_{m}": f"{v}_{m}" for k, v in SUBDOMAIN_KEYS.items()
                                   for m in ("score", "decile")})
-        for c in dict.fromkeys([c for c in eng.columns if c.endswith("_score")] + cols):
-            v = eng[c]
-            ok = v.notna()
-            ref.append((year, c, "pop_weighted_mean", (v[ok] * w[ok]).sum() / w[ok].sum()))
-            for q in range(10, 100, 10):
-                ref.append((year, c, f"p{q}", v[ok].quantile(q / 100)))
-        for c in [c for c in eng.columns if c.endswith("_decile")]:
-            share = w.groupby(eng[c]).sum() / w.sum()
-            ref += [(year, c, f"pop_share_decile_{int(d)}", s) for d, s in share.items()]
-        ref += [(year, "lsoas", "count", len(eng)), (year, "population", "total", w.sum())]
+        # the one definition of the comparators, shared with data from files (geotarget.data.hia_inputs)
+        ref += [(year, m, s, v) for (m, s), v in england_comparators(eng, w, indicators=cols).items()]
         log.info("HIA England reference IoD%d weighted by %s", year, weights)
     cni_rel = "cni/cni2023_lsoa21_england.csv.gz"
     cni = pd.read_csv(b.src(cni_rel))
@@ -792,8 +786,7 @@ def build_hia(b: Builder) -> None:
                    "and its three domains (civic assets, connectedness, active and engaged community), score and "
                    "national rank (1 = highest need of 33,755), and the 'left behind' flag (10% highest need on both "
                    "CNI and IMD).", licence=CNI_LICENCE)
-    ref += [(2025, "cni_rank", "count", len(cni)),
-            (2025, "left_behind_area", "count", int(cni["left_behind_area"].sum()))]
+    ref += [(2025, m, s, v) for (m, s), v in cni_comparators(cni).items()]
     table = pd.DataFrame(ref, columns=["vintage", "measure", "statistic", "value"])
     table["value"] = table["value"].astype(float).round(6)
     b.csv(table, "data/hia/england_reference.csv",

@@ -184,7 +184,7 @@ def test_fetch_into_cache_records_checksum_and_reuses_it(server, tmp_path, monke
     n = len(server.requests)
     assert fetch("iod2025", url=f"{server.url}/file.csv") == path and len(server.requests) == n  # no download
     path.write_bytes(PAYLOAD[:-1] + b"x")
-    with pytest.raises(FetchError, match="has changed since it was downloaded"):
+    with pytest.raises(FetchError, match="has changed since it was fetched or added"):
         fetch("iod2025")
     assert fetch("iod2025", url=f"{server.url}/file.csv", force=True).read_bytes() == PAYLOAD
 
@@ -204,7 +204,8 @@ def test_unknown_dataset_suggests_a_name():
 
 def test_catalogue_entries_are_complete():
     for d in CATALOGUE.values():
-        assert d.url.startswith("https://") and d.filename and d.publisher in ("MHCLG", "ONS") and d.checked
+        assert d.url.startswith("https://") and d.filename and d.checked and d.kind in ("file", "arcgis", "manual")
+        assert d.publisher in ("MHCLG", "ONS", "OS", "NHS England", "OCSI for Local Trust")
         if d.kind == "arcgis":
             assert d.url.endswith("/FeatureServer/0") and d.order_by
 

@@ -120,7 +120,7 @@ def test_inequality_on_a_planted_gradient():
     # SII against the weighted regression of the decile values on their relative ranks
     s = slope_index(t["value"], t["population"])
     assert r.sii == pytest.approx(s.sii) and r.rii == pytest.approx(s.rii)
-    assert r.se_source == "between areas" and r.sii_lower == pytest.approx(r.sii)  # no spread within deciles
+    assert r.se_source == "between" and r.sii_lower == pytest.approx(r.sii)  # no spread within deciles
 
 
 def test_inequality_errors():

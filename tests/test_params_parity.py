@@ -40,11 +40,12 @@ FUNCTIONS = {"run": run, "aggregate": profile_areas, "target": run_target, "clus
 READ_BY_CALLER = {
     "access": {"layer", "postcode_column", "lat_column", "lon_column", "x_column", "y_column", "postcodes",
                "category_column", "category", "category_map", "map_category", "name_column", "id_column",
-               "capacity_column", "parks", "park_access_points", "network", "assets"},
+               "capacity_column", "parks", "park_access_points", "network", "assets", "ods_include"},
     "hia": {"assets_category_column", "flag_indices", "flag_max_decile", "flag_scope"},
     "map": {"png"},
-    # read into frames (geotarget.io.areas.read_areas, geotarget.io.lookups.read_lsoa_lookup) first
-    "aggregate": {"areas", "area_id", "area_name", "lookup_columns"},
+    # read into frames (geotarget.io.areas.read_areas, geotarget.io.lookups.read_lsoa_lookup) first; groupings
+    # and the working-age population go to geotarget.jobs.groupings (profile_groups, with_working_age)
+    "aggregate": {"areas", "area_id", "area_name", "lookup_columns", "groups", "working_age"},
 }
 
 #: What a command must be given on the command line for its options to be parsed.

@@ -145,7 +145,8 @@ def test_same_study_twice_gives_identical_outputs_and_manifests(tmp_path):
     ('vintage = "2025"\n', r"line 1: vintage: '2025' is not a whole number"),
     ('[output]\nmap = "yes"\n', r"line 2: \[output\] map: 'yes' is not true or false"),
     ('[aggregate]\nto = ["wards"]\n', (r"line 2: \[aggregate\] to: 'wards' is not allowed; expected one of "
-                                       r"'ward', 'lad', 'msoa', 'custom'; did you mean 'ward'\?")),
+                                       r"'ward', 'lad', 'msoa', 'region', 'icb', 'lrf', 'cauth', 'groups', 'custom'; "
+                                       r"did you mean 'ward'\?")),
     ('[target]\nmax_decile = 11\n', r"line 2: \[target\] max_decile: 11 is out of range; expected between 1 and 10"),
     ('[target]\nmax_decile = true\n', r"line 2: \[target\] max_decile: True is not a whole number"),
     ('[target]\nweights = { jbos = 1 }\n',

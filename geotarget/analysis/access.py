@@ -20,7 +20,9 @@ also serve people outside it, so their ratios there are optimistic.
 Nearest-neighbour search is vectorised over a spatial index (a k-d tree for points, an
 STRtree for other geometry). ``engine="dask"`` runs the same per-origin computation on
 dask-geopandas partitions of the origins (e.g. tens of millions of address points), with
-results identical to the in-memory engine for whole-number populations.
+results identical to the in-memory engine for whole-number populations. For the nearest asset
+alone from very many points (every residential postcode in England), see
+:mod:`geotarget.analysis.nearest`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,27 @@ reversed rank R_i = N + 1 - r_i), as in the IoD "File 10" local-authority summar
   crosses the 10% line counts for the part of its population needed to reach it);
 * the **rank** of each measure among the areas in the result (1 = most deprived).
 
-The Employment domain is weighted by working-age population when the input has it.
+For the Income and Employment domains, the **scale** -- the number of people income- or
+employment-deprived, sum (score_i x denominator_i), with its rank (1 = the most people) -- as
+MHCLG publishes for every district.
+
+**Denominators.** Every measure is weighted by the total population except the Employment
+domain's, which MHCLG weights by the working-age population (IoD2025: ages 18-66; IoD2019:
+women 18-59, men 18-64) -- the population its score is a rate of. Without a working-age
+population the employment measures fall back to the total population, with a warning in the
+result (``attrs["warnings"]`` and an ``employment_denominator`` column) and no employment scale.
+``attrs["denominators"]`` says which population weighted each domain.
+
+**Which measures are official.** MHCLG publishes (IoD2019 and IoD2025 Files 10-14, for districts,
+upper-tier authorities, ICBs, LRFs and other groupings) the five IMD measures; for each domain the
+average score, average rank and proportion of LSOAs in the most deprived 10%; and the income and
+employment scale. Extent and local concentration of a **domain** are geotarget extensions: the IMD
+formulas applied to the domain's national ranks (see :data:`METHOD_NOTE`).
+
+Groupings of districts (regions, Integrated Care Boards, Local Resilience Forums, combined
+authorities, any grouping a user supplies) are summarised from their LSOAs, as MHCLG does: the
+measures of a group are not averages of its districts' measures.
+
 Percentiles always come from the **national** ranks in the input: a subset is never
 re-ranked locally.
 
@@ -37,6 +57,24 @@ log = logging.getLogger(__name__)
 #: The measures, in output order, and whether a higher value is more deprived (all are).
 MEASURES = ("average_score", "average_rank", "prop_most_deprived_10", "extent", "local_concentration")
 DOMAIN_KEYS = ("imd", *(d.key for d in D.DOMAINS))
+#: Domains with a scale measure (number of people deprived), and the population each score is a rate of.
+SCALE_DOMAINS = {"income": "pop_total", "employment": "pop_working_age"}
+#: Measures MHCLG publishes: the five for the IMD; for domains average score/rank, proportion and scale.
+OFFICIAL = {"imd": MEASURES, **{k: ("average_score", "average_rank", "prop_most_deprived_10", "scale")
+                                for k in DOMAIN_KEYS if k != "imd"}}
+METHOD_NOTE = (
+    "Measures as MHCLG defines them for its district and grouping summaries (IoD Files 10-14): population-weighted "
+    "average score and average rank (reversed, higher = more deprived), proportion of LSOAs in the most deprived 10% "
+    "nationally (a count share), extent (weights 1 for national percentiles 1-10 falling linearly to 0 by 31) and "
+    "local concentration (the average rank of the most deprived LSOAs holding 10% of the area's population), and "
+    "for income and employment the scale (people deprived = sum of LSOA score x denominator; from 3-dp published "
+    "rates, so within a few people of MHCLG's counts). Official: the five IMD measures; for each domain the average "
+    "score, average rank and proportion in the most deprived 10%; income and employment scale. geotarget extensions: "
+    "domain extent and local concentration (the IMD formulas on domain ranks), and measures for areas MHCLG does "
+    "not publish (wards, MSOAs, custom areas, user groupings). Employment is weighted by the working-age population "
+    "(IoD2025 18-66), every other domain by the total population. Ranks: 1 = most deprived among the areas in the "
+    "result."
+)
 
 
 def extent_weight(percentile: np.ndarray) -> np.ndarray:
@@ -50,9 +88,9 @@ def extent_weight(percentile: np.ndarray) -> np.ndarray:
 
 
 def columns(domain: str) -> list[str]:
-    """Output columns for one domain, in contract order."""
+    """Output columns for one domain, in contract order (``_scale`` last, for income and employment)."""
     out = []
-    for m in MEASURES:
+    for m in (*MEASURES, "scale") if domain in SCALE_DOMAINS else MEASURES:
         out += [f"{domain}_{m}", f"{domain}_rank_{m}"]
     return out
 
@@ -76,6 +114,10 @@ def _check(lsoas: pd.DataFrame, v: Vintage) -> list[str]:
     if lsoas["pop_total"].isna().any():
         bad = lsoas.index[lsoas["pop_total"].isna()]
         raise SchemaError(f"{len(bad):,} LSOAs have no population, e.g. {', '.join(map(str, bad[:5]))}")
+    if "pop_working_age" in lsoas.columns and lsoas["pop_working_age"].isna().any():
+        bad = lsoas.index[lsoas["pop_working_age"].isna()]
+        raise SchemaError(f"{len(bad):,} LSOAs have no working-age population (pop_working_age), e.g. "
+                          f"{', '.join(map(str, bad[:5]))}; give it for every LSOA or for none")
     present = [k for k in DOMAIN_KEYS if f"{k}_rank" in lsoas.columns]
     for k in present:
         r = lsoas[f"{k}_rank"]
@@ -140,16 +182,17 @@ def summary_measures(
     if np.allclose(pop, np.round(pop)):
         out["population"] = out["population"].round().astype("int64")
 
+    denominators: dict[str, str] = {}
+    warnings: list[str] = []
     for key in present:
         w = wa if key == "employment" and wa is not None else pop
+        denominators[key] = "working-age population" if w is wa else "total population"
         sum_w = total(w)
         rank = piece[f"{key}_rank"].to_numpy(dtype=float)
         rev = v.n_lsoas + 1 - rank
         res: dict[str, np.ndarray] = {}
-        if f"{key}_score" in piece:
-            res["average_score"] = total(w * piece[f"{key}_score"].to_numpy(dtype=float)) / sum_w
-        else:
-            res["average_score"] = np.full(n_areas, np.nan)
+        score = piece[f"{key}_score"].to_numpy(dtype=float) if f"{key}_score" in piece else None
+        res["average_score"] = total(w * score) / sum_w if score is not None else np.full(n_areas, np.nan)
         res["average_rank"] = total(w * rev) / sum_w
         if f"{key}_decile" in piece:
             d1 = piece[f"{key}_decile"].to_numpy() == 1
@@ -159,11 +202,32 @@ def summary_measures(
         pct = np.ceil(100 * rank / v.n_lsoas)
         res["extent"] = total(w * extent_weight(pct)) / sum_w
         res["local_concentration"] = _local_concentration(inverse, n_areas, rank, rev, w, sum_w)
-        for m in MEASURES:
+        measures = list(MEASURES)
+        if key in SCALE_DOMAINS:
+            measures.append("scale")
+            if score is None or (key == "employment" and wa is None):
+                res["scale"] = np.full(n_areas, np.nan)
+            else:
+                res["scale"] = total(w * score)  # people deprived: the score is a rate of this population
+        for m in measures:
             vals = res[m]
             out[f"{key}_{m}"] = vals
             ranks = pd.Series(vals).rank(ascending=False, method="min")
             out[f"{key}_rank_{m}"] = ranks.astype("Int64").to_numpy()
+        if key == "employment" and wa is None:
+            warnings.append(
+                "WARNING: no working-age population in the data, so the Employment domain is weighted by the TOTAL "
+                "population: employment average score, average rank, extent and local concentration differ from "
+                "MHCLG's (which weight by the working-age population, IoD2025 ages 18-66) and their ranks can be "
+                "wrong; the employment scale is left empty. Give a population file with the working-age population "
+                "or counts by age (IoD File 7 denominators, ONS single-year estimates, or Census 2021 TS007A).")
+    if warnings:
+        out["employment_denominator"] = "total population (NOT working-age: employment measures approximate)"
+    described = lsoas.attrs.get("denominators", {}) if isinstance(lsoas.attrs, dict) else {}
+    out.attrs = {"denominators": denominators, "warnings": warnings,
+                 "population_notes": {k: v for k, v in described.items() if k in ("pop_total", "pop_working_age")}}
+    for w_ in warnings:
+        log.warning("%s", w_)
     return out
 
 
@@ -183,7 +247,14 @@ def _local_concentration(inverse, n_areas, rank, rev, w, sum_w) -> np.ndarray:
         return num / den
 
 
-TARGETS = ("lad", "msoa", "ward", "custom")
+#: Groupings of districts (and ICBs, built from LSOAs), as in MHCLG's Files 11-14.
+GROUPINGS = ("region", "icb", "lrf", "cauth", "groups")
+TARGETS = ("lad", "msoa", "ward", *GROUPINGS, "custom")
+#: What each grouping is, for messages and notes.
+GROUPING_LABELS = {"region": "region", "icb": "Integrated Care Board", "lrf": "Local Resilience Forum",
+                   "cauth": "combined authority", "groups": "group"}
+#: Groupings that must cover every district (or LSOA): a district missing from the lookup is an error.
+_COMPLETE = ("region", "icb", "lrf")
 
 
 def aggregate(
@@ -191,13 +262,14 @@ def aggregate(
     *,
     to: str,
     lookup: pd.DataFrame | None = None,
+    groups: pd.DataFrame | None = None,
     areas=None,
     method: str = "best_fit",
     centroids=None,
     points=None,
     vintage: int | str | None = None,
 ) -> pd.DataFrame:
-    """Deprivation profile of every LAD, MSOA, ward or custom area.
+    """Deprivation profile of every LAD, MSOA, ward, grouping of districts or custom area.
 
     Parameters
     ----------
@@ -206,10 +278,18 @@ def aggregate(
         denominators (e.g. ``geotarget.load().lsoas``, or :func:`read_imd` +
         :func:`add_population`). Must be a GeoDataFrame for ``to="custom"``.
     to
-        ``"lad"``, ``"msoa"``, ``"ward"`` or ``"custom"``.
+        ``"lad"``, ``"msoa"``, ``"ward"``, a grouping (``"region"``, ``"icb"``, ``"lrf"``,
+        ``"cauth"`` combined authorities, ``"groups"`` any grouping) or ``"custom"``.
     lookup
         LSOA -> area lookup (:func:`read_lsoa_lookup`) for ``lad``/``msoa``/``ward``; when
         omitted the ``<to>_code`` column of ``lsoas`` is used. Every LSOA must be in it.
+    groups
+        For a grouping: :func:`geotarget.io.groups.read_groups` -- district -> group (indexed by
+        ``lad_code``) or LSOA -> group (indexed by ``lsoa_code``, e.g. the ONS LSOA -> ICB
+        lookup), columns ``group_code`` and ``group_name``. Without it a ``<to>_code`` (and
+        ``<to>_name``) column of ``lsoas`` is used (``region_code`` for regions). Regions, ICBs and
+        LRFs must cover every LSOA; LSOAs of districts in no combined authority or user group are
+        left out and counted in ``attrs["notes"]``.
     areas
         Custom area polygons (:func:`geotarget.io.areas.read_areas`) for ``to="custom"``.
     method, centroids, points
@@ -221,8 +301,10 @@ def aggregate(
     pandas.DataFrame
         Indexed by ``area_code``: ``area_name, n_lsoas, population`` then, for the IMD and
         each domain, the five measures and their ranks (1 = most deprived among the areas in
-        the result). Ward and MSOA results add ``lad_code``/``lad_name`` (the council holding
-        most of the area's LSOAs); custom results add ``pop_from_straddling_lsoas``.
+        the result), and for income and employment the scale and its rank. Ward and MSOA results add
+        ``lad_code``/``lad_name`` (the council holding most of the area's LSOAs); groupings add
+        ``n_lads``; custom results add ``pop_from_straddling_lsoas``. ``attrs``: ``denominators``
+        (domain -> population that weighted it), ``warnings``, ``notes``, ``method_note`` (:data:`METHOD_NOTE`).
 
     Examples
     --------
@@ -231,6 +313,8 @@ def aggregate(
     >>> row = lads.loc["E06000002"]
     >>> row["area_name"], int(row["n_lsoas"]), int(row["imd_rank_average_score"])
     ('Middlesbrough', 90, 1)
+    >>> lads.attrs["denominators"]["employment"]
+    'working-age population'
     """
     from geotarget.analysis.crosswalk import crosswalk_from_codes, crosswalk_to_areas, straddling_population
 
@@ -245,10 +329,20 @@ def aggregate(
         out["pop_from_straddling_lsoas"] = straddling_population(cw, straddling, lsoas["pop_total"]).reindex(
             out.index, fill_value=0).round(1).to_numpy()
         outside = lsoas.index.difference(cw["lsoa_code"])
+        notes = []
         if len(outside):
-            log.warning("%d LSOAs (population %s) lie outside every custom area", len(outside),
-                        f"{int(lsoas.loc[outside, 'pop_total'].sum()):,}")
-        out.attrs = {"method": method, "to": to}
+            notes.append(f"{len(outside):,} LSOAs (population {int(lsoas.loc[outside, 'pop_total'].sum()):,}) lie "
+                         "outside every custom area")
+            log.warning("%s", notes[-1])
+        out.attrs.update({"method": method, "to": to, "notes": notes, "method_note": METHOD_NOTE})
+        return out
+    if to in GROUPINGS:
+        codes, names, notes = group_codes(lsoas, to, groups)
+        out = summary_measures(lsoas, crosswalk_from_codes(codes), vintage=vintage, names=names)
+        if "lad_code" in lsoas.columns:
+            out["n_lads"] = lsoas["lad_code"].reindex(codes.index).groupby(codes).nunique().reindex(
+                out.index).to_numpy()
+        out.attrs.update({"to": to, "n_areas": len(out), "notes": notes, "method_note": METHOD_NOTE})
         return out
 
     source = lookup if lookup is not None else lsoas
@@ -273,8 +367,80 @@ def aggregate(
             if "lad_name" in lad_src.columns:
                 lad_names = lad_src["lad_name"].reindex(lsoas.index).groupby(lad).first()
                 out["lad_name"] = lad_names.reindex(out["lad_code"]).to_numpy()
-    out.attrs = {"to": to, "n_areas": len(out)}
+    out.attrs.update({"to": to, "n_areas": len(out), "notes": [], "method_note": METHOD_NOTE})
     return out
+
+
+def group_codes(lsoas: pd.DataFrame, to: str, groups: pd.DataFrame | None) -> tuple[pd.Series, pd.Series, list[str]]:
+    """Each LSOA's group code for grouping ``to``, the group names, and notes on LSOAs left out.
+
+    ``groups`` is indexed by ``lad_code`` (a grouping of districts) or ``lsoa_code`` (a grouping
+    of LSOAs such as ICBs); see :func:`aggregate`.
+    """
+    label = GROUPING_LABELS[to]
+    if groups is None:
+        col = f"{to}_code"
+        if col not in lsoas.columns:
+            raise SchemaError(_no_groups_message(to))
+        codes = lsoas[col]
+        name_col = f"{to}_name"
+        table = pd.DataFrame({"group_code": codes, "group_name": lsoas[name_col] if name_col in lsoas else None})
+        level = "lsoa"
+    else:
+        level = groups.index.name.removesuffix("_code") if groups.index.name else None
+        if level not in ("lsoa", "lad"):
+            raise SchemaError(f"groups must be indexed by lad_code or lsoa_code (read_groups); its index is "
+                              f"{groups.index.name!r}")
+        table = groups
+        if level == "lad":
+            if "lad_code" not in lsoas.columns:
+                raise SchemaError(f"a grouping of districts needs each LSOA's district: the LSOA data has no "
+                                  f"lad_code column (columns {list(lsoas.columns[:8])} ...)")
+            codes = lsoas["lad_code"].map(groups["group_code"])
+        else:
+            codes = groups["group_code"].reindex(lsoas.index)
+    codes = codes.where(codes.notna() & (codes.astype(str).str.strip() != ""))
+    notes: list[str] = []
+    lost = codes.isna()
+    if lost.any():
+        where = groups.attrs.get("source", "the grouping") if groups is not None else f"the {to}_code column"
+        if level == "lad":
+            lads = sorted(lsoas.loc[lost, "lad_code"].unique())
+            what = (f"{len(lads):,} districts ({int(lost.sum()):,} LSOAs, population "
+                    f"{int(lsoas.loc[lost, 'pop_total'].sum()):,}) are in no {label}: {', '.join(lads[:8])}"
+                    + (" ..." if len(lads) > 8 else ""))
+        else:
+            what = (f"{int(lost.sum()):,} LSOAs (population {int(lsoas.loc[lost, 'pop_total'].sum()):,}) are in no "
+                    f"{label}, e.g. {', '.join(lsoas.index[lost][:5])}")
+        if to in _COMPLETE or lost.all():
+            if lost.all():
+                raise SchemaError(f"{where}: no LSOA of the data is in any {label} ({what}); is the lookup for these "
+                                  "districts (or LSOAs) and their year?")
+            raise SchemaError(f"{where}: {what}; every district is in one {label} (is the lookup for these "
+                              "districts' year?)")
+        notes.append(f"{what}: left out of the {label} summaries.")
+        log.warning("%s", notes[-1])
+        codes = codes[~lost]
+    names = None
+    if "group_name" in table.columns and table["group_name"].notna().any():
+        names = table.dropna(subset=["group_code"]).groupby("group_code")["group_name"].first()
+    return codes.astype(str), names, notes
+
+
+def _no_groups_message(to: str) -> str:
+    if to == "icb":
+        return ("to='icb' needs an LSOA -> Integrated Care Board lookup (MHCLG builds ICB summaries from LSOAs): "
+                "groups=read_groups('lsoa21_icb24_en.csv.gz') (CLI --groups FILE), e.g. the ONS 'LSOA (2021) to "
+                "Sub-ICB Location to ICB to LAD' lookup")
+    if to == "region":
+        return ("to='region' needs each LSOA's region: a region_code column (England-wide data loaded with a regions "
+                "lookup) or groups=read_groups(LAD -> region CSV) (CLI --groups FILE, e.g. the bundled "
+                "data/lookups/lad_region_england.csv)")
+    label = GROUPING_LABELS[to]
+    return (f"to={to!r} needs a district -> {label} lookup: geotarget bundles none (no open LAD -> {label} table was "
+            f"available to build one from); pass groups=read_groups(FILE) (CLI --groups FILE), a CSV "
+            f"lad_code,group_code,group_name, e.g. from the ONS Open Geography Portal 'Local Authority District to "
+            f"{'Local Resilience Forum' if to == 'lrf' else 'Combined Authority'}' lookup")
 
 
 def _mode_by(values: pd.Series, groups: pd.Series) -> pd.Series:

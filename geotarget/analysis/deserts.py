@@ -5,7 +5,7 @@ An **asset desert** for category *c* is an LSOA in national IMD decile <= ``max_
 more than the category's threshold. Default thresholds (:data:`DEFAULT_THRESHOLDS`) follow
 the walkable-neighbourhood convention -- 800 m, about a 10-minute walk, for everyday services
 (GP, pharmacy, park or playing field, primary-age school, community centre) and 1,600 m, about
-20 minutes, for those used less often (library, leisure centre, food support). Pass your own.
+20 minutes, for those used less often (library, leisure centre, food support, dentist). Pass your own.
 
 The **KPIs** are the South Tees strategy's "average distance to nearest park, public garden or
 playing field and average size", and the same for every category: for each council and ward,
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 #: Distance (metres) beyond which an LSOA counts as far from a category of asset.
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "gp": 800, "pharmacy": 800, "park": 800, "school": 800, "community_centre": 800,
-    "library": 1600, "leisure": 1600, "food_support": 1600,
+    "library": 1600, "leisure": 1600, "food_support": 1600, "dentist": 1600,
 }
 
 

@@ -172,7 +172,8 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams, data=Non
 
     out = Path(args.out)
     params = {"to": p.to[0], "imd": args.imd, "vintage": args.vintage, "population": args.population,
-              "lookup": args.lookup, "areas": p.areas, "area_id": p.area_id, "area_name": p.area_name,
+              "lookup": args.lookup, "groups": p.groups, "working_age": p.working_age, "areas": p.areas,
+              "area_id": p.area_id, "area_name": p.area_name,
               "boundaries": args.boundaries, "method": p.method, "councils": args.councils,
               "place": args.place, "source": args.source if args.source != "sample" else None}
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
@@ -188,42 +189,58 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams, data=Non
                 prov.add_input(s.path, role=s.role, vintage=s.vintage)
     elif Path(args.imd).is_file():
         prov.add_input(args.imd, role="imd")
-    for role in ("population", "lookup", "areas", "boundaries"):
-        value = p.areas if role == "areas" else getattr(args, role)
+    for role in ("population", "lookup", "areas", "groups", "working_age", "boundaries"):
+        value = getattr(p, role) if role in ("areas", "groups", "working_age") else getattr(args, role)
         if value is not None and Path(value).is_file():
             prov.add_input(value, role=role)
     return prov
 
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
-    from geotarget.analysis.aggregate import MEASURES
+    from geotarget.analysis.aggregate import GROUPINGS, MEASURES, METHOD_NOTE
     from geotarget.io.areas import read_areas
     from geotarget.io.lookups import read_lsoa_lookup
+    from geotarget.jobs.groupings import denominator_notes, profile_groups, with_working_age
     from geotarget.jobs.profiles import profile_areas, write_profiles_csv
 
     p = params_from_args(AggregateParams, args)
     to = p.to[0]
     if to == "custom" and (p.areas is None or p.area_id is None):
         raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
+    if p.groups is not None and to not in GROUPINGS:
+        raise GeotargetError(f"--groups is for --to {', '.join(GROUPINGS)}; --to was {to}")
     sample = str(args.imd) == "sample"
     # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
-    data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"), councils=sample)
+    data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
+                      councils=sample and to not in GROUPINGS)
     with _aggregate_provenance(args, p, data) as prov:
-        cols = dict(p.lookup_columns) if p.lookup_columns else None
-        lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
-        areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
-        res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
-                            councils=None if sample else args.councils)
+        if p.working_age is not None:
+            data = with_working_age(data, p.working_age)
+        if to in GROUPINGS:
+            res = profile_groups(data, to=to, groups=p.groups, councils=args.councils)
+        else:
+            cols = dict(p.lookup_columns) if p.lookup_columns else None
+            lookup = read_lsoa_lookup(args.lookup, columns=cols) if args.lookup is not None else None
+            areas = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name) if to == "custom" else None
+            res = profile_areas(data, to=to, lookup=lookup, areas=areas, method=p.method,
+                                councils=None if sample else args.councils)
         path = prov.add_output(write_profiles_csv(res.table, args.out, inputs=[args.imd, args.population,
-                                                                              args.lookup, p.areas,
-                                                                              args.boundaries]))
+                                                                              args.lookup, p.areas, p.groups,
+                                                                              p.working_age, args.boundaries]))
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
+        warnings = list(res.table.attrs.get("warnings", []))
+        denominators = denominator_notes(res.table)
+        for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
+            prov.add_note(note)
+        if res.table.attrs.get("denominators"):
+            prov.update_parameters(denominators=res.table.attrs["denominators"])
+    for w in warnings:  # loud, even with -q
+        print(w, file=sys.stderr)
     if args.quiet:
         return 0
     t = res.table
-    to = p.to[0]
     print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
     top = t.sort_values("imd_rank_average_score").head(5)
     print("Most deprived by IMD average score:")
@@ -239,7 +256,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         for lad, r in c.iterrows():
             per = ", ".join(f"{m.replace('_', ' ')} {r[m]}" for m in MEASURES)
             print(f"  {names.get(lad, lad)}: {r[MEASURES[0]]} of {r.areas} {to}s on IMD average score ({per})")
-    for note in res.notes:
+    for note in (*res.notes, *denominators):
         print(f"Note: {note}")
     return 0
 
@@ -248,8 +265,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets, read_category_map
-    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.io.assets import EXCLUDED, read_category_map
+    from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = params_from_args(AccessParams, args)
     thresholds = {**DEFAULT_THRESHOLDS, **dict(p.thresholds or {})}
@@ -259,15 +276,15 @@ def _cmd_access(args: argparse.Namespace) -> int:
     parks = access_points = None
     data = _load_data(args, AccessParams.DATA)
     if str(p.assets[0]) == "sample":
-        read, parks, access_points = sample_assets(data)
+        read, parks, access_points = sample_assets(data, ods_include=p.ods_include)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
-        read = read_assets(p.assets[0], layer=p.layer, postcode_column=p.postcode_column,
-                           lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
-                           y_column=p.y_column, category_column=p.category_column, category=p.category,
-                           category_map=mapping, name_column=p.name_column, id_column=p.id_column,
-                           capacity_column=p.capacity_column, postcodes=p.postcodes)
+        read = read_asset_files([p.assets[0]], data, postcodes=p.postcodes, layer=p.layer,
+                                postcode_column=p.postcode_column, lat_column=p.lat_column, lon_column=p.lon_column,
+                                x_column=p.x_column, y_column=p.y_column, category_column=p.category_column,
+                                category=p.category, category_map=mapping, name_column=p.name_column,
+                                id_column=p.id_column, capacity_column=p.capacity_column, ods_include=p.ods_include)
     if p.parks:
         import geopandas as gpd
 
@@ -287,7 +304,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     print(read.summary())
     for reason, rows in read.rejects.groupby("reason", sort=False)["row"]:
         shown = ", ".join(map(str, rows.head(8))) + (", ..." if len(rows) > 8 else "")
-        print(f"  rejected, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
+        what = "left out by default" if reason in EXCLUDED else "rejected"
+        print(f"  {what}, {reason}: {len(rows):,} (rows {shown}; see rejects.csv)")
     s = res.sample
     print(f"Access from {len(res.access):,} LSOAs ({s.vintage.label}), population-weighted mean distance to the "
           "nearest asset:")
@@ -445,11 +463,17 @@ def _cmd_inequality(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     t = res.result.table
+    level = f"{100 * p.confidence[0]:g}% CI"
     print(f"Inequality across {p.deciles} IMD deciles — {res.study.label}")
-    print(f"{'indicator':<24}{'SII':>10}{'95% CI':>22}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
+    print(f"{'indicator':<24}{'SII':>10}{level:>24}{'RII':>8}{'D10 - D1':>11}{'Gini':>7}")
     for _, r in t.iterrows():
         ci = f"{r.sii_lower:,.3g} to {r.sii_upper:,.3g}" if r.sii_lower == r.sii_lower else "n/a"
-        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>22}{r.rii:>8.3g}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+        rii = f"{r.rii:.3g}" if r.rii == r.rii else "-"  # undefined: see the notes
+        print(f"{str(r.indicator)[:23]:<24}{r.sii:>10,.3g}{ci:>24}{rii:>8}{r.gap_d1_d10:>11,.3g}{r.gini:>7.3f}")
+    if len(t):
+        r = t.iloc[0]
+        print(f"Standard errors: {r.se_source}; value type {r.value_type}"
+              f"{' (log/logit transform)' if r.transform else ''}; {int(r.repetitions):,} Monte Carlo draws")
     for note in res.notes:
         print(f"Note: {note}")
     _print_outputs(res.outputs)
@@ -540,13 +564,15 @@ def _add_access(sub) -> None:
                        "within walking distance, asset deserts and KPIs per council and ward",
         description="Read an asset list (CSV with postcodes or coordinates, GeoJSON, GeoPackage, Shapefile), locate "
                     "every row or report why not (rejects.csv), and measure access from every LSOA's "
-                    "population-weighted centroid in a bundled place: nearest distance per category, counts "
+                    "population-weighted centroid in a bundled place or, with --imd and the other official files, "
+                    "any council (the NHS ODS epraccur file is read as published; assets within --asset-margin of "
+                    "the councils count): nearest distance per category, counts "
                     "within each radius, assets per 1,000 residents (2SFCA), asset deserts in the most deprived "
                     "deciles and population-weighted KPIs per council and ward.",
     )
     add_options(a, AccessParams)
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 councils={"help": "keep these councils"})
+                 councils={"help": "keep these councils"}, asset_margin={"type": float, "metavar": "M"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)
@@ -603,7 +629,18 @@ def _cmd_data(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{name}: {path}  ({_fmt_size(path.stat().st_size)})")
         return 0
+    if args.data_command == "add":
+        from geotarget.io.store import add, describe
+
+        if not args.quiet:
+            _show_progress(args)
+        for added in add(args.files, cache=args.cache, as_=args.as_, force=args.force):
+            if not args.quiet:
+                print(describe(added))
+        return 0
     if args.data_command == "list":
+        from geotarget.data.capabilities import cache_capabilities
+
         rows = list_data(cache=args.cache)
         print(f"Cache: {cache_dir(args.cache)}")
         for r in rows:
@@ -612,9 +649,21 @@ def _cmd_data(args: argparse.Namespace) -> int:
             print(f"{r.status:<11} {r.name}{size}{where}")
             if r.status != "bundled":
                 print(f"{'':<12}{r.detail}")
-        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)]
+        missing = [n for n in CATALOGUE if any(r.name == n and r.status == "not cached" for r in rows)
+                   and CATALOGUE[n].kind != "manual"]
         if missing:
             print(f"Fetch with: geotarget data fetch {' '.join(missing)}")
+        manual = [n for n in CATALOGUE if CATALOGUE[n].kind == "manual"
+                  and any(r.name == n and r.status == "not cached" for r in rows)]
+        if manual:
+            print(f"Download from the publisher, then `geotarget data add FILE`: {', '.join(manual)}")
+        for vintage in (2025, 2019):
+            caps = cache_capabilities(cache=args.cache, vintage=vintage)
+            if vintage == 2019 and not any(c.have for c in caps if c.label.startswith("deprivation")):
+                continue
+            print(f"What the cache can do (IoD{vintage}):")
+            for c in caps:
+                print(f"  {c.line()}")
         return 0
     args.data_parser.print_help()
     return 0
@@ -622,9 +671,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _add_data(sub) -> None:
     p = sub.add_parser(
-        "data", help="official data: fetch it from the publishers into a cache, list what is cached and bundled",
+        "data", help="official data: fetch it from the publishers or add files you have to a cache; list what is "
+                     "cached and what it can do",
         description="Download official data (MHCLG's IoD, ONS boundaries and lookups) into a local cache "
-                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads.",
+                    "($GEOTARGET_CACHE or ~/.cache/geotarget) with checksums and resumable downloads, or add files "
+                    "you downloaded or were sent (recognised from their layout).",
     )
     p.set_defaults(func=_cmd_data, data_command=None, data_parser=p)
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
@@ -640,7 +691,19 @@ def _add_data(sub) -> None:
     f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
     f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache"})
     _verbosity(f)
-    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets")
+    a = dsub.add_parser("add", help="add files you downloaded or were sent to the cache (recognised from their layout)",
+                        description="Recognise which dataset each file is from its columns or layers (not its name), "
+                                    "copy it into the cache with a SHA-256 record; the original is not changed. A "
+                                    "GeoPackage adds each recognised layer. Datasets: " + ", ".join(CATALOGUE))
+    a.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz, zip, GeoPackage, GeoJSON ...")
+    a.add_argument("--as", dest="as_", metavar="NAME", choices=list(CATALOGUE),
+                   help="add the file as this dataset (when its layout is ambiguous or not recognised)")
+    a.add_argument("--force", action="store_true", help="replace a different file already cached for the dataset")
+    a.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
+    a.set_defaults(flags={"as_": "--as", "force": "--force", "cache": "--cache"})
+    _verbosity(a)
+    lst = dsub.add_parser("list", help="show cached, partly downloaded, fetchable and bundled datasets, and what "
+                                       "each capability can do with the cache")
     lst.add_argument("--cache", metavar="DIR", help="cache folder")
     _verbosity(lst)
 
@@ -658,14 +721,22 @@ def _cmd_hia(args: argparse.Namespace) -> int:
         if len(assets.rejects):
             log.warning("%s", assets.summary())
     rules = ScreeningRules(flag_indices=p.flag_indices, flag_max_decile=p.flag_max_decile, flag_scope=p.flag_scope)
-    res = run_hia(_load_data(args, HiaParams.DATA), **p.job_kwargs(), out=args.out, rules=rules, assets=assets)
+    data, site = _hia_data(args, p)
+    kw = p.job_kwargs()
+    if site is not None:
+        kw["site"] = site
+    res = run_hia(data, **kw, out=args.out, rules=rules, assets=assets)
     if args.quiet:
         return 0
+    from geotarget.hia.evidence import council_text, residents_council_text
+
     for sc in res.screenings:
         zk = f"{sc.buffers[0]:g}m"
-        print(f"{sc.site.name} ({sc.council[1]}): {'MEETS' if sc.severe else 'does not meet'} the most-severe-health-"
-              f"inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within {sc.buffers[0]:,.0f} m; "
-              f"{len(sc.flags)} flag(s)")
+        around = residents_council_text(sc)
+        around = f"; residents within {sc.buffers[0]:,.0f} m: {around}" if around else ""
+        print(f"{sc.site.name} ({council_text(sc)}{around}): {'MEETS' if sc.severe else 'does not meet'} the "
+              f"most-severe-health-inequalities rule; {sc.profile.loc[zk, 'residents']:,.0f} residents within "
+              f"{sc.buffers[0]:,.0f} m; {len(sc.flags)} flag(s)")
     if res.comparison is not None:
         from geotarget.hia.screen import RANKING_RULE
 
@@ -682,6 +753,58 @@ def _cmd_hia(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hia_data(args: argparse.Namespace, p: HiaParams):
+    """Load the data of ``geotarget hia``; return it and the site when it was read here (else ``None``).
+
+    The bundled place (``--place``), or official files (``--imd PATH`` or ``--source files``) or the cache
+    (``--source cache``) for the councils ``--la`` or, without them, the councils the site(s) and the largest
+    buffer reach (:func:`geotarget.hia.place.site_councils`).
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from geotarget.data.load import cached_source, load
+    from geotarget.data.source import DataSource
+
+    kw = {k: v for k, v in data_kwargs(args, HiaParams.DATA).items() if v is not None}
+    imd = kw.pop("imd", "sample")
+    if str(imd) != "sample":
+        kw["imd"] = imd
+        kw["source"] = "files" if kw.get("source", "sample") == "sample" else kw["source"]
+    if kw.get("source", "sample") == "sample":
+        return load(**kw), None
+    paths = {f.name for f in dataclasses.fields(DataSource) if "Path" in str(f.type) and "tuple" not in str(f.type)}
+    kw = {k: (Path(v) if k in paths else tuple(v) if isinstance(v, list) else v) for k, v in kw.items()}
+    place = kw.pop("place", None)  # with files or the cache: the councils (or region) it names, else the site's
+    if place and not kw.get("councils"):
+        from geotarget.data.place import resolve_place
+
+        choice = resolve_place(place)
+        if choice.kind == "region":
+            kw["region"] = choice.region
+        elif choice.kind != "england":
+            kw["councils"] = choice.councils
+    ds = DataSource(**kw)
+    if ds.source == "cache":
+        ds = cached_source(ds)
+    site = None
+    if not ds.councils and not ds.region:
+        from geotarget.hia.place import site_councils
+        from geotarget.io.postcodes import read_postcodes
+        from geotarget.io.sites import parse_site, read_sites
+
+        lookup = p.postcodes or ((lambda: read_postcodes(ds.codepoint)) if ds.codepoint else None)
+        if p.site is not None:
+            site = parse_site(p.site, name=p.name, postcodes=lookup)
+            found = [site]
+        else:
+            found = read_sites(p.sites, name_column=p.name_column, postcodes=lookup).sites
+        councils = site_councils(*found, source=ds, buffers=p.buffer)
+        log.info("councils reached by the site(s): %s", ", ".join(councils))
+        ds = dataclasses.replace(ds, councils=councils)
+    return load(ds), site
+
+
 def _add_hia(sub) -> None:
     h = sub.add_parser(
         "hia", help="Health Impact Assessment screening: local evidence for a development site (or a file of "
@@ -693,7 +816,9 @@ def _add_hia(sub) -> None:
                     "DIR/<site>.html, .md and .json; with --sites also DIR/sites_comparison.csv.",
     )
     add_options(h, HiaParams)
-    data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"})
+    data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
+                 councils={"help": "with files or the cache: the councils to load, by code or name (default: the "
+                                   "councils the site and its largest buffer reach)"})
     h.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _verbosity(h)
     h.set_defaults(func=_cmd_hia, model=HiaParams)

@@ -481,23 +481,49 @@ def _centroid_points(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, so
                             geometry=lsoas.geometry.representative_point(), crs=BNG)
 
 
-def _assets_inside(assets, lad_b: gpd.GeoDataFrame, sources: list[Source]) -> gpd.GeoDataFrame:
-    """Read the asset files and keep the assets that intersect the chosen councils (with their ``lad_code``)."""
-    frames = []
-    for path in assets:
+def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[Source],
+                   notes: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+    """Read the asset files and keep the assets within ``source.asset_margin`` metres of the chosen councils.
+
+    People near a council's edge use the surgery over the border, so assets in neighbouring councils
+    within the margin count (``lad_code`` is the council holding an asset, ``None`` over the border;
+    ``distance_to_area_m`` its distance from the study). GIS files are read as they are; tables (e.g.
+    the NHS ODS epraccur file as published) through :func:`geotarget.io.assets.read_assets`, located by
+    postcode with ``source.codepoint`` (else the bundled postcodes). Returns the assets and the
+    postcode table read, if one was (kept as :attr:`StudyData.postcode_locations`).
+    """
+    from geotarget.io.assets import assets_near, is_os_greenspace, is_table, read_assets
+    from geotarget.io.postcodes import read_postcodes
+
+    frames, postcodes = [], None
+    for path in source.assets:
         p = require_file(path, "assets")
-        g = to_bng(gpd.read_file(p), source=str(p))
-        inside = gpd.sjoin(g, lad_b[["geometry"]].reset_index()[["lad_code", "geometry"]], how="inner",
-                           predicate="intersects").drop(columns="index_right")
-        inside = inside[~inside.index.duplicated()]
-        if len(inside) < len(g):
-            log.warning("%s: %d of %d assets lie outside the chosen councils and are left out", p,
-                        len(g) - len(inside), len(g))
-        frames.append(inside.assign(source_file=p.name))
+        if is_table(p):
+            if postcodes is None:
+                postcodes = read_postcodes(source.codepoint)
+            read = read_assets(p, postcodes=postcodes)
+            g = read.assets.assign(asset_type=read.assets["category"])
+            if len(read.rejects):
+                notes.append(f"{read.summary()}.")
+        elif is_os_greenspace(p):  # read by the access job as parks (sites and entrances)
+            notes.append(f"{p.name}: OS Open Greenspace, read by the access job as parks.")
+            sources.append(Source("assets", p, None))
+            continue
+        else:
+            x0, y0, x1, y1 = lad_b.total_bounds
+            m = source.asset_margin
+            box = gpd.GeoSeries([shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)], crs=BNG)
+            g = to_bng(gpd.read_file(p, bbox=box), source=str(p))
+        near, note = assets_near(g, lad_b[["geometry"]], margin=source.asset_margin)
+        near = near.rename(columns={"area_code": "lad_code"}) if "lad_code" not in near else \
+            near.drop(columns="area_code")
+        notes.append(f"{p.name}: {note}")
+        log.info("%s: %s", p, note)
+        frames.append(near.assign(source_file=p.name))
         sources.append(Source("assets", p, None))
     if frames:
-        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
-    return gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG)
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG), postcodes
+    return gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG), postcodes
 
 
 def _bundle(source: DataSource, *, councils, region) -> StudyData:
@@ -540,7 +566,7 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
 
     with stage("centroids and assets"):
         cen = _centroid_points(source, lsoas, v, sources, notes)
-        asset_frame = _assets_inside(source.assets, lad_b, sources)
+        asset_frame, postcode_locations = _assets_inside(source, lad_b, sources, notes)
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]
@@ -558,9 +584,13 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     if len(frame) == v.n_lsoas:
         national = frame.copy()
         national["region_code"] = national["lad_code"].map(reg["region_code"])
+    # HIA screening: IoD File 8 indicators, the CNI and England comparators (source.indicators, source.cni)
+    from geotarget.data.hia_inputs import hia_layers
+
+    hia = hia_layers(source, study=lsoas.index, national=national, vintage=v, sources=sources, notes=notes)
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
-                     source=source, file_lsoas=len(frame))
+                     source=source, file_lsoas=len(frame), postcode_locations=postcode_locations, **hia)
 
 
 __all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

@@ -114,8 +114,9 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
                 raise DataNotFoundError(
                     f"{auto.name} is not in the bundled sample ({', '.join(p.name for p in PLACES.values())}), so "
                     f"its data comes from the national files in the data cache {_cache_dir(ds)}, which lacks "
-                    f"{', '.join(missing)}: run `geotarget data fetch {' '.join(missing)}`, or name the files "
-                    "(source = \"files\": imd, boundaries, lookup)").naming("place")
+                    f"{', '.join(missing)}: run `geotarget data fetch {' '.join(missing)}` (or `geotarget data add FILE` "
+                    "for files you have), or name the files (source = \"files\": imd, boundaries, lookup)"
+                ).naming("place")
             log.info("%s: reading the national files in the data cache", auto.name)
         ds = cached_source(ds)
     return files_data(ds)
@@ -184,19 +185,29 @@ def _normalise(overrides: dict) -> dict:
 def cached_source(source: DataSource) -> DataSource:
     """``source`` with every file it does not name taken from the data cache, by catalogue name.
 
-    Raises :class:`~geotarget.DataNotFoundError` naming the ``geotarget data fetch NAME`` command
-    for a required file (IoD, LSOA boundaries, lookup) that is not in the cache.
+    Files found in the cache are checked against the SHA-256 recorded when they were fetched or
+    added; ``assets`` defaults to the cached asset lists (:data:`CACHED_ASSETS`) when the source
+    names none.
+
+    Raises
+    ------
+    DataNotFoundError
+        A required file (IoD, LSOA boundaries, lookup) that is not in the cache, naming the
+        ``geotarget data fetch NAME`` command.
+    FetchError
+        A cached file that has changed since it was stored (naming the file and
+        ``geotarget data add/fetch --force``).
     """
-    from geotarget.io.fetch import CATALOGUE, cache_dir, cached_path
+    from geotarget.io.fetch import CATALOGUE, cache_dir, cached_path, verify_cached
 
     year = get_vintage(source.vintage or 2025).year
-    found = {}
+    found: dict = {}
     for key, name in CACHED[year].items():
         if getattr(source, key) is not None:
             continue
         path = cached_path(name, cache=source.cache) if name in CATALOGUE else None
         if path is not None and path.is_file():
-            found[key] = path
+            found[key] = verify_cached(path)
         elif key in REQUIRED:
             where = cache_dir(source.cache)
             if name is None:
@@ -205,7 +216,12 @@ def cached_source(source: DataSource) -> DataSource:
                     f"{get_vintage(year).lsoa_year}; name the file as `{key}`").naming(key)
             raise DataNotFoundError(
                 f"{key} for IoD{year} ({name}) is not in the data cache {where}: run `geotarget data fetch {name}` "
-                f"(or name the file as `{key}`)").naming(key)
+                f"or `geotarget data add FILE` (or name the file as `{key}`)").naming(key)
+    if not source.assets:
+        assets = [cached_path(name, cache=source.cache) for name in CACHED_ASSETS if name in CATALOGUE]
+        assets = [verify_cached(p) for p in assets if p.is_file()]
+        if assets:
+            found["assets"] = tuple(assets)
     return dataclasses.replace(source, **found)
 
 

@@ -34,8 +34,8 @@ _HOW = {
     "lads": "LSOA boundaries (boundaries), or council boundaries (lads)",
     "centroids": "LSOA boundaries (boundaries) or population-weighted centroids (centroids)",
     "postcodes": "a bundled place (source = \"sample\")",
-    "hia_indicators": "a bundled place (source = \"sample\"): the IoD File 8 indicators are bundled for it",
-    "hia_reference": "a bundled place (source = \"sample\")",
+    "hia_indicators": "the IoD File 8 underlying indicators (indicators), or a bundled place (source = \"sample\")",
+    "hia_reference": "England-wide IoD and File 8 files (imd, indicators), or a bundled place (source = \"sample\")",
     "regions": "a council -> region lookup (regions)",
 }
 

@@ -157,6 +157,10 @@ class Screening:
     parameters: dict = field(default_factory=dict)
     generated: str = ""
     sources: list[str] = field(default_factory=list)
+    #: the councils of the site and of the residents within the first buffer, indexed by ``lad_code``:
+    #: ``lad_name``, ``site_share`` (of the site's area; 1 for the council a point lies in) and
+    #: ``residents_share`` (of the residents within the first buffer, apportioned by postcode points)
+    councils: pd.DataFrame | None = None
 
     @property
     def severe(self) -> bool:
@@ -166,6 +170,55 @@ class Screening:
     def zone(self, d: float) -> str:
         """Return the column suffix of buffer ``d`` (see :func:`zone_key`)."""
         return zone_key(d)
+
+
+def percent_shares(shares: Sequence[float]) -> list[int]:
+    """Whole percentages of ``shares`` (fractions of one whole) that add up to 100: largest remainders.
+
+    >>> percent_shares([0.515, 0.485])
+    [52, 48]
+    >>> percent_shares([1 / 3, 1 / 3, 1 / 3])
+    [34, 33, 33]
+    """
+    raw = np.asarray(shares, dtype=float)
+    if not len(raw) or raw.sum() <= 0:
+        return [0] * len(raw)
+    raw = raw / raw.sum() * 100
+    out = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - out), kind="stable")[: 100 - int(out.sum())]:
+        out[i] += 1
+    return out.tolist()
+
+
+def shares_text(names: Sequence[str], shares: Sequence[float]) -> str:
+    """``"Stockton-on-Tees 52%, Middlesbrough 48%"`` (one name alone when it has everything).
+
+    >>> shares_text(["Stockton-on-Tees", "Middlesbrough"], [0.515, 0.485])
+    'Stockton-on-Tees 52%, Middlesbrough 48%'
+    """
+    pairs = [(n, p) for n, p in zip(names, percent_shares(shares), strict=True) if p > 0]
+    if len(pairs) == 1:
+        return pairs[0][0]
+    return ", ".join(f"{n} {p}%" for n, p in pairs)
+
+
+def council_text(sc: Screening) -> str:
+    """Return the council(s) the site lies in, with their shares of its area when it straddles a boundary."""
+    c = sc.councils
+    if c is None or not len(c):
+        return sc.council[1]
+    on = c[c["site_share"] > 0]
+    return shares_text(on["lad_name"].tolist(), on["site_share"].tolist())  # ordered largest first
+
+
+def residents_council_text(sc: Screening) -> str | None:
+    """Return the councils of the residents within the first buffer with their shares, when there are several."""
+    c = sc.councils
+    if c is None or (c["residents_share"] > 0).sum() < 2:
+        return None
+    c = c.sort_values("residents_share", ascending=False, kind="stable")
+    c = c[c["residents_share"] > 0]
+    return shares_text(c["lad_name"].tolist(), c["residents_share"].tolist())
 
 
 def zone_key(d: float) -> str:
@@ -220,4 +273,5 @@ def walk_band(d: float) -> str:
 
 __all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M",
            "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile",
-           "reference_value", "walk_band", "zone_key", "zone_label"]
+           "council_text", "percent_shares", "reference_value", "residents_council_text", "shares_text", "walk_band",
+           "zone_key", "zone_label"]

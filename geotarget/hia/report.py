@@ -29,6 +29,7 @@ from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
 from geotarget.data.study_data import StudyData
+from geotarget.hia.evidence import residents_council_text
 from geotarget.hia.screen import (
     DEFAULT_BUFFERS,
     HEALTH_INDICATORS,
@@ -36,6 +37,7 @@ from geotarget.hia.screen import (
     Screening,
     ScreeningRules,
     compare_sites,
+    council_text,
     hia_data,
     screen_site,
     zone_key,
@@ -43,7 +45,7 @@ from geotarget.hia.screen import (
 )
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
-from geotarget.io.sites import parse_site, read_sites, slugify
+from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
 from geotarget.render.text import html_text, md_cell, md_text
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ def evidence(sc: Screening) -> dict:
         "place": sc.place_name, "vintage": sc.vintage.label,
         "buffers": list(sc.buffers),
         "council": {"code": sc.council[0], "name": sc.council[1]},
+        "councils": _councils_json(sc),
+        "councils_text": council_text(sc),
         "parameters": sc.parameters,
         "severe_health_inequalities": sc.severe,
         "rule_lsoas": sc.rule_lsoas,
@@ -116,6 +120,15 @@ def evidence(sc: Screening) -> dict:
         "sources": sc.sources,
     }
     return _clean(out)
+
+
+def _councils_json(sc: Screening) -> list[dict]:
+    """Return the councils of the site and of the residents within the first buffer, with their shares (0-1)."""
+    if sc.councils is None:
+        return [{"code": sc.council[0], "name": sc.council[1], "site_share": 1.0}]
+    zk = zone_key(sc.buffers[0])
+    return [{"code": code, "name": r["lad_name"], "site_share": float(r["site_share"]),
+             f"residents_share_{zk}": float(r["residents_share"])} for code, r in sc.councils.iterrows()]
 
 
 def _int(v):
@@ -139,14 +152,21 @@ def report_blocks(sc: Screening) -> list[tuple]:
     site = sc.site
     c = site.centre
     wards_on = ", ".join(sc.wards.loc[sc.wards["site_in_ward"], "ward_name"]) if len(sc.wards) else ""
+    from geotarget.core.places import PLACES
+
+    origin = f"the bundled {sc.place_name} sample" if sc.place in PLACES else f"official data files ({sc.place_name})"
     b: list[tuple] = [("h1", f"Health Impact Assessment screening: {site.name}"),
-                      ("p", f"Generated {sc.generated} by geotarget {__version__} from the bundled {sc.place_name} "
-                            f"sample ({sc.vintage.label}). {DISCLAIMER}")]
+                      ("p", f"Generated {sc.generated} by geotarget {__version__} from {origin} "
+                            f"({sc.vintage.label}). {DISCLAIMER}")]
+    residents = residents_council_text(sc)
     facts = [
         f"Site: {site.kind}" + (f", {site.area_ha:,.2f} ha" if site.kind == "polygon" else "")
         + f", given as {site.source}; centre easting {c.x:,.0f}, northing {c.y:,.0f} (EPSG:27700).",
         *[f"Input note: {n}" for n in site.notes],
-        f"Council: {sc.council[1]} ({sc.council[0]}); ward(s): {wards_on or '–'}.",
+        (f"Council: {sc.council[1]} ({sc.council[0]})" if council_text(sc) == sc.council[1] else
+         f"Councils (share of the site's area): {council_text(sc)}; comparator: {sc.council[1]} ({sc.council[0]})")
+        + (f"; residents within {sc.buffers[0]:,.0f} m (by postcode): {residents}" if residents else "")
+        + f"; ward(s): {wards_on or '–'}.",
         ("MEETS" if sc.severe else "Does not meet") + " the most-severe-health-inequalities rule: "
         + sc.rules.describe(sc.buffers[0]) + ".",
     ]
@@ -445,14 +465,18 @@ class HiaResult:
     slugs: list[str] = field(default_factory=list)
 
 
-def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: str | os.PathLike | None = None,
+def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, sites: str | os.PathLike | None = None,
             out: str | os.PathLike, name: str | None = None, name_column: str | None = None,
             buffers: Sequence[float] | str = DEFAULT_BUFFERS, rules: ScreeningRules | None = None,
             assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
             generated: str | None = None, with_map: bool = True) -> HiaResult:
-    """Screen one site (``site``: a path, WKT, postcode or ``"E,N"``) or a file of sites (``sites``).
+    """Screen one site (``site``: a path, WKT, postcode, ``"E,N"`` or a :class:`Site`) or a file of sites (``sites``).
 
-    ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley).
+    ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley); it
+    must hold the councils the sites and their largest buffer reach (:func:`geotarget.hia.place.site_councils`
+    finds them before loading). Postcodes are located in ``postcodes`` when given, else in the data's
+    postcode table (:meth:`StudyData.postcode_table`: Code-Point Open with ``codepoint``, any English
+    postcode), else in the bundled postcodes.
 
     Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
     by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
@@ -466,10 +490,23 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
         raise ParameterError(f"site was {site!r} and `sites` was {sites!r} but exactly one of them is expected: one "
                              "site, or a file of sites", parameter="site", related=("sites",))
     buffers = parse_buffers(buffers)
-    lookup = load_postcodes(postcodes) if postcodes is not None else None
-    inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source) if p and Path(str(p)).is_file()]
+    if data is None:
+        from geotarget.data.load import load
+
+        data = load()
+    if postcodes is not None:
+        lookup = load_postcodes(postcodes)
+    elif data.source.codepoint is not None or data.postcode_locations is not None:
+        lookup = data.postcode_table  # read when a postcode is located
+    else:
+        lookup = None
+    inputs = [Path(p).resolve() for p in (sites, site, postcodes, assets_source)
+              if p and not isinstance(p, Site) and is_file(str(p))]
     out = Path(out)
-    if site is not None:
+    if isinstance(site, Site):
+        s = site if name is None else Site(name, site.geometry, site.source, site.notes, site.row)
+        candidates, rejects = [s], pd.DataFrame(columns=["row", "name", "reason", "detail"])
+    elif site is not None:
         s = parse_site(site, name=name, postcodes=lookup)
         candidates, rejects = [s], pd.DataFrame(columns=["row", "name", "reason", "detail"])
     else:
@@ -487,10 +524,6 @@ def run_hia(data: StudyData | None = None, *, site: str | None = None, sites: st
     if clash:
         raise ParameterError(f"out was {str(out)!r} but an output there would overwrite the input file {clash[0]}; "
                              "choose another folder", parameter="out")
-    if data is None:
-        from geotarget.data.load import load
-
-        data = load()
     data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
     for s, slug in zip(candidates, slug_of, strict=True):

@@ -50,9 +50,11 @@ from geotarget.hia.evidence import (
     WALK_BANDS,
     Screening,
     ScreeningRules,
+    council_text,
     indicator_cuts,
     indicator_decile,
     reference_value,
+    shares_text,
     walk_band,
     zone_key,
     zone_label,
@@ -89,8 +91,9 @@ def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) 
     data
         The study (:func:`geotarget.data.load`). Screening needs LSOA, council and ward
         polygons, population points (centroids), residential postcodes, the IoD File 8
-        indicators and England comparators: the bundled places have them all; for data from
-        files the error names what is missing.
+        indicators and England comparators: the bundled places have them all; data from files
+        or the cache has them with ``indicators`` (and ``cni``), England-wide IoD files and
+        postcodes (:mod:`geotarget.data.hia_inputs`); the error names what is missing.
     assets
         Extra assets (an :class:`~geotarget.io.assets.AssetRead` or a GeoDataFrame with
         ``category``), e.g. schools or parks the bundled layers lack; their categories replace
@@ -145,12 +148,14 @@ def _study_assets(data: StudyData):
     from geotarget.io.assets import assets_from_frame
 
     union = data.assets
-    if union is None or "asset_type" not in union.columns:
+    if union is None or "asset_type" not in union.columns or union.empty:
         empty = gpd.GeoDataFrame({"category": [], "asset_id": [], "name": []}, geometry=[], crs=data.lsoas.crs)
         return empty, data.parks, data.park_access_points
     union = union[union["asset_type"] != "hospital"]
-    read = assets_from_frame(union, source=f"bundled {data.place} assets", category_column="asset_type",
-                             name_column="name", id_column="asset_id", postcode_column="postcode")
+    has = lambda c: c if c in union.columns else None  # noqa: E731
+    read = assets_from_frame(union, source=f"{'bundled ' if data.bundled else ''}{data.place} assets",
+                             category_column="asset_type", name_column=has("name"), id_column=has("asset_id"),
+                             postcode_column=has("postcode"))
     return read.assets, data.parks, data.park_access_points
 
 
@@ -205,21 +210,30 @@ def parse_buffers(text: str | Sequence[float]) -> tuple[float, ...]:
 
 def check_coverage(site: Site, data: HiaData) -> list[str]:
     """Refuse a site outside the data; note a site or buffer that crosses its edge."""
+    from geotarget.io.assets import in_england
+
     lads = data.sample.lads
     if not shapely.intersects(data.coverage, site.geometry):
-        covers = ", ".join(lads["lad_name"].tolist())
+        covers = ", ".join(lads["lad_name"].tolist()[:12]) + (f" and {len(lads) - 12} more" if len(lads) > 12 else "")
         x0, y0, x1, y1 = (round(v, -3) for v in data.coverage.bounds)
         c = site.centre
         hint = ""
         if site.kind == "point" and shapely.intersects(data.coverage, shapely.Point(c.y, c.x)):
             hint = f" Easting and northing look swapped: try {c.y:.0f},{c.x:.0f}."
-        else:
+        elif not in_england([site.geometry])[0]:
+            hint = (" It lies outside England: the Indices of Deprivation, and so HIA screening, cover England only "
+                    "(Wales, Scotland and Northern Ireland publish their own indices).")
+        elif data.sample.bundled:
             for key, other in _other_places(data.sample.place_key):
                 if other.intersects(site.geometry):
                     hint = f" The site is in the bundled {get_place(key).name} sample: set `place` to {key!r}."
+        else:
+            hint = (" Load the council(s) the site is in (`councils`), or leave them out and let `geotarget hia` "
+                    "choose them from the site (geotarget.hia.place.site_councils).")
+        what = f"the bundled {data.place_name} sample" if data.sample.bundled else f"the data ({data.place_name})"
         raise AreaNotFoundError(
             f"site {site.name!r} ({site.source}, at easting {c.x:,.0f}, northing {c.y:,.0f}) is outside the data's "
-            f"coverage: the bundled {data.place_name} sample covers {covers} (easting {x0:,.0f}–{x1:,.0f}, northing "
+            f"coverage: {what} covers {covers} (easting {x0:,.0f}–{x1:,.0f}, northing "
             f"{y0:,.0f}–{y1:,.0f}).{hint}").naming("place")
     notes = []
     if site.kind == "polygon":
@@ -263,8 +277,9 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
     if outside > 0.01:
         notes.append(f"{outside:.0%} of the {buffers[-1]:,.0f} m buffer lies outside {data.place_name}: residents and "
                      "assets beyond it are not in the data, so counts there are low and distances may be overstated.")
-    council = _council(site, s)
     zk = zone_key(first)
+    councils = council_shares(site, s.lads, lsoas, zk)
+    council = (str(councils.index[0]), str(councils["lad_name"].iloc[0]))
     scope = lsoas["on_site"] if rules.flag_scope == "site" else lsoas["on_site"] | lsoas[f"in_{zk}"]
     meets = pd.Series(False, index=lsoas.index)
     for k in rules.flag_indices:
@@ -278,7 +293,10 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
     cni = _cni_summary(lsoas, data, buffers, rules) if data.cni is not None else None
     access, nearby, parks = _access(site, data, max(buffers[-1], WALK_BANDS[-1]))
     wards = _ward_table(site, lsoas, s, buffers)
-    if len(set(lsoas.loc[lsoas[f"in_{zk}"], "lad_code"])) > 1:
+    if (councils["site_share"] > 0).sum() > 1:
+        notes.append(f"The site straddles council boundaries ({council_text_of(councils)} of its area); the "
+                     f"council comparator is {council[1]}, which holds the largest part.")
+    elif len(set(lsoas.loc[lsoas[f"in_{zk}"], "lad_code"])) > 1:
         names = sorted(set(lsoas.loc[lsoas[f"in_{zk}"], "lad_name"]))
         notes.append(f"The {first:,.0f} m buffer crosses council boundaries ({', '.join(names)}); the council "
                      f"comparator is {council[1]}, where the site lies.")
@@ -296,18 +314,47 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
                    enrich(s.lsoas[s.lsoas["lad_code"] == council[0]], data), data.reference,
                    notes=notes + list(data.notes),
                    parameters=params, generated=generated or _dt.date.today().isoformat(),
-                   sources=_sources(s.vintage, data))
+                   sources=_sources(s.vintage, data), councils=councils)
     sc.flags = hia_topics.flags(sc)
     sc.topics = hia_topics.topics(sc)
     return sc
 
 
-def _council(site: Site, s: StudyData) -> tuple[str, str]:
-    lads = s.lads
-    hit = lads[lads.intersects(site.centre)]
-    if hit.empty:
-        hit = lads.iloc[[int(np.argmin(lads.distance(site.centre).to_numpy()))]]
-    return str(hit.index[0]), str(hit["lad_name"].iloc[0])
+def council_shares(site: Site, lads: gpd.GeoDataFrame, lsoas: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """Return the councils of a site and of the residents around it, with their shares; the site's main council first.
+
+    ``site_share`` is each council's share of the site's area inside the councils (a point: 1 for the council it
+    lies in, else the nearest); ``residents_share`` its share of the residents within ``zone`` (the LSOAs'
+    ``pop_<zone>``: populations apportioned by postcode points; LSOAs nest in councils). Rows: every council
+    with a share, ordered by ``site_share`` then ``residents_share``, largest first.
+    """
+    if site.kind == "point":
+        hit = lads[lads.intersects(site.centre)]
+        if hit.empty:
+            hit = lads.iloc[[int(np.argmin(lads.distance(site.centre).to_numpy()))]]
+        site_share = pd.Series(1.0, index=hit.index[:1])
+    else:
+        near = lads.iloc[lads.sindex.query(site.geometry, predicate="intersects")]
+        area = near.intersection(site.geometry).area
+        area = area[area > 0]
+        if area.empty:
+            near = lads.iloc[[int(np.argmin(lads.distance(site.geometry).to_numpy()))]]
+            area = pd.Series(1.0, index=near.index)
+        site_share = area / area.sum()
+    pop = lsoas.groupby("lad_code")[f"pop_{zone}"].sum()
+    residents = pop / pop.sum() if pop.sum() > 0 else pop * 0.0
+    codes = site_share.index.union(residents.index[residents > 0])
+    out = pd.DataFrame({"lad_name": lads["lad_name"].reindex(codes),
+                        "site_share": site_share.reindex(codes, fill_value=0.0).astype(float),
+                        "residents_share": residents.reindex(codes, fill_value=0.0).astype(float)})
+    out.index.name = "lad_code"
+    return out.sort_values(["site_share", "residents_share"], ascending=False, kind="stable")
+
+
+def council_text_of(councils: pd.DataFrame) -> str:
+    """``"Stockton-on-Tees 52%, Middlesbrough 48%"``: the councils' shares of the site (see :func:`council_shares`)."""
+    on = councils[councils["site_share"] > 0]
+    return shares_text(on["lad_name"].tolist(), on["site_share"].tolist())
 
 
 def _affected_lsoas(site: Site, data: HiaData, zones: dict[str, shapely.Geometry]) -> tuple[gpd.GeoDataFrame, int]:
@@ -513,6 +560,10 @@ def _sources(v: Vintage, data: HiaData) -> list[str]:
     ]
     if data.cni is not None:
         out.append(f"{CNI_ATTRIBUTION} Free to reuse with attribution.")
+    if not data.sample.bundled:
+        out.append("Files read: " + "; ".join(f"{src.role}: {src.path.name}" + (f" ({src.vintage})" if src.vintage
+                                                                                 else "")
+                                            for src in data.sample.sources) + ".")
     return out
 
 
@@ -538,7 +589,7 @@ def compare_sites(screenings: Sequence[Screening], *, reports: Sequence[str] | N
         k = sc.rules.flag_max_decile
         rows.append({
             "site_name": sc.site.name,
-            "council": sc.council[1],
+            "council": council_text(sc),
             "ward": ", ".join(sc.wards.loc[sc.wards["site_in_ward"], "ward_name"]) if len(sc.wards) else "",
             "severe_health_inequalities": sc.severe,
             f"residents_{zk}": round(float(prof["residents"])),
@@ -571,5 +622,6 @@ def _round(v, n):
 
 
 __all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "HiaData", "RANKING_RULE",
-           "hia_data", "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "enrich",
+           "hia_data", "Screening", "ScreeningRules", "WALK_BANDS", "check_coverage", "compare_sites", "council_shares",
+           "council_text", "council_text_of", "enrich",
            "indicator_decile", "local_deciles", "parse_buffers", "screen_site", "walk_band", "zone_key"]

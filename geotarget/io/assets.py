@@ -33,7 +33,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,16 +44,18 @@ import shapely
 
 from geotarget.core.crs import BNG
 from geotarget.core.errors import CRSError, DataNotFoundError, SchemaError
+from geotarget.io.ods import EXCLUDE_REASONS, NON_ENGLISH_AREAS, ods_frame, ods_layout, postcode_area
 from geotarget.io.postcodes import normalise_postcode, normalise_postcodes, postcode_candidates, read_postcodes
 from geotarget.io.tables import normalise_text, parse_numbers, read_text_table, to_bng_xy
 
 log = logging.getLogger(__name__)
 
 #: The standard asset categories (column-name friendly).
-CATEGORIES = ("gp", "pharmacy", "library", "school", "park", "community_centre", "leisure", "food_support", "other")
+CATEGORIES = ("gp", "pharmacy", "dentist", "library",
+              "school", "park", "community_centre", "leisure", "food_support", "other")
 #: Labels for tables and maps.
 CATEGORY_LABELS = {
-    "gp": "GP practice", "pharmacy": "Pharmacy", "library": "Library", "school": "School",
+    "gp": "GP practice", "pharmacy": "Pharmacy", "dentist": "Dentist", "library": "Library", "school": "School",
     "park": "Park or green space", "community_centre": "Community centre", "leisure": "Leisure centre",
     "food_support": "Food support", "other": "Other",
 }
@@ -62,6 +64,7 @@ _SYNONYMS = {
     "gp": ["gp", "gps", "gp practice", "gp practices", "gp surgery", "general practice", "general practitioner",
            "doctor", "doctors", "doctors surgery", "surgery", "medical practice", "medical centre", "health centre"],
     "pharmacy": ["pharmacy", "pharmacies", "chemist", "chemists", "dispensary", "community pharmacy"],
+    "dentist": ["dentist", "dentists", "dental practice", "dental practices", "dental surgery"],
     "library": ["library", "libraries", "public library"],
     "school": ["school", "schools", "primary school", "secondary school", "infant school", "junior school",
                "academy", "special school", "free school", "nursery school"],
@@ -83,7 +86,10 @@ DEFAULT_CATEGORY_MAP.update({normalise_text(c): c for c in CATEGORIES})
 DEFAULT_CATEGORY_MAP.update({normalise_text(label): c for c, label in CATEGORY_LABELS.items()})
 
 REJECT_REASONS = ("missing_location", "unknown_postcode", "invalid_coordinates", "swapped_lat_lon",
-                  "swapped_easting_northing", "outside_england")
+                  "swapped_easting_northing", "outside_england",
+                  *(r for r in EXCLUDE_REASONS if r != "outside_england"))
+#: Reasons a row is left out by choice (a default a user can change), not because it could not be located.
+EXCLUDED = ("closed", "dormant", "proposed", "not_gp_practice")
 
 #: Allowance for the generalised England outline (metres).
 ENGLAND_TOLERANCE_M = 1000.0
@@ -128,12 +134,22 @@ class AssetRead:
     def summary(self) -> str:
         """One line: rows read, assets by category, rejects by reason, near-duplicates."""
         cats = self.assets["category"].value_counts()
-        why = self.rejects["reason"].value_counts()
+        chosen = self.rejects["reason"].isin(EXCLUDED)
+        left = self.rejects.loc[chosen, "reason"].value_counts()
+        why = self.rejects.loc[~chosen, "reason"].value_counts()
         dups = int(self.assets["duplicate_of"].notna().sum())
         return (f"{self.source}: {self.n_rows:,} rows -> {len(self.assets):,} assets ("
-                + ", ".join(f"{c} {n:,}" for c, n in cats.items()) + f"), {len(self.rejects):,} rejected"
+                + ", ".join(f"{c} {n:,}" for c, n in cats.items()) + ")"
+                + (f", {int(chosen.sum()):,} left out by default (" + ", ".join(f"{r} {n:,}" for r, n in left.items())
+                   + ")" if len(left) else "")
+                + f", {int((~chosen).sum()):,} rejected"
                 + (" (" + ", ".join(f"{r} {n:,}" for r, n in why.items()) + ")" if len(why) else "")
                 + f", {dups:,} near-duplicates flagged")
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """The rows left out by choice (closed, dormant, proposed, not a GP practice), not for want of a location."""
+        return self.rejects[self.rejects["reason"].isin(EXCLUDED)]
 
 
 def read_category_map(path: str | os.PathLike) -> dict[str, str]:
@@ -168,11 +184,21 @@ def _find(columns, kind: str, given: str | None, source: str, option: str) -> st
     return next((norm[n] for n in _AUTO[kind] if n in norm), None)
 
 
-def read_assets(path: str | os.PathLike, *, layer: str | None = None, **options) -> AssetRead:
+def read_assets(path: str | os.PathLike, *, layer: str | None = None, ods_include: Sequence[str] = (),
+                **options) -> AssetRead:
     """Read and locate an asset file. See :func:`assets_from_frame` for the options.
 
     CSV rows are numbered as in a spreadsheet (the header is row 1, the first asset row 2);
     features of GeoJSON/GeoPackage/Shapefile files from 1.
+
+    The NHS ODS files as published (``epraccur`` GP practices, ``edispensary`` pharmacies,
+    ``egdpprac`` dentists: no header row, 27 columns; :mod:`geotarget.io.ods`) are recognised
+    from their content: the category comes from the file, rows are numbered from 1 (2 when a
+    header row was added), and by default only **active** organisations -- and, for epraccur,
+    only GP practices (prescribing setting 4) -- are kept. Closed, dormant and proposed
+    organisations, other settings (out of hours, walk-in centres, prisons ...) and Welsh
+    practices are listed in the rejects with their reason, never dropped silently;
+    ``ods_include`` (any of ``closed, dormant, proposed, other_settings``) keeps them.
 
     Examples
     --------
@@ -187,7 +213,20 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, **options)
     if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
         raise SchemaError(f"{p}: spreadsheets are read as CSV; save the sheet as 'CSV UTF-8 (comma delimited)' "
                           "and pass that file")
+    if suffix == ".zip":
+        member = _zipped_table(p)
+        if member is not None:  # e.g. epraccur.zip as NHS England publishes it
+            import tempfile
+            import zipfile
+
+            with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(p) as z:
+                inner = Path(z.extract(member, tmp))
+                res = read_assets(inner, layer=layer, ods_include=ods_include, **options)
+            return AssetRead(res.assets, res.rejects, f"{p}!{member}", res.n_rows)
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz"):
+        layout = ods_layout(read_text_table(p, header=None, nrows=50))
+        if layout is not None:
+            return _read_ods(p, *layout, ods_include=ods_include, **options)
         frame = read_text_table(p)
         return assets_from_frame(frame, source=os.fspath(p), first_row=2, **options)
     import pyogrio
@@ -206,6 +245,143 @@ def read_assets(path: str | os.PathLike, *, layer: str | None = None, **options)
         raise CRSError(f"{p}: the data has no coordinate reference system; expected one to be declared "
                        "(e.g. a .prj file next to a Shapefile)")
     return assets_from_frame(gdf, source=os.fspath(p), first_row=1, **options)
+
+
+#: OS Open Greenspace GeoPackage layers and the canonical names of their fields.
+OS_GREENSPACE_LAYERS = ("greenspace_site", "access_point")
+_OS_GREENSPACE_FIELDS = {"id": "site_id", "function": "site_type", "distName1": "site_name"}
+
+
+def is_os_greenspace(path: str | os.PathLike) -> bool:
+    """Return True for an OS Open Greenspace GeoPackage (a ``greenspace_site`` layer)."""
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg" or not p.is_file():
+        return False
+    import pyogrio
+
+    return OS_GREENSPACE_LAYERS[0] in {str(n) for n, _ in pyogrio.list_layers(p)}
+
+
+def read_os_greenspace(path: str | os.PathLike, *, bbox=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Read OS Open Greenspace sites and access points (EPSG:27700), within ``bbox`` (a box in EPSG:27700).
+
+    Sites get the canonical ``site_id``, ``site_type`` (OS ``function``) and ``site_name``
+    (``distName1``), as :func:`geotarget.analysis.access.park_targets` expects; access points
+    (entrances) are ``None`` when the file has no ``access_point`` layer.
+    """
+    import pyogrio
+
+    p = Path(path)
+    layers = {str(n) for n, _ in pyogrio.list_layers(p)}
+    if OS_GREENSPACE_LAYERS[0] not in layers:
+        raise SchemaError(f"{p}: no layer {OS_GREENSPACE_LAYERS[0]!r}; is it OS Open Greenspace? Layers: "
+                          f"{', '.join(sorted(layers))}")
+    box = None if bbox is None else gpd.GeoSeries([shapely.box(*bbox)], crs=BNG)
+    sites = gpd.read_file(p, layer=OS_GREENSPACE_LAYERS[0], bbox=box)
+    sites = sites.to_crs(BNG) if sites.crs is not None and not sites.crs.equals(BNG) else sites
+    sites = sites.rename(columns={k: v for k, v in _OS_GREENSPACE_FIELDS.items() if k in sites})
+    entrances = None
+    if OS_GREENSPACE_LAYERS[1] in layers:
+        entrances = gpd.read_file(p, layer=OS_GREENSPACE_LAYERS[1], bbox=box)
+        entrances = entrances.to_crs(BNG) if entrances.crs is not None and not entrances.crs.equals(BNG) \
+            else entrances
+    log.info("%s: %d green space sites, %d access points", p, len(sites), 0 if entrances is None else len(entrances))
+    return sites, entrances
+
+
+def is_table(path: str | os.PathLike) -> bool:
+    """Return True for an asset file read as a text table (CSV, or a zip holding one CSV), located by postcode."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.endswith((".csv", ".txt", ".tsv", ".csv.gz")):
+        return True
+    return name.endswith(".zip") and p.is_file() and _zipped_table(p) is not None
+
+
+def _zipped_table(p: Path) -> str | None:
+    """Return the one CSV in a zip without a Shapefile (GIS zips are read by GDAL), else None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile:
+        raise SchemaError(f"{p}: not a readable zip file") from None
+    csvs = [n for n in names if n.lower().endswith(".csv")]
+    if len(csvs) == 1 and not any(n.lower().endswith(".shp") for n in names):
+        return csvs[0]
+    return None
+
+
+def _read_ods(p: Path, kind: str, has_header: bool, *, ods_include: Sequence[str] = (), **options) -> AssetRead:
+    """Read an NHS ODS file (:mod:`geotarget.io.ods`): keep the active GP practices (by default), report the rest."""
+    raw = read_text_table(p, header=None)
+    first_row = 2 if has_header else 1
+    body = raw.iloc[1:].reset_index(drop=True) if has_header else raw
+    source = os.fspath(p)
+    frame, reason, detail = ods_frame(body, kind, source=source, include=ods_include, first_row=first_row)
+    keep = reason == ""
+    rows = np.arange(len(frame)) + first_row
+    opts = {"category_column": "category", "name_column": "name", "id_column": "org_code",
+            "postcode_column": "postcode", **options}
+    label = f"{source} (the {int(keep.sum()):,} rows kept by default)" if (~keep).any() else source
+    read = assets_from_frame(frame[keep].reset_index(drop=True), source=label, first_row=1, **opts)
+    kept_rows = rows[keep]
+    assets = read.assets.copy()
+    assets["source_row"] = kept_rows[assets["source_row"].to_numpy(int) - 1]
+    located = read.rejects.copy()
+    located["row"] = kept_rows[located["row"].to_numpy(int) - 1]
+    pcs = located["postcode"].fillna("").astype(str) if "postcode" in located else pd.Series("", index=located.index)
+    area = pcs.map(postcode_area)
+    unknown = located["reason"] == "unknown_postcode"
+    abroad = unknown & area.isin(NON_ENGLISH_AREAS)
+    located.loc[abroad, "reason"] = "outside_england"
+    located.loc[abroad, "detail"] = located.loc[abroad, "detail"] + " (a postcode outside England)"
+    valid = unknown & ~abroad & normalise_postcodes(pcs).notna()
+    located.loc[valid, "detail"] = located.loc[valid, "detail"].str.replace(
+        " is not in the postcode lookup", " is not in the postcode lookup: probably terminated (retired postcodes are "
+        "not in OS Code-Point Open) or newer than the lookup", regex=False)
+    out = frame[~keep].astype("string").reset_index(drop=True)
+    left = pd.concat([pd.DataFrame({"row": rows[~keep], "reason": reason[~keep], "detail": detail[~keep]}), out],
+                     axis=1)
+    rejects = pd.concat([left, located], ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+    res = AssetRead(assets, rejects, source, len(frame))
+    if (~keep).any():
+        log.info("%s (ODS %s): %s", source, kind, res.summary())
+    return res
+
+
+def assets_near(assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, margin: float
+                ) -> tuple[gpd.GeoDataFrame, str]:
+    """Keep the assets within ``margin`` metres of ``areas`` (e.g. the study's councils), and say so.
+
+    People near a council's edge use the surgery over the border: assets in neighbouring
+    councils count when they are within ``margin`` metres. Returns the kept assets with
+    ``area_code`` (the area holding them, ``None`` for those over the border) and
+    ``distance_to_area_m`` (0 inside), and a one-sentence note for the outputs.
+    """
+    if margin < 0:
+        raise SchemaError(f"asset_margin was {margin!r} but is expected to be 0 or more metres").naming("asset_margin")
+    if assets.empty or areas.empty:
+        out = assets.assign(area_code=pd.Series(dtype=object), distance_to_area_m=pd.Series(dtype=float))
+        return out, f"{len(assets):,} assets; no study areas to measure their distance from"
+    geoms = areas.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    pts = assets.geometry.to_numpy()
+    (i, j), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    dist = np.full(len(assets), np.inf)
+    code = np.full(len(assets), None, dtype=object)
+    dist[i] = d
+    code[i[d == 0]] = np.asarray(areas.index, dtype=object)[j[d == 0]]
+    keep = dist <= margin
+    out = assets[keep].copy()
+    out["area_code"] = code[keep]
+    out["distance_to_area_m"] = np.round(dist[keep], 1)
+    over = int((keep & (dist > 0)).sum())
+    note = (f"Assets within {margin:,.0f} m of the study councils count (services over a council border): "
+            f"{int(keep.sum()):,} of {len(assets):,} located assets, {over:,} of them in neighbouring areas"
+            + (f"; {int((~keep).sum()):,} farther away left out." if (~keep).any() else "."))
+    return out, note
 
 
 def assets_from_frame(
@@ -587,6 +763,7 @@ def asset_layer(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-__all__ = ["AssetRead", "CATEGORIES", "CATEGORY_LABELS", "DEFAULT_CATEGORY_MAP", "REJECT_REASONS", "asset_layer",
+__all__ = ["AssetRead", "CATEGORIES", "CATEGORY_LABELS", "DEFAULT_CATEGORY_MAP", "EXCLUDED", "REJECT_REASONS",
+           "asset_layer", "assets_near", "is_os_greenspace", "is_table", "read_os_greenspace",
            "assets_from_frame", "england_outline", "flag_near_duplicates", "in_england", "normalise_postcode",
            "normalise_text", "read_assets", "read_category_map", "read_postcodes"]

@@ -43,12 +43,14 @@ from typing import Any
 import pooch
 
 from geotarget.core.errors import FetchError, GeotargetError
-from geotarget.core.licences import OGL_NAME, ONS_OGL
+from geotarget.core.licences import CNI_ATTRIBUTION, OGL_NAME, ONS_OGL, POSTCODE_LICENCE
 from geotarget.io.files import atomic_path, write_text_atomic
 
 log = logging.getLogger("geotarget.progress")
 
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+NHS_ODS = ("Contains information from NHS England (Organisation Data Service), licensed under the Open Government "
+           "Licence v3.0.")
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,9 @@ class Dataset:
     title: str
     publisher: str
     page: str  #: the publisher's page for the dataset
-    url: str  #: the file (``kind="file"``) or the FeatureServer layer (``kind="arcgis"``)
+    url: str  #: the file (``kind="file"``), the FeatureServer layer (``kind="arcgis"``) or a page (``"manual"``)
     filename: str
-    kind: str = "file"
+    kind: str = "file"  #: "file", "arcgis", or "manual": no stable address; download it and ``data add`` it
     vintage: str = ""
     licence: str = OGL_NAME
     sha256: str | None = None  #: pinned checksum, where known
@@ -130,6 +132,85 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
             vintage="LSOA 2021 population-weighted centroids", licence=ONS_OGL,
             checked="Service name used by several public projects; its code field is assumed to be LSOA21CD "
                     "(not confirmed)."),
+    Dataset("lsoa21-population", "Lower layer Super Output Area population estimates, mid-2022 (LSOA 2021), "
+            "total persons (SAPE)", "ONS",
+            "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/"
+            "lowersuperoutputareamidyearpopulationestimates",
+            "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/"
+            "lowersuperoutputareamidyearpopulationestimates", "sape_mid2022_lsoa21.csv", kind="manual",
+            vintage="mid-2022, LSOA 2021", licence=ONS_OGL,
+            checked="Dataset page known; ONS publishes the estimates as an Excel workbook whose file name changes "
+                    "with each release: save the mid-2022 LSOA 2021 sheet as CSV and `geotarget data add` it. Only "
+                    "needed when the IoD file has no population denominators (the official File 7 has them)."),
+    Dataset("codepoint-open", "OS Code-Point Open (GB postcode units, CSV)", "OS",
+            "https://osdatahub.os.uk/downloads/open/CodePointOpen",
+            "https://api.os.uk/downloads/v1/products/CodePointOpen/downloads?area=GB&format=CSV&redirect",
+            "codepo_gb.zip", vintage="Code-Point Open, current quarterly edition", licence=POSTCODE_LICENCE,
+            checked="OS Downloads API address of the documented form (products/CodePointOpen/downloads, "
+                    "format=CSV); not fetched from here. The zip holds Data/CSV/<area>.csv, headerless, 10 columns."),
+    Dataset("ons-postcode-lookup", "ONS Postcode to Output Area to LSOA to MSOA to LAD lookup (or the ONS Postcode "
+            "Directory, ONSPD)", "ONS", "https://geoportal.statistics.gov.uk/search?q=PRD_ONSPD",
+            "https://geoportal.statistics.gov.uk/search?q=PCD_OA_LSOA_MSOA_LAD", "pcd_oa_lsoa_msoa_lad.csv",
+            kind="manual", vintage="postcodes as at the release date", licence=POSTCODE_LICENCE,
+            checked="Open Geography Portal search pages; each release is a new portal item with its own address, "
+                    "so download the current zip and `geotarget data add` it (PCD_OA_LSOA_MSOA_LAD_*.csv, "
+                    "ONSPD_*.csv or NSPL_*.csv)."),
+    Dataset("iod2025-indicators", "English Indices of Deprivation 2025, File 8: underlying indicators (LSOA 2021)",
+            "MHCLG", "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
+            "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
+            "File_8_IoD2025_Underlying_Indicators.csv", kind="manual", vintage="IoD2025, LSOA 2021",
+            checked="Statistics page known; File 8 is an Excel workbook (one sheet per domain): save the indicators "
+                    "as one CSV keyed by LSOA code and `geotarget data add` it. Not fetched from here."),
+    Dataset("iod2019-indicators", "English Indices of Deprivation 2019, File 8: underlying indicators (LSOA 2011)",
+            "MHCLG", "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
+            "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
+            "File_8_IoD2019_Underlying_Indicators.csv", kind="manual", vintage="IoD2019, LSOA 2011",
+            checked="Statistics page known; File 8 is an Excel workbook (one sheet per domain): save the indicators "
+                    "as one CSV keyed by LSOA code and `geotarget data add` it. Not fetched from here."),
+    Dataset("cni2023", "Community Needs Index 2023 (LSOA 2021)", "OCSI for Local Trust",
+            "https://localtrust.org.uk/policy/left-behind-neighbourhoods/",
+            "https://localtrust.org.uk/policy/left-behind-neighbourhoods/", "cni2023_lsoa21.csv", kind="manual",
+            vintage="CNI 2023, LSOA 2021", licence=CNI_ATTRIBUTION,
+            checked="Local Trust's page on left-behind neighbourhoods (the CNI is OCSI's, published with Local "
+                    "Trust); the data are released on request/under Local Trust's terms, not at a stable address: "
+                    "`geotarget data add` the CSV you were sent. Not fetched from here."),
+    Dataset("ods-epraccur", "NHS ODS GP practices (epraccur), England and Wales", "NHS England",
+            "https://digital.nhs.uk/services/organisation-data-service/export-data-files/csv-downloads/"
+            "gp-and-gp-practice-related-data", "https://files.digital.nhs.uk/assets/ods/current/epraccur.zip",
+            "epraccur.zip", vintage="current ODS monthly release", licence=NHS_ODS,
+            checked="Long-standing ODS download address used by many public projects; not fetched from here. The zip "
+                    "holds epraccur.csv (headerless, 27 columns); `geotarget data add` the zip or the CSV."),
+    Dataset("ods-edispensary", "NHS ODS dispensaries/pharmacies (edispensary)", "NHS England",
+            "https://digital.nhs.uk/services/organisation-data-service/export-data-files/csv-downloads/"
+            "other-nhs-organisations", "https://files.digital.nhs.uk/assets/ods/current/edispensary.zip",
+            "edispensary.zip", vintage="current ODS release", licence=NHS_ODS,
+            checked="ODS download address of the same form as epraccur.zip; not fetched from here. Headerless "
+                    "27-column CSV inside; pharmacy codes start with F."),
+    Dataset("ods-egdpprac", "NHS ODS general dental practices (egdpprac)", "NHS England",
+            "https://digital.nhs.uk/services/organisation-data-service/export-data-files/csv-downloads/"
+            "gp-and-gp-practice-related-data", "https://files.digital.nhs.uk/assets/ods/current/egdpprac.zip",
+            "egdpprac.zip", vintage="current ODS release", licence=NHS_ODS,
+            checked="ODS download address of the same form as epraccur.zip; not fetched from here. Headerless "
+                    "27-column CSV inside; dental practice codes start with V (assumed V + 5 or 6 digits)."),
+    Dataset("os-greenspace", "OS Open Greenspace (GB), GeoPackage", "OS",
+            "https://osdatahub.os.uk/downloads/open/OpenGreenspace",
+            "https://api.os.uk/downloads/v1/products/OpenGreenspace/downloads?area=GB&format=GeoPackage&redirect",
+            "opgrsp_gb.zip", vintage="OS Open Greenspace, current edition", licence="OS OpenData (Open Government "
+            "Licence v3.0). Contains OS data © Crown copyright and database right.",
+            checked="OS Downloads API address of the documented form; not fetched from here. `geotarget data add` "
+                    "the GeoPackage (layer greenspace_site, fields id, function, distName1 ...)."),
+    Dataset("lsoa21-icb24-lookup", "LSOA (2021) to Sub-ICB Location to Integrated Care Board to LAD (July 2024) "
+            "Lookup in England", "ONS", "https://geoportal.statistics.gov.uk/",
+            f"{ARCGIS}/LSOA21_SICBL24_ICB24_LAD24_EN_LU/FeatureServer/0", "LSOA21_SICBL24_ICB24_LAD24_EN_LU.csv",
+            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to ICBs July 2024", licence=ONS_OGL,
+            checked="Service name follows ONS's naming of this lookup; not confirmed from here. Columns LSOA21CD, "
+                    "SICBL24CD, SICBL24CDH, ICB24CD, ICB24CDH ..."),
+    Dataset("lsoa11-lsoa21-lookup", "LSOA (2011) to LSOA (2021) to LAD (2022) Best Fit Lookup for England and Wales",
+            "ONS", "https://geoportal.statistics.gov.uk/", f"{ARCGIS}/LSOA11_LSOA21_LAD22_EW_LU/FeatureServer/0",
+            "LSOA11_LSOA21_LAD22_EW_LU.csv", kind="arcgis", order_by="ObjectId", table=True,
+            vintage="LSOA 2011 to LSOA 2021 (with change codes U/S/M/X)", licence=ONS_OGL,
+            checked="Service name follows ONS's naming of this lookup (a V2 exists); not confirmed from here. "
+                    "Ordered by ObjectId: an LSOA 2011 code repeats where it was split."),
 ]}
 
 _CHUNK = 1 << 16
@@ -166,13 +247,86 @@ def get_dataset(name: str) -> Dataset:
 
 
 def cached_path(name: str, *, cache: str | os.PathLike | None = None) -> Path:
-    """Where a dataset of the catalogue is (or would be) in the cache."""
+    """Where a dataset of the catalogue is (or would be) in the cache.
+
+    The catalogue's file name, unless the dataset was added (``geotarget data add``) in another
+    format than the publisher's download (a ``.csv.gz``, a layer as GeoJSON, the CSV out of a zip):
+    then the one file in the dataset's folder that has a ``<file>.json`` record.
+    """
     d = get_dataset(name)
-    return cache_dir(cache) / d.name / d.filename
+    dest = cache_dir(cache) / d.name / d.filename
+    if dest.exists() or not dest.parent.is_dir():
+        return dest
+    recorded = [r.with_name(r.name[:-5]) for r in dest.parent.glob("*.json")
+                if not r.name.endswith(".part.json") and r.with_name(r.name[:-5]).is_file()]
+    return recorded[0] if len(recorded) == 1 else dest
 
 
-def _record_path(dest: Path) -> Path:
+def record_path(dest: str | os.PathLike) -> Path:
+    """Return the ``<file>.json`` record of a cached file: where it came from, its SHA-256, size and time."""
+    dest = Path(dest)
     return dest.with_name(dest.name + ".json")
+
+
+_record_path = record_path
+
+
+def write_record(dest: Path, dataset: Dataset, *, source: str, **extra: Any) -> dict[str, Any]:
+    """Write the ``<file>.json`` record of ``dest`` (a file of ``dataset`` now in the cache) and return it.
+
+    ``source`` is where it came from (a URL, or the path of an added file); ``extra`` adds fields
+    (``fetched``/``added`` time, ``added_from``, ``recognised``).
+    """
+    info = {"name": dataset.name, "title": dataset.title, "publisher": dataset.publisher, "url": source,
+            "vintage": dataset.vintage, "licence": dataset.licence, "file": dest.name, "sha256": _sha256(dest),
+            "bytes": dest.stat().st_size, **extra}
+    write_text_atomic(record_path(dest), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    _VERIFIED[_stat_key(dest)] = info["sha256"]
+    return info
+
+
+def now() -> str:
+    """Return the time now (UTC, to the second) as records give it."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+_VERIFIED: dict[tuple, str] = {}
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def verify_cached(path: str | os.PathLike) -> Path:
+    """Check a cached file against the SHA-256 in its record (if it has one) and return its path.
+
+    Each file is hashed once per process while its size and modification time stay the same.
+
+    Raises
+    ------
+    FetchError
+        The file has changed since it was fetched or added (naming the file, both checksums and
+        the commands that replace it).
+    """
+    p = Path(path)
+    rec = record_path(p)
+    if not p.is_file() or not rec.exists():
+        return p
+    try:
+        want = json.loads(rec.read_text(encoding="utf-8")).get("sha256")
+    except ValueError:
+        raise FetchError(f"{rec}: the record of the cached file {p} is not readable JSON; replace the file with "
+                         f"`geotarget data add FILE --force` or `geotarget data fetch NAME --force`") from None
+    key = _stat_key(p)
+    got = _VERIFIED.get(key) or _sha256(p)
+    if want and got != want:
+        again = f"`geotarget data fetch {p.parent.name} --force`"
+        raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
+                         f"its record {rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` "
+                         f"or {again}").naming("force")
+    _VERIFIED[key] = got
+    return p
 
 
 def _user_agent() -> str:
@@ -415,15 +569,14 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
     """
     d = get_dataset(name)
     dest = cached_path(name, cache=cache)
-    record = _record_path(dest)
     if dest.exists() and not force:
-        if record.exists():
-            want = json.loads(record.read_text(encoding="utf-8")).get("sha256")
-            if want and _sha256(dest) != want:
-                raise FetchError(f"{dest}: the cached file has changed since it was downloaded (SHA-256 differs from "
-                                 f"{record.name}); fetch it again with `force`").naming("force")
+        verify_cached(dest)
         log.info("%s: already cached at %s", name, dest)
         return dest
+    if d.kind == "manual" and url is None:
+        raise FetchError(f"{name} has no stable download address: download it from {d.page} and run "
+                         f"`geotarget data add FILE` ({d.checked})").naming("url")
+    dest = cache_dir(cache) / d.name / d.filename
     source = url or d.url
     log.info("%s: downloading %s", name, source)
     if d.kind == "arcgis":
@@ -434,10 +587,12 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
             raise FetchError(f"{source}: checksum mismatch (SHA-256 {bad}, expected {d.sha256}); discarded")
     else:
         download_file(source, dest, sha256=d.sha256, timeout=timeout)
-    info = {"name": d.name, "title": d.title, "publisher": d.publisher, "url": source, "vintage": d.vintage,
-            "licence": d.licence, "sha256": _sha256(dest), "bytes": dest.stat().st_size,
-            "fetched": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
-    write_text_atomic(record, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    for other in dest.parent.glob("*.json"):  # a file added earlier in another format is replaced
+        added = other.with_name(other.name[:-5])
+        if added != dest and added.is_file() and not other.name.endswith(".part.json"):
+            added.unlink()
+            other.unlink()
+    info = write_record(dest, d, source=source, fetched=now())
     log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
     return dest
 
@@ -465,7 +620,9 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
         if dest.exists():
             rec = _record_path(dest)
             info = json.loads(rec.read_text(encoding="utf-8")) if rec.exists() else {}
-            detail = f"{d.vintage}; fetched {info.get('fetched', '?')}; SHA-256 {info.get('sha256', '?')[:16]}…"
+            how = (f"added {info['added']} from {info.get('added_from', '?')}" if "added" in info
+                   else f"fetched {info.get('fetched', '?')}")
+            detail = f"{d.vintage}; {how}; SHA-256 {info.get('sha256', '?')[:16]}…"
             rows.append(Listing(d.name, "cached", dest, dest.stat().st_size, detail))
         elif part.exists() or pages.exists():
             n = part.stat().st_size if part.exists() else sum(p.stat().st_size for p in pages.iterdir())
@@ -486,4 +643,4 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
 
 
 __all__ = ["CATALOGUE", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis", "download_file", "fetch",
-           "get_dataset", "list_data"]
+           "get_dataset", "list_data", "now", "record_path", "verify_cached", "write_record"]

@@ -1,19 +1,23 @@
-"""Development sites: one from a file, WKT, a postcode or an easting,northing pair; many from a file.
+"""Development sites: one from a file, WKT, a postcode, coordinates; many from a file.
 
 :func:`parse_site` turns what a planning officer has to hand into a :class:`Site` in British
 National Grid (EPSG:27700):
 
-* a GeoJSON, GeoPackage or Shapefile holding one polygon or point (any declared CRS);
+* a GeoJSON, GeoPackage, KML/KMZ or Shapefile (also zipped) holding one polygon or point (any declared CRS);
 * WKT (``POLYGON ((...))``, ``POINT (444600 518900)``), in EPSG:27700 unless prefixed with an
   SRID (``SRID=4326;POINT (-1.31 54.56)``);
 * a postcode (``TS18 1AU``), located at its grid reference in a postcode lookup (the postcodes
-  bundled with geotarget by default, or an ONS Postcode Directory / Code-Point Open file);
-* ``"E,N"`` -- an easting and northing in metres.
+  bundled with geotarget by default, or an ONS Postcode Directory / Code-Point Open file: any
+  English postcode with ``StudyData.postcode_table()``);
+* ``"E,N"`` -- an easting and northing in metres;
+* ``"lat=54.5646, lon=-1.3127"`` -- latitude and longitude (WGS84), named so nothing is guessed.
 
 Invalid polygons (self-intersections, bow-ties) are repaired with :func:`shapely.make_valid`
 and the repair is recorded in :attr:`Site.notes`; a polygon with no area left is refused.
-A pair that looks like latitude/longitude given as ``E,N`` is refused with the converted
+A bare pair that looks like latitude/longitude given as ``E,N`` is refused with the converted
 easting/northing, because guessing would put the site in the wrong place without saying so.
+:func:`require_in_england` refuses a site outside England (the IoD covers England only), naming
+the site and where it is.
 
 :func:`read_sites` reads a file of many sites (Local Plan allocations): a vector file or a
 CSV with a name column and WKT, easting/northing, latitude/longitude, postcode or a free
@@ -50,13 +54,20 @@ from geotarget.io.tables import normalise_text, parse_numbers, read_text_table, 
 log = logging.getLogger(__name__)
 
 #: File suffixes read as vector data.
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip", ".kml", ".kmz")
 #: British National Grid extent (metres) accepted for an easting,northing pair.
 BNG_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _NUMBER = r"[-+]?\d+(?:\.\d*)?"
 _PAIR = re.compile(rf"^\s*\(?\s*(?:E\s*)?({_NUMBER})\s*[,; ]\s*(?:N\s*)?({_NUMBER})\s*\)?\s*$", re.I)
+_LATLON = re.compile(rf"^\s*(lat|latitude|lon|long|longitude|lng)\s*[=:]?\s*({_NUMBER})\s*[,; ]\s*"
+                     rf"(lat|latitude|lon|long|longitude|lng)\s*[=:]?\s*({_NUMBER})\s*$", re.I)
 _WKT = re.compile(r"^\s*(?:SRID\s*=\s*(\d+)\s*;)?\s*((?:MULTI)?(?:POINT|POLYGON|LINESTRING)|GEOMETRYCOLLECTION)\b",
                   re.I)
+#: Postcode areas wholly outside England (areas that straddle a border, e.g. CH, SY, TD, are not listed).
+OUTSIDE_ENGLAND_AREAS = {**dict.fromkeys(("CF", "SA", "LL", "NP", "LD"), "Wales"),
+                         **dict.fromkeys(("EH", "G", "AB", "DD", "KY", "IV", "PH", "FK", "KA", "ML", "PA", "DG", "ZE",
+                                          "KW", "HS"), "Scotland"),
+                         "BT": "Northern Ireland"}
 # Header names recognised in a sites file (compared after normalise_text).
 _HEADERS = {
     "name": ["name", "site name", "site", "site ref", "site reference", "allocation", "title", "ref", "reference",
@@ -153,12 +164,15 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
         raise ParameterError("site was '' but is expected to be a file, WKT, a postcode or 'easting,northing'",
                              parameter="site")
     p = Path(raw)
-    if p.exists() and p.is_file():
+    if is_file(p):
         return _site_from_file(p, name=name)
     m = _WKT.match(raw)
     if m:
         geom, notes = _from_wkt(raw, m, where="WKT")
         return Site(name or _shorten(raw), geom, "WKT", tuple(notes))
+    m = _LATLON.match(raw)
+    if m:
+        return _site_from_latlon(m, raw, name=name)
     m = _PAIR.match(raw)
     if m:
         x, y = float(m.group(1)), float(m.group(2))
@@ -176,6 +190,53 @@ def parse_site(text: str | os.PathLike, *, name: str | None = None,
                          "'444600,518900'", parameter="site")
 
 
+def _site_from_latlon(m: re.Match, raw: str, *, name: str | None) -> Site:
+    """Return the site of ``lat=..., lon=...`` (either order), converted to EPSG:27700."""
+    values = {m.group(1).lower()[:3]: float(m.group(2)), m.group(3).lower()[:3]: float(m.group(4))}
+    values = {("lon" if k in ("lng", "lon") else k): v for k, v in values.items()}
+    if set(values) != {"lat", "lon"}:
+        raise ParameterError(f"site was {raw!r} but is expected to name one latitude and one longitude, e.g. "
+                             "'lat=54.5646, lon=-1.3127'", parameter="site")
+    lat, lon = values["lat"], values["lon"]
+    if not (49.0 <= lat <= 61.5 and -9.0 <= lon <= 2.5):
+        raise SchemaError(f"site {raw!r}: latitude {lat:g}, longitude {lon:g} is not in Great Britain (expected "
+                          "latitude 49 to 61.5 and longitude -9 to 2.5, WGS84 degrees)")
+    e, n = to_bng_xy(np.array([lon]), np.array([lat]))
+    return Site(name or f"{lat:g},{lon:g}", shapely.Point(float(e[0]), float(n[0])), "latitude,longitude (WGS84)",
+                (f"Latitude {lat:g}, longitude {lon:g} converted to easting {e[0]:,.0f}, northing {n[0]:,.0f} "
+                 "(EPSG:27700).",))
+
+
+def require_in_england(site: Site, *, tolerance: float | None = None) -> Site:
+    """Return ``site`` if it lies in England (within ``tolerance`` m of the bundled outline); else refuse it.
+
+    The outline is generalised, so a tolerance (default that of asset locations, 1 km) allows for it.
+    Raises :class:`~geotarget.AreaNotFoundError` naming the site, how it was given and where it is.
+    """
+    from geotarget.io.assets import ENGLAND_TOLERANCE_M, in_england
+
+    if bool(in_england([site.geometry], tolerance=ENGLAND_TOLERANCE_M if tolerance is None else tolerance)[0]):
+        return site
+    raise AreaNotFoundError(outside_england_message(site))
+
+
+def outside_england_message(site: Site) -> str:
+    """Return the refusal of a site outside England: its name, how it was given and where it is."""
+    c = site.centre
+    lon, lat = gpd.GeoSeries([c], crs=BNG).to_crs("EPSG:4326").iloc[0].coords[0]
+    return (f"site {site.name!r} ({site.source}; easting {c.x:,.0f}, northing {c.y:,.0f}; latitude {lat:.4f}, "
+            f"longitude {lon:.4f}) lies outside England: the Indices of Deprivation, and so HIA screening, cover "
+            "England only (Wales, Scotland and Northern Ireland publish their own indices)")
+
+
+def is_file(path: str | os.PathLike) -> bool:
+    """Return True if ``path`` names an existing file (False for text that cannot be a path, e.g. long WKT)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _shorten(text: str, n: int = 60) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -189,7 +250,7 @@ def _point_from_pair(x: float, y: float, *, where: str) -> shapely.Point:
             raise SchemaError(
                 f"{where}: {x:g},{y:g} looks like latitude/longitude (WGS84 degrees), not an easting,northing pair "
                 f"in metres (British National Grid). Latitude {lat:g}, longitude {lon:g} is at easting "
-                f"{e[0]:.0f}, northing {n[0]:.0f}: pass {e[0]:.0f},{n[0]:.0f}, or WKT "
+                f"{e[0]:.0f}, northing {n[0]:.0f}: pass {e[0]:.0f},{n[0]:.0f}, 'lat={lat:g}, lon={lon:g}' or WKT "
                 f"'SRID=4326;POINT ({lon:g} {lat:g})'.")
     x0, y0, x1, y1 = BNG_EXTENT
     if x0 <= x <= x1 and y0 <= y <= y1:
@@ -235,6 +296,8 @@ def check_geometry(geom, *, where: str) -> tuple[shapely.Geometry, list[str]]:
     """
     if geom is None or geom.is_empty:
         raise SchemaError(f"{where}: the site geometry is empty; expected a polygon or a point")
+    if shapely.has_z(geom):  # KML and GPS exports carry heights; a site is flat
+        geom = shapely.force_2d(geom)
     kind = geom.geom_type
     if kind == "MultiPoint" and len(geom.geoms) == 1:
         return geom.geoms[0], []
@@ -257,10 +320,16 @@ def check_geometry(geom, *, where: str) -> tuple[shapely.Geometry, list[str]]:
     return fixed, [note]
 
 
-def load_postcodes(postcodes: pd.DataFrame | str | os.PathLike | None = None) -> pd.DataFrame:
-    """Return a postcode lookup (see :func:`geotarget.io.postcodes.read_postcodes`) labelled for messages."""
+def load_postcodes(postcodes=None) -> pd.DataFrame:
+    """Return a postcode lookup (see :func:`geotarget.io.postcodes.read_postcodes`) labelled for messages.
+
+    ``postcodes`` is a lookup frame, a path, ``None`` (the bundled postcodes) or a function returning one of
+    those (called here, so a large lookup is read only when a postcode is located).
+    """
     if isinstance(postcodes, pd.DataFrame):
         return postcodes
+    if callable(postcodes):  # read only when a postcode is to be located, e.g. StudyData.postcode_table
+        return load_postcodes(postcodes())
     lookup = read_postcodes(postcodes)
     lookup.attrs["label"] = ("the postcodes bundled with geotarget (Tees Valley and Trafford)" if postcodes is None
                              else os.fspath(postcodes))
@@ -278,6 +347,11 @@ def _postcode_point(raw: str, postcodes) -> tuple[shapely.Point, str]:
     scope = lookup.attrs.get("label") or lookup.attrs.get("source") or "the postcode lookup"
     if pc is None:
         raise AreaNotFoundError(f"postcode {raw!r} is not a valid UK postcode.{hint}")
+    area = re.match(r"^[A-Z]+", pc).group(0)
+    if area in OUTSIDE_ENGLAND_AREAS:
+        raise AreaNotFoundError(f"postcode {pc} is not in {scope}: the {area} postcode area is in "
+                                f"{OUTSIDE_ENGLAND_AREAS[area]}, outside England; the Indices of Deprivation, and so "
+                                "HIA screening, cover England only").naming("postcodes")
     raise AreaNotFoundError(f"postcode {pc} is not in {scope}.{hint} Check it, or pass a postcode lookup covering it "
                             "as `postcodes` (an ONS Postcode Directory or OS Code-Point Open file)").naming("postcodes")
 
@@ -297,7 +371,7 @@ def _read_vector(p: Path) -> gpd.GeoDataFrame:
     except GeotargetError:
         raise
     except Exception as e:  # noqa: BLE001 - GDAL raises several types
-        raise SchemaError(f"{p}: not a readable GeoJSON, GeoPackage or Shapefile ({e})") from None
+        raise SchemaError(f"{p}: not a readable GeoJSON, GeoPackage, KML or Shapefile ({e})") from None
     if len(gdf) == 0:
         raise SchemaError(f"{p}: the file has no features; expected one or more site polygons or points")
     if gdf.crs is None:
@@ -442,4 +516,5 @@ def slugify(name: str, *, taken: set[str] | None = None) -> str:
     return slug
 
 
-__all__ = ["Site", "SiteRead", "check_geometry", "load_postcodes", "parse_site", "read_sites", "slugify"]
+__all__ = ["OUTSIDE_ENGLAND_AREAS", "Site", "SiteRead", "check_geometry", "is_file", "load_postcodes",
+           "outside_england_message", "parse_site", "read_sites", "require_in_england", "slugify"]

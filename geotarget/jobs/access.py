@@ -6,6 +6,11 @@ and KPIs (:mod:`geotarget.analysis.deserts`) -- for the LSOAs of a
 :class:`~geotarget.data.study_data.StudyData`, and :func:`write_access` writes ``access.csv``,
 ``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``. ``geotarget access`` is a thin layer
 over the two.
+
+Any council: with data from the official files or the cache, :func:`sample_assets` reads the study's asset
+files (e.g. the NHS ODS epraccur file as published) located by postcode with the study's postcode table, and
+:func:`assess_access` keeps the assets within ``asset_margin`` metres of the councils (and any farther one
+that is some LSOA's nearest), so that an LSOA near a council edge sees the surgery just over the border.
 """
 
 from __future__ import annotations
@@ -17,12 +22,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geotarget.analysis.access import CATCHMENT_M, DEFAULT_PARK_TYPES, RADII, access_table, park_targets
+from geotarget.analysis.access import (
+    CATCHMENT_M,
+    DEFAULT_PARK_TYPES,
+    RADII,
+    StraightLine,
+    access_table,
+    park_targets,
+)
 from geotarget.analysis.deserts import access_kpis, asset_deserts, desert_layer
 from geotarget.data.study_data import StudyData
-from geotarget.io.assets import AssetRead, asset_layer, assets_from_frame
+from geotarget.io.assets import (
+    AssetRead,
+    asset_layer,
+    assets_from_frame,
+    assets_near,
+    is_os_greenspace,
+    is_table,
+    read_assets,
+    read_os_greenspace,
+)
 from geotarget.io.files import write_csv
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -62,14 +84,29 @@ class AccessResult:
         return {"asset_points": points, "asset_areas": a[is_area].copy(), "deserts": self.desert_areas}
 
 
-def sample_assets(data: StudyData) -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-    """Return the data's assets (read like a user's file) and its green space sites and entrances, where it has them.
+def sample_assets(data: StudyData, *, ods_include: Sequence[str] = ()
+                  ) -> tuple[AssetRead, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """Return the study's assets (read like a user's file) and its green space sites and entrances, where it has them.
 
-    Raises :class:`~geotarget.DataNotFoundError` when the data has no categorised assets (files
-    without ``assets``): name an asset file instead (``--assets PATH``).
+    For a bundled place: its community assets. For data from files or the cache: the asset files of the
+    source (``assets``, e.g. the cached NHS ODS epraccur file), read with
+    :func:`geotarget.io.assets.read_assets` (``ods_include`` as there) and located by postcode with
+    :meth:`StudyData.postcode_table` (OS Code-Point Open with ``codepoint``), so that every row left out or
+    not located is in the rejects. Raises :class:`~geotarget.DataNotFoundError` when there are none: name an
+    asset file instead (``--assets PATH``).
     """
     from geotarget.core.errors import DataNotFoundError
 
+    if not data.bundled and data.source.assets:
+        green = [p for p in data.source.assets if is_os_greenspace(p)]
+        others = [p for p in data.source.assets if p not in green]
+        parks = entrances = None
+        if green:
+            parks, entrances = study_greenspace(green[0], data)
+        if not others:
+            raise DataNotFoundError(f"the data for {data.place} has green space but no other community assets: "
+                                    "name an asset file (`assets`), e.g. the NHS ODS epraccur file").naming("assets")
+        return read_asset_files(others, data, ods_include=ods_include), parks, entrances
     if data.assets is None or not len(data.assets) or "asset_type" not in data.assets.columns:
         raise DataNotFoundError(f"the data for {data.place} has no community assets with an asset_type: name an "
                                 "asset file (`assets`), or use a bundled place (source = \"sample\")").naming("assets")
@@ -78,6 +115,68 @@ def sample_assets(data: StudyData) -> tuple[AssetRead, gpd.GeoDataFrame | None, 
                              postcode_column="postcode",
                              category_map={"hospital": "other"} if data.place_key == "tees_valley" else None)
     return read, data.parks, data.park_access_points
+
+
+def study_greenspace(path: str | os.PathLike, data: StudyData
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Return the OS Open Greenspace sites within ``asset_margin`` m of the study's councils, and their entrances."""
+    margin = float(data.source.asset_margin)
+    x0, y0, x1, y1 = data.lads.total_bounds
+    sites, entrances = read_os_greenspace(path, bbox=(x0 - margin, y0 - margin, x1 + margin, y1 + margin))
+    sites, _ = assets_near(sites, data.lads[["geometry"]], margin=margin)
+    return sites.drop(columns=["area_code", "distance_to_area_m"]), entrances
+
+
+def read_asset_files(paths: Sequence[str | os.PathLike], data: StudyData, *, postcodes=None,
+                     **options) -> AssetRead:
+    """Read one or more asset files for a study, located by postcode with the study's postcode table.
+
+    ``postcodes`` (a lookup or a path) overrides :meth:`StudyData.postcode_table`, which is only read
+    when a file is a table (GIS files carry their geometry). ``options`` go to
+    :func:`geotarget.io.assets.read_assets`. Several files are read into one :class:`AssetRead`
+    (rejects carry the ``file`` they came from).
+    """
+    reads = []
+    for path in paths:
+        lookup = postcodes if postcodes is not None else (data.postcode_table() if is_table(path) else None)
+        reads.append(read_assets(path, postcodes=lookup, **options))
+    if len(reads) == 1:
+        return reads[0]
+    assets = gpd.GeoDataFrame(pd.concat([r.assets for r in reads], ignore_index=True), geometry="geometry",
+                              crs=reads[0].assets.crs)
+    rejects = pd.concat([r.rejects.assign(file=Path(r.source).name) for r in reads], ignore_index=True)
+    return AssetRead(assets, rejects, "; ".join(r.source for r in reads), sum(r.n_rows for r in reads))
+
+
+def assets_for_study(assets: gpd.GeoDataFrame, data: StudyData, origins: gpd.GeoDataFrame
+                     ) -> tuple[gpd.GeoDataFrame, str]:
+    """Return the assets that matter to a study from files: those within ``asset_margin`` m of its councils.
+
+    People near a council's edge use the surgery over the border. An asset farther out is kept too
+    when it is the nearest of its category to some origin (a rural LSOA whose nearest GP is more
+    than the margin away), so nearest distances are exact whatever the margin; counts within a
+    radius are exact for radii up to the margin.
+    """
+    margin = float(data.source.asset_margin)
+    near, note = assets_near(assets, data.lads[["geometry"]], margin=margin)
+    keep = np.zeros(len(assets), dtype=bool)
+    keep[assets.index.get_indexer(near.index)] = True
+    extra = 0
+    xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
+    for cat in assets["category"].unique():
+        idx = np.flatnonzero((assets["category"] == cat).to_numpy())
+        _, j = StraightLine(assets.geometry.to_numpy()[idx]).nearest(xy)
+        far = idx[np.unique(j[j >= 0])]
+        extra += int((~keep[far]).sum())
+        keep[far] = True
+    out = assets[keep].copy()
+    dist = pd.Series(np.nan, index=assets.index)
+    dist.loc[near.index] = near["distance_to_area_m"]
+    out["distance_to_area_m"] = dist[keep].to_numpy()
+    if extra:
+        note += (f" {extra:,} farther assets are kept as the nearest of their category to some LSOA (more than "
+                 f"{margin:,.0f} m from the councils).")
+    return out, note
 
 
 def assess_access(
@@ -119,6 +218,10 @@ def assess_access(
     data.require("lsoas geometry", "centroids", what="access")
     sample = data
     notes = []
+    origins = sample.centroids[["geometry"]].join(sample.lsoas[["pop_total"]], how="inner")
+    if not data.bundled and data.lads is not None and len(data.lads) and len(located):
+        located, note = assets_for_study(located.reset_index(drop=True), data, origins)
+        notes.append(note)
     targets = located
     shown = asset_layer(located)
     if parks is not None:
@@ -138,7 +241,6 @@ def assess_access(
     else:
         kpi_assets = located
     kpi_assets = gpd.GeoDataFrame(kpi_assets, geometry="geometry", crs=located.crs)
-    origins = sample.centroids[["geometry"]].join(sample.lsoas[["pop_total"]], how="inner")
     acc = access_table(origins, targets, population="pop_total", radii=radii, catchment=catchment,
                        capacity_column=capacity_column, network=network, engine=engine)
     deserts = asset_deserts(acc, sample.lsoas, max_decile=max_decile, thresholds=thresholds)
@@ -196,4 +298,5 @@ def _round(access: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["AccessResult", "assess_access", "sample_assets", "write_access"]
+__all__ = ["AccessResult", "assess_access", "assets_for_study", "read_asset_files", "sample_assets", "study_greenspace",
+           "write_access"]

@@ -190,18 +190,27 @@ def run_hotspots(data: StudyData | None = None, *, indicator: str = H.indicator,
 
 
 def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | str | None = I.indicator,
-                   indicators=I.indicators, id_column: str | None = I.id_column,
-                   se_columns: Mapping[str, str] | None = I.se_columns, deciles: str = I.deciles,
-                   confidence: float = I.confidence, repetitions: int = I.repetitions, seed: int = I.seed,
-                   out: str | os.PathLike | None = None) -> AnalysisResult:
+                   indicators=I.indicators, id_column: str | None = I.id_column, value_type: str = I.value_type,
+                   transform: bool = I.transform, multiplier: float = I.multiplier, se_source: str | None = I.se_source,
+                   count_columns: Mapping[str, str] | None = I.count_columns,
+                   denominator_columns: Mapping[str, str] | None = I.denominator_columns,
+                   se_columns: Mapping[str, str] | None = I.se_columns,
+                   lower_columns: Mapping[str, str] | None = I.lower_columns,
+                   upper_columns: Mapping[str, str] | None = I.upper_columns,
+                   limits_confidence: float = I.limits_confidence, deciles: str = I.deciles,
+                   confidence: Sequence[float] | float = I.confidence, repetitions: int = I.repetitions,
+                   seed: int = I.seed, out: str | os.PathLike | None = None) -> AnalysisResult:
     """Compute SII/RII, the D10−D1 gap, Gini and Theil for LSOA indicators.
 
     See :func:`geotarget.analysis.inequality.inequality`.
 
     Parameters and defaults: :class:`~geotarget.jobs.params.InequalityParams`.
     ``indicator``: one or more IoD columns or columns of the ``indicators`` table (default: every column
-    of the table; without a table, required). ``se_columns`` maps an indicator to its standard-error
-    column in the table. Writes ``inequality.csv`` and ``inequality_deciles.csv`` and ``inequality_notes.txt``.
+    of the table but those named as counts, denominators, standard errors or limits; without a table,
+    required). ``count_columns``/``denominator_columns``, ``se_columns``, ``lower_columns``/``upper_columns``
+    map an indicator to columns of the table; an indicator with counts need not be a column itself (its
+    value is count / denominator x ``multiplier``). Writes ``inequality.csv``, ``inequality_deciles.csv``
+    and ``inequality_notes.txt``.
     """
     from geotarget.analysis.inequality import inequality, local_deciles
 
@@ -209,31 +218,43 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
     base_notes = study_notes(study)
     lsoas = study.lsoas
     names = [indicator] if isinstance(indicator, str) else list(indicator or [])
-    se = None
+    maps = {"count": count_columns, "denominator": denominator_columns, "standard-error": se_columns,
+            "lower limit": lower_columns, "upper limit": upper_columns}
+    frames: dict[str, pd.DataFrame | None] = dict.fromkeys(maps)
     if indicators is not None:
         read, name, bundled = _indicator_table(indicators, id_column=id_column)
         ind, _, table = study_indicators(study, table=read, name=name, bundled_outcomes=bundled)
         if ind.values.index.name == "ward_code" or not ind.values.index.isin(lsoas.index).all():
             raise SchemaError(f"{indicators}: the SII needs LSOA-level indicators; this table is keyed by ward")
-        cols = names or [c for c in ind.values.columns if c not in set((se_columns or {}).values())]
-        bad = [c for c in cols if c not in ind.values.columns]
+        helpers = {c for m in maps.values() for c in (m or {}).values()}
+        cols = names or [c for c in ind.values.columns if c not in helpers]
+        for what, m in maps.items():
+            missing = [f"{k}={c}" for k, c in (m or {}).items() if c not in table.columns]
+            if missing:
+                raise SchemaError(f"{what} column(s) {', '.join(missing)} not in {indicators}; columns are "
+                                  f"{', '.join(table.columns)}")
+            if m:
+                frames[what] = pd.DataFrame({k: table[c].reindex(ind.values.index) for k, c in m.items()
+                                             if k in cols})
+        values = ind.values.reindex(columns=[c for c in cols if c in ind.values.columns])
+        for c in cols:  # an indicator given by its counts only
+            if c not in values.columns and c in (count_columns or {}) and c in (denominator_columns or {}):
+                values[c] = multiplier * frames["count"][c] / frames["denominator"][c]
+        bad = [c for c in cols if c not in values.columns]
         if bad:
             raise SchemaError(f"indicator(s) {', '.join(bad)} are not columns of {indicators}; columns are "
                               f"{', '.join(ind.values.columns)}")
-        values, labels = ind.values[cols], {c: ind.labels[c] for c in cols}
-        if se_columns:
-            missing = [s for s in se_columns.values() if s not in table.columns]
-            if missing:
-                raise SchemaError(f"standard-error column(s) {', '.join(missing)} not in {indicators}")
-            se = pd.DataFrame({c: table[se_columns[c]].reindex(values.index) for c in cols if c in se_columns})
-            if set(se.columns) != set(cols):
-                raise SchemaError("give a standard-error column for every indicator, or none")
+        values = values[cols]
+        labels = {c: ind.labels.get(c, c) for c in cols}
         notes = [*base_notes, *ind.notes]
     else:
         if not names:
             raise ParameterError("indicator was None but is expected to name the indicator(s) to measure: an IoD "
                                  "column such as 'imd_score', or columns of `indicators` (a CSV)",
                                  parameter="indicator", related=("indicators",))
+        if any(maps.values()):
+            raise ParameterError("count, denominator, standard-error and limit columns are columns of `indicators` "
+                                 "(a CSV); give the table too", parameter="indicators")
         got = {n: indicator_column(study, n) for n in names}
         values = pd.DataFrame({n: v for n, (v, _) in got.items()})
         labels = {n: lab for n, (_, lab) in got.items()}
@@ -248,11 +269,20 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
                      "ten groups of equal population.")
     else:
         raise SchemaError(f"deciles was {deciles!r} but is expected to be 'national' or 'local'")
-    res = inequality(values, pop, deciles=dec, decile_kind=deciles, se=se, labels=labels, confidence=confidence,
+    res = inequality(values, pop, deciles=dec, decile_kind=deciles, se=frames["standard-error"],
+                     counts=frames["count"], denominators=frames["denominator"], lower=frames["lower limit"],
+                     upper=frames["upper limit"], se_source=se_source, value_type=value_type, transform=transform,
+                     multiplier=multiplier, labels=labels, confidence=confidence, limits_confidence=limits_confidence,
                      repetitions=repetitions, seed=seed)
     notes += res.notes
-    notes.append("SII = modelled value at the least deprived end minus the most deprived end (OHID/PHE method); "
-                 "RII = least / most deprived fitted values; gap_d1_d10 = decile 10 − decile 1.")
+    if frames["count"] is not None:
+        notes.append("Indicators with counts: decile value = multiplier x sum of counts / sum of denominators, and "
+                     "the denominators weight the regression.")
+    notes.append("SII = modelled value at the least deprived end minus the most deprived end (OHID/PHE phe_sii "
+                 "method); RII = least / most deprived fitted values (left empty where a fitted end is at or below "
+                 "zero); gap_d1_d10 = decile 10 − decile 1. Rates and proportions: simulated on the log/logit scale"
+                 + (", and fitted on it and transformed back (transform)." if transform else "; fitted on the "
+                    "original values (no transform)."))
     outputs: dict[str, Path] = {}
     if out is not None:
         d = Path(out)

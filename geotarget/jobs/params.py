@@ -301,9 +301,20 @@ class AggregateParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "place", "source", "cache", "population", "lookup",
                                        "boundaries", "councils")
 
-    to: tuple[Literal["ward", "lad", "msoa", "custom"], ...] = _p(
-        "geographies to profile (a study's ward profiles are always written; the CLI writes one per CSV)",
+    to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
+        "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
+        "Boards (icb, from LSOAs), Local Resilience Forums (lrf), combined authorities (cauth), your own (groups) -- "
+        "or custom areas (a study's ward profiles are always written; the CLI writes one per CSV)",
         ("ward",), one=True, required=True)
+    groups: Path | None = _p(
+        "grouping lookup for region/icb/lrf/cauth/groups: a CSV lad_code,group_code,group_name (or LSOA -> group, "
+        "e.g. the ONS LSOA -> ICB lookup; official headers such as LAD24CD, ICB24CD, LRF24CD, CAUTH24CD work). "
+        "Regions use the council -> region lookup unless this is given and region is the only grouping",
+        metavar="FILE", arg=None)
+    working_age: Path | None = _p(
+        "population file giving the working-age population (or counts by age, e.g. Census 2021 TS007A or ONS "
+        "single-year estimates) for the Employment domain, when the population file has totals only",
+        metavar="FILE", arg=None)
     areas: Path | None = _p("custom area polygons (GeoJSON, GeoPackage, Shapefile), for to = custom", arg=None)
     area_id: str | None = _p("id column of areas", metavar="COLUMN", arg=None)
     area_name: str | None = _p("name column of areas (optional)", metavar="COLUMN", arg=None)
@@ -410,17 +421,38 @@ class InequalityParams(_Params):
                                            "indicators)", metavar="COL")
     indicators: Path | None = _p("your LSOA indicator table", metavar="CSV|sample", sample=True)
     id_column: str | None = _p("code column of indicators", metavar="COL")
+    value_type: Literal["none", "rate", "proportion"] = _p(
+        "indicator type (PHE's value_type): a rate or a proportion is simulated on the log/logit scale", "none")
+    transform: bool = _p("fit rates and proportions on the log/logit scale and transform back (PHE's recommended "
+                         "method; no effect for value type none)", True)
+    multiplier: float = _p("the values are per this many: 100 for percentages, 1000 for a rate per 1,000 (a "
+                           "proportion given as 12.5 with multiplier 100 is 0.125)", 1.0, metavar="N")
+    se_source: Literal["counts", "limits", "given", "between"] | None = _p(
+        "standard errors of the decile values: from counts (numerator/denominator; Wilson or Byar's limits, as PHE), "
+        "confidence limits, given standard errors, or the spread of the areas within each decile (default: counts, "
+        "given, limits or between, the first an indicator has columns for)")
+    count_columns: Mapping[str, str] | None = _p("numerator column of an indicator in indicators (the indicator "
+                                                 "need not be a column: it is count/denominator x multiplier)",
+                                                 cli="--count-column", metavar="INDICATOR=COL")
+    denominator_columns: Mapping[str, str] | None = _p("denominator column of an indicator in indicators",
+                                                       cli="--denominator-column", metavar="INDICATOR=COL")
     se_columns: Mapping[str, str] | None = _p(
-        "standard-error column of an indicator in indicators (default: from the spread of the areas in each "
-        "decile)", cli="--se-column", metavar="INDICATOR=COL")
+        "standard-error column of an indicator in indicators (on the value scale)", cli="--se-column",
+        metavar="INDICATOR=COL")
+    lower_columns: Mapping[str, str] | None = _p("lower confidence limit column of an indicator in indicators",
+                                                 cli="--lower-column", metavar="INDICATOR=COL")
+    upper_columns: Mapping[str, str] | None = _p("upper confidence limit column of an indicator in indicators",
+                                                 cli="--upper-column", metavar="INDICATOR=COL")
+    limits_confidence: float = _p("confidence level of the given limits", 0.95, min=0.5, max=0.9999)
     deciles: Literal["national", "local"] = _p("national IMD deciles, or deciles of equal population within the "
                                                "study", "national")
-    confidence: float = _p("confidence level", 0.95, min=0.5, max=0.999)
+    confidence: tuple[float, ...] = _p("confidence level(s) of the SII/RII limits, e.g. 0.95 0.998", (0.95,),
+                                       min=0.5, max=0.9999, metavar="LEVEL")
     repetitions: int = _p("Monte Carlo draws", 100_000, min=1000)
     seed: int = _p("random seed of the Monte Carlo draws", 0, min=0)
 
 
-_CATEGORIES = "gp, pharmacy, library, school, park, community_centre, leisure, food_support, other"
+_CATEGORIES = "gp, pharmacy, dentist, library, school, park, community_centre, leisure, food_support, other"
 
 
 @dataclass(frozen=True)
@@ -432,7 +464,8 @@ class AccessParams(_Params):
     ``desert_decile`` as ``max_decile``).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils", "imd", "population",
+                                       "boundaries", "boundaries_layer", "lookup", "codepoint", "asset_margin")
 
     assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
                                   metavar="PATH|sample", arg=None, required=True, sample=True)
@@ -445,6 +478,11 @@ class AccessParams(_Params):
     y_column: str | None = _p("northing (British National Grid)", metavar="COL", arg=None)
     postcodes: Path | None = _p("postcode lookup: ONS Postcode Directory CSV or OS Code-Point Open CSV/folder "
                                 "(default: the bundled Tees Valley and Trafford postcodes)", arg=None)
+    ods_include: tuple[str, ...] = _p(
+        "NHS ODS files as published (epraccur GP practices, edispensary, egdpprac): also keep these rows, left out "
+        "and reported by default: closed, dormant, proposed organisations; other_settings = epraccur prescribing "
+        "settings other than a GP practice (out of hours, walk-in, prisons ...)", (),
+        choices=("closed", "dormant", "proposed", "other_settings"), metavar="WHAT", arg=None)
     category_column: str | None = _p("column holding each asset's type", metavar="COL", arg=None)
     category: str | None = _p(f"one category for every row: {_CATEGORIES}", metavar="CATEGORY", arg=None)
     category_map: Path | None = _p("CSV of value,category mapping your types", metavar="FILE.csv", arg=None)
@@ -468,7 +506,7 @@ class AccessParams(_Params):
                             metavar="K", arg="max_decile")
     thresholds: Mapping[str, float] | None = _p(
         "desert distance (metres) per category, e.g. gp=1000 (defaults: 800 m for GP, pharmacy, park, school, "
-        "community centre; 1600 m for library, leisure, food support)", min=0, cli="--threshold",
+        "community centre; 1600 m for library, leisure, food support, dentist)", min=0, cli="--threshold",
         metavar="CATEGORY=M")
     engine: Literal["memory", "dask"] = _p("dask: partitioned computation via dask-geopandas "
                                            "(pip install 'geotarget[dask]')", "memory")
@@ -481,10 +519,16 @@ class HiaParams(_Params):
     ``flag_*`` become a :class:`geotarget.hia.screen.ScreeningRules` (whose defaults they equal).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage")
+    #: the bundled place, or official files / the cache for any council (``--la``; without it, the councils
+    #: the site reaches: :func:`geotarget.hia.place.site_councils`). ``assets`` is this job's own option.
+    DATA: ClassVar[tuple[str, ...]] = ("source", "place", "councils", "vintage", "imd", "population", "boundaries",
+                                       "boundaries_layer", "lookup", "lads", "lads_layer", "wards", "wards_layer",
+                                       "msoas", "msoas_layer", "centroids", "regions", "codepoint", "postcode_lookup",
+                                       "indicators", "cni", "cache")
 
-    site: str | None = _p("one site: a polygon/point file, WKT (EPSG:27700, or 'SRID=4326;...'), a postcode, or "
-                          "easting,northing", metavar="PATH|WKT|POSTCODE|E,N", group="site")
+    site: str | None = _p("one site: a polygon/point file (GeoJSON, GeoPackage, KML, zipped Shapefile), WKT "
+                          "(EPSG:27700, or 'SRID=4326;...'), a postcode, easting,northing or 'lat=..., lon=...'",
+                          metavar="PATH|WKT|POSTCODE|E,N", group="site")
     sites: Path | None = _p("a file of sites, one row per site with a name column (vector file, or CSV with wkt / "
                             "easting,northing / latitude,longitude / postcode / location)", group="site")
     name: str | None = _p("site name (default: from the file, the postcode or the input)", metavar="TEXT")
@@ -492,7 +536,7 @@ class HiaParams(_Params):
     buffer: tuple[float, ...] = _p("buffer distances in metres (default: a 10-minute walk and 2 km)",
                                    (800.0, 2000.0), min=1, metavar="M", arg="buffers")
     postcodes: Path | None = _p("postcode lookup for postcode sites (ONS Postcode Directory or Code-Point Open; "
-                                "default: the bundled Tees Valley and Trafford postcodes)")
+                                "default: the data's codepoint, else the bundled Tees Valley and Trafford postcodes)")
     assets: Path | None = _p("extra assets (e.g. schools, green space) read like 'geotarget access --assets'; "
                              "they replace bundled categories", arg="assets_source")
     assets_category_column: str | None = _p("category column of assets", metavar="COL", arg=None)

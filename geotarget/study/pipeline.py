@@ -198,13 +198,29 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
 @register("aggregate")
 def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Profiles for the geographies in ``to`` beyond wards (which the main job writes)."""
+    from geotarget.analysis.aggregate import GROUPINGS
     from geotarget.io.areas import read_areas
+    from geotarget.jobs.groupings import denominator_notes, profile_groups, with_working_age
 
     written: dict[str, Path] = {}
-    lsoas = ctx.data.lsoas
     p = AggregateParams(**section)
+    data = ctx.data
+    if p.working_age is not None:  # the Employment domain's working-age population (issue 17)
+        data = with_working_age(data, p.working_age)
+        ctx.provenance.add_input(p.working_age, role="working_age")
+    lsoas = data.lsoas
     for to in p.to:
         if to == "ward":
+            continue
+        if to in GROUPINGS:  # groupings of councils: regions, ICBs, LRFs, combined authorities, user groups
+            # one groups file: for icb/lrf/cauth/groups; regions use it only when they are the sole grouping
+            grp = p.groups if to != "region" or sum(t in GROUPINGS for t in p.to) == 1 else None
+            if grp is not None:
+                ctx.provenance.add_input(grp, role="groups")
+            table = profile_groups(data, to=to, groups=grp).table
+            for note in (*table.attrs.get("warnings", []), *denominator_notes(table)):
+                ctx.provenance.add_note(note)
+            written[to] = write_csv(ctx.out / f"{ctx.stem}_{to}.csv", table.reset_index())
             continue
         if to == "custom":
             shapes = read_areas(p.areas, id_column=p.area_id, name_column=p.area_name)
@@ -267,25 +283,25 @@ def _place_data(ctx: StudyContext) -> StudyData:
 def _run_access(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, Path]:
     """Access to assets (the bundled ones, or the study's asset files) into ``<out>/access``."""
     from geotarget.analysis.deserts import DEFAULT_THRESHOLDS
-    from geotarget.io.assets import read_assets, read_category_map
-    from geotarget.jobs.access import assess_access, sample_assets, write_access
+    from geotarget.io.assets import read_category_map
+    from geotarget.jobs.access import assess_access, read_asset_files, sample_assets, write_access
 
     p = AccessParams(**section)
     files = list(p.assets)
     read = parks = entrances = None
     if not files:
-        read, parks, entrances = sample_assets(ctx.data)
+        read, parks, entrances = sample_assets(ctx.data, ods_include=p.ods_include)
     elif ctx.data.bundled:
         _, parks, entrances = sample_assets(ctx.data)
     written: dict[str, Path] = {}
     if files:
         mapping = read_category_map(p.category_map) if p.category_map else {}
         mapping.update(p.map_category or {})
-        reads = [read_assets(f, layer=p.layer, postcode_column=p.postcode_column, lat_column=p.lat_column,
-                             lon_column=p.lon_column, x_column=p.x_column, y_column=p.y_column,
-                             category_column=p.category_column, category=p.category, category_map=mapping,
-                             name_column=p.name_column, id_column=p.id_column, capacity_column=p.capacity_column,
-                             postcodes=p.postcodes)
+        reads = [read_asset_files([f], ctx.data, layer=p.layer, postcode_column=p.postcode_column,
+                                  lat_column=p.lat_column, lon_column=p.lon_column, x_column=p.x_column,
+                                  y_column=p.y_column, category_column=p.category_column, category=p.category,
+                                  category_map=mapping, name_column=p.name_column, id_column=p.id_column,
+                                  capacity_column=p.capacity_column, postcodes=p.postcodes, ods_include=p.ods_include)
                  for f in files]
         for f, r in zip(files, reads, strict=True):
             ctx.provenance.add_input(f, role="assets")
