@@ -84,7 +84,7 @@ def tees_run_hartlepool(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def national_cache(shared_data, tmp_path_factory) -> Path:
-    """Return a data cache holding the national files (IoD2025 with population, LSOA boundaries, lookups).
+    """Return a data cache holding the national files (IoD2025 with population, LSOA boundaries, lookups, File 8, CNI).
 
     Filled once per session from the shared data under the catalogue names of
     :data:`geotarget.data.load.CACHED` (as ``geotarget data fetch`` would), so ``--place`` can name any
@@ -116,4 +116,8 @@ def national_cache(shared_data, tmp_path_factory) -> Path:
         place("lad24-regions"), index=False)
     if "lad24-boundaries" in CATALOGUE:
         gpd.read_file(gpkg, layer="lad24_uk").to_file(place("lad24-boundaries"), driver="GeoJSON")
+    for name, path in (("iod2025-indicators", "imd/iod2025_lsoa21_indicators_england.csv.gz"),
+                       ("cni2023", "cni/cni2023_lsoa21_england.csv.gz")):  # for HIA screening
+        if name in CATALOGUE:
+            pd.read_csv(shared_data / path, dtype=str).to_csv(place(name), index=False)
     return cache

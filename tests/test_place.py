@@ -161,22 +161,38 @@ COMMANDS = {
     "cluster": ["cluster", "-q"],
     "hotspots": ["hotspots", "--permutations", "99", "-q"],
     "inequality": ["inequality", "--indicator", "imd_score", "--repetitions", "1000", "-q"],
-    "access": ["access", "--assets", "sample", "-q"],
+    "access": ["access", "--assets", str(SHARED / "assets" / "epraccur_england.csv"), "-q"],  # + --codepoint
     "hia": ["hia", "--site", "429900,433600", "-q"],  # Leeds city centre
 }
 
 
-@pytest.mark.parametrize("command", [pytest.param(c, marks=_ANY) if c in ("access", "hia") else c for c in COMMANDS])
-def test_every_data_command_takes_any_council(command, national_cache, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def leeds_codepoint(shared_data, tmp_path_factory):
+    """Code-Point Open postcodes within 10 km of Leeds' (where its assets and sites are located)."""
+    cp = pd.read_csv(shared_data / "postcodes" / "codepoint_open_2025_england.csv.gz",
+                     usecols=["postcode", "easting", "northing", "admin_district_code"])
+    own = cp[cp["admin_district_code"] == LEEDS]
+    (x0, y0), (x1, y1) = own[["easting", "northing"]].min() - 10_000, own[["easting", "northing"]].max() + 10_000
+    path = tmp_path_factory.mktemp("codepoint") / "codepoint_leeds.csv"
+    cp[cp["easting"].between(x0, x1) & cp["northing"].between(y0, y1)].to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", [pytest.param(c, marks=_ANY) if c in ("hia",) else c for c in COMMANDS])
+def test_every_data_command_takes_any_council(command, national_cache, monkeypatch, tmp_path, request):
     monkeypatch.setenv("GEOTARGET_CACHE", str(national_cache))
     out = tmp_path / ("wards.csv" if command == "aggregate" else "out")
-    assert main([*COMMANDS[command], "--place", PLACE, "--out", str(out)]) == 0
+    extra = ["--codepoint", str(request.getfixturevalue("leeds_codepoint"))] if command in ("access", "hia") else []
+    assert main([*COMMANDS[command], *extra, "--place", PLACE, "--out", str(out)]) == 0
     if command == "aggregate":
         t = pd.read_csv(out)
         assert len(t) == 33 and set(t["lad_code"]) == {LEEDS} and t["imd_rank_average_score"].max() > 33
     elif command == "run":
         lsoas = pd.read_csv(out / "imd2025_lsoas.csv")
         assert len(lsoas) == 488 and set(lsoas["lad_code"]) == {LEEDS}
+    elif command == "access":
+        acc = pd.read_csv(out / "access.csv")
+        assert len(acc) == 488 and acc["dist_gp_m"].notna().all()
     else:
         assert any(p.is_file() for p in out.rglob("*"))
 

@@ -114,8 +114,8 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
                 raise DataNotFoundError(
                     f"{auto.name} is not in the bundled sample ({', '.join(p.name for p in PLACES.values())}), so "
                     f"its data comes from the national files in the data cache {_cache_dir(ds)}, which lacks "
-                    f"{', '.join(missing)}: run `geotarget data fetch {' '.join(missing)}` (or `geotarget data add FILE` "
-                    "for files you have), or name the files (source = \"files\": imd, boundaries, lookup)"
+                    f"{', '.join(missing)}: run `geotarget data fetch {' '.join(missing)}` (or `geotarget data add "
+                    "FILE` for files you have), or name the files (source = \"files\": imd, boundaries, lookup)"
                 ).naming("place")
             log.info("%s: reading the national files in the data cache", auto.name)
         ds = cached_source(ds)
