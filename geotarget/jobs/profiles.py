@@ -155,14 +155,16 @@ def profile_areas(
             "apportionment of their population by area."))
     else:
         lk = lookup[lookup.index.isin(lsoas.index)] if lookup is not None else None
-        table = aggregate(lsoas, to=to, lookup=lk, vintage=data.vintage.year)
         everywhere = None if national else national_table(data, to=to, lookup=lookup)
-        if everywhere is not None:
-            study = table.index
-            table = everywhere.loc[everywhere.index.isin(study)]
-            national = len(table) == len(study)
-            if not national:  # not expected: the national lookup lacks some of the study's areas
-                table = aggregate(lsoas, to=to, lookup=lk, vintage=data.vintage.year)
+        if everywhere is not None:  # the study's areas, ranked among England's
+            col = f"{to}_code"
+            own = lk if lk is not None and col in lk.columns else lsoas
+            study = pd.Index(own[col].reindex(lsoas.index).dropna().unique()) if col in own.columns else None
+            national = bool(study is not None and study.isin(everywhere.index).all())
+            if national:
+                table = everywhere.loc[everywhere.index.isin(study)]
+        if everywhere is None or not national:
+            table = aggregate(lsoas, to=to, lookup=lk, vintage=data.vintage.year)
     ranked = everywhere if everywhere is not None and national else table
     n_ranked, ranked_in = len(ranked), "England" if national else place_label(data)
     counts = None
