@@ -246,6 +246,10 @@ def test_bundled_councils_from_the_cache_when_it_has_the_files(national_cache, m
     d = load(place="Middlesbrough")
     assert not d.bundled and d.councils == ("E06000002",) and len(d.lsoas) == 90 and d.national is not None
     assert load().bundled  # the default place stays the bundled sample
+
+
+def test_a_region_from_the_cache(national_cache, monkeypatch):
+    monkeypatch.setenv("GEOTARGET_CACHE", str(national_cache))
     ne = load(place="North East")
     assert ne.place == "North East" and len(ne.councils) == 12
 
