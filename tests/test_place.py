@@ -272,3 +272,21 @@ def test_a_study_of_any_council(national_cache, monkeypatch, tmp_path):
     assert data_source(s).place == "Leeds"
     d = load_study_data(s)
     assert d.source.source == "cache" and d.councils == (LEEDS,) and len(d.lsoas) == 488
+
+
+def test_study_councils_outside_the_sample_are_the_place(empty_cache, tmp_path):
+    from geotarget.core.errors import GeotargetError
+    from geotarget.study.pipeline import data_source, load_study_data
+    from geotarget.study.schema import parse_study
+
+    s = parse_study('[place]\ncouncils = ["Leeds", "Bradford"]\n', path=tmp_path / "study.toml")
+    assert data_source(s).place == "E08000035,E08000032" and data_source(s).councils == ()
+    with pytest.raises(GeotargetError, match=r"study.toml, line 2: \[place\] councils: .*geotarget data fetch iod2025"):
+        load_study_data(s)
+    s = parse_study('[place]\ncouncils = ["Hartlepool"]\n', path=tmp_path / "study.toml")
+    assert data_source(s).place == "tees_valley" and data_source(s).councils == ("Hartlepool",)
+    s = parse_study('[place]\ncouncils = ["Trafford"]\n', path=tmp_path / "study.toml")
+    assert load_study_data(s).place_key == "trafford"
+    s = parse_study('[place]\ncouncils = ["Leds"]\n', path=tmp_path / "study.toml")
+    with pytest.raises(GeotargetError, match=r"line 2: \[place\] councils: council 'Leds' .*did you mean Leeds"):
+        load_study_data(s)

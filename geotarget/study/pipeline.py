@@ -87,7 +87,28 @@ def data_source(study: Study) -> DataSource:
     values["vintage"] = study.vintage if source != "files" else None
     if getattr(study.place, "england", False) or source != "sample" and values["place"] == DataSource.place:
         values["place"] = "england"
+    elif source == "sample" and values["place"] == DataSource.place and values["councils"]:
+        values.update(_councils_as_place(tuple(values["councils"])))
     return DataSource(**values)
+
+
+def _councils_as_place(councils: tuple[str, ...]) -> dict[str, Any]:
+    """Return the place of a study's [place] councils outside the default bundled place (read from the cache).
+
+    Councils inside it narrow the bundled sample, as before; a name that is no council is an error with
+    the closest English councils.
+    """
+    from geotarget.core.errors import AreaNotFoundError
+    from geotarget.core.places import PLACES
+    from geotarget.data.place import resolve_place
+
+    try:
+        choice = resolve_place(councils)
+    except AreaNotFoundError as e:
+        raise AreaNotFoundError(str(e).replace("place ", "council ", 1)).naming("councils") from None
+    if set(choice.councils) <= set(PLACES[DataSource.place].councils):
+        return {}
+    return {"place": ",".join(choice.councils), "councils": ()}
 
 
 def _key_in(study: Study, section: str, e: GeotargetError) -> tuple[str, str | None]:
@@ -138,6 +159,8 @@ def load_study_data(study: Study) -> StudyData:
             raise _with_where(e, study.where("place", key)) from None
         if isinstance(e, VintageError):
             raise _with_where(e, study.where("", "vintage")) from None
+        if "place" in (e.parameter, *e.related) and ("place", "place") not in study.lines:  # named by councils ...
+            raise _with_where(e, study.where("place", key)) from None
         section, name = _key_in(study, "data", e)
         if name is not None:
             raise _with_where(e, study.where(section, name)) from None
