@@ -299,3 +299,15 @@ def test_cli_offline_is_a_one_line_error(tmp_path, capsys, monkeypatch):
 def test_cli_url_needs_one_name(capsys):
     assert main(["data", "fetch", "iod2025", "iod2019", "--url", "http://x"]) == 2
     assert "--url names the address of one dataset" in capsys.readouterr().err
+
+
+def test_arcgis_damaged_kept_page_is_fetched_again(server, tmp_path, sample25):
+    server.features = _lsoa_features(sample25)
+    d = Dataset("t", "lookup", "ONS", "", f"{server.url}/arcgis/rest/services/LU/FeatureServer/0", "lu.csv",
+                kind="arcgis", order_by="LSOA21CD", table=True, checked="test", features=45)
+    pages = tmp_path / "lu.csv.pages"
+    pages.mkdir()
+    (pages / "00000.json").write_text('{"type": "FeatureCollection", "feat')  # cut short by hand
+    dest = download_arcgis(d, tmp_path / "lu.csv", page_size=20)
+    assert [int(r["query"]["resultOffset"]) for r in server.requests] == [0, 20, 40]
+    assert len(read_lsoa_lookup(dest)) == 45 and not pages.exists()

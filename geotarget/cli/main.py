@@ -572,7 +572,7 @@ def _add_access(sub) -> None:
     )
     add_options(a, AccessParams)
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 councils={"help": "keep these councils"}, asset_margin={"type": float, "metavar": "M"})
+                 councils={"help": "keep these councils"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
     _verbosity(a)
@@ -625,7 +625,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
         if not args.quiet:
             _show_progress(args)
         for name in args.names:
-            path = fetch(name, cache=args.cache, url=args.url, force=args.force, timeout=args.timeout)
+            path = fetch(name, cache=args.cache, url=args.url, force=args.force, timeout=args.timeout,
+                         deadline=args.deadline)
             if not args.quiet:
                 print(f"{name}: {path}  ({_fmt_size(path.stat().st_size)})")
         return 0
@@ -688,8 +689,15 @@ def _add_data(sub) -> None:
     f.add_argument("--url", help="download from this address instead (a mirror or a local copy)")
     f.add_argument("--force", action="store_true", help="download again even if cached")
     f.add_argument("--cache", metavar="DIR", help="cache folder (default $GEOTARGET_CACHE or ~/.cache/geotarget)")
-    f.add_argument("--timeout", type=float, default=60, help="seconds to wait for the server (default 60)")
-    f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache"})
+    from geotarget.io.fetch import DEADLINE, TIMEOUT
+
+    f.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help=f"seconds to wait for the server to answer or send more (default {TIMEOUT:g})")
+    f.add_argument("--deadline", type=float, default=DEADLINE,
+                   help=f"seconds one file or one ArcGIS page may take in all; a stalled or trickling download stops "
+                        f"there and resumes next time (default {DEADLINE:g})")
+    f.set_defaults(flags={"url": "--url", "force": "--force", "cache": "--cache", "timeout": "--timeout",
+                          "deadline": "--deadline"})
     _verbosity(f)
     a = dsub.add_parser("add", help="add files you downloaded or were sent to the cache (recognised from their layout)",
                         description="Recognise which dataset each file is from its columns or layers (not its name), "

@@ -204,6 +204,21 @@ _DATA_CLI = {
 }
 
 
+def _data_number(kind, lo):
+    """Return an argparse type: a number of ``kind``, at least ``lo`` (a clear message otherwise)."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if v != v or v in (float("inf"), float("-inf")) or (lo is not None and v < lo):
+            least = f" >= {lo}" if lo is not None else ""
+            raise argparse.ArgumentTypeError(f"{text!r} is expected to be a number{least}")
+        return v
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def data_options(parser, names: tuple[str, ...], **overrides: dict) -> None:
     """Add the :class:`~geotarget.data.source.DataSource` options ``names`` (``--imd``, ``--la`` ...).
 
@@ -220,6 +235,9 @@ def data_options(parser, names: tuple[str, ...], **overrides: dict) -> None:
             kw["choices"] = f.metadata["choices"]
             if all(isinstance(c, int) for c in kw["choices"]):
                 kw["type"] = int
+        elif str(f.type) in ("float", "int"):
+            kind = float if str(f.type) == "float" else int
+            kw["type"], kw["metavar"] = _data_number(kind, f.metadata.get("min")), "N"
         kw.update(_DATA_CLI.get(name, {}))
         kw.update(overrides.get(name, {}))
         kw["help"] = kw["help"].replace("%", "%%")

@@ -15,8 +15,12 @@ What is made here rather than read, and said so in the notes:
   ward (approximate: LSOAs do not nest in wards);
 * MSOA codes, when the lookup has none but MSOA boundaries are given: the MSOA holding a
   point inside each LSOA (LSOAs nest in MSOAs);
-* centroids, when no population-weighted centroid file is given: a point inside each LSOA
-  (``representative_point``), a stand-in for the ONS population-weighted centroids.
+* centroids, when no population-weighted centroid file is given: the mean location of each
+  LSOA's live residential postcodes when Code-Point Open and an ONS postcode lookup are given
+  (``codepoint``, ``postcode_lookup``), else a point inside each LSOA (``representative_point``):
+  stand-ins for the ONS population-weighted centroids (``method`` column);
+* population points (``postcodes``, ``postcode_index``), with ``codepoint`` and ``postcode_lookup``:
+  the live residential postcodes placed in the study LSOAs (:func:`geotarget.data.points.population_points`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
 from geotarget.core.vintages import Vintage
 from geotarget.data.join import attach_imd
+from geotarget.data.points import PopulationPoints, population_points, postcode_centres
 from geotarget.data.source import DataSource
 from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
@@ -468,21 +473,44 @@ def _msoa_outlines(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sour
 
 
 def _centroid_points(source: DataSource, lsoas: gpd.GeoDataFrame, v: Vintage, sources: list[Source],
-                     notes: list[str]) -> gpd.GeoDataFrame:
-    """Return the LSOA centroids (from ``source.centroids``, else a point inside each LSOA)."""
+                     notes: list[str]) -> tuple[gpd.GeoDataFrame, PopulationPoints | None]:
+    """Return the LSOA centroids and, with ``codepoint`` and ``postcode_lookup``, the population points.
+
+    Centroids: from ``source.centroids``; else the mean of each LSOA's live residential postcodes
+    (an LSOA without one: a point inside it); else, without postcode files, a point inside each
+    LSOA. The ``method`` column of derived centroids says which.
+    """
     centroids = source.centroids
+    cen = pts = None
     if centroids is not None:
         cen = _read_centroids(centroids, lsoas)
         sources.append(Source("centroids", Path(centroids), f"ONS population-weighted centroids, LSOA {v.lsoa_year}"))
-        return cen
+    if source.codepoint is not None and source.postcode_lookup is not None:
+        pts = population_points(lsoas, codepoint=source.codepoint, postcode_lookup=source.postcode_lookup,
+                                centroids=cen, lsoa_year=v.lsoa_year)
+        sources.append(Source("codepoint", Path(source.codepoint), "OS Code-Point Open postcode locations"))
+        sources.append(Source("postcode_lookup", Path(source.postcode_lookup), "ONS postcode lookup"))
+        notes.append(pts.note)
+    elif source.postcode_lookup is not None:
+        notes.append("The postcode lookup was not used: residential postcodes need Code-Point Open too (codepoint).")
+    if cen is not None:
+        return cen, pts
+    if pts is not None:
+        cen = postcode_centres(pts.points, lsoas)
+        n_in = int((cen["method"] == "interior_point").sum())
+        notes.append(f"LSOA centroids are the mean location of each LSOA's live residential postcodes, standing in for "
+                     f"the ONS population-weighted centroids (no centroid file given); {n_in:,} LSOAs without a "
+                     "residential postcode have a point inside the LSOA instead.")
+        return cen, pts
     notes.append("LSOA centroids are points inside each LSOA, standing in for the ONS population-weighted "
                  "centroids (no centroid file given).")
-    return gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name")},
-                            geometry=lsoas.geometry.representative_point(), crs=BNG)
+    return gpd.GeoDataFrame({"lsoa_name": lsoas.get("lsoa_name"), "method": "interior_point"},
+                            geometry=lsoas.geometry.representative_point(), crs=BNG), None
 
 
 def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[Source],
-                   notes: list[str]) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+                   notes: list[str], *, postcodes: pd.DataFrame | None = None
+                   ) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
     """Read the asset files and keep the assets within ``source.asset_margin`` metres of the chosen councils.
 
     People near a council's edge use the surgery over the border, so assets in neighbouring councils
@@ -490,12 +518,13 @@ def _assets_inside(source: DataSource, lad_b: gpd.GeoDataFrame, sources: list[So
     ``distance_to_area_m`` its distance from the study). GIS files are read as they are; tables (e.g.
     the NHS ODS epraccur file as published) through :func:`geotarget.io.assets.read_assets`, located by
     postcode with ``source.codepoint`` (else the bundled postcodes). Returns the assets and the
-    postcode table read, if one was (kept as :attr:`StudyData.postcode_locations`).
+    postcode table used (``postcodes`` if given, e.g. Code-Point already read for the population
+    points), kept as :attr:`StudyData.postcode_locations`.
     """
     from geotarget.io.assets import assets_near, is_os_greenspace, is_table, read_assets
     from geotarget.io.postcodes import read_postcodes
 
-    frames, postcodes = [], None
+    frames = []
     for path in source.assets:
         p = require_file(path, "assets")
         if is_table(p):
@@ -565,8 +594,9 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         msoa_b = _msoa_outlines(source, lsoas, v, sources, notes)
 
     with stage("centroids and assets"):
-        cen = _centroid_points(source, lsoas, v, sources, notes)
-        asset_frame, postcode_locations = _assets_inside(source, lad_b, sources, notes)
+        cen, pts = _centroid_points(source, lsoas, v, sources, notes)
+        asset_frame, postcode_locations = _assets_inside(source, lad_b, sources, notes,
+                                                         postcodes=None if pts is None else pts.locations)
 
     first = ["lsoa_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code", "lad_name"]
     first = [c for c in first if c in lsoas.columns] + [c for c in lsoas.columns if c.startswith("pop_")]
@@ -588,9 +618,10 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     from geotarget.data.hia_inputs import hia_layers
 
     hia = hia_layers(source, study=lsoas.index, national=national, vintage=v, sources=sources, notes=notes)
+    postcodes = {} if pts is None else dict(postcodes=pts.points, postcodes_note=pts.note, postcode_index=pts.index)
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
-                     source=source, file_lsoas=len(frame), postcode_locations=postcode_locations, **hia)
+                     source=source, file_lsoas=len(frame), postcode_locations=postcode_locations, **hia, **postcodes)
 
 
 __all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

@@ -119,7 +119,27 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
                 ).naming("place")
             log.info("%s: reading the national files in the data cache", auto.name)
         ds = cached_source(ds)
-    return files_data(ds)
+    return files_data(verify_recorded(ds))
+
+
+def verify_recorded(source: DataSource) -> DataSource:
+    """Check every file ``source`` names that has a data-cache record against its SHA-256; return ``source``.
+
+    A file fetched or added to the cache keeps a ``<file>.json`` record; whether it is found in the
+    cache by name (``source="cache"``) or named by its path (the paths ``geotarget init --files``
+    writes), an edited file is an error before it is read
+    (:func:`geotarget.io.fetch.verify_cached`). Files without a record are not checked.
+    """
+    from geotarget.io.fetch import verify_cached
+
+    for f in dataclasses.fields(source):
+        if f.name == "cache" or "Path" not in str(f.type):
+            continue
+        value = getattr(source, f.name)
+        for path in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(path, (str, Path)):
+                verify_cached(path)
+    return source
 
 
 def missing_in_cache(source: DataSource) -> list[str]:
@@ -225,4 +245,4 @@ def cached_source(source: DataSource) -> DataSource:
     return dataclasses.replace(source, **found)
 
 
-__all__ = ["CACHED", "CACHED_ASSETS", "cached_source", "load", "missing_in_cache"]
+__all__ = ["CACHED", "CACHED_ASSETS", "cached_source", "load", "missing_in_cache", "verify_recorded"]

@@ -33,7 +33,8 @@ _HOW = {
     "wards": "an LSOA -> ward lookup and LSOA boundaries (lookup, boundaries)",
     "lads": "LSOA boundaries (boundaries), or council boundaries (lads)",
     "centroids": "LSOA boundaries (boundaries) or population-weighted centroids (centroids)",
-    "postcodes": "a bundled place (source = \"sample\")",
+    "postcodes": "OS Code-Point Open and the ONS postcode lookup (codepoint, postcode_lookup), or a bundled place "
+                 "(source = \"sample\")",
     "hia_indicators": "the IoD File 8 underlying indicators (indicators), or a bundled place (source = \"sample\")",
     "hia_reference": "England-wide IoD and File 8 files (imd, indicators), or a bundled place (source = \"sample\")",
     "regions": "a council -> region lookup (regions)",

@@ -9,16 +9,21 @@ cached, what is bundled with geotarget, and what can be fetched.
   catalogue pins one) through a downloader of geotarget's own, since pooch cannot resume: bytes
   arrive in ``<file>.part``, an interrupted download resumes with an HTTP ``Range`` request
   (``If-Range`` guards against the file having changed on the server meanwhile), and pooch moves
-  the file into place only when complete and checked.
+  the file into place only when complete and checked: as long as ``Content-Length`` says, not an
+  HTML page, gzip decoded, and its content whole (:mod:`geotarget.io.transfer`).
 * **ONS Open Geography Portal layers** are read from their ArcGIS FeatureServer ``query``
   endpoint page by page (2,000 features a page, ordered by the area code so pages are
   stable); each page is kept as it arrives, so an interrupted fetch resumes at the next page.
+  Paging stops with an error past a cap derived from the layer's expected size (:func:`page_limit`).
+* Each file and each page must arrive within :data:`DEADLINE` seconds in all (``deadline``), besides
+  the socket :data:`TIMEOUT`, which restarts with every byte.
   Layers are written as one GeoJSON (WGS84; geotarget reprojects on reading), lookup tables
   as one CSV.
 * Every cached file gets a ``<file>.json`` record: URL, SHA-256, size and time of download.
   Publishers do not publish checksums, so the catalogue can pin one only where it is known;
   otherwise the SHA-256 is recorded at download and checked whenever the cached file is used
-  again, and it goes into every run's manifest.
+  again (:func:`verify_cached`), and it goes into every run's manifest. A download that fails a
+  check is never recorded.
 """
 
 from __future__ import annotations
@@ -27,24 +32,31 @@ import contextlib
 import csv
 import datetime as _dt
 import difflib
+import gzip
 import hashlib
 import http.client
 import io
 import json
 import logging
+import math
 import os
+import re
+import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pooch
 
-from geotarget.core.errors import FetchError, GeotargetError
+from geotarget.core.errors import FetchError, GeotargetError, ParameterError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL_NAME, ONS_OGL, POSTCODE_LICENCE
 from geotarget.io.files import atomic_path, write_text_atomic
+from geotarget.io.transfer import CHUNK, GZIP_MAGIC, check_content, kind_of, markup, read_body, refuse_html
 
 log = logging.getLogger("geotarget.progress")
 
@@ -69,6 +81,7 @@ class Dataset:
     sha256: str | None = None  #: pinned checksum, where known
     order_by: str | None = None  #: ArcGIS: field that orders the pages (the area code)
     table: bool = False  #: ArcGIS: a lookup table (attributes only, written as CSV)
+    features: int | None = None  #: ArcGIS: about how many features the layer has (bounds the paging)
     checked: str = ""  #: how the URL was confirmed, and caveats
 
 
@@ -92,43 +105,47 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
     Dataset("lsoa21-boundaries", "Lower layer Super Output Areas (December 2021) Boundaries EW BGC (V5)", "ONS",
             "https://geoportal.statistics.gov.uk/datasets/68515293204e43ca8ab56fa13ae8a547_0",
             f"{ARCGIS}/Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5/FeatureServer/0",
-            "lsoa21_boundaries_ew_bgc_v5.geojson", kind="arcgis", order_by="LSOA21CD", vintage="LSOA December 2021",
+            "lsoa21_boundaries_ew_bgc_v5.geojson", kind="arcgis", features=35_672, order_by="LSOA21CD",
+            vintage="LSOA December 2021",
             licence=ONS_OGL, checked="Service name and portal item confirmed by several public projects; England "
             "and Wales (35,672 LSOAs): geotarget keeps the English ones."),
     Dataset("lsoa11-boundaries", "Lower layer Super Output Areas (December 2011) Boundaries Generalised Clipped "
             "EW (BGC) V3", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LSOA_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3/FeatureServer/0",
-            "lsoa11_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="LSOA11CD", vintage="LSOA December 2011",
+            "lsoa11_boundaries_ew_bgc_v3.geojson", kind="arcgis", features=34_753, order_by="LSOA11CD",
+            vintage="LSOA December 2011",
             licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
     Dataset("msoa21-boundaries", "Middle layer Super Output Areas (December 2021) Boundaries EW BGC (V3)", "ONS",
             "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Middle_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V3/FeatureServer/0",
-            "msoa21_boundaries_ew_bgc_v3.geojson", kind="arcgis", order_by="MSOA21CD", vintage="MSOA December 2021",
+            "msoa21_boundaries_ew_bgc_v3.geojson", kind="arcgis", features=7_264, order_by="MSOA21CD",
+            vintage="MSOA December 2021",
             licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
     Dataset("wards24-boundaries", "Wards (May 2024) Boundaries UK BGC", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Wards_May_2024_Boundaries_UK_BGC/FeatureServer/0", "wards_may2024_boundaries_uk_bgc.geojson",
-            kind="arcgis", order_by="WD24CD", vintage="wards May 2024", licence=ONS_OGL,
+            kind="arcgis", features=9_000, order_by="WD24CD", vintage="wards May 2024", licence=ONS_OGL,
             checked="Service name used by several public projects; UK-wide: geotarget keeps the English wards."),
     Dataset("lad24-boundaries", "Local Authority Districts (December 2024) Boundaries UK BGC", "ONS",
             "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/Local_Authority_Districts_December_2024_Boundaries_UK_BGC/FeatureServer/0",
-            "lad_dec2024_boundaries_uk_bgc.geojson", kind="arcgis", order_by="LAD24CD",
+            "lad_dec2024_boundaries_uk_bgc.geojson", kind="arcgis", features=361, order_by="LAD24CD",
             vintage="local authority districts December 2024", licence=ONS_OGL,
             checked="Service name used by several public projects; UK-wide: geotarget keeps the English councils."),
     Dataset("lsoa21-ward24-lookup", "LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW",
             "ONS", "https://geoportal.statistics.gov.uk/datasets/lsoa-2021-to-electoral-ward-2024-to-lad-2024-best-"
             "fit-lookup-in-ew", f"{ARCGIS}/LSOA21_WD24_LAD24_EW_LU/FeatureServer/0", "LSOA21_WD24_LAD24_EW_LU.csv",
-            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to wards May 2024 (best fit)",
-            licence=ONS_OGL, checked="Service name used by several public projects; not fetched from here."),
+            kind="arcgis", features=35_672, order_by="LSOA21CD", table=True,
+            vintage="LSOA 2021 to wards May 2024 (best fit)", licence=ONS_OGL,
+            checked="Service name used by several public projects; not fetched from here."),
     Dataset("lad24-regions", "Local Authority District to Region (December 2024) Lookup in EN", "ONS",
             "https://www.data.gov.uk/dataset/3fbe9109-f329-4c4a-85cb-3b78ea4fbce3/local-authority-district-to-region-"
             "december-2024-lookup-in-en", f"{ARCGIS}/LAD24_RGN24_EN_LU/FeatureServer/0", "LAD24_RGN24_EN_LU.csv",
-            kind="arcgis", order_by="LAD24CD", table=True, vintage="councils and regions December 2024",
+            kind="arcgis", features=296, order_by="LAD24CD", table=True, vintage="councils and regions December 2024",
             licence=ONS_OGL, checked="Service name used by several public projects (296 councils, 9 regions)."),
     Dataset("lsoa21-centroids", "LSOA (December 2021) Population Weighted Centroids for England and Wales (2022)",
             "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LLSOA_Dec_2021_PWC_for_England_and_Wales_2022/FeatureServer/0",
-            "lsoa21_population_weighted_centroids_ew.geojson", kind="arcgis", order_by="LSOA21CD",
+            "lsoa21_population_weighted_centroids_ew.geojson", kind="arcgis", features=35_672, order_by="LSOA21CD",
             vintage="LSOA 2021 population-weighted centroids", licence=ONS_OGL,
             checked="Service name used by several public projects; its code field is assumed to be LSOA21CD "
                     "(not confirmed)."),
@@ -202,19 +219,29 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in [
     Dataset("lsoa21-icb24-lookup", "LSOA (2021) to Sub-ICB Location to Integrated Care Board to LAD (July 2024) "
             "Lookup in England", "ONS", "https://geoportal.statistics.gov.uk/",
             f"{ARCGIS}/LSOA21_SICBL24_ICB24_LAD24_EN_LU/FeatureServer/0", "LSOA21_SICBL24_ICB24_LAD24_EN_LU.csv",
-            kind="arcgis", order_by="LSOA21CD", table=True, vintage="LSOA 2021 to ICBs July 2024", licence=ONS_OGL,
+            kind="arcgis", features=33_755, order_by="LSOA21CD", table=True,
+            vintage="LSOA 2021 to ICBs July 2024", licence=ONS_OGL,
             checked="Service name follows ONS's naming of this lookup; not confirmed from here. Columns LSOA21CD, "
                     "SICBL24CD, SICBL24CDH, ICB24CD, ICB24CDH ..."),
     Dataset("lsoa11-lsoa21-lookup", "LSOA (2011) to LSOA (2021) to LAD (2022) Best Fit Lookup for England and Wales",
             "ONS", "https://geoportal.statistics.gov.uk/", f"{ARCGIS}/LSOA11_LSOA21_LAD22_EW_LU/FeatureServer/0",
-            "LSOA11_LSOA21_LAD22_EW_LU.csv", kind="arcgis", order_by="ObjectId", table=True,
+            "LSOA11_LSOA21_LAD22_EW_LU.csv", kind="arcgis", features=36_000, order_by="ObjectId", table=True,
             vintage="LSOA 2011 to LSOA 2021 (with change codes U/S/M/X)", licence=ONS_OGL,
             checked="Service name follows ONS's naming of this lookup (a V2 exists); not confirmed from here. "
                     "Ordered by ObjectId: an LSOA 2011 code repeats where it was split."),
 ]}
 
-_CHUNK = 1 << 16
 _PAGE = 2000
+#: Features geotarget reads at most from an ArcGIS layer whose size the catalogue does not give
+#: (England and Wales have 188,880 output areas, the finest geography ONS publishes boundaries for).
+_MAX_FEATURES = 200_000
+#: Seconds to wait for the server to answer or to send more bytes. A socket timeout: it restarts with
+#: every byte received, so it cannot stop a transfer that trickles; :data:`DEADLINE` does.
+TIMEOUT = 60.0
+#: Seconds one file, or one page of an ArcGIS layer, may take in all. A stalled or trickling transfer
+#: stops after this, keeping what arrived for the next attempt. 30 minutes: the largest file fetched,
+#: the IoD File 7 (about 30 MB), takes about 4 minutes at 1 Mbit/s.
+DEADLINE = 1800.0
 
 
 def cache_dir(cache: str | os.PathLike | None = None) -> Path:
@@ -301,30 +328,39 @@ def _stat_key(path: Path) -> tuple:
 def verify_cached(path: str | os.PathLike) -> Path:
     """Check a cached file against the SHA-256 in its record (if it has one) and return its path.
 
-    Each file is hashed once per process while its size and modification time stay the same.
+    Every use of a cached file goes through here: :func:`fetch` (already cached),
+    :func:`list_data`, ``geotarget data add`` (the same file again) and the data front door
+    (:func:`geotarget.data.load.load`, for the cache and for files named explicitly, such as the
+    cache paths ``geotarget init --files`` writes). A file without a ``<file>.json`` record is not
+    checked. Each file is hashed once per process while its size and modification time stay the same.
 
     Raises
     ------
     FetchError
-        The file has changed since it was fetched or added (naming the file, both checksums and
-        the commands that replace it).
+        The file has changed since it was fetched or added, or its record is damaged (naming the
+        file, both checksums and the commands that replace it).
     """
     p = Path(path)
     rec = record_path(p)
-    if not p.is_file() or not rec.exists():
+    if not p.is_file() or not rec.is_file():
         return p
+    fix = f"replace it with `geotarget data add FILE --force` or `geotarget data fetch {p.parent.name} --force`"
     try:
-        want = json.loads(rec.read_text(encoding="utf-8")).get("sha256")
-    except ValueError:
-        raise FetchError(f"{rec}: the record of the cached file {p} is not readable JSON; replace the file with "
-                         f"`geotarget data add FILE --force` or `geotarget data fetch NAME --force`") from None
+        info = json.loads(rec.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        raise FetchError(f"{rec}: the record of the cached file {p} is not readable JSON; {fix}").naming(
+            "force") from None
+    if not isinstance(info, dict) or ("sha256" not in info and info.get("file") != p.name):
+        return p  # a JSON file of someone else's that happens to sit beside the file: not a geotarget record
+    want = info.get("sha256")
+    if not isinstance(want, str) or not re.fullmatch(r"[0-9a-f]{64}", want):
+        raise FetchError(f"{rec}: the record of the cached file {p} has no valid SHA-256 ({want!r}); {fix}").naming(
+            "force")
     key = _stat_key(p)
     got = _VERIFIED.get(key) or _sha256(p)
-    if want and got != want:
-        again = f"`geotarget data fetch {p.parent.name} --force`"
+    if got != want:
         raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
-                         f"its record {rec.name} says {want[:16]}…); replace it with `geotarget data add FILE --force` "
-                         f"or {again}").naming("force")
+                         f"its record {rec.name} says {want[:16]}…); {fix}").naming("force")
     _VERIFIED[key] = got
     return p
 
@@ -358,29 +394,76 @@ class _ResumingDownloader:
     files here are tens of megabytes and councils' connections drop, so the bytes received so far
     are kept in ``<dest>.part`` (with the server's ``ETag``/``Last-Modified`` in ``<dest>.part.json``)
     and the next attempt asks only for the rest (``If-Range`` guards against a changed file). When
-    complete, the part file is handed to pooch, which checks the hash and moves it into place.
+    complete, the body is decoded if it is gzip (``Content-Encoding: gzip``, or a gzip stream under
+    a name that is not ``.gz``), its content checked (:func:`geotarget.io.transfer.check_content`: not an HTML page, a
+    CSV not cut short, a GeoJSON that parses, a zip or gzip whose CRCs match), and handed to pooch,
+    which checks the hash and moves it into place. A body that fails a check is discarded with its
+    ``.part``; a transfer cut short or stopped at the deadline keeps its ``.part`` for the next attempt.
     """
 
-    def __init__(self, dest: Path, *, timeout: float):
+    def __init__(self, dest: Path, *, timeout: float, deadline: float = DEADLINE):
         self.dest = dest
         self.part = dest.with_name(dest.name + ".part")
         self.state_path = dest.with_name(dest.name + ".part.json")
         self.timeout = timeout
+        self.deadline = deadline
         self.sha256: str | None = None  #: SHA-256 of the last complete download
+        self.decoded: str | None = None  #: how the last body was decoded ("gzip"), if it was
 
     def __call__(self, url: str, output_file, pooch_obj=None, check_only: bool = False):
         if check_only:
             return True
-        self._download(url)
-        self.sha256 = _sha256(self.part)
-        os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
-        self.state_path.unlink(missing_ok=True)
+        info = self._download(url, started=time.monotonic())
+        try:
+            checked = self._decode(url, Path(output_file), info)
+            check_content(checked, url=url, name=self.dest.name, length_known=info["length_known"])
+        except FetchError:
+            self._discard()
+            raise
+        if checked == self.part:
+            os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
+        self._discard()
+        self.sha256 = _sha256(Path(output_file))
         return None
 
-    def _download(self, url: str) -> None:
+    def _discard(self) -> None:
+        self.part.unlink(missing_ok=True)
+        self.state_path.unlink(missing_ok=True)
+
+    def _decode(self, url: str, output_file: Path, info: dict) -> Path:
+        """Return the file holding the body as the dataset's format: the ``.part``, or ``output_file`` ungzipped."""
+        encoding = (info.get("encoding") or "identity").lower()
+        if encoding not in ("identity", "gzip", "x-gzip"):
+            raise FetchError(f"{url}: the server sent the body with Content-Encoding {encoding!r}, which geotarget "
+                             "cannot decode (it asks for the plain file); nothing was saved")
+        with self.part.open("rb") as f:
+            magic = f.read(2)
+        if encoding != "identity" and magic != GZIP_MAGIC:
+            raise FetchError(f"{url}: the server said Content-Encoding {encoding} but the body is not gzip; nothing "
+                             "was saved")
+        if magic != GZIP_MAGIC or self.dest.name.lower().endswith(".gz"):
+            return self.part
+        how = ("gzip-encoded (Content-Encoding gzip)" if encoding != "identity" else
+               f"a gzip stream, not the plain {kind_of(self.dest.name)} its name says")
+        try:
+            with gzip.open(self.part, "rb") as src, output_file.open("wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise FetchError(f"{url}: the body is {how} and is truncated or damaged ({e}): the gzip CRC/length check "
+                             "failed; nothing was saved, try again") from None
+        except OSError as e:
+            raise FetchError(f"could not write {output_file}: {e.strerror or e}") from None
+        log.info("%s: the body was %s; decompressed", self.dest.name, how)
+        self.decoded = "gzip"
+        return output_file
+
+    def _download(self, url: str, *, started: float) -> dict[str, Any]:
         dest, part, state_path = self.dest, self.part, self.state_path
-        state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
-        if state.get("url") != url:
+        try:
+            state = json.loads(state_path.read_text()) if state_path.exists() and part.exists() else {}
+        except (ValueError, OSError):
+            state = {}
+        if not isinstance(state, dict) or state.get("url") != url:
             part.unlink(missing_ok=True)
             state = {}
         offset = part.stat().st_size if part.exists() else 0
@@ -390,19 +473,20 @@ class _ResumingDownloader:
             if state.get("etag") or state.get("last_modified"):
                 headers["If-Range"] = state.get("etag") or state["last_modified"]
         try:
-            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                          timeout=min(self.timeout, self.deadline))
         except urllib.error.HTTPError as e:
             if e.code == 416 and offset:
                 total = (e.headers.get("Content-Range") or "").rpartition("/")[2]
                 if total.isdigit() and int(total) == offset:  # the partial file is the whole file
-                    return
-                part.unlink(missing_ok=True)
-                state_path.unlink(missing_ok=True)
-                return self._download(url)
+                    return {"encoding": state.get("encoding"), "length_known": True}
+                self._discard()
+                return self._download(url, started=started)
             raise FetchError(f"could not download {url}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as e:
+        except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
             raise _offline(url, dest, getattr(e, "reason", e), partial=part) from None
         with resp:
+            refuse_html(resp, url=url, name=dest.name)
             if resp.status == 206:
                 content_range = resp.headers.get("Content-Range", "")
                 if not content_range.startswith(f"bytes {offset}-"):
@@ -412,27 +496,25 @@ class _ResumingDownloader:
                 log.info("%s: resuming at byte %s", dest.name, f"{offset:,}")
             else:
                 mode, offset = "wb", 0
+                state = {}
             length = resp.headers.get("Content-Length")
             expected = offset + int(length) if length and length.isdigit() else None
+            encoding = resp.headers.get("Content-Encoding") or state.get("encoding")
             write_text_atomic(state_path, json.dumps({"url": url, "etag": resp.headers.get("ETag"),
-                                                      "last_modified": resp.headers.get("Last-Modified")}))
-            got = offset
+                                                      "last_modified": resp.headers.get("Last-Modified"),
+                                                      "encoding": encoding}))
             try:
-                with part.open(mode) as f:
-                    next_report = got + (50 << 20)
-                    while block := resp.read(_CHUNK):
-                        f.write(block)
-                        got += len(block)
-                        if got >= next_report:
-                            of = f" of {expected / 1e6:.0f} MB" if expected else ""
-                            log.info("%s: %.0f MB%s", dest.name, got / 1e6, of)
-                            next_report += 50 << 20
-            except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as e:
-                raise FetchError(f"download of {url} was interrupted after {got:,} bytes ({type(e).__name__}). The "
-                                 f"partial file is kept at {part}: run the same command again to resume.") from None
+                f = part.open(mode)
+            except OSError as e:
+                raise FetchError(f"could not write {part}: {e.strerror or e}") from None
+            with f:
+                got = read_body(resp, f.write, url=url, timeout=self.timeout, deadline=self.deadline, started=started,
+                                done=offset,
+                                 expected=expected, keep=part, label=dest.name)
         if expected is not None and got != expected:
             raise FetchError(f"download of {url} ended after {got:,} of {expected:,} bytes. The partial file is kept "
                              f"at {part}: run the same command again to resume.")
+        return {"encoding": encoding, "length_known": expected is not None}
 
 
 @contextlib.contextmanager
@@ -450,22 +532,41 @@ def _quiet_pooch():
         logger.setLevel(level)
 
 
-def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60) -> Path:
+def _check_limits(timeout: float, deadline: float) -> None:
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ParameterError(f"{name} was {value!r} but is expected to be a positive number of seconds",
+                                 parameter=name)
+
+
+def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = TIMEOUT,
+                  deadline: float = DEADLINE) -> Path:
     """Download ``url`` to ``dest`` with :func:`pooch.retrieve`, resuming a partial download with HTTP Range.
 
-    The file appears at ``dest`` only when complete (and matching ``sha256`` when given); a file
-    already at ``dest`` is replaced only by a complete, checked download.
+    The file appears at ``dest`` only when complete and checked: as long as the server's
+    ``Content-Length`` (or, without one, a content check: see :func:`geotarget.io.transfer.check_content`), not an HTML
+    page, gzip decoded (``Content-Encoding``, or a gzip stream under a plain name) and matching
+    ``sha256`` when given. A file already at ``dest`` is replaced only by a complete, checked download.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for the server to answer or send more bytes (restarts with every byte).
+    deadline
+        Seconds the whole transfer may take (:data:`DEADLINE`); past it the transfer stops and the
+        partial file is kept for the next attempt.
 
     Raises
     ------
     FetchError
         Offline or unreachable (naming the URL and the cache path), an HTTP error, an
-        interrupted transfer (the partial file is kept for the next attempt), a checksum
-        mismatch (the download is discarded).
+        interrupted or stalled transfer (the partial file is kept for the next attempt), a body
+        that is not the file expected or is incomplete, a checksum mismatch (the download is discarded).
     """
+    _check_limits(timeout, deadline)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    downloader = _ResumingDownloader(dest, timeout=timeout)
+    downloader = _ResumingDownloader(dest, timeout=timeout, deadline=deadline)
     # pooch reuses a file already at ``dest``; set it aside so that it is downloaded again, and put
     # it back if the new download fails.
     stale = dest.with_name(dest.name + ".old") if dest.exists() else None
@@ -489,60 +590,153 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
     return dest
 
 
-def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float) -> dict:
+def _get_json(url: str, params: dict[str, Any], *, dest: Path, timeout: float, deadline: float = DEADLINE) -> dict:
+    """One page of an ArcGIS query: complete (Content-Length), within the deadline, JSON (not an HTML page)."""
     full = f"{url}?{urllib.parse.urlencode(params)}"
-    req = urllib.request.Request(full, headers={"User-Agent": _user_agent()})
+    started = time.monotonic()
+    req = urllib.request.Request(full, headers={"User-Agent": _user_agent(), "Accept-Encoding": "identity"})
+    buf = bytearray()
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
+        resp = urllib.request.urlopen(req, timeout=min(timeout, deadline))
     except urllib.error.HTTPError as e:
         raise FetchError(f"could not download {full}: HTTP {e.code} {e.reason}. Cache: {dest}") from None
-    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.IncompleteRead, OSError) as e:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as e:
         raise _offline(full, dest, getattr(e, "reason", e)) from None
+    with resp:
+        ctype = resp.headers.get_content_type()
+        encoding = (resp.headers.get("Content-Encoding") or "identity").lower()
+        length = resp.headers.get("Content-Length")
+        got = read_body(resp, buf.extend, url=full, timeout=timeout, deadline=deadline, started=started,
+                        label=dest.name)
+    if length and length.isdigit() and got != int(length):
+        raise FetchError(f"{full}: the page ended after {got:,} of {int(length):,} bytes. Run the same command "
+                         "again: the pages already received are kept.")
+    body = bytes(buf)
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise FetchError(f"{full}: the server sent the page with Content-Encoding {encoding!r}, which geotarget "
+                         "cannot decode")
+    if encoding != "identity" or body.startswith(GZIP_MAGIC):
+        try:
+            body = gzip.decompress(body)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise FetchError(f"{full}: the gzip-compressed page is truncated or damaged ({e}). Run the same command "
+                             "again: the pages already received are kept.") from None
+    what = markup(body[:4096])
+    if what or ctype in ("text/html", "application/xhtml+xml"):
+        raise FetchError(f"{full} sent {what or 'an HTML page'} (Content-Type {ctype}), not the JSON page "
+                         "expected: the service name is wrong or the server answered with an error page. Nothing was "
+                         "saved.")
     try:
         data = json.loads(body)
-    except ValueError:
-        raise FetchError(f"{full}: the server did not answer with JSON (got {body[:80]!r}...)") from None
-    if isinstance(data, dict) and "error" in data:
-        err = data["error"]
+    except ValueError as e:
+        raise FetchError(f"{full}: the page is not complete JSON ({getattr(e, 'msg', e)} at byte "
+                         f"{getattr(e, 'pos', 0):,} of {len(body):,}; it ends {body[-40:]!r}): the body was cut short "
+                         "or is not JSON. Run the same command again.") from None
+    if not isinstance(data, dict):
+        raise FetchError(f"{full}: the server answered with JSON that is not a query result (got {body[:80]!r})")
+    if "error" in data:
+        err = data["error"] if isinstance(data["error"], dict) else {"message": data["error"]}
         raise FetchError(f"{full}: the ArcGIS server reported an error: {err.get('code', '')} "
                          f"{err.get('message', err)} {err.get('details', '')}".rstrip())
     return data
 
 
-def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = 120,
-                    page_size: int = _PAGE) -> Path:
+def page_limit(dataset: Dataset, page_size: int = _PAGE) -> tuple[int, int]:
+    """Return the most features and pages geotarget reads from an ArcGIS layer: ``(features, pages)``.
+
+    Derived from the layer's expected size (:attr:`Dataset.features`, else :data:`_MAX_FEATURES`):
+    25% more features than expected plus one page, in pages a quarter of ``page_size`` or more
+    (a server may cap its pages below the size asked for). A server that keeps saying
+    ``exceededTransferLimit`` past this is an error, not an endless loop.
+    """
+    expected = dataset.features or _MAX_FEATURES
+    features = math.ceil(expected * 1.25) + page_size
+    return features, 4 * math.ceil(features / page_size)
+
+
+def _kept_page(page_file: Path) -> dict | None:
+    """Return a page kept from an earlier attempt, or ``None`` (none, or damaged: it is fetched again)."""
+    if not page_file.is_file():
+        return None
+    try:
+        data = json.loads(page_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        data = None
+    if not isinstance(data, dict):
+        log.warning("%s: a kept page is damaged; fetching it again", page_file)
+        page_file.unlink(missing_ok=True)
+        return None
+    return data
+
+
+def _read_pages(dataset: Dataset, query: str, pages: Path, *, dest: Path, timeout: float, deadline: float,
+                page_size: int) -> list[dict]:
+    """Return every feature of a layer, page by page; pages are kept in ``pages`` as they arrive."""
+    max_features, max_pages = page_limit(dataset, page_size)
+    offset, i, features, previous = 0, 0, [], None
+
+    def fail(message: str) -> FetchError:
+        shutil.rmtree(pages, ignore_errors=True)  # the pages are of no use to a resume
+        return FetchError(message)
+
+    while True:
+        if offset > max_features or i >= max_pages:
+            raise fail(f"{query}: the server was still paging after {i:,} pages and {offset:,} features, more than "
+                       f"this layer can have (about {dataset.features or _MAX_FEATURES:,} expected; geotarget stops "
+                       f"at {max_features:,} features or {max_pages:,} pages) and never said "
+                       "exceededTransferLimit=false. Nothing was saved: check the address (another layer?).")
+        page_file = pages / f"{i:05d}.json"
+        data = _kept_page(page_file)
+        if data is None:
+            params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
+                      "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
+            if dataset.order_by:
+                params["orderByFields"] = dataset.order_by
+            data = _get_json(query, params, dest=dest, timeout=timeout, deadline=deadline)
+            write_text_atomic(page_file, json.dumps(data))
+        got = data.get("features") or []
+        props = data.get("properties")
+        if not isinstance(got, list) or not all(isinstance(f, dict) for f in got):
+            raise fail(f"{query}: page {i + 1} is not a list of features (got {json.dumps(got)[:80]}). Nothing was "
+                       "saved.")
+        ends = (got[0], got[-1]) if got else None
+        if ends is not None and ends == previous:
+            raise fail(f"{query}: the server sent the same page again for resultOffset={offset:,} (it ignores "
+                       "paging) and would never finish. Nothing was saved.")
+        previous = ends
+        features.extend(got)
+        offset += len(got)
+        i += 1
+        exceeded = data.get("exceededTransferLimit") or (isinstance(props, dict) and props.get("exceededTransferLimit"))
+        log.info("%s: %s features", dest.name, f"{offset:,}")
+        if not got or (len(got) < page_size and not exceeded):
+            break
+    if not features:
+        raise fail(f"{query}: the layer returned no features; is the service name right? Cache: {dest}")
+    return features
+
+
+def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | None = None, timeout: float = TIMEOUT,
+                    deadline: float = DEADLINE, page_size: int = _PAGE) -> Path:
     """Download an ArcGIS FeatureServer layer page by page into one GeoJSON (or CSV for a table).
 
-    Pages already downloaded (``<dest>.pages/``) are kept, so an interrupted fetch resumes.
+    Pages already downloaded (``<dest>.pages/``) are kept, so an interrupted fetch resumes. Each
+    page must arrive whole within ``deadline`` seconds; paging stops with an error past
+    :func:`page_limit` or when the server sends the same page again (it ignores ``resultOffset``).
     """
+    _check_limits(timeout, deadline)
     dest = Path(dest)
     base = (url or dataset.url).rstrip("/")
     query = base if base.endswith("/query") else base + "/query"
     pages = dest.with_name(dest.name + ".pages")
     pages.mkdir(parents=True, exist_ok=True)
-    offset, i, features = 0, 0, []
-    while True:
-        page_file = pages / f"{i:05d}.json"
-        if not page_file.exists():
-            params = {"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326, "resultOffset": offset,
-                      "resultRecordCount": page_size, "returnGeometry": "false" if dataset.table else "true"}
-            if dataset.order_by:
-                params["orderByFields"] = dataset.order_by
-            data = _get_json(query, params, dest=dest, timeout=timeout)
-            write_text_atomic(page_file, json.dumps(data))
-        else:
-            data = json.loads(page_file.read_text(encoding="utf-8"))
-        got = data.get("features") or []
-        features.extend(got)
-        offset += len(got)
-        i += 1
-        exceeded = data.get("exceededTransferLimit") or (data.get("properties") or {}).get("exceededTransferLimit")
-        log.info("%s: %s features", dest.name, f"{offset:,}")
-        if not got or (len(got) < page_size and not exceeded):
-            break
-    if not features:
-        raise FetchError(f"{query}: the layer returned no features; is the service name right? Cache: {dest}")
+    try:
+        features = _read_pages(dataset, query, pages, dest=dest, timeout=timeout, deadline=deadline,
+                               page_size=page_size)
+    except FetchError:
+        if pages.is_dir() and not any(pages.iterdir()):  # nothing a resume could use
+            pages.rmdir()
+        raise
     with atomic_path(dest) as tmp:
         if dataset.table:
             columns = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
@@ -554,19 +748,22 @@ def download_arcgis(dataset: Dataset, dest: str | os.PathLike, *, url: str | Non
             tmp.write_text(buf.getvalue(), encoding="utf-8")
         else:
             tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-    for page in sorted(pages.iterdir()):
-        page.unlink()
-    pages.rmdir()
+    shutil.rmtree(pages, ignore_errors=True)
     return dest
 
 
 def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None = None, force: bool = False,
-          timeout: float = 60) -> Path:
+          timeout: float = TIMEOUT, deadline: float = DEADLINE) -> Path:
     """Download a dataset of :data:`CATALOGUE` into the cache (if not there yet) and return its path.
 
     ``url`` fetches from another address (a mirror, a local copy). A dataset already cached is
     checked against the SHA-256 recorded when it was downloaded; ``force`` downloads it again.
+    ``timeout`` (:data:`TIMEOUT`) is how long to wait for the server to send anything;
+    ``deadline`` (:data:`DEADLINE`) how long one file or one ArcGIS page may take in all.
+    The ``<file>.json`` record is written only for a download that passed every check
+    (:func:`download_file`, :func:`download_arcgis`).
     """
+    _check_limits(timeout, deadline)
     d = get_dataset(name)
     dest = cached_path(name, cache=cache)
     if dest.exists() and not force:
@@ -579,22 +776,36 @@ def fetch(name: str, *, cache: str | os.PathLike | None = None, url: str | None 
     dest = cache_dir(cache) / d.name / d.filename
     source = url or d.url
     log.info("%s: downloading %s", name, source)
+    try:
+        info = _fetch_into(d, dest, source=source, url=url, timeout=timeout, deadline=deadline)
+    except FetchError:
+        raise
+    except OSError as e:  # the cache folder cannot be written: read-only, full, a file where a folder should be
+        where = e.filename or dest.parent
+        raise FetchError(f"could not write to the data cache at {where}: {e.strerror or e}; free some space or "
+                         "choose another folder with `cache`").naming("cache") from None
+    log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
+    return dest
+
+
+def _fetch_into(d: Dataset, dest: Path, *, source: str, url: str | None, timeout: float,
+                deadline: float) -> dict[str, Any]:
     if d.kind == "arcgis":
-        download_arcgis(d, dest, url=url, timeout=timeout)
-        if d.sha256 and _sha256(dest) != d.sha256:
+        download_arcgis(d, dest, url=url, timeout=timeout, deadline=deadline)
+        if d.sha256 and _sha256(dest) != d.sha256.lower():
             bad = _sha256(dest)
             dest.unlink()
-            raise FetchError(f"{source}: checksum mismatch (SHA-256 {bad}, expected {d.sha256}); discarded")
+            record_path(dest).unlink(missing_ok=True)
+            raise FetchError(f"{source}: checksum mismatch: the download has SHA-256 {bad} but {d.sha256} was "
+                             "expected; the file was discarded")
     else:
-        download_file(source, dest, sha256=d.sha256, timeout=timeout)
+        download_file(source, dest, sha256=d.sha256, timeout=timeout, deadline=deadline)
     for other in dest.parent.glob("*.json"):  # a file added earlier in another format is replaced
         added = other.with_name(other.name[:-5])
         if added != dest and added.is_file() and not other.name.endswith(".part.json"):
             added.unlink()
             other.unlink()
-    info = write_record(dest, d, source=source, fetched=now())
-    log.info("%s: %s (%s bytes, SHA-256 %s)", name, dest, f"{info['bytes']:,}", info["sha256"])
-    return dest
+    return write_record(dest, d, source=source, fetched=now())
 
 
 @dataclass(frozen=True)
@@ -602,7 +813,7 @@ class Listing:
     """One row of ``geotarget data list``."""
 
     name: str
-    status: str  #: "cached", "partial", "not cached", "bundled"
+    status: str  #: "cached", "changed" (fails its checksum), "partial", "not cached", "bundled"
     path: Path | None
     bytes: int | None
     detail: str
@@ -618,11 +829,17 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
         part = dest.with_name(dest.name + ".part")
         pages = dest.with_name(dest.name + ".pages")
         if dest.exists():
+            try:  # the file is checked against its record, as on every use
+                verify_cached(dest)
+            except FetchError as e:
+                rows.append(Listing(d.name, "changed", dest, dest.stat().st_size, str(e)))
+                continue
             rec = _record_path(dest)
             info = json.loads(rec.read_text(encoding="utf-8")) if rec.exists() else {}
+            info = info if isinstance(info, dict) else {}
             how = (f"added {info['added']} from {info.get('added_from', '?')}" if "added" in info
-                   else f"fetched {info.get('fetched', '?')}")
-            detail = f"{d.vintage}; {how}; SHA-256 {info.get('sha256', '?')[:16]}…"
+                   else f"fetched {info.get('fetched', '?')}" if info else "placed there by hand (no record)")
+            detail = f"{d.vintage}; {how}; SHA-256 {str(info.get('sha256', '?'))[:16]}…"
             rows.append(Listing(d.name, "cached", dest, dest.stat().st_size, detail))
         elif part.exists() or pages.exists():
             n = part.stat().st_size if part.exists() else sum(p.stat().st_size for p in pages.iterdir())
@@ -642,5 +859,6 @@ def list_data(*, cache: str | os.PathLike | None = None) -> list[Listing]:
     return rows
 
 
-__all__ = ["CATALOGUE", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis", "download_file", "fetch",
-           "get_dataset", "list_data", "now", "record_path", "verify_cached", "write_record"]
+__all__ = ["CATALOGUE", "DEADLINE", "TIMEOUT", "Dataset", "Listing", "cache_dir", "cached_path", "download_arcgis",
+           "download_file", "fetch", "get_dataset", "list_data", "now", "page_limit", "record_path",
+           "verify_cached", "write_record"]
