@@ -364,6 +364,14 @@ def _cache_with_damaged_record(t: Path, *, add: bool = True) -> str:
 
 
 CACHE_CASES = [
+    # the three of the issue, by name (the generated cases above cover every option the same way)
+    Case("issue-jobs-0", lambda t: ["hotspots", "--jobs", "0", "--out", str(t / "out")], 2,
+         r"^geotarget hotspots: error: --jobs was 0 but is expected to be an integer >= 1 \(see geotarget hotspots "
+         r"--help\)$", absent=("out",), subprocess=True),
+    Case("issue-permutations-abc", lambda t: ["hotspots", "--permutations", "abc", "--out", str(t / "out")], 2,
+         r"--permutations was 'abc' but is expected to be 'auto' or an integer >= 99", absent=("out",)),
+    Case("issue-repetitions-0", lambda t: ["inequality", "--repetitions", "0", "--out", str(t / "out")], 2,
+         r"--repetitions was 0 but is expected to be an integer >= 1000", absent=("out",)),
     Case("cache-record-damaged-on-use", lambda t: ["hia", "--source", "cache", "--cache", _cache_with_damaged_record(t),
                                                     "--la", "Hartlepool", "--site", "444600,518900",
                                                     "--out", str(t / "out")], 2,
