@@ -344,6 +344,8 @@ STUDY_CASES = [
     Case("study-groups-not-used", lambda t: _study(t, '[aggregate]\nto = ["lad"]\ngroups = "g.csv"\n')
          if _write(t, "g.csv", "lad_code,group_code,group_name\nE06000001,G1,G\n") else [], 2,
          r"line 3: \[aggregate\] groups: groups is given but not used", absent=("out",)),
+    Case("study-columns-not-used", lambda t: _study(t, '[cluster]\ncolumns = ["x"]\n'), 2,
+         r"line 2: \[cluster\] columns: columns was \('x',\) but is expected only with indicators", absent=("out",)),
     Case("study-folder-is-file", lambda t: _study(t, '[output]\nfolder = "f"\n')[:3] if _write(t, "f", "x") else [],
          2, r"f.*(file|folder)"),
 ]
@@ -423,6 +425,13 @@ CACHE_CASES = [
          r"not allowed with argument", absent=("out",)),
     Case("hia-postcode-unknown", lambda t: ["hia", "--site", "ZZ99 9ZZ", "--out", str(t / "out")], 2,
          r"ZZ99 9ZZ", absent=("out",)),
+    Case("cluster-columns-not-used", lambda t: ["cluster", "--columns", "x", "--out", str(t / "out")], 2,
+         r"--columns was \('x',\) but is expected only with --indicators", absent=("out",)),
+    Case("hotspots-id-column-not-used", lambda t: ["hotspots", "--id-column", "x", "--out", str(t / "out")], 2,
+         r"--id-column was 'x' but is expected only with --indicators", absent=("out",)),
+    Case("inequality-count-column-not-used", lambda t: ["inequality", "--count-column", "imd_score=x",
+                                                        "--out", str(t / "out")], 2,
+         r"--count-column was \{'imd_score': 'x'\} but is expected only with --indicators", absent=("out",)),
     Case("target-weights-unknown-gap", lambda t: ["target", "--rule", "composite", "--weights", "wealth=2",
                                                   "--out", str(t / "out")], 2, r"--weights has key 'wealth'",
          absent=("out",)),

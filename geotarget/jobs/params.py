@@ -245,6 +245,19 @@ def check(obj) -> None:
         object.__setattr__(obj, f.name, value)
 
 
+def _only_with(obj, needed: str, names: tuple[str, ...]) -> None:
+    """Refuse parameters that name columns of the table ``needed`` when it is not given: they would not be used."""
+    if getattr(obj, needed) is not None:
+        return
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and not (isinstance(value, (tuple, Mapping)) and not value):
+            shown = dict(value) if isinstance(value, Mapping) else value
+            raise ParameterError(f"{name} was {shown!r} but is expected only with {needed}: it names columns of "
+                                 "that table, and without it the IoD is used (give the table or leave it out)",
+                                 parameter=name, related=(needed,))
+
+
 class _Params:
     """Base of the models: validation on construction, ``from_section`` for study-file tables."""
 
@@ -381,6 +394,7 @@ class ClusterParams(_Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _only_with(self, "indicators", ("id_column", "columns"))
         if self.min_population is not None and not self.spatial:
             raise ParameterError(f"min_population was {self.min_population!r} but is expected only with spatial "
                                  "(a floor on the people in each contiguous region)", parameter="min_population",
@@ -405,6 +419,10 @@ class HotspotsParams(_Params):
     islands: Literal["link", "exclude"] = _p("areas with no neighbour: link to the nearest area, or leave out",
                                              "link")
     n_jobs: int = _p("processes for the permutations", 1, min=1, cli="--jobs")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _only_with(self, "indicators", ("id_column",))
 
 
 @dataclass(frozen=True)
@@ -450,6 +468,11 @@ class InequalityParams(_Params):
                                        min=0.5, max=0.9999, metavar="LEVEL")
     repetitions: int = _p("Monte Carlo draws", 100_000, min=1000)
     seed: int = _p("random seed of the Monte Carlo draws", 0, min=0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _only_with(self, "indicators", ("id_column", "count_columns", "denominator_columns", "se_columns",
+                                        "lower_columns", "upper_columns"))
 
 
 _CATEGORIES = "gp, pharmacy, dentist, library, school, park, community_centre, leisure, food_support, other"
