@@ -27,9 +27,11 @@ def require_file(path: str | os.PathLike, what: str) -> Path:
     Raises
     ------
     DataNotFoundError
-        If ``path`` is not an existing file.
+        If ``path`` is not an existing file (or is a folder).
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataNotFoundError(f"{p}: is a folder; expected the {what} file (give the file's path)")
     if not p.is_file():
         raise DataNotFoundError(f"{p}: {what} file not found")
     return p
