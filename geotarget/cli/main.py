@@ -275,7 +275,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
                              "takes several)")
     parks = access_points = None
     data = _load_data(args, AccessParams.DATA)
-    if str(p.assets[0]) == "sample":
+    if not p.assets or str(p.assets[0]) == "sample":
         read, parks, access_points = sample_assets(data, ods_include=p.ods_include)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}

@@ -467,8 +467,9 @@ class AccessParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils", "imd", "population",
                                        "boundaries", "boundaries_layer", "lookup", "codepoint", "asset_margin")
 
-    assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
-                                  metavar="PATH|sample", arg=None, required=True, sample=True)
+    assets: tuple[Path, ...] = _p("asset files; default ('sample'): the study's own assets, i.e. the bundled "
+                                  "place's, or the NHS/OS lists in the data cache", (),
+                                  metavar="PATH|sample", arg=None, sample=True)
     layer: str | None = _p("layer of a multi-layer GeoPackage", metavar="NAME", arg=None)
     postcode_column: str | None = _p("postcode column (default: recognised from common headers)", metavar="COL",
                                      arg=None)
