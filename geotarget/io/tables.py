@@ -129,7 +129,7 @@ def row_number(i: int) -> int:
 
 
 def cells_error(source, column: str, cells: pd.Series, what: str, expected: str) -> SchemaError:
-    """A :class:`SchemaError` naming the file, column, the first rows (indexed by data row, 0-based) and values."""
+    """Return a :class:`SchemaError` naming the file, column, first rows (data rows, 0-based) and values."""
     shown = ", ".join(f"row {row_number(i):,}: {v!r}" for i, v in list(cells.items())[:5])
     more = f" (and {len(cells) - 5:,} more)" if len(cells) > 5 else ""
     return SchemaError(f"{source}, column {column!r}: {what} — {shown}{more}; expected {expected}")

@@ -276,7 +276,8 @@ class _Params:
 
 # ----------------------------------------------------------------------------- the jobs
 
-_STUDY_DATA = ("imd", "vintage", "councils", "place", "population", "boundaries", "boundaries_layer", "lookup")
+_STUDY_DATA = ("imd", "vintage", "councils", "place", "population", "boundaries", "boundaries_layer", "lookup",
+               "partial")
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class RunParams(_Params):
 class AggregateParams(_Params):
     """``geotarget aggregate`` and ``[aggregate]``: MHCLG's summary measures for bigger areas."""
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils", "partial")
 
     to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
         "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
@@ -412,7 +413,7 @@ class InequalityParams(_Params):
     See :func:`~geotarget.jobs.analyses.run_inequality`.
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup", "partial")
 
     indicator: tuple[str, ...] | None = _p("IoD column(s) or column(s) of indicators (default: every column of "
                                            "indicators)", metavar="COL")
@@ -462,7 +463,7 @@ class AccessParams(_Params):
     """
 
     DATA: ClassVar[tuple[str, ...]] = ("place", "vintage", "councils", "imd", "population", "boundaries",
-                                       "boundaries_layer", "lookup", "codepoint", "asset_margin")
+                                       "boundaries_layer", "lookup", "codepoint", "asset_margin", "partial")
 
     assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
                                   metavar="PATH|sample", arg=None, required=True, sample=True)
@@ -521,7 +522,7 @@ class HiaParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("source", "place", "councils", "vintage", "imd", "population", "boundaries",
                                        "boundaries_layer", "lookup", "lads", "lads_layer", "wards", "wards_layer",
                                        "msoas", "msoas_layer", "centroids", "regions", "codepoint", "postcode_lookup",
-                                       "indicators", "cni", "cache")
+                                       "indicators", "cni", "cache", "partial")
 
     site: str | None = _p("one site: a polygon/point file (GeoJSON, GeoPackage, KML, zipped Shapefile), WKT "
                           "(EPSG:27700, or 'SRID=4326;...'), a postcode, easting,northing or 'lat=..., lon=...'",
