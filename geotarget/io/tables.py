@@ -78,8 +78,23 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
     if header is not None:
+        if not isinstance(frame.index, pd.RangeIndex):  # pandas took the first column(s) as an index: ragged rows
+            raise _ragged(path, text, sep)
         frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _ragged(path: Path, text: str, sep: str) -> SchemaError:
+    """Return the error for a row with more values than the header has columns (naming the first such row)."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows))
+    for n, row in enumerate(rows, start=2):
+        if len(row) > width:
+            return SchemaError(
+                f"{path}, row {n:,}: {len(row)} values but the header has {width} columns; expected one value per "
+                f"column (a value holding the separator {sep!r} must be quoted, and a number written without "
+                "one: 38.5, not 38,5)")
+    return SchemaError(f"{path}: rows with more values than the header has columns; expected one value per column")
 
 
 #: A plain number: ``12``, ``-3.5``, ``.5``, ``1e3`` (no separators).
