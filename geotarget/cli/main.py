@@ -232,7 +232,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         return 0
     t = res.table
     print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
-    top = t.sort_values("imd_rank_average_score").head(5)
+    top = t[t["imd_rank_average_score"].notna()].sort_values("imd_rank_average_score").head(5)  # empty areas: none
     print("Most deprived by IMD average score:")
     for code, r in top.iterrows():
         print(f"  {int(r.imd_rank_average_score):>5}  {code}  {r.area_name or ''}  score {r.imd_average_score:.3f}, "

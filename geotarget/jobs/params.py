@@ -498,14 +498,14 @@ class AccessParams(_Params):
                               "straight line", arg=None)
     radius: tuple[float, ...] = _p("count radii in metres", (400.0, 800.0, 1600.0), min=1, metavar="M",
                                    arg="radii")
-    catchment: float = _p("floating catchment radius (metres) for assets per 1,000 residents", 1600.0, min=1,
-                          metavar="M")
+    catchment: float = _p("floating catchment radius (metres) for assets per 1,000 residents (at least 1 m: a "
+                          "catchment of 0 would count no asset anywhere)", 1600.0, min=1, metavar="M")
     desert_decile: int = _p("asset deserts among LSOAs in national IMD deciles 1..K", 2, min=1, max=10,
                             metavar="K", arg="max_decile")
     thresholds: Mapping[str, float] | None = _p(
         "desert distance (metres) per category, e.g. gp=1000 (defaults: 800 m for GP, pharmacy, park, school, "
         "community centre; 1600 m for library, leisure, food support, dentist)", min=0, cli="--threshold",
-        metavar="CATEGORY=M")
+        metavar="CATEGORY=M", keys=tuple(_CATEGORIES.split(", ")))
     engine: Literal["memory", "dask"] = _p("dask: partitioned computation via dask-geopandas "
                                            "(pip install 'geotarget[dask]')", "memory")
 
