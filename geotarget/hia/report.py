@@ -46,7 +46,7 @@ from geotarget.hia.screen import (
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
-from geotarget.render.text import html_text, md_cell, md_text
+from geotarget.render.text import Markup, html, html_join, md_cell, md_text
 
 log = logging.getLogger(__name__)
 
@@ -352,49 +352,63 @@ iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
 
 
 def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
-    """Return a self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped."""
+    """Return a self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped.
+
+    Built only with :func:`~geotarget.render.text.html` (markup from literal templates, every value
+    escaped), so no text from the screening can become markup.
+    """
     body = []
+    after_flags = False
     for blk in blocks:
         kind = blk[0]
         if kind in ("h1", "h2", "h3"):
-            body.append(f"<{kind}>{html_text(blk[1])}</{kind}>")
+            body.append(html(_HEADINGS[kind], blk[1]))
         elif kind == "p":
-            body.append(f"<p>{html_text(blk[1])}</p>")
+            body.append(html("<p>{}</p>", blk[1]))
         elif kind == "ul":
-            cls = ' class="flags"' if body and body[-1] == "<h2>Flags</h2>" else ""
-            body.append(f"<ul{cls}>" + "".join(f"<li>{html_text(x)}</li>" for x in blk[1]) + "</ul>")
+            items = html_join(html("<li>{}</li>", x) for x in blk[1])
+            body.append(html('<ul class="flags">{}</ul>', items) if after_flags else html("<ul>{}</ul>", items))
         elif kind == "table":
             head, rows = blk[1], blk[2]
-            body.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{html_text(h)}</th>" for h in head)
-                        + "</tr></thead><tbody>"
-                        + "".join("<tr>" + "".join(f"<td>{html_text(c)}</td>" for c in row) + "</tr>" for row in rows)
-                        + "</tbody></table></div>")
+            header = html_join(html("<th>{}</th>", h) for h in head)
+            cells = html_join(html("<tr>{}</tr>", html_join(html("<td>{}</td>", c) for c in row)) for row in rows)
+            body.append(html('<div class="wide"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
+                             header, cells))
         elif kind == "map":
-            if map_html:
-                body.append(f'<iframe class="map" title="Map of the site" srcdoc="{html_text(map_html)}"></iframe>')
+            if map_html:  # a whole page as an attribute value: escaped as such, the browser unescapes it
+                body.append(html('<iframe class="map" title="Map of the site" srcdoc="{}"></iframe>', map_html))
             else:
-                body.append("<p>No map in this report.</p>")
+                body.append(html("<p>No map in this report.</p>"))
         elif kind == "matrix":
-            rows = []
-            for i, t in enumerate(blk[1], 1):
-                flags = "".join(f'<li class="flag">{html_text(f)}</li>' for f in t["flag_texts"])
-                ev = "".join(f"<li>{html_text(e)}</li>" for e in t["evidence"]) or \
-                    "<li>No local evidence in the bundled data.</li>"
-                gaps = "".join(f"<li><em>Data gap:</em> {html_text(g)}</li>" for g in t["data_gaps"])
-                prompts = "".join(f"<li>{html_text(p)}</li>" for p in t["prompts"])
-                rows.append(f"<tr><td><strong>{i}. {html_text(t['topic'])}</strong></td>"
-                            f"<td><ul>{flags}{ev}{gaps}</ul></td>"
-                            f"<td><ul>{prompts}</ul></td>"
-                            '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>')
-            body.append('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
-                        '<col style="width:42%"><col style="width:22%"><col style="width:6%"><col style="width:9%">'
-                        '<col style="width:9%"></colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
-                        "</th><th>Prompts</th><th>Relevant?</th><th>Likely impact</th><th>Mitigation</th></tr>"
-                        "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html_text(title)}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body)
-            + "\n</body></html>\n")
+            body.append(_matrix_html(blk[1]))
+        after_flags = kind == "h2" and blk[1] == "Flags"
+    page = html('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                "<title>{}</title><style>{}</style></head><body>\n{}\n</body></html>\n",
+                title, Markup(_CSS), html_join(body, "\n"))
+    return str(page)
+
+
+_HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
+
+
+def _matrix_html(topics: list[dict]) -> Markup:
+    """Return the HUDU matrix as an HTML table (the assessor's three columns left blank)."""
+    rows = []
+    for i, t in enumerate(topics, 1):
+        flags = html_join(html('<li class="flag">{}</li>', f) for f in t["flag_texts"])
+        ev = (html_join(html("<li>{}</li>", e) for e in t["evidence"])
+              or html("<li>No local evidence in the bundled data.</li>"))
+        gaps = html_join(html("<li><em>Data gap:</em> {}</li>", g) for g in t["data_gaps"])
+        prompts = html_join(html("<li>{}</li>", p) for p in t["prompts"])
+        rows.append(html("<tr><td><strong>{}. {}</strong></td><td><ul>{}{}{}</ul></td><td><ul>{}</ul></td>"
+                         '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>',
+                         i, t["topic"], flags, ev, gaps, prompts))
+    return html('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
+                '<col style="width:42%"><col style="width:22%"><col style="width:6%"><col style="width:9%">'
+                '<col style="width:9%"></colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
+                "</th><th>Prompts</th><th>Relevant?</th><th>Likely impact</th><th>Mitigation</th></tr>"
+                "</thead><tbody>{}</tbody></table></div>", html_join(rows))
 
 
 # -- the map (the one place the HIA report draws a map) ----------------------------------------

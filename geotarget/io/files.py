@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,10 +58,70 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+#: First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a
+#: formula or command (OWASP "CSV Injection"): ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is a plain number (``-1.5``, ``+3``, ``-2e-05``): a spreadsheet reads it as that number.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    r"""``value`` as safe to open in a spreadsheet: text that would start a formula gets a leading ``'``.
+
+    Per the OWASP guidance on CSV injection, a text cell starting with ``=``, ``+``, ``-``, ``@``, tab
+    or carriage return is prefixed with a single quote, which spreadsheets show as text and never run.
+    Numbers, and text that is just a number such as ``"-1.5"``, are unchanged. A carriage return inside
+    text becomes a line feed: written unquoted (as Python's CSV writer does with ``\n`` line ends), a
+    bare ``\r`` would end the row in a spreadsheet and start a new one with what follows it.
+
+    >>> csv_cell("=HYPERLINK(A1)"), csv_cell("@SUM(A1)"), csv_cell("-1.5"), csv_cell(-2), csv_cell("Norton")
+    ("'=HYPERLINK(A1)", "'@SUM(A1)", '-1.5', -2, 'Norton')
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
+def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, column name and index label passed through :func:`csv_cell`.
+
+    Only text columns are looked at (numbers cannot start a formula); the input is never changed, and
+    is returned as it is when nothing needs neutralising.
+    """
+    out = frame
+    for i, dtype in enumerate(frame.dtypes):
+        col = frame.iloc[:, i]
+        if isinstance(dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        elif not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            continue
+        values = col.tolist()
+        safe = [csv_cell(v) for v in values]
+        if any(a is not b for a, b in zip(values, safe, strict=True)):
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(i, pd.Series(safe, index=frame.index, dtype=object))
+    labels = [*frame.columns.to_flat_index(), *frame.index.to_flat_index()]
+    if any(csv_cell(x) is not x for label in labels for x in (label if isinstance(label, tuple) else (label,))):
+        out = out.rename(index=csv_cell, columns=csv_cell)
+    names = [*frame.columns.names, *frame.index.names]
+    if any(csv_cell(n) is not n for n in names):
+        out = out.rename_axis(index=[csv_cell(n) for n in frame.index.names],
+                              columns=[csv_cell(n) for n in frame.columns.names])
+    return out
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
-    r"""Write a table as UTF-8 CSV with ``\n`` line ends, atomically."""
+    r"""Write a table as UTF-8 CSV with ``\n`` line ends, atomically, safe to open in a spreadsheet.
+
+    This is the one place geotarget writes CSV. Text that a spreadsheet would run as a formula
+    (a site called ``=HYPERLINK(...)``, a ward called ``@SUM(...)``) is written with a leading ``'``
+    (see :func:`csv_cell`); numbers are written as they are.
+    """
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, lineterminator="\n")
+        _safe_cells(frame).to_csv(tmp, index=index, lineterminator="\n")
     return Path(path)
 
 

@@ -15,7 +15,7 @@ from geotarget.analysis.aggregate import aggregate, in_most_deprived
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.data.study_data import StudyData
-from geotarget.io.files import atomic_path
+from geotarget.io.files import write_csv
 from geotarget.jobs.params import AggregateParams as A
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,7 @@ def write_profiles_csv(table: pd.DataFrame, path: str | os.PathLike, *, inputs: 
         if p and p != "sample" and Path(p).exists() and Path(p).resolve() == target.resolve():
             raise ParameterError(f"path was {str(target)!r} but is one of the input files; choose another name",
                                  parameter="path")
-    flat = table.reset_index()
-    with atomic_path(target) as tmp:
-        flat.to_csv(tmp, index=False, lineterminator="\n")
+    write_csv(target, table.reset_index())
     return target
 
 

@@ -19,7 +19,7 @@ from geotarget.core.vintages import Vintage
 from geotarget.data.bundle import record_inputs
 from geotarget.data.load import load
 from geotarget.data.study_data import StudyData
-from geotarget.io.files import atomic_path, write_csv
+from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
 from geotarget.jobs.params import RunParams as R
 from geotarget.render.maps import deprivation_map, write_map
@@ -184,12 +184,8 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
     ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
     outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas",
                           extra_layers={"wards": sample.wards, "councils": sample.lads, "ward_profiles": ward_layer})
-    with atomic_path(directory / f"{stem}_wards.csv") as tmp:
-        ward_profiles.reset_index().to_csv(tmp, index=False, lineterminator="\n")
-    outputs["wards"] = directory / f"{stem}_wards.csv"
-    with atomic_path(directory / f"{stem}_councils.csv") as tmp:
-        summary.reset_index().to_csv(tmp, index=False, lineterminator="\n")
-    outputs["summary"] = directory / f"{stem}_councils.csv"
+    outputs["wards"] = write_csv(directory / f"{stem}_wards.csv", ward_profiles.reset_index())
+    outputs["summary"] = write_csv(directory / f"{stem}_councils.csv", summary.reset_index())
     extra = _analyses(sample, directory, outputs)
     if make_map:
         mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles

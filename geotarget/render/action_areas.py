@@ -53,10 +53,10 @@ def method_note(result: Targeting) -> str:
 
 def _member_names(mem: pd.DataFrame) -> list[str]:
     """Return each member LSOA's code, with its name in brackets where the members have one."""
-    codes = mem["lsoa_code"].tolist()
+    codes = [md_text(c) for c in mem["lsoa_code"]]
     if "lsoa_name" not in mem:
-        return [f"{c}" for c in codes]
-    return [f"{c}" + (f" ({md_text(n)})" if pd.notna(n) else "") for c, n in zip(codes, mem["lsoa_name"], strict=True)]
+        return codes
+    return [c + (f" ({md_text(n)})" if pd.notna(n) else "") for c, n in zip(codes, mem["lsoa_name"], strict=True)]
 
 
 def _by_area(frame: pd.DataFrame) -> dict:
@@ -95,7 +95,7 @@ def summary_markdown(result: Targeting, *, title: str | None = None, version: st
     for aid, r in a.iterrows():
         mem = members.get(aid, no_members)
         nq = int(mem["qualifying"].sum())
-        lines += [f"### {r['rank']}. {md_text(r['name'])} ({md_text(r['la_name'])}, {aid})", "",
+        lines += [f"### {r['rank']}. {md_text(r['name'])} ({md_text(r['la_name'])}, {md_text(aid)})", "",
                   f"{r['population']:,.0f} residents in {r['n_lsoas']} LSOAs; {nq} qualify under the rule"
                   + (f", {int(mem['bridge'].sum())} joined as a bridge" if mem["bridge"].any() else "")
                   + ". Population-weighted IMD score "

@@ -12,12 +12,25 @@ rendered, with no ``&amp;`` in the Markdown.
 'Park & Ride \\<East\\> \\*new\\* \\[1\\]'
 >>> md_cell("Norton | Billingham")
 'Norton \\| Billingham'
+
+HTML documents are built with :func:`html`: markup comes only from a template written in the code,
+and every value put into it is escaped, unless it is itself the result of :func:`html` (a
+:class:`markupsafe.Markup`, the type Jinja2's autoescaping uses). No other route from a string to
+HTML exists in geotarget's documents, so forgetting to escape one value is not possible:
+
+>>> html("<li>{}</li>", "<img src=x onerror=alert(1)>")
+Markup('<li>&lt;img src=x onerror=alert(1)&gt;</li>')
+>>> html("<ul>{}</ul>", html_join(html("<li>{}</li>", x) for x in ["a & b", "c"]))
+Markup('<ul><li>a &amp; b</li><li>c</li></ul>')
 """
 
 from __future__ import annotations
 
-import html
+import html as _html
 import re
+from collections.abc import Iterable
+
+from markupsafe import Markup
 
 #: Characters that Markdown (CommonMark/GitHub) can read as syntax anywhere in a line. ``<`` and
 #: ``>`` are included because a Markdown renderer passes raw HTML tags through.
@@ -30,7 +43,27 @@ _MD_LEADING = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
 def html_text(text: object, *, quote: bool = True) -> str:
     """``text`` as HTML text or attribute value: ``&``, ``<``, ``>`` (and quotes, unless ``quote=False``) escaped."""
-    return html.escape(str(text), quote=quote)
+    return _html.escape(str(text), quote=quote)
+
+
+def html(template: str, *values: object, **named: object) -> Markup:
+    """HTML from ``template`` (markup written in the code) with ``{}`` fields filled by escaped ``values``.
+
+    ``template`` must be a literal of the calling code, never data; each value is escaped for HTML text
+    and attribute values (``& < > " '``) unless it is already :class:`~markupsafe.Markup` made by
+    :func:`html` or :func:`html_join`.
+    """
+    return Markup(template).format(*map(_markup, values), **{k: _markup(v) for k, v in named.items()})
+
+
+def html_join(parts: Iterable[object], sep: str = "") -> Markup:
+    """``parts`` joined by ``sep`` as HTML: parts that are not :class:`~markupsafe.Markup` are escaped."""
+    return Markup(sep).join(map(_markup, parts))
+
+
+def _markup(value: object) -> Markup:
+    """``value`` as HTML: kept if it is already HTML (``__html__``), else escaped by :func:`html_text`."""
+    return value if hasattr(value, "__html__") else Markup(html_text(value))
 
 
 def md_text(text: object) -> str:
@@ -50,4 +83,4 @@ def md_cell(text: object) -> str:
     return md_text(text).replace("|", "\\|")
 
 
-__all__ = ["html_text", "md_cell", "md_text"]
+__all__ = ["Markup", "html", "html_join", "html_text", "md_cell", "md_text"]

@@ -45,7 +45,6 @@ from geotarget.render.maps.values import (
     numbers,
     texts,
 )
-from geotarget.render.text import html_text
 
 logger = logging.getLogger(__name__)
 
@@ -563,8 +562,7 @@ class MapBuilder:
             "title": self.title,
             "vintage": self.vintage,
             "notes": self.notes,
-            # Leaflet inserts attributions as HTML: escape the text.
-            "attribution": html_text(self.attribution),
+            "attribution": self.attribution,  # text, like every string here (the page's script escapes it)
             "parameters": [[k, v] for k, v in self.parameters.items()],
             "bounds": [[south, west], [north, east]],
             "tiles": self.tiles,

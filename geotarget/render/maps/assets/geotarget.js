@@ -1,5 +1,8 @@
 /* geotarget map runtime: draws the layers described by the page's data (see geotarget/render/maps).
- * Every text that comes from data is inserted with textContent, never as HTML. */
+ * Every string in the data is plain text, and is put on the page as text: with textContent (el), as a
+ * DOM element given to Leaflet (tooltips, popups, labels, markers, search tips), as layer names in
+ * TextLayers (the layer control with text labels) or, for the one Leaflet API that takes only HTML
+ * (the attribution line), through htmlText. Never innerHTML; tests/test_safe_outputs.py checks this. */
 (function () {
   "use strict";
 
@@ -13,6 +16,24 @@
     if (parent) { parent.appendChild(node); }
     return node;
   }
+
+  /* Text as HTML that shows it as written: only for Leaflet APIs that take nothing but HTML. */
+  function htmlText(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  }
+  GT.htmlText = htmlText;
+
+  /* Leaflet's layer control, with each layer's name put in as text (Leaflet's own sets it as HTML). */
+  var TextLayers = L.Control.Layers.extend({
+    _addItem: function (obj) {
+      var label = L.Control.Layers.prototype._addItem.call(this, L.extend({}, obj, {name: ""}));
+      var spans = label.getElementsByTagName("span");
+      spans[spans.length - 1].textContent = " " + obj.name;
+      return label;
+    }
+  });
+  GT.TextLayers = TextLayers;
 
   function numberFormat(digits, fixed) {
     var key = digits + ":" + fixed;
@@ -331,7 +352,7 @@
     };
     title.addTo(map);
 
-    L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    state.layerControl = new TextLayers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
 
     /* One legend panel; each section is shown while one of its layers is on the map. */
     var legendControl = L.control({position: "bottomleft"});
@@ -373,7 +394,7 @@
 
     if (map.attributionControl) {
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-      map.attributionControl.addAttribution(spec.attribution);
+      map.attributionControl.addAttribution(htmlText(spec.attribution));
     }
 
     /* Tools: fullscreen, measure, print, search, minimap. */
