@@ -475,7 +475,8 @@ def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     if len(missing):
         raise SchemaError(
             f"{population.attrs.get('source', 'population')}: no population for {len(missing):,} LSOAs "
-            f"in the IoD data, e.g. {', '.join(missing[:5])}"
+            f"in the IoD data, e.g. {', '.join(missing[:5])}; expected a population for every LSOA (a file of the "
+            "same LSOA year and place), or proceed without them with --partial (study file: [data] partial = true)"
         )
     out = imd.drop(columns=[c for c in population.columns if c in imd.columns])
     out = out.join(population)

@@ -74,7 +74,9 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header, nrows=nrows)
     except pd.errors.ParserError as e:
-        raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
+        if "Expected" in str(e) and "fields" in str(e):  # a row with more values than the header
+            raise _ragged(path, text, sep) from None
+        raise SchemaError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
     if header is not None:
@@ -94,7 +96,7 @@ def _ragged(path: Path, text: str, sep: str) -> SchemaError:
                 f"{path}, row {n:,}: {len(row)} values but the header has {width} columns; expected one value per "
                 f"column (a value holding the separator {sep!r} must be quoted, and a number written without "
                 "one: 38.5, not 38,5)")
-    return SchemaError(f"{path}: rows with more values than the header has columns; expected one value per column")
+    return SchemaError(f"{path}: a row with more values than the header has columns; expected one value per column")
 
 
 #: A plain number: ``12``, ``-3.5``, ``.5``, ``1e3`` (no separators).
@@ -123,7 +125,8 @@ def _number_cells(values: pd.Series, *, thousands: bool, decimal_comma: bool) ->
     problem[(text != "") & ~ok] = "not a number"
     if not decimal_comma:
         problem[comma] = "a decimal comma (ambiguous: a decimal point or a thousands separator?)"
-    problem[ok & ~finite & (text != "")] = "not a finite number"
+    problem[(ok & ~finite & (text != "")) | text.str.fullmatch(r"(?i)[-+]?(?:inf|infinity|nan)")] = \
+        "not a finite number"
     return numbers.where(finite), problem
 
 
