@@ -189,7 +189,7 @@ def test_partial_run_writes_missing_lsoas_csv_and_manifest_notes(tmp_path):
 def test_population_and_lookup_gaps_with_partial(tmp_path):
     header, rows = _rows(POP25)
     pop = _write(tmp_path / "pop.csv", header, rows[2:])
-    with pytest.raises(SchemaError, match=r"pop.csv: no population for 2 LSOAs in the IoD data.*--partial"):
+    with pytest.raises(SchemaError, match=r"pop.csv: no population for 2 LSOAs in the IoD data.*`partial`"):
         load(source="files", imd=IMD25, **dict(FILES, population=pop))
     d = load(source="files", imd=IMD25, **dict(FILES, population=pop), partial=True)
     assert sorted(d.missing_lsoas["lsoa_code"]) == sorted(r[0] for r in rows[:2])
@@ -259,7 +259,7 @@ def test_check_thresholds_in_the_library():
     with pytest.raises(ParameterError, match=r"thresholds has category 'libary' but its categories are expected "
                                              r"to be among gp, pharmacy"):
         check_thresholds({"libary": 1600})
-    with pytest.raises(ParameterError, match=r"thresholds must be distances of 0 m or more; got gp=nan"):
+    with pytest.raises(SchemaError, match=r"thresholds must be distances of 0 m or more; got gp=nan"):
         check_thresholds({"gp": float("nan")})
     access = pd.DataFrame({"dist_gp_m": [100.0, 900.0]}, index=pd.Index(["a", "b"], name="lsoa_code"))
     lsoas = pd.DataFrame({"imd_decile": [1, 1], "pop_total": [10, 20]}, index=access.index)

@@ -114,8 +114,8 @@ def crosswalk_to_areas(
             f"{src}: {len(empty):,} of the {len(areas):,} areas receive no LSOA of the {len(lsoas):,} in the study "
             f"({method.replace('_', '-')}): {shown}{' ...' if len(empty) > 10 else ''}; expected every area to "
             "hold at least one LSOA's population. Are the areas inside the study's councils and in the right CRS? "
-            "Use --method apportion for areas smaller than an LSOA, or proceed with --partial (study file: [data] "
-            "partial = true) to list them as empty rows")
+            "Use the apportion `method` for areas smaller than an LSOA, or proceed with `partial` (a study's [data] "
+            "partial = true) to list them as empty rows").naming("method", "partial")
     log.info("crosswalk (%s): %d LSOAs to %d areas; %d LSOAs straddle area boundaries", method,
              cw["lsoa_code"].nunique(), cw["area_code"].nunique(), int(straddling.sum()))
     return cw, straddling

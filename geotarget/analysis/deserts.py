@@ -46,7 +46,9 @@ def check_thresholds(thresholds: Mapping[str, float] | None, *, found=()) -> dic
     Raises
     ------
     ParameterError
-        An unknown category (naming the known ones) or a distance that is negative or not finite.
+        An unknown category (naming the known ones).
+    SchemaError
+        A distance that is negative or not finite.
     """
     th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
     known = [*CATEGORIES, *sorted(set(found) - set(CATEGORIES))]
@@ -65,7 +67,7 @@ def check_thresholds(thresholds: Mapping[str, float] | None, *, found=()) -> dic
             bad.append(c)
     if bad:
         got = ", ".join(f"{c}={th[c]!r}" for c in bad)
-        raise ParameterError(f"thresholds must be distances of 0 m or more; got {got}", parameter="thresholds")
+        raise SchemaError(f"thresholds must be distances of 0 m or more; got {got}")
     return th
 
 

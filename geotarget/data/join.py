@@ -100,7 +100,7 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, vintage: Vint
 #: Columns of the table of LSOAs a partial run leaves out (``missing_lsoas.csv``).
 MISSING_COLUMNS = ("lsoa_code", "lad_code", "missing_from", "file", "listed_in")
 #: How to proceed anyway, for messages.
-PARTIAL_HINT = ("give complete files, or proceed without them with --partial (study file: [data] partial = true): "
+PARTIAL_HINT = ("give complete files, or proceed without them with `partial` (a study's [data] partial = true): "
                 "they are then left out of every result and listed in missing_lsoas.csv and the manifest")
 
 
@@ -150,7 +150,7 @@ def check_coverage(missing: pd.DataFrame, expected: pd.Series, *, partial: bool,
             f"e.g. {', '.join(missing['lsoa_code'][:5])}")
     if not partial:
         raise SchemaError(head + f"; is the file cut short, or for another place or LSOA year? Missing coverage is "
-                          f"an error: {PARTIAL_HINT}")
+                          f"an error: {PARTIAL_HINT}").naming("partial")
     shown = ", ".join(missing["lsoa_code"][:50]) + (f" and {len(missing) - 50:,} more" if len(missing) > 50 else "")
     note = (f"Partial coverage (partial = true): {head.split(', e.g. ')[0]}; these LSOAs are left out of every "
             f"result (missing_lsoas.csv lists them all): {shown}.")

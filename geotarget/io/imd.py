@@ -476,8 +476,8 @@ def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
         raise SchemaError(
             f"{population.attrs.get('source', 'population')}: no population for {len(missing):,} LSOAs "
             f"in the IoD data, e.g. {', '.join(missing[:5])}; expected a population for every LSOA (a file of the "
-            "same LSOA year and place), or proceed without them with --partial (study file: [data] partial = true)"
-        )
+            "same LSOA year and place), or proceed without them with `partial` (a study's [data] partial = true)"
+        ).naming("partial")
     out = imd.drop(columns=[c for c in population.columns if c in imd.columns])
     out = out.join(population)
     notes = {**imd.attrs.get("denominators", {}), **population.attrs.get("denominators", {})}
