@@ -271,3 +271,38 @@ def test_check_thresholds_in_the_library():
 def test_catchment_must_be_positive():
     with pytest.raises(ParameterError, match=r"catchment was 0 but is expected to be a number >= 1"):
         AccessParams(catchment=0)
+
+
+def test_bundled_sample_loader_refuses_a_cut_file(tmp_path):
+    """The sample loader is as strict as the files loader: a bundled IoD or population file missing rows fails."""
+    import shutil
+
+    from geotarget.data.sample import sample_data
+    from geotarget.data.source import DataSource
+
+    for d in ("data", "boundaries"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    header, rows = _rows(IMD25)
+    _write(tmp_path / "data/imd/iod2025_lsoa21_tees_valley.csv", header, rows[5:])
+    with pytest.raises(SchemaError, match=r"no IoD row for 5 LSOAs, e\.g\. " + re.escape(rows[0][0])):
+        sample_data(DataSource(), root=tmp_path)
+    _write(tmp_path / "data/imd/iod2025_lsoa21_tees_valley.csv", header, rows)
+    header, rows = _rows(POP25)
+    _write(tmp_path / "data/population/iod2025_population_denominators_lsoa21_tees_valley.csv", header, rows[1:])
+    with pytest.raises(SchemaError, match=r"no population for 1 LSOAs in the IoD data, e\.g\. E01011949"):
+        sample_data(DataSource(), root=tmp_path)
+
+
+def test_a_national_file_of_the_other_release_is_named(tmp_path):
+    """32,844 LSOAs ranked 1 to 32,844 under an LSOA 2021 header: the IoD2019 national file, mislabelled."""
+    n = IOD2019.n_lsoas
+    rank = np.arange(1, n + 1)
+    frame = pd.DataFrame({"lsoa21cd": [f"E01{i:06d}" for i in range(1, n + 1)],
+                          "imd_score": np.round(np.linspace(90, 1, n), 3), "imd_rank": rank,
+                          "imd_decile": expected_decile(rank, IOD2019)})
+    frame.to_csv(tmp_path / "national.csv", index=False)
+    with pytest.raises(SchemaError, match=r"national.csv: 32,844 LSOAs ranked 1 to 32,844: the IoD2019 national file "
+                                          r"\(LSOA 2011\), but it is read as IoD2025"):
+        read_imd(tmp_path / "national.csv")
+    frame.rename(columns={"lsoa21cd": "lsoa11cd"}).to_csv(tmp_path / "right.csv", index=False)
+    assert read_imd(tmp_path / "right.csv")[1] is IOD2019
