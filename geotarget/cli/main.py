@@ -220,7 +220,9 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
-        warnings = list(res.table.attrs.get("warnings", []))
+        # a partial run (DataSource.partial) says what it left out: loud, and in the manifest
+        partial = [n for n in (*data.notes, *res.table.attrs.get("notes", [])) if n.startswith("Partial coverage")]
+        warnings = [*partial, *res.table.attrs.get("warnings", [])]
         denominators = denominator_notes(res.table)
         for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
             prov.add_note(note)
