@@ -306,3 +306,16 @@ def test_a_national_file_of_the_other_release_is_named(tmp_path):
         read_imd(tmp_path / "national.csv")
     frame.rename(columns={"lsoa21cd": "lsoa11cd"}).to_csv(tmp_path / "right.csv", index=False)
     assert read_imd(tmp_path / "right.csv")[1] is IOD2019
+
+
+def test_lsoa11_codes_under_a_2021_header(tmp_path):
+    """A code the LSOA 2021 geography no longer has (bundled ONS LSOA 2011 -> 2021 lookups) is named."""
+    from geotarget.io.imd import retired_lsoa11_codes
+
+    retired = retired_lsoa11_codes()
+    assert "E01011973" in retired and len(retired) == 15  # 14 in the Tees Valley, 1 in Trafford
+    header, rows = _rows(IMD25)
+    rows[6][0] = "E01011973"  # Stockton 2011 LSOA split in 2021
+    with pytest.raises(SchemaError, match=r"imd.csv, column 'lsoa21cd': an LSOA 2011 code that LSOA 2021 does not "
+                                          r"have \(split or merged in 2021\) — row 8: 'E01011973'"):
+        read_imd(_write(tmp_path / "imd.csv", header, rows))

@@ -14,6 +14,7 @@ result is indexed by ``lsoa_code``; :func:`read_imd` returns the vintage beside 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -338,9 +339,34 @@ def _read_table(path, vintage, *, what: str, required: list[str]) -> tuple[pd.Da
                              f"LSOA 2011 codes (E01000001 to {LAST_LSOA11_CODE}) for {v.name}; codes above "
                              f"{LAST_LSOA11_CODE} exist only in the LSOA 2021 geography (IoD2025)")
     frame = _to_numbers(frame, path, originals, v)
+    if v.lsoa_year == 2021:
+        old = frame["lsoa_code"].isin(retired_lsoa11_codes())
+        if old.any():
+            raise _fail_rows(path, originals["lsoa_code"], frame.loc[old, "lsoa_code"],
+                             "an LSOA 2011 code that LSOA 2021 does not have (split or merged in 2021)",
+                             f"LSOA 2021 codes for {v.name}; is this an IoD2019 (LSOA 2011) file? The ONS LSOA 2011 to "
+                             "2021 lookup maps between them")
     frame = frame.set_index("lsoa_code")
     frame.attrs = {"source": os.fspath(path)}
     return frame, v
+
+
+@functools.cache
+def retired_lsoa11_codes() -> frozenset[str]:
+    """Return the LSOA 2011 codes that the LSOA 2021 geography no longer has (split or merged), where known.
+
+    Read from the bundled ONS LSOA 2011 -> 2021 lookups (``data/lookups/lsoa11_lsoa21_*.csv``: the bundled
+    places); empty if none is bundled. Codes above :data:`~geotarget.core.vintages.LAST_LSOA11_CODE` mark
+    LSOA 2021 codes everywhere; these mark LSOA 2011 ones.
+    """
+    from geotarget.core.places import ROOT
+
+    codes: set[str] = set()
+    for p in sorted((ROOT / "data" / "lookups").glob("lsoa11_lsoa21_*.csv")):
+        t = read_text_table(p)
+        if {"lsoa11cd", "lsoa21cd"} <= set(t.columns):
+            codes |= set(t["lsoa11cd"]) - set(t["lsoa21cd"])
+    return frozenset(codes)
 
 
 def _official_header(col: str) -> str:
