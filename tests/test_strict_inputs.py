@@ -11,6 +11,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geotarget import SchemaError, read_imd, read_population
 from geotarget.analysis.deserts import DEFAULT_THRESHOLDS, asset_deserts, check_thresholds
@@ -319,3 +321,32 @@ def test_lsoa11_codes_under_a_2021_header(tmp_path):
     with pytest.raises(SchemaError, match=r"imd.csv, column 'lsoa21cd': an LSOA 2011 code that LSOA 2021 does not "
                                           r"have \(split or merged in 2021\) — row 8: 'E01011973'"):
         read_imd(_write(tmp_path / "imd.csv", header, rows))
+
+
+# ----------------------------------------------------------------------------- property-based: any text
+
+_CELL = st.one_of(st.text(alphabet="0123456789,.-+eE infaINF", max_size=12), st.text(max_size=8),
+                  st.integers(-10**9, 10**9).map(lambda i: f"{i:,}"),
+                  st.floats(allow_nan=True, allow_infinity=True).map(str))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELL, min_size=1, max_size=8))
+def test_numbers_are_finite_or_named(cells):
+    """Whatever the cells, a number read is finite and matches the text; anything else is one named error."""
+    s = pd.Series(cells)
+    got = parse_numbers(s, thousands=True)
+    assert np.isfinite(got.dropna()).all()
+    for text, v in zip(cells, got, strict=True):
+        if pd.notna(v):  # read: the text was a plain number, or grouped exactly as 1,234,567
+            t = text.strip()
+            assert "," not in t or re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", t)
+            assert v == float(t.replace(",", ""))
+    try:
+        strict = read_numbers(s, source="f.csv", column="c")
+    except SchemaError as e:
+        msg = str(e)
+        assert msg.startswith("f.csv, column 'c': ") and "\n" not in msg and "; expected " in msg
+        assert got.isna().any()
+    else:
+        assert strict.notna().all() and strict.equals(got)
