@@ -350,3 +350,8 @@ def test_numbers_are_finite_or_named(cells):
         assert got.isna().any()
     else:
         assert strict.notna().all() and strict.equals(got)
+
+
+def test_a_trailing_separator_is_not_a_value(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2,\n3,4,\n")
+    assert read_text_table(tmp_path / "t.csv").to_dict("list") == {"a": ["1", "3"], "b": ["2", "4"]}

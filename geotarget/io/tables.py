@@ -9,6 +9,7 @@ import gzip
 import io
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -71,32 +72,45 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header, nrows=nrows)
-    except pd.errors.ParserError as e:
-        if "Expected" in str(e) and "fields" in str(e):  # a row with more values than the header
-            raise _ragged(path, text, sep) from None
-        raise SchemaError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
-    except pd.errors.EmptyDataError:
-        raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
+    frame = _parse(path, text, sep, header, nrows, index_col=None)
     if header is not None:
         if not isinstance(frame.index, pd.RangeIndex):  # pandas took the first column(s) as an index: ragged rows
-            raise _ragged(path, text, sep)
+            error = _ragged(path, text, sep)
+            if error is not None:
+                raise error
+            frame = _parse(path, text, sep, header, nrows, index_col=False)  # only blank values past the header
         frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def _ragged(path: Path, text: str, sep: str) -> SchemaError:
-    """Return the error for a row with more values than the header has columns (naming the first such row)."""
+def _parse(path: Path, text: str, sep: str, header, nrows, *, index_col) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():  # index_col=False drops blank trailing values, checked by _ragged
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header,
+                               nrows=nrows, index_col=index_col)
+    except pd.errors.ParserError as e:
+        if "Expected" in str(e) and "fields" in str(e):  # a row with more values than the header
+            raise (_ragged(path, text, sep) or SchemaError(f"{path}: not a readable CSV file")) from None
+        raise SchemaError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
+
+
+def _ragged(path: Path, text: str, sep: str) -> SchemaError | None:
+    """Return the error for a row with more values than the header has columns (naming the first such row).
+
+    ``None`` if every value past the header's columns is blank (a trailing separator, as some exports write).
+    """
     rows = csv.reader(io.StringIO(text), delimiter=sep)
     width = len(next(rows))
     for n, row in enumerate(rows, start=2):
-        if len(row) > width:
+        if len(row) > width and any(v.strip() for v in row[width:]):
             return SchemaError(
                 f"{path}, row {n:,}: {len(row)} values but the header has {width} columns; expected one value per "
                 f"column (a value holding the separator {sep!r} must be quoted, and a number written without "
                 "one: 38.5, not 38,5)")
-    return SchemaError(f"{path}: a row with more values than the header has columns; expected one value per column")
+    return None
 
 
 #: A plain number: ``12``, ``-3.5``, ``.5``, ``1e3`` (no separators).
