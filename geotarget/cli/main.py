@@ -623,9 +623,6 @@ def _add_init(sub) -> None:
 def _cmd_data(args: argparse.Namespace) -> int:
     from geotarget.io.fetch import CATALOGUE, cache_dir, fetch, list_data
 
-    if args.data_command is not None and cache_dir(args.cache).exists() and not cache_dir(args.cache).is_dir():
-        raise GeotargetError(f"--cache {cache_dir(args.cache)}: is a file; expected the cache folder (give a folder "
-                             "path, or leave --cache out for $GEOTARGET_CACHE or ~/.cache/geotarget)")
     if args.data_command == "fetch":
         if args.url and len(args.names) != 1:
             raise GeotargetError("--url names the address of one dataset: fetch one name at a time with it")
