@@ -560,7 +560,7 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     prov = Provenance(out, command="hia", parameters={"site": site if isinstance(site, str) else None,
                                                      "sites": sites, "buffers": list(buffers), "name": name,
                                                      "with_map": with_map})
-    prov.add_sources(data.sources)
+    prov.add_sources(data.sample.sources)
     for p in inputs:
         prov.add_input(p, role="hia input")
     with publishing(out, command="hia", provenance=prov) as pub:  # lock, stage, publish whole

@@ -41,7 +41,7 @@ from geotarget.data.source import DataSource
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
-from geotarget.io.publish import publishing
+from geotarget.io.publish import check_replaceable, publishing
 from geotarget.jobs.params import AccessParams, AggregateParams, HiaParams, TargetParams
 from geotarget.jobs.run import RunResult, run
 from geotarget.study.registry import CAPABILITIES, REGISTRY, Runner, StudyContext, register
@@ -174,6 +174,13 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
         if study.path is not None and study.path.is_file():
             prov.add_input(study.path, role="study")
         prov.add_sources(data.sources)  # every input known before anything is written
+        try:
+            prov.protect(folder)
+            check_replaceable(Path(os.path.abspath(folder)))
+        except GeotargetError as e:
+            if out is not None or getattr(e, "parameter", None) != "out":
+                raise
+            raise ConfigError(f"{study.where('output', 'folder')}: {e.renamed({'out': 'folder'})}") from None
         with publishing(folder, command="run --config", provenance=prov) as pub:  # lock, stage, publish whole
             final, folder = pub.final, pub.dir
             with stage("joined data, council summary, ward profiles" + (" and map" if study.output.map else "")):
