@@ -143,7 +143,7 @@ def _verify_corrupt_manifest(tmp: Path) -> list[str]:
 
 
 CASES = [
-    Case("aggregate-out-is-input", _onto_input, 2, "is an input of this run and would be overwritten"),
+    Case("aggregate-out-is-input", _onto_input, 2, "but is one of the input files of this run"),
     Case("aggregate-out-symlink-to-input", _symlink_to_input, 2, "is an input of this run and would be overwritten"),
     Case("aggregate-out-hardlink-to-input", _hardlink_to_input, 2,
          "is an input of this run and would be overwritten"),
@@ -153,7 +153,7 @@ CASES = [
     Case("out-locked-by-live-run", _out_locked, 2, "is being written by another geotarget run (pid 1) since"),
     Case("out-locked-on-another-host", _out_locked_elsewhere, 2, "(pid 4242 on another-machine)"),
     Case("study-folder-dot-holds-inputs", _study_folder_dot, 2, "is an input of this run and would be overwritten"),
-    Case("map-out-is-layer", _map_onto_layer, 2, "is an input of this run and would be overwritten"),
+    Case("map-out-is-layer", _map_onto_layer, 2, "but is one of the input files of this run"),
     Case("verify-changed-file", _verify_changed, 1, "changed since the manifest was written"),
     Case("verify-missing-file", _verify_missing, 1, "listed in the manifest but missing"),
     Case("verify-extra-file", _verify_extra, 1, "not in the manifest"),

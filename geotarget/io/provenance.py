@@ -344,6 +344,9 @@ def _refuse_overlap(target: Path, inputs: Iterable[Path]) -> None:
         rin = Path(os.path.realpath(inp))
         clash = rin == real or real in rin.parents or any(
             _same_file(f, rin) or Path(os.path.realpath(f)) == rin for f in files)
+        if clash and rin == real and os.path.realpath(target) == os.path.abspath(target) == os.path.abspath(inp):
+            raise ParameterError(f"out was {str(target)!r} but is one of the input files of this run and would be "
+                                 "overwritten; choose another name", parameter="out")
         if clash:
             raise ParameterError(f"out was {str(target)!r} but {inp} is an input of this run and would be "
                                  "overwritten by its outputs; choose another output "

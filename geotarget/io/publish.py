@@ -197,7 +197,7 @@ def check_replaceable(out: Path) -> None:
     real = out.resolve()
     if real == here or real in here.parents:
         raise ParameterError(f"out was {str(out)!r}, which is the current folder (or holds it): geotarget "
-                             "replaces its output folder as a whole, so give a sub-folder, e.g. --out outputs",
+                             "replaces its output folder as a whole, so give a sub-folder (e.g. outputs)",
                              parameter="out")
     if out.is_dir():
         foreign = _foreign_files(out)
@@ -252,6 +252,8 @@ def publishing(out: str | os.PathLike | None, *, command: str, parameters: Mappi
         yield Publication(None, None, provenance)
         return
     target = Path(os.path.abspath(out))
+    if target.is_symlink() and target.is_dir():  # a link to the folder: publish the folder itself
+        target = target.resolve()
     outer = _active_parent(target)
     if outer is not None:
         target.mkdir(parents=True, exist_ok=True)
