@@ -216,7 +216,7 @@ def test_legends_follow_their_layers(tees):
     shown = tees.legend_visible()
     assert shown[decile_title] is True and shown["Ward boundaries"] is True and shown["Assets"] is True
     assert shown["Deprivation band"] is False
-    assert shown["Ward IMD average score — rank among 103 wards; 1 = most deprived"] is False
+    assert shown["Ward IMD average score — rank among 103 wards in Tees Valley; 1 = most deprived"] is False
     tees.toggle("IMD decile")  # the decile legend stays while another decile layer is on ...
     assert tees.legend_visible()[decile_title] is False
     tees.toggle("Income decile")

@@ -158,7 +158,6 @@ def test_same_study_twice_gives_identical_outputs_and_manifests(tmp_path):
     ('[place]\ncouncils = ["Hartlepool"]\nregion = "North East"\n',
      r"line 3: \[place\] region: give one of councils, region or england, not councils and region"),
     ('[data]\nimd = "nope.csv"\n', r"line 2: \[data\] imd: file not found: .*nope.csv"),
-    ('[place]\nengland = true\n', r"line 2: \[place\] england: the bundled sample covers only the five Tees Valley"),
     ('[data]\nsource = "files"\n', r'line 1: \[data\]: source = "files" needs imd = "..." \(missing\)'),
     ('[output]\nmap = false\nmap_councils = ["Hartlepool"]\n',
      r"line 3: \[output\] map_councils: map_councils has no effect with map = false"),

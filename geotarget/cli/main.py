@@ -60,12 +60,15 @@ def _print_summary(result) -> None:
     print("National deciles: 1 = the most deprived 10% of LSOAs in England.")
     w = result.ward_profiles
     top = w.sort_values("imd_rank_average_score").head(3)
-    national = result.vintage is not None and len(result.lsoas) == result.vintage.n_lsoas
+    ranks = getattr(result, "ward_ranks", None)
+    among = ranks.among if ranks is not None else f"{len(w):,} wards"
+    national = ranks.national if ranks is not None else \
+        result.vintage is not None and len(result.lsoas) == result.vintage.n_lsoas
     print(f"Ward profiles for {len(w):,} wards; highest IMD average score: "
           + "; ".join(f"{r.area_name} ({r.lad_name}) {r.imd_average_score:.1f}" for _, r in top.iterrows())
-          + (". Ward ranks are national (every ward in England)." if national else
-             f". Ward ranks are among these {len(w):,} wards: national ward ranks need the England-wide IoD file "
-             "(geotarget aggregate --imd ENGLAND_FILE --population ... --lookup ... --to ward)."))
+          + (f". Ward ranks are national: among {among}." if national else
+             f". Ward ranks are among the {among}, not national: national ward ranks need the England-wide IoD file "
+             "(geotarget data fetch iod2025 lsoa21-boundaries lsoa21-ward24-lookup, then --source cache)."))
     for note in result.notes:
         print(f"Note: {note}")
     ta = getattr(result, "action_areas", None)
@@ -134,11 +137,14 @@ def _cmd_run_study(args: argparse.Namespace, params: RunParams) -> int:
     from geotarget.study.pipeline import run_study
     from geotarget.study.schema import load_study
 
-    clash = [o for o, v in (("--la", args.councils), ("--vintage", args.vintage)) if v]
+    clash = [o for o, v in (("--la", args.councils), ("--vintage", args.vintage), ("--place", args.place),
+                            ("--cache", args.cache)) if v]
+    clash += ["--source"] if args.source != "sample" else []
     clash += [flag(RunParams, k) for k, v in params.as_dict().items() if v != getattr(RunParams, k)]
     if clash:
         raise GeotargetError(f"{' and '.join(clash)} cannot be combined with --config: set them in the study file "
-                             "([place] councils, vintage, title, [output] map, map_councils)")
+                             "([place] place or councils, [data] source and cache, vintage, title, [output] map, "
+                             "map_councils)")
     args.model = None  # errors now name the study file's keys, not this command's flags
     study = load_study(args.config)
     _show_progress(args)
@@ -154,7 +160,7 @@ def _cmd_run_study(args: argparse.Namespace, params: RunParams) -> int:
     return 0
 
 
-def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
+def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams, data=None):
     """Return the provenance recorder of ``geotarget aggregate``: ``<out>.manifest.json`` beside the output CSV.
 
     A single-file output gets a manifest named after it, so several profiles written to one
@@ -168,13 +174,17 @@ def _aggregate_provenance(args: argparse.Namespace, p: AggregateParams):
     params = {"to": p.to[0], "imd": args.imd, "vintage": args.vintage, "population": args.population,
               "lookup": args.lookup, "groups": p.groups, "working_age": p.working_age, "areas": p.areas,
               "area_id": p.area_id, "area_name": p.area_name,
-              "boundaries": args.boundaries, "method": p.method, "councils": args.councils}
+              "boundaries": args.boundaries, "method": p.method, "councils": args.councils,
+              "place": args.place, "source": args.source if args.source != "sample" else None}
     prov = Provenance(out.parent, command="aggregate", parameters={k: v for k, v in params.items() if v is not None},
                       manifest=f"{out.name}.manifest.json")
-    if args.imd == "sample":
+    if args.imd == "sample" and data is not None and not data.bundled:  # a place read from the data cache
+        for s in data.sources:
+            prov.add_input(s.path, role=s.role, vintage=s.vintage)
+    elif args.imd == "sample":
         from geotarget.data.sample import sample_sources
 
-        for s in sample_sources(args.vintage or 2025):
+        for s in sample_sources(args.vintage or 2025, place=data.place_key if data is not None else "tees_valley"):
             if s.role in ("imd", "population", "lookup", "centroids") or (s.role == "boundaries" and p.areas):
                 prov.add_input(s.path, role=s.role, vintage=s.vintage)
     elif Path(args.imd).is_file():
@@ -201,12 +211,12 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         raise GeotargetError(f"--groups is for --to {', '.join(GROUPINGS)}; --to was {to}")
     from geotarget.io.publish import publishing_file
 
-    prov = _aggregate_provenance(args, p)
+    sample = str(args.imd) == "sample"
+    # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
+    data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
+                      councils=sample and to not in GROUPINGS)
+    prov = _aggregate_provenance(args, p, data)
     with publishing_file(args.out, prov), prov:  # locked; refused if --out is (or links to) an input
-        sample = str(args.imd) == "sample"
-        # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
-        data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
-                          councils=sample and to not in GROUPINGS)
         if p.working_age is not None:
             data = with_working_age(data, p.working_age)
         if to in GROUPINGS:
@@ -329,14 +339,15 @@ def _cmd_access(args: argparse.Namespace) -> int:
 
 def _add_run(sub) -> None:
     p = sub.add_parser(
-        "run", help="join the IoD to LSOAs and write an interactive deprivation map (bundled Tees Valley sample)",
-        description="Join the English Indices of Deprivation to LSOA boundaries for the bundled Tees Valley "
-                    "sample and write an interactive map, the joined data (GeoPackage and CSV) and a council "
-                    "summary.",
+        "run", help="join the IoD to LSOAs and write an interactive deprivation map (any English place; default the "
+                    "bundled Tees Valley sample)",
+        description="Join the English Indices of Deprivation to LSOA boundaries for a place (the bundled Tees "
+                    "Valley sample by default; --place names any English council, region or england, read from "
+                    "the data cache) and write an interactive map, the joined data (GeoPackage and CSV) and a "
+                    "council summary.",
     )
     data_options(p, RunParams.DATA, councils={"help": "councils to include, by code or name (case-insensitive), e.g. "
-                                              "--la Middlesbrough E06000004; default: all five Tees Valley councils"},
-                 place={"help": "bundled sample: the five Tees Valley councils (default) or Trafford (E08000009)"})
+                                              "--la Middlesbrough E06000004; default: all the councils of --place"})
     add_options(p, RunParams)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: maps/, or the study file's [output] folder)")
@@ -375,17 +386,34 @@ def _study_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
 def _load_data(args: argparse.Namespace, names: tuple[str, ...], *, councils: bool = True):
     """Load the study's data from a command's data options ``names``.
 
-    Uses :func:`geotarget.data.load`: the bundled place, or official files with ``--imd PATH``.
+    Uses :func:`geotarget.data.load`: official files with ``--imd PATH``; else ``--source`` (the bundled
+    sample by default, which reads a ``--place`` outside the bundled places from the data cache).
     """
     from geotarget.data.load import load
+    from geotarget.data.place import resolve_place
 
     kw = data_kwargs(args, names)
     imd = kw.pop("imd", "sample")
+    source = kw.pop("source", None) or "sample"
     files = str(imd) != "sample"
+    if files:
+        if source == "cache":
+            raise GeotargetError("--imd PATH reads the files given (source files): drop --source cache, or --imd")
+        source = "files"
+    elif source == "files":
+        raise GeotargetError("--source files needs the IoD file: --imd PATH (and --boundaries, --lookup for maps)")
     if not councils:
         kw.pop("councils", None)
     kw = {k: v for k, v in kw.items() if v is not None}
-    return load(source="files" if files else "sample", imd=imd if files else None, **kw)
+    if source == "cache" and not kw.get("place") and not kw.get("councils"):
+        from geotarget.data.source import DataSource
+
+        kw["place"] = DataSource.place  # the default place, as with the sample (--place england for all)
+    if source != "sample" and kw.get("place"):
+        choice = resolve_place(kw["place"])  # a bundled place's name, with files: its councils
+        if choice.kind == "bundled":
+            kw["place"] = ",".join(choice.councils)
+    return load(source=source, imd=imd if files else None, **kw)
 
 
 def _print_outputs(outputs) -> None:
@@ -548,8 +576,6 @@ def _add_access(sub) -> None:
     )
     add_options(a, AccessParams)
     data_options(a, AccessParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled LSOAs to measure from (default tees_valley); with --imd FILE the "
-                                "councils are --la"},
                  councils={"help": "keep these councils"})
     a.add_argument("--out", required=True, metavar="DIR",
                    help="output folder: access.csv, asset_deserts.csv, kpis.csv, assets.gpkg, rejects.csv")
@@ -761,7 +787,15 @@ def _hia_data(args: argparse.Namespace, p: HiaParams):
         return load(**kw), None
     paths = {f.name for f in dataclasses.fields(DataSource) if "Path" in str(f.type) and "tuple" not in str(f.type)}
     kw = {k: (Path(v) if k in paths else tuple(v) if isinstance(v, list) else v) for k, v in kw.items()}
-    kw.pop("place", None)  # --place names a bundled place; with files the councils are --la or the site's
+    place = kw.pop("place", None)  # with files or the cache: the councils (or region) it names, else the site's
+    if place and not kw.get("councils"):
+        from geotarget.data.place import resolve_place
+
+        choice = resolve_place(place)
+        if choice.kind == "region":
+            kw["region"] = choice.region
+        elif choice.kind != "england":
+            kw["councils"] = choice.councils
     ds = DataSource(**kw)
     if ds.source == "cache":
         ds = cached_source(ds)
@@ -795,7 +829,6 @@ def _add_hia(sub) -> None:
     )
     add_options(h, HiaParams)
     data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},
-                 place={"help": "bundled data to use (default tees_valley)"},
                  councils={"help": "with files or the cache: the councils to load, by code or name (default: the "
                                    "councils the site and its largest buffer reach)"})
     h.add_argument("--out", required=True, metavar="DIR", help="output folder")

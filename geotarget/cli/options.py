@@ -192,7 +192,13 @@ _DATA_CLI = {
             "help": "IoD file (official File 7 or canonical CSV), or 'sample' for the bundled data of --place"},
     "vintage": {"help": "IoD vintage: 2025 (LSOA 2021) or 2019 (LSOA 2011); sample default 2025, a file's "
                         "from its headers"},
-    "place": {"choices": ("tees_valley", "trafford"), "help": "bundled sample place (default tees_valley)"},
+    "place": {"default": None, "metavar": "PLACE",
+              "help": "the place: a bundled sample (tees_valley, the default, or trafford), any English council by "
+                      "name or code (Leeds, E08000035), several comma-separated, a region (North East, E12000001) "
+                      "or england. Places outside the bundled sample are read from the national files in the data "
+                      "cache (geotarget data fetch); with --imd, from the files given"},
+    "source": {"help": "where the data comes from: sample (the bundled places; other places switch to the cache), "
+                       "files (with --imd) or cache (the national files in the data cache)"},
     "councils": {"metavar": "COUNCIL"},
     "boundaries_layer": {"metavar": "LAYER"},
 }

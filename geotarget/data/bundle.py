@@ -249,17 +249,25 @@ def files_data(source: DataSource) -> StudyData:
 def _place_of(source: DataSource) -> tuple[list[str] | None, str | None]:
     """Return the councils and region of a files/cache source.
 
-    These are ``councils``/``region``, else a ``place`` that is not a bundled place key (``"england"`` =
-    everything in the files; anything else a council name or code).
+    These are ``councils``/``region``, else what ``place`` names (:func:`geotarget.data.place.resolve_place`):
+    councils (a bundled place key: its councils) or a region. The default place (``"tees_valley"``) and
+    ``"england"`` mean everything in the files.
     """
-    from geotarget.core.places import PLACES
+    from geotarget.data.place import resolve_place
 
     councils = list(source.councils) or None
     region = source.region
     place = (source.place or "").strip()
-    if not councils and not region and place and place.lower().replace("-", "_").replace(" ", "_") not in PLACES \
-            and place.lower() != "england":
-        councils = [place]
+    if not councils and not region and place and place != DataSource.place:
+        choice = resolve_place(place)
+        if choice.kind == "region":
+            region = choice.region
+        elif choice.kind != "england":
+            councils = list(choice.councils)
+    if region and (source.boundaries is None or source.lookup is None):
+        raise ParameterError(f"region {place if region != source.region else region!r} needs boundaries and "
+                             "lookup besides the IoD file, or name its councils instead", parameter="region",
+                             related=("boundaries", "lookup"))
     return councils, region
 
 
@@ -367,14 +375,20 @@ def _choose_councils(source: DataSource, *, councils, region, names: pd.Series, 
                      sources: list[Source]) -> tuple[str, list[str]]:
     """Return the place name (``""`` if it is to be made from the councils) and the chosen LAD codes.
 
-    The councils of ``region`` (read from ``source.regions``), else ``councils``, else every council in ``names``
+    The councils of ``region`` (read from ``source.regions``, else the bundled council -> region table), else
+    ``councils``, else every council in ``names``
     (``"England"`` when ``all_england``: the IoD file covers all of England).
     """
     if region:
-        if source.regions is None:
-            raise SchemaError(f"region {region!r} needs a council -> region lookup file (regions = ...)")
-        reg = read_regions(source.regions)
-        sources.append(Source("regions", Path(source.regions), "ONS council to region lookup"))
+        if source.regions is not None:
+            reg = read_regions(source.regions)
+            sources.append(Source("regions", Path(source.regions), "ONS council to region lookup"))
+        else:  # the bundled table of England's councils and regions
+            from geotarget.core.places import sample_path
+            from geotarget.data.sample import REGIONS, bundled_regions
+
+            reg = bundled_regions()
+            sources.append(Source("regions", sample_path(REGIONS), "ONS council to region lookup (bundled, 2024)"))
         place, chosen = resolve_region(region, reg)
         chosen = [c for c in chosen if c in names.index]
     elif councils:

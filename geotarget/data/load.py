@@ -4,7 +4,7 @@
 :class:`~geotarget.data.study_data.StudyData`, whatever the source.
 
 * ``source="sample"`` -- a bundled place (:data:`geotarget.core.places.PLACES`: ``tees_valley``,
-  ``trafford``), offline;
+  ``trafford``), offline; any other place (a council, a region, england) switches to the cache;
 * ``source="files"`` -- official files named explicitly (any councils, a region, England);
 * ``source="cache"`` -- the official files in the local data cache (``geotarget data fetch NAME``),
   found by their catalogue names; files named explicitly take precedence.
@@ -17,7 +17,9 @@ import logging
 from pathlib import Path
 
 from geotarget.core.errors import DataNotFoundError, SchemaError
+from geotarget.core.places import PLACES
 from geotarget.core.vintages import get_vintage
+from geotarget.data.place import PlaceChoice, resolve_place
 from geotarget.data.source import SOURCES, DataSource
 from geotarget.data.study_data import StudyData
 
@@ -57,11 +59,17 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
 
     Notes
     -----
-    With ``"files"``/``"cache"`` the place is ``councils`` or ``region``; ``place`` counts only when it
-    is neither a bundled place key (the default ``"tees_valley"``) nor ``"england"``, and then names
-    one council. Without boundaries and a lookup only the IoD (and what it carries) is read: enough
-    for profiles, gaps and inequality; a job that needs more raises
-    :class:`~geotarget.DataNotFoundError` naming the missing layers (:meth:`StudyData.require`).
+    ``place`` is resolved offline by :func:`geotarget.data.place.resolve_place`: a bundled place key,
+    English councils by name or code (one, or several comma-separated), a region or ``"england"``.
+    With ``source="sample"`` (the default) a bundled place is read from the sample; any other place
+    is read from the national files in the data cache (``source="cache"``), except councils that all
+    lie in a bundled place while the cache lacks the national files (read offline from the sample).
+    ``councils`` narrow the place.
+    With ``"files"``/``"cache"`` the place is ``councils`` or ``region``, else ``place`` (its default,
+    ``"tees_valley"``, and ``"england"`` mean everything in the files). Without boundaries and a lookup
+    only the IoD (and what it carries) is read: enough for profiles, gaps and inequality; a job that
+    needs more raises :class:`~geotarget.DataNotFoundError` naming the missing layers
+    (:meth:`StudyData.require`).
 
     Returns
     -------
@@ -90,6 +98,9 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
         ds = dataclasses.replace(ds, **_normalise(overrides))
     if ds.source not in SOURCES:
         raise SchemaError(f"source was {ds.source!r} but is expected to be one of {list(SOURCES)}")
+    auto = None
+    if ds.source == "sample":
+        ds, auto = _sample_or_cache(ds)
     if ds.source == "sample":
         from geotarget.data.sample import sample_data
 
@@ -97,6 +108,16 @@ def load(source: DataSource | None = None, **overrides) -> StudyData:
     from geotarget.data.bundle import files_data
 
     if ds.source == "cache":
+        if auto is not None:
+            missing = missing_in_cache(ds)
+            if missing:
+                raise DataNotFoundError(
+                    f"{auto.name} is not in the bundled sample ({', '.join(p.name for p in PLACES.values())}), so "
+                    f"its data comes from the national files in the data cache {_cache_dir(ds)}, which lacks "
+                    f"{', '.join(missing)}: run `geotarget data fetch {' '.join(missing)}` (or `geotarget data add "
+                    "FILE` for files you have), or name the files (source = \"files\": imd, boundaries, lookup)"
+                ).naming("place")
+            log.info("%s: reading the national files in the data cache", auto.name)
         ds = cached_source(ds)
     return files_data(verify_recorded(ds))
 
@@ -119,6 +140,49 @@ def verify_recorded(source: DataSource) -> DataSource:
             if isinstance(path, (str, Path)):
                 verify_cached(path)
     return source
+
+
+def missing_in_cache(source: DataSource) -> list[str]:
+    """Return the catalogue names of the files a study needs (:data:`REQUIRED`) that the data cache lacks."""
+    from geotarget.io.fetch import CATALOGUE, cached_path
+
+    year = get_vintage(source.vintage or 2025).year
+    out = []
+    for key in REQUIRED:
+        name = CACHED[year][key]
+        if getattr(source, key) is not None:
+            continue
+        if name is None or name not in CATALOGUE or not cached_path(name, cache=source.cache).is_file():
+            out.append(name or f"({key} for IoD{year})")
+    return out
+
+
+def _cache_dir(source: DataSource) -> Path:
+    from geotarget.io.fetch import cache_dir
+
+    return cache_dir(source.cache)
+
+
+def _sample_or_cache(ds: DataSource) -> tuple[DataSource, PlaceChoice | None]:
+    """Decide where a ``source="sample"`` study's data comes from, by its place (:func:`resolve_place`).
+
+    A bundled place key stays the sample (``councils`` narrow it). Any other place (councils, a region,
+    england) is read from the data cache -- except councils that all lie in a bundled place while the
+    cache lacks the national files, which are read offline from the sample. Returns the source to use
+    and, when it switched to the cache, the place it resolved (for the error when the cache lacks files).
+    """
+    place = ds.region if ds.region is not None and ds.place == DataSource.place else ds.place
+    choice = resolve_place(place)
+    if choice.kind == "bundled":
+        return ds, None  # ``councils`` narrow the bundled place (the sample names what it lacks)
+    councils = ds.councils
+    if choice.bundled and missing_in_cache(ds):
+        return dataclasses.replace(ds, place=choice.key, councils=councils or choice.councils), None
+    if choice.kind == "councils" and not councils:
+        ds = dataclasses.replace(ds, councils=choice.councils)
+    elif choice.kind == "region" and not councils and ds.region is None:
+        ds = dataclasses.replace(ds, region=choice.region)
+    return dataclasses.replace(ds, source="cache"), choice
 
 
 def _normalise(overrides: dict) -> dict:
@@ -181,4 +245,4 @@ def cached_source(source: DataSource) -> DataSource:
     return dataclasses.replace(source, **found)
 
 
-__all__ = ["CACHED", "CACHED_ASSETS", "load", "cached_source", "verify_recorded"]
+__all__ = ["CACHED", "CACHED_ASSETS", "cached_source", "load", "missing_in_cache", "verify_recorded"]

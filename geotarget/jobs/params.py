@@ -276,7 +276,8 @@ class _Params:
 
 # ----------------------------------------------------------------------------- the jobs
 
-_STUDY_DATA = ("imd", "vintage", "councils", "place", "population", "boundaries", "boundaries_layer", "lookup")
+_STUDY_DATA = ("imd", "vintage", "councils", "place", "source", "cache", "population", "boundaries", "boundaries_layer",
+               "lookup")
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ class RunParams(_Params):
     In a study file, ``title`` is a top-level key and ``map``/``map_councils`` are in ``[output]``.
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("councils", "vintage", "place")
+    DATA: ClassVar[tuple[str, ...]] = ("councils", "vintage", "place", "source", "cache")
 
     title: str | None = _p("title of the map and reports; default 'Deprivation in <place>'", metavar="TEXT")
     map: bool = _p("write the interactive map", True, arg="make_map")
@@ -297,7 +298,8 @@ class RunParams(_Params):
 class AggregateParams(_Params):
     """``geotarget aggregate`` and ``[aggregate]``: MHCLG's summary measures for bigger areas."""
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "population", "lookup", "boundaries", "councils")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "place", "source", "cache", "population", "lookup",
+                                       "boundaries", "councils")
 
     to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
         "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
@@ -412,7 +414,8 @@ class InequalityParams(_Params):
     See :func:`~geotarget.jobs.analyses.run_inequality`.
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "population", "lookup")
+    DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "source", "cache", "population",
+                                       "lookup")
 
     indicator: tuple[str, ...] | None = _p("IoD column(s) or column(s) of indicators (default: every column of "
                                            "indicators)", metavar="COL")
@@ -461,8 +464,8 @@ class AccessParams(_Params):
     ``desert_decile`` as ``max_decile``).
     """
 
-    DATA: ClassVar[tuple[str, ...]] = ("place", "vintage", "councils", "imd", "population", "boundaries",
-                                       "boundaries_layer", "lookup", "codepoint", "asset_margin")
+    DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils", "imd", "population",
+                                       "boundaries", "boundaries_layer", "lookup", "codepoint", "asset_margin")
 
     assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
                                   metavar="PATH|sample", arg=None, required=True, sample=True)

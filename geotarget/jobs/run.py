@@ -12,7 +12,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geotarget.analysis.aggregate import aggregate
 from geotarget.analysis.summary import council_summary
 from geotarget.core.councils import resolve_councils
 from geotarget.core.vintages import Vintage
@@ -23,6 +22,7 @@ from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
 from geotarget.io.publish import publishing
 from geotarget.jobs.params import RunParams as R
+from geotarget.jobs.profiles import Profiles, place_label, profile_areas
 from geotarget.render.maps import deprivation_map, write_map
 from geotarget.render.qgis import write_styled_geopackage
 
@@ -46,13 +46,7 @@ class RunResult:
     clusters: object = None  #: area types on outcome gaps (AnalysisResult), bundled samples
     access: object = None  #: access to the bundled community assets (:class:`geotarget.jobs.access.AccessResult`)
     vintage: Vintage | None = None  #: the IoD release the run used
-
-
-def _place_name(lad_names: Sequence[str]) -> str:
-    names = sorted(lad_names)
-    if len(names) == 5 and {"Hartlepool", "Middlesbrough", "Darlington"} <= set(names):
-        return "Tees Valley"
-    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+    ward_ranks: Profiles | None = None  #: the ward profiles with what their ranks are among (national or local)
 
 
 def write_lsoas(lsoas: gpd.GeoDataFrame, directory: Path, stem: str, *, extra_layers=None) -> dict[str, Path]:
@@ -73,7 +67,8 @@ def run(data: StudyData | None = None, *, out: str | os.PathLike = "maps", title
     (LSOAs with every IoD column, plus ward and council layers) and ``.csv``, and
     ``imd<year>_councils.csv`` (LSOAs and population in the most deprived 10% nationally) and
     ``imd<year>_wards.csv`` (ward profiles: MHCLG's summary measures for every ward, ranked
-    among the wards in the run), and ``manifest.json`` (inputs with checksums, parameters,
+    among every ward in England when the data has the England-wide IoD, else among the wards in
+    the run: :attr:`RunResult.ward_ranks`), and ``manifest.json`` (inputs with checksums, parameters,
     library versions; :mod:`geotarget.io.provenance`).
 
     ``make_map=False`` skips the map; ``map_councils`` maps only those councils (for
@@ -152,19 +147,12 @@ def _analysis_layers(m, found: dict, shown: pd.Index) -> None:
                      popup=["popup"], cluster=True, show=False)
 
 
-def _place_label(sample: StudyData) -> str:
-    """Say what the run covers, in words: a file bundle's place ("England"), else the councils' names."""
-    if not sample.bundled and sample.place:
-        return sample.place
-    return _place_name(list(sample.lads["lad_name"]))
-
-
 def _map_parameters(sample: StudyData) -> dict:
     """Return what the map states as its parameters: the councils (by code and name, or how many)."""
     names = sample.lads["lad_name"].reindex(sorted(sample.councils))
     if len(names) <= 12:
         return {"councils": [f"{c} {n}" for c, n in names.items()]}
-    place = _place_label(sample)
+    place = place_label(sample)
     return {"councils": f"all {len(names)} in {place}" if place else f"{len(names)} councils"}
 
 
@@ -175,8 +163,9 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
-    ward_profiles = aggregate(lsoas, to="ward", vintage=v.year)
-    place = _place_label(sample)
+    ward_ranks = profile_areas(sample, to="ward")  # national ranks when the data has England's IoD
+    ward_profiles = ward_ranks.table
+    place = place_label(sample)
     title = title or f"Deprivation in {place}"
     notes = (f"English Indices of Deprivation {v.year}; national deciles (1 = most deprived 10% of LSOAs in "
              f"England); {len(lsoas):,} LSOAs in {len(sample.councils)} council(s); population {v.population}; "
@@ -197,11 +186,12 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
             mapped = lsoas[lsoas["lad_code"].isin(keep)]
             m_wards = m_wards[m_wards["lad_code"].isin(keep)]
             m_lads = m_lads[m_lads.index.isin(keep)]
-            m_profiles = None  # ward ranks are among all the run's wards: the ward table has them
+            m_profiles = ward_profiles[ward_profiles.index.isin(m_wards.index)]
             shown = ", ".join(m_lads["lad_name"].sort_values())
-            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles, ranked among all "
-                      f"{len(ward_profiles):,} wards of the run, are in {stem}_wards.csv.")
+            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles for every ward of "
+                      f"the run (ranked among {ward_ranks.among}) are in {stem}_wards.csv.")
         m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
+                            n_ranked=ward_ranks.n_ranked, ranked_in=ward_ranks.ranked_in,
                             title=title, vintage=v.label, notes=notes)
         _analysis_layers(m, extra, mapped.index)
         postcodes = sample.postcode_index
@@ -212,7 +202,7 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
         prov.add_output(path)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
     return RunResult(lsoas, summary, ward_profiles, outputs, title, v.label, notes=tuple(sample.notes), vintage=v,
-                     **extra)
+                     ward_ranks=ward_ranks, **extra)
 
 
 __all__ = ["RunResult", "run", "write_lsoas"]

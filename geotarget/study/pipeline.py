@@ -78,15 +78,38 @@ def data_source(study: Study) -> DataSource:
     Those sections are generated from DataSource's fields (:data:`geotarget.study.schema.DATA_SECTIONS`).
     The vintage goes to the sample and the cache (which pick their files by it); an IoD file's own vintage
     is read from its headers and checked against the study's. With files, a study without ``place`` is of
-    the place its councils, region or ``england`` name.
+    the place its councils, region or ``england`` name. ``place`` means what it means to
+    :func:`geotarget.data.load` (:func:`geotarget.data.place.resolve_place`): with the default source, a
+    council, region or ``england`` outside the bundled places is read from the data cache.
     """
     values = {f.name: getattr(study.place if DATA_SECTIONS.get(f.name, "data") == "place" else study.data, f.name)
               for f in dataclasses.fields(DataSource) if DATA_SECTIONS.get(f.name, "data") != ""}
     source = values["source"]
     values["vintage"] = study.vintage if source != "files" else None
-    if source != "sample" and values["place"] == DataSource.place:
+    if getattr(study.place, "england", False) or source != "sample" and values["place"] == DataSource.place:
         values["place"] = "england"
+    elif source == "sample" and values["place"] == DataSource.place and values["councils"]:
+        values.update(_councils_as_place(tuple(values["councils"])))
     return DataSource(**values)
+
+
+def _councils_as_place(councils: tuple[str, ...]) -> dict[str, Any]:
+    """Return the place of a study's [place] councils outside the default bundled place (read from the cache).
+
+    Councils inside it narrow the bundled sample, as before; a name that is no council is an error with
+    the closest English councils.
+    """
+    from geotarget.core.errors import AreaNotFoundError
+    from geotarget.core.places import PLACES
+    from geotarget.data.place import resolve_place
+
+    try:
+        choice = resolve_place(councils)
+    except AreaNotFoundError as e:
+        raise AreaNotFoundError(str(e).replace("place ", "council ", 1)).naming("councils") from None
+    if set(choice.councils) <= set(PLACES[DataSource.place].councils):
+        return {}
+    return {"place": ",".join(choice.councils), "councils": ()}
 
 
 def _key_in(study: Study, section: str, e: GeotargetError) -> tuple[str, str | None]:
@@ -119,7 +142,8 @@ def load_study_data(study: Study) -> StudyData:
 
     The data is :func:`geotarget.data.load` of the study's :func:`data_source`.
     """
-    key = "councils" if study.place.councils else "region" if study.place.region else "england"
+    key = "councils" if study.place.councils else "region" if study.place.region else \
+        "place" if ("place", "place") in study.lines else "england"
     try:
         data = load(data_source(study))
         if data.vintage.year != study.vintage:
@@ -136,6 +160,8 @@ def load_study_data(study: Study) -> StudyData:
             raise _with_where(e, study.where("place", key)) from None
         if isinstance(e, VintageError):
             raise _with_where(e, study.where("", "vintage")) from None
+        if "place" in (e.parameter, *e.related) and ("place", "place") not in study.lines:  # named by councils ...
+            raise _with_where(e, study.where("place", key)) from None
         section, name = _key_in(study, "data", e)
         if name is not None:
             raise _with_where(e, study.where(section, name)) from None

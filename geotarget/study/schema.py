@@ -436,17 +436,15 @@ def _check_place_and_data(values: Mapping[str, Mapping[str, Any]], chk: _Checker
         if extra:
             raise chk.fail("data", extra[0], f'{extra[0]} is only used with source = "files" (the bundled sample '
                            "brings its own data); set source = \"files\" or remove it")
-        if get("place", "england") or "region" in values["place"]:
-            raise chk.fail("place", place_keys[0], "the bundled sample covers only the five Tees Valley councils; "
-                           'use source = "files" with the England-wide files for a region or all England')
+        # a region, england or councils outside the bundled places are read from the data cache (data.load)
     else:
         for k in ("imd", "boundaries", "lookup") if source == "files" else ():  # "cache": from the data cache
             if k not in values["data"]:
                 raise chk.fail("data", None, f'source = "files" needs {k} = "..." (missing)')
-        if not place_keys:
-            raise chk.fail("place", None, "say which place: councils = [...], region = \"...\" or england = true")
-        if "region" in values["place"] and "regions" not in values["data"]:
-            raise chk.fail("place", "region", "a region needs a council -> region lookup: [data] regions = \"...\"")
+        if not place_keys and "place" not in values["place"]:
+            raise chk.fail("place", None, "say which place: place = \"...\", councils = [...], region = \"...\" or "
+                           "england = true")
+        # a region without [data] regions: the bundled council -> region table
     if values["output"].get("map_councils") and not get("output", "map"):
         raise chk.fail("output", "map_councils", "map_councils has no effect with map = false")
 

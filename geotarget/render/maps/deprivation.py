@@ -60,6 +60,8 @@ def deprivation_map(
     wards: gpd.GeoDataFrame | None = None,
     lads: gpd.GeoDataFrame | None = None,
     ward_profiles: pd.DataFrame | None = None,
+    n_ranked: int | None = None,
+    ranked_in: str | None = None,
     title: str,
     vintage: str,
     notes: str = "",
@@ -91,6 +93,11 @@ def deprivation_map(
         Indexed by ``area_code`` (the ward code, as in ``wards``) with the columns in
         :data:`REQUIRED_PROFILE_COLUMNS`; needs ``wards``. Wards without a profile
         are drawn grey ("no data").
+    n_ranked, ranked_in : optional
+        What the ward ranks are among: ``n_ranked`` wards in ``ranked_in`` (``6784, "England"`` for
+        national ranks, ``103, "Tees Valley"`` for a place's own), as
+        :class:`geotarget.jobs.profiles.Profiles` says; shown in the legend, the tooltips and the
+        fifths (of ``n_ranked``). Default: the wards in ``ward_profiles``, in no named place.
     title, vintage, notes, attribution, parameters
         As for :class:`MapBuilder`.
 
@@ -120,18 +127,18 @@ def deprivation_map(
                 "ward_profiles needs wards= (the ward polygons, with ward_code and "
                 "ward_name) to draw them on; pass both, or neither."
             )
-        ward_profiles = check_profiles(ward_profiles, wards)
+        ward_profiles = check_profiles(ward_profiles, wards, n_ranked=n_ranked)
 
     mb = MapBuilder(title, vintage=vintage, notes=notes, attribution=attribution, parameters=parameters)
     mb.add_deciles(lsoas)
     if ward_profiles is not None:
-        profile_frame, labels = ward_profile_layer(wards, ward_profiles)
-        n = len(ward_profiles)
+        profile_frame, labels = ward_profile_layer(wards, ward_profiles, n_ranked=n_ranked, ranked_in=ranked_in)
         mb.add_categories(
             profile_frame, "fifth", WARD_PROFILE_LAYER, labels=labels, colors=list(WARD_CLASS_COLOURS),
             tooltip={"Ward": "Ward", "Council": "Council", "LSOAs": "LSOAs", "Population": "Population",
                      **{label: label for _, label in PROFILE_MEASURES}, "Note": "Note"},
-            legend_title=f"Ward IMD average score — rank among {n:,} {'ward' if n == 1 else 'wards'}; "
+            legend_title=f"Ward IMD average score — rank among "
+                         f"{ranked_among(len(ward_profiles) if n_ranked is None else n_ranked, ranked_in)}; "
                          "1 = most deprived",
         )  # fmt: skip
     if wards is not None:
@@ -158,8 +165,16 @@ def write_map(m: Any, path: str | os.PathLike) -> pathlib.Path:
 # --------------------------------------------------------------------------- ward profiles
 
 
-def check_profiles(profiles: Any, wards: gpd.GeoDataFrame) -> pd.DataFrame:
-    """``profiles`` with ``area_code`` as a column, after checking it against ``wards``."""
+def ranked_among(n: int, place: str | None = None) -> str:
+    """``"6,784 wards in England"``, ``"103 wards in Tees Valley"``, ``"3 wards"``: what ward ranks are among."""
+    return f"{n:,} {'ward' if n == 1 else 'wards'}" + (f" in {place}" if place else "")
+
+
+def check_profiles(profiles: Any, wards: gpd.GeoDataFrame, *, n_ranked: int | None = None) -> pd.DataFrame:
+    """``profiles`` with ``area_code`` as a column, after checking it against ``wards``.
+
+    Ranks must lie in 1..``n_ranked`` (default: the number of rows).
+    """
     if not isinstance(profiles, pd.DataFrame):
         raise SchemaError(
             "ward_profiles must be a pandas DataFrame as returned by "
@@ -191,7 +206,10 @@ def check_profiles(profiles: Any, wards: gpd.GeoDataFrame) -> pd.DataFrame:
             f"ward_profiles: ward code(s) {examples(unknown)} are not in wards (column "
             f"'ward_code'); pass the ward boundaries of the same wards and year as the profiles."
         )
-    n_wards = len(profiles)
+    n_wards = len(profiles) if n_ranked is None else n_ranked
+    if n_wards < len(profiles):
+        raise SchemaError(f"ward_profiles has {len(profiles):,} wards but n_ranked was {n_wards:,}: the ranks are "
+                          "among at least the wards in the table")
     check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
     for column in REQUIRED_PROFILE_COLUMNS:
         if column == "area_name":
@@ -199,7 +217,7 @@ def check_profiles(profiles: Any, wards: gpd.GeoDataFrame) -> pd.DataFrame:
         values = numeric(profiles, column, **check)
         if column.startswith("imd_rank_"):
             bad = values.notna() & ~values.isin(range(1, n_wards + 1))
-            allowed = f"ranks among the wards in the table, whole numbers 1-{n_wards}"
+            allowed = f"ranks among {ranked_among(n_wards)}, whole numbers 1-{n_wards}"
         elif column.removeprefix("imd_") in _FRACTION_MEASURES:
             bad = (values < 0) | (values > 1)
             allowed = "fractions 0-1"
@@ -240,13 +258,15 @@ def ward_class(rank: float, n_wards: int) -> int | None:
     return None if math.isnan(rank) else -(-_WARD_CLASSES * int(rank) // n_wards)
 
 
-def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
+def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame, *, n_ranked: int | None = None,
+                       ranked_in: str | None = None) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
     """Return the ward profile layer and the legend label of each fifth (the ranks it holds).
 
-    The layer is ``wards`` (same rows and order) with the class ``fifth`` (1-5, missing for a ward
-    without a profile) and display columns for the tooltip.
+    The layer is ``wards`` (same rows and order) with the class ``fifth`` (1-5 of the ``n_ranked`` ranks,
+    default the number of profiles; missing for a ward without a profile) and display columns for the
+    tooltip, which say what the ranks are among (``ranked_in``).
     """
-    n = len(profiles)
+    n = len(profiles) if n_ranked is None else n_ranked
     check = {"name": "ward_profiles", "key": "area_code", "rows": "ward(s)"}
     by_code = profiles.set_index("area_code")
     rows = [by_code.index.get_loc(c) if c in by_code.index else None for c in wards["ward_code"]]
@@ -255,7 +275,7 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
         return [None if r is None else values[r] for r in rows]
 
     names = [None if pd.isna(v) or v == "" else str(v) for v in by_code["area_name"].tolist()]
-    lads = by_code["lad_name"].tolist() if "lad_name" in by_code.columns else [None] * n
+    lads = by_code["lad_name"].tolist() if "lad_name" in by_code.columns else [None] * len(by_code)
     ward_lads = wards["lad_name"].tolist() if "lad_name" in wards.columns else [None] * len(wards)
     frame = gpd.GeoDataFrame({"ward_code": wards["ward_code"].to_numpy()}, geometry=wards.geometry.to_numpy(),
                              crs=wards.crs)
@@ -274,8 +294,8 @@ def ward_profile_layer(wards: gpd.GeoDataFrame, profiles: pd.DataFrame) -> tuple
                  f"{_fmt_measure(measure, v)} (rank {_fmt_int(r) or '–'} of {n:,})"
                  for v, r in zip(values, rank, strict=True)]
         frame[label] = pick(shown)
-    frame["Note"] = [None if r is None else
-                     f"Ranks among the {n:,} wards profiled; 1 = most deprived." for r in rows]
+    among = ranked_among(n, ranked_in) if ranked_in else f"{ranked_among(n)} profiled"
+    frame["Note"] = [None if r is None else f"Ranks among the {among}; 1 = most deprived." for r in rows]
     labels = {}
     for k in range(1, _WARD_CLASSES + 1):  # ranks r with ceil(5 r / n) = k
         lo, hi = n * (k - 1) // _WARD_CLASSES + 1, n * k // _WARD_CLASSES
