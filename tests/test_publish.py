@@ -24,7 +24,7 @@ from geotarget.io.provenance import Provenance, read_manifest, verify_outputs, w
 from geotarget.io.publish import TEST_PAUSE, OutputBusyError, clean_stale, lock_path, publishing
 from tests.corpus_publish import CASES, IMD, ROOT
 
-RUN = ["run", "-q", "--la", "Hartlepool", "--no-map"]
+RUN = ["run", "-q", "--place", "tees_valley", "--la", "Hartlepool", "--no-map"]
 
 
 def _digests(folder: Path) -> dict[str, str]:
