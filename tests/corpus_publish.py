@@ -61,6 +61,11 @@ def _out_is_file(tmp: Path) -> list[str]:
     return ["target", "-q", "--out", str(tmp / "out")]
 
 
+def _out_under_a_file(tmp: Path) -> list[str]:
+    (tmp / "notes.txt").write_text("a file\n")
+    return ["target", "-q", "--out", str(tmp / "notes.txt" / "out")]
+
+
 def _out_has_user_files(tmp: Path) -> list[str]:
     (tmp / "out").mkdir()
     (tmp / "out" / "my notes.txt").write_text("mine\n")
@@ -149,6 +154,7 @@ CASES = [
          "is an input of this run and would be overwritten"),
     Case("aggregate-out-is-folder", _aggregate_out_folder, 2, "which is a folder: give a file name"),
     Case("out-is-a-file", _out_is_file, 2, "which is a file, not a folder"),
+    Case("out-under-a-file", _out_under_a_file, 2, "notes.txt is a file, not a folder"),
     Case("out-holds-user-files", _out_has_user_files, 2, "holds files that are not outputs of a geotarget run"),
     Case("out-locked-by-live-run", _out_locked, 2, "is being written by another geotarget run (pid 1) since"),
     Case("out-locked-on-another-host", _out_locked_elsewhere, 2, "(pid 4242 on another-machine)"),

@@ -102,14 +102,17 @@ def output_lock(out: str | os.PathLike, *, command: str = "") -> Iterator[Path]:
         If a live process (or one on another host) holds the lock.
     """
     path = lock_path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": _now(), "command": command})
     for _ in range(3):
         try:
+            _parent_folder(path, out)
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             _take_over_if_stale(path, out)
             continue
+        except OSError as e:
+            raise GeotargetError(f"{out}: cannot write there ({e.strerror or e}: {e.filename or path}); give an "
+                                 "output in a folder you can write to") from None
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(record)
         break
@@ -120,6 +123,18 @@ def output_lock(out: str | os.PathLike, *, command: str = "") -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _parent_folder(path: Path, out, *, create: bool = True) -> None:
+    """Create the folder that holds ``path`` (unless not ``create``); raise naming the first part that is a file."""
+    for parent in [path.parent, *path.parent.parents]:
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                raise ParameterError(f"out was {str(out)!r} but {parent} is a file, not a folder",
+                                     parameter="out")
+            break
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _take_over_if_stale(path: Path, out) -> None:
@@ -193,6 +208,7 @@ def check_replaceable(out: Path) -> None:
     """Raise unless ``out`` may be replaced as a whole (missing, empty, or nothing but geotarget outputs)."""
     if os.path.lexists(out) and not out.is_dir():
         raise ParameterError(f"out was {str(out)!r}, which is a file, not a folder: give a folder", parameter="out")
+    _parent_folder(out, out, create=False)
     here = Path.cwd().resolve()
     real = out.resolve()
     if real == here or real in here.parents:
@@ -268,7 +284,11 @@ def publishing(out: str | os.PathLike | None, *, command: str, parameters: Mappi
         clean_stale(target)
         check_replaceable(target)
         staging = target.parent / f".{target.name}{STAGING}{os.getpid()}"
-        staging.mkdir()
+        try:
+            staging.mkdir()
+        except OSError as e:
+            raise GeotargetError(f"{out}: cannot write there ({e.strerror or e}: {staging}); give an output "
+                                 "folder you can write to") from None
         prov.out_dir = staging
         token = _ACTIVE.set((*_ACTIVE.get(), (staging.resolve(), prov)))
         try:
