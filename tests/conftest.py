@@ -84,40 +84,25 @@ def tees_run_hartlepool(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def national_cache(shared_data, tmp_path_factory) -> Path:
-    """Return a data cache holding the national files (IoD2025 with population, LSOA boundaries, lookups, File 8, CNI).
+    """Return a data cache holding the national files, added as a user adds them (``geotarget data add``).
 
-    Filled once per session from the shared data under the catalogue names of
-    :data:`geotarget.data.load.CACHED` (as ``geotarget data fetch`` would), so ``--place`` can name any
-    council. The IoD is written with its population denominators, as the official File 7 has them;
-    the gpkg's ``lsoa21`` and ``lad24_uk`` layers are written as files of their own. Read only; point
-    ``GEOTARGET_CACHE`` at it with ``monkeypatch.setenv`` (or pass ``cache=``).
+    IoD2025 and ONS population, LSOA/MSOA/council boundaries (the layers of the England GeoPackage),
+    the ward and region lookups, Code-Point Open, the ONS postcode lookup, the NHS epraccur GP list,
+    IoD File 8 and the CNI: what ``--place`` needs for every capability on any council. Filled once per
+    session; read only; point ``GEOTARGET_CACHE`` at it with ``monkeypatch.setenv`` (or pass ``cache=``).
     """
-    import geopandas as gpd
-    import pandas as pd
-
-    from geotarget.io.fetch import CATALOGUE, cached_path
+    from geotarget.io.store import add
 
     cache = tmp_path_factory.mktemp("national_cache")
-
-    def place(name: str) -> Path:
-        path = cached_path(name, cache=cache)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    imd = pd.read_csv(shared_data / "imd" / "iod2025_lsoa21_england.csv.gz", dtype={"lsoa21cd": str})
-    pop = pd.read_csv(shared_data / "population" / "ons_sape_mid2022_lsoa21_total_england.csv.gz",
-                      usecols=["lsoa21cd", "pop_total_mid2022"])
-    imd.merge(pop, on="lsoa21cd", how="left", validate="1:1").to_csv(place("iod2025"), index=False)
-    gpkg = shared_data / "boundaries" / "england_boundaries_generalised.gpkg"
-    gpd.read_file(gpkg, layer="lsoa21").to_file(place("lsoa21-boundaries"), driver="GeoJSON")
-    pd.read_csv(shared_data / "lookups" / "lsoa21_ward24_lad24_ew.csv.gz", dtype=str).to_csv(
-        place("lsoa21-ward24-lookup"), index=False)
-    pd.read_csv(shared_data / "lookups" / "lad24_region24_england.csv", dtype=str).to_csv(
-        place("lad24-regions"), index=False)
-    if "lad24-boundaries" in CATALOGUE:
-        gpd.read_file(gpkg, layer="lad24_uk").to_file(place("lad24-boundaries"), driver="GeoJSON")
-    for name, path in (("iod2025-indicators", "imd/iod2025_lsoa21_indicators_england.csv.gz"),
-                       ("cni2023", "cni/cni2023_lsoa21_england.csv.gz")):  # for HIA screening
-        if name in CATALOGUE:
-            pd.read_csv(shared_data / path, dtype=str).to_csv(place(name), index=False)
+    add([shared_data / rel for rel in NATIONAL_FILES], cache=cache)
     return cache
+
+
+#: The national files of the README's walk-through (``geotarget data add``), relative to ``../shared/data``.
+NATIONAL_FILES = (
+    "imd/iod2025_lsoa21_england.csv.gz", "population/ons_sape_mid2022_lsoa21_total_england.csv.gz",
+    "boundaries/england_boundaries_generalised.gpkg", "lookups/lsoa21_ward24_lad24_ew.csv.gz",
+    "lookups/lad24_region24_england.csv", "postcodes/codepoint_open_2025_england.csv.gz",
+    "postcodes/ons_pcd_oa11_lsoa11_msoa11_lad_may2022_england.csv.gz", "assets/epraccur_england.csv",
+    "imd/iod2025_lsoa21_indicators_england.csv.gz", "cni/cni2023_lsoa21_england.csv.gz",
+)

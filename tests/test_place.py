@@ -152,7 +152,6 @@ def test_study_places(empty_cache, tmp_path):
 # ----------------------------------------------------------------------------- any council, from the cache
 
 PLACE = "Leeds"  # 488 LSOAs, 33 wards (2024), outside the bundled sample
-_ANY = pytest.mark.xfail(strict=False, reason="access/hia for any council: merged from other branches")
 
 COMMANDS = {
     "run": ["run", "-q"],
@@ -178,7 +177,7 @@ def leeds_codepoint(shared_data, tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("command", [pytest.param(c, marks=_ANY) if c in ("hia",) else c for c in COMMANDS])
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_data_command_takes_any_council(command, national_cache, monkeypatch, tmp_path, request):
     monkeypatch.setenv("GEOTARGET_CACHE", str(national_cache))
     out = tmp_path / ("wards.csv" if command == "aggregate" else "out")
@@ -206,7 +205,7 @@ def _england_wards() -> int:
 def test_ward_ranks_of_a_council_are_national(national_cache, monkeypatch, tmp_path):
     from geotarget.analysis.aggregate import aggregate
     from geotarget.io.fetch import cached_path
-    from geotarget.io.imd import read_imd
+    from geotarget.io.imd import add_population, read_imd, read_population
     from geotarget.io.lookups import read_lsoa_lookup
     from geotarget.jobs.profiles import profile_areas
 
@@ -219,6 +218,8 @@ def test_ward_ranks_of_a_council_are_national(national_cache, monkeypatch, tmp_p
     assert p.national and p.n_ranked == n_wards and p.among == "6,784 wards in England" and len(p.table) == 33
     # the same wards in a profile of every ward of England, made here from the files themselves
     england, _ = read_imd(cached_path("iod2025", cache=national_cache))
+    england = add_population(england, read_population(cached_path("lsoa21-population", cache=national_cache),
+                                                      vintage=2025))
     lk = read_lsoa_lookup(cached_path("lsoa21-ward24-lookup", cache=national_cache))
     full = aggregate(england, to="ward", lookup=lk.loc[lk.index.isin(england.index)], vintage=2025)
     assert len(full) == n_wards

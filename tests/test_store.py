@@ -313,10 +313,12 @@ def test_cli_add_and_list_show_capabilities(tmp_path, cache, capsys):
     assert main(["data", "list"]) == 0
     out = capsys.readouterr().out
     assert ("deprivation map / action areas for any council: yes (iod2025, lsoa21-boundaries, lsoa21-ward24-lookup, "
-            "lsoa21-population)") in out
+            "lsoa21-population); better with wards24-boundaries (ward outlines are otherwise the LSOAs dissolved by "
+            "best-fit ward, which is approximate)") in out
     assert "population points from postcodes: needs codepoint-open, ons-postcode-lookup" in out
     hia = next(x for x in out.splitlines() if x.strip().startswith("HIA screening"))
-    assert "iod2025-indicators" in hia and "cni2023" in hia and hia.strip().startswith("HIA screening: needs")
+    assert "iod2025-indicators" in hia and "cni2023" not in hia.split("(has")[0] and \
+        hia.strip().startswith("HIA screening: needs")  # the CNI improves the report; it is not needed
     assert "GP access: needs codepoint-open, ods-epraccur" in out
 
 

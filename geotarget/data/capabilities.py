@@ -16,9 +16,22 @@ from geotarget.data.load import CACHED, CACHED_ASSETS, REQUIRED
 #: Capability -> the DataSource fields it needs from the cache (asset lists are added below, one per list).
 NEEDS: dict[str, tuple[str, ...]] = {
     "deprivation map / action areas for any council": REQUIRED,
-    "council, ward and MSOA outlines, regions": (*REQUIRED, "lads", "wards", "msoas", "regions"),
     "population points from postcodes": ("codepoint", "postcode_lookup"),
-    "HIA screening": (*REQUIRED, "lads", "centroids", "codepoint", "postcode_lookup", "indicators", "cni"),
+    "HIA screening": (*REQUIRED, "codepoint", "postcode_lookup", "indicators"),
+}
+#: Fields that improve a capability without being needed, and what stands in without them.
+BETTER_WITH: dict[str, str] = {
+    "wards": "ward outlines are otherwise the LSOAs dissolved by best-fit ward, which is approximate",
+    "lads": "council outlines are otherwise the LSOAs dissolved by council, which is exact",
+    "msoas": "MSOA profiles need them",
+    "centroids": "LSOA points are otherwise the mean of residential postcodes, or a point inside the LSOA",
+    "cni": "the HIA report otherwise leaves out the Community Needs Index",
+    "postcode_lookup": "without it business postcodes count as residents",
+}
+#: Capability -> the optional fields of :data:`BETTER_WITH` that matter to it.
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "deprivation map / action areas for any council": ("wards", "lads", "msoas"),
+    "HIA screening": ("cni", "centroids", "wards"),
 }
 #: Short names of the capabilities the cached asset lists give (any other list: "access to <its title>").
 ASSET_LABELS = {"ods-epraccur": "GP access", "ods-edispensary": "pharmacy access", "ods-egdpprac": "dentist access",
@@ -36,6 +49,7 @@ class Capability:
     have: tuple[str, ...]  #: catalogue names in the cache
     missing: tuple[str, ...]  #: catalogue names not in the cache
     unavailable: tuple[str, ...]  #: DataSource fields the catalogue has no file for, for this vintage
+    better: tuple[tuple[str, str], ...] = ()  #: optional catalogue names not in the cache, with what stands in
 
     @property
     def ready(self) -> bool:
@@ -45,7 +59,8 @@ class Capability:
     def line(self) -> str:
         """One line for ``geotarget data list``."""
         if self.ready:
-            return f"{self.label}: yes ({', '.join(self.have)})"
+            better = "".join(f"; better with {n} ({why})" for n, why in self.better)
+            return f"{self.label}: yes ({', '.join(self.have)}){better}"
         parts = []
         if self.missing:
             parts.append(f"needs {', '.join(self.missing)}")
@@ -64,9 +79,11 @@ def cache_capabilities(*, cache: str | os.PathLike | None = None, vintage: int =
     def there(name: str) -> bool:
         return name in CATALOGUE and cached_path(name, cache=cache).is_file()
 
-    needs = dict(NEEDS)
+    needs, optional = dict(NEEDS), dict(OPTIONAL)
     for asset in CACHED_ASSETS:
-        needs[ASSET_LABELS.get(asset, f"access to {CATALOGUE[asset].title}")] = (*ASSET_NEEDS, f"asset:{asset}")
+        label = ASSET_LABELS.get(asset, f"access to {CATALOGUE[asset].title}")
+        needs[label] = (*ASSET_NEEDS, f"asset:{asset}")
+        optional.setdefault(label, ("postcode_lookup", "centroids"))
     imd = cached_path(names["imd"], cache=cache) if names.get("imd") else None
     if imd is not None and imd.is_file() and not _has_population(imd):  # then population comes from its own file
         needs = {k: (*v, "population") if "imd" in v else v for k, v in needs.items()}
@@ -75,8 +92,10 @@ def cache_capabilities(*, cache: str | os.PathLike | None = None, vintage: int =
         wanted = [f.removeprefix("asset:") if f.startswith("asset:") else names.get(f) for f in fields]
         unavailable = tuple(f for f, n in zip(fields, wanted, strict=True) if n is None)
         listed = list(dict.fromkeys(n for n in wanted if n is not None))
+        better = tuple((names[f], BETTER_WITH[f]) for f in optional.get(label, ())
+                       if names.get(f) and not there(names[f]))
         out.append(Capability(label, vintage, tuple(n for n in listed if there(n)),
-                              tuple(n for n in listed if not there(n)), unavailable))
+                              tuple(n for n in listed if not there(n)), unavailable, better))
     return out
 
 
@@ -88,4 +107,4 @@ def _has_population(imd) -> bool:
     return any(canonical_name(c)[0] == "pop_total" for c in read_text_table(imd, nrows=0).columns)
 
 
-__all__ = ["ASSET_LABELS", "ASSET_NEEDS", "NEEDS", "Capability", "cache_capabilities"]
+__all__ = ["ASSET_LABELS", "ASSET_NEEDS", "BETTER_WITH", "NEEDS", "OPTIONAL", "Capability", "cache_capabilities"]
