@@ -2,7 +2,7 @@
 
 Each case's ``argv(tmp)`` builds what it needs in ``tmp`` (copies of bundled files, a crafted output
 folder) and returns the ``geotarget`` arguments; the command must exit with ``exit`` and print
-``message`` (a plain substring) on stderr, without a traceback.
+``message`` (a regular expression; here each is a literal text, escaped) on stderr, without a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -147,23 +148,31 @@ def _verify_corrupt_manifest(tmp: Path) -> list[str]:
     return ["verify", str(d)]
 
 
+_INPUT = re.escape("is an input of this run and would be overwritten")
+_SAME = re.escape("but is one of the input files of this run")
+
 CASES = [
-    Case("aggregate-out-is-input", _onto_input, 2, "but is one of the input files of this run"),
-    Case("aggregate-out-symlink-to-input", _symlink_to_input, 2, "is an input of this run and would be overwritten"),
-    Case("aggregate-out-hardlink-to-input", _hardlink_to_input, 2,
-         "is an input of this run and would be overwritten"),
-    Case("aggregate-out-is-folder", _aggregate_out_folder, 2, "which is a folder: give a file name"),
-    Case("out-is-a-file", _out_is_file, 2, "which is a file, not a folder"),
-    Case("out-under-a-file", _out_under_a_file, 2, "notes.txt is a file, not a folder"),
-    Case("out-holds-user-files", _out_has_user_files, 2, "holds files that are not outputs of a geotarget run"),
-    Case("out-locked-by-live-run", _out_locked, 2, "is being written by another geotarget run (pid 1) since"),
-    Case("out-locked-on-another-host", _out_locked_elsewhere, 2, "(pid 4242 on another-machine)"),
-    Case("study-folder-dot-holds-inputs", _study_folder_dot, 2, "is an input of this run and would be overwritten"),
-    Case("map-out-is-layer", _map_onto_layer, 2, "but is one of the input files of this run"),
-    Case("verify-changed-file", _verify_changed, 1, "changed since the manifest was written"),
-    Case("verify-missing-file", _verify_missing, 1, "listed in the manifest but missing"),
-    Case("verify-extra-file", _verify_extra, 1, "not in the manifest"),
-    Case("verify-status-failed", _verify_failed, 1, "status is 'failed', not 'ok'"),
-    Case("verify-no-manifest", _verify_no_manifest, 1, "no manifest"),
-    Case("verify-corrupt-manifest", _verify_corrupt_manifest, 1, "not a readable geotarget manifest"),
+    Case("aggregate-out-is-input", _onto_input, 2, _SAME),
+    Case("aggregate-out-symlink-to-input", _symlink_to_input, 2, _INPUT),
+    Case("aggregate-out-hardlink-to-input", _hardlink_to_input, 2, _INPUT),
+    Case("aggregate-out-is-folder", _aggregate_out_folder, 2, re.escape("which is a folder: give a file name")),
+    Case("out-is-a-file", _out_is_file, 2, re.escape("which is a file, not a folder")),
+    Case("out-under-a-file", _out_under_a_file, 2, re.escape("notes.txt is a file, not a folder"),
+         absent=(".out.geotarget.lock",)),
+    Case("out-holds-user-files", _out_has_user_files, 2,
+         re.escape("holds files that are not outputs of a geotarget run (my notes.txt)")),
+    Case("out-locked-by-live-run", _out_locked, 2,
+         re.escape("is being written by another geotarget run (pid 1) since 2026-01-01T00:00:00+00:00"),
+         absent=("out",)),
+    Case("out-locked-on-another-host", _out_locked_elsewhere, 2, re.escape("(pid 4242 on another-machine)"),
+         absent=("out",)),
+    Case("study-folder-dot-holds-inputs", _study_folder_dot, 2,
+         re.escape("[output] folder: folder was '") + ".*" + _INPUT),
+    Case("map-out-is-layer", _map_onto_layer, 2, _SAME, absent=("tv.gpkg.manifest.json",)),
+    Case("verify-changed-file", _verify_changed, 1, re.escape("a.csv: changed since the manifest was written")),
+    Case("verify-missing-file", _verify_missing, 1, re.escape("b.txt: listed in the manifest but missing")),
+    Case("verify-extra-file", _verify_extra, 1, re.escape("stray.html: not in the manifest")),
+    Case("verify-status-failed", _verify_failed, 1, re.escape("status is 'failed', not 'ok'")),
+    Case("verify-no-manifest", _verify_no_manifest, 1, re.escape("no manifest")),
+    Case("verify-corrupt-manifest", _verify_corrupt_manifest, 1, re.escape("not a readable geotarget manifest")),
 ]

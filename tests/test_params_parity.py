@@ -313,6 +313,8 @@ def _study_value(key, tmp_path, name):
         return repr(value).replace("'", '"'), value
     if key.kind in ("float", "int"):
         return "1234", 1234
+    if key.kind == "bool":
+        return ("false", False) if key.default else ("true", True)
     return f'"{name}-value"', f"{name}-value"
 
 

@@ -257,6 +257,34 @@ GROUPING_LABELS = {"region": "region", "icb": "Integrated Care Board", "lrf": "L
 _COMPLETE = ("region", "icb", "lrf")
 
 
+def _empty_area_rows(out: pd.DataFrame, areas, cw: pd.DataFrame) -> list[str]:
+    """Add the custom areas that receive no LSOA to ``out`` as empty rows (in place); return a note naming them."""
+    from geotarget.analysis.crosswalk import empty_areas
+
+    empty = empty_areas(areas, cw)
+    if not len(empty):
+        return []
+    for code in empty:
+        out.loc[code] = np.nan
+        if "area_name" in out.columns:
+            out.loc[code, "area_name"] = areas["area_name"].get(code, code) if "area_name" in areas.columns else code
+        for col in ("n_lsoas", "population", "pop_from_straddling_lsoas"):
+            if col in out.columns:
+                out.loc[code, col] = 0
+    for col in ("n_lsoas", "population"):
+        if col in out.columns:
+            out[col] = out[col].round().astype("int64")
+    for col in out.columns:  # ranks stay whole numbers, blank for the empty areas
+        if "rank" in col and pd.api.types.is_float_dtype(out[col]):
+            whole = out[col].dropna()
+            if (whole == whole.round()).all():
+                out[col] = out[col].astype("Int64")
+    note = (f"Partial coverage (partial = true): {len(empty):,} custom areas receive no LSOA and are listed with no "
+            f"values: {', '.join(map(str, empty[:50]))}{' ...' if len(empty) > 50 else ''}")
+    log.warning("%s", note)
+    return [note]
+
+
 def aggregate(
     lsoas: pd.DataFrame,
     *,
@@ -268,6 +296,7 @@ def aggregate(
     centroids=None,
     points=None,
     vintage: int | str | None = None,
+    partial: bool = False,
 ) -> pd.DataFrame:
     """Deprivation profile of every LAD, MSOA, ward, grouping of districts or custom area.
 
@@ -295,6 +324,9 @@ def aggregate(
     method, centroids, points
         How LSOAs straddling custom boundaries are assigned: see
         :func:`geotarget.analysis.crosswalk.crosswalk_to_areas`.
+    partial
+        Custom areas that receive no LSOA are listed as empty rows (``n_lsoas`` 0, no measures) and in
+        ``attrs["notes"]``; by default they are an error (``DataSource.partial``).
 
     Returns
     -------
@@ -323,13 +355,14 @@ def aggregate(
     if to == "custom":
         if areas is None:
             raise SchemaError("to='custom' needs areas= (polygons with an id column; see read_areas)")
-        cw, straddling = crosswalk_to_areas(lsoas, areas, method=method, centroids=centroids, points=points)
+        cw, straddling = crosswalk_to_areas(lsoas, areas, method=method, centroids=centroids, points=points,
+                                            allow_empty=partial)
         names = areas["area_name"] if "area_name" in areas.columns else None
         out = summary_measures(lsoas, cw, vintage=vintage, names=names)
         out["pop_from_straddling_lsoas"] = straddling_population(cw, straddling, lsoas["pop_total"]).reindex(
             out.index, fill_value=0).round(1).to_numpy()
         outside = lsoas.index.difference(cw["lsoa_code"])
-        notes = []
+        notes = _empty_area_rows(out, areas, cw)
         if len(outside):
             notes.append(f"{len(outside):,} LSOAs (population {int(lsoas.loc[outside, 'pop_total'].sum()):,}) lie "
                          "outside every custom area")

@@ -42,6 +42,7 @@ def crosswalk_to_areas(
     method: str = "best_fit",
     centroids: gpd.GeoDataFrame | None = None,
     points: gpd.GeoDataFrame | None = None,
+    allow_empty: bool = False,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Crosswalk from LSOA polygons to custom area polygons.
 
@@ -57,12 +58,20 @@ def crosswalk_to_areas(
         ``"apportion"``: an LSOA's population is split by the share of its population
         ``points`` (a ``lsoa_code`` column and optional ``weight``; e.g. residential
         postcodes) in each area; LSOAs without points are split by area.
+    allow_empty
+        Accept areas that receive no LSOA (``DataSource.partial``; the caller lists them as empty rows).
+        By default such an area is an error naming it: it would otherwise vanish from the results.
 
     Returns
     -------
     (crosswalk, straddling)
         The crosswalk, and a boolean Series (by ``lsoa_code``) of LSOAs whose polygon
         crosses an area boundary (more than 1% of it outside the area it is given to).
+
+    Raises
+    ------
+    SchemaError
+        Areas that receive no LSOA (unless ``allow_empty``), named with the count of LSOAs.
     """
     if method not in METHODS:
         raise SchemaError(f"method was {method!r} but is expected to be one of {list(METHODS)}")
@@ -96,9 +105,26 @@ def crosswalk_to_areas(
             shares = _point_shares(points, areas, lsoas.index, fallback=shares)
         cw = shares.reset_index(drop=True)
     cw = cw.sort_values(["area_code", "lsoa_code"]).reset_index(drop=True)
+    empty = empty_areas(areas, cw)
+    if len(empty) and not allow_empty:
+        src = areas.attrs.get("source", "the custom areas")
+        names = areas["area_name"] if "area_name" in areas.columns else pd.Series(areas.index, index=areas.index)
+        shown = ", ".join(f"{c!r}" + (f" ({names[c]})" if str(names[c]) != str(c) else "") for c in empty[:10])
+        raise SchemaError(
+            f"{src}: {len(empty):,} of the {len(areas):,} areas receive no LSOA of the {len(lsoas):,} in the study "
+            f"({method.replace('_', '-')}): {shown}{' ...' if len(empty) > 10 else ''}; expected every area to "
+            "hold at least one LSOA's population. Are the areas inside the study's councils and in the right CRS? "
+            "Use the apportion `method` for areas smaller than an LSOA, or proceed with `partial` (a study's [data] "
+            "partial = true) to list them as empty rows").naming("method", "partial")
     log.info("crosswalk (%s): %d LSOAs to %d areas; %d LSOAs straddle area boundaries", method,
              cw["lsoa_code"].nunique(), cw["area_code"].nunique(), int(straddling.sum()))
     return cw, straddling
+
+
+def empty_areas(areas: gpd.GeoDataFrame, crosswalk: pd.DataFrame) -> pd.Index:
+    """Return the codes of ``areas`` that receive no share of any LSOA in ``crosswalk``."""
+    got = crosswalk.loc[crosswalk["share"] > 0, "area_code"]
+    return areas.index[~areas.index.isin(got)]
 
 
 def _point_shares(points: gpd.GeoDataFrame, areas, lsoa_index, *, fallback: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geotarget.core.errors import SchemaError
+from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.io.assets import CATEGORIES, CATEGORY_LABELS
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,41 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "gp": 800, "pharmacy": 800, "park": 800, "school": 800, "community_centre": 800,
     "library": 1600, "leisure": 1600, "food_support": 1600, "dentist": 1600,
 }
+
+
+def check_thresholds(thresholds: Mapping[str, float] | None, *, found=()) -> dict[str, float]:
+    """Return ``thresholds`` (default :data:`DEFAULT_THRESHOLDS`) as a dict, checked.
+
+    Each key must be an asset category (:data:`geotarget.io.assets.CATEGORIES`, or one of ``found``,
+    the categories of the access table) and each value a finite distance of 0 m or more: a misspelt
+    category is an error, never silently unassessed.
+
+    Raises
+    ------
+    ParameterError
+        An unknown category (naming the known ones).
+    SchemaError
+        A distance that is negative or not finite.
+    """
+    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
+    known = [*CATEGORIES, *sorted(set(found) - set(CATEGORIES))]
+    unknown = [c for c in th if c not in known]
+    if unknown:
+        raise ParameterError(f"thresholds has categor{'ies' if len(unknown) > 1 else 'y'} "
+                             f"{', '.join(map(repr, unknown))} but its categories are expected to be among "
+                             f"{', '.join(known)}", parameter="thresholds")
+    bad = []
+    for c, v in th.items():
+        try:
+            ok = np.isfinite(float(v)) and float(v) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            bad.append(c)
+    if bad:
+        got = ", ".join(f"{c}={th[c]!r}" for c in bad)
+        raise SchemaError(f"thresholds must be distances of 0 m or more; got {got}")
+    return th
 
 
 def _categories(access: pd.DataFrame) -> list[str]:
@@ -73,11 +108,7 @@ def asset_deserts(access: pd.DataFrame, lsoas: pd.DataFrame, *, max_decile: int 
     for col in (decile_column, population_column):
         if col not in lsoas:
             raise SchemaError(f"the LSOAs have no {col!r} column; expected the IoD joined to LSOAs with population")
-    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
-    bad = [c for c, v in th.items() if not np.isfinite(float(v)) or float(v) < 0]
-    if bad:
-        got = ", ".join(f"{c}={th[c]!r}" for c in bad)
-        raise SchemaError(f"thresholds must be distances of 0 m or more; got {got}")
+    th = check_thresholds(thresholds, found=_categories(access))
     deprived = lsoas.index[lsoas[decile_column] <= int(max_decile)].intersection(access.index)
     rows = []
     for c in _categories(access):
@@ -152,7 +183,7 @@ def access_kpis(access: pd.DataFrame, lsoas: pd.DataFrame, *, by: str = "lad", a
     for col in (code, population_column):
         if col not in lsoas:
             raise SchemaError(f"the LSOAs have no {col!r} column")
-    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
+    th = check_thresholds(thresholds, found=_categories(access))
     frame = access.join(lsoas[[code, population_column]], how="inner")
     pop = frame[population_column].astype(float)
     grp = frame[code]

@@ -233,7 +233,9 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         for entry in prov.inputs:
             if entry["role"] == "imd" and entry["vintage"] is None and res.vintage:
                 entry["vintage"] = f"IoD{res.vintage}"
-        warnings = list(res.table.attrs.get("warnings", []))
+        # a partial run (DataSource.partial) says what it left out: loud, and in the manifest
+        partial = [n for n in (*data.notes, *res.table.attrs.get("notes", [])) if n.startswith("Partial coverage")]
+        warnings = [*partial, *res.table.attrs.get("warnings", [])]
         denominators = denominator_notes(res.table)
         for note in (*warnings, *denominators, f"Method: {METHOD_NOTE}"):
             prov.add_note(note)
@@ -245,7 +247,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         return 0
     t = res.table
     print(f"{len(t):,} {to} profiles (IoD{res.vintage}) -> {path}")
-    top = t.sort_values("imd_rank_average_score").head(5)
+    top = t[t["imd_rank_average_score"].notna()].sort_values("imd_rank_average_score").head(5)  # empty areas: none
     print("Most deprived by IMD average score:")
     for code, r in top.iterrows():
         print(f"  {int(r.imd_rank_average_score):>5}  {code}  {r.area_name or ''}  score {r.imd_average_score:.3f}, "
@@ -278,7 +280,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
                              "takes several)")
     parks = access_points = None
     data = _load_data(args, AccessParams.DATA)
-    if str(p.assets[0]) == "sample":
+    if not p.assets or str(p.assets[0]) == "sample":
         read, parks, access_points = sample_assets(data, ods_include=p.ods_include)
     else:
         mapping = read_category_map(p.category_map) if p.category_map else {}
@@ -891,9 +893,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     problems = verify_outputs(args.folder)
     if problems:
         for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"geotarget verify: {args.folder}: {len(problems)} problem(s): these are not the outputs its run wrote",
-              file=sys.stderr)
+            print(problem)
+        print(f"geotarget verify: error: {args.folder}: {len(problems)} problem(s), not the outputs its run wrote "
+              f"(listed above); first: {problems[0]}", file=sys.stderr)
         return 1
     from geotarget.io.provenance import read_manifest
 

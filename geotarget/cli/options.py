@@ -229,6 +229,8 @@ def data_options(parser, names: tuple[str, ...], **overrides: dict) -> None:
         kw: dict[str, Any] = {"dest": name, "help": f.metadata.get("help", ""), "default": f.default}
         if f.type in ("Path | None", "tuple[Path, ...]") or "Path" in str(f.type):
             kw["metavar"] = "PATH"
+        if str(f.type) == "bool":  # a switch: --partial
+            kw["action"] = "store_true"
         if str(f.type).startswith("tuple"):
             kw["nargs"], kw["default"] = "+", None
         if "choices" in f.metadata:

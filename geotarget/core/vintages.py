@@ -40,6 +40,19 @@ def has_lsoa21_only_codes(codes) -> bool:
     return bool((pd.Index(codes).astype(str) > LAST_LSOA11_CODE).any())
 
 
+def expected_decile(rank, vintage: Vintage):
+    """National decile of ``rank`` (a number or a Series) as MHCLG cuts them: ``ceil(rank / (N / 10))``.
+
+    Exact in whole numbers: ``ceil(10 * rank / N)``. IoD2025 (N = 33,755): rank 3,375 is decile 1, rank 3,376
+    decile 2.
+
+    >>> expected_decile(3375, IOD2025), expected_decile(3376, IOD2025), expected_decile(3376, IOD2019)
+    (1, 2, 2)
+    """
+    n = vintage.n_lsoas
+    return (rank * 10 + n - 1) // n
+
+
 def get_vintage(vintage: int | str | Vintage) -> Vintage:
     """Return the :class:`Vintage` for ``2019``, ``"2025"``, ``"IoD2025"`` or a Vintage."""
     if isinstance(vintage, Vintage):

@@ -44,12 +44,12 @@ from geotarget.core.errors import AreaNotFoundError, ParameterError, SchemaError
 from geotarget.core.places import TEES_VALLEY
 from geotarget.core.progress import stage
 from geotarget.core.vintages import Vintage
-from geotarget.data.join import attach_imd
+from geotarget.data.join import attach_imd, check_coverage, missing_lsoas
 from geotarget.data.points import PopulationPoints, population_points, postcode_centres
 from geotarget.data.source import DataSource
 from geotarget.data.study_data import Source, StudyData
 from geotarget.io.boundaries import read_boundaries
-from geotarget.io.files import require_file
+from geotarget.io.files import require_file, write_csv
 from geotarget.io.imd import add_population, read_imd, read_population
 from geotarget.io.lookups import attach_lookup, read_lsoa_lookup
 from geotarget.io.tables import read_text_table
@@ -57,12 +57,23 @@ from geotarget.io.tables import read_text_table
 log = logging.getLogger(__name__)
 
 
+#: The table of LSOAs a partial run left out (``DataSource.partial``), written beside the manifest.
+MISSING_FILE = "missing_lsoas.csv"
+
+
 def record_inputs(prov, data: StudyData) -> None:
-    """Add a study's files (hashed) and notes to a :class:`~geotarget.io.provenance.Provenance`."""
+    """Add a study's files (hashed) and notes to a :class:`~geotarget.io.provenance.Provenance`.
+
+    A partial run (:attr:`StudyData.missing_lsoas`) also gets :data:`MISSING_FILE` in the output folder.
+    """
     for s in data.sources:
         prov.add_input(s.path, role=s.role, vintage=s.vintage)
     for note in data.notes:
         prov.add_note(note)
+    if data.missing_lsoas is not None and len(data.missing_lsoas):  # a partial run lists what it left out
+        path = Path(prov.out_dir) / MISSING_FILE
+        write_csv(path, data.missing_lsoas)
+        prov.add_output(path)
 
 
 # ----------------------------------------------------------------------------- reading helpers
@@ -283,9 +294,12 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     notes: list[str] = []
     sources: list[Source] = []
     frame, v = read_imd(imd, vintage=v_in)
+    file_lsoas = len(frame)
+    gaps: list[pd.DataFrame] = []
     sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
     if source.population is not None:
-        frame = add_population(frame, read_population(source.population, vintage=v.year))
+        pop = read_population(source.population, vintage=v.year)
+        frame = add_population(_population_gaps(frame, pop, source, gaps), pop)
         sources.append(Source("population", Path(source.population), "population"))
     if "pop_total" not in frame.columns:
         raise SchemaError(f"{imd}: the file has no population denominators; pass a population file as "
@@ -293,8 +307,13 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     if "lad_code" not in frame.columns:
         raise SchemaError(f"{imd}: no local authority district code column; expected e.g. 'Local Authority "
                           "District code (2024)' or lad24cd")
+    lk = None
     if source.lookup is not None:
         lk = read_lsoa_lookup(source.lookup)
+        if source.partial:  # LSOAs the lookup lacks are left out (and listed if they are in the study)
+            gaps.append(missing_lsoas(frame["lad_code"], lk.index, what="lookup row", file=source.lookup,
+                                      listed_in=imd))
+            frame = frame.drop(index=gaps[-1]["lsoa_code"])
         frame = attach_lookup(frame, lk[codes_in(lk.index, frame.index)])
         sources.append(Source("lookup", Path(source.lookup), "ONS best-fit LSOA to ward lookup"))
     national = None
@@ -304,22 +323,29 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
         lost = national.loc[national["region_code"].isna(), "lad_code"].unique()
         if len(lost):
             log.warning("no region for %d LAD code(s): %s", len(lost), ", ".join(lost[:5]))
-    keep = frame
     chosen = sorted(frame["lad_code"].dropna().unique())
     if councils:
         if "lad_name" not in frame.columns:
             raise SchemaError(f"{imd}: no council names in the file to select `councils` by").naming("councils")
         chosen = resolve_councils(councils, frame.groupby("lad_code")["lad_name"].first())
-        keep = frame[frame["lad_code"].isin(chosen)]
+    here = frame.index[codes_in(frame["lad_code"], set(chosen))]
+    expected = _expected_lsoas(frame.loc[here, "lad_code"], lk, set(chosen))
+    gaps.append(missing_lsoas(expected, frame.index, what="IoD row", file=imd, listed_in=source.lookup))
+    b = None
     if source.boundaries is not None:
         b = read_boundaries(source.boundaries, layer=source.boundaries_layer,
                             level=f"lsoa{v.lsoa_year % 100}" if source.boundaries_layer is None else None)
         sources.append(Source("boundaries", Path(source.boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
+        gaps.append(missing_lsoas(expected.reindex(here), b.index, what="boundary", file=source.boundaries,
+                                  listed_in=imd))
+    names_all = frame.groupby("lad_code")["lad_name"].first() if "lad_name" in frame.columns else None
+    missing = _coverage(gaps, expected, source, names_all, notes)
+    if missing is not None:
+        here = here.difference(missing["lsoa_code"])
+        chosen = [c for c in chosen if codes_in(frame.loc[here, "lad_code"], {c}).any()]
+    keep = frame.loc[here]
+    if b is not None:
         lsoas = attach_imd(b[codes_in(b.index, keep.index)], keep, vintage=v)
-        missing = keep.index.difference(lsoas.index)
-        if len(missing):
-            raise SchemaError(f"{source.boundaries}: no boundary for {len(missing):,} study LSOAs, e.g. "
-                              f"{', '.join(missing[:5])}")
     else:
         lsoas = gpd.GeoDataFrame(keep.copy())
     lsoas.attrs = dict(frame.attrs)
@@ -329,22 +355,29 @@ def imd_data(source: DataSource, *, councils=None) -> StudyData:
     asset_frame = gpd.GeoDataFrame({"asset_type": [], "name": [], "lad_code": []}, geometry=[], crs=BNG)
     return StudyData(v, lsoas, None, None, None, None, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), source=source,
-                     file_lsoas=len(frame))
+                     file_lsoas=file_lsoas, missing_lsoas=missing)
 
 
-def _read_imd_population(source: DataSource, sources: list[Source]) -> tuple[pd.DataFrame, Vintage]:
+def _read_imd_population(source: DataSource, sources: list[Source],
+                         gaps: list[pd.DataFrame] | None = None) -> tuple[pd.DataFrame, Vintage]:
     """Read the IoD (and the population file, if given) and record their sources.
+
+    With ``source.partial``, IoD LSOAs the population file lacks are left out and added to ``gaps``
+    (:func:`geotarget.data.join.missing_lsoas`); otherwise they are an error.
 
     Raises
     ------
     SchemaError
-        If there is no population file and the IoD file carries no denominators.
+        If there is no population file and the IoD file carries no denominators, or the population file
+        misses LSOAs of the IoD (unless ``source.partial``).
     """
     imd, population = source.imd, source.population
     frame, v = read_imd(imd, vintage=source.vintage)
     sources.append(Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year} (MHCLG)"))
     if population is not None:
-        frame = add_population(frame, read_population(population, vintage=v.year))
+        pop = read_population(population, vintage=v.year)
+        frame = _population_gaps(frame, pop, source, gaps)
+        frame = add_population(frame, pop)
         year = _header_year(Path(population), r"mid[-_ ]?(\d{4})")
         sources.append(Source("population", Path(population), f"population mid-{year}" if year else "population"))
     elif "pop_total" not in frame.columns:
@@ -353,6 +386,38 @@ def _read_imd_population(source: DataSource, sources: list[Source]) -> tuple[pd.
     else:
         sources[-1] = Source("imd", Path(imd), f"{v.name}, LSOA {v.lsoa_year}, population {v.population} (MHCLG)")
     return frame, v
+
+
+def _population_gaps(frame: pd.DataFrame, pop: pd.DataFrame, source: DataSource,
+                     gaps: list[pd.DataFrame] | None) -> pd.DataFrame:
+    """With ``source.partial``: ``frame`` without the LSOAs ``pop`` lacks (recorded in ``gaps``); else ``frame``."""
+    if not source.partial or gaps is None:
+        return frame
+    lad = frame["lad_code"] if "lad_code" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    gone = missing_lsoas(lad, pop.index, what="population", file=source.population, listed_in=source.imd)
+    gaps.append(gone)
+    return frame.drop(index=gone["lsoa_code"])
+
+
+def _coverage(gaps: list[pd.DataFrame], expected: pd.Series, source: DataSource, names: pd.Series,
+              notes: list[str], lk: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """Check that every LSOA of ``expected`` is covered by every file; return the LSOAs left out (or ``None``).
+
+    Each gap (:func:`geotarget.data.join.missing_lsoas`) is an error unless ``source.partial``; then each
+    adds a note and the LSOAs are returned, to be left out.
+    """
+    found = []
+    for gap in gaps:
+        gap = gap[gap["lsoa_code"].isin(expected.index)].copy()
+        if gap.empty:
+            continue
+        gap["lad_code"] = expected.reindex(gap["lsoa_code"]).to_numpy()
+        note = check_coverage(gap, expected, partial=source.partial, names=names)
+        notes.append(note)
+        found.append(gap)
+    if not found:
+        return None
+    return pd.concat(found, ignore_index=True).drop_duplicates("lsoa_code").reset_index(drop=True)
 
 
 def _with_councils(frame: pd.DataFrame, lk: pd.DataFrame, imd, lookup) -> tuple[pd.DataFrame, pd.Series]:
@@ -371,8 +436,20 @@ def _with_councils(frame: pd.DataFrame, lk: pd.DataFrame, imd, lookup) -> tuple[
     return frame, names
 
 
+def _expected_lsoas(here: pd.Series, lk: pd.DataFrame | None, chosen: set[str]) -> pd.Series:
+    """Return the LSOAs a study of ``chosen`` councils must cover (LSOA code -> council code).
+
+    ``here``: the IoD's LSOAs of the chosen councils; with a lookup ``lk``, also every LSOA it gives those
+    councils (so an IoD file cut short is noticed).
+    """
+    if lk is None or "lad_code" not in lk.columns:
+        return here
+    listed = lk["lad_code"][codes_in(lk["lad_code"], chosen)]
+    return pd.concat([here, listed[~listed.index.isin(here.index)]])
+
+
 def _choose_councils(source: DataSource, *, councils, region, names: pd.Series, all_england: bool,
-                     sources: list[Source]) -> tuple[str, list[str]]:
+                     sources: list[Source], listed: set[str] | None = None) -> tuple[str, list[str]]:
     """Return the place name (``""`` if it is to be made from the councils) and the chosen LAD codes.
 
     The councils of ``region`` (read from ``source.regions``, else the bundled council -> region table), else
@@ -390,7 +467,9 @@ def _choose_councils(source: DataSource, *, councils, region, names: pd.Series, 
             reg = bundled_regions()
             sources.append(Source("regions", sample_path(REGIONS), "ONS council to region lookup (bundled, 2024)"))
         place, chosen = resolve_region(region, reg)
-        chosen = [c for c in chosen if c in names.index]
+        # a council of the region that the lookup (``listed``) has but the IoD lacks is kept: the coverage check
+        # names its missing LSOAs
+        chosen = [c for c in chosen if c in names.index or c in (listed or set())]
     elif councils:
         chosen = resolve_councils(councils, names)
         place = ""
@@ -562,8 +641,10 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
         raise SchemaError("give councils or a region, not both")
     sources: list[Source] = []
     notes: list[str] = []
+    gaps: list[pd.DataFrame] = []
     with stage("reading the IoD"):
-        frame, v = _read_imd_population(source, sources)
+        frame, v = _read_imd_population(source, sources, gaps)
+        file_lsoas = len(frame) + sum(len(g) for g in gaps)
     with stage(f"reading LSOA {v.lsoa_year} boundaries"):
         b = _read_areas(boundaries, source.boundaries_layer, f"lsoa{v.lsoa_year % 100}", "lsoa")
         sources.append(Source("boundaries", Path(boundaries), f"ONS LSOA {v.lsoa_year} boundaries"))
@@ -576,13 +657,21 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
 
         # the place
         place, chosen = _choose_councils(source, councils=councils, region=region, names=names,
-                                         all_england=len(frame) == v.n_lsoas, sources=sources)
+                                         all_england=file_lsoas == v.n_lsoas, sources=sources,
+                                         listed=set(lk["lad_code"].dropna()) if "lad_code" in lk.columns else None)
         chosen_set = set(chosen)
         imd_here = frame.index[codes_in(frame["lad_code"], chosen_set)]
-        no_shape = imd_here.difference(b.index)
-        if len(no_shape):
-            raise SchemaError(f"{boundaries}: no boundary for {len(no_shape):,} LSOAs of the chosen councils in "
-                              f"{imd}, e.g. {', '.join(no_shape[:5])}; is the boundary file for LSOA {v.lsoa_year}?")
+        # coverage: every LSOA the lookup gives the chosen councils has an IoD row, a boundary and a lookup row
+        expected = _expected_lsoas(frame.loc[imd_here, "lad_code"], lk, chosen_set)
+        gaps += [missing_lsoas(expected, frame.index, what="IoD row", file=imd, listed_in=lookup),
+                 missing_lsoas(expected.reindex(imd_here), b.index, what="boundary", file=boundaries,
+                               listed_in=imd),
+                 missing_lsoas(expected.reindex(imd_here), lk.index, what="lookup row", file=lookup, listed_in=imd)]
+        missing = _coverage(gaps, expected, source, names, notes)
+        if missing is not None:
+            imd_here = imd_here.difference(missing["lsoa_code"])
+            chosen = [c for c in chosen if codes_in(frame.loc[imd_here, "lad_code"], {c}).any()]
+            chosen_set = set(chosen)
         b = b.loc[codes_in(b.index, imd_here)]
         lsoas = attach_imd(b, frame, vintage=v)
         lsoas = attach_lookup(lsoas, lk[codes_in(lk.index, lsoas.index)])
@@ -621,7 +710,8 @@ def _bundle(source: DataSource, *, councils, region) -> StudyData:
     postcodes = {} if pts is None else dict(postcodes=pts.points, postcodes_note=pts.note, postcode_index=pts.index)
     return StudyData(v, lsoas, ward_b, lad_b, msoa_b, cen, asset_frame, tuple(chosen), place, national=national,
                      regions=reg, sources=tuple(sources), notes=tuple(notes), ward_vintage=ward_vintage,
-                     source=source, file_lsoas=len(frame), postcode_locations=postcode_locations, **hia, **postcodes)
+                     source=source, file_lsoas=file_lsoas, postcode_locations=postcode_locations,
+                     missing_lsoas=missing, **hia, **postcodes)
 
 
 __all__ = ["files_data", "imd_data", "read_regions", "record_inputs", "resolve_region"]

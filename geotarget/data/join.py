@@ -93,3 +93,66 @@ def attach_imd(boundaries: gpd.GeoDataFrame, imd: pd.DataFrame, *, vintage: Vint
     out.attrs = {**boundaries.attrs, "lsoa_year": b_year or (vintage and vintage.lsoa_year)}
     log.info("attached %s to %d LSOAs (match %.1f%%)", vintage.name if vintage else "IoD", len(out), 100 * rate)
     return out
+
+
+# ----------------------------------------------------------------------------- coverage
+
+#: Columns of the table of LSOAs a partial run leaves out (``missing_lsoas.csv``).
+MISSING_COLUMNS = ("lsoa_code", "lad_code", "missing_from", "file", "listed_in")
+#: How to proceed anyway, for messages.
+PARTIAL_HINT = ("give complete files, or proceed without them with `partial` (a study's [data] partial = true): "
+                "they are then left out of every result and listed in missing_lsoas.csv and the manifest")
+
+
+def missing_lsoas(expected: pd.Series, present, *, what: str, file, listed_in) -> pd.DataFrame:
+    """Return the LSOAs of ``expected`` (LSOA code -> council code) not in ``present``, one row each.
+
+    ``what`` says what they lack (``"IoD row"``, ``"population"``, ``"boundary"``, ``"lookup row"``), ``file`` the
+    file lacking them and ``listed_in`` the file that names them.
+    """
+    codes = pd.Index(expected.index).difference(pd.Index(present))
+    return pd.DataFrame({"lsoa_code": codes.to_numpy(dtype=object),
+                         "lad_code": expected.reindex(codes).to_numpy(dtype=object),
+                         "missing_from": what, "file": str(file), "listed_in": str(listed_in)},
+                        columns=list(MISSING_COLUMNS))
+
+
+def check_coverage(missing: pd.DataFrame, expected: pd.Series, *, partial: bool,
+                   names: pd.Series | None = None) -> str | None:
+    """Raise unless every LSOA of ``expected`` is covered; with ``partial``, return a note listing the gaps.
+
+    Parameters
+    ----------
+    missing
+        From :func:`missing_lsoas` (empty: full coverage, nothing to do).
+    expected
+        Every LSOA the study should have (LSOA code -> council code), for the counts by council.
+    partial
+        Proceed without the missing LSOAs (``DataSource.partial``); by default missing coverage is an error.
+    names
+        Council names by code, for the message.
+
+    Raises
+    ------
+    SchemaError
+        LSOAs are missing and ``partial`` is False; the message names the file, the counts by council and
+        the first codes.
+    """
+    if missing.empty:
+        return None
+    first = missing.iloc[0]
+    total = expected.groupby(expected.fillna("?")).size()
+    lost = missing.groupby(missing["lad_code"].fillna("?")).size()
+    names = names if names is not None else pd.Series(dtype=object)
+    by = "; ".join(f"{names.get(c, c)} ({c}): {n:,} of {int(total.get(c, n)):,}" for c, n in lost.items())
+    head = (f"{first['file']}: no {first['missing_from']} for {len(missing):,} LSOAs of the chosen councils "
+            f"that {first['listed_in']} lists (of {len(expected):,}; by council: {by}), "
+            f"e.g. {', '.join(missing['lsoa_code'][:5])}")
+    if not partial:
+        raise SchemaError(head + f"; is the file cut short, or for another place or LSOA year? Missing coverage is "
+                          f"an error: {PARTIAL_HINT}").naming("partial")
+    shown = ", ".join(missing["lsoa_code"][:50]) + (f" and {len(missing) - 50:,} more" if len(missing) > 50 else "")
+    note = (f"Partial coverage (partial = true): {head.split(', e.g. ')[0]}; these LSOAs are left out of every "
+            f"result (missing_lsoas.csv lists them all): {shown}.")
+    log.warning(note)
+    return note

@@ -62,6 +62,9 @@ class DataSource:
         "IoD File 8, the underlying indicators (HIA screening)"))
     cni: Path | None = field(default=None, metadata=_opt("Community Needs Index 2023 by LSOA (HIA screening)"))
     cache: Path | None = field(default=None, metadata=_opt("data cache folder (default: GEOTARGET_CACHE)"))
+    partial: bool = field(default=False, metadata=_opt(
+        "proceed when the IoD, population, boundaries or lookup miss LSOAs of the place (by default an error): "
+        "the missing LSOAs are left out and listed in the notes, the manifest and missing_lsoas.csv"))
 
 
 __all__ = ["SOURCES", "DataSource"]

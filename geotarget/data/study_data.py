@@ -121,6 +121,9 @@ class StudyData:
     ward_vintage: str = "May 2025"
     file_lsoas: int = 0
     source: DataSource = field(default_factory=DataSource)
+    #: LSOAs of the place left out because a file misses them (``DataSource.partial``; else ``None``): one row
+    #: each, columns :data:`geotarget.data.join.MISSING_COLUMNS`.
+    missing_lsoas: pd.DataFrame | None = None
 
     @property
     def label(self) -> str:

@@ -33,6 +33,13 @@ def read_areas(path: str | os.PathLike, *, id_column: str, name_column: str | No
     if ids.duplicated().any():
         raise SchemaError(f"{p}, column {id_column!r}: id {ids[ids.duplicated()].iloc[0]!r} appears more than "
                           "once; expected one feature per area (dissolve multi-part areas first)")
+    if gdf.empty:
+        raise SchemaError(f"{p}: no areas (the file has no features); expected one polygon per area")
+    blank = gdf.geometry.isna() | gdf.geometry.is_empty
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        raise SchemaError(f"{p}, feature {i + 1:,} (id {ids.iloc[i]!r}): no geometry; every area needs a polygon "
+                          f"({int(blank.sum()):,} features have none)")
     kinds = set(gdf.geom_type.dropna())
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise SchemaError(f"{p}: areas must be polygons; found {sorted(kinds)}")

@@ -14,6 +14,7 @@ result is indexed by ``lsoa_code``; :func:`read_imd` returns the vintage beside 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -23,9 +24,16 @@ import pandas as pd
 
 from geotarget.core import domains as D
 from geotarget.core.errors import SchemaError
-from geotarget.core.vintages import VINTAGES, Vintage, get_vintage, has_lsoa21_only_codes
+from geotarget.core.vintages import (
+    LAST_LSOA11_CODE,
+    VINTAGES,
+    Vintage,
+    expected_decile,
+    get_vintage,
+    has_lsoa21_only_codes,
+)
 from geotarget.io.files import require_file
-from geotarget.io.tables import read_text_table
+from geotarget.io.tables import cells_error, read_numbers, read_text_table, row_number
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +121,11 @@ def canonical_name(header: str) -> tuple[str | None, int | None]:
 
 def _row(i: int) -> int:
     """File row number of data row ``i`` (the header is row 1)."""
-    return i + 2
+    return row_number(i)
 
 
 def _fail_rows(path, column: str, rows: pd.Series, what: str, expected: str) -> SchemaError:
-    shown = ", ".join(f"row {_row(i):,}: {v!r}" for i, v in list(rows.items())[:5])
-    more = f" (and {len(rows) - 5:,} more)" if len(rows) > 5 else ""
-    return SchemaError(f"{path}, column {column!r}: {what} — {shown}{more}; expected {expected}")
+    return cells_error(path, column, rows, what, expected)
 
 
 def _map_columns(frame: pd.DataFrame, path) -> tuple[dict[str, str], set[int]]:
@@ -182,19 +188,39 @@ def _validate_codes(frame: pd.DataFrame, path, original: str) -> None:
         )
 
 
+#: Indices whose score is a rate (share of people): 0 to 1.
+RATE_SCORES = frozenset({"income", "employment", "idaci", "idaopi", "adult_skills"})
+#: Indices whose score runs from 0 to 100.
+PERCENT_SCORES = frozenset({"imd", "education", "barriers", "living_env"})
+#: Bound on standardised scores (health, crime, sub-domains: about -11 to 11 in IoD2019 and IoD2025).
+STANDARDISED_BOUND = 100.0
+#: The largest population an LSOA may hold (LSOAs hold 1,000 to 3,000 people; the largest in England
+#: about 10,000): a figure beyond it is a wrong column or a total for a larger area.
+MAX_LSOA_POPULATION = 100_000
+
+
+def score_range(key: str) -> tuple[float, float, str]:
+    """Return ``(low, high, description)`` of the scores of index ``key``."""
+    if key in RATE_SCORES:
+        return 0.0, 1.0, "a rate from 0 to 1 (the share of people deprived)"
+    if key in PERCENT_SCORES:
+        return 0.0, 100.0, "a score from 0 to 100"
+    return -STANDARDISED_BOUND, STANDARDISED_BOUND, (f"a standardised score from {-STANDARDISED_BOUND:g} to "
+                                                      f"{STANDARDISED_BOUND:g}")
+
+
 def _to_numbers(frame: pd.DataFrame, path, originals: dict[str, str], vintage: Vintage) -> pd.DataFrame:
     out = frame.copy()
     for col in frame.columns:
         if not (col.endswith(("_score", "_rank", "_decile")) or col.startswith("pop_")):
             continue
-        text = frame[col].str.strip()
-        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-        blank = text == ""
-        if blank.any():
-            raise _fail_rows(path, originals[col], text[blank], "missing value", "a number in every row")
-        bad = values.isna()
-        if bad.any():
-            raise _fail_rows(path, originals[col], text[bad], "not a number", "a number")
+        text = frame[col].astype(str).str.strip()
+        values = read_numbers(frame[col], source=path, column=originals[col], thousands=True)
+        if col.endswith("_score"):
+            lo, hi, what = score_range(col.removesuffix("_score"))
+            bad = (values < lo) | (values > hi)
+            if bad.any():
+                raise _fail_rows(path, originals[col], text[bad], "score out of range", what)
         if col.endswith("_decile"):
             bad = ~values.isin(range(1, 11))
             if bad.any():
@@ -207,14 +233,82 @@ def _to_numbers(frame: pd.DataFrame, path, originals: dict[str, str], vintage: V
                                  f"a whole number from 1 (most deprived) to {vintage.n_lsoas:,} "
                                  f"(the number of LSOAs in England in {vintage.name})")
         if col.startswith("pop_"):
-            bad = (values < 0) | (values != np.floor(values))
+            bad = (values < 0) | (values != np.floor(values)) | (values > MAX_LSOA_POPULATION)
             if bad.any():
                 raise _fail_rows(path, originals[col], text[bad], "not a population count",
-                                 "a whole number of people, 0 or more")
+                                 f"a whole number of people from 0 to {MAX_LSOA_POPULATION:,} (the most an LSOA "
+                                 "may hold)")
         if col.endswith(("_rank", "_decile")) or col.startswith("pop_"):
             values = values.astype("int64")
         out[col] = values
+    _check_ranks(out, path, originals, vintage)
     return out
+
+
+def _other_vintage(v: Vintage) -> Vintage:
+    return next(o for o in VINTAGES.values() if o != v)
+
+
+def _check_ranks(frame: pd.DataFrame, path, originals: dict[str, str], v: Vintage) -> None:
+    """Ranks agree with deciles (MHCLG: decile = ceil(rank / (N/10))), ties share a score, scores fall with rank.
+
+    A file of the other release under this release's header is caught here: its deciles were cut at
+    the other N.
+    """
+    other = _other_vintage(v)
+    if "imd_rank" in frame.columns and len(frame) == other.n_lsoas != v.n_lsoas \
+            and int(frame["imd_rank"].max()) == other.n_lsoas:
+        raise SchemaError(
+            f"{path}: {len(frame):,} LSOAs ranked 1 to {other.n_lsoas:,}: the {other.name} national file (LSOA "
+            f"{other.lsoa_year}), but it is read as {v.name} (LSOA {v.lsoa_year}; {v.n_lsoas:,} LSOAs); check the "
+            f"file and the vintage its header or `vintage` states")
+    for rank_col in [c for c in frame.columns if c.endswith("_rank")]:
+        key = rank_col.removesuffix("_rank")
+        rank = frame[rank_col]
+        dec_col, score_col = f"{key}_decile", f"{key}_score"
+        if dec_col in frame.columns:
+            expected = expected_decile(rank, v)
+            bad = frame[dec_col] != expected
+            if bad.any():
+                i = bad.idxmax()
+                hint = ""
+                if (frame.loc[bad, dec_col] == expected_decile(rank[bad], other)).all() and \
+                        rank.max() <= other.n_lsoas:
+                    hint = (f"; these deciles agree with {other.name} (N = {other.n_lsoas:,}): is this an "
+                            f"{other.name} file under an {v.name} header?")
+                raise SchemaError(
+                    f"{path}, row {_row(i):,}: {originals[rank_col]!r} is {int(rank[i]):,} but "
+                    f"{originals[dec_col]!r} is {int(frame.loc[i, dec_col])}; expected decile {int(expected[i])} "
+                    f"for {v.name} (decile = ceil(rank / ({v.n_lsoas:,} / 10)), as MHCLG cuts them)"
+                    + (f" ({int(bad.sum()):,} rows disagree)" if bad.sum() > 1 else "") + hint)
+        uniq, counts = np.unique(rank.to_numpy(), return_counts=True)
+        # a tie of k at rank r leaves ranks r+1 .. r+k-1 unused (standard competition ranking, "1224")
+        clash = np.flatnonzero(uniq[1:] < uniq[:-1] + counts[:-1])
+        split = pd.Series(dtype=int)
+        if score_col in frame.columns:
+            split = frame.groupby(rank_col)[score_col].nunique()
+            split = split[split > 1]
+        if len(clash) or len(split):
+            r = int(uniq[clash[0]]) if len(clash) else int(split.index[0])
+            if len(clash) and len(split):
+                r = min(r, int(split.index[0]))
+            k = int((rank == r).sum())
+            rows = ", ".join(f"{_row(i):,}" for i in rank.index[rank == r][:5])
+            raise SchemaError(
+                f"{path}, column {originals[rank_col]!r}: rank {r:,} appears {k} times (rows {rows}); expected each "
+                "rank once, or LSOAs tied on the same score sharing a rank with the ranks after them skipped "
+                f"(rank {r:,} held {k} times: next rank {r + k:,}), as in the official national ranks")
+        if score_col in frame.columns:
+            order = rank.sort_values(kind="stable").index
+            s, rr = frame.loc[order, score_col].to_numpy(float), rank.loc[order].to_numpy()
+            up = np.flatnonzero((np.diff(s) > 0) & (np.diff(rr) > 0))
+            if len(up):
+                a, b = order[up[0]], order[up[0] + 1]
+                raise SchemaError(
+                    f"{path}, rows {_row(a):,} and {_row(b):,}: {originals[rank_col]!r} {int(rank[a]):,} has "
+                    f"{originals[score_col]!r} {frame.loc[a, score_col]:g} but rank {int(rank[b]):,} has the "
+                    f"higher {frame.loc[b, score_col]:g}; expected scores to fall as ranks rise (rank 1 = the "
+                    "highest score, most deprived): are the rank and score columns of the same index?")
 
 
 def _read_table(path, vintage, *, what: str, required: list[str]) -> tuple[pd.DataFrame, Vintage]:
@@ -237,10 +331,42 @@ def _read_table(path, vintage, *, what: str, required: list[str]) -> tuple[pd.Da
     frame["lsoa_code"] = frame["lsoa_code"].str.strip()
     _validate_codes(frame, path, originals["lsoa_code"])
     v = _detect_vintage(frame, path, lsoa_years, vintage)
+    if v.lsoa_year == 2011:
+        new = frame["lsoa_code"] > LAST_LSOA11_CODE
+        if new.any():
+            raise _fail_rows(path, originals["lsoa_code"], frame.loc[new, "lsoa_code"],
+                             "an LSOA 2021 code in an LSOA 2011 file",
+                             f"LSOA 2011 codes (E01000001 to {LAST_LSOA11_CODE}) for {v.name}; codes above "
+                             f"{LAST_LSOA11_CODE} exist only in the LSOA 2021 geography (IoD2025)")
     frame = _to_numbers(frame, path, originals, v)
+    if v.lsoa_year == 2021:
+        old = frame["lsoa_code"].isin(retired_lsoa11_codes())
+        if old.any():
+            raise _fail_rows(path, originals["lsoa_code"], frame.loc[old, "lsoa_code"],
+                             "an LSOA 2011 code that LSOA 2021 does not have (split or merged in 2021)",
+                             f"LSOA 2021 codes for {v.name}; is this an IoD2019 (LSOA 2011) file? The ONS LSOA 2011 to "
+                             "2021 lookup maps between them")
     frame = frame.set_index("lsoa_code")
     frame.attrs = {"source": os.fspath(path)}
     return frame, v
+
+
+@functools.cache
+def retired_lsoa11_codes() -> frozenset[str]:
+    """Return the LSOA 2011 codes that the LSOA 2021 geography no longer has (split or merged), where known.
+
+    Read from the bundled ONS LSOA 2011 -> 2021 lookups (``data/lookups/lsoa11_lsoa21_*.csv``: the bundled
+    places); empty if none is bundled. Codes above :data:`~geotarget.core.vintages.LAST_LSOA11_CODE` mark
+    LSOA 2021 codes everywhere; these mark LSOA 2011 ones.
+    """
+    from geotarget.core.places import ROOT
+
+    codes: set[str] = set()
+    for p in sorted((ROOT / "data" / "lookups").glob("lsoa11_lsoa21_*.csv")):
+        t = read_text_table(p)
+        if {"lsoa11cd", "lsoa21cd"} <= set(t.columns):
+            codes |= set(t["lsoa11cd"]) - set(t["lsoa21cd"])
+    return frozenset(codes)
 
 
 def _official_header(col: str) -> str:
@@ -375,8 +501,9 @@ def add_population(imd: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     if len(missing):
         raise SchemaError(
             f"{population.attrs.get('source', 'population')}: no population for {len(missing):,} LSOAs "
-            f"in the IoD data, e.g. {', '.join(missing[:5])}"
-        )
+            f"in the IoD data, e.g. {', '.join(missing[:5])}; expected a population for every LSOA (a file of the "
+            "same LSOA year and place), or proceed without them with `partial` (a study's [data] partial = true)"
+        ).naming("partial")
     out = imd.drop(columns=[c for c in population.columns if c in imd.columns])
     out = out.join(population)
     notes = {**imd.attrs.get("denominators", {}), **population.attrs.get("denominators", {})}

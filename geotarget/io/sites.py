@@ -352,8 +352,11 @@ def _postcode_point(raw: str, postcodes) -> tuple[shapely.Point, str]:
         raise AreaNotFoundError(f"postcode {pc} is not in {scope}: the {area} postcode area is in "
                                 f"{OUTSIDE_ENGLAND_AREAS[area]}, outside England; the Indices of Deprivation, and so "
                                 "HIA screening, cover England only").naming("postcodes")
+    national = (" or, with the national files in the data cache (`geotarget data add`), read the data from the "
+                "cache (source = \"cache\")" if postcodes is None else "")
     raise AreaNotFoundError(f"postcode {pc} is not in {scope}.{hint} Check it, or pass a postcode lookup covering it "
-                            "as `postcodes` (an ONS Postcode Directory or OS Code-Point Open file)").naming("postcodes")
+                            f"as `postcodes` (an ONS Postcode Directory or OS Code-Point Open file){national}"
+                            ).naming("postcodes")
 
 
 def _read_vector(p: Path) -> gpd.GeoDataFrame:

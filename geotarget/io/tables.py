@@ -9,6 +9,7 @@ import gzip
 import io
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -71,29 +72,125 @@ def read_text_table(path: str | os.PathLike, *, header: int | None = 0, nrows: i
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header, nrows=nrows)
-    except pd.errors.ParserError as e:
-        raise SchemaError(f"{path}: not a readable CSV file ({e})") from None
-    except pd.errors.EmptyDataError:
-        raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
+    frame = _parse(path, text, sep, header, nrows, index_col=None)
     if header is not None:
+        if not isinstance(frame.index, pd.RangeIndex):  # pandas took the first column(s) as an index: ragged rows
+            error = _ragged(path, text, sep)
+            if error is not None:
+                raise error
+            frame = _parse(path, text, sep, header, nrows, index_col=False)  # only blank values past the header
         frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _parse(path: Path, text: str, sep: str, header, nrows, *, index_col) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():  # index_col=False drops blank trailing values, checked by _ragged
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=header,
+                               nrows=nrows, index_col=index_col)
+    except pd.errors.ParserError as e:
+        if "Expected" in str(e) and "fields" in str(e):  # a row with more values than the header
+            raise (_ragged(path, text, sep) or SchemaError(f"{path}: not a readable CSV file")) from None
+        raise SchemaError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; expected a header row and data") from None
+
+
+def _ragged(path: Path, text: str, sep: str) -> SchemaError | None:
+    """Return the error for a row with more values than the header has columns (naming the first such row).
+
+    ``None`` if every value past the header's columns is blank (a trailing separator, as some exports write).
+    """
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows))
+    for n, row in enumerate(rows, start=2):
+        if len(row) > width and any(v.strip() for v in row[width:]):
+            return SchemaError(
+                f"{path}, row {n:,}: {len(row)} values but the header has {width} columns; expected one value per "
+                f"column (a value holding the separator {sep!r} must be quoted, and a number written without "
+                "one: 38.5, not 38,5)")
+    return None
+
+
+#: A plain number: ``12``, ``-3.5``, ``.5``, ``1e3`` (no separators).
+_PLAIN = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+#: Thousands separators only in a valid ``1,234,567`` pattern (optionally with decimals: ``1,234.5``).
+_GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+#: A decimal comma (``54,57``) as exported with a European locale.
+_DECIMAL_COMMA = r"[-+]?\d+,\d+"
+
+
+def _number_cells(values: pd.Series, *, thousands: bool, decimal_comma: bool) -> tuple[pd.Series, pd.Series]:
+    """Return ``(numbers, problem)``: NaN where a cell is not a number, and for each such cell why not."""
+    text = values.astype("string").str.strip().fillna("")
+    plain = text.str.fullmatch(_PLAIN)
+    grouped = text.str.fullmatch(_GROUPED) if thousands else pd.Series(False, index=text.index)
+    comma = text.str.fullmatch(_DECIMAL_COMMA) & ~grouped
+    clean = text.where(~grouped, text.str.replace(",", "", regex=False))
+    if decimal_comma:
+        clean = clean.where(~comma, text.str.replace(",", ".", regex=False))
+    ok = plain | grouped | (comma if decimal_comma else False)
+    with np.errstate(over="ignore"):
+        numbers = pd.to_numeric(clean.where(ok, None), errors="coerce").astype("float64")
+    finite = np.isfinite(numbers)
+    problem = pd.Series("", index=text.index, dtype=object)
+    problem[text == ""] = "missing value"
+    problem[(text != "") & ~ok] = "not a number"
+    if not decimal_comma:
+        problem[comma] = "a decimal comma (ambiguous: a decimal point or a thousands separator?)"
+    problem[(ok & ~finite & (text != "")) | text.str.fullmatch(r"(?i)[-+]?(?:inf|infinity|nan)")] = \
+        "not a finite number"
+    return numbers.where(finite), problem
 
 
 def parse_numbers(values: pd.Series, *, thousands: bool = False) -> pd.Series:
     """Convert text cells to numbers; blank or unreadable cells become NaN.
 
-    ``thousands=True`` drops commas as thousands separators (``"1,234"``); otherwise a lone decimal
-    comma (``"54,57"``, from a European locale) is read as a decimal point.
+    Numbers are read strictly: infinite values (``inf``, ``1e400``) and anything but a plain number
+    are NaN. ``thousands=True`` accepts thousands separators only in a valid ``1,234,567``
+    pattern (``"38,5"`` is then NaN, never 385); otherwise a lone decimal comma (``"54,57"``, from
+    a European locale, e.g. latitudes) is read as a decimal point.
     """
+    return _number_cells(values, thousands=thousands, decimal_comma=not thousands)[0]
+
+
+def row_number(i: int) -> int:
+    """File row number of data row ``i`` (0-based), as in a spreadsheet: the header is row 1."""
+    return int(i) + 2
+
+
+def cells_error(source, column: str, cells: pd.Series, what: str, expected: str) -> SchemaError:
+    """Return a :class:`SchemaError` naming the file, column, first rows (data rows, 0-based) and values."""
+    shown = ", ".join(f"row {row_number(i):,}: {v!r}" for i, v in list(cells.items())[:5])
+    more = f" (and {len(cells) - 5:,} more)" if len(cells) > 5 else ""
+    return SchemaError(f"{source}, column {column!r}: {what} — {shown}{more}; expected {expected}")
+
+
+def read_numbers(values: pd.Series, *, source, column: str, thousands: bool = True) -> pd.Series:
+    """Convert a column of text cells (a frame as :func:`read_text_table` returns it) to numbers, strictly.
+
+    Every cell must hold a finite number: plain (``38.5``, ``-1.2e3``) or, with ``thousands``,
+    grouped in a valid ``1,234,567`` pattern. A blank cell, text, ``inf``/``nan``, an overflowing
+    ``1e400`` or a decimal comma (``38,5``: 38.5 or 385?) raises a :class:`SchemaError` naming the
+    file, the row (the header is row 1), the column and the value.
+    """
+    numbers, problem = _number_cells(values, thousands=thousands, decimal_comma=False)
     text = values.astype("string").str.strip().fillna("")
-    if thousands:
-        text = text.str.replace(",", "", regex=False)
-    else:  # a decimal comma ("54,57") in coordinates exported with a European locale
-        text = text.where(~text.str.fullmatch(r"-?\d+,\d+"), text.str.replace(",", ".", regex=False))
-    return pd.to_numeric(text, errors="coerce")
+    expected = {
+        "missing value": "a number in every row",
+        "not a number": "a number such as 38.5" + (" or 1,234" if thousands else ""),
+        "not a finite number": "a finite number",
+    }
+    for what in ("missing value", "not a finite number", "not a number"):
+        bad = problem == what
+        if bad.any():
+            raise cells_error(source, column, text[bad], what, expected[what])
+    bad = problem != ""
+    if bad.any():
+        raise cells_error(source, column, text[bad], "a decimal comma (is it a decimal point or a thousands "
+                          "separator?)", "a decimal point (38.5); a thousands separator only as in 1,234,567")
+    return numbers
 
 
 @functools.lru_cache(maxsize=1)

@@ -54,6 +54,12 @@ def profile_groups(
         groups = pd.DataFrame({"group_code": data.regions["region_code"],
                                "group_name": data.regions["region_name"]})
         groups.index.name = "lad_code"
+    if groups is None and to == "icb" and data.vintage.year == 2025:  # the ONS lookup, if it is in the data cache
+        from geotarget.io.fetch import cached_path
+
+        cached = cached_path("lsoa21-icb24-lookup", cache=data.source.cache)
+        if cached.is_file():
+            groups = read_groups(cached, to=to)
     if groups is None and to != "region" and f"{to}_code" not in data.lsoas.columns:
         raise ParameterError(
             f"groups was None but is expected with to={to!r}: a lookup of councils (or LSOAs) to "

@@ -277,7 +277,7 @@ class _Params:
 # ----------------------------------------------------------------------------- the jobs
 
 _STUDY_DATA = ("imd", "vintage", "councils", "place", "source", "cache", "population", "boundaries", "boundaries_layer",
-               "lookup")
+               "lookup", "partial")
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ class AggregateParams(_Params):
     """``geotarget aggregate`` and ``[aggregate]``: MHCLG's summary measures for bigger areas."""
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "place", "source", "cache", "population", "lookup",
-                                       "boundaries", "councils")
+                                       "boundaries", "councils", "partial")
 
     to: tuple[Literal["ward", "lad", "msoa", "region", "icb", "lrf", "cauth", "groups", "custom"], ...] = _p(
         "geographies to profile: wards, councils (lad), MSOAs, groupings of councils -- regions, Integrated Care "
@@ -415,7 +415,7 @@ class InequalityParams(_Params):
     """
 
     DATA: ClassVar[tuple[str, ...]] = ("imd", "vintage", "councils", "place", "source", "cache", "population",
-                                       "lookup")
+                                       "lookup", "partial")
 
     indicator: tuple[str, ...] | None = _p("IoD column(s) or column(s) of indicators (default: every column of "
                                            "indicators)", metavar="COL")
@@ -465,10 +465,12 @@ class AccessParams(_Params):
     """
 
     DATA: ClassVar[tuple[str, ...]] = ("place", "source", "cache", "vintage", "councils", "imd", "population",
-                                       "boundaries", "boundaries_layer", "lookup", "codepoint", "asset_margin")
+                                       "boundaries", "boundaries_layer", "lookup", "codepoint", "asset_margin",
+                                       "partial")
 
-    assets: tuple[Path, ...] = _p("asset files, or 'sample' for the bundled assets of the place", (),
-                                  metavar="PATH|sample", arg=None, required=True, sample=True)
+    assets: tuple[Path, ...] = _p("asset files; default ('sample'): the study's own assets, i.e. the bundled "
+                                  "place's, or the NHS/OS lists in the data cache", (),
+                                  metavar="PATH|sample", arg=None, sample=True)
     layer: str | None = _p("layer of a multi-layer GeoPackage", metavar="NAME", arg=None)
     postcode_column: str | None = _p("postcode column (default: recognised from common headers)", metavar="COL",
                                      arg=None)
@@ -500,14 +502,14 @@ class AccessParams(_Params):
                               "straight line", arg=None)
     radius: tuple[float, ...] = _p("count radii in metres", (400.0, 800.0, 1600.0), min=1, metavar="M",
                                    arg="radii")
-    catchment: float = _p("floating catchment radius (metres) for assets per 1,000 residents", 1600.0, min=1,
-                          metavar="M")
+    catchment: float = _p("floating catchment radius (metres) for assets per 1,000 residents (at least 1 m: a "
+                          "catchment of 0 would count no asset anywhere)", 1600.0, min=1, metavar="M")
     desert_decile: int = _p("asset deserts among LSOAs in national IMD deciles 1..K", 2, min=1, max=10,
                             metavar="K", arg="max_decile")
     thresholds: Mapping[str, float] | None = _p(
         "desert distance (metres) per category, e.g. gp=1000 (defaults: 800 m for GP, pharmacy, park, school, "
         "community centre; 1600 m for library, leisure, food support, dentist)", min=0, cli="--threshold",
-        metavar="CATEGORY=M")
+        metavar="CATEGORY=M", keys=tuple(_CATEGORIES.split(", ")))
     engine: Literal["memory", "dask"] = _p("dask: partitioned computation via dask-geopandas "
                                            "(pip install 'geotarget[dask]')", "memory")
 
@@ -524,7 +526,7 @@ class HiaParams(_Params):
     DATA: ClassVar[tuple[str, ...]] = ("source", "place", "councils", "vintage", "imd", "population", "boundaries",
                                        "boundaries_layer", "lookup", "lads", "lads_layer", "wards", "wards_layer",
                                        "msoas", "msoas_layer", "centroids", "regions", "codepoint", "postcode_lookup",
-                                       "indicators", "cni", "cache")
+                                       "indicators", "cni", "cache", "partial")
 
     site: str | None = _p("one site: a polygon/point file (GeoJSON, GeoPackage, KML, zipped Shapefile), WKT "
                           "(EPSG:27700, or 'SRID=4326;...'), a postcode, easting,northing or 'lat=..., lon=...'",

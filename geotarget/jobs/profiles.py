@@ -148,7 +148,7 @@ def profile_areas(
                                  "the LSOAs in the custom areas (with an IoD file)", parameter="boundaries",
                                  related=("to",))
         table = aggregate(lsoas, to="custom", areas=areas, method=method, centroids=centroids, points=points,
-                          vintage=data.vintage.year)
+                          vintage=data.vintage.year, partial=data.source.partial)
         notes.append("LSOAs assigned to custom areas by " + (
             "population-weighted centroid (best fit)." if method == "best_fit" else
             "apportionment of their population by residential postcodes." if points is not None else

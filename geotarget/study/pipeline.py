@@ -265,7 +265,7 @@ def _run_aggregate(ctx: StudyContext, section: Mapping[str, Any]) -> dict[str, P
             if method == "apportion":
                 points = ctx.data.postcodes
             table = aggregate(lsoas, to="custom", areas=shapes, method=method, centroids=ctx.data.centroids,
-                              points=points, vintage=ctx.data.vintage.year)
+                              points=points, vintage=ctx.data.vintage.year, partial=ctx.data.source.partial)
             name = f"{ctx.stem}_custom_areas.csv"
         else:
             table = aggregate(lsoas, to=to, vintage=ctx.data.vintage.year)
