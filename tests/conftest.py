@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,39 @@ NATIONAL_FILES = (
     "postcodes/ons_pcd_oa11_lsoa11_msoa11_lad_may2022_england.csv.gz", "assets/epraccur_england.csv",
     "imd/iod2025_lsoa21_indicators_england.csv.gz", "cni/cni2023_lsoa21_england.csv.gz",
 )
+
+
+# ----------------------------------------------------------------------------- one browser per session
+
+CHROMIUM = os.environ.get("GEOTARGET_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+#: A 1 x 1 light grey PNG, served for every map tile.
+TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mPo6OgAAAMEAYFL9t0nAAAAAElFTkSuQmCC"
+)
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("GEOTARGET_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required (GEOTARGET_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

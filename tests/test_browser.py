@@ -15,10 +15,7 @@ failure. One browser serves the whole session. Every test here is marked ``brows
 
 from __future__ import annotations
 
-import base64
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import pytest
 
 from geotarget.core.crs import WGS84
 
+from .conftest import TILE  # the session's browser is the conftest fixture `browser`
 from .test_maps import EVIL
 
 pytestmark = pytest.mark.browser
@@ -37,38 +35,6 @@ def expect(locator):
 
     return _expect(locator)
 
-CHROMIUM = os.environ.get("GEOTARGET_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-#: A 1 x 1 light grey PNG, served for every map tile.
-TILE = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mPo6OgAAAMEAYFL9t0nAAAAAElFTkSuQmCC"
-)
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install playwright)"
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"chromium not found at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    reason = _unavailable()
-    if reason:
-        if os.environ.get("GEOTARGET_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required (GEOTARGET_REQUIRE_BROWSER=1) but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class MapPage:
@@ -137,7 +103,7 @@ def tees_map(tmp_path_factory, sample25):
 
     s = sample25
     mb = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads,
-                         ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year),
+                         ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage.year), ranked_in="Tees Valley",
                          title="Deprivation in Tees Valley", vintage=s.vintage.label)
     lsoas = s.lsoas.assign(band=np.where(s.lsoas["imd_decile"] <= 2, "Most deprived fifth", "Other"))
     mb.add_categories(lsoas, "band", "Deprivation band")

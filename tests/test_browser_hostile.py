@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import MapPage, browser  # noqa: F401 - the session's browser fixture
+from .test_browser import MapPage
 from .test_safe_outputs import (
     FILE_NAMES,
     SCRIPT_NAMES,

@@ -177,6 +177,7 @@ def leeds_codepoint(shared_data, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow  # ten commands on a national cache: about 2 minutes (CI runs it with `-m slow`)
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_data_command_takes_any_council(command, national_cache, monkeypatch, tmp_path, request):
     monkeypatch.setenv("GEOTARGET_CACHE", str(national_cache))

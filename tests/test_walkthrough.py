@@ -48,6 +48,7 @@ def test_the_block_is_what_a_user_would_type():
     assert all("--place" in c for c in commands if c[0] in ("run", "target", "access"))
 
 
+@pytest.mark.slow  # the national files added and four jobs run: about a minute (CI runs it with `-m slow`)
 def test_readme_walkthrough_runs_as_written(shared_data, tmp_path, monkeypatch, capsys):
     env, commands = walkthrough()
     values = {"HOME": str(tmp_path / "home"), "D": str(shared_data)}

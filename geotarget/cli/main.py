@@ -211,11 +211,14 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
         raise GeotargetError("--to custom needs an areas file and its id column (--areas PATH --area-id COL)")
     if p.groups is not None and to not in GROUPINGS:
         raise GeotargetError(f"--groups is for --to {', '.join(GROUPINGS)}; --to was {to}")
+    from geotarget.io.publish import publishing_file
+
     sample = str(args.imd) == "sample"
     # the lookup is read into a frame below; with files, councils are kept after ranking (ranks stay national)
     data = _load_data(args, tuple(n for n in AggregateParams.DATA if n != "lookup"),
                       councils=sample and to not in GROUPINGS)
-    with _aggregate_provenance(args, p, data) as prov:
+    prov = _aggregate_provenance(args, p, data)
+    with publishing_file(args.out, prov), prov:  # locked; refused if --out is (or links to) an input
         if p.working_age is not None:
             data = with_working_age(data, p.working_age)
         if to in GROUPINGS:
@@ -302,7 +305,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     kw = p.job_kwargs()
     kw.update(thresholds=thresholds, capacity_column="capacity" if p.capacity_column else None)
     res = assess_access(data, read, parks=parks, park_access_points=access_points, network=network, **kw)
-    paths = write_access(res, args.out)
+    paths = write_access(res, args.out, inputs=[p.assets[0], p.category_map, p.parks, p.park_access_points, p.network,
+                                                p.postcodes], parameters=p.as_dict())
     if args.quiet:
         return 0
     print(read.summary())
@@ -840,18 +844,31 @@ def _add_hia(sub) -> None:
 def _cmd_map(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from geotarget.io.provenance import Provenance
+    from geotarget.io.publish import publishing_file
     from geotarget.render.maps import map_from_files
     from geotarget.render.maps.files import default_title
 
     p = params_from_args(MapParams, args)
     layers = list(p.layers)
-    mb = map_from_files(layers, title=p.title or default_title(layers), vintage=p.vintage or "", notes=p.notes or "")
-    out = mb.save(args.out)
-    outputs = [out]
-    if p.png:
-        from geotarget.render.maps.static import static_map
+    target = Path(args.out)
+    prov = Provenance(target.parent, command="map", parameters=p.as_dict(), manifest=f"{target.name}.manifest.json")
+    for layer in layers:  # PATH, PATH:COLUMN or PATH#LAYER[:COLUMN]
+        f = Path(str(layer).split("#")[0])
+        f = f if f.is_file() else Path(str(layer).split("#")[0].rsplit(":", 1)[0])
+        if f.is_file():
+            prov.add_input(f, role="layer")
+    with publishing_file(target, prov), prov:  # locked; refused if --out is (or links to) an input
+        if p.png:
+            prov.protect(p.png)
+        mb = map_from_files(layers, title=p.title or default_title(layers), vintage=p.vintage or "",
+                            notes=p.notes or "")
+        out = prov.add_output(mb.save(args.out))
+        outputs = [out]
+        if p.png:
+            from geotarget.render.maps.static import static_map
 
-        outputs.append(static_map(mb, p.png))
+            outputs.append(prov.add_output(static_map(mb, p.png)))
     if not args.quiet:
         print(f"{len(mb.layers)} layer(s): " + "; ".join(layer.name for layer in mb.layers))
         for path in outputs:
@@ -873,6 +890,34 @@ def _add_map(sub) -> None:
     p.set_defaults(func=_cmd_map, model=MapParams)
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from geotarget.io.provenance import verify_outputs
+
+    problems = verify_outputs(args.folder)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"geotarget verify: error: {args.folder}: {len(problems)} problem(s), not the outputs its run wrote "
+              f"(listed above); first: {problems[0]}", file=sys.stderr)
+        return 1
+    from geotarget.io.provenance import read_manifest
+
+    n = len(read_manifest(args.folder)["outputs"])
+    print(f"verified: {n} files in {args.folder} match their manifest (SHA-256)")
+    return 0
+
+
+def _add_verify(sub) -> None:
+    p = sub.add_parser(
+        "verify", help="check an output folder against its manifest (missing, extra or changed files)",
+        description="Check that an output folder holds exactly the files its manifest.json lists, each with the "
+                    "SHA-256 recorded, and that the run finished (status ok). Give a folder, or the manifest of "
+                    "a single-file output (OUT.csv.manifest.json). Exit 0 if so, 1 listing each problem.",
+    )
+    p.add_argument("folder", metavar="DIR", help="output folder (or a FILE.manifest.json)")
+    p.set_defaults(func=_cmd_verify)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
@@ -885,6 +930,7 @@ _COMMANDS = [
     _add_data,
     _add_hia,
     _add_map,
+    _add_verify,
 ]
 
 

@@ -45,6 +45,8 @@ from geotarget.hia.screen import (
 )
 from geotarget.hia.topics import TOPIC_TITLES
 from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.io.provenance import Provenance
+from geotarget.io.publish import publishing
 from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
 from geotarget.render.text import Markup, html, html_join, md_cell, md_text
 
@@ -555,6 +557,20 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
         rejects = pd.concat([r for r in rej if len(r)], ignore_index=True).sort_values("row", kind="stable")
         rejects = rejects.reset_index(drop=True)
     result = HiaResult(screenings, None, rejects, slugs=slugs)
+    prov = Provenance(out, command="hia", parameters={"site": site if isinstance(site, str) else None,
+                                                     "sites": sites, "buffers": list(buffers), "name": name,
+                                                     "with_map": with_map})
+    prov.add_sources(data.sample.sources)
+    for p in inputs:
+        prov.add_input(p, role="hia input")
+    with publishing(out, command="hia", provenance=prov) as pub:  # lock, stage, publish whole
+        _write_hia(result, pub.dir, screenings, slugs, rejects, sites=sites, with_map=with_map)
+    result.outputs = pub.final(result.outputs)
+    return result
+
+
+def _write_hia(result: HiaResult, out: Path, screenings, slugs, rejects, *, sites, with_map: bool) -> None:
+    """Write the reports and, for ``sites``, the comparison into ``out``; record them in ``result.outputs``."""
     for sc, sl in zip(screenings, slugs, strict=True):
         for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
             result.outputs[f"{sl}.{ext}"] = p
@@ -574,7 +590,6 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
         result.outputs["sites_comparison.md"] = write_text_atomic(out / "sites_comparison.md", md)
         if len(rejects):
             result.outputs["sites_rejected.csv"] = write_csv(out / "sites_rejected.csv", rejects)
-    return result
 
 
 def _cell(v) -> str:

@@ -20,6 +20,12 @@ On leaving the block, ``manifest.json`` is written atomically to ``out_dir``:
 If the block raises after some outputs were written, the manifest still records them, with
 ``"status": "failed"`` and the error, so a folder never carries a stale "ok" manifest. If it
 raises before anything was written, nothing is written (and an older manifest is kept).
+Commands that write a folder use :func:`geotarget.io.publish.publishing`, which writes the
+manifest itself (listing every file of the folder) and publishes the folder as a whole.
+
+The recorder is also the one place that knows every input of a run: :meth:`Provenance.protect`
+and :meth:`Provenance.check_output` refuse an output that is, holds or links to an input;
+:func:`verify_outputs` (``geotarget verify DIR``) checks a folder against its manifest.
 
 Outputs that state their data in words (HTML maps, Markdown reports) use
 :meth:`Provenance.data_line` or :func:`data_line`, which hold no time stamp, so the outputs
@@ -40,6 +46,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from geotarget.core.errors import ParameterError
 from geotarget.io.files import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -191,6 +198,7 @@ class Provenance:
         self.started = _now()
         self._t0 = time.perf_counter()
         self.path: Path | None = None
+        self.protected: list[Path] = []  #: outputs about to be (re)placed: never an input (:meth:`check_output`)
 
     # ------------------------------------------------------------------ recording
     def add_input(self, path: str | os.PathLike, *, role: str, vintage: str | None = None,
@@ -201,12 +209,45 @@ class Provenance:
         for entry in self.inputs:
             if entry["role"] == role and entry["path"] == resolved:
                 return entry
+        for target in self.protected:
+            _refuse_overlap(target, [p])
         entry: dict[str, Any] = {"role": role, "path": resolved, "sha256": _input_sha256(p),
                                  "bytes": p.stat().st_size, "vintage": vintage}
         if description:
             entry["description"] = description
         self.inputs.append(entry)
         return entry
+
+    def add_sources(self, sources: Iterable[Any]) -> None:
+        """Record data files: objects with ``path``, ``role`` and ``vintage`` (``StudyData.sources``)."""
+        for s in sources:
+            self.add_input(s.path, role=s.role, vintage=getattr(s, "vintage", None))
+
+    def protect(self, target: str | os.PathLike) -> None:
+        """Declare ``target`` (an output folder or file) as about to be replaced: inputs must lie outside it.
+
+        Checks the inputs recorded so far now, and every later :meth:`add_input` as it is recorded.
+        """
+        t = Path(os.path.abspath(target))
+        if t not in self.protected:
+            self.protected.append(t)
+        self.check_output(t)
+
+    def check_output(self, target: str | os.PathLike) -> None:
+        """Raise :class:`~geotarget.core.errors.ParameterError` if writing ``target`` would replace an input.
+
+        ``target`` is refused if it is an input, holds one (a folder), or is the same file as one
+        through a symlink or a hard link (same device and inode), naming both.
+        """
+        _refuse_overlap(Path(os.path.abspath(target)), [Path(e["path"]) for e in self.inputs])
+
+    def record_folder(self, folder: str | os.PathLike) -> None:
+        """Record every file under ``folder`` (but the manifest) as an output, with its SHA-256, in sorted order."""
+        root = Path(folder)
+        self.outputs = {}
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.relative_to(root).as_posix() != self.manifest_name:
+                self.add_output(p)
 
     def add_output(self, path: str | os.PathLike) -> Path:
         """Record a file that was written (hashed now). Returns ``path``."""
@@ -286,6 +327,33 @@ class Provenance:
         return False
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _refuse_overlap(target: Path, inputs: Iterable[Path]) -> None:
+    """Raise if ``target`` (to be replaced) is, holds, or links to one of ``inputs``."""
+    real = Path(os.path.realpath(target))
+    files = ([target] if not target.is_dir() else [p for p in target.rglob("*") if p.is_file()]) \
+        if os.path.lexists(target) else []
+    for inp in inputs:
+        rin = Path(os.path.realpath(inp))
+        clash = rin == real or real in rin.parents or any(
+            _same_file(f, rin) or Path(os.path.realpath(f)) == rin for f in files)
+        if clash and rin == real and os.path.realpath(target) == os.path.abspath(target) == os.path.abspath(inp):
+            raise ParameterError(f"out was {str(target)!r} but is one of the input files of this run and would be "
+                                 "overwritten; choose another name", parameter="out")
+        if clash:
+            raise ParameterError(f"out was {str(target)!r} but {inp} is an input of this run and would be "
+                                 "overwritten by its outputs; choose another output "
+                                 + ("folder" if target.is_dir() or not target.suffix else "file"),
+                                 parameter="out")
+
+
 def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     """Read a manifest (a folder's ``manifest.json`` or the file itself)."""
     p = Path(path)
@@ -300,15 +368,40 @@ def without_time(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def verify_outputs(folder: str | os.PathLike) -> list[str]:
-    """Check every output listed in a folder's manifest against its SHA-256; return the problems."""
-    folder = Path(folder)
+    """Check an output folder (or a single-file manifest) against its manifest; return the problems.
+
+    ``folder`` is an output folder (its ``manifest.json``) or a manifest file (``<file>.manifest.json``
+    beside a single-file output). Problems: no readable manifest; a status other than ``ok``; a file
+    listed but missing; a file whose SHA-256 differs; and, for a folder, a file present but not listed.
+    An empty list means the outputs are exactly those the run wrote.
+    """
+    path = Path(folder)
+    manifest_path = path / MANIFEST if path.is_dir() else path
+    base = manifest_path.parent
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = list(manifest["outputs"])
+    except FileNotFoundError:
+        return [f"{manifest_path}: no manifest (not a geotarget output folder, or its run did not finish)"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return [f"{manifest_path}: not a readable geotarget manifest ({type(e).__name__}: {e})"]
     problems = []
-    for entry in read_manifest(folder)["outputs"]:
-        p = Path(entry["path"]) if Path(entry["path"]).is_absolute() else folder / entry["path"]
-        if not p.exists():
+    if manifest.get("status") != "ok":
+        error = f": {manifest['error']}" if manifest.get("error") else ""
+        problems.append(f"{manifest_path}: status is {manifest.get('status')!r}, not 'ok' (the run did not "
+                        f"finish{error})")
+    listed = set()
+    for entry in entries:
+        p = Path(entry["path"]) if Path(entry["path"]).is_absolute() else base / entry["path"]
+        listed.add(p.resolve())
+        if not p.is_file():
             problems.append(f"{p}: listed in the manifest but missing")
-        elif sha256_file(p) != entry["sha256"]:
+        elif sha256_file(p) != entry.get("sha256"):
             problems.append(f"{p}: changed since the manifest was written (SHA-256 differs)")
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and p != manifest_path and p.resolve() not in listed:
+                problems.append(f"{p}: not in the manifest (a file the run did not write)")
     return problems
 
 

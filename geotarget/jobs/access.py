@@ -47,6 +47,8 @@ from geotarget.io.assets import (
     read_os_greenspace,
 )
 from geotarget.io.files import write_csv
+from geotarget.io.provenance import Provenance
+from geotarget.io.publish import publishing
 from geotarget.render.qgis import write_styled_geopackage
 
 log = logging.getLogger(__name__)
@@ -282,9 +284,23 @@ def _site_geometry(parks: gpd.GeoDataFrame, pt: gpd.GeoDataFrame) -> gpd.GeoData
     return gpd.GeoDataFrame({"asset_id": ids.to_numpy()}, geometry=p.geometry.to_numpy(), crs=pt.crs)
 
 
-def write_access(result: AccessResult, out: str | os.PathLike) -> dict[str, Path]:
-    """Write ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``, atomically."""
-    d = Path(out)
+def write_access(result: AccessResult, out: str | os.PathLike, *, inputs: Sequence = (),
+                 parameters: Mapping | None = None) -> dict[str, Path]:
+    """Write ``access.csv``, ``asset_deserts.csv``, ``kpis.csv``, ``assets.gpkg`` and ``rejects.csv``.
+
+    The folder is published as a whole with its manifest (:func:`geotarget.io.publish.publishing`);
+    ``inputs``: the asset (and park, network) files read, recorded with the data's files.
+    """
+    prov = Provenance(out, command="access", parameters=parameters)
+    prov.add_sources(result.sample.sources)
+    for f in inputs:
+        if f is not None and Path(f).is_file():
+            prov.add_input(f, role="assets")
+    with publishing(out, command="access", provenance=prov) as pub:  # lock, stage, publish whole
+        return pub.final(_write_access(result, pub.dir))
+
+
+def _write_access(result: AccessResult, d: Path) -> dict[str, Path]:
     paths = {
         "access": write_csv(d / "access.csv", _round(result.access).reset_index()),
         "deserts": write_csv(d / "asset_deserts.csv", result.deserts),

@@ -8,9 +8,10 @@ is given, writes the files atomically. The analysis itself lives in :mod:`geotar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from geotarget.core.errors import ParameterError, SchemaError
 from geotarget.core.licences import ATTRIBUTION
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.io.provenance import Provenance
+from geotarget.io.publish import publishing
 from geotarget.jobs.params import ClusterParams as C
 from geotarget.jobs.params import HotspotsParams as H
 from geotarget.jobs.params import InequalityParams as I
@@ -83,6 +86,23 @@ def _guard(out: Path, names: Sequence[str], inputs: Sequence) -> None:
                                  "output; choose another folder", parameter="out")
 
 
+def _job_parameters(values: Mapping) -> dict:
+    """Return the parameters of a job call as the manifest records them (not the data, output folder or frames)."""
+    simple = (str, int, float, bool, os.PathLike, list, tuple, Mapping, type(None))
+    return {k: v for k, v in values.items() if k not in ("data", "out") and isinstance(v, simple)}
+
+
+@contextlib.contextmanager
+def _publish(out, command: str, parameters: Mapping, study: StudyData, indicators) -> Iterator:
+    """Own ``out`` while the job writes (:func:`geotarget.io.publish.publishing`), its inputs recorded first."""
+    prov = Provenance(out, command=command, parameters=_job_parameters(parameters))
+    prov.add_sources(study.sources)
+    if isinstance(indicators, (str, os.PathLike)) and Path(indicators).is_file():
+        prov.add_input(indicators, role="indicators")
+    with publishing(out, command=command, provenance=prov) as pub:
+        yield pub
+
+
 def _notes_text(title: str, study: StudyData, notes: list[str]) -> str:
     lines = [title, "", f"Data: {study.label}.", *[f"- {n}" for n in notes], "",
              ATTRIBUTION]
@@ -109,6 +129,7 @@ def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: 
     from geotarget.analysis.typology import cluster_areas, cluster_layer
     from geotarget.render.charts import profile_chart
 
+    params = dict(locals())
     method = "spatial" if spatial else method
     study = _study(data)
     base_notes = study_notes(study)
@@ -133,25 +154,28 @@ def run_cluster(data: StudyData | None = None, *, level: str = C.level, method: 
     layer = cluster_layer(areas, typ) if areas is not None else None
     outputs: dict[str, Path] = {}
     if out is not None:
-        d = Path(out)
-        names = ["clusters.gpkg", "cluster_profiles.csv", "cluster_profiles.png", "cluster_scores.csv", "gaps.csv",
-                 "clusters_notes.txt", "cluster_rejects.csv"]
-        _guard(d, names, [indicators, *_inputs(study)])
-        outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
-        outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
-        outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
-            f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; "
-            f"gaps vs {reference} "
-            f"({study.label})"))
-        outputs["scores"] = write_csv(d / "cluster_scores.csv", typ.scores)
-        flat = values.add_prefix("value_").join(gaps.means.add_prefix("reference_")).join(gaps.gaps.add_prefix("gap_"))
-        flat.insert(0, "population", pop.reindex(flat.index))
-        flat.index.name = "area_code"
-        outputs["gaps"] = write_csv(d / "gaps.csv", flat, index=True)
-        if len(rejects):
-            outputs["rejects"] = write_csv(d / "cluster_rejects.csv", rejects)
-        outputs["notes"] = write_text_atomic(d / "clusters_notes.txt", _notes_text(
-            f"Area typology ({typ.method}, k = {typ.k}) on outcome gaps vs {reference}", study, notes))
+        with _publish(out, "cluster", params, study, indicators) as pub:
+            d = pub.dir
+            names = ["clusters.gpkg", "cluster_profiles.csv", "cluster_profiles.png", "cluster_scores.csv", "gaps.csv",
+                     "clusters_notes.txt", "cluster_rejects.csv"]
+            _guard(d, names, [indicators, *_inputs(study)])
+            outputs["clusters"] = write_styled_geopackage(d / "clusters.gpkg", {"clusters": layer})
+            outputs["profiles"] = write_csv(d / "cluster_profiles.csv", typ.profiles)
+            outputs["chart"] = profile_chart(typ, d / "cluster_profiles.png", title=(
+                f"Area typology: {typ.method}, k = {typ.k}, {len(values):,} {'LSOAs' if level == 'lsoa' else 'wards'}; "
+                f"gaps vs {reference} "
+                f"({study.label})"))
+            outputs["scores"] = write_csv(d / "cluster_scores.csv", typ.scores)
+            flat = (values.add_prefix("value_").join(gaps.means.add_prefix("reference_"))
+                    .join(gaps.gaps.add_prefix("gap_")))
+            flat.insert(0, "population", pop.reindex(flat.index))
+            flat.index.name = "area_code"
+            outputs["gaps"] = write_csv(d / "gaps.csv", flat, index=True)
+            if len(rejects):
+                outputs["rejects"] = write_csv(d / "cluster_rejects.csv", rejects)
+            outputs["notes"] = write_text_atomic(d / "clusters_notes.txt", _notes_text(
+                f"Area typology ({typ.method}, k = {typ.k}) on outcome gaps vs {reference}", study, notes))
+        outputs = pub.final(outputs)
     return AnalysisResult(study, typ, layer, notes, outputs)
 
 
@@ -168,6 +192,7 @@ def run_hotspots(data: StudyData | None = None, *, indicator: str = H.indicator,
     """
     from geotarget.analysis.hotspots import hotspot_layer, hotspots
 
+    params = dict(locals())
     study = _study(data)
     base_notes = study_notes(study)
     read, name, _ = _indicator_table(indicators, id_column=id_column, columns=[indicator] if indicators else None)
@@ -179,13 +204,15 @@ def run_hotspots(data: StudyData | None = None, *, indicator: str = H.indicator,
     layer = hotspot_layer(areas, res)
     outputs: dict[str, Path] = {}
     if out is not None:
-        d = Path(out)
-        _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *_inputs(study)])
-        outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
-        outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)),
-                                   index=True)
-        title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
-        outputs["notes"] = write_text_atomic(d / "hotspots_notes.txt", _notes_text(title, study, notes))
+        with _publish(out, "hotspots", params, study, indicators) as pub:
+            d = pub.dir
+            _guard(d, ["hotspots.gpkg", "hotspots.csv", "hotspots_notes.txt"], [indicators, *_inputs(study)])
+            outputs["hotspots"] = write_styled_geopackage(d / "hotspots.gpkg", {"hotspots": layer})
+            outputs["csv"] = write_csv(d / "hotspots.csv", pd.DataFrame(layer.drop(columns=layer.geometry.name)),
+                                       index=True)
+            title = f"{'Getis-Ord Gi*' if method == 'gi' else 'Local Moran'} hot spots of {label}"
+            outputs["notes"] = write_text_atomic(d / "hotspots_notes.txt", _notes_text(title, study, notes))
+        outputs = pub.final(outputs)
     return AnalysisResult(study, res, layer, notes, outputs)
 
 
@@ -214,6 +241,7 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
     """
     from geotarget.analysis.inequality import inequality, local_deciles
 
+    params = dict(locals())
     study = _study(data)
     base_notes = study_notes(study)
     lsoas = study.lsoas
@@ -285,13 +313,15 @@ def run_inequality(data: StudyData | None = None, *, indicator: Sequence[str] | 
                     "original values (no transform)."))
     outputs: dict[str, Path] = {}
     if out is not None:
-        d = Path(out)
-        _guard(d, ["inequality.csv", "inequality_deciles.csv", "inequality_notes.txt"],
-               [indicators, *_inputs(study)])
-        outputs["inequality"] = write_csv(d / "inequality.csv", res.table)
-        outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
-        outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(
-            "Inequality across deprivation deciles", study, notes))
+        with _publish(out, "inequality", params, study, indicators) as pub:
+            d = pub.dir
+            _guard(d, ["inequality.csv", "inequality_deciles.csv", "inequality_notes.txt"],
+                   [indicators, *_inputs(study)])
+            outputs["inequality"] = write_csv(d / "inequality.csv", res.table)
+            outputs["deciles"] = write_csv(d / "inequality_deciles.csv", res.deciles)
+            outputs["notes"] = write_text_atomic(d / "inequality_notes.txt", _notes_text(
+                "Inequality across deprivation deciles", study, notes))
+        outputs = pub.final(outputs)
     return AnalysisResult(study, res, None, notes, outputs)
 
 

@@ -20,6 +20,7 @@ from geotarget.data.load import load
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
+from geotarget.io.publish import publishing
 from geotarget.jobs.params import RunParams as R
 from geotarget.jobs.profiles import Profiles, place_label, profile_areas
 from geotarget.render.maps import deprivation_map, write_map
@@ -81,9 +82,11 @@ def run(data: StudyData | None = None, *, out: str | os.PathLike = "maps", title
     params = {"vintage": sample.vintage.year, "councils": list(sample.councils), "map": make_map}
     if map_councils:
         params["map_councils"] = list(map_councils)
-    with Provenance(out, command="run", parameters=params) as prov:
-        result = _run(sample, Path(out), prov=prov, **kw)
-    return dataclasses.replace(result, manifest=prov.path)
+    prov = Provenance(out, command="run", parameters=params)
+    prov.add_sources(sample.sources)  # every input known before anything is written
+    with publishing(out, command="run", provenance=prov) as pub:  # lock, stage, publish whole
+        result = _run(sample, pub.dir, prov=pub.prov, **kw)
+    return dataclasses.replace(result, outputs=pub.final(result.outputs), manifest=pub.prov.path)
 
 
 def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:

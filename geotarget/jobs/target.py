@@ -17,6 +17,8 @@ from pathlib import Path
 from geotarget.analysis.target import Rule, Targeting, target_areas
 from geotarget.core.errors import GeotargetError
 from geotarget.data.study_data import StudyData
+from geotarget.io.provenance import Provenance
+from geotarget.io.publish import publishing
 from geotarget.jobs.params import TargetParams as P
 from geotarget.render.action_areas import write_action_areas
 
@@ -71,7 +73,15 @@ def run_target(data: StudyData | None = None, *, rule: str = P.rule, index: str 
                           min_population=min_population, max_population=max_population or None, n=n,
                           rank_by=rank_by, bridging=bridging, snap=snap, point_contacts=not rook, also=also,
                           vintage=vintage)
-    outputs = write_action_areas(result, out) if out is not None else {}
+    outputs: dict = {}
+    if out is not None:
+        prov = Provenance(out, command="target", parameters=P(
+            rule=rule, index=index, max_decile=max_decile, percentile=percentile, weights=weights,
+            min_population=min_population, max_population=max_population, n=n, rank_by=rank_by, bridging=bridging,
+            snap=snap, rook=rook, hotspots=hotspots).as_dict() | {"councils": list(councils or [])})
+        prov.add_sources(data.sources)
+        with publishing(out, command="target", provenance=prov) as pub:  # lock, stage, publish whole
+            outputs = pub.final(dict(write_action_areas(result, pub.dir)))
     return TargetResult(result, dict(outputs))
 
 

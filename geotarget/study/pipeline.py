@@ -41,6 +41,7 @@ from geotarget.data.source import DataSource
 from geotarget.data.study_data import StudyData
 from geotarget.io.files import write_csv
 from geotarget.io.provenance import Provenance
+from geotarget.io.publish import check_replaceable, publishing
 from geotarget.jobs.params import AccessParams, AggregateParams, HiaParams, TargetParams
 from geotarget.jobs.run import RunResult, run
 from geotarget.study.registry import CAPABILITIES, REGISTRY, Runner, StudyContext, register
@@ -317,9 +318,19 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
     with contextlib.nullcontext() if stages.active else stages:
         data = load_study_data(study)
         preflight_data(study, data)  # still nothing written
-        with Provenance(folder, command="run --config", parameters=params) as prov:
-            if study.path is not None and study.path.is_file():
-                prov.add_input(study.path, role="study")
+        prov = Provenance(folder, command="run --config", parameters=params)
+        if study.path is not None and study.path.is_file():
+            prov.add_input(study.path, role="study")
+        prov.add_sources(data.sources)  # every input known before anything is written
+        try:
+            prov.protect(folder)
+            check_replaceable(Path(os.path.abspath(folder)))
+        except GeotargetError as e:
+            if out is not None or getattr(e, "parameter", None) != "out":
+                raise
+            raise ConfigError(f"{study.where('output', 'folder')}: {e.renamed({'out': 'folder'})}") from None
+        with publishing(folder, command="run --config", provenance=prov) as pub:  # lock, stage, publish whole
+            final, folder = pub.final, pub.dir
             with stage("joined data, council summary, ward profiles" + (" and map" if study.output.map else "")):
                 result = run(data=data, out=folder, title=study.title, make_map=study.output.map,
                              map_councils=list(study.output.map_councils) or None, provenance=prov)
@@ -335,7 +346,8 @@ def run_study(study: Study | str | os.PathLike, *, out: str | os.PathLike | None
                         raise _with_where(e, study.where(*_key_in(study, section, e))) from None
                 for role, path in produced.items():
                     outputs[f"{section}.{role}"] = prov.add_output(path)
-    return StudyResult(study, result, outputs, prov.path, list(stages.stages))
+    result = dataclasses.replace(result, outputs=final(result.outputs), manifest=prov.path)
+    return StudyResult(study, result, final(outputs), prov.path, list(stages.stages))
 
 
 # ----------------------------------------------------------------------------- built-in runners
