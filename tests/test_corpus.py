@@ -70,13 +70,18 @@ def test_case(case: Case, tmp_path, capsys, monkeypatch):
         pytest.skip("running as root: file permissions are not enforced")
     monkeypatch.chdir(tmp_path)  # a case that writes by default writes here
     argv = case.argv(tmp_path)
+    hidden = _hidden(tmp_path)  # what the case set up (e.g. another run's lock) is not a leftover
     if case.patch is not None:
         case.patch(monkeypatch)
     code = _run(argv)
     cap = capsys.readouterr()
     _check(case, code, cap.out, cap.err, tmp_path)
-    leftovers = [p.name for p in tmp_path.rglob(".*") if p.is_file() and p.name.startswith(".")]
+    leftovers = sorted(_hidden(tmp_path) - hidden)
     assert not leftovers, f"{case.id}: temporary files left behind: {leftovers}"
+
+
+def _hidden(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob(".*")}
 
 
 _SUBPROCESS = [c for c in CASES if c.subprocess]
