@@ -278,10 +278,11 @@ def test_cli_hia_with_files_chooses_the_council_and_refuses_wales(shared_data, t
     monkeypatch.setattr(gload, "load", load_with_points)
     one = tmp_path / "one_postcode.csv"  # --postcodes: where postcode sites are located (faster than all England)
     _codepoint(shared_data).query("postcode == @LS9").to_csv(one, index=False)
-    assert main(["hia", "--site", LS9, "--postcodes", str(one), *opts, "--no-map", "--out", str(tmp_path)]) == 0
+    res = tmp_path / "hia"  # not the folder of its input (one_postcode.csv): that would be refused
+    assert main(["hia", "--site", LS9, "--postcodes", str(one), *opts, "--no-map", "--out", str(res)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("LS9 8AG (Leeds): ")
-    assert (tmp_path / "ls9-8ag.html").exists() and json.loads((tmp_path / "ls9-8ag.json").read_text())[
+    assert (res / "ls9-8ag.html").exists() and json.loads((res / "ls9-8ag.json").read_text())[
         "council"]["code"] == LEEDS
 
 

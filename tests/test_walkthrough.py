@@ -44,7 +44,7 @@ def walkthrough() -> tuple[dict[str, str], list[list[str]]]:
 def test_the_block_is_what_a_user_would_type():
     env, commands = walkthrough()
     assert set(env) == {"GEOTARGET_CACHE", "D"}
-    assert [c[0] for c in commands] == ["data", "data", "run", "target", "access", "hia"]
+    assert [c[0] for c in commands] == ["data", "data", "run", "target", "access", "hia", "run"]
     assert all("--place" in c for c in commands if c[0] in ("run", "target", "access"))
 
 
@@ -57,6 +57,7 @@ def test_readme_walkthrough_runs_as_written(shared_data, tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
 
     def expand(word: str) -> str:
+        word = str(ROOT / word) if word.startswith("examples/") else word  # the repository's example files
         return re.sub(r"\$(\w+)", lambda m: values[m.group(1)], word)
 
     outputs = {}
@@ -66,7 +67,8 @@ def test_readme_walkthrough_runs_as_written(shared_data, tmp_path, monkeypatch, 
         captured = capsys.readouterr()
         assert code == 0, f"geotarget {' '.join(argv)} -> {code}\n{captured.err[-2000:]}"
         assert "Traceback" not in captured.err
-        outputs[argv[0] if argv[0] != "data" else f"data {argv[1]}"] = captured.out
+        key = f"data {argv[1]}" if argv[0] == "data" else "study" if "--config" in argv else argv[0]
+        outputs[key] = captured.out
     # the store holds every file, recognised, and says what it can do
     assert "ods-epraccur: added" in outputs["data add"] and "codepoint-open: added" in outputs["data add"]
     listing = outputs["data list"]
@@ -92,6 +94,10 @@ def test_readme_walkthrough_runs_as_written(shared_data, tmp_path, monkeypatch, 
     assert report["council"]["code"] == "E08000024"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert any("residential postcodes" in n for n in manifest["notes"])
+    # the study file does the same in one run, its sections included
+    study = out / "study"
+    assert (study / "access" / "access.csv").exists() and (study / "hia" / "sr1-3sd.json").exists()
+    assert pd.read_csv(study / "access" / "access.csv")["dist_gp_m"].equals(acc["dist_gp_m"])
 
 
 pytestmark = pytest.mark.england
