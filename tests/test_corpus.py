@@ -71,11 +71,14 @@ def test_case(case: Case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a case that writes by default writes here
     argv = case.argv(tmp_path)
     hidden = _hidden(tmp_path)  # what the case set up (e.g. another run's lock) is not a leftover
+    given = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_symlink()}
     if case.patch is not None:
         case.patch(monkeypatch)
     code = _run(argv)
     cap = capsys.readouterr()
     _check(case, code, cap.out, cap.err, tmp_path)
+    for p, data in given.items():  # nothing lost: every file the case was given is still there, unchanged
+        assert p.exists() and p.read_bytes() == data, f"{case.id}: {p} was changed or removed"
     leftovers = sorted(_hidden(tmp_path) - hidden)
     assert not leftovers, f"{case.id}: temporary files left behind: {leftovers}"
 

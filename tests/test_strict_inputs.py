@@ -1,6 +1,7 @@
 """Strict numbers, the vintage a file claims, coverage and access options (issue 15, classes 5, 6, 10).
 
-The CLI runs over :data:`tests.corpus_numbers.CASES`; unit tests pin the library behaviour behind them.
+The CLI runs over :data:`tests.corpus_numbers.CASES` in tests/test_corpus.py (with every corpus);
+unit tests pin the library behaviour behind them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from hypothesis import strategies as st
 
 from geotarget import SchemaError, read_imd, read_population
 from geotarget.analysis.deserts import DEFAULT_THRESHOLDS, asset_deserts, check_thresholds
-from geotarget.cli.main import main
 from geotarget.core.errors import ParameterError
 from geotarget.core.vintages import IOD2019, IOD2025, expected_decile
 from geotarget.data import load
@@ -31,23 +31,6 @@ GPKG = ROOT / "boundaries/tees_valley.gpkg"
 
 
 # ----------------------------------------------------------------------------- the corpus, through the CLI
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_corpus_case(case, tmp_path, capsys):
-    argv = case.argv(tmp_path)
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse
-        code = e.code
-    err = capsys.readouterr().err
-    assert code == case.exit, err
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if "error:" in line]
-    assert len(lines) == 1, err
-    assert re.search(case.message, lines[0]), lines[0]
-    for rel in case.absent:
-        assert not (tmp_path / rel).exists()
 
 
 def test_corpus_is_big_enough():
