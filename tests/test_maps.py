@@ -626,7 +626,9 @@ def test_write_map_failure_keeps_old_file_and_leaves_no_temp(lsoas, tmp_path, mo
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
+    from geotarget.core.errors import GeotargetError
+
+    with pytest.raises(GeotargetError, match=r"map\.html: could not write: disk full"):  # one line naming the file
         write_map(m, out)
     assert out.read_text(encoding="utf-8") == "old map"
     assert os.listdir(tmp_path) == ["map.html"]

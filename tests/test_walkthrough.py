@@ -45,7 +45,7 @@ def test_the_block_is_what_a_user_would_type():
     env, commands = walkthrough()
     assert set(env) == {"GEOTARGET_CACHE", "D"}
     assert [c[0] for c in commands] == ["data", "data", "run", "target", "access", "hia", "run"]
-    assert all("--place" in c for c in commands if c[0] in ("run", "target", "access"))
+    assert all("--place" in c or "--config" in c for c in commands if c[0] in ("run", "target", "access"))
 
 
 @pytest.mark.slow  # the national files added and four jobs run: about a minute (CI runs it with `-m slow`)
