@@ -59,6 +59,14 @@ def test_sample_trafford_with_parks(tmp_path, capsys):
     assert set(targets.loc[targets["category"] == "park", "target"]) == {"access point", "site edge"}
 
 
+def test_assets_default_to_the_study_s_own(tmp_path, capsys):
+    """Without --assets the study's own assets are used, exactly as with --assets sample."""
+    assert main(["access", "--la", "Hartlepool", "--out", str(tmp_path / "default")]) == 0
+    assert main(["access", "--assets", "sample", "--la", "Hartlepool", "--out", str(tmp_path / "sample")]) == 0
+    for name in ("access.csv", "kpis.csv", "asset_deserts.csv"):
+        assert (tmp_path / "default" / name).read_bytes() == (tmp_path / "sample" / name).read_bytes(), name
+
+
 def test_errors_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,type\nA,gp\n", encoding="utf-8")

@@ -305,8 +305,8 @@ def _cmd_access(args: argparse.Namespace) -> int:
     kw = p.job_kwargs()
     kw.update(thresholds=thresholds, capacity_column="capacity" if p.capacity_column else None)
     res = assess_access(data, read, parks=parks, park_access_points=access_points, network=network, **kw)
-    paths = write_access(res, args.out, inputs=[p.assets[0], p.category_map, p.parks, p.park_access_points, p.network,
-                                                p.postcodes], parameters=p.as_dict())
+    paths = write_access(res, args.out, inputs=[*p.assets[:1], p.category_map, p.parks, p.park_access_points,
+                                                p.network, p.postcodes], parameters=p.as_dict())
     if args.quiet:
         return 0
     print(read.summary())
