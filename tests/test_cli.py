@@ -83,3 +83,13 @@ def test_every_command_has_help():
 def test_python_m_geotarget():
     r = subprocess.run([sys.executable, "-m", "geotarget", "run", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--vintage" in r.stdout
+
+
+def test_run_writes_to_a_folder_of_its_place_beside_other_files(tmp_path, monkeypatch):
+    """The quick start: `geotarget run` in a checkout (maps/ holds the screenshot) writes maps/tees_valley."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "screenshot.png").write_bytes(b"not ours")
+    assert main(["run", "-q", "--la", "Hartlepool"]) == 0
+    assert (tmp_path / "maps" / "tees_valley" / "imd2025_map.html").exists()
+    assert (tmp_path / "maps" / "screenshot.png").read_bytes() == b"not ours"

@@ -95,11 +95,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     params = params_from_args(RunParams, args)
     if args.config:
         return _cmd_run_study(args, params)
-    result = run(_load_data(args, RunParams.DATA), out=args.out or "maps",
-                 **params.job_kwargs())
+    data = _load_data(args, RunParams.DATA)
+    result = run(data, out=args.out or _default_out(data), **params.job_kwargs())
     if not args.quiet:
         _print_summary(result)
     return 0
+
+
+def _default_out(data) -> str:
+    """``maps/<place>``: each place gets its own folder under ``maps/`` (``maps/tees_valley``, ``maps/sunderland``)."""
+    from geotarget.io.sites import slugify
+
+    return f"maps/{data.place_key or slugify(data.place)}"
 
 
 def _show_progress(args: argparse.Namespace) -> None:
@@ -354,7 +361,8 @@ def _add_run(sub) -> None:
                                               "--la Middlesbrough E06000004; default: all the councils of --place"})
     add_options(p, RunParams)
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default: maps/, or the study file's [output] folder)")
+                   help="output folder (default: maps/PLACE, e.g. maps/tees_valley; or the study "
+                        "file's [output] folder)")
     p.add_argument("--config", metavar="STUDY.toml",
                    help="run a study file: place, data (the sample or official files), vintage and analyses "
                         "(write one with `geotarget init`)")
