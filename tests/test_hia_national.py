@@ -178,9 +178,12 @@ def _codepoint(shared: Path) -> pd.DataFrame:
 _CODEPOINT: dict = {}
 
 
-# replace with load(..., codepoint=, postcode_lookup=) once data/points.py is merged
 def _with_postcode_points(data, shared: Path):
-    """Return the study's Code-Point postcodes as population points (weight 1) in the LSOA they lie in."""
+    """Return the study's Code-Point postcodes as population points (weight 1) in the LSOA they lie in.
+
+    Built here, independently of :mod:`geotarget.data.points` (which ``load(..., codepoint=, postcode_lookup=)``
+    uses), so the resident counts below are checked against a second construction.
+    """
     cp = _codepoint(shared)
     cp = cp[cp["admin_district_code"].isin(data.councils)]
     pts = gpd.GeoDataFrame({"postcode": cp["postcode"].to_numpy()},
