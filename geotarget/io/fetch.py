@@ -33,7 +33,6 @@ import csv
 import datetime as _dt
 import difflib
 import gzip
-import hashlib
 import http.client
 import io
 import json
@@ -55,7 +54,7 @@ import pooch
 
 from geotarget.core.errors import FetchError, GeotargetError, ParameterError
 from geotarget.core.licences import CNI_ATTRIBUTION, OGL_NAME, ONS_OGL, POSTCODE_LICENCE
-from geotarget.io.files import atomic_path, write_text_atomic
+from geotarget.io.files import atomic_path, sha256_file, write_text_atomic
 from geotarget.io.transfer import CHUNK, GZIP_MAGIC, check_content, kind_of, markup, read_body, refuse_html
 
 log = logging.getLogger("geotarget.progress")
@@ -305,7 +304,7 @@ def write_record(dest: Path, dataset: Dataset, *, source: str, **extra: Any) -> 
     (``fetched``/``added`` time, ``added_from``, ``recognised``).
     """
     info = {"name": dataset.name, "title": dataset.title, "publisher": dataset.publisher, "url": source,
-            "vintage": dataset.vintage, "licence": dataset.licence, "file": dest.name, "sha256": _sha256(dest),
+            "vintage": dataset.vintage, "licence": dataset.licence, "file": dest.name, "sha256": sha256_file(dest),
             "bytes": dest.stat().st_size, **extra}
     write_text_atomic(record_path(dest), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     _VERIFIED[_stat_key(dest)] = info["sha256"]
@@ -357,7 +356,7 @@ def verify_cached(path: str | os.PathLike) -> Path:
         raise FetchError(f"{rec}: the record of the cached file {p} has no valid SHA-256 ({want!r}); {fix}").naming(
             "force")
     key = _stat_key(p)
-    got = _VERIFIED.get(key) or _sha256(p)
+    got = _VERIFIED.get(key) or sha256_file(p)
     if got != want:
         raise FetchError(f"{p}: the cached file has changed since it was fetched or added (SHA-256 {got[:16]}… but "
                          f"its record {rec.name} says {want[:16]}…); {fix}").naming("force")
@@ -377,14 +376,6 @@ def _offline(url: str, dest: Path, reason: Any, *, partial: Path | None = None) 
     return FetchError(f"could not download {url}: {reason}. Check that this computer is online and can reach "
                       f"{urllib.parse.urlsplit(url).netloc} (or pass `url`, a mirror's address). Cache: {dest}.{keep}"
                       ).naming("url")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 class _ResumingDownloader:
@@ -423,7 +414,7 @@ class _ResumingDownloader:
         if checked == self.part:
             os.replace(self.part, output_file)  # pooch's temporary file, in the same folder
         self._discard()
-        self.sha256 = _sha256(Path(output_file))
+        self.sha256 = sha256_file(Path(output_file))
         return None
 
     def _discard(self) -> None:
@@ -792,8 +783,8 @@ def _fetch_into(d: Dataset, dest: Path, *, source: str, url: str | None, timeout
                 deadline: float) -> dict[str, Any]:
     if d.kind == "arcgis":
         download_arcgis(d, dest, url=url, timeout=timeout, deadline=deadline)
-        if d.sha256 and _sha256(dest) != d.sha256.lower():
-            bad = _sha256(dest)
+        if d.sha256 and sha256_file(dest) != d.sha256.lower():
+            bad = sha256_file(dest)
             dest.unlink()
             record_path(dest).unlink(missing_ok=True)
             raise FetchError(f"{source}: checksum mismatch: the download has SHA-256 {bad} but {d.sha256} was "

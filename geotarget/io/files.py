@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -184,6 +185,15 @@ def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
                               columns=[csv_cell(n) for n in frame.columns.names])
     return out
 
+
+
+def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    """Return the SHA-256 of a file, hex (read in blocks): inputs, outputs, the data cache and its records."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
     r"""Write a table as UTF-8 CSV with ``\n`` line ends, atomically, safe to open in a spreadsheet.

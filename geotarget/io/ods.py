@@ -33,10 +33,11 @@ ODS_COLUMNS = (
     "amended_record", "col23", "provider_purchaser", "col25", "prescribing_setting", "col27",
 )
 #: ODS file -> (organisation code pattern, geotarget category).
+#: GP practice codes are a letter and 5 digits, never I, O or V (dental practice codes start with V).
 ODS_KINDS = {
-    "epraccur": (re.compile(r"^[A-Z][0-9]{5}$"), "gp"),
+    "epraccur": (re.compile(r"^[A-HJ-NP-UW-Z][0-9]{5}$"), "gp"),
     "edispensary": (re.compile(r"^F[A-Z0-9]{4}$"), "pharmacy"),
-    "egdpprac": (re.compile(r"^V[0-9]{6}$"), "dentist"),
+    "egdpprac": (re.compile(r"^V[0-9]{5,6}$"), "dentist"),
 }
 #: Status codes and their reasons when left out.
 STATUS = {"A": "active", "C": "closed", "D": "dormant", "P": "proposed"}

@@ -113,12 +113,8 @@ def read_postcodes(path: str | os.PathLike | None = None) -> pd.DataFrame:
             f = _read_located_text(Path(part.label))
         report.rows += len(f)
         frames.append(f)
-    f = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    pcs, ok = _postcode_index(f["postcode"], report)
-    x, y = f["easting"].to_numpy(float), f["northing"].to_numpy(float)
-    located = ~np.isnan(x) & ~np.isnan(y) & ((x > 0) | (y > 0))
-    report.drop("no grid reference", pcs[ok & ~located])
-    out = _indexed(f, pcs, ok & located, ["easting", "northing"])
+    f, pcs, rows = _located(frames, report)
+    out = _indexed(f, pcs, rows, ["easting", "northing"])
     return _finish(out, report, "postcodes with a grid reference")
 
 
@@ -383,6 +379,19 @@ def _read_part(part: _Part, pos: dict[str, int], has_header: bool, sep: str, enc
     return frame.rename(columns={v: k for k, v in pos.items()})
 
 
+def _located(frames: list[pd.DataFrame], report: _Report) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Join the parts read; return them, their postcodes and which rows have a valid postcode and a grid reference.
+
+    The rows left out are counted in ``report`` (malformed postcodes, "no grid reference").
+    """
+    f = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    pcs, ok = _postcode_index(f["postcode"], report)
+    x, y = f["easting"].to_numpy(float), f["northing"].to_numpy(float)
+    located = ~np.isnan(x) & ~np.isnan(y) & ((x > 0) | (y > 0))
+    report.drop("no grid reference", pcs[ok & ~located])
+    return f, pcs, ok & located
+
+
 def _postcode_index(values: pd.Series, report: _Report, why: str = "malformed postcode"
                     ) -> tuple[pd.Series, np.ndarray]:
     """Return the normalised postcodes and the mask of valid ones; invalid ones are counted in ``report``."""
@@ -471,12 +480,7 @@ def read_codepoint(path: str | os.PathLike, *, districts: Iterable[str] | None =
                 raise SchemaError(f"{part.label}: no council (admin district) column to keep `districts` by")
             f = f[f["lad_code"].isin(keep).to_numpy()]
         frames.append(f)
-    f = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    pcs, ok = _postcode_index(f["postcode"], report)
-    x, y = f["easting"].to_numpy(float), f["northing"].to_numpy(float)
-    located = ~np.isnan(x) & ~np.isnan(y) & ((x > 0) | (y > 0))
-    report.drop("no grid reference", pcs[ok & ~located])
-    rows = ok & located
+    f, pcs, rows = _located(frames, report)
     for c in ("lad_code", "ward_code", "positional_quality"):
         if c not in f.columns:
             f[c] = np.nan if c == "positional_quality" else ""

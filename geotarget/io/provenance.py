@@ -35,7 +35,6 @@ stay byte-identical between runs.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from geotarget.core.errors import ParameterError
-from geotarget.io.files import write_text_atomic
+from geotarget.io.files import sha256_file, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +62,6 @@ LIBRARIES = ("numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyproj", "py
              "dask-geopandas")
 
 _INPUT_HASHES: dict[tuple[str, int, int, int], str] = {}
-
-
-def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, hex."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _input_sha256(p: Path) -> str:

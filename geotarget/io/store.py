@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import logging
 import os
 import re
@@ -31,8 +30,9 @@ from pathlib import Path
 
 from geotarget.core.errors import GeotargetError, SchemaError
 from geotarget.io.fetch import cache_dir, cached_path, get_dataset, now, record_path, verify_cached, write_record
-from geotarget.io.files import atomic_path
+from geotarget.io.files import atomic_path, sha256_file
 from geotarget.io.imd import canonical_name
+from geotarget.io.ods import ODS_KINDS
 from geotarget.io.postcodes import normalise_postcode
 
 log = logging.getLogger("geotarget.progress")
@@ -73,9 +73,8 @@ _GIS = (".gpkg", ".geojson", ".json", ".fgb", ".shp")
 _HEAD_BYTES = 1 << 16
 _HEAD_ROWS = 40
 _ODS_COLUMNS = 27
-#: Organisation code forms of the three ODS files (V is left out of GP practices: dental codes start with V).
-_ODS_CODES = {"ods-epraccur": re.compile(r"^[A-HJ-NP-UW-Z]\d{5}$"), "ods-edispensary": re.compile(r"^F[A-Z0-9]{4}$"),
-              "ods-egdpprac": re.compile(r"^V\d{5,6}$")}
+#: Organisation code forms of the three ODS files: the asset reader's (:data:`geotarget.io.ods.ODS_KINDS`).
+_ODS_CODES = {f"ods-{kind}": pattern for kind, (pattern, _) in ODS_KINDS.items()}
 _KIND = {"ltla": "lad", "ward": "wd"}
 _CODE_PATTERNS = [
     re.compile(r"^(oa|lsoa|msoa|lad|ltla|utla|wd|ward|rgn|icb|sicbl|ctry|pcon)(\d\d)_?(?:cd|code)$"),  # LSOA21CD
@@ -402,14 +401,6 @@ def recognise(path: str | os.PathLike) -> list[Recognised]:
 
 # ----------------------------------------------------------------------------- adding
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _suffix(path: Path, default: str = ".csv") -> str:
     sfx = [s.lower() for s in path.suffixes if re.fullmatch(r"\.[a-z0-9]{1,7}", s, flags=re.IGNORECASE)]
     if len(sfx) >= 2 and sfx[-1] == ".gz":
@@ -479,7 +470,7 @@ def add(paths, *, cache: str | os.PathLike | None = None, as_: str | None = None
             found = _forced(src, as_)
         else:
             found = recognise(src)
-        source_sha = _sha256(src)
+        source_sha = sha256_file(src)
         for rec in found:
             out.append(_add_one(src, rec, source_sha, cache=cache, force=force))
     return out
