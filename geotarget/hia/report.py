@@ -44,7 +44,7 @@ from geotarget.hia.screen import (
     zone_label,
 )
 from geotarget.hia.topics import TOPIC_TITLES
-from geotarget.io.files import write_csv, write_text_atomic
+from geotarget.io.files import atomic_path, write_csv, write_text_atomic
 from geotarget.io.provenance import Provenance
 from geotarget.io.publish import publishing
 from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
@@ -452,20 +452,43 @@ def build_map(sc: Screening) -> str:
 
 
 # -- writing and the job ---------------------------------------------------------------------
+#: The formats a report is written in, by file suffix.
+REPORT_FORMATS = ("html", "md", "json", "pdf")
+
+
+def render_report(sc: Screening, fmt: str, *, with_map: bool = True) -> bytes:
+    """Return the report for ``sc`` in one of :data:`REPORT_FORMATS` as bytes (UTF-8 text, or PDF).
+
+    The one place a screening becomes a document: :func:`write_report` and the HIA web service both
+    use it, so a download and a file written by ``geotarget hia`` are the same bytes.
+    """
+    if fmt not in REPORT_FORMATS:
+        raise ParameterError(f"unknown report format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
+    if fmt == "json":
+        return (json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    blocks = report_blocks(sc)
+    if fmt == "md":
+        return to_markdown(blocks).encode("utf-8")
+    title = f"HIA screening: {sc.site.name}"
+    if fmt == "html":
+        map_html = build_map(sc) if with_map else None
+        return to_html(blocks, title=title, map_html=map_html).encode("utf-8")
+    from geotarget.render.pdf import pdf_bytes
+
+    return pdf_bytes(to_html(blocks, title=title, map_html=None))
+
+
 def write_report(sc: Screening, out: str | os.PathLike, *, slug: str | None = None,
-                 with_map: bool = True) -> dict[str, Path]:
-    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` into ``out`` (atomically)."""
+                 with_map: bool = True, formats: Sequence[str] = ("html", "md", "json")) -> dict[str, Path]:
+    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` (and ``.pdf`` if asked) into ``out`` atomically."""
     out = Path(out)
     slug = slug or slugify(sc.site.name)
-    blocks = report_blocks(sc)
-    map_html = build_map(sc) if with_map else None
-    title = f"HIA screening: {sc.site.name}"
-    paths = {
-        "html": write_text_atomic(out / f"{slug}.html", to_html(blocks, title=title, map_html=map_html)),
-        "md": write_text_atomic(out / f"{slug}.md", to_markdown(blocks)),
-        "json": write_text_atomic(out / f"{slug}.json",
-                                  json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n"),
-    }
+    paths = {}
+    for fmt in formats:
+        path = out / f"{slug}.{fmt}"
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(render_report(sc, fmt, with_map=with_map))
+        paths[fmt] = path
     log.info("HIA report for %s -> %s", sc.site.name, out / slug)
     return paths
 
