@@ -25,8 +25,8 @@ from geotarget.core.domains import DOMAINS
 from geotarget.core.errors import CRSError, SchemaError
 from geotarget.render.maps import (
     DECILE_COLOURS,
+    DECILE_LEGEND_TITLE,
     DEFAULT_ATTRIBUTION,
-    LEGEND_TITLE,
     NO_DATA_COLOUR,
     REQUIRED_PROFILE_COLUMNS,
     WARD_CLASS_COLOURS,
@@ -240,9 +240,16 @@ def test_layers_legend_title_and_attribution_are_present(lsoas):
     shown = [n for n, layer in page.layers.items() if layer["show"]]
     assert shown == ["IMD decile", "Ward boundaries", "Council boundaries"]
     legend = page.legend_of("IMD decile")
-    assert legend["title"] == LEGEND_TITLE == "IMD / domain decile — 1 = most deprived 10% nationally"
-    assert legend["layers"] == [n for n in page.layers if n.endswith("decile")]  # one legend for all 8
+    assert DECILE_LEGEND_TITLE == "{layer} — 1 = most deprived 10% nationally"
+    assert legend["title"] == "Index of Multiple Deprivation (IMD) decile — 1 = most deprived 10% nationally"
+    assert legend["layers"] == [n for n in page.layers if n.endswith("decile")]  # one legend for all 8 ...
+    assert legend["titles"][4] == "Health Deprivation and Disability decile — 1 = most deprived 10% nationally"
+    assert legend["titles"][0] == legend["title"]  # ... titled by the layer shown
     assert [i[2] for i in legend["items"]][::9] == ["1 most deprived", "10 least deprived"]
+    # The decile layers are alternatives: one radio group in the layer control.
+    groups = {n: layer.get("exclusive") for n, layer in page.layers.items()}
+    assert {groups[n] for n in page.layers if n.endswith("decile")} == {"Deprivation deciles (one at a time)"}
+    assert groups["Ward boundaries"] is None
     assert page.legend_of("Ward boundaries")["layers"] == ["Ward boundaries"]
     s = page.spec
     assert (s["title"], s["vintage"], s["notes"]) == (

@@ -57,7 +57,7 @@ def test_legend_arrow_scale_and_attribution(tees):
     texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in fig.axes[0].texts]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "1 most deprived" in legend and "10 least deprived" in legend and "pharmacy" in legend
-    assert any(t.startswith("IMD / domain decile") for t in legend)
+    assert any(t.replace("\n", " ").startswith("Index of Multiple Deprivation (IMD) decile") for t in legend)
     assert "Ward boundaries" in legend and "Council boundaries" in legend
     assert "N" in texts  # north arrow
     assert "10 km" in texts  # the Tees Valley is ~55 km wide: a 10 km bar

@@ -23,11 +23,12 @@ from geotarget.render.maps import page as _page
 from geotarget.render.maps.static import static_map
 from geotarget.render.maps.styles import (
     DECILE_COLOURS,
+    DECILE_LEGEND_TITLE,
     DEFAULT_ATTRIBUTION,
-    LEGEND_TITLE,
     NO_DATA_COLOUR,
     check_colour,
     decile_labels,
+    decile_legend_title,
     sequential,
     text_colour,
 )
@@ -50,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 #: Above this size (bytes of JSON) the map data is embedded gzip-compressed.
 COMPRESS_ABOVE = 2_000_000
+#: Zoom levels the map allows (set on the map itself, so clustering and labels work on any base layer).
+MIN_ZOOM, MAX_ZOOM = 4, 19
+#: Name of the radio group of the decile layers in the layer control (one shown at a time).
+DECILE_GROUP = "Deprivation deciles (one at a time)"
 #: mapclassify schemes accepted by :meth:`MapBuilder.add_choropleth` (the deterministic ones).
 SCHEMES = ("quantiles", "equal_interval", "fisher_jenks", "jenks_caspall", "head_tail_breaks",
            "maximum_breaks", "percentiles", "std_mean", "box_plot", "user_defined")  # fmt: skip
@@ -61,12 +66,18 @@ Fields = Sequence[str] | Mapping[str, str] | None
 class Legend:
     """A legend bound to one or more layers: shown while any of them is on the map.
 
-    ``items`` are ``(kind, colour, label)`` with kind ``"fill"``, ``"line"`` or ``"marker"``.
+    ``items`` are ``(kind, colour, label)`` with kind ``"fill"``, ``"line"`` or ``"marker"``;
+    ``titles`` gives a layer its own title (the legend then names the layer shown).
     """
 
     title: str
     items: list[tuple[str, str, str]]
     layers: list[str] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def title_of(self, layer: str) -> str:
+        """Return the legend's title while ``layer`` is shown."""
+        return self.titles.get(layer, self.title)
 
 
 @dataclass
@@ -167,10 +178,14 @@ class MapBuilder:
         columns: Sequence[str] | Mapping[str, str] | None = None,
         *,
         show: bool = True,
-        legend_title: str = LEGEND_TITLE,
+        legend_title: str = DECILE_LEGEND_TITLE,
         search: bool = True,
     ) -> MapBuilder:
         """Add one choropleth layer per decile column, decile 1 (most deprived) darkest.
+
+        The layers are alternatives: the layer control offers them as one radio group
+        (:data:`DECILE_GROUP`, with "none"), so one is shown at a time, and each has its own legend,
+        which names what it shows.
 
         Parameters
         ----------
@@ -187,7 +202,9 @@ class MapBuilder:
         show : bool, default True
             Show the first layer when the map opens (the others start hidden).
         legend_title : str
-            Title of the legend shared by these layers (shown while any is on).
+            Title of each layer's legend, with ``{layer}`` standing for what the layer shows: the
+            index's official name and "decile" (e.g. "Health Deprivation and Disability decile"),
+            or the layer name given in ``columns``.
         search : bool, default True
             Make the LSOAs findable by code and name in the search box.
         """
@@ -217,12 +234,14 @@ class MapBuilder:
                              ("population", "Population"))
             if c in frame.columns and not (c == "population" and "pop_total" in frame.columns)
         ]  # fmt: skip
-        table_rows, layer_names, classes = [], [], []
+        table_rows, layer_names, titles, classes = [], [], [], []
         for column, given in chosen.items():
             stem = column.removesuffix("_decile")
             index = BY_KEY.get(stem)
             short = index.short if index is not None else stem.replace("_", " ")
             layer_names.append(given or f"{short} decile")
+            long = f"{index.label} decile" if index is not None else f"{short} decile"
+            titles.append(decile_legend_title(given or long, str(legend_title)))
             values = deciles(frame, column, name=what, key="lsoa_code")
             classes.append(values)
             cells = [[col(values), "i"]]
@@ -237,11 +256,15 @@ class MapBuilder:
         tip["table"] = {"header": ["", "Decile", "Rank", "Score"], "rows": table_rows}
         has_missing = any(v is None for values in classes for v in values)
         items = [("fill", c, label) for c, label in zip(DECILE_COLOURS, decile_labels(), strict=True)]
-        legend = self._legend(legend_title, items, no_data=has_missing)
         search_id = self._add_search(frame, ["lsoa_code", "lsoa_name"], "LSOA") if search else None
+        groups = {layer.spec.get("exclusive") for layer in self.layers} - {None}
+        group = f"{DECILE_GROUP} ({len(groups) + 1})" if groups else DECILE_GROUP
+        legend = self._legend(titles[0], items, no_data=has_missing)  # one legend, titled by the layer shown
+        legend.titles.update(zip(layer_names, titles, strict=True))
         for i, (name, values) in enumerate(zip(layer_names, classes, strict=True)):
             spec = {"kind": "fill", "geom": geo, "rows": rows, "cls": col(values), "base": 1,
-                    "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None}
+                    "colors": list(DECILE_COLOURS), "tooltip": tip, "search": search_id if i == 0 else None,
+                    "exclusive": group}
             colours = [NO_DATA_COLOUR if v is None else DECILE_COLOURS[v - 1] for v in values]
             self._add_layer(Layer("fill", name, show and i == 0, frame, legend, colours=colours, spec=spec))
         return self
@@ -479,8 +502,10 @@ class MapBuilder:
         label_column : str, optional
             Name of each point, shown on hover and findable in the search box.
         popup : list or dict, optional
-            Columns shown when a marker is clicked (dict: column -> label). Default:
-            ``label_column`` and ``category_column``.
+            Columns shown when a marker is clicked (dict: column -> label; an empty label
+            shows the value alone). In a list, each column is labelled by its name, except a
+            column ``popup``, which holds the whole popup as plain text and is shown without a
+            label. Default: ``label_column`` and ``category_column``.
         cluster : bool, default True
             Group nearby markers into clusters that split as you zoom in.
         icons : dict, optional
@@ -556,7 +581,8 @@ class MapBuilder:
             simplified = _encode.simplify_coverage(geoms, self.simplify)
             collections.append(np.asarray(gpd.GeoSeries(simplified, crs=BNG).to_crs(WGS84).array, dtype=object))
         west, south, east, north = self._bounds(collections)
-        legends = [{"title": lg.title, "items": [list(i) for i in lg.items], "layers": lg.layers}
+        legends = [{"title": lg.title, "items": [list(i) for i in lg.items], "layers": lg.layers,
+                    **({"titles": [lg.title_of(name) for name in lg.layers]} if lg.titles else {})}
                    for lg in self.legends]
         return {
             "title": self.title,
@@ -565,6 +591,8 @@ class MapBuilder:
             "attribution": self.attribution,  # text, like every string here (the page's script escapes it)
             "parameters": [[k, v] for k, v in self.parameters.items()],
             "bounds": [[south, west], [north, east]],
+            "minZoom": MIN_ZOOM,
+            "maxZoom": MAX_ZOOM,
             "tiles": self.tiles,
             "noData": NO_DATA_COLOUR,
             "topology": _encode.topology(collections),
@@ -642,7 +670,10 @@ class MapBuilder:
     def _tooltip(self, frame: pd.DataFrame, fields: Fields, what: str) -> dict[str, Any] | None:
         if not fields:
             return None
-        pairs = list(fields.items()) if isinstance(fields, Mapping) else [(c, c) for c in as_list(fields)]
+        # In a list, a column is labelled by its name, except ``popup``: a whole popup as plain text (as
+        # geotarget.io.assets.asset_layer writes it), shown without a label. An empty label shows no label.
+        pairs = (list(fields.items()) if isinstance(fields, Mapping)
+                 else [(c, "" if c == "popup" else c) for c in as_list(fields)])
         require_columns(frame, what, [c for c, _ in pairs], "tooltip/popup column(s)")
         return {"fields": [[str(label), *self._values(frame, c)] for c, label in pairs]}
 

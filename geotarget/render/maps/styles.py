@@ -23,7 +23,8 @@ NO_DATA_COLOUR = "#bdbdbd"
 #: average score: the 5-class viridis palette, darkest for the most deprived fifth.
 WARD_CLASS_COLOURS: tuple[str, ...] = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 
-LEGEND_TITLE = "IMD / domain decile — 1 = most deprived 10% nationally"
+#: Title of a decile layer's legend; ``{layer}`` stands for what the layer shows (see :func:`decile_legend_title`).
+DECILE_LEGEND_TITLE = "{layer} — 1 = most deprived 10% nationally"
 
 #: Colours for categories, in order: Paul Tol's "muted" scheme then the Okabe-Ito
 #: colours, all distinguishable with the common forms of colour blindness.
@@ -74,6 +75,15 @@ def text_colour(fill: str) -> str:
     """Black or white, whichever reads better on ``fill``."""
     r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "#ffffff"
+
+
+def decile_legend_title(layer: str, template: str = DECILE_LEGEND_TITLE) -> str:
+    """Return the legend title of one decile layer, e.g. ``"Health Deprivation and Disability decile — 1 = ..."``.
+
+    ``template`` holds ``{layer}`` where the layer's description goes (replaced as text, not formatted,
+    so braces in a name are kept).
+    """
+    return template.replace("{layer}", layer)
 
 
 def decile_labels() -> list[str]:

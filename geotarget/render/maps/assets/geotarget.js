@@ -24,13 +24,73 @@
   }
   GT.htmlText = htmlText;
 
-  /* Leaflet's layer control, with each layer's name put in as text (Leaflet's own sets it as HTML). */
+  /* Leaflet's layer control, with each layer's name put in as text (Leaflet's own sets it as HTML).
+   * Overlays in an exclusive group (layer.gtSpec.exclusive, e.g. the decile layers) are radio buttons
+   * under the group's name, with a "none" choice: one of them is shown at a time. The list is kept
+   * clear of the overview map (bottom right): it scrolls rather than run under it. */
   var TextLayers = L.Control.Layers.extend({
     _addItem: function (obj) {
       var label = L.Control.Layers.prototype._addItem.call(this, L.extend({}, obj, {name: ""}));
       var spans = label.getElementsByTagName("span");
       spans[spans.length - 1].textContent = " " + obj.name;
+      var group = obj.overlay && obj.layer.gtSpec ? obj.layer.gtSpec.exclusive : null;
+      if (group) {
+        var input = label.getElementsByTagName("input")[0];
+        input.type = "radio";
+        input.name = "gt-group-" + L.stamp(this) + "-" + group;
+        label.gtGroup = group;
+        L.DomUtil.addClass(label, "gt-group-item");
+      }
       return label;
+    },
+    _update: function () {
+      L.Control.Layers.prototype._update.call(this);
+      if (!this._overlaysList) { return this; }
+      var self = this, map = this._map, seen = {};
+      Array.prototype.slice.call(this._overlaysList.children).forEach(function (label, k, all) {
+        var group = label.gtGroup;
+        if (!group) { return; }
+        if (!seen[group]) {
+          seen[group] = true;
+          self._overlaysList.insertBefore(el("div", group, "gt-group-title"), label);
+        }
+        var next = all[k + 1];
+        if (next && next.gtGroup === group) { return; }
+        var members = self._layers.filter(function (o) { return o.layer.gtSpec && o.layer.gtSpec.exclusive === group; });
+        var none = el("label", null, "gt-group-item gt-group-none");
+        var span = el("span", null, null, none);
+        var input = el("input", null, "leaflet-control-layers-selector", span);
+        input.type = "radio";
+        input.name = "gt-group-" + L.stamp(self) + "-" + group;
+        input.checked = !members.some(function (o) { return map.hasLayer(o.layer); });
+        el("span", " none", null, span);
+        L.DomEvent.on(input, "click", function () {
+          members.forEach(function (o) { if (map.hasLayer(o.layer)) { map.removeLayer(o.layer); } });
+        });
+        self._overlaysList.insertBefore(none, next || null);
+      });
+      this._fit();
+      return this;
+    },
+    expand: function () {
+      L.Control.Layers.prototype.expand.call(this);
+      this._fit();
+      return this;
+    },
+    /* Let the list scroll so the control ends above the overview map (or the map's foot). */
+    _fit: function () {
+      if (!this._map || !this._section) { return; }
+      var section = this._section, map = this._map;
+      section.style.height = "";
+      var mapBox = map.getContainer().getBoundingClientRect();
+      var limit = mapBox.bottom - 24;  // above the attribution line
+      var mini = map.getContainer().querySelector(".leaflet-control-minimap");
+      if (mini && mini.offsetParent !== null) { limit = mini.getBoundingClientRect().top; }
+      var top = section.getBoundingClientRect().top;
+      var pad = this._container.getBoundingClientRect().bottom - section.getBoundingClientRect().bottom;
+      var room = Math.max(80, Math.floor(limit - 10 - pad - top));
+      section.style.maxHeight = room + "px";
+      L.DomUtil.addClass(section, "gt-scroll");
     }
   });
   GT.TextLayers = TextLayers;
@@ -68,7 +128,7 @@
     }
     (spec.fields || []).forEach(function (f) {
       var row = el("div", null, "gt-tip-field", box);
-      el("span", f[0] + ": ", "gt-tip-label", row);
+      if (f[0]) { el("span", f[0] + ": ", "gt-tip-label", row); }
       el("span", fmt(cols[f[1]][i], f[2]), null, row);
     });
     if (spec.table) {
@@ -83,6 +143,39 @@
         });
       });
     }
+    return box;
+  }
+
+  /* Copy text to the clipboard (navigator.clipboard where the page may use it, else the selection). */
+  function copyText(text, node) {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      return navigator.clipboard.writeText(text);
+    }
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    return document.execCommand("copy") ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+  GT.copyText = copyText;
+
+  /* The popup of a clicked area: the same text as its tooltip, selectable, and a Copy button that puts
+   * the text on the clipboard (one "label: value" line per field, table cells tab-separated). */
+  function areaPopup(spec, cols, i) {
+    var box = el("div", null, "gt-area-popup");
+    var content = tipContent(spec, cols, i);
+    content.className = "gt-popup-text";
+    box.appendChild(content);
+    var button = el("button", "Copy", "gt-copy", box);
+    button.type = "button";
+    button.title = "Copy this area's details";
+    L.DomEvent.on(button, "click", function (e) {
+      L.DomEvent.stop(e);
+      var text = content.innerText.replace(/\n{2,}/g, "\n").trim();
+      copyText(text, content).then(function () { button.textContent = "Copied"; },
+                                   function () { button.textContent = "Select and copy the text"; });
+    });
     return box;
   }
 
@@ -169,7 +262,10 @@
 
   function render(map, spec) {
     var cols = spec.columns;
-    var state = {map: map, spec: spec, layers: {}, legends: [], geometry: {}};
+    var state = {map: map, spec: spec, layers: {}, legends: [], geometry: {}, labelGroups: []};
+    // Explicit zoom limits on the map itself: marker clustering needs a maxZoom whatever the base layer.
+    if (spec.maxZoom !== undefined) { map.setMaxZoom(spec.maxZoom); }
+    if (spec.minZoom !== undefined) { map.setMinZoom(spec.minZoom); }
     ["gtAreas", "gtOutlines", "gtLabels", "gtHighlight"].forEach(function (name, k) {
       var pane = map.createPane(name);
       pane.style.zIndex = 400 + 10 * k;
@@ -212,6 +308,10 @@
       if (!tip) { return; }
       group.bindTooltip(function (path) { return tipContent(tip, cols, path.gtRow); },
                         {sticky: true, className: "gt-tooltip"});
+      // A click opens the same text as a popup that stays, to select and copy.
+      group.bindPopup(function (path) { return areaPopup(tip, cols, path.gtRow); },
+                      {className: "gt-popup gt-area", maxWidth: 360, autoPanPaddingTopLeft: [60, 60]});
+      group.on("popupopen", function () { group.closeTooltip(); });
     }
 
     function fillLayer(spec_) {
@@ -246,19 +346,34 @@
       var style = L.extend({pane: "gtOutlines", interactive: !!spec_.tooltip,
                             className: spec_.tooltip ? "gt-outline-interactive" : ""}, spec_.style);
       var group = lazy(function (group) {
-        polygons(spec_, function () { return style; }).forEach(function (path) { group.addLayer(path); });
+        var paths = polygons(spec_, function () { return style; });
+        paths.forEach(function (path) { group.addLayer(path); });
         if (labels) {
           var text = cols[labels.text], lat = cols[labels.lat], lon = cols[labels.lon];
+          var area = {};  // rows' extent (degrees squared): larger areas' labels are placed first
+          paths.forEach(function (path) {
+            var b = path.getBounds();
+            area[path.gtRow] = (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest());
+          });
+          group.gtLabels = [];
           for (var i = 0; i < text.length; i++) {
+            if (!text[i]) { continue; }
             var span = el("span", text[i]);
             span.style.fontSize = labels.size + "px";
-            group.addLayer(L.marker([lat[i], lon[i]], {
+            var marker = L.marker([lat[i], lon[i]], {
               pane: "gtLabels", interactive: false, keyboard: false,
               icon: L.divIcon({className: labelClass, html: span, iconSize: null})
-            }));
+            });
+            group.gtLabels.push({marker: marker, span: span, size: labels.size, area: area[i] || 0,
+                                 minZoom: labels.minZoom});
+            group.addLayer(marker);
           }
         }
       });
+      if (labels) {
+        state.labelGroups.push(group);
+        group.on("add remove", function () { placeLabels(); });
+      }
       bindTip(group, spec_.tooltip);
       if (spec_.tooltip) {
         // The areas below are drawn on a canvas, which does not see the pointer move onto
@@ -267,18 +382,51 @@
           if (areaRenderer._hoveredLayer) { areaRenderer._handleMouseOut(e.originalEvent); }
         });
       }
-      if (labels && labels.minZoom) {
-        var hideClass = "gt-hide-labels-" + spec_.name.replace(/[^A-Za-z0-9]+/g, "-");
-        var update = function () {
-          L.DomUtil[map.getZoom() < labels.minZoom ? "addClass" : "removeClass"](map.getContainer(), hideClass);
-        };
-        var sheet = el("style", "." + hideClass + " ." + labelClass.split(" ")[1] + " { display: none; }");
-        document.head.appendChild(sheet);
-        map.on("zoomend", update);
-        update();
-      }
       return group;
     }
+
+    /* Show the labels of the shown outline layers that fit: bigger type first, then larger areas;
+     * a label whose box would touch one already placed is hidden (until a zoom makes room), as is
+     * every label of a layer below its minZoom. Runs after every move, zoom and layer change. */
+    function placeLabels() {
+      var size = map.getSize(), zoom = map.getZoom(), items = [];
+      state.labelGroups.forEach(function (g) {
+        if (!g.gtLabels) { return; }
+        var on = map.hasLayer(g);
+        g.gtLabels.forEach(function (lab) {
+          if (on && !(lab.minZoom && zoom < lab.minZoom)) { items.push(lab); } else { lab.span.style.display = "none"; }
+        });
+      });
+      var unmeasured = items.filter(function (lab) { return lab.w === undefined; });
+      unmeasured.forEach(function (lab) { lab.span.style.display = ""; });
+      unmeasured.forEach(function (lab) { lab.w = lab.span.offsetWidth; lab.h = lab.span.offsetHeight; });
+      items.sort(function (a, b) { return b.size - a.size || b.area - a.area; });
+      var cell = 64, grid = {}, pad = 3;
+      function collides(box, add) {
+        var hit = false;
+        for (var cx = Math.floor(box[0] / cell); cx <= Math.floor(box[2] / cell); cx++) {
+          for (var cy = Math.floor(box[1] / cell); cy <= Math.floor(box[3] / cell); cy++) {
+            var key = cx + ":" + cy, list = grid[key];
+            if (add) { (grid[key] = list || []).push(box); continue; }
+            for (var k = 0; list && k < list.length && !hit; k++) {
+              var o = list[k];
+              hit = box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+            }
+          }
+        }
+        return hit;
+      }
+      items.forEach(function (lab) {
+        var p = map.latLngToContainerPoint(lab.marker.getLatLng());
+        var box = [p.x - lab.w / 2 - pad, p.y - lab.h / 2 - pad, p.x + lab.w / 2 + pad, p.y + lab.h / 2 + pad];
+        var inView = box[2] > 0 && box[3] > 0 && box[0] < size.x && box[1] < size.y;
+        var show = inView && !collides(box, false);
+        if (show) { collides(box, true); }
+        lab.span.style.display = show ? "" : "none";
+      });
+    }
+    state.placeLabels = placeLabels;
+    map.on("moveend resize", placeLabels);
 
     function pointLayer(spec_) {
       var lat = cols[spec_.lat], lon = cols[spec_.lon];
@@ -320,10 +468,12 @@
     var bases = {};
     if (spec.tiles) {
       bases.OpenStreetMap = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-        maxZoom: 19, attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+        maxZoom: spec.maxZoom || 19, minZoom: spec.minZoom || 0, attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
       });
     }
-    bases["No basemap"] = L.layerGroup();
+    // A blank base layer. Without tiles no layer states a zoom range: the map's own limits (set above)
+    // are what marker clustering reads.
+    bases["No basemap"] = L.layerGroup([], {minZoom: spec.minZoom || 0, maxZoom: spec.maxZoom || 19});
     bases[spec.tiles ? "OpenStreetMap" : "No basemap"].addTo(map);
 
     var overlays = {};
@@ -333,6 +483,17 @@
       made.gtSpec = layer;
       overlays[layer.name] = made;
       state.layers[layer.name] = made;
+    });
+    /* Layers of one exclusive group (the deciles) are alternatives: showing one hides the others. */
+    spec.layers.forEach(function (layer) {
+      if (!layer.exclusive) { return; }
+      overlays[layer.name].on("add", function () {
+        spec.layers.forEach(function (other) {
+          if (other.exclusive === layer.exclusive && other.name !== layer.name && map.hasLayer(overlays[other.name])) {
+            map.removeLayer(overlays[other.name]);
+          }
+        });
+      });
     });
 
     /* Title box: title, vintage, notes, parameters. */
@@ -362,7 +523,7 @@
         var section = el("div", null, "gt-legend-section", panel);
         section.setAttribute("data-layers", JSON.stringify(lg.layers));
         var single = lg.items.length === 1 && lg.items[0][2] === lg.title;
-        el("div", lg.title, "gt-legend-title" + (single ? " gt-legend-title-only" : ""), section);
+        var heading = el("div", lg.title, "gt-legend-title" + (single ? " gt-legend-title-only" : ""), section);
         lg.items.forEach(function (item) {
           var row = el("div", null, "gt-legend-row" + (single ? " gt-legend-single" : ""), section);
           var kind = item[0].split(":")[0];
@@ -379,6 +540,11 @@
         var update = function () {
           var on = layers.some(function (layer) { return map.hasLayer(layer); });
           section.style.display = on ? "" : "none";
+          if (lg.titles) {  // name the layer shown (e.g. which decile layer)
+            for (var k = 0; k < layers.length; k++) {
+              if (map.hasLayer(layers[k])) { heading.textContent = lg.titles[k]; break; }
+            }
+          }
           var any = Array.prototype.some.call(panel.children, function (s) { return s.style.display !== "none"; });
           panel.style.display = any ? "" : "none";
         };
@@ -437,19 +603,33 @@
                                                 width: 130, height: 130, zoomLevelOffset: -5,
                                                 strings: {hideText: "Hide overview", showText: "Show overview"}});
       mini.addTo(map);
+      mini.on("toggle", function () { state.layerControl._fit(); });
     }
     state.minimap = mini;
 
     map.fitBounds(spec.bounds);  // first, so the layers are projected once
     spec.layers.forEach(function (layer) { if (layer.show) { overlays[layer.name].addTo(map); } });
     state.legends.forEach(function (lg) { lg.update(); });
+    map.on("resize", function () { state.layerControl._fit(); });
+    state.layerControl._fit();
+    placeLabels();
     return state;
   }
+
+  /* Text as searched: upper case, without spaces. */
+  function squash(text) { return String(text).toUpperCase().replace(/\s+/g, ""); }
 
   /* Search box over LSOAs, wards and named points (leaflet-search with our own index). */
   function searchControl(map, spec, cols, state, geometries) {
     if (!L.Control.Search) { return null; }
-    var records = null;
+    var records = null, squashed = null, squashedOf = null;
+    function searchKeys(all) {
+      if (squashedOf !== all) {
+        squashedOf = all;
+        squashed = Object.keys(all).map(function (key) { return [key, squash(key)]; });
+      }
+      return squashed;
+    }
     var highlight = L.layerGroup().addTo(map);
     function add(entry, target, n, where) {
       var texts = entry.text.map(function (c) { return cols[c]; });
@@ -523,15 +703,19 @@
       sourceData: function (text, callResponse) { callResponse(index()); return {abort: function () {}}; },
       formatData: function (data) { return data; },
       filterData: function (text, all) {
-        var needle = text.toLowerCase();
+        // Case and spaces do not matter ("ts181au" finds "TS18 1AU"); matches at the start come first.
+        var needle = squash(text);
+        if (!needle) { return {}; }
+        var keys = searchKeys(all), first = [], later = [];
+        for (var k = 0; k < keys.length && first.length < 15; k++) {
+          var at = keys[k][1].indexOf(needle);
+          if (at === 0) { first.push(keys[k][0]); } else if (at > 0 && later.length < 15) { later.push(keys[k][0]); }
+        }
         var found = {};
-        var n = 0;
-        Object.keys(all).some(function (key) {
-          if (key.toLowerCase().indexOf(needle) >= 0) { found[key] = all[key]; n++; }
-          return n >= 15;
-        });
+        first.concat(later).slice(0, 15).forEach(function (key) { found[key] = all[key]; });
         return found;
       },
+      firstTipSubmit: true,  // Enter goes to the first suggestion unless the arrow keys chose another
       buildTip: function (text) { return el("a", text, "gt-search-tip"); },
       moveToLocation: moveTo,
       marker: false,
