@@ -98,9 +98,9 @@ def static_figure(
         if id(legend) in seen:
             continue
         seen.add(id(legend))
-        title = legend.title_of(layer.name)  # e.g. which decile layer is drawn
-        if not (len(legend.items) == 1 and legend.items[0][2] == title):
-            handles.append(Patch(color="none", label="\n".join(textwrap.wrap(title, 34))))
+        legend_title = legend.title_of(layer.name)  # e.g. which decile layer is drawn
+        if not (len(legend.items) == 1 and legend.items[0][2] == legend_title):
+            handles.append(Patch(color="none", label="\n".join(textwrap.wrap(legend_title, 34))))
         for kind, colour, label in legend.items:
             kind = kind.split(":")[0]
             if kind == "fill":
