@@ -73,9 +73,22 @@ class MapPage:
         return self.js("n => window.geotarget.state.map.hasLayer(window.geotarget.state.layers[n])", name)
 
     def toggle(self, name: str) -> None:
+        """Switch a layer on or off from the layer control, as a person would.
+
+        A layer of a radio group (the decile layers) is switched off by choosing the group's "none".
+        """
         label = self.page.locator(".leaflet-control-layers-overlays label",
                                   has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
-        label.locator("input").click()
+        if label.locator("input[type=radio]").count() and self.on_map(name):
+            label.locator("xpath=following-sibling::label[contains(@class, 'gt-group-none')][1]").locator(
+                "input").click()
+        else:
+            label.locator("input").click()
+
+    def overlay_labels(self) -> list[str]:
+        """Names of the overlays in the layer control, in order (not the radio groups' "none")."""
+        labels = self.page.locator(".leaflet-control-layers-overlays label:not(.gt-group-none)")
+        return [t.strip() for t in labels.all_inner_texts()]
 
     def legend_visible(self) -> dict[str, bool]:
         """Legend section title -> shown (its panel shown and the section shown)."""
@@ -164,8 +177,7 @@ def test_map_opens_without_console_errors(tees):
 def test_every_layer_toggles(tees, tees_map):
     mb = tees_map[1]
     names = [layer.name for layer in mb.layers]
-    labels = tees.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert [t.strip() for t in labels] == names
+    assert tees.overlay_labels() == names
     for name in names:
         before = tees.on_map(name)
         tees.toggle(name)
@@ -178,19 +190,21 @@ def test_every_layer_toggles(tees, tees_map):
 
 
 def test_legends_follow_their_layers(tees):
-    decile_title = "IMD / domain decile — 1 = most deprived 10% nationally"
+    imd_title = "Index of Multiple Deprivation (IMD) decile — 1 = most deprived 10% nationally"
+    income_title = "Income decile — 1 = most deprived 10% nationally"
     shown = tees.legend_visible()
-    assert shown[decile_title] is True and shown["Ward boundaries"] is True and shown["Assets"] is True
+    assert shown[imd_title] is True and shown["Ward boundaries"] is True and shown["Assets"] is True
     assert shown["Deprivation band"] is False
     assert shown["Ward IMD average score — rank among 103 wards in Tees Valley; 1 = most deprived"] is False
-    tees.toggle("IMD decile")  # the decile legend stays while another decile layer is on ...
-    assert tees.legend_visible()[decile_title] is False
-    tees.toggle("Income decile")
-    assert tees.legend_visible()[decile_title] is True
+    tees.toggle("IMD decile")  # no decile layer: no decile legend
+    assert imd_title not in tees.legend_visible() or tees.legend_visible()[imd_title] is False
+    tees.toggle("Income decile")  # the decile legend names the decile layer shown
+    shown = tees.legend_visible()
+    assert shown[income_title] is True and imd_title not in shown
     tees.toggle("Income decile")
     tees.toggle("Deprivation band")
     shown = tees.legend_visible()
-    assert shown["Deprivation band"] is True and shown[decile_title] is False
+    assert shown["Deprivation band"] is True and shown[income_title] is False
     for name in ("Deprivation band", "Ward boundaries", "Council boundaries", "Assets"):
         tees.toggle(name)
     expect(tees.page.locator(".gt-legend")).to_be_hidden()  # nothing on: no legend panel

@@ -107,8 +107,7 @@ def test_map_builder_with_every_text_hostile(browser, tmp_path, study):  # noqa:
         assert page.page.title() == SCRIPT_NAMES[0]
         assert page.page.locator(".gt-title h1").inner_text() == SCRIPT_NAMES[0]
         assert SCRIPT_NAMES[5] in page.page.locator(".leaflet-control-attribution").inner_text()
-        labels = [t.strip() for t in page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
-        assert labels == [layer.name.strip() for layer in mb.layers]
+        assert page.overlay_labels() == [layer.name.strip() for layer in mb.layers]
         # ward labels on the map are the hostile names, as text
         ward_labels = set(page.js("() => [...document.querySelectorAll('.gt-label span')].map(s => s.textContent)"))
         assert set(study.wards["ward_name"]) <= ward_labels

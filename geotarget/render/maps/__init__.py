@@ -37,8 +37,8 @@ from geotarget.render.maps.page import read_data
 from geotarget.render.maps.styles import (
     CATEGORY_COLOURS,
     DECILE_COLOURS,
-    DEFAULT_ATTRIBUTION,
     DECILE_LEGEND_TITLE,
+    DEFAULT_ATTRIBUTION,
     NO_DATA_COLOUR,
     WARD_CLASS_COLOURS,
 )

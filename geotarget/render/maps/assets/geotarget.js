@@ -389,6 +389,7 @@
      * a label whose box would touch one already placed is hidden (until a zoom makes room), as is
      * every label of a layer below its minZoom. Runs after every move, zoom and layer change. */
     function placeLabels() {
+      if (map._animatingZoom) { return; }  // placed again when the zoom ends (moveend)
       var size = map.getSize(), zoom = map.getZoom(), items = [];
       state.labelGroups.forEach(function (g) {
         if (!g.gtLabels) { return; }
@@ -607,7 +608,7 @@
     }
     state.minimap = mini;
 
-    map.fitBounds(spec.bounds);  // first, so the layers are projected once
+    map.fitBounds(spec.bounds, {animate: false});  // first, so the layers are projected once
     spec.layers.forEach(function (layer) { if (layer.show) { overlays[layer.name].addTo(map); } });
     state.legends.forEach(function (lg) { lg.update(); });
     map.on("resize", function () { state.layerControl._fit(); });
