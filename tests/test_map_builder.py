@@ -132,6 +132,31 @@ def test_points_categories_popup_and_search():
     assert "<script>alert" not in p.html
 
 
+def test_a_popup_column_is_shown_without_a_label():
+    """A column ``popup`` (a whole popup as text, as io.assets.asset_layer writes it) has no "popup:" label."""
+    pts = points().assign(popup=["GP one — GP practice — TS18 1AU", EVIL, "Library", "Unknown"])
+    p = page(MapBuilder("T").add_points(pts, "Assets", label_column="name", popup=["popup", "visits"]))
+    assert p.tooltip("Assets", 0, key="popup") == {"": "GP one — GP practice — TS18 1AU", "visits": 10}
+    p = page(MapBuilder("T").add_points(pts, "Assets", label_column="name", popup={"name": "", "kind": "Type"}))
+    assert p.tooltip("Assets", 1, key="popup") == {"": EVIL, "Type": "gp"}
+
+
+def test_decile_layers_are_a_radio_group_with_a_title_each_and_zoom_limits():
+    lsoas = make_lsoas()
+    mb = MapBuilder("T").add_deciles(lsoas, columns=["imd_decile", "health_decile"])
+    mb.add_deciles(lsoas, columns={"income_decile": "Income (2)"}, legend_title="{layer}: deciles")
+    p = page(mb)
+    groups = [p.layers[n]["exclusive"] for n in ("IMD decile", "Health decile", "Income (2)")]
+    assert groups == ["Deprivation deciles (one at a time)"] * 2 + ["Deprivation deciles (one at a time) (2)"]
+    legend = p.legend_of("Health decile")
+    assert legend["layers"] == ["IMD decile", "Health decile"]
+    assert legend["titles"] == ["Index of Multiple Deprivation (IMD) decile — 1 = most deprived 10% nationally",
+                                "Health Deprivation and Disability decile — 1 = most deprived 10% nationally"]
+    assert p.legend_of("Income (2)")["titles"] == ["Income (2): deciles"]
+    assert mb.legends[0].title_of("Health decile").startswith("Health Deprivation")
+    assert (p.spec["minZoom"], p.spec["maxZoom"]) == (4, 19)  # on the map itself: clustering needs a maxZoom
+
+
 def test_search_only_places():
     pc = points().assign(postcode=["TS1 1AA", "TS1 1AB", EVIL, None])
     p = page(MapBuilder("T").add_outlines(grid(), "A").add_search(pc, "postcode"))

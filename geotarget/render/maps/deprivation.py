@@ -70,9 +70,11 @@ def deprivation_map(
 ) -> MapBuilder:
     """Return the standard map of IMD and domain deciles for a set of LSOAs, as a :class:`MapBuilder`.
 
-    One choropleth layer for the IMD decile (shown) and one per domain (hidden), with
-    one legend shown while any of them is on; optional ward and council outlines with
-    their names (ward names from zoom 12); a tooltip per LSOA; the title, vintage,
+    One choropleth layer for the IMD decile (shown) and one per domain (hidden), offered
+    as one choice at a time (a radio group, with "none") under a legend that names the
+    layer shown; optional ward and council outlines with their names (ward names from
+    zoom 12, and only those that fit: a label that would overlap another is hidden until
+    a zoom makes room); a tooltip per LSOA, and a popup on a click (to select and copy); the title, vintage,
     notes and licence attribution. With ``ward_profiles`` (from
     ``geotarget.analysis.aggregate.aggregate(lsoas, to="ward")``), a further layer, hidden at
     first, fills each ward by the fifth of its rank on IMD average score among the
