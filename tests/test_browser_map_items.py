@@ -291,6 +291,15 @@ def test_clicking_an_area_gives_a_popup_to_select_and_copy(tees, sample25):
     assert copied.startswith(f"{code} {name}")
     assert f"Ward: {lsoa['ward_name'].iloc[0]}" in copied
     assert re.search(rf"IMD\s+{int(lsoa['imd_decile'].iloc[0])}\s+{int(lsoa['imd_rank'].iloc[0]):,}", copied)
+    # While measuring a distance, clicks place points and open no popup.
+    tees.js("() => { window.geotarget.state.map.closePopup(); }")
+    tees.page.locator(".polyline-measure-unicode-icon").first.click()
+    x, y = tees.point(point.y, point.x)
+    tees.page.mouse.click(x, y)
+    tees.page.wait_for_timeout(300)
+    assert tees.page.locator(".gt-area").count() == 0
+    tees.page.locator(".polyline-measure-unicode-icon").first.click()
+    tees.page.keyboard.press("Escape")
     assert tees.errors == []
 
 

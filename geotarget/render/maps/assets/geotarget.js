@@ -308,10 +308,14 @@
       if (!tip) { return; }
       group.bindTooltip(function (path) { return tipContent(tip, cols, path.gtRow); },
                         {sticky: true, className: "gt-tooltip"});
-      // A click opens the same text as a popup that stays, to select and copy.
-      group.bindPopup(function (path) { return areaPopup(tip, cols, path.gtRow); },
-                      {className: "gt-popup gt-area", maxWidth: 360, autoPanPaddingTopLeft: [60, 60]});
-      group.on("popupopen", function () { group.closeTooltip(); });
+      // A click opens the same text as a popup that stays, to select and copy (not while measuring).
+      group.on("click", function (e) {
+        if (state.measure && state.measure._measuring) { return; }
+        var path = e.propagatedFrom || e.layer;
+        group.closeTooltip();
+        L.popup({className: "gt-popup gt-area", maxWidth: 360, autoPanPaddingTopLeft: [60, 60]})
+          .setLatLng(e.latlng).setContent(areaPopup(tip, cols, path.gtRow)).openOn(map);
+      });
     }
 
     function fillLayer(spec_) {
@@ -569,7 +573,7 @@
       new L.Control.FullScreen({position: "topleft", title: "Full screen", titleCancel: "Exit full screen"}).addTo(map);
     }
     if (L.control.polylineMeasure) {
-      L.control.polylineMeasure({position: "topleft", unit: "kilometres", showBearings: false,
+      state.measure = L.control.polylineMeasure({position: "topleft", unit: "kilometres", showBearings: false,
                                  clearMeasurementsOnStop: false, showClearControl: true,
                                  measureControlTitleOn: "Measure a distance",
                                  measureControlTitleOff: "Stop measuring"}).addTo(map);
