@@ -314,7 +314,7 @@
         var path = e.propagatedFrom || e.layer;
         group.closeTooltip();
         L.popup({className: "gt-popup gt-area", maxWidth: 360, autoPanPaddingTopLeft: [60, 60]})
-          .setLatLng(e.latlng).setContent(areaPopup(tip, cols, path.gtRow)).openOn(map);
+          .setLatLng(e.latlng).setContent(function () { return areaPopup(tip, cols, path.gtRow); }).openOn(map);
       });
     }
 
