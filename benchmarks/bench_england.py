@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from record import save
+
 SECTIONS = ("aggregate", "target", "hotspots", "cluster")
 
 STUDY = """
@@ -127,8 +129,9 @@ def main() -> None:
         print(f"{'stage':<58}{'wall s':>8}{'peak MB':>9}")
         print(f"{'import geotarget':<58}{t_import:8.2f}{rss_import:9.0f}")
         print(f"{'I/O floor (read_file lsoa21 + read_csv IoD2025)':<58}{floor:8.2f}")
-        for s in stages.stages:
-            print(f"{s.name:<58}{s.seconds:8.2f}{s.peak_mb or 0:9.0f}")
+        for s in sorted(stages.stages, key=lambda s: s.start):  # as they started
+            name = "  " * s.depth + s.name
+            print(f"{name:<58}{s.seconds:8.2f}{s.peak_mb or 0:9.0f}")
         print(f"{'total (run_study)':<58}{total:8.2f}{peak:9.0f}")
         print(f"floor {floor:.2f} s; study {total:.2f} s; ratio study/floor {total / floor:.1f}x (target <= 20x)")
         print(f"peak memory of the process (max RSS): {peak:,.0f} MB; target <= 8,192 MB")
@@ -136,6 +139,16 @@ def main() -> None:
         for role, path in sorted(res.outputs.items()):
             print(f"  {path.name:<28}{path.stat().st_size / 1e6:8.1f} MB  [{role}]")
         print(f"  {res.manifest.name:<28}{res.manifest.stat().st_size / 1e6:8.3f} MB")
+        sizes = {role: path.stat().st_size / 1e6 for role, path in res.outputs.items()}
+        figures = {"lsoas": len(res.run.lsoas), "councils": len(res.run.summary),
+                   "wards": len(res.run.ward_profiles), "floor_s": floor, "total_s": total, "ratio": total / floor,
+                   "peak_mb": peak, "gpkg_mb": sizes["gpkg"]}
+        if "map" in sizes:
+            figures["map_mb"] = sizes["map"]
+            figures["map_s"] = sum(s.seconds for s in stages.stages if s.name == "map")
+        mapped = "_map" if args.map else "_map_councils" if args.map_councils else ""
+        save(f"england{mapped}" + ("" if list(args.sections) == ["aggregate"] else "_" + "_".join(args.sections)),
+             figures)
 
 
 if __name__ == "__main__":

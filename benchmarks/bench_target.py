@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from pathlib import Path
+
+from record import default_source, save
 
 from geotarget.analysis.target import target_areas
 from geotarget.data import load
@@ -21,7 +24,7 @@ from geotarget.data import load
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--source", type=Path, default=default_source())
     ap.add_argument("--min-population", type=float, default=1500)
     ap.add_argument("--max-population", type=float, default=15000)
     args = ap.parse_args()
@@ -47,6 +50,8 @@ def main() -> None:
     top = res.areas.sort_values("deprived_population", ascending=False).head(5)
     for aid, r in top.iterrows():
         print(f"  {aid} {r['name']} ({r.la_name}): {r.population:,.0f} residents, stability {r.stability:.0%}")
+    save("target", {"read_s": t1 - t0, "target_s": t2 - t1, "councils": len(res.councils), "areas": len(res.areas),
+                    "peak_mb": rss}, argv=sys.argv)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ and :func:`progress` (a loop: ``for site in progress(sites, desc="screening site
   stay quiet).
 
 A :class:`StageLog` collects the timings (and, if asked, the peak memory of each step, sampled
-from the process's resident set size) of the logged steps for benchmarks and summaries, with or
-without bars.
+from the process's resident set size) of every step, nested ones with their depth, for benchmarks
+and summaries, with or without bars.
 
 Memory is read from Linux's ``/proc`` or, elsewhere on Unix, the ``resource`` module. Where neither
 exists (Windows) memory is reported as ``None`` and everything else works the same.
@@ -44,6 +44,7 @@ _log = log  # ``stage`` takes a ``log`` flag
 PROC_STATUS = "/proc/self/status"
 
 _ACTIVE: list[StageLog] = []
+_DEPTH = [0]  # how many steps are open (the main thread's; steps are not run in parallel)
 
 T = TypeVar("T")
 
@@ -147,11 +148,13 @@ def _max(*values: float | None) -> float | None:
 
 @dataclass
 class Stage:
-    """A finished step: its name, wall time in seconds and peak memory in MB (``None`` if not sampled)."""
+    """A finished step: its name, wall time in seconds, peak memory in MB (``None`` if not sampled), nesting."""
 
     name: str
     seconds: float
     peak_mb: float | None = None
+    depth: int = 0  #: 0 for a top-level step, 1 for a step inside it, ...
+    start: float = 0.0  #: ``time.perf_counter()`` when it started (steps are recorded as they end)
 
 
 @dataclass(eq=False)
@@ -239,28 +242,28 @@ def stage(name: str, *, log: bool = True) -> Iterator[None]:
     name
         What the step does, e.g. ``"reading the IoD"``.
     log
-        Without bars, log the two lines and record the step in every active :class:`StageLog`
-        (default); ``False`` marks a step that only shows a bar on a terminal.
+        Without bars, log the two lines (default); ``False`` marks a step that shows a bar on a
+        terminal and says nothing otherwise. Either way the step is recorded in every active
+        :class:`StageLog`, with its nesting depth.
     """
-    if not log:
-        with _step_bar(name) if bars_shown() else contextlib.nullcontext():
-            yield
-        return
     sampler = None
     if any(s.memory for s in _ACTIVE):
         sampler = _Sampler(min(s.interval for s in _ACTIVE if s.memory))
         sampler.start()
     bar = bars_shown()
-    if not bar:
+    if log and not bar:
         _log.info("%s ...", name)
+    depth = _DEPTH[0]
+    _DEPTH[0] += 1
     t0 = time.perf_counter()
     try:
         with _step_bar(name) if bar else contextlib.nullcontext():
             yield
     finally:
+        _DEPTH[0] -= 1
         dt = time.perf_counter() - t0
         peak = sampler.stop() if sampler else None
-        if not bar:
+        if log and not bar:
             _log.info("%s: %.1f s", name, dt)
         for s in _ACTIVE:
-            s.stages.append(Stage(name, dt, peak))
+            s.stages.append(Stage(name, dt, peak, depth, t0))
