@@ -8,7 +8,8 @@ A benchmark that feeds the README ends with::
 which writes ``benchmarks/results/maps.json`` (atomically: a temporary file renamed into place)::
 
     {"benchmark": "maps", "command": "python benchmarks/bench_maps.py ...", "measured": "2026-...Z",
-     "machine": {"cpus": 2, "python": "3.11.2", "platform": "Linux-..."}, "figures": {"tees_mb": 1.25, ...}}
+     "machine": {"cpus": 2, "python": "3.11.2", "platform": "Linux-...", "load_average": 1.9},
+     "figures": {"tees_mb": 1.25, ...}}
 
 ``figures`` holds plain numbers (and short strings); how they read in the README is
 ``readme_figures.py``'s job. The file is committed with the code, so the README can be checked
@@ -71,7 +72,8 @@ def save(name: str, figures: Mapping[str, float | int | str], *, argv: Sequence[
         "benchmark": name,
         "command": command,
         "measured": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average": _load()},
         "figures": {**old.get("figures", {}), **{k: _plain(v) for k, v in figures.items()}},
     }
     if merge:
@@ -88,6 +90,14 @@ def save(name: str, figures: Mapping[str, float | int | str], *, argv: Sequence[
         raise
     print(f"results: {path_of(name)}")
     return path_of(name)
+
+
+def _load() -> float | None:
+    """Return the 1-minute load average when the run ended (other work on the machine slows it), if known."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def _plain(v):
