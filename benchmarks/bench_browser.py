@@ -31,7 +31,8 @@ def main() -> None:
 
     from benchmarks.bench_maps import england_lsoas
     from geotarget.render.maps import deprivation_map
-    from tests.test_browser import ARGS, CHROMIUM, MapPage
+    from tests.conftest import ARGS, CHROMIUM
+    from tests.test_browser import MapPage
 
     with tempfile.TemporaryDirectory() as tmp:
         path = deprivation_map(england_lsoas(args.source), title="Deprivation in England",

@@ -55,7 +55,8 @@ def main() -> None:
 
     s = gt.load(vintage=2025)
     t0 = time.perf_counter()
-    tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=aggregate(s.lsoas, to="ward"),
+    tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads,
+                           ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage),
                            title="Deprivation in Tees Valley", vintage=s.vintage.label)
     tees.add_points(s.assets, "Assets", category_column="asset_type", label_column="name")
     postcodes = postcode_points(2025)
