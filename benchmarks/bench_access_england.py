@@ -95,7 +95,8 @@ def main() -> int:
         except AssertionError:
             same = False
         print(f"engine='dask' (8 partitions): {t_dask:,.2f} s, identical to memory: {same}")
-    save("access_england", {"postcodes": len(homes), "read_s": t_read, "nearest_s": t_near, "compute_s": compute,
+    save("access_england", {"postcodes": len(homes), "read_s": t_read, "nearest_s": t_near,
+                            "nearest_cpu_s": c_near, "compute_s": compute,
                             "mean_dist_m": float(near["dist_m"].mean()), "load_average": load}, argv=sys.argv)
     return 0
 

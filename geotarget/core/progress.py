@@ -155,6 +155,7 @@ class Stage:
     peak_mb: float | None = None
     depth: int = 0  #: 0 for a top-level step, 1 for a step inside it, ...
     start: float = 0.0  #: ``time.perf_counter()`` when it started (steps are recorded as they end)
+    cpu_seconds: float | None = None  #: CPU time of the process (all threads) during the step
 
 
 @dataclass(eq=False)
@@ -255,15 +256,15 @@ def stage(name: str, *, log: bool = True) -> Iterator[None]:
         _log.info("%s ...", name)
     depth = _DEPTH[0]
     _DEPTH[0] += 1
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         with _step_bar(name) if bar else contextlib.nullcontext():
             yield
     finally:
         _DEPTH[0] -= 1
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = sampler.stop() if sampler else None
         if log and not bar:
             _log.info("%s: %.1f s", name, dt)
         for s in _ACTIVE:
-            s.stages.append(Stage(name, dt, peak, depth, t0))
+            s.stages.append(Stage(name, dt, peak, depth, t0, cpu))
