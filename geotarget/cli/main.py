@@ -133,7 +133,8 @@ def _bars(args: argparse.Namespace):
 
     from geotarget.core.progress import show_bars
 
-    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+    isatty = getattr(sys.stderr, "isatty", None)
+    if getattr(args, "quiet", False) or isatty is None or not isatty():
         return contextlib.nullcontext()
     from tqdm.contrib.logging import logging_redirect_tqdm
 
