@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from record import default_source, save
 
 from geotarget.analysis.access import access_table
 from geotarget.core.crs import BNG, WGS84
@@ -61,7 +63,7 @@ def _assets(o11: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--source", type=Path, default=default_source())
     ap.add_argument("--assets", type=int, default=100_000)
     ap.add_argument("--dask", action="store_true", help="also time engine='dask' (2 partitions) and compare")
     args = ap.parse_args()
@@ -71,18 +73,21 @@ def main() -> None:
     t1 = time.perf_counter()
     print(f"origins: {len(o21):,} LSOA 2021 centroids, {len(o11):,} LSOA 2011 PWCs; {len(assets):,} assets in "
           f"{assets['category'].nunique()} categories ({t1 - t0:.2f} s to prepare)")
+    figures = {"assets": len(assets), "categories": int(assets["category"].nunique())}
     for label, origins in (("LSOA 2021", o21), ("LSOA 2011", o11)):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         near = access_table(origins, assets, radii=())
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         full = access_table(origins, assets, population="pop")
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         cats = [c for c in CATEGORIES if f"dist_{c}_m" in near]
         print(f"{label}: nearest asset of each of {len(cats)} categories, {len(origins):,} x {len(assets):,}: "
-              f"{t2 - t:6.2f} s")
+              f"{t2 - t:6.2f} s ({c2 - c:.2f} s CPU)")
         print(f"{label}: + counts within 400/800/1,600 m + 2SFCA per 1,000 residents (all categories): "
-              f"{t3 - t:6.2f} s")
+              f"{t3 - t:6.2f} s ({c3 - c:.2f} s CPU)")
         if label == "LSOA 2021":
+            figures.update(origins=len(origins), nearest_s=t2 - t, full_s=t3 - t, nearest_cpu_s=c2 - c,
+                           full_cpu_s=c3 - c)
             w = origins["pop"]
             print("   population-weighted mean distance, England (synthetic assets): "
                   + ", ".join(f"{c} {(full[f'dist_{c}_m'] * w).sum() / w.sum():,.0f} m" for c in cats))
@@ -94,6 +99,7 @@ def main() -> None:
             print(f"{label}: engine='dask', 2 partitions, same measures: {t5 - t4:6.2f} s (identical: {same})")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {rss:,.0f} MB")
+    save("access", {**figures, "peak_mb": rss}, argv=sys.argv)
 
 
 if __name__ == "__main__":

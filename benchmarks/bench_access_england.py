@@ -22,6 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from record import default_source, save  # noqa: E402
+
 from geotarget.analysis.nearest import mean_distance_by, nearest_from_points  # noqa: E402
 from geotarget.io.assets import read_assets  # noqa: E402
 
@@ -30,7 +32,7 @@ TARGET_S = 5.0
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--shared", default=str(default_source()))
     ap.add_argument("--workers", type=int, default=1, help="threads per k-d tree query (-1: every core)")
     ap.add_argument("--dask", action="store_true", help="also time engine='dask' (and check it is identical)")
     a = ap.parse_args()
@@ -93,6 +95,9 @@ def main() -> int:
         except AssertionError:
             same = False
         print(f"engine='dask' (8 partitions): {t_dask:,.2f} s, identical to memory: {same}")
+    save("access_england", {"postcodes": len(homes), "read_s": t_read, "nearest_s": t_near,
+                            "nearest_cpu_s": c_near, "compute_s": compute,
+                            "mean_dist_m": float(near["dist_m"].mean()), "load_average": load}, argv=sys.argv)
     return 0
 
 

@@ -31,20 +31,28 @@ def main() -> None:
 
     from benchmarks.bench_maps import england_lsoas
     from geotarget.render.maps import deprivation_map
-    from tests.test_browser import ARGS, CHROMIUM, MapPage
+    from tests.conftest import ARGS, CHROMIUM
+    from tests.test_browser import MapPage
 
     with tempfile.TemporaryDirectory() as tmp:
         path = deprivation_map(england_lsoas(args.source), title="Deprivation in England",
                                vintage="IoD2025, LSOA 2021").save(Path(tmp) / "england.html")
-        print(f"England map: {path.stat().st_size / 1e6:.2f} MB")
+        path_size = path.stat().st_size / 1e6
+        print(f"England map: {path_size:.2f} MB")
+        ready = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for i in range(args.repeat):
                 page = MapPage(browser, path, timeout_ms=120_000)
                 print(f"run {i + 1}: interactive after {page.ready_after:.2f} s (budget 5 s); "
                       f"console errors: {len(page.errors)}")
+                ready.append(page.ready_after)
                 page.close()
             browser.close()
+    from record import save  # benchmarks/record.py (this folder is on the path when run as a script)
+
+    save("browser", {"england_mb": path_size, "ready_min_s": min(ready), "ready_max_s": max(ready),
+                     "repeat": len(ready)}, argv=sys.argv)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,13 @@ that exercises the same code (the figures in the README and the issue use it, an
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
+
+from record import save
 
 SECTIONS = ("aggregate", "target", "hotspots", "cluster")
 
@@ -118,24 +121,39 @@ def main() -> None:
         (Path(tmp) / "england.toml").write_text(text, encoding="utf-8")
         study = load_study(Path(tmp) / "england.toml")
         with StageLog(memory=True) as stages:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             res = run_study(study, out=out, stages=stages)
-            total = time.perf_counter() - t1
+            total, total_cpu = time.perf_counter() - t1, time.process_time() - c1
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"England study ({', '.join(args.sections) or 'main job only'}): {len(res.run.lsoas):,} LSOAs, "
               f"{len(res.run.summary):,} councils, {len(res.run.ward_profiles):,} wards")
-        print(f"{'stage':<58}{'wall s':>8}{'peak MB':>9}")
+        print(f"{'stage':<58}{'wall s':>8}{'peak MB':>9}{'CPU s':>8}")
         print(f"{'import geotarget':<58}{t_import:8.2f}{rss_import:9.0f}")
         print(f"{'I/O floor (read_file lsoa21 + read_csv IoD2025)':<58}{floor:8.2f}")
-        for s in stages.stages:
-            print(f"{s.name:<58}{s.seconds:8.2f}{s.peak_mb or 0:9.0f}")
-        print(f"{'total (run_study)':<58}{total:8.2f}{peak:9.0f}")
+        for s in sorted(stages.stages, key=lambda s: s.start):  # as they started
+            name = "  " * s.depth + s.name
+            print(f"{name:<58}{s.seconds:8.2f}{s.peak_mb or 0:9.0f}{s.cpu_seconds or 0:8.2f}")
+        print(f"{'total (run_study)':<58}{total:8.2f}{peak:9.0f}{total_cpu:8.2f}")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other work on the machine stretches "
+              "the wall time, not the CPU time")
         print(f"floor {floor:.2f} s; study {total:.2f} s; ratio study/floor {total / floor:.1f}x (target <= 20x)")
         print(f"peak memory of the process (max RSS): {peak:,.0f} MB; target <= 8,192 MB")
         print("outputs:")
         for role, path in sorted(res.outputs.items()):
             print(f"  {path.name:<28}{path.stat().st_size / 1e6:8.1f} MB  [{role}]")
         print(f"  {res.manifest.name:<28}{res.manifest.stat().st_size / 1e6:8.3f} MB")
+        sizes = {role: path.stat().st_size / 1e6 for role, path in res.outputs.items()}
+        figures = {"lsoas": len(res.run.lsoas), "councils": len(res.run.summary),
+                   "wards": len(res.run.ward_profiles), "floor_s": floor, "total_s": total, "ratio": total / floor,
+                   "total_cpu_s": total_cpu,
+                   "peak_mb": peak, "gpkg_mb": sizes["gpkg"]}
+        if "map" in sizes:
+            figures["map_mb"] = sizes["map"]
+            figures["map_s"] = sum(s.seconds for s in stages.stages if s.name == "map")
+            figures["map_cpu_s"] = sum(s.cpu_seconds or 0 for s in stages.stages if s.name == "map")
+        mapped = "_map" if args.map else "_map_councils" if args.map_councils else ""
+        save(f"england{mapped}" + ("" if list(args.sections) == ["aggregate"] else "_" + "_".join(args.sections)),
+             figures)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,8 +43,10 @@ def mb(n: int) -> str:
 
 
 def main() -> None:
+    from record import default_source, save  # benchmarks/record.py: on the path when run as a script
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--source", type=Path, default=default_source())
     ap.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="bench_maps_")))
     ap.add_argument("--no-explore", action="store_true", help="skip the (slow, large) .explore() comparison")
     args = ap.parse_args()
@@ -52,8 +55,8 @@ def main() -> None:
 
     s = gt.load(vintage=2025)
     t0 = time.perf_counter()
-    profiles = aggregate(s.lsoas, to="ward", vintage=s.vintage.year)
-    tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads, ward_profiles=profiles,
+    tees = deprivation_map(s.lsoas, wards=s.wards, lads=s.lads,
+                           ward_profiles=aggregate(s.lsoas, to="ward", vintage=s.vintage),
                            title="Deprivation in Tees Valley", vintage=s.vintage.label)
     tees.add_points(s.assets, "Assets", category_column="asset_type", label_column="name")
     postcodes = postcode_points(2025)
@@ -88,6 +91,11 @@ def main() -> None:
         print(f".explore() of the same layer ({len(shown)} columns): {mb(ex_size)} in {t6 - t5:5.2f} s; "
               f"ratio {ex_size / eng_size:4.1f}x  (target >= 10x: {'ok' if ex_size >= 10 * eng_size else 'MISSED'})")
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB; maps in {out}")
+    figures = {"tees_mb": tees_size / 1e6, "tees_s": t1 - t0, "england_lsoas": len(eng), "england_mb": eng_size / 1e6,
+               "england_s": t4 - t3}
+    if not args.no_explore:
+        figures.update(explore_mb=ex_size / 1e6, explore_ratio=ex_size / eng_size)
+    save("maps", figures, argv=sys.argv)
 
 
 if __name__ == "__main__":

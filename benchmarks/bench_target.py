@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from pathlib import Path
+
+from record import default_source, save
 
 from geotarget.analysis.target import target_areas
 from geotarget.data import load
@@ -21,7 +24,7 @@ from geotarget.data import load
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--source", type=Path, default=default_source())
     ap.add_argument("--min-population", type=float, default=1500)
     ap.add_argument("--max-population", type=float, default=15000)
     args = ap.parse_args()
@@ -32,14 +35,15 @@ def main() -> None:
                 boundaries=src / "boundaries/england_boundaries_generalised.gpkg",
                 boundaries_layer="lsoa21", lookup=src / "lookups/lsoa21_ward24_lad24_ew.csv.gz")
     lsoas = data.lsoas
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     res = target_areas(lsoas, min_population=args.min_population, max_population=args.max_population, n=3,
                        vintage=data.vintage)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"read IoD2025 + population + {len(lsoas):,} LSOA boundaries + ward lookup: {t1 - t0:6.2f} s")
     print(f"targeting, all {len(res.councils):,} councils, n=3, floor {args.min_population:,.0f}, "
-          f"ceiling {args.max_population:,.0f}, with stability: {t2 - t1:6.2f} s  (target <= 30 s)")
+          f"ceiling {args.max_population:,.0f}, with stability: {t2 - t1:6.2f} s ({c2 - c1:.2f} s CPU)  "
+          "(target <= 30 s)")
     print(f"  {res.qualifying:,} qualifying LSOAs -> {len(res.areas):,} areas in "
           f"{res.areas['la_code'].nunique():,} councils; {len(res.set_aside):,} candidates set aside")
     print(f"  {res.contiguity_note}")
@@ -47,6 +51,9 @@ def main() -> None:
     top = res.areas.sort_values("deprived_population", ascending=False).head(5)
     for aid, r in top.iterrows():
         print(f"  {aid} {r['name']} ({r.la_name}): {r.population:,.0f} residents, stability {r.stability:.0%}")
+    save("target", {"read_s": t1 - t0, "target_s": t2 - t1,
+                    "target_cpu_s": c2 - c1, "councils": len(res.councils), "areas": len(res.areas),
+                    "peak_mb": rss}, argv=sys.argv)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,26 @@ def test_near_duplicates_count_once_but_distances_stand(tees):
     assert set(raw["n_other_100000m"] - acc["n_other_100000m"]) == {2}
 
 
+def test_kpis_count_near_duplicates_once(tees):
+    """README: assets with the same name within 10 m are flagged as possible duplicates and counted once."""
+    from geotarget.analysis.deserts import access_kpis
+
+    s, a, origins = tees
+    dups = a[a["duplicate_of"].notna()]
+    assert dups["category"].tolist() == ["pharmacy", "other", "other"]  # the bundled list repeats three sites
+    acc = access_table(origins, a)
+    k = access_kpis(acc, s.lsoas, by="lad", assets=a)
+    distinct = a[a["duplicate_of"].isna()]
+    for c in sorted(set(a["category"])):
+        assert k[f"n_{c}"].sum() == (distinct["category"] == c).sum(), c
+    assert k["n_other"].sum() == (a["category"] == "other").sum() - 2
+    assert k["n_pharmacy"].sum() == (a["category"] == "pharmacy").sum() - 1
+    assert k["duplicates_removed"].sum() == 3 and k["duplicates_removed"].dtype.kind == "i"
+    # a frame without the duplicate flag counts every row, and says none were removed
+    plain = access_kpis(acc, s.lsoas, by="lad", assets=a.drop(columns=["duplicate_of"]))
+    assert plain["n_other"].sum() == (a["category"] == "other").sum() and plain["duplicates_removed"].sum() == 0
+
+
 def test_park_distance_to_entrances_not_edges():
     sites = sample_layer("greenspace_sites", place="trafford")
     ap = sample_layer("greenspace_access_points", place="trafford")

@@ -32,6 +32,10 @@ def test_contract_outputs(messy_out, sample25):
     assert (deserts["imd_decile"] <= 2).all() and deserts["rank"].tolist() == list(range(1, len(deserts) + 1))
     kpis = pd.read_csv(messy_out / "kpis.csv")
     assert set(kpis["area_type"]) == {"lad", "ward"} and len(kpis) == 5 + 103
+    # "The Seaton Carew Library" (TS25 1BN) and "Seaton Carew Library" (452269,529844): one library, counted once
+    hartlepool = kpis.set_index("area_name").loc["Hartlepool"]
+    assert hartlepool["n_library"] == 1 and hartlepool["duplicates_removed"] == 1
+    assert kpis.loc[kpis["area_type"] == "lad", "duplicates_removed"].sum() == 1
     layers = [n for n, _ in pyogrio.list_layers(messy_out / "assets.gpkg")]
     assert layers[:3] == ["assets", "targets", "access"] and "asset_deserts" in layers
     assets = gpd.read_file(messy_out / "assets.gpkg", layer="assets")

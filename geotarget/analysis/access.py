@@ -40,6 +40,7 @@ from scipy.spatial import cKDTree
 from geotarget.analysis.network import NetworkRouter
 from geotarget.core.crs import BNG, require_same_crs
 from geotarget.core.errors import GeotargetError, SchemaError
+from geotarget.core.progress import progress
 from geotarget.io.assets import CATEGORIES
 from geotarget.io.tables import normalise_text
 
@@ -162,7 +163,7 @@ def _pass1(xy: np.ndarray, pop: np.ndarray | None, cats: list[_Category], radii:
     cols: dict[str, np.ndarray] = {}
     demand: dict[str, np.ndarray] = {}
     reach = max([*radii, catchment if pop is not None else 0.0])
-    for c in cats:
+    for c in progress(cats, desc="nearest assets", unit="category"):
         d, j = c.router.nearest(xy)
         found = j >= 0
         cols[f"dist_{c.name}_m"] = np.where(found & np.isfinite(d), d, np.nan)

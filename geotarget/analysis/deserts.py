@@ -174,8 +174,9 @@ def access_kpis(access: pd.DataFrame, lsoas: pd.DataFrame, *, by: str = "lad", a
         to the nearest asset), ``pct_pop_beyond_<c>`` (share of residents beyond the threshold),
         ``mean_nearest_size_<c>_ha`` (population-weighted mean size of the nearest asset, for
         polygon assets such as parks) and, when ``assets`` (EPSG:27700 with ``category``) are
-        given, ``n_<c>`` (assets inside the area, by their representative point),
-        ``per1k_<c>`` and ``mean_size_<c>_ha``.
+        given, ``n_<c>`` (assets inside the area, by their representative point; near-duplicates,
+        the rows with a ``duplicate_of``, are counted once), ``per1k_<c>``, ``mean_size_<c>_ha``
+        and ``duplicates_removed`` (near-duplicate rows inside the area left out of the counts).
     """
     if by not in ("lad", "ward"):
         raise SchemaError(f"by was {by!r} but is expected to be 'lad' or 'ward'")
@@ -218,6 +219,11 @@ def _assets_in_areas(assets: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame, code: st
                            geometry=assets.geometry.representative_point(), crs=assets.crs)
     j = gpd.sjoin(pts, lsoas[[code, "geometry"]].to_crs(assets.crs), how="inner", predicate="within")
     j = j[~j.index.duplicated(keep="first")]
+    # each near-duplicate group counts once, at its first row (io.assets.flag_near_duplicates)
+    dup = (assets["duplicate_of"].notna() if "duplicate_of" in assets
+           else pd.Series(False, index=assets.index)).reindex(j.index).to_numpy(bool)
+    removed = j.loc[dup, code].value_counts().reindex(population.index, fill_value=0).astype("int64")
+    j = j[~dup]
     cols = {}
     for c in [c for c in CATEGORIES if c in set(j["category"])]:
         sub = j[j["category"] == c]
@@ -226,6 +232,7 @@ def _assets_in_areas(assets: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame, code: st
         cols[f"per1k_{c}"] = (1000 * n / population).round(3)
         if sub["area_ha"].notna().any():
             cols[f"mean_size_{c}_ha"] = sub.groupby(code)["area_ha"].mean().reindex(population.index).round(2)
+    cols["duplicates_removed"] = removed
     return pd.DataFrame(cols, index=population.index)
 
 

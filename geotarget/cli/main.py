@@ -127,11 +127,35 @@ def _hide_progress() -> None:
     progress.propagate = True
 
 
+def _bars(args: argparse.Namespace):
+    """Progress bars on stderr when it is a terminal and -q is not given; log lines go above the bars."""
+    import contextlib
+
+    from geotarget.core.progress import show_bars
+
+    isatty = getattr(sys.stderr, "isatty", None)
+    if getattr(args, "quiet", False) or isatty is None or not isatty():
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(show_bars(sys.stderr))
+    stack.enter_context(logging_redirect_tqdm())
+    return stack
+
+
 class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is when a record comes (the CLI may be called many times)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            from geotarget.core.progress import bars_shown
+
+            if bars_shown():  # above the bars, not through them
+                from tqdm import tqdm
+
+                tqdm.write(self.format(record), file=sys.stderr)
+                return
             print(self.format(record), file=sys.stderr, flush=True)
         except Exception:  # noqa: BLE001 - logging must never break the command
             self.handleError(record)
@@ -1009,7 +1033,8 @@ def main(argv: Sequence[str] | None = None) -> int:
              else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        with _bars(args):
+            return args.func(args)
     except GeotargetError as e:  # the library names Python parameters; here they are the options' flags
         message = flag_message(getattr(args, "model", None), e, getattr(args, "flags", None))
         print(f"geotarget {args.command}: error: {_one_line(message)}", file=sys.stderr)

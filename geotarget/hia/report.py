@@ -27,6 +27,7 @@ from geotarget.core.crs import BNG
 from geotarget.core.domains import DOMAINS
 from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
+from geotarget.core.progress import progress
 from geotarget.core.version import __version__
 from geotarget.data.study_data import StudyData
 from geotarget.hia.evidence import residents_council_text
@@ -565,7 +566,7 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
                              "choose another folder", parameter="out")
     data = hia_data(data, assets=assets, assets_source=assets_source)
     screenings, slugs, rej = [], [], [rejects]
-    for s, slug in zip(candidates, slug_of, strict=True):
+    for s, slug in progress(list(zip(candidates, slug_of, strict=True)), desc="screening sites", unit="site"):
         try:
             sc = screen_site(s, data, buffers=buffers, rules=rules, generated=generated)
         except GeotargetError as e:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from geotarget.analysis.summary import council_summary
 from geotarget.core.councils import resolve_councils
+from geotarget.core.progress import stage
 from geotarget.core.vintages import Vintage
 from geotarget.data.bundle import record_inputs
 from geotarget.data.load import load
@@ -99,17 +100,21 @@ def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:
     from geotarget.render.action_areas import write_action_areas
 
     found: dict = {}
-    found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
+    with stage("action areas", log=False):
+        found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
     outputs.update({f"action_areas_{k}": p for k, p in write_action_areas(found["action_areas"], directory).items()})
     if not sample.bundled:
         return found
     from geotarget.jobs.access import assess_access, sample_assets, write_access
     from geotarget.jobs.analyses import run_cluster, run_hotspots
 
-    found["hotspots"] = run_hotspots(sample, out=directory / "hotspots")
-    found["clusters"] = run_cluster(sample, out=directory / "clusters")
-    read, parks, entrances = sample_assets(sample)
-    found["access"] = assess_access(sample, read, parks=parks, park_access_points=entrances)
+    with stage("hot spots", log=False):
+        found["hotspots"] = run_hotspots(sample, out=directory / "hotspots")
+    with stage("area types", log=False):
+        found["clusters"] = run_cluster(sample, out=directory / "clusters")
+    with stage("access to community assets", log=False):
+        read, parks, entrances = sample_assets(sample)
+        found["access"] = assess_access(sample, read, parks=parks, park_access_points=entrances)
     outputs.update({f"access_{k}": p for k, p in write_access(found["access"], directory / "access").items()})
     for key in ("hotspots", "clusters"):
         outputs.update({f"{key}_{k}": p for k, p in found[key].outputs.items()})
@@ -163,7 +168,8 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
     v = sample.vintage
     lsoas = sample.lsoas
     summary = council_summary(lsoas)
-    ward_ranks = profile_areas(sample, to="ward")  # national ranks when the data has England's IoD
+    with stage("ward profiles", log=False):
+        ward_ranks = profile_areas(sample, to="ward")  # national ranks when the data has England's IoD
     ward_profiles = ward_ranks.table
     place = place_label(sample)
     title = title or f"Deprivation in {place}"
@@ -174,30 +180,32 @@ def _run(sample: StudyData, out: Path, *, title: str | None, make_map: bool, map
     directory = Path(out)
     stem = f"imd{v.year}"
     ward_layer = sample.wards[["geometry"]].join(ward_profiles, how="inner")
-    outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas",
-                          extra_layers={"wards": sample.wards, "councils": sample.lads, "ward_profiles": ward_layer})
+    with stage("GeoPackage", log=False):
+        outputs = write_lsoas(lsoas, directory, f"{stem}_lsoas", extra_layers={
+            "wards": sample.wards, "councils": sample.lads, "ward_profiles": ward_layer})
     outputs["wards"] = write_csv(directory / f"{stem}_wards.csv", ward_profiles.reset_index())
     outputs["summary"] = write_csv(directory / f"{stem}_councils.csv", summary.reset_index())
     extra = _analyses(sample, directory, outputs)
     if make_map:
-        mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles
-        if map_councils:
-            keep = resolve_councils(map_councils, sample.lads["lad_name"])
-            mapped = lsoas[lsoas["lad_code"].isin(keep)]
-            m_wards = m_wards[m_wards["lad_code"].isin(keep)]
-            m_lads = m_lads[m_lads.index.isin(keep)]
-            m_profiles = ward_profiles[ward_profiles.index.isin(m_wards.index)]
-            shown = ", ".join(m_lads["lad_name"].sort_values())
-            notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles for every ward of "
-                      f"the run (ranked among {ward_ranks.among}) are in {stem}_wards.csv.")
-        m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
-                            n_ranked=ward_ranks.n_ranked, ranked_in=ward_ranks.ranked_in,
-                            title=title, vintage=v.label, notes=notes)
-        _analysis_layers(m, extra, mapped.index)
-        postcodes = sample.postcode_index
-        if postcodes is not None:
-            m.add_search(postcodes[postcodes["lsoa_code"].isin(mapped.index)], "postcode", kind="Postcode")
-        outputs["map"] = write_map(m, directory / f"{stem}_map.html")
+        with stage("map", log=False):
+            mapped, m_wards, m_lads, m_profiles = lsoas, sample.wards, sample.lads, ward_profiles
+            if map_councils:
+                keep = resolve_councils(map_councils, sample.lads["lad_name"])
+                mapped = lsoas[lsoas["lad_code"].isin(keep)]
+                m_wards = m_wards[m_wards["lad_code"].isin(keep)]
+                m_lads = m_lads[m_lads.index.isin(keep)]
+                m_profiles = ward_profiles[ward_profiles.index.isin(m_wards.index)]
+                shown = ", ".join(m_lads["lad_name"].sort_values())
+                notes += (f"\nThis map shows {len(mapped):,} of the LSOAs: {shown}. Ward profiles for every ward of "
+                          f"the run (ranked among {ward_ranks.among}) are in {stem}_wards.csv.")
+            m = deprivation_map(mapped, wards=m_wards, lads=m_lads, ward_profiles=m_profiles,
+                                n_ranked=ward_ranks.n_ranked, ranked_in=ward_ranks.ranked_in,
+                                title=title, vintage=v.label, notes=notes)
+            _analysis_layers(m, extra, mapped.index)
+            postcodes = sample.postcode_index
+            if postcodes is not None:
+                m.add_search(postcodes[postcodes["lsoa_code"].isin(mapped.index)], "postcode", kind="Postcode")
+            outputs["map"] = write_map(m, directory / f"{stem}_map.html")
     for path in outputs.values():
         prov.add_output(path)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
