@@ -457,6 +457,7 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # starts a throwaway PostgreSQL server (~10 s)
 def test_postgresql_migrations_and_a_submission_round_trip(postgres_url, stockton):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
