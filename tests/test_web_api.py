@@ -467,9 +467,32 @@ def test_openapi_lists_every_endpoint_and_docs_work_offline(world):
     body = spec["paths"]["/api/screenings"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)
     assert {"AnswersIn", "ReviewIn", "SubmissionOut", "ErrorOut"} <= set(spec["components"]["schemas"])
-    r = c.get("/docs")
+    r = c.get("/docs/reference")  # the reference as plain HTML: no script, nothing from elsewhere
     assert r.status_code == 200 and "<script" not in r.text.lower() and "http" not in r.text.split("/openapi.json")[0]
     assert "PUT /api/submissions/{submission_id}/answers" in r.text
+    r = c.get("/docs")  # Swagger UI from the vendored copy: scripts are files of the service, none inline
+    import re
+
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", r.text, flags=re.S)
+    assert [(a.strip(), body) for a, body in scripts] == [('src="/docs/assets/swagger-ui-bundle.js"', ""),
+                                                          ('src="/docs/assets/init.js"', "")]
+    assert 'href="/docs/assets/swagger-ui.css"' in r.text and "https://" not in r.text
+    for name in ("swagger-ui-bundle.js", "init.js", "swagger-ui.css", "LICENSE"):
+        got = c.get(f"/docs/assets/{name}")
+        assert got.status_code == 200 and got.headers["content-security-policy"], name
+
+
+def test_vendored_swagger_ui_is_the_published_files():
+    import hashlib
+    from pathlib import Path
+
+    import geotarget.web.swagger as swagger
+
+    folder = Path(swagger.__file__).parent
+    manifest = json.loads((folder / "MANIFEST.json").read_text())["swagger-ui"]
+    assert manifest["licence"] == "Apache-2.0" and "Apache License" in (folder / "LICENSE").read_text()
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
 
 
 # -- restart ----------------------------------------------------------------------------------------------------
