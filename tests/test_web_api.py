@@ -239,7 +239,7 @@ def _shapefile_zip(tmp_path, *, members=None):
     return buf.getvalue()
 
 
-def test_uploads_geojson_kml_and_zipped_shapefile_recognised_by_content(ann, tmp_path):
+def test_uploads_geojson_kml_kmz_and_zipped_shapefile_recognised_by_content(ann, tmp_path):
     gj = json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "From file"}, "geometry": shapely.geometry.mapping(SITE_WGS84)}]})
     r = ann.post("/api/screenings", files={"site_file": ("site.txt", gj.encode(), "text/plain")})
@@ -247,6 +247,10 @@ def test_uploads_geojson_kml_and_zipped_shapefile_recognised_by_content(ann, tmp
     assert r.json()["site_name"] == "From file" and abs(r.json()["site"]["area_ha"] - 6.0) < 0.05
     r = ann.post("/api/screenings", files={"site_file": ("h12.kml", _kml(SITE_WGS84.exterior.coords),
                                                          "application/vnd.google-earth.kml+xml")})
+    assert r.status_code == 200, r.text
+    assert abs(r.json()["site"]["area_ha"] - 6.0) < 0.05
+    kmz = zipfile_with({"doc.kml": _kml(SITE_WGS84.exterior.coords)})
+    r = ann.post("/api/screenings", files={"site_file": ("h12.kmz", kmz, "application/vnd.google-earth.kmz")})
     assert r.status_code == 200, r.text
     assert abs(r.json()["site"]["area_ha"] - 6.0) < 0.05
     r = ann.post("/api/screenings", files={"site_file": ("upload.bin", _shapefile_zip(tmp_path), "application/zip")},
@@ -267,6 +271,8 @@ def test_uploads_geojson_kml_and_zipped_shapefile_recognised_by_content(ann, tmp
     (lambda p: _shapefile_zip(p, members={"/etc/cron.d/x": b"x"}), 400, "unsafe path"),
     (lambda p: _shapefile_zip(p, members={"big.bin": b"\0" * (UPLOAD_LIMIT * 10 + 1)}), 413, "uncompressed"),
     (lambda p: zipfile_with({"readme.txt": b"no shapefile"}), 400, "exactly one .shp"),
+    (lambda p: zipfile_with({"a.kml": b"<kml/>", "b.kml": b"<kml/>"}), 400, "a KMZ exactly one .kml"),
+    (lambda p: zipfile_with({"doc.kml": b"<!DOCTYPE x><kml/>"}), 400, "DOCTYPE or ENTITY"),
     (lambda p: b"PK\x03\x04 broken", 400, "not a readable zip"),
     (lambda p: _kml(SITE_WGS84.exterior.coords) + b" " * UPLOAD_LIMIT, 413, "at most"),
 ])
