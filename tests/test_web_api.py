@@ -537,3 +537,21 @@ def test_serve_migrate_only_users_and_clear_errors(tmp_path, capsys, monkeypatch
         assert main(["serve", "--db", str(db), "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"127.0.0.1:{port} cannot be used" in err
+
+
+def test_settings_travel_to_worker_processes_through_the_environment():
+    s = Settings(place="trafford", db_url="/tmp/hia.sqlite3", host="0.0.0.0", port=8080, workers=3,
+                 screen_rate_per_minute=0, secret_key="s3cret")
+    env = s.to_env()
+    assert env["GEOTARGET_SERVE_DB_URL"] == "sqlite:////tmp/hia.sqlite3"
+    assert env["GEOTARGET_SERVE_SECURE_COOKIES"] == "1"
+    assert Settings.from_env(env) == s
+    assert Settings.from_env({}) == Settings()
+    from geotarget.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="GEOTARGET_SERVE_PORT was 'eighty' but is expected to be an integer"):
+        Settings.from_env({"GEOTARGET_SERVE_PORT": "eighty"})
+    with pytest.raises(ParameterError, match="port was 70000"):
+        Settings(port=70000)
+    with pytest.raises(ParameterError, match="source was 'files'"):
+        Settings(source="files")
