@@ -413,6 +413,10 @@ def test_reports_are_reproduced_from_the_stored_site(world, ann, draft):
     r = ann.get(f"/api/submissions/{sid}/report.md")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert ann.get(f"/api/submissions/{sid}/report.exe").status_code == 404
+    drawn = ann.post("/api/submissions", json={"geojson": shapely.geometry.mapping(SITE_WGS84), "name": "Drawn"})
+    assert drawn.status_code == 201 and drawn.json()["site"]["kind"] == "polygon"
+    r = ann.get(f"/api/submissions/{drawn.json()['id']}/report.md")  # reprojected coordinates survive storage
+    assert r.status_code == 200 and r.headers["x-geotarget-reproduced"] == "yes"
 
 
 @pytest.mark.slow  # WeasyPrint takes ~10 s here; the browser story opens a PDF too
