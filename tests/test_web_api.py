@@ -119,6 +119,8 @@ def test_health_and_security_headers(world):
         assert resp.headers["referrer-policy"] == "same-origin"
         assert resp.headers["x-frame-options"] == "SAMEORIGIN"
     assert "script-src 'self';" in CSP and "object-src 'none'" in CSP and "'unsafe-inline'" not in CSP
+    assert r.headers["cache-control"] == "no-store"
+    assert "no-store" not in c.get("/docs/assets/init.js").headers.get("cache-control", "")
 
 
 def test_login_logout_me_and_session_cookie(world):
@@ -169,6 +171,9 @@ def test_login_is_rate_limited(tmp_path, screener):
     codes = [c.post("/api/login", json={"email": "a@example.org", "password": "wrong one!"}).status_code
              for _ in range(4)]
     assert codes == [401, 401, 401, 429]
+    other = TestClient(app, client=("192.0.2.7", 50000))  # another address, the same account
+    assert other.post("/api/login", json={"email": "a@example.org", "password": "wrong"}).status_code == 429
+    assert other.post("/api/login", json={"email": "b@example.org", "password": "wrong"}).status_code == 401
 
 
 # -- screening --------------------------------------------------------------------------------------------------

@@ -183,7 +183,9 @@ def login(body: LoginIn, request: Request, session: Session = Depends(db)) -> Se
     """Check the credentials (rate-limited per client) and start a session."""
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise HTTPException(status_code=415, detail="POST /api/login takes application/json")
-    request.app.state.login_limiter.hit(client_key(request))
+    limiter = request.app.state.login_limiter
+    limiter.hit(client_key(request))
+    limiter.hit("account:" + body.email.strip().lower())  # also per account: guessing from many addresses
     user = service.authenticate(session, body.email, body.password)
     if user is None:
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
