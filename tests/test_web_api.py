@@ -394,12 +394,16 @@ def test_reviewers_do_not_create_submissions_and_filters_are_checked(rita):
     assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["detail"]
 
 
-def test_filters_by_ward_and_date(world, rita, draft):
+def test_filters_by_ward_and_date(world, ann, rita):
     import datetime as dt
 
+    sid = ann.post("/api/submissions", json={"site": "TS18 1AU", "name": "Filtered"}).json()["id"]
+    ann.put(f"/api/submissions/{sid}/answers", json={"version": 1, "answers": _answers()})
+    ann.post(f"/api/submissions/{sid}/submit", json={"version": 2})
     today = dt.date.today().isoformat()
     got = rita.get("/api/submissions", params={"ward": "Stockton Town Centre", "from": today, "to": today}).json()
-    assert draft["id"] in [s["id"] for s in got]
+    assert sid in [s["id"] for s in got]
+    assert [s["id"] for s in rita.get("/api/submissions", params={"ward": "E05014882"}).json()].count(sid) == 1
     assert rita.get("/api/submissions", params={"ward": "Nowhere"}).json() == []
     assert rita.get("/api/submissions", params={"from": "2100-01-01"}).json() == []
 
@@ -479,6 +483,8 @@ def test_openapi_lists_every_endpoint_and_docs_work_offline(world):
             ("get", "/api/dashboard.csv"), ("get", "/api/health")}
     have = {(m, p) for p, item in spec["paths"].items() for m in item}
     assert want <= have
+    params = {p["name"] for p in spec["paths"]["/api/submissions"]["get"]["parameters"]}
+    assert params == {"status", "ward", "from", "to"}
     body = spec["paths"]["/api/screenings"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)
     assert {"AnswersIn", "ReviewIn", "SubmissionOut", "ErrorOut"} <= set(spec["components"]["schemas"])
