@@ -139,7 +139,8 @@ class Submission(Base):
     severe: Mapped[bool] = mapped_column(nullable=False, default=False)
     flagged_topics: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  #: topic numbers 1..11
     n_flags: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    evidence: Mapped[str] = mapped_column(Text, nullable=False)  #: render_report(sc, "json"), exactly
+    #: render_report(sc, "json"), exactly (~100 kB: loaded only when read, not with every list)
+    evidence: Mapped[str] = mapped_column(Text, nullable=False, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
