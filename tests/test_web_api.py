@@ -556,7 +556,7 @@ def test_serve_migrate_only_users_and_clear_errors(tmp_path, capsys, monkeypatch
 
 def test_settings_travel_to_worker_processes_through_the_environment():
     s = Settings(place="trafford", db_url="/tmp/hia.sqlite3", host="0.0.0.0", port=8080, workers=3,
-                 screen_rate_per_minute=0, secret_key="s3cret")
+                 screen_rate_per_minute=0, secret_key="s3cret", forwarded_allow_ips="10.0.0.1,10.0.0.2")
     env = s.to_env()
     assert env["GEOTARGET_SERVE_DB_URL"] == "sqlite:////tmp/hia.sqlite3"
     assert env["GEOTARGET_SERVE_SECURE_COOKIES"] == "1"
