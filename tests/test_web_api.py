@@ -19,6 +19,7 @@ import zipfile
 import geopandas as gpd
 import pytest
 import shapely
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from geotarget.web import service
@@ -153,11 +154,20 @@ def test_changing_a_password_ends_the_sessions_begun_with_the_old_one(tmp_path, 
         service.create_user(s, "p@example.org", "P", "applicant", PASSWORD)
     c = _login(app, "p@example.org")
     assert c.get("/api/me").status_code == 200
+    from geotarget.web.security import new_session
+
+    @app.get("/test-login-by-id")  # a session begun with the user's id only (as a page may): stamped on first use
+    def by_id(request: Request):
+        return {"csrf": new_session(request, 1)}
+
+    other = TestClient(app)
+    other.get("/test-login-by-id")
+    assert other.get("/api/me").status_code == 200
     with app.state.sessions() as s:
         service.set_password(s, "p@example.org", "a brand new passphrase")
         with pytest.raises(service.NotFound, match="no such account"):
             service.set_password(s, "nobody@example.org", "a brand new passphrase")
-    assert c.get("/api/me").status_code == 401
+    assert c.get("/api/me").status_code == 401 and other.get("/api/me").status_code == 401
     r = c.post("/api/login", json={"email": "p@example.org", "password": "a brand new passphrase"})
     assert r.status_code == 200
 
