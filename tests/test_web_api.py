@@ -408,6 +408,31 @@ def test_the_whole_flow_draft_submitted_returned_submitted_accepted(world, ann, 
     assert ann.get("/api/dashboard.csv").status_code == 403
 
 
+def test_two_clients_saving_the_same_version_at_once_one_wins(world, ann):
+    import threading
+
+    sid = ann.post("/api/submissions", json={"site": "TS18 1AU", "name": "Race"}).json()["id"]
+    second = TestClient(world["app"], cookies=ann.cookies, headers={"X-CSRF-Token": ann.headers["X-CSRF-Token"]})
+    results = {}
+
+    def save(label, client):
+        r = client.put(f"/api/submissions/{sid}/answers", json={"version": 1, "answers": [
+            {"topic": 6, "evidence": f"from {label}"}]})
+        results[label] = (r.status_code, r.json())
+
+    threads = [threading.Thread(target=save, args=(k, c)) for k, c in (("one", ann), ("two", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(code for code, _ in results.values()) == [200, 409]
+    winner = next(k for k, (code, _) in results.items() if code == 200)
+    loser = next(body for code, body in results.values() if code == 409)
+    assert loser["current_version"] == 2
+    got = ann.get(f"/api/submissions/{sid}").json()
+    assert got["version"] == 2 and got["answers"][5]["evidence"] == f"from {winner}"
+
+
 def test_another_users_submission_is_refused_and_nothing_leaks(world, bob, draft):
     sid = draft["id"]
     for r in (bob.get(f"/api/submissions/{sid}"), bob.get(f"/api/submissions/{sid}/report.json"),
