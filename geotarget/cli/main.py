@@ -948,6 +948,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 0
     check_port(settings.host, settings.port)
     if not args.quiet:
+        from geotarget.web.app import list_users
+
+        if not list_users(settings.db_url):
+            print("No accounts yet: add a reviewer with `geotarget users add --email E --name N --role reviewer"
+                  + (f" --db {args.db}`" if args.db else "`") + " (applicants can register on the site).")
         print(f"geotarget HIA service: http://{settings.host}:{settings.port}/ (database {shown_url(settings.db_url)}, "
               f"schema {revision}); loading the data of {settings.place or 'the bundled Tees Valley sample'} ...",
               flush=True)
