@@ -950,6 +950,136 @@ def _add_verify(sub) -> None:
     p.set_defaults(func=_cmd_verify)
 
 
+# -- the HIA web service (geotarget serve, geotarget users) -------------------------------------------------------
+def _serve_settings(args: argparse.Namespace):
+    from geotarget.web.settings import Settings
+
+    return Settings(place=args.place, source=args.source, db_url=args.db, host=args.host, port=args.port,
+                    workers=args.workers, screen_rate_per_minute=args.screen_rate,
+                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None,
+                    secure_cookies=True if args.secure_cookies else None,
+                    forwarded_allow_ips=args.forwarded_allow_ips)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from geotarget.web.app import check_port, serve
+    from geotarget.web.db import migrate, shown_url
+
+    settings = _serve_settings(args)
+    revision = migrate(settings.db_url)
+    if args.migrate_only:
+        print(f"database {shown_url(settings.db_url)}: schema at revision {revision}")
+        return 0
+    check_port(settings.host, settings.port)
+    if not args.quiet:
+        from geotarget.web.app import list_users
+
+        if not list_users(settings.db_url):
+            print("No accounts yet: add a reviewer with `geotarget users add --email E --name N --role reviewer"
+                  + (f" --db {args.db}`" if args.db else "`") + " (applicants can register on the site).")
+        print(f"geotarget HIA service: http://{settings.host}:{settings.port}/ (database {shown_url(settings.db_url)}, "
+              f"schema {revision}); loading the data of {settings.place or 'the bundled Tees Valley sample'} ...",
+              flush=True)
+    serve(settings, quiet=args.quiet)
+    return 0
+
+
+def _add_serve(sub) -> None:
+    p = sub.add_parser(
+        "serve", help="run the HIA web service: screen a site, complete the 11 HUDU topics, review, evaluate",
+        description="Run the Health Impact Assessment web service (FastAPI on uvicorn): applicants screen a site "
+                    "(postcode, coordinates, a drawn or uploaded boundary) and complete the 11 HUDU topics; "
+                    "reviewers return or accept them; a dashboard evaluates them. The database (SQLite file by "
+                    "default, PostgreSQL by URL) is migrated to the newest schema at every start. The session "
+                    "secret is GEOTARGET_SECRET_KEY if set, else one kept in the database.",
+    )
+    p.add_argument("--place", help="the place screened: a bundled place (default tees_valley), or councils "
+                                   "(comma-separated) or a region read from the data cache; include the neighbours "
+                                   "a site's 2 km buffer reaches")
+    p.add_argument("--source", choices=("sample", "cache"), help="where the data comes from (default: the bundled "
+                                                                 "sample; another place from the cache)")
+    import dataclasses
+
+    from geotarget.web.settings import DEFAULT_DB, Settings
+
+    default = {f.name: f.default for f in dataclasses.fields(Settings)}  # one declaration: the settings
+    p.add_argument("--host", default=default["host"], help=f"address to listen on (default {default['host']}; "
+                                                           "cookies are marked Secure unless it is local)")
+    p.add_argument("--port", type=int, default=default["port"], help=f"port (default {default['port']})")
+    p.add_argument("--db", metavar="PATH|URL", default=None,
+                   help=f"database: a SQLite file (default {DEFAULT_DB} here) or "
+                        "postgresql+psycopg://USER:PASSWORD@HOST/DB")
+    p.add_argument("--workers", type=int, default=default["workers"],
+                   help="worker processes (each loads the data once)")
+    p.add_argument("--screen-rate", type=int, default=default["screen_rate_per_minute"], metavar="N",
+                   help=f"screenings a minute per client (default {default['screen_rate_per_minute']}; 0: no limit)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark cookies Secure even on a local address (behind an https reverse proxy)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS",
+                   help="behind a reverse proxy: its address(es), comma-separated, whose X-Forwarded-For is trusted "
+                        "(so each client is rate-limited on its own address)")
+    p.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    _verbosity(p)
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from geotarget.web.app import add_user, list_users
+    from geotarget.web.settings import database_url
+
+    url = database_url(args.db)
+    if args.users_command in ("add", "password"):
+        password = os.environ.get("GEOTARGET_PASSWORD")
+        if password is None:
+            import getpass
+
+            password = getpass.getpass(f"Password for {args.email}: ")
+            if getpass.getpass("Again: ") != password:
+                raise GeotargetError("the two passwords differ; nothing was changed")
+        if args.users_command == "password":
+            from geotarget.web.app import set_password
+
+            user = set_password(url, email=args.email, password=password)
+            if not args.quiet:
+                print(f"new password for {user.email}; its sessions with the old one have ended")
+            return 0
+        user = add_user(url, email=args.email, name=args.name, role=args.role, password=password)
+        if not args.quiet:
+            print(f"added {user.role} {user.email} ({user.name}), id {user.id}")
+        return 0
+    for u in list_users(url):
+        print(f"{u.id}\t{u.role}\t{u.email}\t{u.name}")
+    return 0
+
+
+def _add_users(sub) -> None:
+    p = sub.add_parser("users", help="manage the HIA service's accounts (applicants, reviewers)",
+                       description="Add accounts of the HIA web service, set their passwords, list them. A password "
+                                   "is read from GEOTARGET_PASSWORD, else asked for (twice).")
+    usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    a = usub.add_parser("add", help="add an account",
+                        description="Add an account: an applicant (a developer or their planning consultant, who "
+                                    "screens sites and completes HIAs) or a reviewer (the public health team, who "
+                                    "reviews them and sees the dashboard). The password is read from "
+                                    "GEOTARGET_PASSWORD, else asked for twice; at least 10 characters.")
+    a.add_argument("--email", required=True, help="e-mail address (the login)")
+    a.add_argument("--name", required=True, help="name shown to others")
+    a.add_argument("--role", required=True, choices=("applicant", "reviewer"), help="applicant or reviewer")
+    a.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    _verbosity(a)
+    pw = usub.add_parser("password", help="set an account's password",
+                         description="Give an account a new password (from GEOTARGET_PASSWORD, else asked for "
+                                     "twice); sessions started with the old password end.")
+    pw.add_argument("--email", required=True, help="the account's e-mail address")
+    pw.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    _verbosity(pw)
+    ls = usub.add_parser("list", help="list the accounts",
+                         description="List the accounts of the HIA service: id, role, e-mail and name, one per line "
+                                     "(tab-separated). The database is migrated to the newest schema first.")
+    ls.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    p.set_defaults(func=_cmd_users)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
@@ -963,6 +1093,8 @@ _COMMANDS = [
     _add_hia,
     _add_map,
     _add_verify,
+    _add_serve,
+    _add_users,
 ]
 
 
