@@ -149,7 +149,7 @@ def login_form(request: Request, next: str = "/", user=Depends(optional_user)) -
     return _render(request, "login.html", user, title="Sign in", next=_safe_next(next))
 
 
-@router.post("/login", name="login")
+@router.post("/login", name="sign_in")
 def login(request: Request, form: FormData = Depends(form_data), session: Session = Depends(db)):  # noqa: B008
     """Check the e-mail and password (rate-limited per client) and start a session."""
     check_csrf(request, _field(form, "csrf_token"))
@@ -168,7 +168,7 @@ def login(request: Request, form: FormData = Depends(form_data), session: Sessio
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/logout", name="logout")
+@router.post("/logout", name="sign_out")
 def logout(request: Request, form: FormData = Depends(form_data)) -> RedirectResponse:  # noqa: B008
     """End the session."""
     check_csrf(request, _field(form, "csrf_token"))
