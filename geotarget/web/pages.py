@@ -52,7 +52,7 @@ assert tuple(STATUS_LABELS) == STATUSES and tuple(RELEVANT_LABELS) == RELEVANCE 
 
 @jinja2.pass_context
 def path_for(context, name: str, **params) -> str:
-    """The path (no scheme or host, so right behind any proxy) of route or mount ``name``."""
+    """Return the path of route or mount ``name`` (no scheme or host, so it is right behind any proxy)."""
     return str(context["request"].app.url_path_for(name, **params))
 
 
@@ -92,7 +92,7 @@ def _to_login(request: Request) -> RedirectResponse:
 
 
 def _safe_next(target: str) -> str:
-    """A local path to go to after login (never another site: ``//host`` and ``/\\host`` are refused)."""
+    r"""Return ``target`` if it is a path on this site, else ``/`` (``//host`` and ``/\host`` are other sites)."""
     if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target and "\r" not in target:
         return target
     return "/"
@@ -117,7 +117,7 @@ def _hours(h: float | None) -> str | None:
 
 
 def _map_bounds(request: Request) -> str:
-    """The extent of the service's data, as JSON ``[[south, west], [north, east]]`` in WGS84 (computed once)."""
+    """Return the extent of the service's data as JSON ``[[south, west], [north, east]]`` in WGS84 (computed once)."""
     st = request.app.state
     bounds = getattr(st, "pages_bounds", None)
     if bounds is None:
@@ -139,13 +139,13 @@ def _map_bounds(request: Request) -> str:
 # -- home and accounts -----------------------------------------------------------------------------------------
 @router.get("/", name="home")
 def home(request: Request, user=Depends(optional_user)) -> HTMLResponse:  # noqa: B008
-    """The start page: what the service does."""
+    """Show the start page: what the service does."""
     return _render(request, "home.html", user, title="Health Impact Assessment for development sites")
 
 
 @router.get("/login", name="login_form")
 def login_form(request: Request, next: str = "/", user=Depends(optional_user)) -> HTMLResponse:  # noqa: A002,B008
-    """The sign-in form."""
+    """Show the sign-in form."""
     return _render(request, "login.html", user, title="Sign in", next=_safe_next(next))
 
 
@@ -178,7 +178,7 @@ def logout(request: Request, form: FormData = Depends(form_data)) -> RedirectRes
 
 @router.get("/register", name="register_form")
 def register_form(request: Request, user=Depends(optional_user)) -> HTMLResponse:  # noqa: B008
-    """The form to create an applicant account."""
+    """Show the form to create an applicant account."""
     return _render(request, "register.html", user, title="Create an account", form={},
                    min_password=service.MIN_PASSWORD)
 
@@ -206,7 +206,7 @@ def _screen_page(request: Request, user, *, form: dict, errors=(), status_code: 
 
 @router.get("/screen", name="screen_form")
 def screen_form(request: Request, user=Depends(optional_user)):  # noqa: B008
-    """The screening form: postcode, coordinates or WKT; a file; or a boundary drawn on the map."""
+    """Show the screening form: postcode, coordinates or WKT; a file; or a boundary drawn on the map."""
     if user is None:
         return _to_login(request)
     if user.role != "applicant":
@@ -261,7 +261,7 @@ def screen(request: Request, form: FormData = Depends(form_data), session: Sessi
 # -- submissions -----------------------------------------------------------------------------------------------
 @router.get("/submissions", name="submissions_list")
 def submissions_list(request: Request, session: Session = Depends(db), user=Depends(optional_user)):  # noqa: B008
-    """The submissions the user may see, filtered by status, ward and date (``from``, ``to``)."""
+    """List the submissions the user may see, filtered by status, ward and date (``from``, ``to``)."""
     if user is None:
         return _to_login(request)
     q = request.query_params
@@ -283,8 +283,9 @@ def submissions_list(request: Request, session: Session = Depends(db), user=Depe
 
 
 def _answers_from_form(form: FormData) -> list[dict]:
-    return [{"topic": n, "relevant": _field(form, f"relevant_{n}") or None, "impact": _field(form, f"impact_{n}") or None,
-             "evidence": _field(form, f"evidence_{n}"), "mitigation": _field(form, f"mitigation_{n}")}
+    return [{"topic": n, "relevant": _field(form, f"relevant_{n}") or None,
+             "impact": _field(form, f"impact_{n}") or None, "evidence": _field(form, f"evidence_{n}"),
+             "mitigation": _field(form, f"mitigation_{n}")}
             for n in range(1, N_TOPICS + 1)]
 
 
@@ -295,7 +296,7 @@ def _saved_answers(sub) -> dict[int, dict]:
 
 def _submission_page(request: Request, user, sub, *, mine: list[dict] | None = None, conflict: bool = False,
                      review_form: dict | None = None, errors=(), status_code: int = 200) -> HTMLResponse:
-    """The submission: summary, evidence, report, the 11 topics (``mine``: the user's unsaved answers)."""
+    """Render a submission: summary, evidence, report, the 11 topics (``mine``: the user's unsaved answers)."""
     evidence = json.loads(sub.evidence)
     saved = _saved_answers(sub)
     given = {a["topic"]: a for a in mine} if mine is not None else saved
@@ -409,7 +410,7 @@ def review(request: Request, sub_id: int, form: FormData = Depends(form_data),  
 
 @router.get("/submissions/{sub_id}/report.{fmt}", name="submission_report")
 def submission_report(request: Request, sub_id: int, fmt: str, user=Depends(optional_user)):  # noqa: B008
-    """The screening report (html, md, json, pdf), reproduced from the stored site (as the API's)."""
+    """Return the screening report (html, md, json, pdf), reproduced from the stored site (as the API does)."""
     if user is None:
         return _to_login(request)
     return report_response(request, user, sub_id, fmt)
@@ -435,7 +436,7 @@ def dashboard(request: Request, session: Session = Depends(db), user=Depends(opt
 
 @router.get("/dashboard/sites.geojson", name="dashboard_sites")
 def dashboard_sites(request: Request, session: Session = Depends(db), user=Depends(optional_user)):  # noqa: B008
-    """The dashboard's sites as GeoJSON (WGS84): polygons as drawn or uploaded, points as given."""
+    """Return the dashboard's sites as GeoJSON (WGS84): polygons as drawn or uploaded, points as given."""
     if user is None:
         return JSONResponse({"detail": "sign in first"}, status_code=401)
     import geopandas as gpd
