@@ -152,6 +152,10 @@ def _draw_square(user: User) -> None:
     """Zoom in three steps and click four corners of a square near the middle of the map, then finish."""
     page = user.page
     page.wait_for_selector("#draw-map[data-ready='1']")
+    areas = user.context.request.get(f"{user.base}/screen/areas.geojson").json()["features"]
+    labels = {f["properties"]["label"] for f in areas}
+    assert {"Stockton Town Centre, Stockton-on-Tees", "Victoria, Hartlepool"} <= labels
+    _expect(page.locator("#draw-map")).to_have_attribute("data-areas-loaded", str(len(areas)))  # the ward outlines
     for _ in range(3):
         page.click(".leaflet-control-zoom-in")
         page.wait_for_timeout(350)

@@ -136,6 +136,32 @@ def _map_bounds(request: Request) -> str:
     return bounds
 
 
+#: Above this many wards the screening map's outlines are the councils instead (a region, all of England).
+MAX_WARD_OUTLINES = 600
+
+
+def _area_outlines(request: Request) -> bytes:
+    """Return the wards (or councils) of the service's data as GeoJSON in WGS84, simplified (computed once).
+
+    The screening map draws them under the site, so the site can be placed with no background tiles (offline).
+    """
+    st = request.app.state
+    body = getattr(st, "pages_outlines", None)
+    if body is None:
+        import shapely
+
+        lsoas = st.screener.data.sample.lsoas
+        by = ["ward_name", "lad_name"] if lsoas["ward_name"].nunique() <= MAX_WARD_OUTLINES else ["lad_name"]
+        areas = lsoas[[*by, "geometry"]].dissolve(by=by).reset_index()
+        areas["geometry"] = areas.simplify(25)
+        areas = areas.to_crs("EPSG:4326")
+        areas["geometry"] = shapely.set_precision(areas.geometry.array, 1e-5)
+        areas["label"] = areas[by].agg(", ".join, axis=1)
+        body = areas[["label", "geometry"]].to_json(drop_id=True).encode("utf-8")
+        st.pages_outlines = body
+    return body
+
+
 # -- home and accounts -----------------------------------------------------------------------------------------
 @router.get("/", name="home")
 def home(request: Request, user=Depends(optional_user)) -> HTMLResponse:  # noqa: B008
@@ -213,6 +239,13 @@ def screen_form(request: Request, user=Depends(optional_user)):  # noqa: B008
         return _render(request, "error.html", user, title="Screening is for applicants", status_code=403,
                        message="Reviewer accounts review submissions; applicants screen sites and submit them.")
     return _screen_page(request, user, form={})
+
+
+@router.get("/screen/areas.geojson", name="screen_areas")
+def screen_areas(request: Request) -> Response:
+    """Return the outlines of the wards the service covers (public boundaries; the screening map's base)."""
+    return Response(_area_outlines(request), media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.post("/screen", name="screen")

@@ -20,6 +20,23 @@
     maxZoom: 19, attribution: "\u00a9 OpenStreetMap contributors"
   }).addTo(map);
 
+  // Ward outlines under the drawing: the site can be found without background tiles (offline).
+  fetch(el.getAttribute("data-areas"), {credentials: "same-origin"})
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (!data) { return; }
+      L.geoJSON(data, {
+        style: {color: "#1d70b8", weight: 1, opacity: 0.8, fill: true, fillOpacity: 0},
+        onEachFeature: function (f, layer) {
+          var label = document.createElement("span");
+          label.textContent = f.properties.label;
+          layer.bindTooltip(label, {sticky: true});
+        }
+      }).addTo(map).bringToBack();
+      el.setAttribute("data-areas-loaded", String(data.features.length));
+    })
+    .catch(function () { el.setAttribute("data-areas-loaded", "0"); });
+
   var points = [];        // L.LatLng corners, in drawing order
   var closed = false;     // true once the boundary is finished
   var corners = L.layerGroup().addTo(map);
