@@ -214,28 +214,35 @@ _SITE_BODY = {"requestBody": {"required": True, "content": {
 
 
 async def read_site(request: Request):
-    """Return the site a request gives (JSON ``site``/``geojson`` or a multipart ``site_file``) and how it was given.
+    """Return the site a request gives and how it was given (the submission's ``site_source``).
 
-    Runs the parsing in a worker thread; raises :class:`~geotarget.web.service.Invalid` or ``TooLarge``.
+    JSON: ``{site}`` or ``{geojson}`` (with ``name``). A form (``multipart/form-data`` or urlencoded, as the
+    pages send): the first given of ``site_file`` (an upload), ``site_geojson`` (the drawing map's hidden
+    field) and ``site`` (text), with ``name``. Parsing runs in a worker thread; raises
+    :class:`~geotarget.web.service.Invalid` or :class:`~geotarget.web.service.TooLarge`.
     """
     screener = request.app.state.screener
     ctype = request.headers.get("content-type", "").lower()
-    if ctype.startswith("multipart/form-data"):
+    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         limit = request.app.state.settings.max_upload_bytes
-        form = await request.form(max_files=1, max_fields=10, max_part_size=limit)
-        upload = form.get("site_file")
-        name = form.get("name")
-        name = name if isinstance(name, str) else None
-        if upload is None or isinstance(upload, str):
-            text = form.get("site")
-            if isinstance(text, str) and text.strip():
-                site = await run_in_threadpool(screener.site_from_text, text, name)
-                return site, f"text: {text.strip()[:120]}"
-            raise service.Invalid("site_file: no file was uploaded", field="site_file")
-        data = await upload.read(limit + 1)
-        filename = upload.filename or "upload"
-        site = await run_in_threadpool(screener.site_from_upload, data, filename, name)
-        return site, site.source
+        form = await request.form(max_files=1, max_fields=20, max_part_size=limit)
+        field = {k: form.get(k) for k in ("site_file", "site_geojson", "site", "name")}
+        name = field["name"] if isinstance(field["name"], str) else None
+        upload = field["site_file"]
+        if upload is not None and not isinstance(upload, str) and (upload.filename or upload.size):
+            data = await upload.read(limit + 1)
+            site = await run_in_threadpool(screener.site_from_upload, data, upload.filename or "upload", name)
+            return site, site.source
+        text = field["site_geojson"]
+        if isinstance(text, str) and text.strip():
+            site = await run_in_threadpool(screener.site_from_geojson, text, name)
+            return site, "a boundary drawn on the map (GeoJSON)"
+        text = field["site"]
+        if isinstance(text, str) and text.strip():
+            site = await run_in_threadpool(screener.site_from_text, text, name)
+            return site, f"text: {' '.join(text.split())[:120]}"
+        raise service.Invalid("site: enter a postcode or coordinates, draw the site on the map, or upload a file "
+                              "(GeoJSON, KML or a zipped Shapefile)", field="site")
     if not ctype.startswith("application/json"):
         raise service.Invalid("send the site as application/json ({site} or {geojson}) or multipart/form-data "
                               "(site_file)", field="site")
@@ -247,9 +254,29 @@ async def read_site(request: Request):
         raise service.Invalid("give exactly one of site (postcode, coordinates, WKT) and geojson", field="site")
     if body.site is not None:
         site = await run_in_threadpool(screener.site_from_text, body.site, body.name)
-        return site, f"text: {body.site.strip()[:120]}"
+        return site, f"text: {' '.join(body.site.split())[:120]}"
     site = await run_in_threadpool(screener.site_from_geojson, body.geojson, body.name)
     return site, "a boundary drawn on the map (GeoJSON)"
+
+
+async def create_draft(request: Request, user: User) -> dict:
+    """Screen the site a request gives and store it as a draft of ``user``; return the submission as a dict.
+
+    Rate-limited per client (``screen_rate_per_minute``); the one route from a request to a new
+    submission, for the API and the pages (POST /screen) alike. The caller checks the CSRF token.
+    """
+    if user.role != "applicant":
+        raise service.Forbidden("only an applicant account creates submissions; reviewers review them")
+    request.app.state.screen_limiter.hit(client_key(request))
+    site, how = await read_site(request)
+
+    def work():
+        sc = request.app.state.screener.screen(site)
+        with request.app.state.sessions() as session:
+            sub = service.create_submission(session, service.get_user(session, user.id), site, sc, how)
+            return service.submission_dict(sub)
+
+    return await run_in_threadpool(work)
 
 
 def _first_error(e: ValueError) -> str:
@@ -277,18 +304,7 @@ async def screenings(request: Request, user: User = Depends(current_user)) -> Re
              response_model=SubmissionOut, responses=ERRORS, summary="Screen a site and store it as a draft HIA")
 async def create_submission(request: Request, user: User = Depends(current_user)) -> dict:  # noqa: B008
     """Screen the site and create a draft submission holding the evidence snapshot."""
-    if user.role != "applicant":
-        raise service.Forbidden("only an applicant account creates submissions; reviewers review them")
-    request.app.state.screen_limiter.hit(client_key(request))
-    site, how = await read_site(request)
-
-    def work():
-        sc = request.app.state.screener.screen(site)
-        with request.app.state.sessions() as session:
-            sub = service.create_submission(session, service.get_user(session, user.id), site, sc, how)
-            return service.submission_dict(sub)
-
-    return await run_in_threadpool(work)
+    return await create_draft(request, user)
 
 
 # -- submissions -----------------------------------------------------------------------------------------------
@@ -407,4 +423,5 @@ def get_dashboard_csv(user: User = Depends(current_user), session: Session = Dep
                     headers={"Content-Disposition": 'attachment; filename="hia-dashboard.csv"'})
 
 
-__all__ = ["REPORT_TYPES", "current_user", "db", "optional_user", "read_site", "report_response", "router"]
+__all__ = ["REPORT_TYPES", "create_draft", "current_user", "db", "optional_user", "read_site", "report_response",
+           "router"]

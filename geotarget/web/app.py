@@ -3,7 +3,8 @@
 At start the database is migrated to the newest schema (:func:`geotarget.web.db.migrate`), the session
 secret is read from the settings or the database, and the screening data is loaded once
 (:class:`~geotarget.web.screener.Screener`). The app serves the JSON API (:mod:`geotarget.web.api`), the
-HTML pages (:mod:`geotarget.web.pages`, when present), ``/static`` and an offline API reference at ``/docs``.
+HTML pages (:mod:`geotarget.web.pages`, when present), ``/static``, and the API's documentation offline:
+Swagger UI at ``/docs`` (vendored in ``web/swagger``) and the same as plain HTML at ``/docs/reference``.
 """
 
 from __future__ import annotations
@@ -134,10 +135,26 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_docs(app: FastAPI) -> None:
-    """``/docs``: the API reference, rendered on the server from the OpenAPI schema (no script, works offline)."""
+    """Serve the API's documentation offline: ``/docs`` (vendored Swagger UI) and ``/docs/reference`` (plain HTML).
+
+    ``/docs/reference`` is the same reference rendered on the server, with no script at all.
+    """
+    app.mount("/docs/assets", StaticFiles(packages=[("geotarget.web", "swagger")]), name="docs_assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
+        from geotarget.render.text import html
+
+        page = html('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{} {}: API</title>'
+                    '<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body>'
+                    '<p><a href="/docs/reference">The API reference as plain HTML</a> · '
+                    '<a href="/openapi.json">/openapi.json</a></p><div id="swagger-ui"></div>'
+                    '<script src="/docs/assets/swagger-ui-bundle.js"></script>'
+                    '<script src="/docs/assets/init.js"></script></body></html>', app.title, app.version)
+        return HTMLResponse(str(page))
+
+    @app.get("/docs/reference", include_in_schema=False)
+    def reference() -> HTMLResponse:
         return HTMLResponse(openapi_html(app.openapi()))
 
 

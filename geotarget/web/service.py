@@ -128,6 +128,16 @@ def hasher():
     return _HASHERS[0]
 
 
+def set_hasher(password_hash=None) -> None:
+    """Use ``password_hash`` (a :class:`pwdlib.PasswordHash`) for new hashes; ``None``: back to the default.
+
+    Existing hashes keep verifying whatever their parameters (argon2 stores them in the hash), and are
+    re-hashed with the current ones at the next login.
+    """
+    _HASHERS[:] = [password_hash] if password_hash is not None else []
+    _DUMMY.clear()
+
+
 # -- users -------------------------------------------------------------------------------------------------------
 def normalise_email(email: str) -> str:
     """Return an e-mail address trimmed and lower-cased; refuse one that is not an address.
@@ -647,7 +657,7 @@ def submission_dict(sub: Submission, *, with_evidence: bool = False) -> dict:
 
 
 __all__ = ["Conflict", "Forbidden", "Invalid", "MIN_PASSWORD", "NotFound", "ServiceError", "TOPIC_NUMBERS",
-           "TooLarge", "app_secret", "authenticate", "check_password", "create_submission", "create_user",
+           "TooLarge", "app_secret", "set_hasher", "authenticate", "check_password", "create_submission", "create_user",
            "dashboard", "dashboard_csv", "dashboard_rows", "get_submission", "get_user", "list_submissions",
            "missing_answers", "normalise_email", "reproduce", "review", "save_answers", "stored_site",
            "submission_dict", "submit"]
