@@ -25,12 +25,11 @@ import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from .conftest import TILE
-
-pytestmark = pytest.mark.browser
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 POSTCODE = "TS18 1AU"  # Stockton High Street, in data/postcodes/postcodes_tees_valley.csv.gz
@@ -46,8 +45,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def fast_hashes():
+    """Argon2id with small costs, so accounts are quick to make and check (the service uses pwdlib's defaults)."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from geotarget.web import service
+
+    service.set_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
+    yield
+    service.set_hasher(None)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def screener():
+    """Load the screening data once for the module's apps."""
+    from geotarget.web.screener import Screener
+    from geotarget.web.settings import Settings
+
+    return Screener(Settings(db_url="sqlite:///:memory:"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, screener):
     """Run the service with uvicorn in a thread on a free port; yield its base URL."""
     import uvicorn
 
@@ -56,7 +77,7 @@ def server(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("hia_web") / "hia.sqlite3"
     settings = Settings(db_url=str(db), screen_rate_per_minute=0)
-    app = create_app(settings)
+    app = create_app(settings, screener=screener)
     add_user(settings.db_url, email=REVIEWER["email"], name=REVIEWER["name"], role="reviewer",
              password=REVIEWER["password"])
     port = _free_port()
@@ -175,6 +196,7 @@ def _answer(page, n: int, *, evidence: str) -> None:
     page.fill(f"#mitigation_{n}", f"Mitigation for topic {n}" if n in MITIGATED else "")
 
 
+@pytest.mark.browser
 def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in order
     applicant, reviewer = User(browser, server), User(browser, server)
     try:
@@ -328,3 +350,124 @@ def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in
     finally:
         applicant.context.close()
         reviewer.context.close()
+
+
+# -- the pages without a browser (FastAPI's TestClient): what the story does not reach --------------------------
+WEB = Path(__file__).resolve().parent.parent / "geotarget" / "web"
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, screener):
+    """Make an app on its own database with a reviewer; ``pages.client()`` is a new browser-like session."""
+    from fastapi.testclient import TestClient
+
+    from geotarget.web.app import add_user, create_app
+    from geotarget.web.settings import Settings
+
+    settings = Settings(db_url=str(tmp_path_factory.mktemp("hia_pages") / "hia.sqlite3"), screen_rate_per_minute=0,
+                        max_upload_bytes=200_000)
+    app = create_app(settings, screener=screener)
+    add_user(settings.db_url, email=REVIEWER["email"], name=REVIEWER["name"], role="reviewer",
+             password=REVIEWER["password"])
+
+    class Pages:
+        def client(self):
+            return TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+
+    return Pages()
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _register(client, name: str, email: str):
+    token = _token(client.get("/register").text)
+    r = client.post("/register", data={"csrf_token": token, "name": name, "email": email,
+                                       "password": APPLICANT["password"]})
+    assert r.status_code == 303 and r.headers["location"] == "/screen"
+    return _token(client.get("/screen").text)
+
+
+def _login(client, who: dict) -> str:
+    token = _token(client.get("/login").text)
+    r = client.post("/login", data={"csrf_token": token, "email": who["email"], "password": who["password"]})
+    assert r.status_code == 303
+    return _token(client.get("/").text)
+
+
+def test_templates_and_scripts_hold_no_inline_code_and_build_no_html_from_strings():
+    """The CSP allows no inline script or style: every script and style is a file; JS never parses HTML."""
+    for path in sorted((WEB / "templates").glob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", text) == [], path.name
+        assert re.findall(r"<style|\sstyle=|\son[a-z]+=|javascript:", text, re.I) == [], path.name
+        assert "|safe" not in text and "autoescape false" not in text, path.name
+    for path in sorted((WEB / "static").glob("*.js")):
+        text = path.read_text(encoding="utf-8")
+        for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert forbidden not in text, (path.name, forbidden)
+
+
+def test_sign_in_goes_back_only_to_this_site_and_forms_need_the_csrf_token(pages):
+    c = pages.client()
+    token = _token(c.get("/login?next=//evil.example/x").text)
+    for target, expected in (("//evil.example/x", "/"), ("/\\evil.example", "/"), ("https://evil.example", "/"),
+                             ("/submissions?status=submitted", "/submissions?status=submitted")):
+        r = c.post("/login", data={"csrf_token": token, "email": REVIEWER["email"], "password": REVIEWER["password"],
+                                   "next": target})
+        assert r.status_code == 303 and r.headers["location"] == expected, target
+        token = _token(c.get("/").text)
+    wrong = pages.client()
+    wrong_token = _token(wrong.get("/login").text)
+    r = wrong.post("/login", data={"csrf_token": wrong_token, "email": REVIEWER["email"], "password": "not it at all"})
+    assert r.status_code == 400 and "The e-mail address or the password is wrong." in r.text
+    assert f'value="{REVIEWER["email"]}"' in r.text  # the e-mail is kept on the form
+    assert pages.client().post("/login", data={"email": REVIEWER["email"]}).status_code == 403  # no token
+    assert c.post("/logout", data={}).status_code == 403
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert c.get("/submissions").headers.get("location") == "/login?next=/submissions"
+
+
+def test_pages_keep_each_applicants_submissions_to_themselves_and_roles_apart(pages):
+    ann, bob, rita = pages.client(), pages.client(), pages.client()
+    token = _register(ann, "Ann Applicant", "ann@dev.example")
+    r = ann.post("/screen", data={"csrf_token": token, "site": POSTCODE, "name": HOSTILE})
+    assert r.status_code == 303
+    sub = r.headers["location"]
+    page = ann.get(sub).text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and HOSTILE not in page  # text, never markup
+    _register(bob, "Bob Applicant", "bob@dev.example")
+    for path in (sub, f"{sub}/report.json", f"{sub}/report.html"):
+        r = bob.get(path)
+        assert r.status_code == 404 and "onerror" not in r.text, path
+    _login(rita, REVIEWER)
+    assert rita.get(sub).status_code == 404  # a draft is the applicant's own until submitted
+    assert rita.get("/screen").status_code == 403
+    assert ann.get("/dashboard").status_code == 403 and ann.get("/dashboard.csv").status_code == 403
+    assert ann.get("/dashboard/sites.geojson").status_code == 403
+
+
+def test_screening_by_upload_and_errors_shown_on_the_form_with_the_input_kept(pages, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    c = pages.client()
+    token = _register(c, "Una Uploader", "una@dev.example")
+    site = gpd.GeoSeries([shapely.box(444400, 518800, 444700, 519000)], crs="EPSG:27700").to_crs("EPSG:4326")
+    geojson = site.to_json().encode()
+    r = c.post("/screen", data={"csrf_token": token, "name": "Uploaded site"},
+               files={"site_file": ("allocation.geojson", geojson, "application/geo+json")})
+    assert r.status_code == 303
+    page = c.get(r.headers["location"]).text
+    assert "Uploaded site" in page and "allocation.geojson" in page and "6.00 ha" in page
+    r = c.post("/screen", data={"csrf_token": token, "name": "Kept name"},
+               files={"site_file": ("site.geojson", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")})
+    assert r.status_code == 400 and 'value="Kept name"' in r.text and "site.geojson" in r.text
+    big = b'{"type": "Polygon", "coordinates": [[' + b"[0, 0], " * 40_000 + b"[0, 0]]]}"
+    r = c.post("/screen", data={"csrf_token": token}, files={"site_file": ("big.geojson", big, "application/json")})
+    assert r.status_code == 413
+    r = c.post("/screen", data={"csrf_token": token, "site": "54.56,-1.31", "name": "Lat lon"})
+    assert r.status_code == 400 and "54.56,-1.31" in r.text and 'value="Lat lon"' in r.text
+    r = c.post("/screen", data={"csrf_token": token, "site": "", "name": ""})
+    assert r.status_code == 400 and "Give the site" in r.text
