@@ -323,6 +323,9 @@ def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in
             _expect(row.locator(".flagged")).to_have_text(str(int(n in flagged)))
             _expect(row.locator(".negative")).to_have_text(str(int(n in NEGATIVE)))
             _expect(row.locator(".mitigation")).to_have_text(str(int(n in MITIGATED)))
+        order = r.locator("#topics-table tbody tr").evaluate_all("rows => rows.map(row => row.id)")
+        assert order == [f"topic-row-{n}" for n in sorted(range(1, 12), key=lambda n: (-(n in flagged),
+                                                                                        -(n in NEGATIVE), n))]
         _expect(r.locator("#sites-map")).to_have_attribute("data-features", "1")
         _expect(r.locator("#sites-map .leaflet-interactive")).to_have_count(1)
         assert r.locator("#median-review").inner_text() not in ("", "–")

@@ -80,6 +80,12 @@ def _render(request: Request, name: str, user, *, status_code: int = 200, errors
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
+def _error_page(request: Request, user, e: service.ServiceError) -> HTMLResponse:
+    titles = {403: "You cannot see this page", 404: "Page not found"}
+    return _render(request, "error.html", user, title=titles.get(e.status, "Something went wrong"),
+                   message=str(e), status_code=e.status)
+
+
 def _redirect(request: Request, name: str, flash: str | None = None, **params) -> RedirectResponse:
     if flash:
         request.session["flash"] = flash
@@ -367,7 +373,11 @@ def submission_page(request: Request, sub_id: int, session: Session = Depends(db
     """One submission: evidence, report, answers; the applicant's form or the reviewer's."""
     if user is None:
         return _to_login(request)
-    return _submission_page(request, user, service.get_submission(session, user, sub_id))
+    try:
+        sub = service.get_submission(session, user, sub_id)
+    except service.NotFound as e:
+        return _error_page(request, user, e)
+    return _submission_page(request, user, sub)
 
 
 def _reload(session: Session, user, sub_id: int):
@@ -455,11 +465,15 @@ def dashboard(request: Request, session: Session = Depends(db), user=Depends(opt
     """Across submitted HIAs: sites, statuses, a map, topics flagged, mitigation, time to review."""
     if user is None:
         return _to_login(request)
-    d = service.dashboard(session, user)
+    try:
+        d = service.dashboard(session, user)
+    except service.Forbidden as e:
+        return _error_page(request, user, e)
     rv = d["review"]
     view = {"sites": d["sites"], "statuses": d["by_status"], "assessed": d["sites"],
             "topics": [{"n": t["topic"], "title": t["title"], "flagged": t["flagged"], "negative": t["negative"],
-                        "mitigation": t["mitigation"]} for t in d["topics"]],
+                        "mitigation": t["mitigation"]}
+                       for t in sorted(d["topics"], key=lambda t: (-t["flagged"], -t["negative"], t["topic"]))],
             "mitigation_required": d["mitigation"]["sites_with_mitigation"], "reviews": rv["reviews"],
             "median_review": _hours(rv["median_hours"]), "mean_review": _hours(rv["mean_hours"]),
             "waiting": rv["waiting"]}

@@ -1,7 +1,10 @@
 /* Draw a site boundary on the screening form's map: click to add corners, click the first corner (or
    "Finish boundary") to close it. The polygon is written, as GeoJSON in WGS84 (longitude, latitude), into the
    form's hidden field `site_geojson`. A boundary kept from a previous attempt (the form shown again after an
-   error) is drawn back from that field. No HTML is built from strings here: only text and Leaflet layers. */
+   error) is drawn back from that field. No HTML is built from strings here: only text and Leaflet layers.
+   Written here (about 100 lines on Leaflet's own layers) rather than vendoring a drawing plugin such as
+   Leaflet.draw or Leaflet-Geoman: the service needs one operation (click the corners of one polygon), and a
+   plugin would add a second vendored library, its CSS and its licence to keep up to date for it. */
 (function () {
   "use strict";
   var el = document.getElementById("draw-map");
