@@ -119,6 +119,8 @@ def test_health_and_security_headers(world):
         assert resp.headers["referrer-policy"] == "same-origin"
         assert resp.headers["x-frame-options"] == "SAMEORIGIN"
     assert "script-src 'self';" in CSP and "object-src 'none'" in CSP and "'unsafe-inline'" not in CSP
+    assert r.headers["cache-control"] == "no-store"
+    assert "no-store" not in c.get("/docs/assets/init.js").headers.get("cache-control", "")
 
 
 def test_login_logout_me_and_session_cookie(world):
@@ -169,6 +171,9 @@ def test_login_is_rate_limited(tmp_path, screener):
     codes = [c.post("/api/login", json={"email": "a@example.org", "password": "wrong one!"}).status_code
              for _ in range(4)]
     assert codes == [401, 401, 401, 429]
+    other = TestClient(app, client=("192.0.2.7", 50000))  # another address, the same account
+    assert other.post("/api/login", json={"email": "a@example.org", "password": "wrong"}).status_code == 429
+    assert other.post("/api/login", json={"email": "b@example.org", "password": "wrong"}).status_code == 401
 
 
 # -- screening --------------------------------------------------------------------------------------------------
@@ -389,12 +394,16 @@ def test_reviewers_do_not_create_submissions_and_filters_are_checked(rita):
     assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["detail"]
 
 
-def test_filters_by_ward_and_date(world, rita, draft):
+def test_filters_by_ward_and_date(world, ann, rita):
     import datetime as dt
 
+    sid = ann.post("/api/submissions", json={"site": "TS18 1AU", "name": "Filtered"}).json()["id"]
+    ann.put(f"/api/submissions/{sid}/answers", json={"version": 1, "answers": _answers()})
+    ann.post(f"/api/submissions/{sid}/submit", json={"version": 2})
     today = dt.date.today().isoformat()
     got = rita.get("/api/submissions", params={"ward": "Stockton Town Centre", "from": today, "to": today}).json()
-    assert draft["id"] in [s["id"] for s in got]
+    assert sid in [s["id"] for s in got]
+    assert [s["id"] for s in rita.get("/api/submissions", params={"ward": "E05014882"}).json()].count(sid) == 1
     assert rita.get("/api/submissions", params={"ward": "Nowhere"}).json() == []
     assert rita.get("/api/submissions", params={"from": "2100-01-01"}).json() == []
 
@@ -474,6 +483,8 @@ def test_openapi_lists_every_endpoint_and_docs_work_offline(world):
             ("get", "/api/dashboard.csv"), ("get", "/api/health")}
     have = {(m, p) for p, item in spec["paths"].items() for m in item}
     assert want <= have
+    params = {p["name"] for p in spec["paths"]["/api/submissions"]["get"]["parameters"]}
+    assert params == {"status", "ward", "from", "to"}
     body = spec["paths"]["/api/screenings"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)
     assert {"AnswersIn", "ReviewIn", "SubmissionOut", "ErrorOut"} <= set(spec["components"]["schemas"])
@@ -545,7 +556,7 @@ def test_serve_migrate_only_users_and_clear_errors(tmp_path, capsys, monkeypatch
 
 def test_settings_travel_to_worker_processes_through_the_environment():
     s = Settings(place="trafford", db_url="/tmp/hia.sqlite3", host="0.0.0.0", port=8080, workers=3,
-                 screen_rate_per_minute=0, secret_key="s3cret")
+                 screen_rate_per_minute=0, secret_key="s3cret", forwarded_allow_ips="10.0.0.1,10.0.0.2")
     env = s.to_env()
     assert env["GEOTARGET_SERVE_DB_URL"] == "sqlite:////tmp/hia.sqlite3"
     assert env["GEOTARGET_SERVE_SECURE_COOKIES"] == "1"

@@ -932,7 +932,9 @@ def _serve_settings(args: argparse.Namespace):
 
     return Settings(place=args.place, source=args.source, db_url=args.db, host=args.host, port=args.port,
                     workers=args.workers, screen_rate_per_minute=args.screen_rate,
-                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None)
+                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None,
+                    secure_cookies=True if args.secure_cookies else None,
+                    forwarded_allow_ips=args.forwarded_allow_ips)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -981,6 +983,11 @@ def _add_serve(sub) -> None:
                    help="worker processes (each loads the data once)")
     p.add_argument("--screen-rate", type=int, default=default["screen_rate_per_minute"], metavar="N",
                    help=f"screenings a minute per client (default {default['screen_rate_per_minute']}; 0: no limit)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark cookies Secure even on a local address (behind an https reverse proxy)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS",
+                   help="behind a reverse proxy: its address(es), comma-separated, whose X-Forwarded-For is trusted "
+                        "(so each client is rate-limited on its own address)")
     p.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
     _verbosity(p)
     p.set_defaults(func=_cmd_serve)

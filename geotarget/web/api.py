@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -183,7 +183,9 @@ def login(body: LoginIn, request: Request, session: Session = Depends(db)) -> Se
     """Check the credentials (rate-limited per client) and start a session."""
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise HTTPException(status_code=415, detail="POST /api/login takes application/json")
-    request.app.state.login_limiter.hit(client_key(request))
+    limiter = request.app.state.login_limiter
+    limiter.hit(client_key(request))
+    limiter.hit("account:" + body.email.strip().lower())  # also per account: guessing from many addresses
     user = service.authenticate(session, body.email, body.password)
     if user is None:
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
@@ -309,12 +311,12 @@ async def create_submission(request: Request, user: User = Depends(current_user)
 
 # -- submissions -----------------------------------------------------------------------------------------------
 @router.get("/submissions", responses=ERRORS, summary="Submissions you may see (filters: status, ward, from, to)")
-def list_submissions(request: Request, status: str | None = None, ward: str | None = None,
-                     date_from: str | None = None, date_to: str | None = None,
+def list_submissions(status: str | None = Query(None, description="draft, submitted, returned or accepted"),  # noqa: B008
+                     ward: str | None = Query(None, description="ward code or name"),  # noqa: B008
+                     date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD, inclusive"),  # noqa: B008
+                     date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive"),  # noqa: B008
                      user: User = Depends(current_user), session: Session = Depends(db)) -> list[dict]:  # noqa: B008
-    """List submissions, newest first (``from``/``to`` dates, inclusive, YYYY-MM-DD)."""
-    date_from = request.query_params.get("from", date_from)
-    date_to = request.query_params.get("to", date_to)
+    """List submissions, newest first (dates of the latest submission, or of creation for a draft)."""
     subs = service.list_submissions(session, user, status=status, ward=ward, date_from=date_from, date_to=date_to)
     out = []
     for s in subs:

@@ -232,14 +232,15 @@ def serve(settings: Settings, *, quiet: bool = False) -> None:
     import uvicorn
 
     check_port(settings.host, settings.port)
-    level = "warning" if quiet else "info"
+    kw = {"host": settings.host, "port": settings.port, "log_level": "warning" if quiet else "info",
+          "proxy_headers": settings.forwarded_allow_ips is not None, "server_header": False}
+    if settings.forwarded_allow_ips is not None:
+        kw["forwarded_allow_ips"] = settings.forwarded_allow_ips
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=level,
-                    proxy_headers=False)
+        uvicorn.run(create_app(settings), **kw)
         return
     os.environ.update(settings.to_env())  # each worker process builds its app from these
-    uvicorn.run("geotarget.web.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=level, proxy_headers=False)
+    uvicorn.run("geotarget.web.app:app_from_env", factory=True, workers=settings.workers, **kw)
 
 
 def add_user(url: str, *, email: str, name: str, role: str, password: str):

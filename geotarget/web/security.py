@@ -40,6 +40,8 @@ HEADERS = {
     b"referrer-policy": b"same-origin",
     b"x-frame-options": b"SAMEORIGIN",
 }
+#: Paths of files the same for everyone (may be cached); every other answer is sent with ``Cache-Control: no-store``.
+PUBLIC_PREFIXES = ("/static/", "/vendor/", "/docs/assets/")
 #: Methods that change something (need the CSRF token).
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 #: Bytes a form adds around an uploaded file (field names, boundaries): allowed beyond max_upload_bytes.
@@ -63,7 +65,11 @@ class CsrfError(GeotargetError):
 
 
 class SecurityHeaders:
-    """ASGI middleware: add :data:`HEADERS` to every HTTP response (keeping a CSP the response set itself)."""
+    """ASGI middleware: add :data:`HEADERS` to every HTTP response (keeping a CSP the response set itself).
+
+    Answers other than the shared files (:data:`PUBLIC_PREFIXES`) also get ``Cache-Control: no-store``, so
+    no proxy or browser cache keeps a submission.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -74,11 +80,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        shared = scope.get("path", "").startswith(PUBLIC_PREFIXES)
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in HEADERS.items() if k not in present]
+                if not shared and b"cache-control" not in present:  # pages and API answers hold personal data
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -221,6 +231,6 @@ def session_user_id(request: Request) -> int | None:
     return int(uid) if isinstance(uid, int) else None
 
 
-__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit", "CsrfError", "RateLimited",
-           "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token", "new_session",
-           "session_user_id"]
+__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
+           "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
+           "new_session", "session_user_id"]

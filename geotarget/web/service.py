@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from geotarget.core.errors import GeotargetError
 from geotarget.core.version import __version__
@@ -533,6 +533,12 @@ def _review_times(events: list[StatusEvent]) -> list[float]:
     return out
 
 
+def _submitted():
+    """Return the query of every submission that has been submitted, answers and history loaded in two queries."""
+    return (select(Submission).where(Submission.status != "draft").order_by(Submission.id)
+            .options(selectinload(Submission.answers), selectinload(Submission.events)))
+
+
 def dashboard(session: Session, user: User) -> dict:
     """Return the evaluation across submitted HIAs (every status but draft) for a reviewer.
 
@@ -544,7 +550,7 @@ def dashboard(session: Session, user: User) -> dict:
       waiting for review.
     """
     _reviewer(user)
-    subs = list(session.scalars(select(Submission).where(Submission.status != "draft").order_by(Submission.id)))
+    subs = list(session.scalars(_submitted()))
     n = len(subs)
     by_status = {s: sum(1 for x in subs if x.status == s) for s in STATUSES if s != "draft"}
     topics = []
@@ -592,7 +598,7 @@ def dashboard_rows(session: Session, user: User) -> pd.DataFrame:
     """One row per submitted HIA (every status but draft) for the CSV export (write it with io.files.write_csv)."""
     _reviewer(user)
     rows = []
-    for s in session.scalars(select(Submission).where(Submission.status != "draft").order_by(Submission.id)):
+    for s in session.scalars(_submitted()):
         first_review = _review_times(s.events)
         ans = {a.topic: a for a in s.answers}
         rows.append({
