@@ -317,6 +317,7 @@ def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in
         _expect(r.locator("#n-submitted")).to_have_text("0")
         _expect(r.locator("#n-returned")).to_have_text("0")
         _expect(r.locator("#n-reviews")).to_have_text("2")
+        _expect(r.locator("#n-waiting")).to_have_text("0")
         _expect(r.locator("#mitigation-share")).to_contain_text("1 of 1 (100%)")
         for n in range(1, 12):
             row = r.locator(f"#topic-row-{n}")

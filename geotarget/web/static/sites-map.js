@@ -13,6 +13,17 @@
     maxZoom: 19, attribution: "\u00a9 OpenStreetMap contributors"
   }).addTo(map);
 
+  // Ward outlines under the sites: the map reads without background tiles (offline).
+  fetch(el.getAttribute("data-areas"), {credentials: "same-origin"})
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (data) {
+        L.geoJSON(data, {style: {color: "#1d70b8", weight: 1, opacity: 0.6, fill: false}, interactive: false})
+          .addTo(map).bringToBack();
+      }
+    })
+    .catch(function () { return null; });
+
   function popup(p) {
     var box = document.createElement("div");
     var a = document.createElement("a");
