@@ -307,6 +307,8 @@ def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in
         r.check("input[name=decision][value=accepted]")
         r.click("#review-button")
         _expect(r.locator("#status")).to_have_text("Accepted")
+        _expect(r.locator("#history li")).to_have_count(5)  # draft, submitted, returned, submitted, accepted
+        _expect(r.locator("#history li").nth(2)).to_contain_text(f"Returned for changes – {REVIEWER['name']}")
 
         # -- 5. the dashboard counts it ----------------------------------------------------------------------
         evidence = reviewer.context.request.get(f"{server}/submissions/{postcode_id}/report.json").json()

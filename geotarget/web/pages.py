@@ -359,7 +359,9 @@ def _submission_page(request: Request, user, sub, *, mine: list[dict] | None = N
             "council": sub.council_name, "applicant": sub.owner.name, "created": _when(sub.created_at),
             "submitted": _when(sub.submitted_at), "reviewed": _when(sub.reviewed_at), "vintage": sub.vintage,
             "geotarget_version": sub.geotarget_version, "severe": sub.severe}
-    return _render(request, "submission.html", user, title=sub.site_name, sub=view, topics=topics,
+    history = [{"to": STATUS_LABELS.get(e.to_status, e.to_status), "by": e.user.name, "when": _when(e.at)}
+               for e in sub.events]
+    return _render(request, "submission.html", user, title=sub.site_name, sub=view, topics=topics, history=history,
                    site_flags=[f["text"] for f in evidence.get("flags", []) if f.get("topic") is None],
                    general_comments=comments.get(None, []), can_edit=can_edit, can_review=can_review,
                    conflict=conflict, review_form=review_form or {}, errors=errors, status_code=status_code,
