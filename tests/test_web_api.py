@@ -19,6 +19,7 @@ import zipfile
 import geopandas as gpd
 import pytest
 import shapely
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from geotarget.web import service
@@ -145,6 +146,30 @@ def test_login_logout_me_and_session_cookie(world):
     assert c.post("/api/logout", headers={"X-CSRF-Token": "forged"}).status_code == 403
     assert c.post("/api/logout", headers={"X-CSRF-Token": token}).json() == {"ok": True}
     assert c.get("/api/me").status_code == 401
+
+
+def test_changing_a_password_ends_the_sessions_begun_with_the_old_one(tmp_path, screener):
+    app = _app(tmp_path / "p.sqlite3", screener)
+    with app.state.sessions() as s:
+        service.create_user(s, "p@example.org", "P", "applicant", PASSWORD)
+    c = _login(app, "p@example.org")
+    assert c.get("/api/me").status_code == 200
+    from geotarget.web.security import new_session
+
+    @app.get("/test-login-by-id")  # a session begun with the user's id only (as a page may): stamped on first use
+    def by_id(request: Request):
+        return {"csrf": new_session(request, 1)}
+
+    other = TestClient(app)
+    other.get("/test-login-by-id")
+    assert other.get("/api/me").status_code == 200
+    with app.state.sessions() as s:
+        service.set_password(s, "p@example.org", "a brand new passphrase")
+        with pytest.raises(service.NotFound, match="no such account"):
+            service.set_password(s, "nobody@example.org", "a brand new passphrase")
+    assert c.get("/api/me").status_code == 401 and other.get("/api/me").status_code == 401
+    r = c.post("/api/login", json={"email": "p@example.org", "password": "a brand new passphrase"})
+    assert r.status_code == 200
 
 
 def test_cookies_are_secure_off_localhost(tmp_path, screener):
@@ -540,6 +565,18 @@ def test_serve_migrate_only_users_and_clear_errors(tmp_path, capsys, monkeypatch
     assert main(["users", "add", "--email", "lead@example.org", "--name", "Again", "--role", "reviewer",
                  "--db", str(db)]) == 2
     assert "already registered" in capsys.readouterr().err
+    monkeypatch.setenv("GEOTARGET_PASSWORD", "another long passphrase")
+    assert main(["users", "password", "--email", "lead@example.org", "--db", str(db)]) == 0
+    assert "new password for lead@example.org" in capsys.readouterr().out
+    from geotarget.web import db as wdb
+
+    engine = wdb.make_engine(f"sqlite:///{db}")
+    with wdb.session_factory(engine)() as s:
+        assert service.authenticate(s, "lead@example.org", "another long passphrase") is not None
+        assert service.authenticate(s, "lead@example.org", PASSWORD) is None
+    engine.dispose()
+    assert main(["users", "password", "--email", "ghost@example.org", "--db", str(db)]) == 2
+    assert "no such account" in capsys.readouterr().err
     assert main(["serve", "--migrate-only", "--db", "mysql://x@y/z"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expected to be a SQLite file path" in err

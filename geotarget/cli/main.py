@@ -998,7 +998,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
     from geotarget.web.settings import database_url
 
     url = database_url(args.db)
-    if args.users_command == "add":
+    if args.users_command in ("add", "password"):
         password = os.environ.get("GEOTARGET_PASSWORD")
         if password is None:
             import getpass
@@ -1006,6 +1006,13 @@ def _cmd_users(args: argparse.Namespace) -> int:
             password = getpass.getpass(f"Password for {args.email}: ")
             if getpass.getpass("Again: ") != password:
                 raise GeotargetError("the two passwords differ; nothing was changed")
+        if args.users_command == "password":
+            from geotarget.web.app import set_password
+
+            user = set_password(url, email=args.email, password=password)
+            if not args.quiet:
+                print(f"new password for {user.email}; its sessions with the old one have ended")
+            return 0
         user = add_user(url, email=args.email, name=args.name, role=args.role, password=password)
         if not args.quiet:
             print(f"added {user.role} {user.email} ({user.name}), id {user.id}")
@@ -1030,6 +1037,12 @@ def _add_users(sub) -> None:
     a.add_argument("--role", required=True, choices=("applicant", "reviewer"), help="applicant or reviewer")
     a.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
     _verbosity(a)
+    pw = usub.add_parser("password", help="set an account's password",
+                         description="Give an account a new password (from GEOTARGET_PASSWORD, else asked for "
+                                     "twice); sessions started with the old password end.")
+    pw.add_argument("--email", required=True, help="the account's e-mail address")
+    pw.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    _verbosity(pw)
     ls = usub.add_parser("list", help="list the accounts",
                          description="List the accounts of the HIA service: id, role, e-mail and name, one per line "
                                      "(tab-separated). The database is migrated to the newest schema first.")

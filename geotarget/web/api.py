@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from geotarget.web import service
 from geotarget.web.db import MAX_NAME, MAX_TEXT, N_TOPICS, User
-from geotarget.web.security import REPORT_CSP, check_csrf, client_key, csrf_token, new_session, session_user_id
+from geotarget.web.security import (
+    REPORT_CSP,
+    check_csrf,
+    client_key,
+    csrf_token,
+    limit_login,
+    new_session,
+    session_matches,
+    session_user_id,
+)
 
 router = APIRouter(prefix="/api", tags=["HIA service"])
 
@@ -146,7 +155,11 @@ def db(request: Request) -> Iterator[Session]:
 def optional_user(request: Request, session: Session = Depends(db)) -> User | None:  # noqa: B008
     """Return the logged-in user, or ``None``."""
     uid = session_user_id(request)
-    return service.get_user(session, uid) if uid is not None else None
+    user = service.get_user(session, uid) if uid is not None else None
+    if user is not None and not session_matches(request, user):  # the password changed since this session began
+        request.session.clear()
+        return None
+    return user
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:  # noqa: B008
@@ -183,13 +196,11 @@ def login(body: LoginIn, request: Request, session: Session = Depends(db)) -> Se
     """Check the credentials (rate-limited per client) and start a session."""
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise HTTPException(status_code=415, detail="POST /api/login takes application/json")
-    limiter = request.app.state.login_limiter
-    limiter.hit(client_key(request))
-    limiter.hit("account:" + body.email.strip().lower())  # also per account: guessing from many addresses
+    limit_login(request, body.email)
     user = service.authenticate(session, body.email, body.password)
     if user is None:
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
-    token = new_session(request, user.id)
+    token = new_session(request, user)
     return SessionOut(user=_user_out(user), csrf_token=token)
 
 

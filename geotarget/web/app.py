@@ -254,6 +254,17 @@ def add_user(url: str, *, email: str, name: str, role: str, password: str):
         engine.dispose()
 
 
+def set_password(url: str, *, email: str, password: str):
+    """Give the account ``email`` in the database at ``url`` a new password; return the account."""
+    engine = make_engine(url)
+    try:
+        migrate(url, engine=engine)
+        with session_factory(engine)() as session:
+            return service.set_password(session, email, password)
+    finally:
+        engine.dispose()
+
+
 def list_users(url: str) -> list:
     """Return the accounts in the database at ``url`` (migrated first), by id."""
     from sqlalchemy import select
@@ -270,4 +281,4 @@ def list_users(url: str) -> list:
 
 
 __all__ = ["SESSION_COOKIE", "add_user", "app_from_env", "check_port", "create_app", "list_users", "openapi_html",
-           "serve"]
+           "serve", "set_password"]

@@ -176,11 +176,40 @@ def check_csrf(request: Request, form_token: str | None = None) -> None:
                         "field (pages) with the token of your session (GET /api/me or the page's form)")
 
 
-def new_session(request: Request, user_id: int) -> str:
-    """Start a fresh session for ``user_id`` (clearing the old one) with a new CSRF token; return the token."""
+def new_session(request: Request, user) -> str:
+    """Start a fresh session for ``user`` (clearing the old one) with a new CSRF token; return the token.
+
+    ``user`` is a :class:`~geotarget.web.db.User` (or, as before, its id). Given the user, the session
+    also keeps a stamp of the password hash (:func:`password_stamp`): once the password is changed,
+    sessions started with the old one are no longer accepted (:func:`session_matches`).
+    """
     request.session.clear()
-    request.session["uid"] = int(user_id)
+    if isinstance(user, int):
+        request.session["uid"] = user
+    else:
+        request.session["uid"] = int(user.id)
+        request.session["stamp"] = password_stamp(user.password_hash)
     return csrf_token(request)
+
+
+def password_stamp(password_hash: str) -> str:
+    """Return a short digest of a password hash, kept in the session (never the hash itself)."""
+    import hashlib
+
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def session_matches(request: Request, user) -> bool:
+    """Return True if the session may act as ``user``: begun with the user's current password.
+
+    A session begun without a stamp (``new_session(request, user_id)``) gets one here, on its first use.
+    """
+    current = password_stamp(user.password_hash)
+    stamp = request.session.get("stamp")
+    if stamp is None:
+        request.session["stamp"] = current
+        return True
+    return secrets.compare_digest(str(stamp), current)
 
 
 # -- rate limit ------------------------------------------------------------------------------------------------
@@ -224,6 +253,13 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def limit_login(request: Request, email: str) -> None:
+    """Count a login attempt against the client's address and against the account it names (429 past either)."""
+    limiter = request.app.state.login_limiter
+    limiter.hit(client_key(request))
+    limiter.hit("account:" + str(email or "").strip().lower())  # guessing one password from many addresses
+
+
 # -- who is logged in ------------------------------------------------------------------------------------------
 def session_user_id(request: Request) -> int | None:
     """Return the id of the logged-in user from the signed session cookie, or ``None``."""
@@ -233,4 +269,4 @@ def session_user_id(request: Request) -> int | None:
 
 __all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
            "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
-           "new_session", "session_user_id"]
+           "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]

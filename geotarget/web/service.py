@@ -204,6 +204,18 @@ def _DUMMY_HASH() -> str:  # noqa: N802 - reads as the constant it stands for
     return _DUMMY[0]
 
 
+def set_password(session: Session, email: str, password: str) -> User:
+    """Give the account ``email`` a new password (its sessions started with the old one end); return it."""
+    email = normalise_email(email)
+    check_password(password)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise NotFound(f"email {email!r}: no such account")
+    with _transaction(session):
+        user.password_hash = hasher().hash(password)
+    return user
+
+
 def get_user(session: Session, user_id: int) -> User | None:
     """Return the user with id ``user_id`` (``None`` if the account no longer exists)."""
     return session.get(User, int(user_id))
@@ -663,7 +675,7 @@ def submission_dict(sub: Submission, *, with_evidence: bool = False) -> dict:
 
 
 __all__ = ["Conflict", "Forbidden", "Invalid", "MIN_PASSWORD", "NotFound", "ServiceError", "TOPIC_NUMBERS",
-           "TooLarge", "app_secret", "set_hasher", "authenticate", "check_password", "create_submission", "create_user",
+           "TooLarge", "app_secret", "authenticate", "check_password", "create_submission", "create_user",
            "dashboard", "dashboard_csv", "dashboard_rows", "get_submission", "get_user", "list_submissions",
-           "missing_answers", "normalise_email", "reproduce", "review", "save_answers", "stored_site",
-           "submission_dict", "submit"]
+           "missing_answers", "normalise_email", "reproduce", "review", "save_answers", "set_hasher", "set_password",
+           "stored_site", "submission_dict", "submit"]
