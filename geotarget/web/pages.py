@@ -195,7 +195,7 @@ def login(request: Request, form: FormData = Depends(form_data), session: Sessio
     if user is None:
         return _render(request, "login.html", None, title="Sign in", status_code=400,
                        errors=["The e-mail address or the password is wrong."], email=email, next=target)
-    new_session(request, user.id)
+    new_session(request, user)
     request.session["flash"] = f"Signed in as {user.name}."
     return RedirectResponse(target, status_code=303)
 
@@ -225,7 +225,7 @@ def register(request: Request, form: FormData = Depends(form_data), session: Ses
     except service.Invalid as e:
         return _render(request, "register.html", None, title="Create an account", status_code=400, errors=[str(e)],
                        form=kept, min_password=service.MIN_PASSWORD)
-    new_session(request, user.id)
+    new_session(request, user)
     return _redirect(request, "screen_form", f"Account created. You are signed in as {user.name}.")
 
 
