@@ -477,3 +477,22 @@ def test_screening_by_upload_and_errors_shown_on_the_form_with_the_input_kept(pa
     assert r.status_code == 400 and "54.56,-1.31" in r.text and 'value="Lat lon"' in r.text
     r = c.post("/screen", data={"csrf_token": token, "site": "", "name": ""})
     assert r.status_code == 400 and "Give the site" in r.text
+
+
+def test_submitting_an_incomplete_assessment_saves_it_and_names_the_topics_left(pages):
+    c = pages.client()
+    token = _register(c, "Ida Incomplete", "ida@dev.example")
+    sub = c.post("/screen", data={"csrf_token": token, "site": POSTCODE}).headers["location"]
+    page = c.get(sub).text
+    data = {"csrf_token": _token(page), "version": re.search(r'name="version" value="(\d+)"', page).group(1)}
+    for n in range(1, 10):  # topics 10 and 11 left unanswered
+        data |= {f"relevant_{n}": "no", f"impact_{n}": "neutral", f"evidence_{n}": f"Evidence <b>{n}</b>"}
+    r = c.post(f"{sub}/submit", data=data)
+    assert r.status_code == 400 and "Your answers are saved, but not submitted" in r.text
+    assert "topics 10, 11 need an answer" in r.text
+    assert re.findall(r'id="missing-(\d+)"', r.text) == ["10", "11"]
+    assert "Evidence &lt;b&gt;9&lt;/b&gt;</textarea>" in c.get(sub).text  # saved, as text
+    data["version"] = re.search(r'name="version" value="(\d+)"', c.get(sub).text).group(1)
+    r = c.post(f"{sub}/answers", data=data | {"relevant_1": "perhaps"})  # not a choice: refused, nothing saved
+    assert r.status_code == 400 and "missing-" not in r.text and "relevant" in r.text
+    assert f'name="version" value="{data["version"]}"' in c.get(sub).text

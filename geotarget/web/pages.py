@@ -334,12 +334,13 @@ def _saved_answers(sub) -> dict[int, dict]:
 
 
 def _submission_page(request: Request, user, sub, *, mine: list[dict] | None = None, conflict: bool = False,
-                     review_form: dict | None = None, errors=(), status_code: int = 200) -> HTMLResponse:
+                     review_form: dict | None = None, errors=(), status_code: int = 200,
+                     show_missing: bool = False) -> HTMLResponse:
     """Render a submission: summary, evidence, report, the 11 topics (``mine``: the user's unsaved answers)."""
     evidence = json.loads(sub.evidence)
     saved = _saved_answers(sub)
     given = {a["topic"]: a for a in mine} if mine is not None else saved
-    missing = set(service.missing_answers(sub)) if errors else set()
+    missing = set(service.missing_answers(sub)) if show_missing else set()
     comments: dict[int | None, list[dict]] = {}
     for c in sub.comments:
         comments.setdefault(c.topic, []).append({"text": c.text, "author": c.author.name, "round": c.round,
@@ -422,7 +423,7 @@ def _save(request: Request, sub_id: int, form: FormData, session: Session, user,
     except (service.Invalid, service.Conflict) as e:
         sub = _reload(session, user, sub_id)
         return _submission_page(request, user, sub, errors=[f"Your answers are saved, but not submitted: {e}"],
-                                status_code=e.status)
+                                status_code=e.status, show_missing=True)
     return _redirect(request, "submission_page", "Submitted for review. The public health team will review it.",
                      sub_id=sub_id)
 
