@@ -14,7 +14,9 @@ the applicant registers through the pages. In headless Chromium (the session's `
    the CSV and the PDF download (``%PDF``, the site named in the text) open.
 
 Every page carries the Content-Security-Policy header; no page logs a CSP violation or a script error, and
-no request leaves 127.0.0.1 except for map tiles (answered locally with a grey image).
+no request leaves 127.0.0.1 except for map tiles (answered locally with a grey image). Only the story is
+marked ``browser``; the tests after it drive the pages with FastAPI's TestClient (what the story does not
+reach: redirects after sign-in, CSRF, another applicant's submission, uploads, an incomplete submission).
 """
 
 from __future__ import annotations
