@@ -279,6 +279,12 @@ def test_uploads_geojson_kml_kmz_and_zipped_shapefile_recognised_by_content(ann,
                                                          "application/vnd.google-earth.kml+xml")})
     assert r.status_code == 200, r.text
     assert abs(r.json()["site"]["area_ha"] - 6.0) < 0.05
+    bng = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+           "features": [{"type": "Feature", "properties": {"name": "QGIS export"},
+                         "geometry": shapely.geometry.mapping(SITE_BNG)}]}
+    r = ann.post("/api/screenings", files={"site_file": ("qgis.geojson", json.dumps(bng).encode(), "application/json")})
+    assert r.status_code == 200, r.text
+    assert r.json()["site"]["wkt"] == SITE_BNG.wkt and r.json()["site_name"] == "QGIS export"
     kmz = zipfile_with({"doc.kml": _kml(SITE_WGS84.exterior.coords)})
     r = ann.post("/api/screenings", files={"site_file": ("h12.kmz", kmz, "application/vnd.google-earth.kmz")})
     assert r.status_code == 200, r.text
@@ -297,6 +303,10 @@ def test_uploads_geojson_kml_kmz_and_zipped_shapefile_recognised_by_content(ann,
      400, "DOCTYPE or ENTITY declaration is refused"),
     (lambda p: b'{"type": "Feature", "properties": {}}', 400, "has no geometry"),
     (lambda p: b"{not json", 400, "not valid GeoJSON"),
+    (lambda p: json.dumps({"type": "Point", "coordinates": [0, 0], "crs": {"type": "name", "properties": {
+        "name": "my local grid"}}}).encode(), 400, "'crs' 'my local grid' is not one geotarget reads"),
+    (lambda p: json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1e5, 0], [1e5, 1e5], [0, 0]]], "crs": {
+        "type": "name", "properties": {"name": "EPSG:27700"}}}).encode(), 400, "at most 5,000 ha"),
     (lambda p: _shapefile_zip(p, members={"../../evil.txt": b"x"}), 400, "unsafe path"),
     (lambda p: _shapefile_zip(p, members={"/etc/cron.d/x": b"x"}), 400, "unsafe path"),
     (lambda p: _shapefile_zip(p, members={"big.bin": b"\0" * (UPLOAD_LIMIT * 10 + 1)}), 413, "uncompressed"),
