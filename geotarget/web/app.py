@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, screener=None) -> FastAPI:
 
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.mount("/vendor", StaticFiles(packages=[("geotarget.render.maps", "vendor")]), name="vendor")
     _add_docs(app)
     return app
 
