@@ -31,7 +31,7 @@ from geotarget.hia.topics import TOPICS
 from geotarget.web import service
 from geotarget.web.api import db, optional_user, report_response
 from geotarget.web.db import IMPACTS, N_TOPICS, RELEVANCE, STATUSES
-from geotarget.web.security import RateLimited, check_csrf, client_key, csrf_token, new_session
+from geotarget.web.security import RateLimited, check_csrf, client_key, csrf_token, limit_login, new_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -187,7 +187,7 @@ def login(request: Request, form: FormData = Depends(form_data), session: Sessio
     check_csrf(request, _field(form, "csrf_token"))
     email, target = _field(form, "email"), _safe_next(_field(form, "next") or "/")
     try:
-        request.app.state.login_limiter.hit(client_key(request))
+        limit_login(request, email)
     except RateLimited as e:
         return _render(request, "login.html", None, title="Sign in", status_code=429, errors=[str(e)],
                        email=email, next=target)

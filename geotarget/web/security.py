@@ -24,14 +24,17 @@ from starlette.requests import Request
 
 from geotarget.core.errors import GeotargetError
 
+#: Where map background tiles come from: OpenStreetMap's tile servers, both as the map builder names them
+#: (``tile.openstreetmap.org``) and in the older lettered form (``a.tile.openstreetmap.org``).
+TILE_HOSTS = "https://tile.openstreetmap.org https://*.tile.openstreetmap.org"
 #: The Content-Security-Policy of every page (no inline script or style: JS and CSS are files in web/static).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-       "img-src 'self' data: https://*.tile.openstreetmap.org; frame-ancestors 'self'; base-uri 'none'; "
+       f"img-src 'self' data: {TILE_HOSTS}; frame-ancestors 'self'; base-uri 'none'; "
        "form-action 'self'; object-src 'none'")
 #: The policy of the self-contained HTML report (inline script and style): sandboxed, so it runs in an opaque
 #: origin with no access to the service's cookies or pages.
 REPORT_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-              "img-src data: https://*.tile.openstreetmap.org; font-src data:; frame-ancestors 'self'; "
+              f"img-src data: {TILE_HOSTS}; font-src data:; frame-ancestors 'self'; "
               "base-uri 'none'; form-action 'none'; object-src 'none'; sandbox allow-scripts")
 #: Headers every response carries.
 HEADERS = {
@@ -114,7 +117,7 @@ class BodyLimit:
                 except ValueError:
                     n = -1
                 if n < 0 or n > self.limit:
-                    await _too_large(send, self.limit)
+                    await _too_large(send, self.limit, html_page=_wants_page(scope))
                     return
         seen = 0
         started = False
@@ -138,21 +141,37 @@ class BodyLimit:
             await self.app(scope, counted, tracked_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(send, self.limit)
+                await _too_large(send, self.limit, html_page=_wants_page(scope))
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send, limit: int) -> None:
+async def _too_large(send, limit: int, *, html_page: bool = False) -> None:
     import json
 
-    body = json.dumps({"detail": f"request body too large: at most {limit:,} bytes are accepted"}).encode()
+    message = f"request body too large: at most {limit:,} bytes are accepted"
+    if html_page:  # a browser's form post: a page to read, not JSON
+        from markupsafe import escape
+
+        body = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>File too large</title></head>'
+                f"<body><h1>File too large</h1><p>{escape(message)}. Go back and choose a smaller file (a site "
+                "boundary is rarely more than a few hundred kilobytes).</p></body></html>").encode()
+        kind = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"detail": message}).encode()
+        kind = b"application/json"
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             *HEADERS.items()]})
     await send({"type": "http.response.body", "body": body})
+
+
+def _wants_page(scope) -> bool:
+    """True for a request from a page's form (not the JSON API): the answer should be a page."""
+    return not scope.get("path", "").startswith("/api/") and any(
+        k == b"accept" and b"text/html" in v for k, v in scope.get("headers", []))
 
 
 # -- CSRF ----------------------------------------------------------------------------------------------------
@@ -267,6 +286,6 @@ def session_user_id(request: Request) -> int | None:
     return int(uid) if isinstance(uid, int) else None
 
 
-__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
+__all__ = ["CSP", "TILE_HOSTS", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
            "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
            "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]
