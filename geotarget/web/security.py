@@ -169,7 +169,7 @@ async def _too_large(send, limit: int, *, html_page: bool = False) -> None:
 
 
 def _wants_page(scope) -> bool:
-    """True for a request from a page's form (not the JSON API): the answer should be a page."""
+    """Tell whether a request comes from a page's form (not the JSON API), so the answer should be a page."""
     return not scope.get("path", "").startswith("/api/") and any(
         k == b"accept" and b"text/html" in v for k, v in scope.get("headers", []))
 
@@ -286,6 +286,6 @@ def session_user_id(request: Request) -> int | None:
     return int(uid) if isinstance(uid, int) else None
 
 
-__all__ = ["CSP", "TILE_HOSTS", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
-           "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
+__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "TILE_HOSTS", "UNSAFE_METHODS",
+           "BodyLimit", "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
            "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]
