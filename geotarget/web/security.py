@@ -287,5 +287,5 @@ def session_user_id(request: Request) -> int | None:
 
 
 __all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "TILE_HOSTS", "UNSAFE_METHODS",
-           "BodyLimit", "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
-           "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]
+           "BodyLimit", "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key",
+           "csrf_token", "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]
