@@ -427,12 +427,13 @@ def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: 
             "imd_average_national_rank": float(np.sum(pp * rank[p]) / tot) if tot else np.nan,
             "extent": float(np.sum(pp * w_ext[p]) / tot) if tot else np.nan,
             "first_code": min(codes[p]),
+            "group_id": min(codes[groups[k][0]]),
             "group_population": pop[groups[k][0]].sum(),
             "group_parts": groups[k][1],
         })
     return pd.DataFrame(rows, columns=["cand", "lad_code", "population", "deprived_population", "n_lsoas",
                                        "imd_average_score", "imd_average_national_rank", "extent", "first_code",
-                                       "group_population", "group_parts"])
+                                       "group_id", "group_population", "group_parts"])
 
 
 def _rank(m: pd.DataFrame, s: Settings) -> pd.DataFrame:
