@@ -675,16 +675,36 @@ def _study_of(study_lsoas: gpd.GeoDataFrame, snap: float, point_contacts: bool) 
     return _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad, xy), con, n_cross
 
 
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
+def _contiguity_words(con: Contiguity) -> str:
+    """Say what the neighbour search found, in a committee paper's words (neighbourhoods, never "areas")."""
+    parts = [f"{_plural(con.n, 'neighbourhood (LSOA)', 'neighbourhoods (LSOAs)')} with "
+             f"{_plural(len(con.focal) // 2, 'pair', 'pairs')} of neighbours "
+             f"({'queen' if con.point_contacts else 'rook'} contiguity, boundaries within {con.snap:g} m touching)"]
+    if len(con.gaps):
+        parts.append(f"{_plural(len(con.gaps), 'pair', 'pairs')} joined across gaps of up to "
+                     f"{con.gaps['gap_m'].max():.1f} m")
+    if len(con.overlaps):
+        parts.append(f"{_plural(len(con.overlaps), 'overlapping pair', 'overlapping pairs')} (largest "
+                     f"{con.overlaps['overlap_m2'].max():,.0f} m²)")
+    if con.islands:
+        parts.append(f"{_plural(len(con.islands), 'neighbourhood', 'neighbourhoods')} with no neighbour")
+    return "; ".join(parts) + "."
+
+
 def _contiguity_note(con: Contiguity, n_cross: int, q: np.ndarray, study_lsoas: pd.DataFrame, snap: float,
                      notes: list[str]) -> str:
     """Return the contiguity report; add notes on qualifying islands and boundary faults to ``notes``."""
-    con_note = con.report()
+    con_note = _contiguity_words(con)
     if n_cross:
         con_note += f" {n_cross:,} neighbour pairs cross a council boundary and are not merged across it."
     isl = [c for c in con.islands if q[study_lsoas.index.get_loc(c)]]
     if isl:
-        notes.append(f"{len(isl)} qualifying LSOA(s) have no neighbour within {snap:g} m and stand alone: "
-                     + ", ".join(isl[:10]))
+        notes.append(f"{_plural(len(isl), 'qualifying LSOA has', 'qualifying LSOAs have')} no neighbour within "
+                     f"{snap:g} m and stand{'s' if len(isl) == 1 else ''} alone: " + ", ".join(isl[:10]))
     if len(con.overlaps) or len(con.gaps):
         notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
                      "adjacency uses the snapped boundaries.")

@@ -88,7 +88,7 @@ def overview_map(result: Any, context: MapContext, path: str | os.PathLike, *, t
                     zorder=30, bbox={"boxstyle": "circle,pad=0.25", "facecolor": _AREA, "edgecolor": "white",
                                      "linewidth": 0.8})
     _legend(ax, areas_label="Action area (number as in the table)")
-    fig.text(0.01, 0.985, title, fontsize=11, fontweight="bold", va="top")
+    fig.text(0.01, 0.985, _plain(title), fontsize=11, fontweight="bold", va="top")
     return _save(fig, ax, path, dpi)
 
 
@@ -157,11 +157,11 @@ def _context(ax, context: MapContext, *, labels: bool, council_labels: bool, box
     if labels and len(wards):
         for p, text in zip(wards.geometry.representative_point(), wards["label"], strict=True):
             if xlim[0] < p.x < xlim[1] and ylim[0] < p.y < ylim[1] and isinstance(text, str):
-                ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333", zorder=25,
+                ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333", zorder=25,
                             path_effects=halo)
     if council_labels and len(councils):
         for p, text in zip(councils.geometry.representative_point(), councils["label"], strict=True):
-            ax.annotate(str(text), (p.x, p.y), ha="center", va="center", fontsize=8, fontweight="bold",
+            ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=8, fontweight="bold",
                         color=_COUNCIL, zorder=26, path_effects=halo)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
@@ -178,6 +178,11 @@ def _legend(ax, *, areas_label: str, others: bool = False) -> None:
                 Line2D([], [], color=_WARD, linewidth=0.8, label="Ward boundary"),
                 Line2D([], [], color=_COUNCIL, linewidth=1.2, label="Council boundary")]
     ax.legend(handles=handles, loc="lower left", fontsize=6, framealpha=0.85, edgecolor="#cccccc")
+
+
+def _plain(text: object) -> str:
+    """Return ``text`` for a matplotlib label: shown as written (a ``$`` never starts mathematical text)."""
+    return str(text).replace("$", r"\$")
 
 
 def _halo() -> list:

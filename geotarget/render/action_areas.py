@@ -152,7 +152,7 @@ def _blocks(result: Targeting, *, title: str | None, version: str, date: str | N
     out.append(("p", rule_text))
     qualifying = _lsoas(result.qualifying)
     out.append(("p", f"{qualifying[0].upper() + qualifying[1:]} in {where} qualify, home to {q_pop:,.0f} "
-                f"residents; the {_n(n_areas, 'area', 'areas')} below cover "
+                f"residents; the {_n(n_areas, 'action area', 'action areas')} below cover "
                 f"{'all of them' if q_in == result.qualifying else f'{q_in:,} of them'}"
                 + (f" ({_pct(a['deprived_population'].sum() / q_pop)} of those residents)." if q_pop else ".")))
     if "overview" in images:
