@@ -194,9 +194,19 @@ def _halo() -> list:
 def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
     _north_arrow(ax)
     _scale_bar(ax)
+    import io
+
+    from PIL import Image
+
     target = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "geotarget"})
+    buf.seek(0)
+    # a map of a few flat colours: a 64-colour palette keeps it sharp at a third of the size
+    image = Image.open(buf).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT,
+                                                    dither=Image.Dither.NONE)
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "geotarget"})
+        image.save(tmp, format="PNG", optimize=True)
     log.info("wrote %s", target)
     return target
 
