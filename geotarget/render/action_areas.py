@@ -53,7 +53,8 @@ def method_note(result: Targeting) -> str:
     text = (
         f"Data: English Indices of Deprivation {v.year} ({v.label}), population denominators {v.population}. "
         f"Qualifying neighbourhoods: {r.describe()}. "
-        f"Neighbouring qualifying LSOAs were merged into candidate areas ({result.contiguity_note}) without "
+        f"Neighbouring qualifying LSOAs were merged into candidate areas ({result.contiguity_note.rstrip('.')}) "
+        "without "
         f"crossing council boundaries"
         + ("; a non-qualifying LSOA touching two separate candidate areas was added to join them (bridging)"
            if s.bridging else "; no bridging through non-qualifying LSOAs")
