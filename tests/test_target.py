@@ -270,7 +270,7 @@ def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
     members = gpd.read_file(out["gpkg"], layer="members")
     assert {"area_id", "lsoa_code"} <= set(members.columns) and len(members) == a["n_lsoas"].sum()
     md = out["md"].read_text()
-    assert "| Rank | Area |" in md and "## Method" in md and "IoD2025" in md
+    assert "| No. | Area | Council | Rank in council |" in md and "## Method" in md and "IoD2025" in md
     assert a["name"].iloc[0] in md
     assert "Contains OS data © Crown copyright" in md
 
@@ -336,10 +336,10 @@ def test_gaps_and_overlaps_are_reported_then_used():
     g.loc["c10", "geometry"] = box(103, 0, 203, 100)  # a 3 m gap
     res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert len(res.areas) == 1 and "gaps of up to 3.0 m" in res.contiguity_note
-    assert any("Boundary faults: 1 gaps" in n for n in res.notes)
+    assert any("Boundary faults: 1 gap bridged" in n for n in res.notes)
     g.loc["c10", "geometry"] = box(90, 0, 190, 100)  # overlapping by 10 m
     res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
-    assert len(res.areas) == 1 and "1 overlapping pairs" in res.contiguity_note
+    assert len(res.areas) == 1 and "1 overlapping pair " in res.contiguity_note
 
 
 def test_missing_columns_and_population(sample25):
@@ -359,11 +359,13 @@ def test_missing_columns_and_population(sample25):
 def test_cli_target(tmp_path, capsys):
     assert main(["target", "--la", "Stockton-on-Tees", "--n", "3", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "3 area(s)" in out and "E06000004-01" in out
+    assert "3 action areas from 24 qualifying LSOAs in 1 council" in out
     for f in ("action_areas.gpkg", "action_areas.csv", "action_areas.md"):
         assert (tmp_path / f).stat().st_size > 0
     table = pd.read_csv(tmp_path / "action_areas.csv")
     assert table["area_id"].tolist() == ["E06000004-01", "E06000004-02", "E06000004-03"]
+    for no, name in enumerate(table["name"], start=1):  # the console lists the areas as the document does
+        assert f"  {no}. {name} (Stockton-on-Tees, rank {no}): " in out
 
 
 def test_cli_target_errors(tmp_path, capsys):

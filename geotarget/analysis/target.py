@@ -706,8 +706,8 @@ def _contiguity_note(con: Contiguity, n_cross: int, q: np.ndarray, study_lsoas: 
         notes.append(f"{_plural(len(isl), 'qualifying LSOA has', 'qualifying LSOAs have')} no neighbour within "
                      f"{snap:g} m and stand{'s' if len(isl) == 1 else ''} alone: " + ", ".join(isl[:10]))
     if len(con.overlaps) or len(con.gaps):
-        notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
-                     "adjacency uses the snapped boundaries.")
+        notes.append(f"Boundary faults: {_plural(len(con.gaps), 'gap', 'gaps')} bridged by snapping, "
+                     f"{_plural(len(con.overlaps), 'overlap', 'overlaps')}; adjacency uses the snapped boundaries.")
     return con_note
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from geotarget.io.files import atomic_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_AREA_MAPS", "MapContext", "area_map", "context_of", "overview_map"]
+__all__ = ["MAX_AREA_MAPS", "MapContext", "area_maps", "context_of", "overview_map"]
 
 #: One small map per area is drawn when a result has at most this many areas (an England-wide result has
 #: hundreds: the overview and the GeoPackage serve it).
@@ -92,26 +93,65 @@ def overview_map(result: Any, context: MapContext, path: str | os.PathLike, *, t
     return _save(fig, ax, path, dpi)
 
 
-def area_map(result: Any, area_id: str, context: MapContext, path: str | os.PathLike, *, number: str,
-             dpi: int = 110) -> Path:
-    """Write a small map of one area: its LSOAs, the wards around it, and neighbouring areas for reference."""
+def area_maps(result: Any, context: MapContext, files: Mapping[str, tuple[str | os.PathLike, str]], *,
+              dpi: int = 110, width: float = 4.6) -> dict[str, Path]:
+    """Write a small map of each area in ``files`` (area id -> (path, number)).
+
+    Each shows the area's LSOAs, the wards around it and the other areas for reference. The context is
+    drawn once and each map is a view of it, so many small maps cost little more than one.
+    """
+    from matplotlib.figure import Figure
+
     areas = result.areas
-    this = areas.loc[[area_id]]
-    x0, y0, x1, y1 = this.total_bounds
-    pad = max(x1 - x0, y1 - y0) * 0.25 + 300
-    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    fig, ax = _figure(x0, y0, x1, y1, width=4.6)
-    _context(ax, context, labels=True, council_labels=False, box=(x0, y0, x1, y1))
-    others = areas.drop(index=area_id)
-    if len(others):
-        others.boundary.plot(ax=ax, color=_OTHER, linewidth=1.0, linestyle="--", zorder=18)
-    members = result.members[result.members["area_id"] == area_id]
-    if len(members):
-        members.boundary.plot(ax=ax, color=_AREA, linewidth=0.4, zorder=19)
-    this.plot(ax=ax, color=_AREA, alpha=0.35, linewidth=0, zorder=19)
-    this.boundary.plot(ax=ax, color=_AREA, linewidth=2.0, zorder=20)
-    _legend(ax, areas_label=f"Area {number}", others=len(others) > 0)
-    return _save(fig, ax, path, dpi)
+    fig = Figure(figsize=(width, width))
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    x0, y0, x1, y1 = (context.councils if len(context.councils) else areas).total_bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    _context(ax, context, labels=True, council_labels=False)
+    labels = list(ax.texts)
+    areas.boundary.plot(ax=ax, color=_OTHER, linewidth=1.0, linestyle="--", zorder=18)
+    written: dict[str, Path] = {}
+    for area_id, (path, number) in files.items():
+        this = areas.loc[[area_id]]
+        bx0, by0, bx1, by1 = this.total_bounds
+        pad = max(bx1 - bx0, by1 - by0) * 0.25 + 300
+        box = (bx0 - pad, by0 - pad, bx1 + pad, by1 + pad)
+        aspect = (box[3] - box[1]) / (box[2] - box[0])
+        height = min(max(width * aspect, 3.0), 1.25 * width)
+        fig.set_size_inches(width, height)
+        _fit(ax, box, width * 0.98, height * 0.98)
+        (lx0, lx1), (ly0, ly1) = ax.get_xlim(), ax.get_ylim()
+        for label in labels:  # only the labels in view are laid out
+            x, y = label.xy
+            label.set_visible(bool(lx0 < x < lx1 and ly0 < y < ly1))
+        before = (list(ax.collections), list(ax.patches), list(ax.texts))
+        members = result.members[result.members["area_id"] == area_id]
+        if len(members):
+            members.boundary.plot(ax=ax, color=_AREA, linewidth=0.4, zorder=19)
+        this.plot(ax=ax, color=_AREA, alpha=0.35, linewidth=0, zorder=19)
+        this.boundary.plot(ax=ax, color=_AREA, linewidth=2.0, zorder=20)
+        _legend(ax, areas_label=f"Area {number}", others=len(areas) > 1)
+        written[area_id] = _save(fig, ax, path, dpi)
+        for artist in [*ax.collections, *ax.patches, *ax.texts]:
+            if artist not in before[0] and artist not in before[1] and artist not in before[2]:
+                artist.remove()
+        ax.get_legend().remove()
+    return written
+
+
+def _fit(ax, box: tuple[float, float, float, float], ax_w: float, ax_h: float) -> None:
+    """Set the axes' limits to show ``box`` whole in axes ``ax_w`` x ``ax_h`` inches, keeping the aspect ratio."""
+    x0, y0, x1, y1 = box
+    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    if h / w > ax_h / ax_w:
+        w = h * ax_w / ax_h
+    else:
+        h = w * ax_h / ax_w
+    ax.set_xlim(cx - w / 2, cx + w / 2)
+    ax.set_ylim(cy - h / 2, cy + h / 2)
 
 
 def _figure(x0: float, y0: float, x1: float, y1: float, *, width: float):
@@ -123,33 +163,16 @@ def _figure(x0: float, y0: float, x1: float, y1: float, *, width: float):
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98 - (0.35 / height)))
     ax.set_axis_off()
     ax.set_aspect("equal")
-    # fit the box into the axes, keeping the aspect ratio
-    ax_w, ax_h = 0.98 * width, (0.98 - 0.35 / height) * height
-    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
-    if h / w > ax_h / ax_w:
-        w = h * ax_w / ax_h
-    else:
-        h = w * ax_h / ax_w
-    ax.set_xlim(cx - w / 2, cx + w / 2)
-    ax.set_ylim(cy - h / 2, cy + h / 2)
+    _fit(ax, (x0, y0, x1, y1), 0.98 * width, (0.98 - 0.35 / height) * height)
     return fig, ax
 
 
-def _context(ax, context: MapContext, *, labels: bool, council_labels: bool, box=None) -> None:
-    from shapely.geometry import box as make_box
-
-    def clip(frame):
-        if box is None or not len(frame):
-            return frame
-        return frame[frame.intersects(make_box(*box))]
-
-    deprived = clip(context.deprived)
+def _context(ax, context: MapContext, *, labels: bool, council_labels: bool) -> None:
+    deprived, wards, councils = context.deprived, context.wards, context.councils
     if len(deprived):
         deprived.plot(ax=ax, color=_DEPRIVED, linewidth=0, zorder=1)
-    wards = clip(context.wards)
     if len(wards):
         wards.boundary.plot(ax=ax, color=_WARD, linewidth=0.5, zorder=5)
-    councils = clip(context.councils)
     if len(councils):
         councils.boundary.plot(ax=ax, color=_COUNCIL, linewidth=1.2, zorder=6)
     halo = _halo()
@@ -157,8 +180,8 @@ def _context(ax, context: MapContext, *, labels: bool, council_labels: bool, box
     if labels and len(wards):
         for p, text in zip(wards.geometry.representative_point(), wards["label"], strict=True):
             if xlim[0] < p.x < xlim[1] and ylim[0] < p.y < ylim[1] and isinstance(text, str):
-                ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333", zorder=25,
-                            path_effects=halo)
+                ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333",
+                            zorder=25, path_effects=halo)
     if council_labels and len(councils):
         for p, text in zip(councils.geometry.representative_point(), councils["label"], strict=True):
             ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=8, fontweight="bold",
@@ -206,7 +229,7 @@ def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
     image = Image.open(buf).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT,
                                                     dither=Image.Dither.NONE)
     with atomic_path(target) as tmp:
-        image.save(tmp, format="PNG", optimize=True)
+        image.save(tmp, format="PNG")
     log.info("wrote %s", target)
     return target
 

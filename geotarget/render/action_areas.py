@@ -351,9 +351,10 @@ def write_action_areas(result: Targeting, out, *, title: str | None = None, lsoa
                                                   title=f"Targeted action areas: {where}")
         images["overview"] = "action_areas_overview.png"
         if len(areas) <= am.MAX_AREA_MAPS:
-            for aid, no in zip(areas.index, numbers, strict=True):
-                outputs[f"map_{no}"] = am.area_map(result, aid, ctx, d / f"action_area_{no}.png", number=no)
-                images[aid] = f"action_area_{no}.png"
+            files = {aid: (d / f"action_area_{no}.png", no) for aid, no in zip(areas.index, numbers, strict=True)}
+            for aid, path in am.area_maps(result, ctx, files).items():
+                outputs[f"map_{files[aid][1]}"] = path
+                images[aid] = path.name
     blocks = _blocks(result, title=title, version=__version__, date=date, images=images)
     outputs["md"] = write_text_atomic(d / "action_areas.md", _markdown(blocks))
     page = _html(blocks, {f: (d / f).read_bytes() for f in images.values()})
