@@ -138,7 +138,7 @@ class Rule:
         if self.kind == "imd-decile":
             name = D.BY_KEY[self.index].label
             which = "decile 1" if self.max_decile == 1 else f"deciles 1-{self.max_decile}"
-            return f"LSOAs in national {which} of the {name} (the most deprived {10 * self.max_decile}% in England)"
+            return f"LSOAs in national {which} of the {name}: the most deprived {10 * self.max_decile}% in England"
         if self.kind == "local-percentile":
             return (f"the most deprived {self.percentile:g}% of LSOAs in the chosen councils on the "
                     f"{D.BY_KEY[self.index].label} (by national rank)")

@@ -275,10 +275,12 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-heig
 h1 { font-size: 17pt; margin: 0 0 4pt; } h2 { font-size: 13pt; margin: 14pt 0 4pt; border-bottom: 1px solid #bbb; }
 h3 { font-size: 11pt; margin: 12pt 0 4pt; break-after: avoid; }
 p.small { font-size: 8pt; color: #444; }
-img { max-width: 100%; height: auto; display: block; margin: 6pt auto; break-inside: avoid; }
+img { max-width: 100%; max-height: 150mm; width: auto; height: auto; display: block; margin: 6pt auto;
+      break-inside: avoid; }
 table { border-collapse: collapse; width: 100%; font-size: 8pt; margin: 4pt 0 8pt; break-inside: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 2pt 4pt; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #f0f0f0; text-align: left; } td.r, th.r { text-align: right; }
+th { background: #f0f0f0; text-align: left; overflow-wrap: normal; hyphens: manual; }
+td.r, th.r { text-align: right; white-space: nowrap; }
 section.area { break-inside: avoid-page; }
 """
 
