@@ -27,12 +27,11 @@ import math
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 
 #: A split is accepted when its smallest part has at least this share of the mean part.
 MIN_SHARE = 0.6
 #: Random spanning trees tried per bisection, beside the shortest-links tree.
-N_TREES = 24
+N_TREES = 16
 #: Near-balanced cuts compared for compactness per bisection.
 MAX_OPTIONS = 80
 #: Extra parts tried beyond ``ceil(population / ceiling)`` when no split of that many is balanced.
@@ -97,87 +96,135 @@ def _partition(nodes: np.ndarray, k: int, adj, pop, xy, ceiling: float, seed: in
     if k <= 1 or len(nodes) <= 1:
         return [nodes]
     k1 = k // 2
-    a, b = _bisect(nodes, k1 / k, adj, pop, xy, seed)
-    # the side nearer its share of k1 parts takes k1 of them
-    pa = pop[a].sum()
-    total = pa + pop[b].sum()
-    if abs(pa / total - k1 / k) > abs(pa / total - (k - k1) / k):
-        a, b = b, a
+    a, b = _bisect(nodes, k1, k - k1, adj, pop, xy, ceiling, seed)
     return _partition(a, k1, adj, pop, xy, ceiling, seed) + _partition(b, k - k1, adj, pop, xy, ceiling, seed)
 
 
-def _bisect(nodes: np.ndarray, share: float, adj, pop, xy, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ``nodes`` in two connected sides, one with about ``share`` of their population."""
-    sub = adj[nodes][:, nodes].tocoo()
+def _bisect(nodes: np.ndarray, k1: int, k2: int, adj, pop, xy, ceiling: float,
+            seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``nodes`` in two connected sides for ``k1`` and ``k2`` parts.
+
+    The sides' populations come near ``k1 : k2``, each within its parts' ceilings where a cut allows.
+    """
+    sub = adj[nodes][:, nodes].tocsr()
+    coo = sub.tocoo()
     n = len(nodes)
     p = pop[nodes]
     total = p.sum()
-    targets = (share * total, (1 - share) * total)
-    upper = sub.row < sub.col
-    r, c = sub.row[upper], sub.col[upper]
+    target, cap1, cap2 = total * k1 / (k1 + k2), k1 * ceiling, k2 * ceiling
+    upper = coo.row < coo.col
+    r, c = coo.row[upper], coo.col[upper]
     dist = np.hypot(*(xy[nodes][r] - xy[nodes][c]).T) + 1e-6
     rng = np.random.default_rng(seed + n)
-    weights = [dist] + [rng.random(len(r)) + 1e-6 for _ in range(N_TREES)]
-    cands = []  # (error, cut edges, tree, node)
+    weights = [dist] + [rng.random(len(r)) + 1e-6 for _ in range(N_TREES if n <= 60 else max(4, N_TREES // 4))]
+    cands = []
+    rl, cl = r.tolist(), c.tolist()
     for w in weights:
-        tree = minimum_spanning_tree(sparse.csr_matrix((w, (r, c)), shape=(n, n)))
-        tree = (tree + tree.T).tocsr()
-        order, parent = breadth_first_order(tree, 0, directed=False)
+        order, parent = _spanning_tree(n, rl, cl, np.argsort(w, kind="stable").tolist())
         below = p.copy()
+        size = np.ones(n, int)
         for v in order[:0:-1]:  # children before parents
             below[parent[v]] += below[v]
-        # subtree of v = the nodes whose path to the root passes v: mark by walking the BFS order
-        err = np.minimum(np.abs(below - targets[0]), np.abs(below - targets[1]))
+            size[parent[v]] += size[v]
+        # cut above v: v's subtree is one side; it takes k1 parts (flip=False) or k2 (flip=True)
+        rest = total - below
+        e1 = np.abs(below - target) + np.where((below > cap1) | (rest > cap2), total, 0.0)
+        e2 = np.abs(rest - target) + np.where((rest > cap1) | (below > cap2), total, 0.0)
+        err = np.minimum(e1, e2)
         err[order[0]] = np.inf
-        cands.append((err, order, parent))
-    best_err = min(float(e.min()) for e, _, _ in cands)
-    tol = max(best_err, 0.05 * total)  # near-best balance; among those the most compact cut wins
-    near = sorted((float(e[v]), t, int(v)) for t, (e, _, _) in enumerate(cands) for v in np.flatnonzero(e <= tol))
+        pos = np.empty(n, int)
+        pos[order] = np.arange(n)
+        cands.append((err, e2 < e1, np.asarray(order), pos, size))
+    best_err = min(float(e.min()) for e, *_ in cands)
+    tol = max(best_err, 0.05 * total / (k1 + k2))  # near-best balance; among those the most compact cut wins
+    near = sorted((float(e[v]), t, int(v)) for t, (e, *_) in enumerate(cands) for v in np.flatnonzero(e <= tol))
     options = []
     for _, t, v in near[:MAX_OPTIONS]:
-        e, order, parent = cands[t]
-        side = _subtree(v, order, parent, n)
+        e, flip, order, pos, size = cands[t]
+        side = np.zeros(n, bool)
+        side[order[pos[v]:pos[v] + size[v]]] = True
+        if flip[v]:
+            side = ~side
         options.append((int(np.count_nonzero(side[r] != side[c])), float(e[v]), side.tobytes(), side))
     options.sort(key=lambda o: o[:3])
-    side = _refine(options[0][3], sub.tocsr(), p, targets)
+    side = _refine(options[0][3], sub, p, target, (cap1, cap2))
     return nodes[side], nodes[~side]
 
 
-def _subtree(v: int, order: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray:
-    """Return a mask of ``v`` and its descendants in the BFS tree (``order`` lists parents before children)."""
-    side = np.zeros(n, bool)
-    side[v] = True
-    pos = int(np.flatnonzero(order == v)[0])
-    for u in order[pos + 1:]:
-        if parent[u] >= 0 and side[parent[u]]:
-            side[u] = True
-    return side
+def _spanning_tree(n: int, r: list[int], c: list[int], by_weight: list[int]) -> tuple[list[int], list[int]]:
+    """Return the preorder (a subtree is a run of it) and parents of the minimum spanning tree (Kruskal).
+
+    ``r``, ``c``: the edges' ends; ``by_weight``: the edges, lightest first. The group is connected.
+    """
+    root = list(range(n))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    nbrs: list[list[int]] = [[] for _ in range(n)]
+    for e in by_weight:
+        a, b = find(r[e]), find(c[e])
+        if a != b:
+            root[a] = b
+            nbrs[r[e]].append(c[e])
+            nbrs[c[e]].append(r[e])
+    order, parent, seen, stack = [], [-1] * n, [False] * n, [0]
+    seen[0] = True
+    while stack:
+        v = stack.pop()
+        order.append(v)
+        for u in nbrs[v]:
+            if not seen[u]:
+                seen[u] = True
+                parent[u] = v
+                stack.append(u)
+    return order, parent
 
 
-def _connected(adj: sparse.csr_matrix, mask: np.ndarray) -> bool:
+def _connected(nbrs: list[np.ndarray], mask: np.ndarray) -> bool:
+    """Return whether the positions in ``mask`` form one connected piece (``nbrs``: neighbour lists)."""
     idx = np.flatnonzero(mask)
     if len(idx) <= 1:
         return len(idx) == 1
-    return connected_components(adj[idx][:, idx], directed=False)[0] == 1
+    seen = {int(idx[0])}
+    stack = [int(idx[0])]
+    while stack:
+        for u in nbrs[stack.pop()]:
+            if mask[u] and u not in seen:
+                seen.add(int(u))
+                stack.append(int(u))
+    return len(seen) == len(idx)
 
 
-def _refine(side: np.ndarray, adj: sparse.csr_matrix, p: np.ndarray, targets: tuple[float, float]) -> np.ndarray:
-    """Move boundary LSOAs across while that brings the sides nearer their targets and keeps both contiguous."""
+def _refine(side: np.ndarray, adj: sparse.csr_matrix, p: np.ndarray, target: float,
+            caps: tuple[float, float], max_moves: int = 12) -> np.ndarray:
+    """Move boundary LSOAs across while that brings ``side`` nearer ``target``.
+
+    Both sides stay contiguous and within their ``caps``.
+    """
     side = side.copy()
-    crossing = np.repeat(np.arange(len(p)), np.diff(adj.indptr)), adj.indices
-    for _ in range(len(p)):
+    nbrs = [adj.indices[adj.indptr[v]:adj.indptr[v + 1]] for v in range(len(p))]
+    rows = np.repeat(np.arange(len(p)), np.diff(adj.indptr))
+    total = p.sum()
+    for _ in range(max_moves):
         a = p[side].sum()
-        t = targets[0] if abs(a - targets[0]) <= abs(a - targets[1]) else targets[1]
-        err = abs(a - t)
-        boundary = np.unique(crossing[0][side[crossing[0]] != side[crossing[1]]])
-        new_err = np.abs(np.where(side[boundary], a - p[boundary], a + p[boundary]) - t)
+        err = abs(a - target)
+        boundary = np.unique(rows[side[rows] != side[adj.indices]])
+        new_a = np.where(side[boundary], a - p[boundary], a + p[boundary])
+        new_err = np.abs(new_a - target)
+        fits = (new_a <= caps[0]) & (total - new_a <= caps[1])
         moved = False
         for j in np.argsort(new_err, kind="stable"):
             if new_err[j] >= err - 1e-9:
                 break
+            if not fits[j]:
+                continue
             trial = side.copy()
             trial[boundary[j]] = not side[boundary[j]]
-            if _connected(adj, trial) and _connected(adj, ~trial):
+            if _connected(nbrs, trial) and _connected(nbrs, ~trial):
                 side, moved = trial, True
                 break
         if not moved:

@@ -362,6 +362,7 @@ class _Study:
     pop: np.ndarray
     lad: np.ndarray
     xy: np.ndarray  #: LSOA centroids (x, y), metres
+    splits: dict = field(default_factory=dict)  #: (members, ceiling) -> parts: the alternative rules share groups
 
 
 def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
@@ -380,8 +381,11 @@ def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
         total = study.pop[members].sum()
         parts = [members.tolist()]
         if s.max_population is not None and total > s.max_population:
-            local = split_contiguous(study.adj[members][:, members], study.pop[members], study.xy[members],
-                                     s.max_population)
+            key = (members.tobytes(), s.max_population)
+            if key not in study.splits:
+                study.splits[key] = split_contiguous(study.adj[members][:, members], study.pop[members],
+                                                     study.xy[members], s.max_population)
+            local = study.splits[key]
             parts = _merge_small([members[p].tolist() for p in local], study.adj, study.pop, s.min_population,
                                  s.max_population)
         kept = []
