@@ -36,10 +36,11 @@ def main() -> None:
     t0 = time.perf_counter()
     res = target_areas(data.lsoas, councils=["Stockton-on-Tees"], vintage=data.vintage)
     print(f"target_areas, Stockton-on-Tees: {time.perf_counter() - t0:.2f} s")
-    split = res.areas[res.areas["group_parts"] > 1]
-    for _, r in split.iterrows():
-        print(f"  split part: {r['name']}: {r['population']:,.0f} residents, {r['n_lsoas']} LSOAs "
-              f"(group of {r['group_population']:,.0f} in {r['group_parts']} parts)")
+    for _, r in res.areas.iterrows():
+        part = f", part of a group of {r['group_population']:,.0f} in {r['group_parts']}" \
+            if r["group_parts"] > 1 else ""
+        print(f"  {r['rank']}. {r['name']}: {r['population']:,.0f} residents, {r['n_lsoas']} LSOAs, "
+              f"stability {r['stability']:.0%}{part}")
     print("  before this change (greedy growth from the most deprived LSOA): 14,252 + 2,797 + 1,529 + 1,526")
     base, _ = _timed(res, data, maps=False)
     maps, files = _timed(res, data)
