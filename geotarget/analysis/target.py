@@ -12,12 +12,15 @@ The steps, each one a sentence in the method note written with the result:
    boundary. Optionally **bridge**: a non-qualifying LSOA that touches two or more separate
    candidate areas joins them (off by default); where several could, the most deprived is used
    and no more bridges are added than needed to join the groups.
-3. **Constrain**: candidates under the population floor are set aside (and reported); candidates
-   over the ceiling are split into contiguous parts grown outwards from their most deprived LSOA.
+3. **Constrain**: candidates under the population floor are set aside (and reported); a candidate
+   over the ceiling is split into ``ceil(population / ceiling)`` contiguous parts of similar
+   population (:func:`geotarget.analysis.split.split_contiguous`: no leftover fragments).
 4. **Rank** within each council by deprived population (the population of the qualifying LSOAs,
    the default), by population-weighted IMD score, or by extent (MHCLG's extent measure), with
    ties broken by score, then population, then the lowest LSOA code; keep the top ``n``.
-5. **Name** each area from the wards holding most of its population ("Newtown & Parkfield").
+5. **Name** each area from the wards holding most of its population ("Newtown and Parkfield";
+   "Mandale & Victoria; Village" when a ward's own name has "&" or "and"); areas of a council whose
+   names share a ward get a locational qualifier ("Billingham East (north)").
 6. **Explain** each area: members, population, IMD score and rank, domain profile against its
    council and England, and the **stability** of the choice: the share of the area's population
    still selected when the rule is varied (a neighbouring decile, population floors, bridging).
