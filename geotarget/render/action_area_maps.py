@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,9 @@ def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
 
     target = Path(path)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "geotarget"})
+    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes, not one warning a label
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "geotarget"})
     buf.seek(0)
     # a map of a few flat colours: a 64-colour palette keeps it sharp at a third of the size
     image = Image.open(buf).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT,
