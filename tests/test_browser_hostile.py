@@ -147,15 +147,22 @@ def test_hia_report_and_its_map(browser, tmp_path):  # noqa: F811
 
 
 def test_action_area_markdown_rendered_as_html(browser, tmp_path, study):  # noqa: F811
-    """The committee Markdown, rendered by a CommonMark renderer that passes raw HTML through, runs nothing."""
+    """The committee Markdown, rendered by a CommonMark renderer that passes raw HTML through, runs nothing.
+
+    Its only images are the maps geotarget wrote beside it; the HTML version embeds the same maps and runs
+    nothing either.
+    """
     markdown_it = pytest.importorskip("markdown_it")
     from geotarget.analysis.target import target_areas
     from geotarget.render.action_areas import write_action_areas
 
     res = target_areas(study.lsoas, vintage=study.vintage, n=None)
-    md = write_action_areas(res, tmp_path, title=SCRIPT_NAMES[0])["md"].read_text(encoding="utf-8")
+    files = write_action_areas(res, tmp_path, title=SCRIPT_NAMES[0], lsoas=study.lsoas)
+    md = files["md"].read_text(encoding="utf-8")
+    maps = [f"img:{p.name}" for k, p in files.items() if k.startswith("map")]
+    assert maps and all(p.endswith(".png") for p in maps)
     rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
-    path = tmp_path / "action_areas.html"
+    path = tmp_path / "rendered_markdown.html"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title></head><body>{rendered}"
                     "</body></html>", encoding="utf-8")
     page = browser.new_page()
@@ -164,7 +171,14 @@ def test_action_area_markdown_rendered_as_html(browser, tmp_path, study):  # noq
     try:
         page.goto(path.as_uri())
         page.wait_for_timeout(300)
-        assert dialogs == [] and page.evaluate(INJECTED) == []
+        assert dialogs == [] and sorted(page.evaluate(INJECTED)) == sorted(maps)
+        assert page.evaluate("() => document.scripts.length") == 0
+        assert page.locator("h1").inner_text() == SCRIPT_NAMES[0]
+        page.goto(files["html"].as_uri())
+        page.wait_for_timeout(300)
+        found = page.evaluate(INJECTED)
+        assert dialogs == [] and len(found) == len(maps)
+        assert all(f.startswith("img:data:image/png;base64,") for f in found)
         assert page.evaluate("() => document.scripts.length") == 0
         assert page.locator("h1").inner_text() == SCRIPT_NAMES[0]
     finally:

@@ -121,25 +121,26 @@ def test_bridge_needs_two_separate_groups():
     assert sorted(res.members["lsoa_code"]) == ["c01", "c11"]
 
 
-def test_oversize_group_is_split_into_contiguous_parts_grown_from_the_most_deprived():
-    # a strip of six qualifying cells; ranks 3,1,2,6,5,4 from the left; ceiling 2,500 residents
+def test_oversize_group_is_split_into_even_contiguous_parts():
+    # a strip of six qualifying cells of 1,000 residents; ceiling 2,500 -> k = ceil(6,000 / 2,500) = 3 parts
     ranks = {"c00": 3, "c10": 1, "c20": 2, "c30": 6, "c40": 5, "c50": 4}
     g = grid(["111111"], ranks=ranks)
     res = target_areas(g, n=None, max_population=2500, sensitivity=False, vintage=2025)
-    # by hand: seed c10 (rank 1) takes c20 (rank 2), then c00 does not fit -> {c10,c20}; then {c00};
-    # seed c50 (rank 4) takes c40 -> {c40,c50}; then {c30}
-    assert sorted(members_of(res).values()) == [["c00"], ["c10", "c20"], ["c30"], ["c40", "c50"]]
-    assert (res.areas["population"] <= 2500).all()
-    # with a floor of 1,500 the single cells cannot join a neighbour (3,000 > ceiling): set aside, reported
+    # by hand: the only split of a strip into three contiguous parts of 2,000 each (no slivers)
+    assert sorted(members_of(res).values()) == [["c00", "c10"], ["c20", "c30"], ["c40", "c50"]]
+    assert (res.areas["population"] == 2000).all()
+    assert (res.areas["group_population"] == 6000).all() and (res.areas["group_parts"] == 3).all()
+    # a floor of 1,500 sets nothing aside: every part has 2,000
     floored = target_areas(g, n=None, min_population=1500, max_population=2500, sensitivity=False, vintage=2025)
-    assert sorted(members_of(floored).values()) == [["c10", "c20"], ["c40", "c50"]]
-    assert sorted(floored.set_aside["lsoa_codes"]) == ["c00", "c30"]
-    assert floored.set_aside["reason"].str.contains("below the floor of 1,500").all()
-    # a ceiling of 3,500 lets a small part join its smallest neighbour
-    merged = target_areas(g, n=None, min_population=1500, max_population=3500, sensitivity=False, vintage=2025)
-    parts = members_of(merged).values()
+    assert sorted(members_of(floored).values()) == sorted(members_of(res).values()) and floored.set_aside.empty
+    # a ceiling of 3,500 -> two parts of three cells
+    halves = target_areas(g, n=None, max_population=3500, sensitivity=False, vintage=2025)
+    assert sorted(members_of(halves).values()) == [["c00", "c10", "c20"], ["c30", "c40", "c50"]]
+    parts = members_of(halves).values()
     assert all(contiguity(g.loc[p], snap=0).components().nunique() == 1 for p in parts)
     assert sorted(sum(parts, [])) == sorted(ranks)  # nobody lost
+    # each cell has a ward of its own, so the parts' names differ without a qualifier
+    assert sorted(halves.areas["name"]) == ["Ward 0, Ward 1 and Ward 2", "Ward 3, Ward 4 and Ward 5"]
 
 
 def test_areas_never_cross_council_boundaries_and_n_is_per_council():
@@ -157,11 +158,15 @@ def test_names_from_wards_by_population():
     g = grid(PATTERN, wards=wards)
     res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     aid = res.members.set_index("lsoa_code").loc["c03", "area_id"]
-    assert res.areas.loc[aid, "name"] == "Newtown & Stockton Town Centre"
-    # a ward with its own "&" is joined with "and"
+    # "and" joins plain ward names ("&" would read as one ward called "Newtown & Stockton Town Centre")
+    assert res.areas.loc[aid, "name"] == "Newtown and Stockton Town Centre"
+    # a ward with its own "&" or "and": the names are separated by semicolons, so two wards read as two
     g2 = grid(PATTERN, wards={"c03": "Mandale & Victoria", "c04": "Mandale & Victoria", "c14": "Village"})
     res2 = target_areas(g2, n=None, max_population=None, sensitivity=False, vintage=2025)
-    assert res2.areas.loc[aid, "name"] == "Mandale & Victoria and Village"
+    assert res2.areas.loc[aid, "name"] == "Mandale & Victoria; Village"
+    g3 = grid(PATTERN, wards={"c03": "Ormesby and Normanby", "c04": "Ormesby and Normanby", "c14": "Eston"})
+    res3 = target_areas(g3, n=None, max_population=None, sensitivity=False, vintage=2025)
+    assert res3.areas.loc[aid, "name"] == "Ormesby and Normanby; Eston"
 
 
 def test_duplicate_names_get_a_compass_suffix():
@@ -265,7 +270,7 @@ def test_stockton_three_areas_from_the_sample(sample25, tmp_path):
     members = gpd.read_file(out["gpkg"], layer="members")
     assert {"area_id", "lsoa_code"} <= set(members.columns) and len(members) == a["n_lsoas"].sum()
     md = out["md"].read_text()
-    assert "| Rank | Area |" in md and "## Method" in md and "IoD2025" in md
+    assert "| No. | Area | Council | Rank in council |" in md and "## Method" in md and "IoD2025" in md
     assert a["name"].iloc[0] in md
     assert "Contains OS data © Crown copyright" in md
 
@@ -331,10 +336,10 @@ def test_gaps_and_overlaps_are_reported_then_used():
     g.loc["c10", "geometry"] = box(103, 0, 203, 100)  # a 3 m gap
     res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
     assert len(res.areas) == 1 and "gaps of up to 3.0 m" in res.contiguity_note
-    assert any("Boundary faults: 1 gaps" in n for n in res.notes)
+    assert any("Boundary faults: 1 gap bridged" in n for n in res.notes)
     g.loc["c10", "geometry"] = box(90, 0, 190, 100)  # overlapping by 10 m
     res = target_areas(g, n=None, max_population=None, sensitivity=False, vintage=2025)
-    assert len(res.areas) == 1 and "1 overlapping pairs" in res.contiguity_note
+    assert len(res.areas) == 1 and "1 overlapping pair " in res.contiguity_note
 
 
 def test_missing_columns_and_population(sample25):
@@ -354,11 +359,13 @@ def test_missing_columns_and_population(sample25):
 def test_cli_target(tmp_path, capsys):
     assert main(["target", "--la", "Stockton-on-Tees", "--n", "3", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "3 area(s)" in out and "E06000004-01" in out
+    assert "3 action areas from 24 qualifying LSOAs in 1 council" in out
     for f in ("action_areas.gpkg", "action_areas.csv", "action_areas.md"):
         assert (tmp_path / f).stat().st_size > 0
     table = pd.read_csv(tmp_path / "action_areas.csv")
     assert table["area_id"].tolist() == ["E06000004-01", "E06000004-02", "E06000004-03"]
+    for no, name in enumerate(table["name"], start=1):  # the console lists the areas as the document does
+        assert f"  {no}. {name} (Stockton-on-Tees, rank {no}): " in out
 
 
 def test_cli_target_errors(tmp_path, capsys):

@@ -12,12 +12,15 @@ The steps, each one a sentence in the method note written with the result:
    boundary. Optionally **bridge**: a non-qualifying LSOA that touches two or more separate
    candidate areas joins them (off by default); where several could, the most deprived is used
    and no more bridges are added than needed to join the groups.
-3. **Constrain**: candidates under the population floor are set aside (and reported); candidates
-   over the ceiling are split into contiguous parts grown outwards from their most deprived LSOA.
+3. **Constrain**: candidates under the population floor are set aside (and reported); a candidate
+   over the ceiling is split into ``ceil(population / ceiling)`` contiguous parts of similar
+   population (:func:`geotarget.analysis.split.split_contiguous`: no leftover fragments).
 4. **Rank** within each council by deprived population (the population of the qualifying LSOAs,
    the default), by population-weighted IMD score, or by extent (MHCLG's extent measure), with
    ties broken by score, then population, then the lowest LSOA code; keep the top ``n``.
-5. **Name** each area from the wards holding most of its population ("Newtown & Parkfield").
+5. **Name** each area from the wards holding most of its population ("Newtown and Parkfield";
+   "Mandale & Victoria; Village" when a ward's own name has "&" or "and"); areas of a council whose
+   names share a ward get a locational qualifier ("Billingham East (north)").
 6. **Explain** each area: members, population, IMD score and rank, domain profile against its
    council and England, and the **stability** of the choice: the share of the area's population
    still selected when the rule is varied (a neighbouring decile, population floors, bridging).
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +46,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geotarget.analysis.aggregate import extent_weight
 from geotarget.analysis.contiguity import SNAP, Contiguity, contiguity
+from geotarget.analysis.split import locational_qualifiers, split_contiguous
 from geotarget.core import domains as D
 from geotarget.core.councils import resolve_councils
 from geotarget.core.errors import SchemaError
@@ -136,7 +141,7 @@ class Rule:
         if self.kind == "imd-decile":
             name = D.BY_KEY[self.index].label
             which = "decile 1" if self.max_decile == 1 else f"deciles 1-{self.max_decile}"
-            return f"LSOAs in national {which} of the {name} (the most deprived {10 * self.max_decile}% in England)"
+            return f"LSOAs in national {which} of the {name}: the most deprived {10 * self.max_decile}% in England"
         if self.kind == "local-percentile":
             return (f"the most deprived {self.percentile:g}% of LSOAs in the chosen councils on the "
                     f"{D.BY_KEY[self.index].label} (by national rank)")
@@ -328,35 +333,6 @@ def _bridges(adj: sparse.csr_matrix, qualifying: np.ndarray, labels: np.ndarray,
     return out
 
 
-def _split(members: np.ndarray, adj: sparse.csr_matrix, pop: np.ndarray, order: np.ndarray,
-           ceiling: float) -> list[list[int]]:
-    """Split a contiguous group over the ceiling into contiguous parts.
-
-    Each part is grown from the most deprived LSOA left by adding the most deprived neighbour that still fits.
-    """
-    left = set(members.tolist())
-    parts = []
-    while left:
-        seed = min(left, key=lambda i: (order[i], i))
-        part, total = [seed], pop[seed]
-        left.discard(seed)
-        frontier = {j for j in adj.indices[adj.indptr[seed]:adj.indptr[seed + 1]] if j in left}
-        skipped: set[int] = set()
-        while frontier:
-            best = min(frontier, key=lambda i: (order[i], i))
-            frontier.discard(best)
-            if total + pop[best] > ceiling:
-                skipped.add(best)
-                continue
-            part.append(best)
-            total += pop[best]
-            left.discard(best)
-            frontier |= {j for j in adj.indices[adj.indptr[best]:adj.indptr[best + 1]]
-                         if j in left and j not in skipped}
-        parts.append(sorted(part))
-    return parts
-
-
 def _merge_small(parts: list[list[int]], adj: sparse.csr_matrix, pop: np.ndarray, floor: float,
                  ceiling: float) -> list[list[int]]:
     """Join parts under the floor to the smallest adjacent part they fit with (under the ceiling)."""
@@ -388,6 +364,8 @@ class _Study:
     adj: sparse.csr_matrix  #: within-council adjacency
     pop: np.ndarray
     lad: np.ndarray
+    xy: np.ndarray  #: LSOA centroids (x, y), metres
+    splits: dict = field(default_factory=dict)  #: (members, ceiling) -> parts: the alternative rules share groups
 
 
 def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
@@ -400,14 +378,20 @@ def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
         bridge = _bridges(study.adj, q, labels, ordv)
         labels = _groups(study.adj, q | bridge)
         # a bridge only counts if it ended up joining qualifying LSOAs (always true by construction)
-    cands, aside = [], []
+    cands, aside, groups = [], [], []
     for g in np.unique(labels[labels >= 0]):
         members = np.flatnonzero(labels == g)
         total = study.pop[members].sum()
         parts = [members.tolist()]
         if s.max_population is not None and total > s.max_population:
-            parts = _split(members, study.adj, study.pop, ordv, s.max_population)
-            parts = _merge_small(parts, study.adj, study.pop, s.min_population, s.max_population)
+            key = (members.tobytes(), s.max_population)
+            if key not in study.splits:
+                study.splits[key] = split_contiguous(study.adj[members][:, members], study.pop[members],
+                                                     study.xy[members], s.max_population)
+            local = study.splits[key]
+            parts = _merge_small([members[p].tolist() for p in local], study.adj, study.pop, s.min_population,
+                                 s.max_population)
+        kept = []
         for p in parts:
             p = np.array(sorted(p))
             # a part left with only bridges is not an area
@@ -420,11 +404,15 @@ def _candidates(study: _Study, mask: pd.Series, order: pd.Series, s: Settings):
             if s.max_population is not None and ptotal > s.max_population:
                 log.warning("an LSOA alone exceeds the population ceiling (%s, %.0f)",
                             study.lsoas.index[p[0]], ptotal)
-            cands.append(p)
-    return cands, aside, q, bridge
+            kept.append(p)
+        # parts of one split group: (group members, number of parts) -- named together, told apart by place
+        group = (members, len(kept)) if len(kept) > 1 else (kept[0], 1) if kept else None
+        cands += kept
+        groups += [group] * len(kept)
+    return cands, aside, q, bridge, groups
 
 
-def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: int) -> pd.DataFrame:
+def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: int, groups: list) -> pd.DataFrame:
     lsoas = study.lsoas
     pop = study.pop
     score = pd.to_numeric(lsoas["imd_score"], errors="coerce").to_numpy(float) if "imd_score" in lsoas \
@@ -446,9 +434,13 @@ def _metrics(study: _Study, cands: list[np.ndarray], q: np.ndarray, n_national: 
             "imd_average_national_rank": float(np.sum(pp * rank[p]) / tot) if tot else np.nan,
             "extent": float(np.sum(pp * w_ext[p]) / tot) if tot else np.nan,
             "first_code": min(codes[p]),
+            "group_id": min(codes[groups[k][0]]),
+            "group_population": pop[groups[k][0]].sum(),
+            "group_parts": groups[k][1],
         })
     return pd.DataFrame(rows, columns=["cand", "lad_code", "population", "deprived_population", "n_lsoas",
-                                       "imd_average_score", "imd_average_national_rank", "extent", "first_code"])
+                                       "imd_average_score", "imd_average_national_rank", "extent", "first_code",
+                                       "group_id", "group_population", "group_parts"])
 
 
 def _rank(m: pd.DataFrame, s: Settings) -> pd.DataFrame:
@@ -463,38 +455,100 @@ def _rank(m: pd.DataFrame, s: Settings) -> pd.DataFrame:
 
 def _select(study: _Study, lsoas_all: pd.DataFrame, rule: Rule, s: Settings, n_national: int, also):
     mask, order, notes = qualify(lsoas_all, study.lsoas.index, rule, n_national, also)
-    cands, aside, q, bridge = _candidates(study, mask, order, s)
-    m = _rank(_metrics(study, cands, q, n_national), s)
+    cands, aside, q, bridge, groups = _candidates(study, mask, order, s)
+    m = _rank(_metrics(study, cands, q, n_national, groups), s)
     chosen = m if s.n is None else m[m["rank"] <= s.n]
-    return chosen, m, cands, aside, q, bridge, notes
+    return chosen, m, cands, aside, q, bridge, notes, groups
 
 
 # ---------------------------------------------------------------------------------------------
 # Naming and profiles
 
 
-def _join_names(names: list[str]) -> str:
-    """Join names as "A & B", "A, B & C"; with "and" instead when a ward name has its own "&" ("Mandale & Victoria")."""
-    if len(names) == 1:
-        return names[0]
-    last = " and " if any("&" in n for n in names) else " & "
-    return ", ".join(names[:-1]) + last + names[-1]
+_OWN_JOINER = re.compile(r"&|,|;|\band\b", re.IGNORECASE)
 
 
-def _name(members: pd.DataFrame) -> str:
-    """Name an area from the wards holding most of its population.
+def join_ward_names(names: Sequence[str]) -> str:
+    """Join ward names so that each reads whole.
+
+    "A, B and C" when no name has a joining word of its own; "A; B; C" when one has "&", "and", a comma
+    or a semicolon, so that "Mandale & Victoria" and "Village" read as two wards, not three.
+
+    >>> join_ward_names(["Stockton Town Centre", "Ropner", "Newtown"])
+    'Stockton Town Centre, Ropner and Newtown'
+    >>> join_ward_names(["Mandale & Victoria", "Village"])
+    'Mandale & Victoria; Village'
+    """
+    names = [str(n) for n in names]
+    if len(names) <= 1:
+        return names[0] if names else ""
+    if any(_OWN_JOINER.search(n) for n in names):
+        return "; ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _ward_list(members: pd.DataFrame) -> list[str]:
+    """Return the wards an area is named after, largest first.
 
     The largest, then the next largest until the names cover 60% of the area's population, and any ward
     with a quarter of it (at most 3 names); wards under 10% are not named.
     """
     col = "ward_name" if "ward_name" in members.columns and members["ward_name"].notna().any() else None
     if col is None:
-        col = "msoa_name" if "msoa_name" in members.columns and members["msoa_name"].notna().any() else "lsoa_code"
+        col = "msoa_name" if "msoa_name" in members.columns and members["msoa_name"].notna().any() else None
+    if col is None:
+        return [str(min(members.index))]
     keys, pops = _ward_totals(members[col], members["pop_total"])
     share = pops / pops.sum()
     before = np.concatenate([[0.0], np.cumsum(share)[:-1]])  # share covered by the larger wards
     take = ((before < 0.6) & ((share >= 0.10) | (before == 0))) | (share >= 0.25)
-    return _join_names([str(k) for k, t in zip(keys, take, strict=True) if t][:3])
+    return [str(k) for k, t in zip(keys, take, strict=True) if t][:3]
+
+
+def _names(study: _Study, ranked: pd.DataFrame, cands: list[np.ndarray]) -> dict[int, str]:
+    """Name every candidate area of each council (``cand`` -> name), so that councillors can tell them apart.
+
+    An area is named after its own wards (:func:`join_ward_names`). Areas of one council whose names share a
+    ward (often the parts of a split group) are told apart by a locational qualifier, "(north)", from their
+    population-weighted centres relative to each other
+    (:func:`geotarget.analysis.split.locational_qualifiers`). Names are given over all the candidates of a
+    council, so an area's name does not depend on how many areas are kept.
+    """
+    naming = pd.DataFrame(study.lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study.lsoas]])
+    base = {k: _ward_list(naming.iloc[cands[k]]) for k in ranked["cand"].astype(int)}
+    names: dict[int, str] = {}
+    for _, sub in ranked.groupby("lad_code", sort=True):
+        for comp in _sharing(sorted(sub["cand"].astype(int)), base):
+            if len(comp) == 1:
+                names[comp[0]] = join_ward_names(base[comp[0]])
+                continue
+            pts = np.array([np.average(study.xy[cands[k]], axis=0, weights=np.maximum(study.pop[cands[k]], 1e-9))
+                            for k in comp])
+            for k, q in zip(comp, locational_qualifiers(pts), strict=True):
+                names[k] = f"{join_ward_names(base[k])} ({q})"
+    return names
+
+
+def _sharing(ks: list[int], words: dict[int, list[str]]) -> list[list[int]]:
+    """Group ``ks`` into sets linked, directly or through others, by a shared entry of ``words``."""
+    parent = {k: k for k in ks}
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    first: dict[str, int] = {}
+    for k in ks:
+        for w in words[k]:
+            if w in first:
+                parent[find(k)] = find(first[w])
+            else:
+                first[w] = k
+    comps: dict[int, list[int]] = {}
+    for k in ks:
+        comps.setdefault(find(k), []).append(k)
+    return list(comps.values())
 
 
 def _ward_totals(names: pd.Series, pop: pd.Series) -> tuple[list, np.ndarray]:
@@ -519,24 +573,6 @@ def _ward_totals(names: pd.Series, pop: pd.Series) -> tuple[list, np.ndarray]:
     by = frame.groupby(col, sort=False)["pop_total"].sum().reset_index()
     by = by.sort_values(["pop_total", col], ascending=[False, True], kind="mergesort")
     return by[col].tolist(), by["pop_total"].to_numpy(float)
-
-
-_COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
-
-
-def _dedupe_names(areas: gpd.GeoDataFrame) -> pd.Series:
-    names = areas["name"].copy()
-    for (_, name), grp in areas.groupby(["lad_code", "name"]):
-        if len(grp) < 2:
-            continue
-        c = grp.geometry.centroid
-        dx, dy = c.x - c.x.mean(), c.y - c.y.mean()
-        heading = (np.degrees(np.arctan2(dx, dy)) % 360 + 22.5) // 45 % 8
-        suffix = pd.Series([_COMPASS[int(h)] for h in heading], index=grp.index)
-        if suffix.duplicated().any():
-            suffix = pd.Series([str(i + 1) for i in range(len(grp))], index=grp.sort_values("rank").index)
-        names.loc[grp.index] = [f"{name} ({suffix[i]})" for i in grp.index]
-    return names
 
 
 class _PercentileArrays:
@@ -641,44 +677,63 @@ def _study_of(study_lsoas: gpd.GeoDataFrame, snap: float, point_contacts: bool) 
     n_cross = int((~same).sum() // 2)
     adj = sparse.csr_matrix((np.ones(int(same.sum()), np.int8), (con.focal[same], con.neighbour[same])),
                             shape=(con.n, con.n))
-    return _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad), con, n_cross
+    cent = shapely.centroid(study_lsoas.geometry.values)
+    xy = np.c_[shapely.get_x(cent), shapely.get_y(cent)]
+    return _Study(study_lsoas, adj, study_lsoas["pop_total"].astype(float).to_numpy(), lad, xy), con, n_cross
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
+def _contiguity_words(con: Contiguity) -> str:
+    """Say what the neighbour search found, in a committee paper's words (neighbourhoods, never "areas")."""
+    parts = [f"{_plural(con.n, 'neighbourhood (LSOA)', 'neighbourhoods (LSOAs)')} with "
+             f"{_plural(len(con.focal) // 2, 'pair', 'pairs')} of neighbours "
+             f"({'queen' if con.point_contacts else 'rook'} contiguity, boundaries within {con.snap:g} m touching)"]
+    if len(con.gaps):
+        parts.append(f"{_plural(len(con.gaps), 'pair', 'pairs')} joined across gaps of up to "
+                     f"{con.gaps['gap_m'].max():.1f} m")
+    if len(con.overlaps):
+        parts.append(f"{_plural(len(con.overlaps), 'overlapping pair', 'overlapping pairs')} (largest "
+                     f"{con.overlaps['overlap_m2'].max():,.0f} m²)")
+    if con.islands:
+        parts.append(f"{_plural(len(con.islands), 'neighbourhood', 'neighbourhoods')} with no neighbour")
+    return "; ".join(parts) + "."
 
 
 def _contiguity_note(con: Contiguity, n_cross: int, q: np.ndarray, study_lsoas: pd.DataFrame, snap: float,
                      notes: list[str]) -> str:
     """Return the contiguity report; add notes on qualifying islands and boundary faults to ``notes``."""
-    con_note = con.report()
+    con_note = _contiguity_words(con)
     if n_cross:
         con_note += f" {n_cross:,} neighbour pairs cross a council boundary and are not merged across it."
     isl = [c for c in con.islands if q[study_lsoas.index.get_loc(c)]]
     if isl:
-        notes.append(f"{len(isl)} qualifying LSOA(s) have no neighbour within {snap:g} m and stand alone: "
-                     + ", ".join(isl[:10]))
+        notes.append(f"{_plural(len(isl), 'qualifying LSOA has', 'qualifying LSOAs have')} no neighbour within "
+                     f"{snap:g} m and stand{'s' if len(isl) == 1 else ''} alone: " + ", ".join(isl[:10]))
     if len(con.overlaps) or len(con.gaps):
-        notes.append(f"Boundary faults: {len(con.gaps):,} gaps bridged by snapping, {len(con.overlaps):,} overlaps; "
-                     "adjacency uses the snapped boundaries.")
+        notes.append(f"Boundary faults: {_plural(len(con.gaps), 'gap', 'gaps')} bridged by snapping, "
+                     f"{_plural(len(con.overlaps), 'overlap', 'overlaps')}; adjacency uses the snapped boundaries.")
     return con_note
 
 
 def _area_frames(study: _Study, chosen: pd.DataFrame, ranked: pd.DataFrame, cands: list[np.ndarray],
-                 q: np.ndarray, bridge: np.ndarray, names: pd.Series,
+                 q: np.ndarray, bridge: np.ndarray, names: pd.Series, area_names: dict[int, str],
                  snap: float) -> tuple[list[dict], gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Turn the chosen candidates into area rows (with member positions ``_pos``), areas and members.
 
-    Returns the area rows, the areas (named, deduplicated, not yet indexed) and the member LSOAs.
+    Returns the area rows, the areas (named by ``area_names``, not yet indexed) and the member LSOAs.
     """
     study_lsoas = study.lsoas
     codes_idx = study_lsoas.index
     area_rows, member_rows = [], []
-    # what _name reads, without the geometries: taking rows from it is cheap (England: ~900 areas)
-    naming = pd.DataFrame(study_lsoas[[c for c in ("ward_name", "msoa_name", "pop_total") if c in study_lsoas]])
     for _, r in chosen.iterrows():
         p = cands[int(r["cand"])]
         area_id = f"{r['lad_code']}-{int(r['rank']):02d}"
-        mem = naming.iloc[p]
         area_rows.append({"area_id": area_id, **{k: r[k] for k in ranked.columns if k not in ("cand", "first_code")},
-                          "name": _name(mem), "la_name": names.get(r["lad_code"], r["lad_code"]),
-                          "lsoa_codes": ";".join(mem.index), "_pos": p})
+                          "name": area_names[int(r["cand"])], "la_name": names.get(r["lad_code"], r["lad_code"]),
+                          "lsoa_codes": ";".join(codes_idx[p]), "_pos": p})
         for i in p:
             member_rows.append({"area_id": area_id, "lsoa_code": codes_idx[i], "qualifying": bool(q[i]),
                                 "bridge": bool(bridge[i])})
@@ -688,7 +743,6 @@ def _area_frames(study: _Study, chosen: pd.DataFrame, ranked: pd.DataFrame, cand
                                  geometry=geoms, crs=study_lsoas.crs)
     else:
         areas = gpd.GeoDataFrame(columns=[*_AREA_COLUMNS, "geometry"], geometry="geometry", crs=study_lsoas.crs)
-    areas["name"] = _dedupe_names(areas.rename(columns={"la_code": "lad_code"})) if len(areas) else areas["name"]
     members = pd.DataFrame(member_rows, columns=["area_id", "lsoa_code", "qualifying", "bridge"])
     keep_cols = [c for c in ("lsoa_name", "ward_name", "lad_code", "pop_total", "imd_score", "imd_rank",
                              "imd_decile") if c in study_lsoas.columns]
@@ -800,7 +854,7 @@ def target_areas(
 
     study, con, n_cross = _study_of(study_lsoas, snap, point_contacts)
 
-    chosen, ranked, cands, aside, q, bridge, notes = _select(study, lsoas, rule, settings, n_national, also)
+    chosen, ranked, cands, aside, q, bridge, notes, groups = _select(study, lsoas, rule, settings, n_national, also)
     if not q.any():
         hint = _nearest_threshold(lsoas, study_lsoas.index, rule, n_national, also)
         where = ", ".join(names.get(c, c) for c in codes)
@@ -808,7 +862,8 @@ def target_areas(
                           + (f"; {hint}" if hint else "")).naming("max_decile")
     con_note = _contiguity_note(con, n_cross, q, study_lsoas, snap, notes)
 
-    area_rows, areas, members = _area_frames(study, chosen, ranked, cands, q, bridge, names, snap)
+    area_names = _names(study, ranked, cands)
+    area_rows, areas, members = _area_frames(study, chosen, ranked, cands, q, bridge, names, area_names, snap)
     set_aside = _set_aside(study, ranked, cands, aside, q, settings)
 
     # profiles: area vs council vs England
@@ -842,4 +897,4 @@ def _dissolve(geoms: np.ndarray, snap: float):
 
 
 __all__ = ["FAIRER_STOCKTON", "MAX_POPULATION", "RANK_BY", "RULES", "Rule", "Settings", "Targeting", "alternatives",
-           "composite_score", "qualify", "target_areas"]
+           "composite_score", "join_ward_names", "qualify", "target_areas"]

@@ -75,9 +75,10 @@ def _print_summary(result) -> None:
         print(f"Note: {note}")
     ta = getattr(result, "action_areas", None)
     if ta is not None and len(ta.areas):
-        print(f"Targeted action areas ({ta.rule.short()}, up to {ta.settings.n} per council; action_areas.md):")
-        for _, r in ta.areas[ta.areas["rank"] == 1].iterrows():
-            print(f"  {r.la_name}: {r['name']} ({r.population:,.0f} residents, stability {r.stability:.0%})")
+        from geotarget.render.action_areas import summary_lines
+
+        print(f"Targeted action areas ({ta.rule.short()}, up to {ta.settings.n} per council; as in action_areas.md):")
+        print("\n".join(summary_lines(ta)))
     if getattr(result, "hotspots", None) is not None:
         counts = result.hotspots.layer["category"].value_counts()
         print(f"IMD hot spots (Gi*, FDR 5%): {counts.get('hot spot', 0)} hot, {counts.get('cold spot', 0)} cold; "
@@ -566,14 +567,13 @@ def _cmd_target(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     print(f"Targeted action areas ({result.vintage.label}): {result.rule.describe()}")
-    print(f"{len(result.areas)} area(s) from {result.qualifying:,} qualifying LSOAs in "
-          f"{len(result.councils)} council(s)")
-    for aid, r in result.areas.head(30).iterrows():
-        print(f"  {aid}  {r['name']} ({r.la_name}): {r.population:,.0f} residents, "
-              f"{r.n_lsoas} LSOA{'s' if r.n_lsoas != 1 else ''}, "
-              f"IMD score {r.imd_average_score:.1f}, stability {r.stability:.0%}")
-    if len(result.areas) > 30:
-        print(f"  ... and {len(result.areas) - 30:,} more (see the CSV)")
+    from geotarget.render.action_areas import summary_lines
+
+    n_areas, n_councils = len(result.areas), len(result.councils)
+    print(f"{n_areas} action area{'' if n_areas == 1 else 's'} from {result.qualifying:,} qualifying LSOA"
+          f"{'' if result.qualifying == 1 else 's'} in {n_councils} council{'' if n_councils == 1 else 's'} "
+          "(as in action_areas.md):")
+    print("\n".join(summary_lines(result)))
     for note in result.notes:
         print(f"Note: {note}")
     print("Outputs:")

@@ -102,7 +102,10 @@ def _analyses(sample: StudyData, directory: Path, outputs: dict) -> dict:
     found: dict = {}
     with stage("action areas", log=False):
         found["action_areas"] = target_areas(sample.lsoas, vintage=sample.vintage)
-    outputs.update({f"action_areas_{k}": p for k, p in write_action_areas(found["action_areas"], directory).items()})
+        # the document with its maps and HTML; no PDF, to keep `run` quick (`geotarget target` writes one)
+        written = write_action_areas(found["action_areas"], directory, lsoas=sample.lsoas, wards=sample.wards,
+                                     lads=sample.lads)
+    outputs.update({f"action_areas_{k}": p for k, p in written.items()})
     if not sample.bundled:
         return found
     from geotarget.jobs.access import assess_access, sample_assets, write_access

@@ -2,7 +2,7 @@
 
 :func:`run_target` takes the study's data (:func:`geotarget.data.load`), optionally tests them for Gi* hot
 spots, chooses, merges, ranks and names the action areas (:func:`geotarget.analysis.target.target_areas`) and,
-with ``out``, writes the GeoPackage, CSV and Markdown summary
+with ``out``, writes the GeoPackage, CSV and the committee document -- Markdown with its maps, HTML and PDF
 (:func:`geotarget.render.action_areas.write_action_areas`). Its parameters and their defaults are those of
 :class:`geotarget.jobs.params.TargetParams`.
 """
@@ -81,7 +81,9 @@ def run_target(data: StudyData | None = None, *, rule: str = P.rule, index: str 
             snap=snap, rook=rook, hotspots=hotspots).as_dict() | {"councils": list(councils or [])})
         prov.add_sources(data.sources)
         with publishing(out, command="target", provenance=prov) as pub:  # lock, stage, publish whole
-            outputs = pub.final(dict(write_action_areas(result, pub.dir)))
+            # the PDF is always written here (about 1-2 s): `target` is the command that makes committee papers
+            outputs = pub.final(dict(write_action_areas(result, pub.dir, lsoas=lsoas, wards=data.wards,
+                                                        lads=data.lads, pdf=True)))
     return TargetResult(result, dict(outputs))
 
 
