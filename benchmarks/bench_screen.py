@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from geotarget import load
-from geotarget.hia.report import render_report, to_markdown, report_blocks
+from geotarget.hia.report import render_report, report_blocks, to_markdown
 from geotarget.hia.screen import ScreeningRules, hia_data, screen_site
 from geotarget.io.sites import Site, load_postcodes, parse_site
 
