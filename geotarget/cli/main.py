@@ -926,6 +926,98 @@ def _add_verify(sub) -> None:
     p.set_defaults(func=_cmd_verify)
 
 
+# -- the HIA web service (geotarget serve, geotarget users) -------------------------------------------------------
+def _serve_settings(args: argparse.Namespace):
+    from geotarget.web.settings import Settings
+
+    return Settings(place=args.place, source=args.source, db_url=args.db, host=args.host, port=args.port,
+                    workers=args.workers, screen_rate_per_minute=args.screen_rate,
+                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from geotarget.web.app import check_port, serve
+    from geotarget.web.db import migrate, shown_url
+
+    settings = _serve_settings(args)
+    revision = migrate(settings.db_url)
+    if args.migrate_only:
+        print(f"database {shown_url(settings.db_url)}: schema at revision {revision}")
+        return 0
+    check_port(settings.host, settings.port)
+    if not args.quiet:
+        print(f"geotarget HIA service: http://{settings.host}:{settings.port}/ (database {shown_url(settings.db_url)}, "
+              f"schema {revision}); loading the data of {settings.place or 'the bundled Tees Valley sample'} ...",
+              flush=True)
+    serve(settings, quiet=args.quiet)
+    return 0
+
+
+def _add_serve(sub) -> None:
+    p = sub.add_parser(
+        "serve", help="run the HIA web service: screen a site, complete the 11 HUDU topics, review, evaluate",
+        description="Run the Health Impact Assessment web service (FastAPI on uvicorn): applicants screen a site "
+                    "(postcode, coordinates, a drawn or uploaded boundary) and complete the 11 HUDU topics; "
+                    "reviewers return or accept them; a dashboard evaluates them. The database (SQLite file by "
+                    "default, PostgreSQL by URL) is migrated to the newest schema at every start. The session "
+                    "secret is GEOTARGET_SECRET_KEY if set, else one kept in the database.",
+    )
+    p.add_argument("--place", help="the place screened: a bundled place (default tees_valley), or a council, "
+                                   "region ... read from the data cache")
+    p.add_argument("--source", choices=("sample", "cache"), help="where the data comes from (default: the bundled "
+                                                                 "sample; another place from the cache)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; cookies are "
+                                                       "marked Secure unless it is local)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--db", metavar="PATH|URL", default=None,
+                   help="database: a SQLite file (default geotarget-hia.sqlite3 here) or "
+                        "postgresql+psycopg://USER:PASSWORD@HOST/DB")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads the data once)")
+    p.add_argument("--screen-rate", type=int, default=30, metavar="N",
+                   help="screenings a minute per client (0: no limit)")
+    p.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    _verbosity(p)
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from geotarget.web.app import add_user, list_users
+    from geotarget.web.settings import database_url
+
+    url = database_url(args.db)
+    if args.users_command == "add":
+        password = os.environ.get("GEOTARGET_PASSWORD")
+        if password is None:
+            import getpass
+
+            password = getpass.getpass(f"Password for {args.email}: ")
+            if getpass.getpass("Again: ") != password:
+                raise GeotargetError("the two passwords differ; nothing was changed")
+        user = add_user(url, email=args.email, name=args.name, role=args.role, password=password)
+        if not args.quiet:
+            print(f"added {user.role} {user.email} ({user.name}), id {user.id}")
+        return 0
+    for u in list_users(url):
+        print(f"{u.id}\t{u.role}\t{u.email}\t{u.name}")
+    return 0
+
+
+def _add_users(sub) -> None:
+    p = sub.add_parser("users", help="manage the HIA service's accounts (applicants, reviewers)",
+                       description="Add or list accounts of the HIA web service. The password is read from "
+                                   "GEOTARGET_PASSWORD, else asked for (twice).")
+    usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    a = usub.add_parser("add", help="add an account")
+    a.add_argument("--email", required=True, help="e-mail address (the login)")
+    a.add_argument("--name", required=True, help="name shown to others")
+    a.add_argument("--role", required=True, choices=("applicant", "reviewer"), help="applicant or reviewer")
+    a.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    _verbosity(a)
+    ls = usub.add_parser("list", help="list the accounts")
+    ls.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    p.set_defaults(func=_cmd_users)
+
+
 #: Each command's parser, in the order ``geotarget --help`` lists them. A capability adds its
 #: ``_add_<command>`` function here; its ``_cmd_<command>`` calls one library function.
 _COMMANDS = [
@@ -939,6 +1031,8 @@ _COMMANDS = [
     _add_hia,
     _add_map,
     _add_verify,
+    _add_serve,
+    _add_users,
 ]
 
 
