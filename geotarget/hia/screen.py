@@ -305,7 +305,7 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
             meets |= lsoas[c].le(rules.flag_max_decile)
     lsoas["meets_rule"] = meets
     rule_lsoas = sorted(lsoas.index[scope & meets])
-    cols = _columns(lsoas)
+    cols = _Columns(lsoas)
     profile = _profile(cols, data, buffers, council[0], rules)
     indicators = _indicator_table(cols, data, buffers, council[0])
     cni = _cni_summary(lsoas, cols, data, buffers, rules) if data.cni is not None else None
@@ -346,20 +346,21 @@ def council_shares(site: Site, lads: gpd.GeoDataFrame, lsoas: pd.DataFrame, zone
     ``pop_<zone>``: populations apportioned by postcode points; LSOAs nest in councils). Rows: every council
     with a share, ordered by ``site_share`` then ``residents_share``, largest first.
     """
+    geoms = lads.geometry.to_numpy()
     if site.kind == "point":
-        hit = lads[lads.intersects(site.centre)]
+        hit = lads.index[shapely.intersects(geoms, site.centre)]
         if hit.empty:
-            hit = lads.iloc[[int(np.argmin(lads.distance(site.centre).to_numpy()))]]
-        site_share = pd.Series(1.0, index=hit.index[:1])
+            hit = lads.index[[int(np.argmin(shapely.distance(geoms, site.centre)))]]
+        site_share = pd.Series(1.0, index=hit[:1])
     else:
-        near = lads.iloc[lads.sindex.query(site.geometry, predicate="intersects")]
-        area = near.intersection(site.geometry).area
+        near = lads.sindex.query(site.geometry, predicate="intersects")  # tree order, as the shares were summed
+        area = pd.Series(shapely.area(shapely.intersection(geoms[near], site.geometry)), index=lads.index[near])
         area = area[area > 0]
         if area.empty:
-            near = lads.iloc[[int(np.argmin(lads.distance(site.geometry).to_numpy()))]]
-            area = pd.Series(1.0, index=near.index)
+            near = [int(np.argmin(shapely.distance(geoms, site.geometry)))]
+            area = pd.Series(1.0, index=lads.index[near])
         site_share = area / area.sum()
-    pop = lsoas.groupby("lad_code")[f"pop_{zone}"].sum()
+    pop = lsoas[f"pop_{zone}"].groupby(lsoas["lad_code"]).sum()
     residents = pop / pop.sum() if pop.sum() > 0 else pop * 0.0
     codes = site_share.index.union(residents.index[residents > 0])
     out = pd.DataFrame({"lad_name": lads["lad_name"].reindex(codes),
@@ -410,7 +411,7 @@ def _affected_lsoas(site: Site, data: HiaData, zones: dict[str, shapely.Geometry
     rows = rows[order]
     out = ix.enriched.iloc[rows] if ix.enriched is not None else enrich(ix.lsoas.iloc[rows], data)
     picked = np.flatnonzero(keep)[order]
-    out = out.assign(**{c: v[picked] for c, v in cols.items()})
+    out = pd.concat([out, pd.DataFrame({c: v[picked] for c, v in cols.items()}, index=out.index)], axis=1)
     return out, int((~keep).sum())
 
 
@@ -443,13 +444,22 @@ def _plain(frame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
-def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Return the attribute columns of ``frame`` as arrays (many small selections are fast on arrays)."""
-    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    return {c: frame[c].to_numpy() for c in frame.columns if c != geom}
+class _Columns(dict):
+    """The columns of a frame as arrays, each read on first use (many small selections are fast on arrays)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, column: str) -> np.ndarray:
+        self[column] = out = self.frame[column].to_numpy()
+        return out
+
+    def __contains__(self, column) -> bool:
+        return column in self.frame.columns
 
 
-def _zone_weights(cols: dict[str, np.ndarray], buffers) -> dict[str, np.ndarray]:
+def _zone_weights(cols: _Columns, buffers) -> dict[str, np.ndarray]:
     """Return the population weights of each zone: the site's LSOAs whole, each buffer apportioned."""
     zw = {"site": np.where(cols["on_site"], cols["pop_total"], 0)}
     for d in buffers:
@@ -465,7 +475,7 @@ def _council(data: HiaData, lad: str) -> gpd.GeoDataFrame:
     return ix.cached(("council", lad), lambda: ix.enriched[ix.enriched["lad_code"] == lad]).copy(deep=False)
 
 
-def _profile_row(z: str, label: str, f: dict[str, np.ndarray], w: np.ndarray, k: int) -> dict:
+def _profile_row(z: str, label: str, f: _Columns, w: np.ndarray, k: int) -> dict:
     row = {"zone": z, "label": label, "residents": float(_sum(w)), "lsoas": int((w > 0).sum())}
     if z.endswith("m"):
         row["residents_best_fit"] = float(_sum(f["pop_total"][f[f"pwc_in_{z}"]]))
@@ -479,7 +489,7 @@ def _profile_row(z: str, label: str, f: dict[str, np.ndarray], w: np.ndarray, k:
     return row
 
 
-def _profile(cols: dict[str, np.ndarray], data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
+def _profile(cols: _Columns, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
     """Population-weighted profile of each zone, the council and England."""
     k = rules.flag_max_decile
     ix = data.index
@@ -488,7 +498,7 @@ def _profile(cols: dict[str, np.ndarray], data: HiaData, buffers, lad: str, rule
     rows = [_profile_row(z, labels[z], cols, w, k) for z, w in _zone_weights(cols, buffers).items()]
 
     def council_row():
-        c = _columns(_council(data, lad))
+        c = _Columns(_council(data, lad))
         return _profile_row("council", f"{c['lad_name'][0]} (council)", c, c["pop_total"], k)
 
     rows.append(dict(ix.cached(("profile council", lad, k), council_row)))
@@ -507,7 +517,7 @@ def _england_profile(ref: pd.Series, k: int) -> dict:
     return eng
 
 
-def _indicator_table(cols: dict[str, np.ndarray], data: HiaData, buffers, lad: str) -> pd.DataFrame:
+def _indicator_table(cols: _Columns, data: HiaData, buffers, lad: str) -> pd.DataFrame:
     """Zone, council and England values of each IoD indicator, and the national decile of each average."""
     ix = data.index
     zw = _zone_weights(cols, buffers)
@@ -538,7 +548,7 @@ def _indicator_table(cols: dict[str, np.ndarray], data: HiaData, buffers, lad: s
     return pd.DataFrame(rows).set_index("indicator")
 
 
-def _cni_summary(lsoas, cols: dict[str, np.ndarray], data: HiaData, buffers, rules: ScreeningRules) -> dict:
+def _cni_summary(lsoas, cols: _Columns, data: HiaData, buffers, rules: ScreeningRules) -> dict:
     zk = zone_key(buffers[0])
     w = cols[f"pop_{zk}"]
     lb = cols[f"in_{zk}"] & lsoas["cni_left_behind_area"].fillna(False).astype(bool).to_numpy()
@@ -585,7 +595,7 @@ def _access(site: Site, data: HiaData, reach: float):
     return access, near, parks
 
 
-def _ward_table(site: Site, cols: dict[str, np.ndarray], data: HiaData, buffers) -> pd.DataFrame:
+def _ward_table(site: Site, cols: _Columns, data: HiaData, buffers) -> pd.DataFrame:
     """Wards the site lies in or whose (best-fit) LSOAs have residents within a buffer."""
     ix = data.index
     wards = ix.wards
