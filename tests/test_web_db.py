@@ -98,6 +98,22 @@ def test_upgrade_creates_the_schema_and_downgrade_removes_it(tmp_path):
     engine.dispose()
 
 
+def test_a_database_from_a_newer_geotarget_or_not_a_database_is_refused_clearly(tmp_path, database):
+    from geotarget.core.errors import ConfigError
+
+    url, engine, _ = database
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(ConfigError, match=r"is at schema revision '0099', which this geotarget does not know \(its "
+                                          r"newest is 0001\)"):
+        wdb.migrate(url)
+    junk = tmp_path / "notes.sqlite3"
+    junk.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(ConfigError, match="cannot open or upgrade the database .*notes.sqlite3.*not a database"):
+        wdb.migrate(f"sqlite:///{junk}")
+    assert junk.read_text().startswith("these are my notes")  # never overwritten
+
+
 def test_models_match_the_migrations(database):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -457,6 +473,7 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # starts a throwaway PostgreSQL server (~10 s)
 def test_postgresql_migrations_and_a_submission_round_trip(postgres_url, stockton):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext

@@ -932,7 +932,9 @@ def _serve_settings(args: argparse.Namespace):
 
     return Settings(place=args.place, source=args.source, db_url=args.db, host=args.host, port=args.port,
                     workers=args.workers, screen_rate_per_minute=args.screen_rate,
-                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None)
+                    secret_key=os.environ.get("GEOTARGET_SECRET_KEY") or None,
+                    secure_cookies=True if args.secure_cookies else None,
+                    forwarded_allow_ips=args.forwarded_allow_ips)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -966,15 +968,26 @@ def _add_serve(sub) -> None:
                                    "region ... read from the data cache")
     p.add_argument("--source", choices=("sample", "cache"), help="where the data comes from (default: the bundled "
                                                                  "sample; another place from the cache)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; cookies are "
-                                                       "marked Secure unless it is local)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    import dataclasses
+
+    from geotarget.web.settings import DEFAULT_DB, Settings
+
+    default = {f.name: f.default for f in dataclasses.fields(Settings)}  # one declaration: the settings
+    p.add_argument("--host", default=default["host"], help=f"address to listen on (default {default['host']}; "
+                                                           "cookies are marked Secure unless it is local)")
+    p.add_argument("--port", type=int, default=default["port"], help=f"port (default {default['port']})")
     p.add_argument("--db", metavar="PATH|URL", default=None,
-                   help="database: a SQLite file (default geotarget-hia.sqlite3 here) or "
+                   help=f"database: a SQLite file (default {DEFAULT_DB} here) or "
                         "postgresql+psycopg://USER:PASSWORD@HOST/DB")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads the data once)")
-    p.add_argument("--screen-rate", type=int, default=30, metavar="N",
-                   help="screenings a minute per client (0: no limit)")
+    p.add_argument("--workers", type=int, default=default["workers"],
+                   help="worker processes (each loads the data once)")
+    p.add_argument("--screen-rate", type=int, default=default["screen_rate_per_minute"], metavar="N",
+                   help=f"screenings a minute per client (default {default['screen_rate_per_minute']}; 0: no limit)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark cookies Secure even on a local address (behind an https reverse proxy)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS",
+                   help="behind a reverse proxy: its address(es), comma-separated, whose X-Forwarded-For is trusted "
+                        "(so each client is rate-limited on its own address)")
     p.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
     _verbosity(p)
     p.set_defaults(func=_cmd_serve)
@@ -985,7 +998,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
     from geotarget.web.settings import database_url
 
     url = database_url(args.db)
-    if args.users_command == "add":
+    if args.users_command in ("add", "password"):
         password = os.environ.get("GEOTARGET_PASSWORD")
         if password is None:
             import getpass
@@ -993,6 +1006,13 @@ def _cmd_users(args: argparse.Namespace) -> int:
             password = getpass.getpass(f"Password for {args.email}: ")
             if getpass.getpass("Again: ") != password:
                 raise GeotargetError("the two passwords differ; nothing was changed")
+        if args.users_command == "password":
+            from geotarget.web.app import set_password
+
+            user = set_password(url, email=args.email, password=password)
+            if not args.quiet:
+                print(f"new password for {user.email}; its sessions with the old one have ended")
+            return 0
         user = add_user(url, email=args.email, name=args.name, role=args.role, password=password)
         if not args.quiet:
             print(f"added {user.role} {user.email} ({user.name}), id {user.id}")
@@ -1007,13 +1027,25 @@ def _add_users(sub) -> None:
                        description="Add or list accounts of the HIA web service. The password is read from "
                                    "GEOTARGET_PASSWORD, else asked for (twice).")
     usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    a = usub.add_parser("add", help="add an account")
+    a = usub.add_parser("add", help="add an account",
+                        description="Add an account: an applicant (a developer or their planning consultant, who "
+                                    "screens sites and completes HIAs) or a reviewer (the public health team, who "
+                                    "reviews them and sees the dashboard). The password is read from "
+                                    "GEOTARGET_PASSWORD, else asked for twice; at least 10 characters.")
     a.add_argument("--email", required=True, help="e-mail address (the login)")
     a.add_argument("--name", required=True, help="name shown to others")
     a.add_argument("--role", required=True, choices=("applicant", "reviewer"), help="applicant or reviewer")
     a.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
     _verbosity(a)
-    ls = usub.add_parser("list", help="list the accounts")
+    pw = usub.add_parser("password", help="set an account's password",
+                         description="Give an account a new password (from GEOTARGET_PASSWORD, else asked for "
+                                     "twice); sessions started with the old password end.")
+    pw.add_argument("--email", required=True, help="the account's e-mail address")
+    pw.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
+    _verbosity(pw)
+    ls = usub.add_parser("list", help="list the accounts",
+                         description="List the accounts of the HIA service: id, role, e-mail and name, one per line "
+                                     "(tab-separated). The database is migrated to the newest schema first.")
     ls.add_argument("--db", metavar="PATH|URL", default=None, help="database (default geotarget-hia.sqlite3 here)")
     p.set_defaults(func=_cmd_users)
 

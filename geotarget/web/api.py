@@ -13,14 +13,23 @@ import json
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from geotarget.web import service
 from geotarget.web.db import MAX_NAME, MAX_TEXT, N_TOPICS, User
-from geotarget.web.security import REPORT_CSP, check_csrf, client_key, csrf_token, new_session, session_user_id
+from geotarget.web.security import (
+    REPORT_CSP,
+    check_csrf,
+    client_key,
+    csrf_token,
+    limit_login,
+    new_session,
+    session_matches,
+    session_user_id,
+)
 
 router = APIRouter(prefix="/api", tags=["HIA service"])
 
@@ -146,7 +155,11 @@ def db(request: Request) -> Iterator[Session]:
 def optional_user(request: Request, session: Session = Depends(db)) -> User | None:  # noqa: B008
     """Return the logged-in user, or ``None``."""
     uid = session_user_id(request)
-    return service.get_user(session, uid) if uid is not None else None
+    user = service.get_user(session, uid) if uid is not None else None
+    if user is not None and not session_matches(request, user):  # the password changed since this session began
+        request.session.clear()
+        return None
+    return user
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:  # noqa: B008
@@ -183,11 +196,11 @@ def login(body: LoginIn, request: Request, session: Session = Depends(db)) -> Se
     """Check the credentials (rate-limited per client) and start a session."""
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise HTTPException(status_code=415, detail="POST /api/login takes application/json")
-    request.app.state.login_limiter.hit(client_key(request))
+    limit_login(request, body.email)
     user = service.authenticate(session, body.email, body.password)
     if user is None:
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
-    token = new_session(request, user.id)
+    token = new_session(request, user)
     return SessionOut(user=_user_out(user), csrf_token=token)
 
 
@@ -309,12 +322,12 @@ async def create_submission(request: Request, user: User = Depends(current_user)
 
 # -- submissions -----------------------------------------------------------------------------------------------
 @router.get("/submissions", responses=ERRORS, summary="Submissions you may see (filters: status, ward, from, to)")
-def list_submissions(request: Request, status: str | None = None, ward: str | None = None,
-                     date_from: str | None = None, date_to: str | None = None,
+def list_submissions(status: str | None = Query(None, description="draft, submitted, returned or accepted"),  # noqa: B008
+                     ward: str | None = Query(None, description="ward code or name"),  # noqa: B008
+                     date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD, inclusive"),  # noqa: B008
+                     date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive"),  # noqa: B008
                      user: User = Depends(current_user), session: Session = Depends(db)) -> list[dict]:  # noqa: B008
-    """List submissions, newest first (``from``/``to`` dates, inclusive, YYYY-MM-DD)."""
-    date_from = request.query_params.get("from", date_from)
-    date_to = request.query_params.get("to", date_to)
+    """List submissions, newest first (dates of the latest submission, or of creation for a draft)."""
     subs = service.list_submissions(session, user, status=status, ward=ward, date_from=date_from, date_to=date_to)
     out = []
     for s in subs:

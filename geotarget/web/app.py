@@ -3,7 +3,8 @@
 At start the database is migrated to the newest schema (:func:`geotarget.web.db.migrate`), the session
 secret is read from the settings or the database, and the screening data is loaded once
 (:class:`~geotarget.web.screener.Screener`). The app serves the JSON API (:mod:`geotarget.web.api`), the
-HTML pages (:mod:`geotarget.web.pages`, when present), ``/static`` and an offline API reference at ``/docs``.
+HTML pages (:mod:`geotarget.web.pages`, when present), ``/static``, and the API's documentation offline:
+Swagger UI at ``/docs`` (vendored in ``web/swagger``) and the same as plain HTML at ``/docs/reference``.
 """
 
 from __future__ import annotations
@@ -133,10 +134,26 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_docs(app: FastAPI) -> None:
-    """``/docs``: the API reference, rendered on the server from the OpenAPI schema (no script, works offline)."""
+    """Serve the API's documentation offline: ``/docs`` (vendored Swagger UI) and ``/docs/reference`` (plain HTML).
+
+    ``/docs/reference`` is the same reference rendered on the server, with no script at all.
+    """
+    app.mount("/docs/assets", StaticFiles(packages=[("geotarget.web", "swagger")]), name="docs_assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
+        from geotarget.render.text import html
+
+        page = html('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{} {}: API</title>'
+                    '<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body>'
+                    '<p><a href="/docs/reference">The API reference as plain HTML</a> · '
+                    '<a href="/openapi.json">/openapi.json</a></p><div id="swagger-ui"></div>'
+                    '<script src="/docs/assets/swagger-ui-bundle.js"></script>'
+                    '<script src="/docs/assets/init.js"></script></body></html>', app.title, app.version)
+        return HTMLResponse(str(page))
+
+    @app.get("/docs/reference", include_in_schema=False)
+    def reference() -> HTMLResponse:
         return HTMLResponse(openapi_html(app.openapi()))
 
 
@@ -214,14 +231,15 @@ def serve(settings: Settings, *, quiet: bool = False) -> None:
     import uvicorn
 
     check_port(settings.host, settings.port)
-    level = "warning" if quiet else "info"
+    kw = {"host": settings.host, "port": settings.port, "log_level": "warning" if quiet else "info",
+          "proxy_headers": settings.forwarded_allow_ips is not None, "server_header": False}
+    if settings.forwarded_allow_ips is not None:
+        kw["forwarded_allow_ips"] = settings.forwarded_allow_ips
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=level,
-                    proxy_headers=False)
+        uvicorn.run(create_app(settings), **kw)
         return
     os.environ.update(settings.to_env())  # each worker process builds its app from these
-    uvicorn.run("geotarget.web.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=level, proxy_headers=False)
+    uvicorn.run("geotarget.web.app:app_from_env", factory=True, workers=settings.workers, **kw)
 
 
 def add_user(url: str, *, email: str, name: str, role: str, password: str):
@@ -231,6 +249,17 @@ def add_user(url: str, *, email: str, name: str, role: str, password: str):
         migrate(url, engine=engine)
         with session_factory(engine)() as session:
             return service.create_user(session, email, name, role, password)
+    finally:
+        engine.dispose()
+
+
+def set_password(url: str, *, email: str, password: str):
+    """Give the account ``email`` in the database at ``url`` a new password; return the account."""
+    engine = make_engine(url)
+    try:
+        migrate(url, engine=engine)
+        with session_factory(engine)() as session:
+            return service.set_password(session, email, password)
     finally:
         engine.dispose()
 
@@ -251,4 +280,4 @@ def list_users(url: str) -> list:
 
 
 __all__ = ["SESSION_COOKIE", "add_user", "app_from_env", "check_port", "create_app", "list_users", "openapi_html",
-           "serve"]
+           "serve", "set_password"]

@@ -31,7 +31,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -139,7 +139,8 @@ class Submission(Base):
     severe: Mapped[bool] = mapped_column(nullable=False, default=False)
     flagged_topics: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  #: topic numbers 1..11
     n_flags: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    evidence: Mapped[str] = mapped_column(Text, nullable=False)  #: render_report(sc, "json"), exactly
+    #: render_report(sc, "json"), exactly (~100 kB: loaded only when read, not with every list)
+    evidence: Mapped[str] = mapped_column(Text, nullable=False, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -290,11 +291,15 @@ def migrate(url: str, *, revision: str = "head", engine: Engine | None = None) -
     """Upgrade the database at ``url`` to ``revision`` (default the newest schema); return the revision reached.
 
     An empty database gets the whole schema; a database written by an older geotarget gets the
-    migrations since. Raises :class:`~geotarget.ConfigError` when the database cannot be reached
-    (naming it without its password).
+    migrations since. Raises :class:`~geotarget.ConfigError`, naming the database without its password,
+    when it cannot be reached or read, or when its schema is newer than this geotarget knows (a
+    database upgraded by a newer geotarget: upgrade geotarget too).
     """
     from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
+    own = engine is None
     engine = engine or make_engine(url)
     cfg = alembic_config(url)
     try:
@@ -302,9 +307,21 @@ def migrate(url: str, *, revision: str = "head", engine: Engine | None = None) -
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
         return current_revision(engine)
-    except OperationalError as e:
+    except CommandError as e:
+        heads = ", ".join(ScriptDirectory.from_config(cfg).get_heads())
+        try:
+            at = current_revision(engine)
+        except DatabaseError:
+            at = None
+        raise ConfigError(f"db: the database {shown_url(url)!r} is at schema revision {at!r}, which this geotarget "
+                          f"does not know (its newest is {heads}): it was upgraded by a newer geotarget; install "
+                          f"that version ({e})") from None
+    except DatabaseError as e:  # cannot connect, not a database, a table in the way ...
         raise ConfigError(f"db: cannot open or upgrade the database {shown_url(url)!r}: "
                           f"{str(e.orig).splitlines()[0] if e.orig else e}") from None
+    finally:
+        if own:
+            engine.dispose()
 
 
 def downgrade(url: str, revision: str = "base", *, engine: Engine | None = None) -> None:

@@ -162,7 +162,7 @@ class Screener:
         kind = sniff(data)
         name = clean_name(name)
         if kind == "zip":
-            return self._checked(self._from_shapefile_zip(data, label, name))
+            return self._checked(self._from_zip(data, label, name))
         if kind == "kml":
             return self._checked(self._from_kml(data, label, name))
         if kind == "geojson":
@@ -187,14 +187,18 @@ class Screener:
         return Site(name or (site.name if site.name != "site" else _stem(label)), site.geometry, f"upload {label}",
                     site.notes)
 
-    def _from_shapefile_zip(self, data: bytes, label: str, name: str | None) -> Site:
+    def _from_zip(self, data: bytes, label: str, name: str | None) -> Site:
+        """Return the site of a zipped Shapefile or a KMZ (zipped KML), members checked first."""
         where = f"site_file {label!r}"
-        parts = shapefile_members(data, where=where, limit=self.settings.max_upload_bytes * ZIP_EXPANSION)
-        with tempfile.TemporaryDirectory(prefix="geotarget-upload-") as tmp, \
-                zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for ext, member in parts.items():  # written under names chosen here, never the archive's
-                (Path(tmp) / f"site{ext}").write_bytes(zf.read(member))
-            site = _parse(Path(tmp) / "site.shp", name=name, postcodes=None, where=where)
+        limit = self.settings.max_upload_bytes * ZIP_EXPANSION
+        parts = shapefile_members(data, where=where, limit=limit)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if ".kml" in parts:
+                return self._from_kml(_bounded_read(zf, parts[".kml"], limit, where), label, name)
+            with tempfile.TemporaryDirectory(prefix="geotarget-upload-") as tmp:
+                for ext, member in parts.items():  # written under names chosen here, never the archive's
+                    (Path(tmp) / f"site{ext}").write_bytes(_bounded_read(zf, member, limit, where))
+                site = _parse(Path(tmp) / "site.shp", name=name, postcodes=None, where=where)
         stem = PurePosixPath(parts[".shp"]).stem
         return Site(name or (site.name if site.name != "site" else clean_name(stem) or _stem(label)), site.geometry,
                     f"upload {label}", site.notes)
@@ -284,7 +288,7 @@ def check_kml(data: bytes, *, where: str) -> None:
 
 
 def shapefile_members(data: bytes, *, where: str, limit: int) -> dict[str, str]:
-    """Return the Shapefile parts of a zip (suffix -> member name) after checking every member.
+    """Return the Shapefile parts of a zip (suffix -> member name), or its one ``.kml`` (a KMZ), after checking it.
 
     Refused: a corrupt zip, more than :data:`MAX_ZIP_MEMBERS` members, a member name that is absolute or
     climbs out of the archive (``..``), a total uncompressed size over ``limit``, no or several ``.shp``,
@@ -311,9 +315,13 @@ def shapefile_members(data: bytes, *, where: str, limit: int) -> dict[str, str]:
     files = [i.filename for i in infos if not i.is_dir() and not PurePosixPath(i.filename).name.startswith(".")
              and "__MACOSX" not in i.filename]
     shps = [f for f in files if f.lower().endswith(".shp")]
+    kmls = [f for f in files if f.lower().endswith(".kml")]
+    if not shps and len(kmls) == 1:  # a KMZ: zipped KML
+        _bounded_read(zf, kmls[0], limit, where)
+        return {".kml": kmls[0]}
     if len(shps) != 1:
         raise Invalid(f"{where}: a zipped Shapefile must hold exactly one .shp (found {len(shps)}"
-                      + (f": {', '.join(shps[:5])}" if shps else "") + ")", field="site_file")
+                      + (f": {', '.join(shps[:5])}" if shps else "") + "); a KMZ exactly one .kml", field="site_file")
     stem = shps[0][:-4]
     found = {}
     for ext in SHAPEFILE_PARTS:
@@ -327,12 +335,21 @@ def shapefile_members(data: bytes, *, where: str, limit: int) -> dict[str, str]:
     if ".prj" not in found:
         raise Invalid(f"{where}: the Shapefile {shps[0]!r} has no .prj, so its coordinate system is unknown; "
                       "include the .prj", field="site_file")
-    # a member whose declared size lies is caught here: read with a bound
     for member in found.values():
-        with zf.open(member) as fh:
-            if len(fh.read(limit + 1)) > limit:
-                raise TooLarge(f"{where}: {member!r} is larger than {limit:,} bytes uncompressed")
+        _bounded_read(zf, member, limit, where)
     return found
+
+
+def _bounded_read(zf: zipfile.ZipFile, member: str, limit: int, where: str) -> bytes:
+    """Read a zip member, refusing it past ``limit`` bytes (a member whose declared size lies is caught here)."""
+    try:
+        with zf.open(member) as fh:
+            data = fh.read(limit + 1)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as e:  # corrupt, encrypted ...
+        raise Invalid(f"{where}: {member!r} cannot be read from the zip ({e})", field="site_file") from None
+    if len(data) > limit:
+        raise TooLarge(f"{where}: {member!r} is larger than {limit:,} bytes uncompressed")
+    return data
 
 
 def geojson_geometry(obj, *, where: str) -> tuple[shapely.Geometry, dict]:

@@ -40,6 +40,8 @@ HEADERS = {
     b"referrer-policy": b"same-origin",
     b"x-frame-options": b"SAMEORIGIN",
 }
+#: Paths of files the same for everyone (may be cached); every other answer is sent with ``Cache-Control: no-store``.
+PUBLIC_PREFIXES = ("/static/", "/vendor/", "/docs/assets/")
 #: Methods that change something (need the CSRF token).
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 #: Bytes a form adds around an uploaded file (field names, boundaries): allowed beyond max_upload_bytes.
@@ -63,7 +65,11 @@ class CsrfError(GeotargetError):
 
 
 class SecurityHeaders:
-    """ASGI middleware: add :data:`HEADERS` to every HTTP response (keeping a CSP the response set itself)."""
+    """ASGI middleware: add :data:`HEADERS` to every HTTP response (keeping a CSP the response set itself).
+
+    Answers other than the shared files (:data:`PUBLIC_PREFIXES`) also get ``Cache-Control: no-store``, so
+    no proxy or browser cache keeps a submission.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -74,11 +80,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        shared = scope.get("path", "").startswith(PUBLIC_PREFIXES)
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in HEADERS.items() if k not in present]
+                if not shared and b"cache-control" not in present:  # pages and API answers hold personal data
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -166,11 +176,33 @@ def check_csrf(request: Request, form_token: str | None = None) -> None:
                         "field (pages) with the token of your session (GET /api/me or the page's form)")
 
 
-def new_session(request: Request, user_id: int) -> str:
-    """Start a fresh session for ``user_id`` (clearing the old one) with a new CSRF token; return the token."""
+def new_session(request: Request, user) -> str:
+    """Start a fresh session for ``user`` (clearing the old one) with a new CSRF token; return the token.
+
+    ``user`` is a :class:`~geotarget.web.db.User` (or, as before, its id). Given the user, the session
+    also keeps a stamp of the password hash (:func:`password_stamp`): once the password is changed,
+    sessions started with the old one are no longer accepted (:func:`session_matches`).
+    """
     request.session.clear()
-    request.session["uid"] = int(user_id)
+    if isinstance(user, int):
+        request.session["uid"] = user
+    else:
+        request.session["uid"] = int(user.id)
+        request.session["stamp"] = password_stamp(user.password_hash)
     return csrf_token(request)
+
+
+def password_stamp(password_hash: str) -> str:
+    """Return a short digest of a password hash, kept in the session (never the hash itself)."""
+    import hashlib
+
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def session_matches(request: Request, user) -> bool:
+    """Return True if the session may act as ``user``: started with the user's current password (when stamped)."""
+    stamp = request.session.get("stamp")
+    return stamp is None or secrets.compare_digest(str(stamp), password_stamp(user.password_hash))
 
 
 # -- rate limit ------------------------------------------------------------------------------------------------
@@ -214,6 +246,13 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def limit_login(request: Request, email: str) -> None:
+    """Count a login attempt against the client's address and against the account it names (429 past either)."""
+    limiter = request.app.state.login_limiter
+    limiter.hit(client_key(request))
+    limiter.hit("account:" + str(email or "").strip().lower())  # guessing one password from many addresses
+
+
 # -- who is logged in ------------------------------------------------------------------------------------------
 def session_user_id(request: Request) -> int | None:
     """Return the id of the logged-in user from the signed session cookie, or ``None``."""
@@ -221,6 +260,6 @@ def session_user_id(request: Request) -> int | None:
     return int(uid) if isinstance(uid, int) else None
 
 
-__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit", "CsrfError", "RateLimited",
-           "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token", "new_session",
-           "session_user_id"]
+__all__ = ["CSP", "FORM_OVERHEAD", "HEADERS", "PUBLIC_PREFIXES", "REPORT_CSP", "UNSAFE_METHODS", "BodyLimit",
+           "CsrfError", "RateLimited", "RateLimiter", "SecurityHeaders", "check_csrf", "client_key", "csrf_token",
+           "limit_login", "new_session", "password_stamp", "session_matches", "session_user_id"]

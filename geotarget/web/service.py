@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from geotarget.core.errors import GeotargetError
 from geotarget.core.version import __version__
@@ -202,6 +202,18 @@ def _DUMMY_HASH() -> str:  # noqa: N802 - reads as the constant it stands for
     if not _DUMMY:
         _DUMMY.append(hasher().hash("geotarget: no such user"))
     return _DUMMY[0]
+
+
+def set_password(session: Session, email: str, password: str) -> User:
+    """Give the account ``email`` a new password (its sessions started with the old one end); return it."""
+    email = normalise_email(email)
+    check_password(password)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise NotFound(f"email {email!r}: no such account")
+    with _transaction(session):
+        user.password_hash = hasher().hash(password)
+    return user
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -533,6 +545,12 @@ def _review_times(events: list[StatusEvent]) -> list[float]:
     return out
 
 
+def _submitted():
+    """Return the query of every submission that has been submitted, answers and history loaded in two queries."""
+    return (select(Submission).where(Submission.status != "draft").order_by(Submission.id)
+            .options(selectinload(Submission.answers), selectinload(Submission.events)))
+
+
 def dashboard(session: Session, user: User) -> dict:
     """Return the evaluation across submitted HIAs (every status but draft) for a reviewer.
 
@@ -544,7 +562,7 @@ def dashboard(session: Session, user: User) -> dict:
       waiting for review.
     """
     _reviewer(user)
-    subs = list(session.scalars(select(Submission).where(Submission.status != "draft").order_by(Submission.id)))
+    subs = list(session.scalars(_submitted()))
     n = len(subs)
     by_status = {s: sum(1 for x in subs if x.status == s) for s in STATUSES if s != "draft"}
     topics = []
@@ -592,7 +610,7 @@ def dashboard_rows(session: Session, user: User) -> pd.DataFrame:
     """One row per submitted HIA (every status but draft) for the CSV export (write it with io.files.write_csv)."""
     _reviewer(user)
     rows = []
-    for s in session.scalars(select(Submission).where(Submission.status != "draft").order_by(Submission.id)):
+    for s in session.scalars(_submitted()):
         first_review = _review_times(s.events)
         ans = {a.topic: a for a in s.answers}
         rows.append({
@@ -657,7 +675,7 @@ def submission_dict(sub: Submission, *, with_evidence: bool = False) -> dict:
 
 
 __all__ = ["Conflict", "Forbidden", "Invalid", "MIN_PASSWORD", "NotFound", "ServiceError", "TOPIC_NUMBERS",
-           "TooLarge", "app_secret", "set_hasher", "authenticate", "check_password", "create_submission", "create_user",
+           "TooLarge", "app_secret", "authenticate", "check_password", "create_submission", "create_user",
            "dashboard", "dashboard_csv", "dashboard_rows", "get_submission", "get_user", "list_submissions",
-           "missing_answers", "normalise_email", "reproduce", "review", "save_answers", "stored_site",
-           "submission_dict", "submit"]
+           "missing_answers", "normalise_email", "reproduce", "review", "save_answers", "set_hasher", "set_password",
+           "stored_site", "submission_dict", "submit"]

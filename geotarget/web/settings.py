@@ -76,6 +76,10 @@ class Settings:
         uvicorn worker processes.
     screen_cache_size
         Screenings kept in memory (LRU) per process.
+    forwarded_allow_ips
+        Behind a reverse proxy (TLS): the proxy's addresses (comma-separated, as uvicorn's
+        ``--forwarded-allow-ips``), whose ``X-Forwarded-For`` / ``-Proto`` are trusted, so each client is
+        rate-limited on its own address; ``None``: no proxy, headers ignored.
     """
 
     place: str | None = None
@@ -90,6 +94,7 @@ class Settings:
     login_rate_per_minute: int = 10
     workers: int = 1
     screen_cache_size: int = 256
+    forwarded_allow_ips: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db_url", database_url(self.db_url))
