@@ -601,7 +601,7 @@ def _ward_table(site: Site, cols: _Columns, data: HiaData, buffers) -> pd.DataFr
     wards = ix.wards
     on = set(wards.index[ix.ward_tree.query(site.geometry, predicate="intersects")])
     codes = sorted(set(cols["ward_code"]) | on)
-    names = wards["ward_name"]
+    names = ix.ward_names
     rows = []
     for w in codes:
         part = cols["ward_code"] == w

@@ -56,8 +56,10 @@ class ScreenIndex:
         self.point_tree = shapely.STRtree(points.geometry.to_numpy()[mine])
         #: residential postcodes of each LSOA (the denominator of its apportioned share)
         self.point_total = np.bincount(self.point_lsoa, minlength=len(lsoas))
-        self.ward_pop = lsoas.groupby("ward_code")["pop_total"].sum()
+        #: ward code -> residents (the sum of its LSOAs), and -> name (``Series.get`` costs more than a dict's)
+        self.ward_pop = dict(lsoas.groupby("ward_code")["pop_total"].sum().items())
         self.wards = wards
+        self.ward_names = dict(wards["ward_name"].items()) if wards.index.is_unique else wards["ward_name"]
         self.ward_tree = wards.sindex
         self.targets = targets
         self.target_geoms = targets.geometry.to_numpy()
