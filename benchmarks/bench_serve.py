@@ -14,8 +14,9 @@ clients on this machine. The script
 5. runs a bounded closed loop: ``--clients`` threads, each with its own HTTP connection, POST
    ``/api/screenings`` ``{"site": postcode}`` for ``--requests`` distinct residential postcodes
    (cold screenings: no site twice), each client sending its next request when the last is answered;
-6. runs a second pass of ``--repeats`` of those postcodes again (answered from each worker's LRU
-   cache of screenings, when the worker that gets the request screened the site in the first pass);
+6. runs a second pass of ``--repeats`` of those postcodes again, the last screened (answered from
+   each worker's LRU cache of screenings, when the worker that gets the request screened the site in
+   the first pass);
 
 and prints latency p50/p95/p99/max, throughput and errors of each pass beside the target, and the CPU
 time the server used per screening (its process group, from /proc), with the mean wait it implies on
@@ -253,7 +254,8 @@ def main() -> None:
                 res["workers"] = args.workers
                 print("  " + _line(f"cold  ({res['n']} distinct postcodes)", res, args.clients), flush=True)
                 if args.repeats:
-                    again = closed_loop(base, cookies, token, cold[:args.repeats], args.clients, proc.pid)
+                    # the last screened: still in the server's LRU cache of 256 screenings per worker
+                    again = closed_loop(base, cookies, token, cold[-args.repeats:], args.clients, proc.pid)
                     again["workers"] = args.workers
                     print("  " + _line(f"repeat ({again['n']} postcodes again)", again, args.clients)
                           + ("" if args.workers == 1 else "  [each worker has its own cache]"), flush=True)
