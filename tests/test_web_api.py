@@ -19,6 +19,7 @@ import zipfile
 import geopandas as gpd
 import pytest
 import shapely
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from geotarget.web import service
@@ -153,11 +154,20 @@ def test_changing_a_password_ends_the_sessions_begun_with_the_old_one(tmp_path, 
         service.create_user(s, "p@example.org", "P", "applicant", PASSWORD)
     c = _login(app, "p@example.org")
     assert c.get("/api/me").status_code == 200
+    from geotarget.web.security import new_session
+
+    @app.get("/test-login-by-id")  # a session begun with the user's id only (as a page may): stamped on first use
+    def by_id(request: Request):
+        return {"csrf": new_session(request, 1)}
+
+    other = TestClient(app)
+    other.get("/test-login-by-id")
+    assert other.get("/api/me").status_code == 200
     with app.state.sessions() as s:
         service.set_password(s, "p@example.org", "a brand new passphrase")
         with pytest.raises(service.NotFound, match="no such account"):
             service.set_password(s, "nobody@example.org", "a brand new passphrase")
-    assert c.get("/api/me").status_code == 401
+    assert c.get("/api/me").status_code == 401 and other.get("/api/me").status_code == 401
     r = c.post("/api/login", json={"email": "p@example.org", "password": "a brand new passphrase"})
     assert r.status_code == 200
 
@@ -269,6 +279,12 @@ def test_uploads_geojson_kml_kmz_and_zipped_shapefile_recognised_by_content(ann,
                                                          "application/vnd.google-earth.kml+xml")})
     assert r.status_code == 200, r.text
     assert abs(r.json()["site"]["area_ha"] - 6.0) < 0.05
+    bng = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+           "features": [{"type": "Feature", "properties": {"name": "QGIS export"},
+                         "geometry": shapely.geometry.mapping(SITE_BNG)}]}
+    r = ann.post("/api/screenings", files={"site_file": ("qgis.geojson", json.dumps(bng).encode(), "application/json")})
+    assert r.status_code == 200, r.text
+    assert r.json()["site"]["wkt"] == SITE_BNG.wkt and r.json()["site_name"] == "QGIS export"
     kmz = zipfile_with({"doc.kml": _kml(SITE_WGS84.exterior.coords)})
     r = ann.post("/api/screenings", files={"site_file": ("h12.kmz", kmz, "application/vnd.google-earth.kmz")})
     assert r.status_code == 200, r.text
@@ -287,6 +303,10 @@ def test_uploads_geojson_kml_kmz_and_zipped_shapefile_recognised_by_content(ann,
      400, "DOCTYPE or ENTITY declaration is refused"),
     (lambda p: b'{"type": "Feature", "properties": {}}', 400, "has no geometry"),
     (lambda p: b"{not json", 400, "not valid GeoJSON"),
+    (lambda p: json.dumps({"type": "Point", "coordinates": [0, 0], "crs": {"type": "name", "properties": {
+        "name": "my local grid"}}}).encode(), 400, "'crs' 'my local grid' is not one geotarget reads"),
+    (lambda p: json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1e5, 0], [1e5, 1e5], [0, 0]]], "crs": {
+        "type": "name", "properties": {"name": "EPSG:27700"}}}).encode(), 400, "at most 5,000 ha"),
     (lambda p: _shapefile_zip(p, members={"../../evil.txt": b"x"}), 400, "unsafe path"),
     (lambda p: _shapefile_zip(p, members={"/etc/cron.d/x": b"x"}), 400, "unsafe path"),
     (lambda p: _shapefile_zip(p, members={"big.bin": b"\0" * (UPLOAD_LIMIT * 10 + 1)}), 413, "uncompressed"),
@@ -386,6 +406,31 @@ def test_the_whole_flow_draft_submitted_returned_submitted_accepted(world, ann, 
     assert dash["sites"] >= 1 and dash["by_status"]["accepted"] >= 1 and dash["review"]["reviews"] >= 2
     assert ann.get("/api/dashboard").status_code == 403
     assert ann.get("/api/dashboard.csv").status_code == 403
+
+
+def test_two_clients_saving_the_same_version_at_once_one_wins(world, ann):
+    import threading
+
+    sid = ann.post("/api/submissions", json={"site": "TS18 1AU", "name": "Race"}).json()["id"]
+    second = TestClient(world["app"], cookies=ann.cookies, headers={"X-CSRF-Token": ann.headers["X-CSRF-Token"]})
+    results = {}
+
+    def save(label, client):
+        r = client.put(f"/api/submissions/{sid}/answers", json={"version": 1, "answers": [
+            {"topic": 6, "evidence": f"from {label}"}]})
+        results[label] = (r.status_code, r.json())
+
+    threads = [threading.Thread(target=save, args=(k, c)) for k, c in (("one", ann), ("two", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(code for code, _ in results.values()) == [200, 409]
+    winner = next(k for k, (code, _) in results.items() if code == 200)
+    loser = next(body for code, body in results.values() if code == 409)
+    assert loser["current_version"] == 2
+    got = ann.get(f"/api/submissions/{sid}").json()
+    assert got["version"] == 2 and got["answers"][5]["evidence"] == f"from {winner}"
 
 
 def test_another_users_submission_is_refused_and_nothing_leaks(world, bob, draft):

@@ -124,8 +124,12 @@ def test_models_match_the_migrations(database):
     assert diff == []
 
 
-def test_sqlite_runs_with_wal_and_foreign_keys(database):
+def test_sqlite_runs_with_wal_and_foreign_keys_in_a_private_file(database, tmp_path):
     _url, engine, sessions = database
+    files = sorted(tmp_path.glob("hia.sqlite3*"))
+    assert [f.name for f in files] == ["hia.sqlite3", "hia.sqlite3-shm", "hia.sqlite3-wal"]
+    for f in files:  # the database, its shared-memory and WAL files: owner only
+        assert f.stat().st_mode & 0o077 == 0, f
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

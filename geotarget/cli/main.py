@@ -948,6 +948,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 0
     check_port(settings.host, settings.port)
     if not args.quiet:
+        from geotarget.web.app import list_users
+
+        if not list_users(settings.db_url):
+            print("No accounts yet: add a reviewer with `geotarget users add --email E --name N --role reviewer"
+                  + (f" --db {args.db}`" if args.db else "`") + " (applicants can register on the site).")
         print(f"geotarget HIA service: http://{settings.host}:{settings.port}/ (database {shown_url(settings.db_url)}, "
               f"schema {revision}); loading the data of {settings.place or 'the bundled Tees Valley sample'} ...",
               flush=True)
@@ -964,8 +969,9 @@ def _add_serve(sub) -> None:
                     "default, PostgreSQL by URL) is migrated to the newest schema at every start. The session "
                     "secret is GEOTARGET_SECRET_KEY if set, else one kept in the database.",
     )
-    p.add_argument("--place", help="the place screened: a bundled place (default tees_valley), or a council, "
-                                   "region ... read from the data cache")
+    p.add_argument("--place", help="the place screened: a bundled place (default tees_valley), or councils "
+                                   "(comma-separated) or a region read from the data cache; include the neighbours "
+                                   "a site's 2 km buffer reaches")
     p.add_argument("--source", choices=("sample", "cache"), help="where the data comes from (default: the bundled "
                                                                  "sample; another place from the cache)")
     import dataclasses
@@ -1024,8 +1030,8 @@ def _cmd_users(args: argparse.Namespace) -> int:
 
 def _add_users(sub) -> None:
     p = sub.add_parser("users", help="manage the HIA service's accounts (applicants, reviewers)",
-                       description="Add or list accounts of the HIA web service. The password is read from "
-                                   "GEOTARGET_PASSWORD, else asked for (twice).")
+                       description="Add accounts of the HIA web service, set their passwords, list them. A password "
+                                   "is read from GEOTARGET_PASSWORD, else asked for (twice).")
     usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     a = usub.add_parser("add", help="add an account",
                         description="Add an account: an applicant (a developer or their planning consultant, who "

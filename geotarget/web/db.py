@@ -249,6 +249,8 @@ def make_engine(url: str) -> Engine:
         if db and db != ":memory:" and not Path(db).parent.resolve().is_dir():
             raise DataNotFoundError(f"db: the folder of the SQLite file {db!r} does not exist; create it or give "
                                     "another path")
+        if db and db != ":memory:" and not Path(db).exists():
+            _create_private(Path(db))
         try:
             engine = create_engine(u, connect_args={"check_same_thread": False, "timeout": 10})
         except (ArgumentError, NoSuchModuleError) as e:
@@ -262,6 +264,19 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as e:
         raise ConfigError(f"db was {u.render_as_string(hide_password=True)!r}: {e}; install the PostgreSQL driver "
                           "with `pip install geotarget[postgres]`") from None
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only (it holds password hashes and applicants' work).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the permissions of the database file.
+    """
+    import os
+
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:  # created meanwhile by another process: theirs
+        pass
 
 
 def session_factory(engine: Engine) -> sessionmaker:

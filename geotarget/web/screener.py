@@ -170,10 +170,17 @@ class Screener:
                 obj = json.loads(data.decode("utf-8-sig"))
             except (ValueError, UnicodeDecodeError) as e:
                 raise Invalid(f"site_file {label!r}: not valid GeoJSON ({e})", field="site_file") from None
-            geom, props = geojson_geometry(obj, where=f"site_file {label!r}")
+            where = f"site_file {label!r}"
+            geom, props = geojson_geometry(obj, where=where)
             name = name or clean_name(props.get("name") if isinstance(props, dict) else None)
+            crs = declared_crs(obj, where=where)
+            if crs is not None and crs != "EPSG:4326":  # pre-RFC 7946 GeoJSON (e.g. QGIS in British National Grid)
+                check_polygon(geom, where=where)
+                bng = gpd.GeoSeries([geom], crs=crs).to_crs(BNG).iloc[0] if crs != BNG else geom
+                note = () if crs == BNG else (f"{where}: reprojected from {crs} to EPSG:27700.",)
+                return self._checked(Site(name or _stem(label), bng, f"upload {label}", note))
             return self._checked(_site_from_wgs84(geom, name=name or _stem(label), source=f"upload {label}",
-                                                  where=f"site_file {label!r}"))
+                                                  where=where))
         raise Invalid(f"site_file {label!r}: not a GeoJSON, KML or zipped Shapefile (recognised by content: "
                       "GeoJSON is JSON with a geometry, KML is XML in the KML namespace, a Shapefile is a zip "
                       "holding .shp, .shx and .dbf)", field="site_file")
@@ -207,6 +214,9 @@ class Screener:
         """Refuse a site that is invalid, too large or outside England; return it otherwise."""
         if site.kind == "polygon":
             check_polygon(site.geometry, where=f"site {site.name!r}")
+            if site.area_ha > MAX_SITE_HA:
+                raise Invalid(f"site {site.name!r}: covers {site.area_ha:,.0f} ha; at most {MAX_SITE_HA:,.0f} ha are "
+                              "screened as one site", field="site")
         try:
             return require_in_england(site)
         except GeotargetError as e:
@@ -397,6 +407,34 @@ def check_polygon(geom: shapely.Geometry, *, where: str) -> None:
                       "that its edges do not cross", field="site")
 
 
+def declared_crs(obj, *, where: str) -> str | None:
+    """Return the ``EPSG:n`` a GeoJSON object's (pre-RFC 7946) ``crs`` member names, or ``None`` if it has none.
+
+    >>> declared_crs({"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}}, where="f")
+    'EPSG:27700'
+    >>> declared_crs({"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}}, where="f")
+    'EPSG:4326'
+    """
+    crs = obj.get("crs") if isinstance(obj, dict) else None
+    if crs is None:
+        return None
+    text = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
+    if re.search(r"CRS84$", text):
+        return "EPSG:4326"
+    m = re.search(r"EPSG:{1,2}(\d+)$", text, re.I)
+    if not m:
+        raise Invalid(f"{where}: the GeoJSON 'crs' {text[:80]!r} is not one geotarget reads; expected e.g. "
+                      "'urn:ogc:def:crs:EPSG::27700', or no 'crs' (longitude/latitude, RFC 7946)", field="site_file")
+    code = f"EPSG:{int(m.group(1))}"
+    if code not in ("EPSG:4326", BNG):
+        try:
+            gpd.GeoSeries([], crs=code)
+        except Exception:  # noqa: BLE001 - pyproj raises several types
+            raise Invalid(f"{where}: the GeoJSON 'crs' {code} is not a coordinate reference system geotarget "
+                          "knows", field="site_file") from None
+    return code
+
+
 def _site_from_wgs84(geom: shapely.Geometry, *, name: str, source: str, where: str) -> Site:
     """Return a site from a longitude/latitude geometry, checked and reprojected to EPSG:27700."""
     if geom.is_empty:
@@ -453,4 +491,5 @@ def _stem(label: str) -> str:
 
 
 __all__ = ["MAX_SITE_HA", "MAX_SITE_NAME", "MAX_SITE_TEXT", "MAX_VERTICES", "Screener", "check_kml",
-           "check_polygon", "clean_name", "geojson_geometry", "load_study", "shapefile_members", "sniff"]
+           "check_polygon", "clean_name", "declared_crs", "geojson_geometry", "load_study", "shapefile_members",
+           "sniff"]

@@ -200,9 +200,16 @@ def password_stamp(password_hash: str) -> str:
 
 
 def session_matches(request: Request, user) -> bool:
-    """Return True if the session may act as ``user``: started with the user's current password (when stamped)."""
+    """Return True if the session may act as ``user``: begun with the user's current password.
+
+    A session begun without a stamp (``new_session(request, user_id)``) gets one here, on its first use.
+    """
+    current = password_stamp(user.password_hash)
     stamp = request.session.get("stamp")
-    return stamp is None or secrets.compare_digest(str(stamp), password_stamp(user.password_hash))
+    if stamp is None:
+        request.session["stamp"] = current
+        return True
+    return secrets.compare_digest(str(stamp), current)
 
 
 # -- rate limit ------------------------------------------------------------------------------------------------

@@ -173,6 +173,7 @@ def create_user(session: Session, email: str, name: str, role: str, password: st
             session.flush()
     except IntegrityError:
         raise Invalid(f"email {email!r} is already registered", field="email") from None
+    log.info("user %d created (%s)", user.id, role)
     return user
 
 
@@ -281,6 +282,7 @@ def create_submission(session: Session, user: User, site, screening, site_source
         session.add(sub)
         session.flush()
         session.add(StatusEvent(submission_id=sub.id, user_id=user.id, from_status=None, to_status="draft", at=now))
+    log.info("submission %d created by user %d (%s, %s)", sub.id, user.id, sub.site_kind, sub.council_code)
     return sub
 
 
@@ -411,6 +413,7 @@ def save_answers(session: Session, user: User, submission_id: int, version, answ
                 a = TopicAnswer(topic=n)
                 sub.answers.append(a)
             a.relevant, a.impact, a.evidence, a.mitigation = v["relevant"], v["impact"], v["evidence"], v["mitigation"]
+    log.info("submission %d: %d answer(s) saved by user %d, version %d", sub.id, len(values), user.id, sub.version)
     return sub
 
 
@@ -488,6 +491,7 @@ def review(session: Session, reviewer: User, submission_id: int, version, decisi
 def _move(session: Session, sub: Submission, user: User, to: str) -> None:
     session.add(StatusEvent(submission_id=sub.id, user_id=user.id, from_status=sub.status, to_status=to,
                             at=utcnow()))
+    log.info("submission %d: %s -> %s by user %d", sub.id, sub.status, to, user.id)
     sub.status = to
 
 
