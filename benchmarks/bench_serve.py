@@ -28,7 +28,7 @@ with the evidence JSON of the postcode asked for.
 Measured on this machine (2 cores shared with other sessions' tests; load average 3.5-9.5 during the runs),
 400 cold screenings, 20 clients: with the speed work, ``--workers 2``: p50 1.13 s, p95 1.78 s, 16.3
 screenings/s, server CPU 100 ms per screening; ``--workers 1``: p95 3.70 s, 7.8 screenings/s, 137 ms
-(20 threads contending for one interpreter's lock). Before it (the service on commit 8c891de's screening,
+(20 threads contending for one interpreter's lock). Before it (branch webapi at bf37154: main's screening code,
 ``--workers 2``, load average 12-16): p95 8.47 s, 3.3 screenings/s, server CPU 270 ms per screening.
 """
 
