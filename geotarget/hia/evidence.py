@@ -6,6 +6,8 @@ its topics and reports.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -233,8 +235,30 @@ def zone_label(d: float) -> str:
 
 def reference_value(ref: pd.Series, measure: str, stat: str) -> float | None:
     """Return the England comparator ``(measure, stat)`` as a float, or None when missing."""
-    v = ref.get((measure, stat))
+    table = _lookup_table(ref)
+    v = table.get((measure, stat)) if table is not None else ref.get((measure, stat))
     return None if v is None or pd.isna(v) else float(v)
+
+
+#: id(comparators) -> (weak reference to them, dict of their values): a screening reads a hundred comparators,
+#: and a dict look-up costs a fraction of a MultiIndex one. The comparators are read-only once loaded.
+_TABLES: dict[int, tuple[weakref.ref, dict]] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _lookup_table(ref) -> dict | None:
+    """Return ``ref`` (a Series indexed by unique ``(measure, statistic)``) as a dict, built once per Series."""
+    hit = _TABLES.get(id(ref))
+    if hit is not None and hit[0]() is ref:
+        return hit[1]
+    if not isinstance(ref, pd.Series) or not ref.index.is_unique:
+        return None
+    table = dict(zip(ref.index, ref.to_numpy(), strict=True))  # values as numpy scalars, as ``ref.get`` gives
+    with _TABLES_LOCK:
+        for key in [k for k, (w, _) in _TABLES.items() if w() is None]:
+            del _TABLES[key]
+        _TABLES[id(ref)] = (weakref.ref(ref), table)
+    return table
 
 
 def indicator_decile(values, cuts: Sequence[float], *, higher_is_worse: bool) -> np.ndarray:

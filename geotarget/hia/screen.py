@@ -29,6 +29,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -59,6 +60,7 @@ from geotarget.hia.evidence import (
     zone_key,
     zone_label,
 )
+from geotarget.hia.screen_index import ScreenIndex
 from geotarget.io.sites import Site
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,18 @@ class HiaData:
     asset_source: str
     coverage: shapely.Geometry
     notes: tuple[str, ...] = ()
+
+    @cached_property
+    def index(self) -> ScreenIndex:
+        """Spatial indexes and per-LSOA tables every screening of this data looks up (built once, on first use)."""
+        s = self.sample
+        lsoas = s.lsoas
+        joined = [self.local, self.indicators] + ([self.cni] if self.cni is not None else [])
+        # a subset of the whole enriched table equals the subset enriched when every LSOA has a row in each table
+        # (a missing row would turn an integer or boolean column into floats or objects for some subsets only)
+        whole = all(t.index.is_unique and lsoas.index.isin(t.index).all() for t in joined)
+        return ScreenIndex(lsoas, enrich(lsoas, self) if whole else None, s.centroids, s.wards, self.points,
+                           self.targets, self.parks)
 
 
 def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) -> HiaData:
@@ -134,8 +148,10 @@ def hia_data(data: StudyData, *, assets=None, assets_source: str | None = None) 
     targets = gpd.GeoDataFrame(targets, geometry="geometry", crs=sample.lsoas.crs)
     coverage = shapely.union_all(sample.lads.geometry.to_numpy())
     shapely.prepare(coverage)
-    return HiaData(sample, data.place, data.postcodes, data.postcodes_note, data.hia_indicators, data.cni,
-                   data.hia_reference, local_deciles(sample.lsoas), targets, parks, source, coverage, tuple(notes))
+    out = HiaData(sample, data.place, data.postcodes, data.postcodes_note, data.hia_indicators, data.cni,
+                  data.hia_reference, local_deciles(sample.lsoas), targets, parks, source, coverage, tuple(notes))
+    out.index  # noqa: B018 -- built now, so the first screening is as fast as the others
+    return out
 
 
 def _study_assets(data: StudyData):
@@ -236,7 +252,7 @@ def check_coverage(site: Site, data: HiaData) -> list[str]:
             f"coverage: {what} covers {covers} (easting {x0:,.0f}–{x1:,.0f}, northing "
             f"{y0:,.0f}–{y1:,.0f}).{hint}").naming("place")
     notes = []
-    if site.kind == "polygon":
+    if site.kind == "polygon" and not data.coverage.contains(site.geometry):
         inside = shapely.intersection(data.coverage, site.geometry).area / site.geometry.area
         if inside < 0.999:
             notes.append(f"{1 - inside:.0%} of the site lies outside {data.place_name}; evidence covers the part "
@@ -272,8 +288,9 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
     if empty:
         notes.append(f"{empty} LSOA(s) touch the {buffers[-1]:,.0f} m buffer without any residential postcode "
                      "inside it; they are not counted.")
-    outside = 1 - shapely.intersection(data.coverage, zones[zone_key(buffers[-1])]).area / zones[
-        zone_key(buffers[-1])].area
+    reach = zones[zone_key(buffers[-1])]
+    # a buffer the data covers has nothing outside (the intersection would only cost time: the coverage is large)
+    outside = 0.0 if data.coverage.contains(reach) else 1 - shapely.intersection(data.coverage, reach).area / reach.area
     if outside > 0.01:
         notes.append(f"{outside:.0%} of the {buffers[-1]:,.0f} m buffer lies outside {data.place_name}: residents and "
                      "assets beyond it are not in the data, so counts there are low and distances may be overstated.")
@@ -288,11 +305,12 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
             meets |= lsoas[c].le(rules.flag_max_decile)
     lsoas["meets_rule"] = meets
     rule_lsoas = sorted(lsoas.index[scope & meets])
-    profile = _profile(lsoas, s, data, buffers, council[0], rules)
-    indicators = _indicator_table(lsoas, s, data, buffers, council[0])
-    cni = _cni_summary(lsoas, data, buffers, rules) if data.cni is not None else None
+    cols = _Columns(lsoas)
+    profile = _profile(cols, data, buffers, council[0], rules)
+    indicators = _indicator_table(cols, data, buffers, council[0])
+    cni = _cni_summary(lsoas, cols, data, buffers, rules) if data.cni is not None else None
     access, nearby, parks = _access(site, data, max(buffers[-1], WALK_BANDS[-1]))
-    wards = _ward_table(site, lsoas, s, buffers)
+    wards = _ward_table(site, cols, data, buffers)
     if (councils["site_share"] > 0).sum() > 1:
         notes.append(f"The site straddles council boundaries ({council_text_of(councils)} of its area); the "
                      f"council comparator is {council[1]}, which holds the largest part.")
@@ -311,7 +329,7 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
     }
     sc = Screening(site, s.vintage, s.place_key or s.place, data.place_name, buffers, rules, council, lsoas, wards,
                    profile, indicators, cni, access, nearby, parks, rule_lsoas, [],
-                   enrich(s.lsoas[s.lsoas["lad_code"] == council[0]], data), data.reference,
+                   _council(data, council[0]), data.reference,
                    notes=notes + list(data.notes),
                    parameters=params, generated=generated or _dt.date.today().isoformat(),
                    sources=_sources(s.vintage, data), councils=councils)
@@ -328,20 +346,21 @@ def council_shares(site: Site, lads: gpd.GeoDataFrame, lsoas: pd.DataFrame, zone
     ``pop_<zone>``: populations apportioned by postcode points; LSOAs nest in councils). Rows: every council
     with a share, ordered by ``site_share`` then ``residents_share``, largest first.
     """
+    geoms = lads.geometry.to_numpy()
     if site.kind == "point":
-        hit = lads[lads.intersects(site.centre)]
+        hit = lads.index[shapely.intersects(geoms, site.centre)]
         if hit.empty:
-            hit = lads.iloc[[int(np.argmin(lads.distance(site.centre).to_numpy()))]]
-        site_share = pd.Series(1.0, index=hit.index[:1])
+            hit = lads.index[[int(np.argmin(shapely.distance(geoms, site.centre)))]]
+        site_share = pd.Series(1.0, index=hit[:1])
     else:
-        near = lads.iloc[lads.sindex.query(site.geometry, predicate="intersects")]
-        area = near.intersection(site.geometry).area
+        near = lads.sindex.query(site.geometry, predicate="intersects")  # tree order, as the shares were summed
+        area = pd.Series(shapely.area(shapely.intersection(geoms[near], site.geometry)), index=lads.index[near])
         area = area[area > 0]
         if area.empty:
-            near = lads.iloc[[int(np.argmin(lads.distance(site.geometry).to_numpy()))]]
-            area = pd.Series(1.0, index=near.index)
+            near = [int(np.argmin(shapely.distance(geoms, site.geometry)))]
+            area = pd.Series(1.0, index=lads.index[near])
         site_share = area / area.sum()
-    pop = lsoas.groupby("lad_code")[f"pop_{zone}"].sum()
+    pop = lsoas[f"pop_{zone}"].groupby(lsoas["lad_code"]).sum()
     residents = pop / pop.sum() if pop.sum() > 0 else pop * 0.0
     codes = site_share.index.union(residents.index[residents > 0])
     out = pd.DataFrame({"lad_name": lads["lad_name"].reindex(codes),
@@ -358,27 +377,41 @@ def council_text_of(councils: pd.DataFrame) -> str:
 
 
 def _affected_lsoas(site: Site, data: HiaData, zones: dict[str, shapely.Geometry]) -> tuple[gpd.GeoDataFrame, int]:
-    """LSOAs on the site or with residents in a buffer, with shares, populations and best-fit flags."""
-    s = data.sample
-    lsoas = s.lsoas
+    """LSOAs on the site or with residents in a buffer, with shares, populations and best-fit flags.
+
+    Looked up in :attr:`HiaData.index`: LSOAs and postcode points by spatial tree, populations and centroids
+    from arrays; each buffer's share of an LSOA is the share of its residential postcodes strictly inside the
+    buffer, or of its area where it has none.
+    """
+    ix = data.index
     outer = list(zones.values())[-1]
-    out = enrich(lsoas.iloc[np.sort(lsoas.sindex.query(outer, predicate="intersects"))], data)
-    out["on_site"] = out.intersects(site.geometry)
-    pts = data.points[data.points["lsoa_code"].isin(out.index)]
-    total = pts.groupby("lsoa_code").size().reindex(out.index, fill_value=0)
-    pwc = s.centroids.geometry.reindex(out.index)
-    pwc = pwc.where(pwc.notna(), out.geometry.representative_point())
+    near = ix.lsoas_near(outer)
+    geoms = ix.geoms[near]
+    on_site = shapely.intersects(geoms, site.geometry)
+    total = ix.point_total[near]
+    pop = ix.pop_total[near]
+    pwc = ix.pwc[near]
+    none = total == 0
+    cols: dict[str, np.ndarray] = {"on_site": on_site}
+    keep = on_site.copy()
     for zk, geom in zones.items():
-        inside = pts[pts.within(geom)].groupby("lsoa_code").size().reindex(out.index, fill_value=0)
-        area = out.intersection(geom).area / out.area
-        share = np.where(total > 0, inside / total.where(total > 0, 1), area)
-        out[f"share_{zk}"] = share.astype(float)
-        out[f"pop_{zk}"] = out["pop_total"] * out[f"share_{zk}"]
-        out[f"pwc_in_{zk}"] = pwc.within(geom).to_numpy()
-        out[f"in_{zk}"] = out["on_site"] | (out[f"share_{zk}"] > 0) | out[f"pwc_in_{zk}"]
-    keep = out["on_site"] | out[[f"in_{zk}" for zk in zones]].any(axis=1)
-    out["distance_m"] = out.distance(site.geometry).round(0)
-    out = out[keep].sort_values(["distance_m", "imd_rank"])
+        inside = ix.points_inside(geom)[near]
+        share = np.empty(len(near))
+        share[~none] = inside[~none] / total[~none]
+        share[none] = shapely.area(shapely.intersection(geoms[none], geom)) / ix.area[near][none]
+        cols[f"share_{zk}"] = share
+        cols[f"pop_{zk}"] = pop * share
+        cols[f"pwc_in_{zk}"] = shapely.within(pwc, geom)
+        cols[f"in_{zk}"] = on_site | (share > 0) | cols[f"pwc_in_{zk}"]
+        keep |= cols[f"in_{zk}"]
+    cols["distance_m"] = np.round(shapely.distance(geoms, site.geometry), 0)
+    rows = near[keep]
+    order = pd.DataFrame({"d": cols["distance_m"][keep], "r": ix.lsoas["imd_rank"].to_numpy()[rows]}) \
+        .sort_values(["d", "r"]).index.to_numpy()
+    rows = rows[order]
+    out = ix.enriched.iloc[rows] if ix.enriched is not None else enrich(ix.lsoas.iloc[rows], data)
+    picked = np.flatnonzero(keep)[order]
+    out = pd.concat([out, pd.DataFrame({c: v[picked] for c, v in cols.items()}, index=out.index)], axis=1)
     return out, int((~keep).sum())
 
 
@@ -401,43 +434,79 @@ def _weighted(values: pd.Series, w: pd.Series) -> float | None:
     return float((v[ok] * w[ok]).sum() / w[ok].sum())
 
 
+def _sum(a: np.ndarray):
+    """Return the sum of ``a`` skipping NaN, as ``pandas.Series.sum`` computes it (NaN as 0, pairwise)."""
+    return np.nansum(a) if a.dtype.kind == "f" else a.sum()
+
+
 def _plain(frame) -> pd.DataFrame:
     """Return the attributes of a GeoDataFrame as a DataFrame (faster for many small selections)."""
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
-def _zone_weights(lsoas, buffers) -> dict[str, pd.Series]:
+class _Columns(dict):
+    """The columns of a frame as arrays, each read on first use (many small selections are fast on arrays)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, column: str) -> np.ndarray:
+        self[column] = out = self.frame[column].to_numpy()
+        return out
+
+    def __contains__(self, column) -> bool:
+        return column in self.frame.columns
+
+
+def _zone_weights(cols: _Columns, buffers) -> dict[str, np.ndarray]:
     """Return the population weights of each zone: the site's LSOAs whole, each buffer apportioned."""
-    zw = {"site": lsoas["pop_total"].where(lsoas["on_site"], 0.0)}
+    zw = {"site": np.where(cols["on_site"], cols["pop_total"], 0)}
     for d in buffers:
-        zw[zone_key(d)] = lsoas[f"pop_{zone_key(d)}"]
+        zw[zone_key(d)] = cols[f"pop_{zone_key(d)}"]
     return zw
 
 
-def _profile(lsoas, s: StudyData, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
+def _council(data: HiaData, lad: str) -> gpd.GeoDataFrame:
+    """Return every LSOA of council ``lad``, enriched like a screening's LSOAs (built once per council)."""
+    ix = data.index
+    if ix.enriched is None:
+        return enrich(ix.lsoas[ix.lsoas["lad_code"] == lad], data)
+    return ix.cached(("council", lad), lambda: ix.enriched[ix.enriched["lad_code"] == lad]).copy(deep=False)
+
+
+def _profile_row(z: str, label: str, f: _Columns, w: np.ndarray, k: int) -> dict:
+    row = {"zone": z, "label": label, "residents": float(_sum(w)), "lsoas": int((w > 0).sum())}
+    if z.endswith("m"):
+        row["residents_best_fit"] = float(_sum(f["pop_total"][f[f"pwc_in_{z}"]]))
+    for ix in PROFILE_INDICES:
+        sc, dc = f"{ix.key}_score", f"{ix.key}_decile"
+        row[f"{ix.key}_average_score"] = _weighted(f[sc], w) if sc in f and pd.notna(f[sc]).any() else None
+        if dc in f:
+            tot = _sum(w)
+            row[f"{ix.key}_pct_decile1"] = float(_sum(w[f[dc] == 1]) / tot * 100) if tot else None
+            row[f"{ix.key}_pct_decile1_{k}"] = float(_sum(w[f[dc] <= k]) / tot * 100) if tot else None
+    return row
+
+
+def _profile(cols: _Columns, data: HiaData, buffers, lad: str, rules: ScreeningRules) -> pd.DataFrame:
     """Population-weighted profile of each zone, the council and England."""
     k = rules.flag_max_decile
-    lsoas = _plain(lsoas)
-    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad])
-    rows = []
+    ix = data.index
     labels = {"site": "Site (the LSOAs it lies in, whole)"}
     labels.update({zone_key(d): f"{zone_label(d)} (apportioned)" for d in buffers})
-    frames = {z: (lsoas, w) for z, w in _zone_weights(lsoas, buffers).items()}
-    frames["council"] = (council, council["pop_total"])
-    labels["council"] = f"{council['lad_name'].iloc[0]} (council)"
-    for z, (f, w) in frames.items():
-        row = {"zone": z, "label": labels[z], "residents": float(w.sum()), "lsoas": int((w > 0).sum())}
-        if z.endswith("m"):
-            row["residents_best_fit"] = float(f.loc[f[f"pwc_in_{z}"], "pop_total"].sum())
-        for ix in PROFILE_INDICES:
-            sc, dc = f"{ix.key}_score", f"{ix.key}_decile"
-            row[f"{ix.key}_average_score"] = _weighted(f[sc], w) if sc in f and f[sc].notna().any() else None
-            if dc in f:
-                tot = w.sum()
-                row[f"{ix.key}_pct_decile1"] = float(w[f[dc] == 1].sum() / tot * 100) if tot else None
-                row[f"{ix.key}_pct_decile1_{k}"] = float(w[f[dc] <= k].sum() / tot * 100) if tot else None
-        rows.append(row)
-    ref = data.reference
+    rows = [_profile_row(z, labels[z], cols, w, k) for z, w in _zone_weights(cols, buffers).items()]
+
+    def council_row():
+        c = _Columns(_council(data, lad))
+        return _profile_row("council", f"{c['lad_name'][0]} (council)", c, c["pop_total"], k)
+
+    rows.append(dict(ix.cached(("profile council", lad, k), council_row)))
+    rows.append(dict(ix.cached(("profile england", k), lambda: _england_profile(data.reference, k))))
+    return pd.DataFrame(rows).set_index("zone")
+
+
+def _england_profile(ref: pd.Series, k: int) -> dict:
     eng = {"zone": "england", "label": "England", "residents": float(ref.get(("population", "total"), np.nan)),
            "lsoas": int(ref.get(("lsoas", "count"), 0))}
     for ix in PROFILE_INDICES:
@@ -445,15 +514,24 @@ def _profile(lsoas, s: StudyData, data: HiaData, buffers, lad: str, rules: Scree
         shares = [reference_value(ref, f"{ix.key}_decile", f"pop_share_decile_{d}") for d in range(1, k + 1)]
         eng[f"{ix.key}_pct_decile1"] = shares[0] * 100 if shares[0] is not None else None
         eng[f"{ix.key}_pct_decile1_{k}"] = sum(shares) * 100 if all(x is not None for x in shares) else None
-    rows.append(eng)
-    return pd.DataFrame(rows).set_index("zone")
+    return eng
 
 
-def _indicator_table(lsoas, s: StudyData, data: HiaData, buffers, lad: str) -> pd.DataFrame:
+def _indicator_table(cols: _Columns, data: HiaData, buffers, lad: str) -> pd.DataFrame:
     """Zone, council and England values of each IoD indicator, and the national decile of each average."""
-    council = _plain(s.lsoas[s.lsoas["lad_code"] == lad]).join(data.indicators, how="left")
-    lsoas = _plain(lsoas)
-    zw = _zone_weights(lsoas, buffers)
+    ix = data.index
+    zw = _zone_weights(cols, buffers)
+    z1 = zone_key(buffers[0])
+
+    def council_values():
+        council = _plain(ix.lsoas[ix.lsoas["lad_code"] == lad]).join(data.indicators, how="left")
+        return {key: _weighted(council[key], council["pop_total"]) for key in data.indicators.columns
+                if key in INDICATORS}
+
+    def england(key):
+        return reference_value(data.reference, key, "pop_weighted_mean"), indicator_cuts(data.reference, key)
+
+    council = ix.cached(("indicators council", lad), council_values)
     rows = []
     for key in data.indicators.columns:
         if key not in INDICATORS:
@@ -461,31 +539,28 @@ def _indicator_table(lsoas, s: StudyData, data: HiaData, buffers, lad: str) -> p
         label, worse, dp, topic = INDICATORS[key]
         row = {"indicator": key, "label": label, "higher_is_worse": worse, "decimals": dp, "topic": topic}
         for z, w in zw.items():
-            row[z] = _weighted(lsoas[key], w)
-        row["council"] = _weighted(council[key], council["pop_total"])
-        row["england"] = reference_value(data.reference, key, "pop_weighted_mean")
-        cuts = indicator_cuts(data.reference, key)
-        z1 = zone_key(buffers[0])
+            row[z] = _weighted(cols[key], w)
+        row["council"] = council[key]
+        row["england"], cuts = ix.cached(("indicator england", key), lambda key=key: england(key))
         row["england_decile_" + z1] = (int(indicator_decile([row[z1]], cuts, higher_is_worse=worse)[0])
                                        if cuts and row[z1] is not None else None)
         rows.append(row)
     return pd.DataFrame(rows).set_index("indicator")
 
 
-def _cni_summary(lsoas, data: HiaData, buffers, rules: ScreeningRules) -> dict:
+def _cni_summary(lsoas, cols: _Columns, data: HiaData, buffers, rules: ScreeningRules) -> dict:
     zk = zone_key(buffers[0])
-    w = lsoas[f"pop_{zk}"]
-    inz = lsoas[lsoas[f"in_{zk}"]]
-    lb = inz[inz["cni_left_behind_area"].fillna(False).astype(bool)]
+    w = cols[f"pop_{zk}"]
+    lb = cols[f"in_{zk}"] & lsoas["cni_left_behind_area"].fillna(False).astype(bool).to_numpy()
     k = rules.topic_max_decile
+    high = lsoas["cni_decile"].le(k).fillna(False).astype(bool).to_numpy()
     return {
         "zone": zk,
-        "left_behind_lsoas": sorted(lb.index),
-        "residents_left_behind": float(w[lb.index].sum()),
-        "pct_residents_cni_decile1_k": (float(w[lsoas["cni_decile"].le(k).fillna(False).astype(bool)].sum() / w.sum()
-                                              * 100) if w.sum() else None),
+        "left_behind_lsoas": sorted(lsoas.index[lb]),
+        "residents_left_behind": float(_sum(w[lb])),
+        "pct_residents_cni_decile1_k": float(_sum(w[high]) / _sum(w) * 100) if _sum(w) else None,
         "max_decile": k,
-        "average_cni_score": _weighted(lsoas["cni_score"], w),
+        "average_cni_score": _weighted(cols["cni_score"], w),
         "england_left_behind": int(data.reference.get(("left_behind_area", "count"), 0)),
         "england_lsoas": int(data.reference.get(("cni_rank", "count"), 0)),
     }
@@ -495,51 +570,49 @@ def _access(site: Site, data: HiaData, reach: float):
     """Nearest asset of each category from the site (edge; 0 inside), band, counts within each walk band."""
     from geotarget.io.assets import CATEGORIES, CATEGORY_LABELS
 
-    t = data.targets
-    present = [c for c in CATEGORIES if c in set(t["category"]) and c not in ACCESS_CATEGORIES and c != "other"]
+    ix = data.index
+    present = [c for c in CATEGORIES if c in ix.by_category and c not in ACCESS_CATEGORIES and c != "other"]
     rows = []
     geom = site.geometry
+    dist = shapely.distance(geom, ix.target_geoms)
     for c in (*ACCESS_CATEGORIES, *present):
-        sub = t[t["category"] == c]
-        row = {"category": c, "label": CATEGORY_LABELS.get(c, c), "available": len(sub) > 0}
-        if len(sub):
-            d = shapely.distance(geom, sub.geometry.to_numpy())
+        found = ix.by_category.get(c)
+        row = {"category": c, "label": CATEGORY_LABELS.get(c, c), "available": found is not None}
+        if found is not None:
+            at, sub, key = found
+            d = dist[at]
             i = int(np.argmin(d))
-            key = sub["duplicate_of"].where(sub["duplicate_of"].notna(), sub["asset_id"]) \
-                if "duplicate_of" in sub else sub["asset_id"]
-            key = key.astype(str).to_numpy()
             row.update(nearest_m=float(round(d[i])), nearest_name=str(sub["name"].iloc[i] or sub["asset_id"].iloc[i]),
                        band=walk_band(d[i]))
             for b in WALK_BANDS:
                 row[f"n_{b:g}m"] = int(len(set(key[d <= b])))
         rows.append(row)
     access = pd.DataFrame(rows).set_index("category")
-    near = t[shapely.distance(geom, t.geometry.to_numpy()) <= reach]
-    near = near[near.geom_type == "Point"]
+    near = ix.targets[(dist <= reach) & ix.target_is_point]
     parks = None
-    if data.parks is not None and len(data.parks):
-        parks = data.parks[shapely.distance(geom, data.parks.geometry.to_numpy()) <= reach]
+    if ix.parks is not None and len(ix.parks):
+        parks = ix.parks[shapely.distance(geom, ix.park_geoms) <= reach]
     return access, near, parks
 
 
-def _ward_table(site: Site, lsoas, s: StudyData, buffers) -> pd.DataFrame:
+def _ward_table(site: Site, cols: _Columns, data: HiaData, buffers) -> pd.DataFrame:
     """Wards the site lies in or whose (best-fit) LSOAs have residents within a buffer."""
-    on = s.wards[s.wards.intersects(site.geometry)]
-    codes = sorted(set(lsoas["ward_code"]) | set(on.index))
-    lsoas = _plain(lsoas)
-    ward_pop = s.lsoas.groupby("ward_code")["pop_total"].sum()
-    names = s.wards["ward_name"]
+    ix = data.index
+    wards = ix.wards
+    on = set(wards.index[ix.ward_tree.query(site.geometry, predicate="intersects")])
+    codes = sorted(set(cols["ward_code"]) | on)
+    names = ix.ward_names
     rows = []
     for w in codes:
-        part = lsoas[lsoas["ward_code"] == w]
+        part = cols["ward_code"] == w
         row = {"ward_code": w, "ward_name": names.get(w, ""),
-               "lad_name": part["lad_name"].iloc[0] if len(part) else "", "site_in_ward": w in on.index,
-               "ward_population": float(ward_pop.get(w, 0.0))}
+               "lad_name": cols["lad_name"][part][0] if part.any() else "", "site_in_ward": w in on,
+               "ward_population": float(ix.ward_pop.get(w, 0.0))}
         for d in buffers:
             zk = zone_key(d)
-            row[f"residents_{zk}"] = float(part[f"pop_{zk}"].sum())
-            row[f"imd_average_score_{zk}"] = _weighted(part["imd_score"], part[f"pop_{zk}"]) \
-                if "imd_score" in part else None
+            row[f"residents_{zk}"] = float(_sum(cols[f"pop_{zk}"][part]))
+            row[f"imd_average_score_{zk}"] = _weighted(cols["imd_score"][part], cols[f"pop_{zk}"][part]) \
+                if "imd_score" in cols else None
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values([f"residents_{zone_key(buffers[0])}", "ward_code"], ascending=[False, True]) \
