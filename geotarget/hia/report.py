@@ -13,18 +13,22 @@ with ``<iframe srcdoc>``, so the page needs no network except for the map's back
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geotarget.core.crs import BNG
-from geotarget.core.domains import DOMAINS
+from geotarget.core.domains import BY_KEY, DOMAINS
 from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.version import __version__
@@ -142,11 +146,12 @@ def _f(v, dp: int = 1, suffix: str = "") -> str:
     return "–" if v is None or pd.isna(v) else f"{v:,.{dp}f}{suffix}"
 
 
-def report_blocks(sc: Screening) -> list[tuple]:
+def report_blocks(sc: Screening, *, with_map: bool = True) -> list[tuple]:
     """Return the report as blocks.
 
-    Blocks are ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)`` and
-    ``("map",)``. Every string is plain text; the renderers escape it.
+    Blocks are ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)`` and,
+    with ``with_map``, ``("map", heading)`` (the renderers write the heading only with a map under it).
+    Every string is plain text; the renderers escape it.
     """
     zk1 = zone_key(sc.buffers[0])
     k = sc.rules.flag_max_decile
@@ -179,10 +184,12 @@ def report_blocks(sc: Screening) -> list[tuple]:
                      f"{_f(r['imd_average_score'])} ({sc.council[1]} {_f(prof.loc['council', 'imd_average_score'])}, "
                      f"England {_f(prof.loc['england', 'imd_average_score'])}).")
     facts.append(f"{len(sc.flags)} evidence flag(s) under the stated rules.")
-    b += [("h2", "Summary"), ("ul", facts), ("h2", "Flags")]
+    b += [("h2", "Summary"), ("ul", facts)]
+    if with_map:
+        b.append(("map", "Map"))
+    b.append(("h2", "Flags"))
     b.append(("ul", [f["text"] + (f" [{TOPIC_TITLES[f['topic']]}]" if f["topic"] else "") for f in sc.flags])
              if sc.flags else ("p", "No evidence flags are raised under the stated rules."))
-    b += [("h2", "Map"), ("map",)]
 
     b += [("h2", "Deprivation profile"),
           ("p", "Population-weighted, IoD national deciles (1 = most deprived 10% of LSOAs in England). Buffers: "
@@ -205,19 +212,20 @@ def report_blocks(sc: Screening) -> list[tuple]:
                 f"centroid is within {sc.buffers[0]:,.0f} m.")]
     rule_col = " or ".join("Health" if i == "health" else i.upper() if i == "imd" else i
                            for i in sc.rules.flag_indices) + f" decile 1–{sc.rules.flag_max_decile}"
-    head = ["LSOA", "Name", "Ward", "On site", "Distance (m)", "IMD decile", "Health decile", "Income", "Employment",
-            "Education", "Crime", "Barriers", "Living env.", "Population",
+    # two tables of one row per LSOA (where and who; deciles), so that each fits an A4 page
+    head = ["LSOA", "Name", "Ward", "On site", "Distance (m)", "Population",
             *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], "Best fit", rule_col]
-    rows = []
-    for code, r in sc.lsoas.iterrows():
-        rows.append([code, r["lsoa_name"], r["ward_name"], "yes" if r["on_site"] else "", _f(r["distance_m"], 0),
-                     f"{int(r['imd_decile'])} / {int(r['imd_local_decile'])}",
-                     f"{int(r['health_decile'])} / {int(r['health_local_decile'])}",
-                     *[str(int(r[f"{d}_decile"])) for d in ("income", "employment", "education", "crime", "barriers",
-                                                          "living_env")],
-                     _f(r["pop_total"], 0), *[_f(r[f"pop_{zone_key(d)}"], 0) for d in sc.buffers],
-                     "yes" if r[f"pwc_in_{zk1}"] else "", "yes" if r["meets_rule"] else ""])
+    rows = [[code, r["lsoa_name"], r["ward_name"], "yes" if r["on_site"] else "", _f(r["distance_m"], 0),
+             _f(r["pop_total"], 0), *[_f(r[f"pop_{zone_key(d)}"], 0) for d in sc.buffers],
+             "yes" if r[f"pwc_in_{zk1}"] else "", "yes" if r["meets_rule"] else ""] for code, r in sc.lsoas.iterrows()]
     b.append(("table", head, rows))
+    domains = ("income", "employment", "education", "crime", "barriers", "living_env")
+    head = ["LSOA", "Name", "IMD decile", "Health decile", *[BY_KEY[d].short for d in domains]]
+    rows = [[code, r["lsoa_name"], f"{int(r['imd_decile'])} / {int(r['imd_local_decile'])}",
+             f"{int(r['health_decile'])} / {int(r['health_local_decile'])}",
+             *[str(int(r[f"{d}_decile"])) for d in domains]] for code, r in sc.lsoas.iterrows()]
+    b += [("p", "Deciles of the same LSOAs: IMD and Health national / within the council; the six other domains "
+                "national."), ("table", head, rows)]
     if len(sc.wards):
         head = ["Ward", "Council", "Site in ward", "Ward population",
                 *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], f"IMD average score ({zk1})"]
@@ -321,7 +329,8 @@ def to_markdown(blocks: list[tuple]) -> str:
             lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
             out.append("\n".join(lines))
         elif kind == "map":
-            out.append("The interactive map (site, buffers, LSOA deciles and nearby assets) is in the HTML report.")
+            out.append(f"## {md_text(blk[1])}\n\nThe map (site, buffers, LSOA deciles and nearby services) is in the "
+                       "HTML and PDF reports.")
         elif kind == "matrix":
             for i, t in enumerate(blk[1], 1):
                 part = [f"### {i}. {md_text(t['topic'])}", "", "**Local evidence**", ""]
@@ -348,13 +357,33 @@ th{background:#eef2f7}td.num{text-align:right}ul{margin:.3rem 0 .8rem}
 .wide{overflow-x:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
 li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;
 list-style:none}
+.c-topic{width:12%}.c-evidence{width:42%}.c-prompts{width:22%}.c-relevant{width:6%}.c-impact,.c-mitigation{width:9%}
 iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
-@media print{iframe.map{display:none}}
+img.map-static{display:block;max-width:100%;height:auto;margin:.5rem auto}.print-only{display:none}
+@page{size:A4 portrait;margin:14mm 12mm 16mm;
+@bottom-right{content:counter(page) " / " counter(pages);font-size:8pt;color:#555}}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3}
+h1{font-size:15pt}h2{font-size:12pt;margin-top:1rem;break-after:avoid}h3{font-size:10pt;break-after:avoid}
+iframe.map{display:none}img.map-static,img.print-only{display:block;width:auto;max-width:100%;max-height:125mm;
+margin:.3rem auto;break-inside:avoid}
+.wide{overflow:visible}
+table{font-size:7.5pt;width:100%;max-width:100%;margin:.3rem 0 .6rem}
+th,td{padding:.1rem .2rem;hyphens:auto}td{overflow-wrap:anywhere}th{overflow-wrap:break-word}td.nw{white-space:nowrap}
+thead{display:table-header-group}tr{break-inside:avoid}
+.matrix{font-size:7pt}.matrix ul{padding-left:.8rem;margin:0}
+.c-topic{width:15%}.c-evidence{width:42%}.c-prompts{width:23%}.c-relevant,.c-impact,.c-mitigation{width:6.66%}
+li.flag{margin-left:-.8rem}.flags li{break-inside:avoid}
+}
 """
 
 
-def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
+def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: bytes | None = None) -> str:
     """Return a self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped.
+
+    ``map_png`` (from :func:`static_map_png`) is embedded as a ``data:`` image: shown in print in
+    place of the interactive map, or everywhere when there is no interactive map. Without either,
+    the map block (and its heading) is left out. The page's print styles lay it out on A4 portrait.
 
     Built only with :func:`~geotarget.render.text.html` (markup from literal templates, every value
     escaped), so no text from the screening can become markup.
@@ -373,14 +402,18 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
         elif kind == "table":
             head, rows = blk[1], blk[2]
             header = html_join(html("<th>{}</th>", h) for h in head)
-            cells = html_join(html("<tr>{}</tr>", html_join(html("<td>{}</td>", c) for c in row)) for row in rows)
+            cells = html_join(html("<tr>{}</tr>", html_join(html('<td class="nw">{}</td>', c) if _NOWRAP.match(str(c))
+                                                            else html("<td>{}</td>", c) for c in row)) for row in rows)
             body.append(html('<div class="wide"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
                              header, cells))
-        elif kind == "map":
+        elif kind == "map" and (map_html or map_png):  # no map, no heading
+            body.append(html(_HEADINGS["h2"], blk[1]))
             if map_html:  # a whole page as an attribute value: escaped as such, the browser unescapes it
                 body.append(html('<iframe class="map" title="Map of the site" srcdoc="{}"></iframe>', map_html))
-            else:
-                body.append(html("<p>No map in this report.</p>"))
+            if map_png:  # the static map: in print only when the interactive one is on the screen
+                src = "data:image/png;base64," + base64.b64encode(map_png).decode("ascii")
+                body.append(html('<img class="{}" alt="{}" src="{}">', "map-static print-only" if map_html
+                                 else "map-static", MAP_ALT, src))
         elif kind == "matrix":
             body.append(_matrix_html(blk[1]))
         after_flags = kind == "h2" and blk[1] == "Flags"
@@ -390,6 +423,9 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
                 title, Markup(_CSS), html_join(body, "\n"))
     return str(page)
 
+
+#: Table cells kept on one line (numbers, deciles, LSOA codes): in a narrow table the text columns wrap instead.
+_NOWRAP = re.compile(r"(?:[-–]?[\d,.]+%?|\d+ / \d+|[A-Z]\d{8}|–|decile \d+)\Z")
 
 _HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
 
@@ -406,9 +442,9 @@ def _matrix_html(topics: list[dict]) -> Markup:
         rows.append(html("<tr><td><strong>{}. {}</strong></td><td><ul>{}{}{}</ul></td><td><ul>{}</ul></td>"
                          '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>',
                          i, t["topic"], flags, ev, gaps, prompts))
-    return html('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
-                '<col style="width:42%"><col style="width:22%"><col style="width:6%"><col style="width:9%">'
-                '<col style="width:9%"></colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
+    return html('<div class="wide"><table class="matrix"><colgroup><col class="c-topic"><col class="c-evidence">'
+                '<col class="c-prompts"><col class="c-relevant"><col class="c-impact"><col class="c-mitigation">'
+                '</colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
                 "</th><th>Prompts</th><th>Relevant?</th><th>Likely impact</th><th>Mitigation</th></tr>"
                 "</thead><tbody>{}</tbody></table></div>", html_join(rows))
 
@@ -451,6 +487,71 @@ def build_map(sc: Screening) -> str:
     return mb.html()
 
 
+#: The static map's alternative text (the map holds no user text: the heading above it names the site).
+MAP_ALT = ("Map of the site, its buffers and the IMD deciles of the neighbourhoods (LSOAs) around it, with nearby "
+           "services")
+
+
+#: Service markers on the static map: light colours (Okabe-Ito and white) that stand out on dark and light deciles.
+_SERVICE_COLOURS = {"gp": "#e69f00", "pharmacy": "#56b4e9", "dentist": "#cc79a7", "library": "#ffffff",
+                    "school": "#f0e442", "park": "#009e73", "community_centre": "#d55e00", "leisure": "#0072b2",
+                    "food_support": "#ff9da7", "other": "#999999"}
+
+
+def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> bytes:
+    """Return the report's static map (for print and PDF) as PNG bytes.
+
+    The site, the buffers and nearby services over the LSOAs' national IMD deciles, cut to the largest
+    buffer with a margin, with a legend, a north arrow, a scale bar and the licence attribution
+    (:func:`geotarget.render.maps.static.static_figure`). The image carries no text from the data
+    (site and asset names are in the report around it), so no name can be misread as markup.
+    """
+    from geotarget.io.assets import CATEGORY_LABELS
+    from geotarget.render.maps import MapBuilder
+    from geotarget.render.maps.static import static_figure
+
+    far = sc.site.geometry.buffer(sc.buffers[-1])
+    x0, y0, x1, y1 = far.bounds
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    mb = MapBuilder("Site, buffers and neighbourhood deprivation", vintage=sc.vintage.label, simplify=0,
+                    attribution=f"{sc.vintage.name} (MHCLG); boundaries: ONS; services: as listed in the report. "
+                                f"{OGL} {OS_LICENCE}", tiles=False)
+    lsoas = sc.lsoas.reset_index()[["lsoa_code", "imd_decile", "geometry"]]
+    lsoas = lsoas.set_geometry(lsoas.geometry.clip_by_rect(*box))
+    lsoas = lsoas[~lsoas.geometry.is_empty]
+    mb.add_deciles(lsoas, columns={"imd_decile": "IMD decile"}, search=False,
+                   legend_title="IMD decile (national)")
+    if sc.nearby_parks is not None and len(sc.nearby_parks):
+        parks = sc.nearby_parks[["geometry"]].copy()
+        parks = parks.set_geometry(parks.geometry.clip_by_rect(*box))
+        parks = parks[~parks.geometry.is_empty]
+        if len(parks):
+            mb.add_outlines(parks, "Green space", color="#1a9641", weight=2, search=False)
+    labels = ", ".join(f"{d:,.0f} m" for d in sc.buffers)
+    rings = gpd.GeoDataFrame({"label": [zone_label(d) for d in sc.buffers]},
+                             geometry=[sc.site.geometry.buffer(d, quad_segs=32) for d in sc.buffers], crs=BNG)
+    mb.add_outlines(rings, f"Buffers ({labels})", color="#1f4e79", dash="6 4", search=False)
+    a = sc.nearby_assets
+    if len(a):
+        inside = a.geometry.within(shapely.box(*box))
+        a = a[inside.to_numpy()]
+    if len(a):  # categories as words of the code, never the data's own text (matplotlib reads "$" as maths)
+        cats = a["category"].map(lambda c: c if c in _SERVICE_COLOURS else "other")
+        pts = gpd.GeoDataFrame({"category": cats.to_numpy()}, geometry=a.geometry.to_numpy(), crs=a.crs)
+        order = [c for c in _SERVICE_COLOURS if c in set(cats)]
+        mb.add_points(pts, "Services", category_column="category", cluster=False, search=False,
+                      labels={c: CATEGORY_LABELS[c] for c in order}, colors={c: _SERVICE_COLOURS[c] for c in order})
+    if sc.site.kind == "polygon":
+        mb.add_outlines(sc.site.frame()[["geometry"]], "Site", color="#d7191c", weight=3, search=False)
+    else:
+        mb.add_points(sc.site.frame()[["geometry"]], "Site", cluster=False, color="#d7191c", search=False)
+    fig = static_figure(mb, width=width, dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "geotarget"})
+    return buf.getvalue()
+
+
 # -- writing and the job ---------------------------------------------------------------------
 #: The formats a report is written in, by file suffix.
 REPORT_FORMATS = ("html", "md", "json", "pdf")
@@ -460,34 +561,47 @@ def render_report(sc: Screening, fmt: str, *, with_map: bool = True) -> bytes:
     """Return the report for ``sc`` in one of :data:`REPORT_FORMATS` as bytes (UTF-8 text, or PDF).
 
     The one place a screening becomes a document: :func:`write_report` and the HIA web service both
-    use it, so a download and a file written by ``geotarget hia`` are the same bytes.
+    use it, so a download and a file written by ``geotarget hia`` are the same bytes. With ``with_map``
+    the HTML holds the interactive map (on screen) and the static map (:func:`static_map_png`, in
+    print), and the PDF the static map; without it, neither has a map section.
     """
+    return _render(sc, fmt, with_map=with_map, png={})
+
+
+def _render(sc: Screening, fmt: str, *, with_map: bool, png: dict) -> bytes:
+    """:func:`render_report`, drawing the static map once into ``png`` for the formats that share it."""
     if fmt not in REPORT_FORMATS:
         raise ParameterError(f"unknown report format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
     if fmt == "json":
         return (json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
-    blocks = report_blocks(sc)
+    blocks = report_blocks(sc, with_map=with_map)
     if fmt == "md":
         return to_markdown(blocks).encode("utf-8")
     title = f"HIA screening: {sc.site.name}"
+    if with_map and "png" not in png:
+        png["png"] = static_map_png(sc)
+    map_png = png.get("png") if with_map else None
     if fmt == "html":
         map_html = build_map(sc) if with_map else None
-        return to_html(blocks, title=title, map_html=map_html).encode("utf-8")
+        return to_html(blocks, title=title, map_html=map_html, map_png=map_png).encode("utf-8")
     from geotarget.render.pdf import pdf_bytes
 
-    return pdf_bytes(to_html(blocks, title=title, map_html=None))
+    return pdf_bytes(to_html(blocks, title=title, map_html=None, map_png=map_png))
 
 
 def write_report(sc: Screening, out: str | os.PathLike, *, slug: str | None = None,
                  with_map: bool = True, formats: Sequence[str] = ("html", "md", "json")) -> dict[str, Path]:
-    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` (and ``.pdf`` if asked) into ``out`` atomically."""
+    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` (and ``.pdf`` if asked) into ``out`` atomically.
+
+    The static map is drawn once for the HTML and the PDF.
+    """
     out = Path(out)
     slug = slug or slugify(sc.site.name)
-    paths = {}
+    paths, png = {}, {}
     for fmt in formats:
         path = out / f"{slug}.{fmt}"
         with atomic_path(path) as tmp:
-            tmp.write_bytes(render_report(sc, fmt, with_map=with_map))
+            tmp.write_bytes(_render(sc, fmt, with_map=with_map, png=png))
         paths[fmt] = path
     log.info("HIA report for %s -> %s", sc.site.name, out / slug)
     return paths
