@@ -354,7 +354,7 @@ table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.86rem;width:100%}
 th,td{border:1px solid #c8c8c8;padding:.25rem .4rem;text-align:left;vertical-align:top}
 th{background:#eef2f7}td.num{text-align:right}ul{margin:.3rem 0 .8rem}
 .flags li{background:#fff4e5;border-left:4px solid #d9822b;padding:.2rem .5rem;margin:.2rem 0;list-style:none}
-.wide{overflow-x:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
+.wide{overflow:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
 li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;
 list-style:none}
 .c-topic{width:12%}.c-evidence{width:42%}.c-prompts{width:22%}.c-relevant{width:6%}.c-impact,.c-mitigation{width:9%}
@@ -622,7 +622,7 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
             out: str | os.PathLike, name: str | None = None, name_column: str | None = None,
             buffers: Sequence[float] | str = DEFAULT_BUFFERS, rules: ScreeningRules | None = None,
             assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
-            generated: str | None = None, with_map: bool = True) -> HiaResult:
+            generated: str | None = None, with_map: bool = True, pdf: bool = False) -> HiaResult:
     """Screen one site (``site``: a path, WKT, postcode, ``"E,N"`` or a :class:`Site`) or a file of sites (``sites``).
 
     ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley); it
@@ -631,7 +631,8 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     postcode table (:meth:`StudyData.postcode_table`: Code-Point Open with ``codepoint``, any English
     postcode), else in the bundled postcodes.
 
-    Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
+    Writes one report per site into ``out`` (``<slug>.html``, ``.md``, ``.json`` and, with ``pdf``, ``.pdf``:
+    :func:`render_report`) and, for ``sites``, ``sites_comparison.csv`` (ranked
     by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
     not be used, ``sites_rejected.csv`` (row, name, reason, detail). A single site that cannot be
     used raises; in a batch it is reported and the others go on.
@@ -670,7 +671,8 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
                               f"{read.rejects['detail'].iloc[0] if len(read.rejects) else 'no rows'}")
     taken: set[str] = set()
     slug_of = [slugify(s.name, taken=taken) for s in candidates]
-    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in ("html", "md", "json")]
+    formats = ("html", "md", "json", "pdf") if pdf else ("html", "md", "json")
+    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in formats]
     if sites is not None:
         planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
     clash = [p for p in planned if p.resolve() in inputs]
@@ -696,20 +698,21 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     result = HiaResult(screenings, None, rejects, slugs=slugs)
     prov = Provenance(out, command="hia", parameters={"site": site if isinstance(site, str) else None,
                                                      "sites": sites, "buffers": list(buffers), "name": name,
-                                                     "with_map": with_map})
+                                                     "with_map": with_map, "pdf": pdf})
     prov.add_sources(data.sample.sources)
     for p in inputs:
         prov.add_input(p, role="hia input")
     with publishing(out, command="hia", provenance=prov) as pub:  # lock, stage, publish whole
-        _write_hia(result, pub.dir, screenings, slugs, rejects, sites=sites, with_map=with_map)
+        _write_hia(result, pub.dir, screenings, slugs, rejects, sites=sites, with_map=with_map, formats=formats)
     result.outputs = pub.final(result.outputs)
     return result
 
 
-def _write_hia(result: HiaResult, out: Path, screenings, slugs, rejects, *, sites, with_map: bool) -> None:
+def _write_hia(result: HiaResult, out: Path, screenings, slugs, rejects, *, sites, with_map: bool,
+               formats: Sequence[str]) -> None:
     """Write the reports and, for ``sites``, the comparison into ``out``; record them in ``result.outputs``."""
     for sc, sl in zip(screenings, slugs, strict=True):
-        for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
+        for ext, p in write_report(sc, out, slug=sl, with_map=with_map, formats=formats).items():
             result.outputs[f"{sl}.{ext}"] = p
     if sites is not None:
         if not screenings:
