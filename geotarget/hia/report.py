@@ -359,13 +359,13 @@ li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;mar
 list-style:none}
 .c-topic{width:12%}.c-evidence{width:42%}.c-prompts{width:22%}.c-relevant{width:6%}.c-impact,.c-mitigation{width:9%}
 iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
-img.map-static{display:block;max-width:100%;height:auto;margin:.5rem auto}.print-only{display:none}
+img.map-static{display:block;max-width:100%;height:auto;margin:.5rem auto}img.print-only{display:none}
 @page{size:A4 portrait;margin:14mm 12mm 16mm;
 @bottom-right{content:counter(page) " / " counter(pages);font-size:8pt;color:#555}}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3}
 h1{font-size:15pt}h2{font-size:12pt;margin-top:1rem;break-after:avoid}h3{font-size:10pt;break-after:avoid}
-iframe.map{display:none}img.map-static,img.print-only{display:block;width:auto;max-width:100%;max-height:125mm;
+iframe.map{display:none}img.map-static{display:block;width:auto;max-width:100%;max-height:125mm;
 margin:.3rem auto;break-inside:avoid}
 .wide{overflow:visible}
 table{font-size:7.5pt;width:100%;max-width:100%;margin:.3rem 0 .6rem}
