@@ -330,7 +330,7 @@ def to_markdown(blocks: list[tuple]) -> str:
             out.append("\n".join(lines))
         elif kind == "map":
             out.append(f"## {md_text(blk[1])}\n\nThe map (site, buffers, LSOA deciles and nearby services) is in the "
-                       "HTML and PDF reports.")
+                       "HTML report (interactive on screen, static in print) and in the PDF when one is written.")
         elif kind == "matrix":
             for i, t in enumerate(blk[1], 1):
                 part = [f"### {i}. {md_text(t['topic'])}", "", "**Local evidence**", ""]
