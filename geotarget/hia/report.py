@@ -372,7 +372,7 @@ table{font-size:7.5pt;width:100%;max-width:100%;margin:.3rem 0 .6rem}
 th,td{padding:.1rem .2rem;hyphens:auto}td{overflow-wrap:anywhere}th{overflow-wrap:break-word}td.nw{white-space:nowrap}
 thead{display:table-header-group}tr{break-inside:avoid}
 .matrix{font-size:7pt}.matrix ul{padding-left:.8rem;margin:0}
-.c-topic{width:15%}.c-evidence{width:42%}.c-prompts{width:23%}.c-relevant,.c-impact,.c-mitigation{width:6.66%}
+.c-topic{width:14%}.c-evidence{width:40%}.c-prompts{width:22%}.c-relevant,.c-impact,.c-mitigation{width:8%}
 li.flag{margin-left:-.8rem}.flags li{break-inside:avoid}
 }
 """
@@ -492,10 +492,10 @@ MAP_ALT = ("Map of the site, its buffers and the IMD deciles of the neighbourhoo
            "services")
 
 
-#: Service markers on the static map: light colours (Okabe-Ito and white) that stand out on dark and light deciles.
-_SERVICE_COLOURS = {"gp": "#e69f00", "pharmacy": "#56b4e9", "dentist": "#cc79a7", "library": "#ffffff",
-                    "school": "#f0e442", "park": "#009e73", "community_centre": "#d55e00", "leisure": "#0072b2",
-                    "food_support": "#ff9da7", "other": "#999999"}
+#: Service markers on the static map: light colours (mostly Okabe-Ito) that stand out on dark deciles and on white.
+_SERVICE_COLOURS = {"gp": "#e69f00", "pharmacy": "#56b4e9", "dentist": "#cc79a7", "library": "#f0e442",
+                    "school": "#ff9da7", "park": "#009e73", "community_centre": "#d55e00", "leisure": "#bebada",
+                    "food_support": "#8dd3c7", "other": "#999999"}
 
 
 def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> bytes:
