@@ -6,9 +6,12 @@
 :func:`evidence` is the JSON form. :func:`run_hia` is the job behind ``geotarget hia``: one
 site or a file of sites, one report per site and, in batch, ``sites_comparison.csv``.
 
-Everything user-supplied (site names, file names, WKT) is escaped in HTML and Markdown; the
-map is built by :class:`geotarget.render.maps.MapBuilder` (which escapes its own text) and embedded
-with ``<iframe srcdoc>``, so the page needs no network except for the map's background tiles.
+Everything user-supplied (site names, file names, WKT) is escaped in HTML and Markdown, each
+format its own way; the map is built by :class:`geotarget.render.maps.MapBuilder` (which escapes its
+own text) and embedded with ``<iframe srcdoc>``, so the page needs no network except for the map's
+background tiles. In print the interactive map gives way to a static one (:func:`static_map_png`,
+a PNG in a ``data:`` URI) and the page is laid out on A4 portrait (``@page``, ``@media print``);
+:func:`render_report` writes the same page as a PDF (:mod:`geotarget.render.pdf`).
 """
 
 from __future__ import annotations
@@ -514,7 +517,9 @@ def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> byte
     x0, y0, x1, y1 = far.bounds
     pad = 0.05 * max(x1 - x0, y1 - y0)
     box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-    mb = MapBuilder("Site, buffers and neighbourhood deprivation", vintage=sc.vintage.label, simplify=0,
+    mb = MapBuilder("Site, buffers and neighbourhood deprivation", simplify=0,
+                    vintage=f"{sc.vintage.label}; the LSOAs the site lies in or with residents within "
+                            f"{sc.buffers[-1]:,.0f} m",
                     attribution=f"{sc.vintage.name} (MHCLG); boundaries: ONS; services: as listed in the report. "
                                 f"{OGL} {OS_LICENCE}", tiles=False)
     lsoas = sc.lsoas.reset_index()[["lsoa_code", "imd_decile", "geometry"]]
@@ -528,10 +533,11 @@ def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> byte
         parks = parks[~parks.geometry.is_empty]
         if len(parks):
             mb.add_outlines(parks, "Green space", color="#1a9641", weight=2, search=False)
-    labels = ", ".join(f"{d:,.0f} m" for d in sc.buffers)
+    rings_name = (f"Buffers ({', '.join(f'{d:,.0f} m' for d in sc.buffers)})" if len(sc.buffers) <= 2
+                  else f"{len(sc.buffers)} buffers, {sc.buffers[0]:,.0f}–{sc.buffers[-1]:,.0f} m")
     rings = gpd.GeoDataFrame({"label": [zone_label(d) for d in sc.buffers]},
                              geometry=[sc.site.geometry.buffer(d, quad_segs=32) for d in sc.buffers], crs=BNG)
-    mb.add_outlines(rings, f"Buffers ({labels})", color="#1f4e79", dash="6 4", search=False)
+    mb.add_outlines(rings, rings_name, color="#1f4e79", dash="6 4", search=False)
     a = sc.nearby_assets
     if len(a):
         inside = a.geometry.within(shapely.box(*box))
@@ -738,5 +744,5 @@ def _cell(v) -> str:
     return f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
-__all__ = ["DISCLAIMER", "HiaResult", "build_map", "evidence", "report_blocks", "run_hia", "to_html", "to_markdown",
-           "write_report"]
+__all__ = ["DISCLAIMER", "MAP_ALT", "REPORT_FORMATS", "HiaResult", "build_map", "evidence", "render_report",
+           "report_blocks", "run_hia", "static_map_png", "to_html", "to_markdown", "write_report"]
