@@ -508,6 +508,19 @@ def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> byte
     buffer with a margin, with a legend, a north arrow, a scale bar and the licence attribution
     (:func:`geotarget.render.maps.static.static_figure`). The image carries no text from the data
     (site and asset names are in the report around it), so no name can be misread as markup.
+
+    Parameters
+    ----------
+    sc : Screening
+        The screening whose site, buffers, LSOAs and nearby services are drawn.
+    width, dpi : float, int
+        Width in inches (A4 less the page margins is about 7.3) and resolution; the defaults keep the
+        PNG near 150 kB.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
     """
     from geotarget.io.assets import CATEGORY_LABELS
     from geotarget.render.maps import MapBuilder
