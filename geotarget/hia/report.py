@@ -366,13 +366,13 @@ img.map-static{display:block;max-width:100%;height:auto;margin:.5rem auto}img.pr
 @page{size:A4 portrait;margin:14mm 12mm 16mm;
 @bottom-right{content:counter(page) " / " counter(pages);font-size:8pt;color:#555}}
 @media print{
-body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3}
+body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3;overflow-wrap:break-word}
 h1{font-size:15pt}h2{font-size:12pt;margin-top:1rem;break-after:avoid}h3{font-size:10pt;break-after:avoid}
 iframe.map{display:none}img.map-static{display:block;width:auto;max-width:100%;max-height:125mm;
 margin:.3rem auto;break-inside:avoid}
 .wide{overflow:visible}
 table{font-size:7.5pt;width:100%;max-width:100%;margin:.3rem 0 .6rem}
-th,td{padding:.1rem .2rem;hyphens:auto}td{overflow-wrap:anywhere}th{overflow-wrap:break-word}td.nw{white-space:nowrap}
+th,td{padding:.1rem .2rem;hyphens:auto}td.any{overflow-wrap:anywhere}td.nw{white-space:nowrap}
 thead{display:table-header-group}tr{break-inside:avoid}
 .matrix{font-size:7pt}.matrix ul{padding-left:.8rem;margin:0}
 .c-topic{width:14%}.c-evidence{width:40%}.c-prompts{width:22%}.c-relevant,.c-impact,.c-mitigation{width:8%}
@@ -405,8 +405,7 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: b
         elif kind == "table":
             head, rows = blk[1], blk[2]
             header = html_join(html("<th>{}</th>", h) for h in head)
-            cells = html_join(html("<tr>{}</tr>", html_join(html('<td class="nw">{}</td>', c) if _NOWRAP.match(str(c))
-                                                            else html("<td>{}</td>", c) for c in row)) for row in rows)
+            cells = html_join(html("<tr>{}</tr>", html_join(_cell_html(c) for c in row)) for row in rows)
             body.append(html('<div class="wide"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
                              header, cells))
         elif kind == "map" and (map_html or map_png):  # no map, no heading
@@ -429,6 +428,22 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: b
 
 #: Table cells kept on one line (numbers, deciles, LSOA codes): in a narrow table the text columns wrap instead.
 _NOWRAP = re.compile(r"(?:[-–]?[\d,.]+%?|\d+ / \d+|[A-Z]\d{8}|–|decile \d+)\Z")
+#: A word too long for a column of a printed table (a file path, a name without spaces): broken anywhere.
+_LONG_WORD = re.compile(r"\S{25,}")
+
+
+def _cell_html(value) -> Markup:
+    """Return one table cell: numbers and codes on one line, long words breakable anywhere, the rest as text.
+
+    Only cells with a long word get ``overflow-wrap: anywhere`` (it lets the printed table fit the page
+    whatever the data; on every cell it costs WeasyPrint most of a second per report).
+    """
+    text = str(value)
+    if _NOWRAP.match(text):
+        return html('<td class="nw">{}</td>', value)
+    if _LONG_WORD.search(text):
+        return html('<td class="any">{}</td>', value)
+    return html("<td>{}</td>", value)
 
 _HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
 
