@@ -138,7 +138,11 @@ def test_hia_report_and_its_map(browser, tmp_path):  # noqa: F811
             for (const l of Object.values(s.layers)) for (const m of (l.gtMarkers || [])) { m.openPopup(); } }""")
         page.wait_for_timeout(300)
         assert dialogs == []
-        assert page.evaluate(INJECTED) == ["iframe:" + page.locator("iframe.map").get_attribute("srcdoc")]
+        # the page's own elements: the interactive map and the static map for print (a PNG data: URI)
+        static = page.locator("img.map-static").get_attribute("src")
+        assert static.startswith("data:image/png;base64,")
+        assert page.evaluate(INJECTED) == ["iframe:" + page.locator("iframe.map").get_attribute("srcdoc"),
+                                           "img:" + static]
         assert inner.evaluate(INJECTED) == []
         assert page.locator("h1").inner_text() == f"Health Impact Assessment screening: {name}"
         assert inner.locator(".gt-title h1").inner_text() == f"HIA screening: {name}"

@@ -862,7 +862,8 @@ def _add_hia(sub) -> None:
                     "LSOAs and wards within each buffer with their population, IMD and domain deciles (national and "
                     "within the council), the most-severe-health-inequalities flag, IoD health indicators, the "
                     "Community Needs Index, walking distance to services, and the 11 HUDU Rapid HIA topics. Writes "
-                    "DIR/<site>.html, .md and .json; with --sites also DIR/sites_comparison.csv.",
+                    "DIR/<site>.html, .md and .json (and .pdf with --pdf); with --sites also "
+                    "DIR/sites_comparison.csv.",
     )
     add_options(h, HiaParams)
     data_options(h, HiaParams.DATA, vintage={"default": 2025, "help": "IoD vintage (default 2025)"},

@@ -6,25 +6,32 @@
 :func:`evidence` is the JSON form. :func:`run_hia` is the job behind ``geotarget hia``: one
 site or a file of sites, one report per site and, in batch, ``sites_comparison.csv``.
 
-Everything user-supplied (site names, file names, WKT) is escaped in HTML and Markdown; the
-map is built by :class:`geotarget.render.maps.MapBuilder` (which escapes its own text) and embedded
-with ``<iframe srcdoc>``, so the page needs no network except for the map's background tiles.
+Everything user-supplied (site names, file names, WKT) is escaped in HTML and Markdown, each
+format its own way; the map is built by :class:`geotarget.render.maps.MapBuilder` (which escapes its
+own text) and embedded with ``<iframe srcdoc>``, so the page needs no network except for the map's
+background tiles. In print the interactive map gives way to a static one (:func:`static_map_png`,
+a PNG in a ``data:`` URI) and the page is laid out on A4 portrait (``@page``, ``@media print``);
+:func:`render_report` writes the same page as a PDF (:mod:`geotarget.render.pdf`).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geotarget.core.crs import BNG
-from geotarget.core.domains import DOMAINS
+from geotarget.core.domains import BY_KEY, DOMAINS
 from geotarget.core.errors import GeotargetError, ParameterError, SchemaError
 from geotarget.core.licences import OGL, OS_LICENCE
 from geotarget.core.progress import progress
@@ -143,11 +150,12 @@ def _f(v, dp: int = 1, suffix: str = "") -> str:
     return "–" if v is None or pd.isna(v) else f"{v:,.{dp}f}{suffix}"
 
 
-def report_blocks(sc: Screening) -> list[tuple]:
+def report_blocks(sc: Screening, *, with_map: bool = True) -> list[tuple]:
     """Return the report as blocks.
 
-    Blocks are ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)`` and
-    ``("map",)``. Every string is plain text; the renderers escape it.
+    Blocks are ``("h1"|"h2"|"p"|"ul", ...)``, ``("table", header, rows)``, ``("matrix", topics)`` and,
+    with ``with_map``, ``("map", heading)`` (the renderers write the heading only with a map under it).
+    Every string is plain text; the renderers escape it.
     """
     zk1 = zone_key(sc.buffers[0])
     k = sc.rules.flag_max_decile
@@ -180,10 +188,12 @@ def report_blocks(sc: Screening) -> list[tuple]:
                      f"{_f(r['imd_average_score'])} ({sc.council[1]} {_f(prof.loc['council', 'imd_average_score'])}, "
                      f"England {_f(prof.loc['england', 'imd_average_score'])}).")
     facts.append(f"{len(sc.flags)} evidence flag(s) under the stated rules.")
-    b += [("h2", "Summary"), ("ul", facts), ("h2", "Flags")]
+    b += [("h2", "Summary"), ("ul", facts)]
+    if with_map:
+        b.append(("map", "Map"))
+    b.append(("h2", "Flags"))
     b.append(("ul", [f["text"] + (f" [{TOPIC_TITLES[f['topic']]}]" if f["topic"] else "") for f in sc.flags])
              if sc.flags else ("p", "No evidence flags are raised under the stated rules."))
-    b += [("h2", "Map"), ("map",)]
 
     b += [("h2", "Deprivation profile"),
           ("p", "Population-weighted, IoD national deciles (1 = most deprived 10% of LSOAs in England). Buffers: "
@@ -206,19 +216,20 @@ def report_blocks(sc: Screening) -> list[tuple]:
                 f"centroid is within {sc.buffers[0]:,.0f} m.")]
     rule_col = " or ".join("Health" if i == "health" else i.upper() if i == "imd" else i
                            for i in sc.rules.flag_indices) + f" decile 1–{sc.rules.flag_max_decile}"
-    head = ["LSOA", "Name", "Ward", "On site", "Distance (m)", "IMD decile", "Health decile", "Income", "Employment",
-            "Education", "Crime", "Barriers", "Living env.", "Population",
+    # two tables of one row per LSOA (where and who; deciles), so that each fits an A4 page
+    head = ["LSOA", "Name", "Ward", "On site", "Distance (m)", "Population",
             *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], "Best fit", rule_col]
-    rows = []
-    for code, r in sc.lsoas.iterrows():
-        rows.append([code, r["lsoa_name"], r["ward_name"], "yes" if r["on_site"] else "", _f(r["distance_m"], 0),
-                     f"{int(r['imd_decile'])} / {int(r['imd_local_decile'])}",
-                     f"{int(r['health_decile'])} / {int(r['health_local_decile'])}",
-                     *[str(int(r[f"{d}_decile"])) for d in ("income", "employment", "education", "crime", "barriers",
-                                                          "living_env")],
-                     _f(r["pop_total"], 0), *[_f(r[f"pop_{zone_key(d)}"], 0) for d in sc.buffers],
-                     "yes" if r[f"pwc_in_{zk1}"] else "", "yes" if r["meets_rule"] else ""])
+    rows = [[code, r["lsoa_name"], r["ward_name"], "yes" if r["on_site"] else "", _f(r["distance_m"], 0),
+             _f(r["pop_total"], 0), *[_f(r[f"pop_{zone_key(d)}"], 0) for d in sc.buffers],
+             "yes" if r[f"pwc_in_{zk1}"] else "", "yes" if r["meets_rule"] else ""] for code, r in sc.lsoas.iterrows()]
     b.append(("table", head, rows))
+    domains = ("income", "employment", "education", "crime", "barriers", "living_env")
+    head = ["LSOA", "Name", "IMD decile", "Health decile", *[BY_KEY[d].short for d in domains]]
+    rows = [[code, r["lsoa_name"], f"{int(r['imd_decile'])} / {int(r['imd_local_decile'])}",
+             f"{int(r['health_decile'])} / {int(r['health_local_decile'])}",
+             *[str(int(r[f"{d}_decile"])) for d in domains]] for code, r in sc.lsoas.iterrows()]
+    b += [("p", "Deciles of the same LSOAs: IMD and Health national / within the council; the six other domains "
+                "national."), ("table", head, rows)]
     if len(sc.wards):
         head = ["Ward", "Council", "Site in ward", "Ward population",
                 *[f"Residents {zone_label(d).lower()}" for d in sc.buffers], f"IMD average score ({zk1})"]
@@ -322,7 +333,8 @@ def to_markdown(blocks: list[tuple]) -> str:
             lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
             out.append("\n".join(lines))
         elif kind == "map":
-            out.append("The interactive map (site, buffers, LSOA deciles and nearby assets) is in the HTML report.")
+            out.append(f"## {md_text(blk[1])}\n\nThe map (site, buffers, LSOA deciles and nearby services) is in the "
+                       "HTML report (interactive on screen, static in print) and in the PDF when one is written.")
         elif kind == "matrix":
             for i, t in enumerate(blk[1], 1):
                 part = [f"### {i}. {md_text(t['topic'])}", "", "**Local evidence**", ""]
@@ -346,16 +358,36 @@ table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.86rem;width:100%}
 th,td{border:1px solid #c8c8c8;padding:.25rem .4rem;text-align:left;vertical-align:top}
 th{background:#eef2f7}td.num{text-align:right}ul{margin:.3rem 0 .8rem}
 .flags li{background:#fff4e5;border-left:4px solid #d9822b;padding:.2rem .5rem;margin:.2rem 0;list-style:none}
-.wide{overflow-x:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
+.wide{overflow:auto}.matrix{table-layout:fixed}.matrix ul{padding-left:1.1rem}.matrix td.blank{background:#fafafa}
 li.flag{background:#fff4e5;border-left:4px solid #d9822b;padding:.1rem .4rem;margin:.15rem 0 .15rem -1.1rem;
 list-style:none}
+.c-topic{width:12%}.c-evidence{width:42%}.c-prompts{width:22%}.c-relevant{width:6%}.c-impact,.c-mitigation{width:9%}
 iframe.map{width:100%;height:560px;border:1px solid #c8c8c8}
-@media print{iframe.map{display:none}}
+img.map-static{display:block;max-width:100%;height:auto;margin:.5rem auto}img.print-only{display:none}
+@page{size:A4 portrait;margin:14mm 12mm 16mm;
+@bottom-right{content:counter(page) " / " counter(pages);font-size:8pt;color:#555}}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3;overflow-wrap:break-word}
+h1{font-size:15pt}h2{font-size:12pt;margin-top:1rem;break-after:avoid}h3{font-size:10pt;break-after:avoid}
+iframe.map{display:none}img.map-static{display:block;width:auto;max-width:100%;max-height:125mm;
+margin:.3rem auto;break-inside:avoid}
+.wide{overflow:visible}
+table{font-size:7.5pt;width:100%;max-width:100%;margin:.3rem 0 .6rem}
+th,td{padding:.1rem .2rem;hyphens:auto}td.any{overflow-wrap:anywhere}td.nw{white-space:nowrap}
+thead{display:table-header-group}tr{break-inside:avoid}
+.matrix{font-size:7pt}.matrix ul{padding-left:.8rem;margin:0}
+.c-topic{width:14%}.c-evidence{width:40%}.c-prompts{width:22%}.c-relevant,.c-impact,.c-mitigation{width:8%}
+li.flag{margin-left:-.8rem}.flags li{break-inside:avoid}
+}
 """
 
 
-def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
+def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: bytes | None = None) -> str:
     """Return a self-contained HTML page: inline CSS, the map inlined as ``<iframe srcdoc>``; all text escaped.
+
+    ``map_png`` (from :func:`static_map_png`) is embedded as a ``data:`` image: shown in print in
+    place of the interactive map, or everywhere when there is no interactive map. Without either,
+    the map block (and its heading) is left out. The page's print styles lay it out on A4 portrait.
 
     Built only with :func:`~geotarget.render.text.html` (markup from literal templates, every value
     escaped), so no text from the screening can become markup.
@@ -374,14 +406,17 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
         elif kind == "table":
             head, rows = blk[1], blk[2]
             header = html_join(html("<th>{}</th>", h) for h in head)
-            cells = html_join(html("<tr>{}</tr>", html_join(html("<td>{}</td>", c) for c in row)) for row in rows)
+            cells = html_join(html("<tr>{}</tr>", html_join(_cell_html(c) for c in row)) for row in rows)
             body.append(html('<div class="wide"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
                              header, cells))
-        elif kind == "map":
+        elif kind == "map" and (map_html or map_png):  # no map, no heading
+            body.append(html(_HEADINGS["h2"], blk[1]))
             if map_html:  # a whole page as an attribute value: escaped as such, the browser unescapes it
                 body.append(html('<iframe class="map" title="Map of the site" srcdoc="{}"></iframe>', map_html))
-            else:
-                body.append(html("<p>No map in this report.</p>"))
+            if map_png:  # the static map: in print only when the interactive one is on the screen
+                src = "data:image/png;base64," + base64.b64encode(map_png).decode("ascii")
+                body.append(html('<img class="{}" alt="{}" src="{}">', "map-static print-only" if map_html
+                                 else "map-static", MAP_ALT, src))
         elif kind == "matrix":
             body.append(_matrix_html(blk[1]))
         after_flags = kind == "h2" and blk[1] == "Flags"
@@ -391,6 +426,25 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None) -> str:
                 title, Markup(_CSS), html_join(body, "\n"))
     return str(page)
 
+
+#: Table cells kept on one line (numbers, deciles, LSOA codes): in a narrow table the text columns wrap instead.
+_NOWRAP = re.compile(r"(?:[-–]?[\d,.]+%?|\d+ / \d+|[A-Z]\d{8}|–|decile \d+)\Z")
+#: A word too long for a column of a printed table (a file path, a name without spaces): broken anywhere.
+_LONG_WORD = re.compile(r"\S{25,}")
+
+
+def _cell_html(value) -> Markup:
+    """Return one table cell: numbers and codes on one line, long words breakable anywhere, the rest as text.
+
+    Only cells with a long word get ``overflow-wrap: anywhere`` (it lets the printed table fit the page
+    whatever the data; on every cell it costs WeasyPrint most of a second per report).
+    """
+    text = str(value)
+    if _NOWRAP.match(text):
+        return html('<td class="nw">{}</td>', value)
+    if _LONG_WORD.search(text):
+        return html('<td class="any">{}</td>', value)
+    return html("<td>{}</td>", value)
 
 _HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
 
@@ -407,9 +461,9 @@ def _matrix_html(topics: list[dict]) -> Markup:
         rows.append(html("<tr><td><strong>{}. {}</strong></td><td><ul>{}{}{}</ul></td><td><ul>{}</ul></td>"
                          '<td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>',
                          i, t["topic"], flags, ev, gaps, prompts))
-    return html('<div class="wide"><table class="matrix"><colgroup><col style="width:12%">'
-                '<col style="width:42%"><col style="width:22%"><col style="width:6%"><col style="width:9%">'
-                '<col style="width:9%"></colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
+    return html('<div class="wide"><table class="matrix"><colgroup><col class="c-topic"><col class="c-evidence">'
+                '<col class="c-prompts"><col class="c-relevant"><col class="c-impact"><col class="c-mitigation">'
+                '</colgroup><thead><tr><th>Topic</th><th>Local evidence (flags first)'
                 "</th><th>Prompts</th><th>Relevant?</th><th>Likely impact</th><th>Mitigation</th></tr>"
                 "</thead><tbody>{}</tbody></table></div>", html_join(rows))
 
@@ -452,6 +506,87 @@ def build_map(sc: Screening) -> str:
     return mb.html()
 
 
+#: The static map's alternative text (the map holds no user text: the heading above it names the site).
+MAP_ALT = ("Map of the site, its buffers and the IMD deciles of the neighbourhoods (LSOAs) around it, with nearby "
+           "services")
+
+
+#: Service markers on the static map: light colours (mostly Okabe-Ito) that stand out on dark deciles and on white.
+_SERVICE_COLOURS = {"gp": "#e69f00", "pharmacy": "#56b4e9", "dentist": "#cc79a7", "library": "#f0e442",
+                    "school": "#ff9da7", "park": "#009e73", "community_centre": "#d55e00", "leisure": "#bebada",
+                    "food_support": "#8dd3c7", "other": "#999999"}
+
+
+def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> bytes:
+    """Return the report's static map (for print and PDF) as PNG bytes.
+
+    The site, the buffers and nearby services over the LSOAs' national IMD deciles, cut to the largest
+    buffer with a margin, with a legend, a north arrow, a scale bar and the licence attribution
+    (:func:`geotarget.render.maps.static.static_figure`). The image carries no text from the data
+    (site and asset names are in the report around it), so no name can be misread as markup.
+
+    Parameters
+    ----------
+    sc : Screening
+        The screening whose site, buffers, LSOAs and nearby services are drawn.
+    width, dpi : float, int
+        Width in inches (A4 less the page margins is about 7.3) and resolution; the defaults keep the
+        PNG near 150 kB.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    from geotarget.io.assets import CATEGORY_LABELS
+    from geotarget.render.maps import MapBuilder
+    from geotarget.render.maps.static import static_figure
+
+    far = sc.site.geometry.buffer(sc.buffers[-1])
+    x0, y0, x1, y1 = far.bounds
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    mb = MapBuilder("Site, buffers and neighbourhood deprivation", simplify=0,
+                    vintage=f"{sc.vintage.label}; the LSOAs the site lies in or with residents within "
+                            f"{sc.buffers[-1]:,.0f} m",
+                    attribution=f"{sc.vintage.name} (MHCLG); boundaries: ONS; services: as listed in the report. "
+                                f"{OGL} {OS_LICENCE}", tiles=False)
+    lsoas = sc.lsoas.reset_index()[["lsoa_code", "imd_decile", "geometry"]]
+    lsoas = lsoas.set_geometry(lsoas.geometry.clip_by_rect(*box))
+    lsoas = lsoas[~lsoas.geometry.is_empty]
+    mb.add_deciles(lsoas, columns={"imd_decile": "IMD decile"}, search=False,
+                   legend_title="IMD decile (national)")
+    if sc.nearby_parks is not None and len(sc.nearby_parks):
+        parks = sc.nearby_parks[["geometry"]].copy()
+        parks = parks.set_geometry(parks.geometry.clip_by_rect(*box))
+        parks = parks[~parks.geometry.is_empty]
+        if len(parks):
+            mb.add_outlines(parks, "Green space", color="#1a9641", weight=2, search=False)
+    rings_name = (f"Buffers ({', '.join(f'{d:,.0f} m' for d in sc.buffers)})" if len(sc.buffers) <= 2
+                  else f"{len(sc.buffers)} buffers, {sc.buffers[0]:,.0f}–{sc.buffers[-1]:,.0f} m")
+    rings = gpd.GeoDataFrame({"label": [zone_label(d) for d in sc.buffers]},
+                             geometry=[sc.site.geometry.buffer(d, quad_segs=32) for d in sc.buffers], crs=BNG)
+    mb.add_outlines(rings, rings_name, color="#1f4e79", dash="6 4", search=False)
+    a = sc.nearby_assets
+    if len(a):
+        inside = a.geometry.within(shapely.box(*box))
+        a = a[inside.to_numpy()]
+    if len(a):  # categories as words of the code, never the data's own text (matplotlib reads "$" as maths)
+        cats = a["category"].map(lambda c: c if c in _SERVICE_COLOURS else "other")
+        pts = gpd.GeoDataFrame({"category": cats.to_numpy()}, geometry=a.geometry.to_numpy(), crs=a.crs)
+        order = [c for c in _SERVICE_COLOURS if c in set(cats)]
+        mb.add_points(pts, "Services", category_column="category", cluster=False, search=False,
+                      labels={c: CATEGORY_LABELS[c] for c in order}, colors={c: _SERVICE_COLOURS[c] for c in order})
+    if sc.site.kind == "polygon":
+        mb.add_outlines(sc.site.frame()[["geometry"]], "Site", color="#d7191c", weight=3, search=False)
+    else:
+        mb.add_points(sc.site.frame()[["geometry"]], "Site", cluster=False, color="#d7191c", search=False)
+    fig = static_figure(mb, width=width, dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "geotarget"})
+    return buf.getvalue()
+
+
 # -- writing and the job ---------------------------------------------------------------------
 #: The formats a report is written in, by file suffix.
 REPORT_FORMATS = ("html", "md", "json", "pdf")
@@ -461,34 +596,47 @@ def render_report(sc: Screening, fmt: str, *, with_map: bool = True) -> bytes:
     """Return the report for ``sc`` in one of :data:`REPORT_FORMATS` as bytes (UTF-8 text, or PDF).
 
     The one place a screening becomes a document: :func:`write_report` and the HIA web service both
-    use it, so a download and a file written by ``geotarget hia`` are the same bytes.
+    use it, so a download and a file written by ``geotarget hia`` are the same bytes. With ``with_map``
+    the HTML holds the interactive map (on screen) and the static map (:func:`static_map_png`, in
+    print), and the PDF the static map; without it, neither has a map section.
     """
+    return _render(sc, fmt, with_map=with_map, png={})
+
+
+def _render(sc: Screening, fmt: str, *, with_map: bool, png: dict) -> bytes:
+    """:func:`render_report`, drawing the static map once into ``png`` for the formats that share it."""
     if fmt not in REPORT_FORMATS:
         raise ParameterError(f"unknown report format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
     if fmt == "json":
         return (json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
-    blocks = report_blocks(sc)
+    blocks = report_blocks(sc, with_map=with_map)
     if fmt == "md":
         return to_markdown(blocks).encode("utf-8")
     title = f"HIA screening: {sc.site.name}"
+    if with_map and "png" not in png:
+        png["png"] = static_map_png(sc)
+    map_png = png.get("png") if with_map else None
     if fmt == "html":
         map_html = build_map(sc) if with_map else None
-        return to_html(blocks, title=title, map_html=map_html).encode("utf-8")
+        return to_html(blocks, title=title, map_html=map_html, map_png=map_png).encode("utf-8")
     from geotarget.render.pdf import pdf_bytes
 
-    return pdf_bytes(to_html(blocks, title=title, map_html=None))
+    return pdf_bytes(to_html(blocks, title=title, map_html=None, map_png=map_png))
 
 
 def write_report(sc: Screening, out: str | os.PathLike, *, slug: str | None = None,
                  with_map: bool = True, formats: Sequence[str] = ("html", "md", "json")) -> dict[str, Path]:
-    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` (and ``.pdf`` if asked) into ``out`` atomically."""
+    """Write ``<slug>.html``, ``<slug>.md`` and ``<slug>.json`` (and ``.pdf`` if asked) into ``out`` atomically.
+
+    The static map is drawn once for the HTML and the PDF.
+    """
     out = Path(out)
     slug = slug or slugify(sc.site.name)
-    paths = {}
+    paths, png = {}, {}
     for fmt in formats:
         path = out / f"{slug}.{fmt}"
         with atomic_path(path) as tmp:
-            tmp.write_bytes(render_report(sc, fmt, with_map=with_map))
+            tmp.write_bytes(_render(sc, fmt, with_map=with_map, png=png))
         paths[fmt] = path
     log.info("HIA report for %s -> %s", sc.site.name, out / slug)
     return paths
@@ -509,7 +657,7 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
             out: str | os.PathLike, name: str | None = None, name_column: str | None = None,
             buffers: Sequence[float] | str = DEFAULT_BUFFERS, rules: ScreeningRules | None = None,
             assets=None, assets_source: str | None = None, postcodes: str | os.PathLike | None = None,
-            generated: str | None = None, with_map: bool = True) -> HiaResult:
+            generated: str | None = None, with_map: bool = True, pdf: bool = False) -> HiaResult:
     """Screen one site (``site``: a path, WKT, postcode, ``"E,N"`` or a :class:`Site`) or a file of sites (``sites``).
 
     ``data`` is the study's data (:func:`geotarget.data.load`; default ``load()``, the bundled Tees Valley); it
@@ -518,7 +666,8 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     postcode table (:meth:`StudyData.postcode_table`: Code-Point Open with ``codepoint``, any English
     postcode), else in the bundled postcodes.
 
-    Writes one report per site into ``out`` and, for ``sites``, ``sites_comparison.csv`` (ranked
+    Writes one report per site into ``out`` (``<slug>.html``, ``.md``, ``.json`` and, with ``pdf``, ``.pdf``:
+    :func:`render_report`) and, for ``sites``, ``sites_comparison.csv`` (ranked
     by :data:`~geotarget.hia.screen.RANKING_RULE`), ``sites_comparison.md`` and, when some rows could
     not be used, ``sites_rejected.csv`` (row, name, reason, detail). A single site that cannot be
     used raises; in a batch it is reported and the others go on.
@@ -557,7 +706,8 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
                               f"{read.rejects['detail'].iloc[0] if len(read.rejects) else 'no rows'}")
     taken: set[str] = set()
     slug_of = [slugify(s.name, taken=taken) for s in candidates]
-    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in ("html", "md", "json")]
+    formats = ("html", "md", "json", "pdf") if pdf else ("html", "md", "json")
+    planned = [out / f"{sl}.{ext}" for sl in slug_of for ext in formats]
     if sites is not None:
         planned += [out / "sites_comparison.csv", out / "sites_comparison.md", out / "sites_rejected.csv"]
     clash = [p for p in planned if p.resolve() in inputs]
@@ -583,20 +733,21 @@ def run_hia(data: StudyData | None = None, *, site: str | Site | None = None, si
     result = HiaResult(screenings, None, rejects, slugs=slugs)
     prov = Provenance(out, command="hia", parameters={"site": site if isinstance(site, str) else None,
                                                      "sites": sites, "buffers": list(buffers), "name": name,
-                                                     "with_map": with_map})
+                                                     "with_map": with_map, "pdf": pdf})
     prov.add_sources(data.sample.sources)
     for p in inputs:
         prov.add_input(p, role="hia input")
     with publishing(out, command="hia", provenance=prov) as pub:  # lock, stage, publish whole
-        _write_hia(result, pub.dir, screenings, slugs, rejects, sites=sites, with_map=with_map)
+        _write_hia(result, pub.dir, screenings, slugs, rejects, sites=sites, with_map=with_map, formats=formats)
     result.outputs = pub.final(result.outputs)
     return result
 
 
-def _write_hia(result: HiaResult, out: Path, screenings, slugs, rejects, *, sites, with_map: bool) -> None:
+def _write_hia(result: HiaResult, out: Path, screenings, slugs, rejects, *, sites, with_map: bool,
+               formats: Sequence[str]) -> None:
     """Write the reports and, for ``sites``, the comparison into ``out``; record them in ``result.outputs``."""
     for sc, sl in zip(screenings, slugs, strict=True):
-        for ext, p in write_report(sc, out, slug=sl, with_map=with_map).items():
+        for ext, p in write_report(sc, out, slug=sl, with_map=with_map, formats=formats).items():
             result.outputs[f"{sl}.{ext}"] = p
     if sites is not None:
         if not screenings:
@@ -622,5 +773,5 @@ def _cell(v) -> str:
     return f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
-__all__ = ["DISCLAIMER", "HiaResult", "build_map", "evidence", "report_blocks", "run_hia", "to_html", "to_markdown",
-           "write_report"]
+__all__ = ["DISCLAIMER", "MAP_ALT", "REPORT_FORMATS", "HiaResult", "build_map", "evidence", "render_report",
+           "report_blocks", "run_hia", "static_map_png", "to_html", "to_markdown", "write_report"]

@@ -29,7 +29,7 @@ from geotarget.hia.evidence import (
     zone_key,
 )
 
-#: The 11 topics: key, title, assessment prompts.
+#: The 11 topics: key, title (as the HUDU Rapid HIA tool, 4th edition, October 2019, words it), assessment prompts.
 TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("housing", "Housing design and affordability", (
         "Does the proposal provide affordable homes and a mix of tenures and sizes that meets local need, including "
@@ -37,7 +37,7 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "Are homes accessible and adaptable for older and disabled people (M4(2)/M4(3))?",
         "Are homes energy efficient and designed against overheating and fuel poverty?",
         "Do homes have adequate internal space, daylight and privacy?")),
-    ("access_health", "Access to health, social care and other social infrastructure", (
+    ("access_health", "Access to health and social care services and other social infrastructure", (
         "Will new residents add demand on GP, dental, pharmacy and social care capacity, and has the NHS (ICB) been "
         "consulted on that capacity?",
         "Does the proposal provide or contribute to health and social infrastructure (planning obligations, CIL)?",

@@ -572,6 +572,7 @@ class HiaParams(_Params):
         "LSOAs tested: on the site or with residents within the first buffer, or on the site only", "buffer",
         arg=None)
     map: bool = _p("put the map in the HTML report", True, arg="with_map")
+    pdf: bool = _p("also write DIR/<site>.pdf: the report on A4 pages, with a static map", False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
