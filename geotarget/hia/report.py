@@ -85,7 +85,8 @@ def evidence(sc: Screening) -> dict:
     L = sc.lsoas
     zks = [zone_key(d) for d in sc.buffers]
     lsoas = []
-    for code, r in L.iterrows():
+    attrs = L.drop(columns=L.geometry.name) if hasattr(L, "geometry") else L
+    for code, r in zip(attrs.index, attrs.to_dict("records"), strict=True):
         item = {"code": code, "name": r["lsoa_name"], "ward": r["ward_name"], "council": r["lad_name"],
                 "decile": int(r["imd_decile"]), "population": float(r["pop_total"]), "on_site": bool(r["on_site"]),
                 "distance_m": float(r["distance_m"]), "meets_health_inequalities_rule": bool(r["meets_rule"]),

@@ -119,11 +119,23 @@ def _num(x, dp: int = 1) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{x:,.{dp}f}"
 
 
-def _share(w: pd.Series, deciles: pd.Series, k: int) -> float | None:
-    tot = float(w.sum())
-    if tot <= 0 or deciles is None:
+def _arr(s) -> np.ndarray:
+    """Return a column as floats (NaN for missing): selections and sums on arrays cost a fraction of pandas'."""
+    return s.to_numpy(dtype=float, na_value=np.nan) if isinstance(s, pd.Series) else np.asarray(s, dtype=float)
+
+
+def _sum(a: np.ndarray) -> float:
+    return float(np.nansum(a))
+
+
+def _share(w, deciles, k: int) -> float | None:
+    if deciles is None:
         return None
-    return float(w[deciles.le(k).fillna(False).astype(bool)].sum()) / tot
+    w = _arr(w)
+    tot = _sum(w)
+    if tot <= 0:
+        return None
+    return _sum(w[_arr(deciles) <= k]) / tot
 
 
 def _council_share(sc: Screening, column: str, k: int) -> float | None:
@@ -138,12 +150,13 @@ def _england_share(sc: Screening, column: str, k: int) -> float | None:
     return None if any(s is None for s in shares) else float(sum(shares))
 
 
-def _indicator_deciles(sc: Screening, key: str) -> pd.Series | None:
+def _indicator_deciles(sc: Screening, key: str) -> np.ndarray | None:
     cuts = indicator_cuts(sc.reference, key)
     if cuts is None or key not in sc.lsoas:
         return None
-    return pd.Series(indicator_decile(sc.lsoas[key], cuts, higher_is_worse=INDICATORS[key][1]),
-                     index=sc.lsoas.index).replace(0, np.nan)
+    d = indicator_decile(sc.lsoas[key], cuts, higher_is_worse=INDICATORS[key][1]).astype(float)
+    d[d == 0] = np.nan
+    return d
 
 
 def flags(sc: Screening) -> list[dict]:
@@ -171,7 +184,7 @@ def flags(sc: Screening) -> list[dict]:
             "Impact Assessment for 'any development that might exacerbate the situation further in areas "
             "experiencing the most severe health inequalities'.")})
     for code, topic, col, what in DECILE_FLAGS:
-        if col not in L or L[col].isna().all():
+        if col not in L or np.isnan(_arr(L[col])).all():
             continue
         share = _share(w, L[col], k)
         if share is not None and share >= r.topic_share:
@@ -211,16 +224,20 @@ def flags(sc: Screening) -> list[dict]:
 # -- evidence lines ------------------------------------------------------------------------------
 def _decile_line(sc: Screening, col: str, what: str) -> str | None:
     L = sc.lsoas
-    if col not in L or L[col].isna().all():
+    if col not in L:
+        return None
+    d = _arr(L[col])
+    if np.isnan(d).all():
         return None
     k = sc.rules.topic_max_decile
     zk = zone_key(sc.buffers[0])
-    inz = L.loc[L[f"in_{zk}"], col]
-    share = _share(L[f"pop_{zk}"], L[col], k)
-    site = L.loc[L["on_site"], col].dropna().astype(int).tolist()
+    inz = d[L[f"in_{zk}"].to_numpy()]
+    share = _share(L[f"pop_{zk}"], d, k)
+    on = L["on_site"].to_numpy()
+    site = [int(x) for x in d[on] if not np.isnan(x)]
     local_col = col.replace("_decile", "_local_decile")
-    local = L.loc[L["on_site"], local_col].dropna().astype(int).tolist() if local_col in L else []
-    lo, hi = int(inz.min()), int(inz.max())
+    local = [int(x) for x in _arr(L[local_col])[on] if not np.isnan(x)] if local_col in L else []
+    lo, hi = int(np.nanmin(inz)), int(np.nanmax(inz))
     parts = [f"{what}: national decile{'s' if lo != hi else ''} {lo}{f'–{hi}' if lo != hi else ''} within "
              f"{sc.buffers[0]:,.0f} m"
              f"; {_pct(None if share is None else share * 100)} of residents there in deciles 1–{k} "
