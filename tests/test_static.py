@@ -89,3 +89,19 @@ def test_errors_name_the_problem(tees, tmp_path):
     with pytest.raises(SchemaError, match=r"written as png, svg, pdf; got '.jpg'"):
         static_map(tees, tmp_path / "x.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
+    # matplotlib reads text between $ signs as mathematics; "$\frac$" made drawing fail with a ValueError
+    names = [r"Ward $\frac$", "Costs $5 and $6"]
+    g = gpd.GeoDataFrame({"name": names}, geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+                         crs=BNG)
+    mb = MapBuilder(r"Title $\frac$", vintage=r"vintage $x$", attribution=r"notes $\alpha$")
+    mb.add_outlines(g, "Wards", label_column="name")
+    out = static_map(mb, tmp_path / "dollars.svg", layers=["Wards"])
+    svg = out.read_text(encoding="utf-8")
+    assert out.stat().st_size > 0 and "Traceback" not in svg
+    fig = static_figure(mb, layers=["Wards"])
+    texts = {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_parse_math"))}
+    assert r"Ward $\frac$" in texts and r"Title $\frac$" in texts
+    assert all(not t.get_parse_math() for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")))

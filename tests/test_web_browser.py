@@ -345,6 +345,7 @@ def test_the_whole_story(browser, server):  # noqa: PLR0915 - one story, told in
         assert pdf.startswith(b"%PDF")
         reader = PdfReader(io.BytesIO(pdf))
         assert len(reader.pages) >= 2
+        assert len(reader.pages[0].images) >= 1  # the static map, on page 1
         assert "Stockton High Street homes" in " ".join(reader.pages[0].extract_text().split())
 
         # -- the applicant's list shows the hostile name as text -----------------------------------------------

@@ -126,7 +126,20 @@ def static_figure(
     notes = builder.attribution
     fig.text(0.01, 0.1 / height, "\n".join(textwrap.wrap(notes, 160)), fontsize=6, color="#444444", ha="left",
              va="bottom")
+    _as_written(fig)
     return fig
+
+
+def _as_written(fig: Figure) -> None:
+    """Show every text of the figure as written: names, titles and notes never start mathematical text.
+
+    matplotlib reads text between ``$`` signs as mathematics, and a name such as ``"$\\frac$"`` then raises
+    an error at drawing time; no text on a static map is mathematics.
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
 
 
 def static_map(
