@@ -133,7 +133,7 @@ def static_figure(
 def _as_written(fig: Figure) -> None:
     """Show every text of the figure as written: names, titles and notes never start mathematical text.
 
-    matplotlib reads text between ``$`` signs as mathematics, and a name such as ``"$\\frac$"`` then raises
+    matplotlib reads text between ``$`` signs as mathematics, and a name such as ``"$x^$"`` then raises
     an error at drawing time; no text on a static map is mathematics.
     """
     from matplotlib.text import Text
