@@ -163,6 +163,21 @@ class Screening:
     #: ``lad_name``, ``site_share`` (of the site's area; 1 for the council a point lies in) and
     #: ``residents_share`` (of the residents within the first buffer, apportioned by postcode points)
     councils: pd.DataFrame | None = None
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def row(self, table: str, key) -> dict:
+        """Return row ``key`` of the small table ``table`` (``"indicators"`` or ``"access"``) as a dict.
+
+        The rows are read once per screening: ``.loc`` on a row of mixed types builds a Series each time, and
+        the topics read the same rows many times.
+        """
+        if table not in self._rows:
+            frame = getattr(self, table)
+            columns = list(frame.columns)
+            values = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+            self._rows[table] = {k: dict(zip(columns, row, strict=True))
+                                 for k, row in zip(frame.index, zip(*values, strict=True), strict=True)}
+        return self._rows[table][key]
 
     @property
     def severe(self) -> bool:

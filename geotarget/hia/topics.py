@@ -211,7 +211,7 @@ def flags(sc: Screening) -> list[dict]:
     if sc.rule_lsoas:  # the health-inequalities rule is met (sc.flags is not filled in yet)
         worst = int(L.loc[sc.rule_lsoas, "imd_decile"].min())
         for c in _ACCESS_FLAG_CATEGORIES:
-            a = sc.access.loc[c]
+            a = sc.row("access", c)
             if a["available"] and a["nearest_m"] > r.walk_m:
                 topic = {"park": "open_space", "school": "access_health"}.get(c, "access_health")
                 what = a["label"] if a["label"].startswith("GP") else a["label"].lower()
@@ -256,7 +256,7 @@ def _x100(x):
 def _indicator_line(sc: Screening, key: str) -> str | None:
     if key not in sc.indicators.index:
         return None
-    r = sc.indicators.loc[key]
+    r = sc.row("indicators", key)
     dp = int(r["decimals"])
     zs = [f"{'on the site' if z == 'site' else f'within {d:,.0f} m'} {_num(r[z], dp)}"
           for z, d in [("site", 0), *[(zone_key(d), d) for d in sc.buffers]]]
@@ -276,7 +276,7 @@ def _indicator_line(sc: Screening, key: str) -> str | None:
 def _access_line(sc: Screening, c: str) -> str | None:
     if c not in sc.access.index:
         return None
-    a = sc.access.loc[c]
+    a = sc.row("access", c)
     if not a["available"]:
         example = _EXAMPLES.get(c, "a council asset list")
         return (f"{a['label']}: no data — the bundled {sc.place_name} sample has no {a['label'].lower()} layer, so "
