@@ -25,11 +25,11 @@ what else runs; the load average is printed before and after). The server is alw
 (its process group: the server and its workers). A request counts as an error unless it answers 200
 with the evidence JSON of the postcode asked for.
 
-Measured on this machine (2 cores shared with other sessions' tests; load average 3.5-9.5 during the runs),
-400 cold screenings, 20 clients: with the speed work, ``--workers 2``: p50 1.13 s, p95 1.78 s, 16.3
-screenings/s, server CPU 100 ms per screening; ``--workers 1``: p95 3.70 s, 7.8 screenings/s, 137 ms
-(20 threads contending for one interpreter's lock). Before it (branch webapi at bf37154: main's screening code,
-``--workers 2``, load average 12-16): p95 8.47 s, 3.3 screenings/s, server CPU 270 ms per screening.
+With the defaults (20 clients, 400 cold postcodes, ``geotarget serve``'s default workers) the figures are
+saved to ``benchmarks/results/serve.json``, from which ``benchmarks/readme_figures.py`` writes the README's.
+Before the speed work (main's screening code then, 2 workers, load average 12-16) p95 was 8.47 s at
+3.3 screenings/s and 270 ms of server CPU per screening; with 1 worker a screening waits behind the other
+19 on one core (p95 about 1.7 s).
 """
 
 from __future__ import annotations
@@ -130,9 +130,10 @@ def screen_once(client: httpx.Client, postcode: str) -> tuple[float, str | None]
     dt = time.perf_counter() - t0
     if r.status_code != 200:
         return dt, f"HTTP {r.status_code}: {r.text[:200]}"
-    # the evidence JSON of this postcode (checked without parsing 100 kB: the client shares the server's cores)
+    # the evidence JSON of this postcode (compact; checked without parsing 80 kB: the client shares the server's
+    # cores)
     if not r.headers.get("content-type", "").startswith("application/json") or \
-            f'"site_name": {json.dumps(postcode)}'.encode() not in r.content or b'"lsoas": [\n  {' not in r.content:
+            f'"site_name":{json.dumps(postcode)}'.encode() not in r.content or b'"lsoas":[{' not in r.content:
         return dt, f"unexpected answer for {postcode}: {r.text[:200]!r}"
     return dt, None
 
@@ -207,7 +208,10 @@ def _line(name: str, m: dict, clients: int) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    from geotarget.web.settings import DEFAULT_WORKERS
+
+    ap.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                    help=f"uvicorn worker processes (default as geotarget serve's: {DEFAULT_WORKERS} here)")
     ap.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     ap.add_argument("--requests", type=int, default=400, help="cold screenings, distinct postcodes (default 400)")
     ap.add_argument("--repeats", type=int, default=200,
@@ -276,6 +280,15 @@ def main() -> None:
             finally:
                 stop_server(proc)
     print(f"  load average after {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.clients == 20 and args.requests >= 400 and args.workers == DEFAULT_WORKERS:  # the README's figures
+        sys.path.insert(0, str(Path(__file__).parent))
+        from record import save
+
+        figures = {"p50_cold_s": res["p50"], "p95_cold_s": res["p95"], "throughput": res["throughput"],
+                   "server_cpu_ms": res["server_cpu"] * 1000, "workers": args.workers, "clients": args.clients}
+        if args.repeats:
+            figures["p95_repeat_s"] = again["p95"]
+        save("serve", figures)
     print(json.dumps({"workers": args.workers, "clients": args.clients, "cold": {k: v for k, v in res.items()
                                                                                  if k != "errors"}}))
 

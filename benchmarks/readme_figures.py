@@ -99,6 +99,11 @@ FIGURES: dict[str, Figure] = {
     "access_england_s": Figure("bench_access_england.py", "access_england", ("nearest_cpu_s",), cpu_seconds),
     "access_england_postcodes": Figure("bench_access_england.py", "access_england", ("postcodes",),
                                        lambda n: f"{n / 1e6:.1f} million"),
+    # the HIA service under load (20 clients on 127.0.0.1) and one screening in-process
+    "serve_p95_s": Figure("bench_serve.py", "serve", ("p95_cold_s",), lambda v: f"{v:.2f} s"),
+    "serve_p50_s": Figure("bench_serve.py", "serve", ("p50_cold_s",), lambda v: f"{v:.2f} s"),
+    "serve_throughput": Figure("bench_serve.py", "serve", ("throughput",), lambda v: f"{v:.0f}"),
+    "serve_workers": Figure("bench_serve.py", "serve", ("workers",), "{:d}".format),
 }
 
 

