@@ -145,3 +145,29 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+# -- the HIA web service ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fast_hashes():
+    """Argon2id with small costs, so test accounts are quick to make and check (the service uses pwdlib's defaults).
+
+    Used by the web tests through ``pytestmark = pytest.mark.usefixtures("fast_hashes")``.
+    """
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from geotarget.web import service
+
+    service.set_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
+    yield
+    service.set_hasher(None)
+
+
+@pytest.fixture(scope="session")
+def screener():
+    """Load the service's screening data (bundled Tees Valley) once for every web test."""
+    from geotarget.web.screener import Screener
+    from geotarget.web.settings import Settings
+
+    return Screener(Settings(db_url="sqlite:///:memory:"))

@@ -13,7 +13,7 @@ import shapely
 from geotarget.core.crs import BNG
 from geotarget.core.errors import SchemaError
 from geotarget.render.maps import DECILE_COLOURS, DEFAULT_ATTRIBUTION, MapBuilder, deprivation_map
-from geotarget.render.maps.static import _nice_length, static_figure, static_map
+from geotarget.render.maps.static import nice_length, static_figure, static_map
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_legend_arrow_scale_and_attribution(tees):
 
 @pytest.mark.parametrize("width, expected", [(55_000, 10_000), (3_000, 500), (12_000, 2_000), (700, 100)])
 def test_scale_bar_length_is_a_round_fifth(width, expected):
-    assert _nice_length(width) == expected
+    assert nice_length(width) == expected
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])

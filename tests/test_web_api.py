@@ -32,23 +32,17 @@ SITE_WGS84 = gpd.GeoSeries([SITE_BNG], crs="EPSG:27700").to_crs("EPSG:4326").ilo
 BOWTIE_WKT = "POLYGON ((444400 518800, 444700 519000, 444700 518800, 444400 519000, 444400 518800))"
 UPLOAD_LIMIT = 300_000
 
-
-@pytest.fixture(autouse=True, scope="module")
-def fast_hashes():
-    """Argon2id with small costs, so the tests' accounts are quick to make (the service uses pwdlib's defaults)."""
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    service.set_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-    yield
-    service.set_hasher(None)
+# accounts made with quick password hashes (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 
 @pytest.fixture(scope="module")
-def screener():
+def screener(screener):
+    """Use the session's screening data with a small upload limit, so oversize uploads are quick to make."""
     from geotarget.web.screener import Screener
 
-    return Screener(Settings(db_url="sqlite:///:memory:", max_upload_bytes=UPLOAD_LIMIT))
+    return Screener(Settings(db_url="sqlite:///:memory:", max_upload_bytes=UPLOAD_LIMIT), data=screener.data)
+
 
 
 def _app(db_path, screener, **kw):

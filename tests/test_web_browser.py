@@ -40,33 +40,15 @@ APPLICANT = {"email": "consultant@planning.example", "name": "Sam Consultant", "
 NEGATIVE = {2, 7}  # topics the applicant judges negative
 MITIGATED = {2, 4, 7}  # topics with mitigation
 
+# accounts made with quick password hashes; `screener`: the screening data, loaded once (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("fast_hashes")
+
+
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def fast_hashes():
-    """Argon2id with small costs, so accounts are quick to make and check (the service uses pwdlib's defaults)."""
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    from geotarget.web import service
-
-    service.set_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-    yield
-    service.set_hasher(None)
-
-
-@pytest.fixture(scope="module")
-def screener():
-    """Load the screening data once for the module's apps."""
-    from geotarget.web.screener import Screener
-    from geotarget.web.settings import Settings
-
-    return Screener(Settings(db_url="sqlite:///:memory:"))
 
 
 @pytest.fixture(scope="module")

@@ -30,23 +30,9 @@ from geotarget.web.settings import Settings
 PASSWORD = "correct horse battery staple"
 TABLES = {"users", "submissions", "topic_answers", "review_comments", "status_events", "app_settings"}
 
+# accounts made with quick password hashes; `screener`: the screening data, loaded once (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("fast_hashes")
 
-@pytest.fixture(autouse=True, scope="module")
-def fast_hashes():
-    """Argon2id with small costs, so the tests' accounts are quick to make (the service uses pwdlib's defaults)."""
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    service.set_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-    yield
-    service.set_hasher(None)
-
-
-@pytest.fixture(scope="module")
-def screener():
-    from geotarget.web.screener import Screener
-
-    return Screener(Settings(db_url="sqlite:///:memory:"))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ action areas outlined and numbered as in the document, a north arrow (grid north
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -19,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geotarget.io.files import atomic_path
+from geotarget.render.maps.static import halo as static_halo
+from geotarget.render.maps.static import north_arrow, scale_bar
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def _context(ax, context: MapContext, *, labels: bool, council_labels: bool) -> 
         wards.boundary.plot(ax=ax, color=_WARD, linewidth=0.5, zorder=5)
     if len(councils):
         councils.boundary.plot(ax=ax, color=_COUNCIL, linewidth=1.2, zorder=6)
-    halo = _halo()
+    halo = static_halo()
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     if labels and len(wards):
         for p, text in zip(wards.geometry.representative_point(), wards["label"], strict=True):
@@ -209,15 +210,9 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _halo() -> list:
-    from matplotlib import patheffects
-
-    return [patheffects.withStroke(linewidth=2, foreground="white")]
-
-
 def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
-    _north_arrow(ax)
-    _scale_bar(ax)
+    north_arrow(ax, fontsize=9, zorder=40)
+    scale_bar(ax, fontsize=6.5, zorder=40)
     import io
 
     from PIL import Image
@@ -235,27 +230,3 @@ def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
         image.save(tmp, format="PNG")
     log.info("wrote %s", target)
     return target
-
-
-def _north_arrow(ax) -> None:
-    ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
-                fontsize=9, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.3},
-                path_effects=_halo(), zorder=40)
-
-
-def _scale_bar(ax) -> None:
-    """Draw a scale bar in the lower right, in km or m (the axes are British National Grid metres)."""
-    from matplotlib.patches import Rectangle
-
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    target = (x1 - x0) / 5
-    power = 10 ** math.floor(math.log10(target))
-    length = max(m * power for m in (1, 2, 5) if m * power <= target)
-    left, bottom, height = x1 - (x1 - x0) * 0.04 - length, y0 + (y1 - y0) * 0.03, (y1 - y0) * 0.008
-    for i, colour in enumerate(("black", "white")):
-        ax.add_patch(Rectangle((left + i * length / 2, bottom), length / 2, height, facecolor=colour,
-                               edgecolor="black", linewidth=0.6, zorder=40))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.annotate(label, (left + length / 2, bottom + height * 1.6), ha="center", va="bottom", fontsize=6.5,
-                path_effects=_halo(), zorder=40)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-__all__ = ["static_figure", "static_map"]
+__all__ = ["halo", "nice_length", "north_arrow", "scale_bar", "static_figure", "static_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def static_figure(
                 points = frame.geometry.representative_point()
                 for p, text in zip(points, layer.labels, strict=True):
                     ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=7, zorder=z + 200,
-                                path_effects=_halo())
+                                path_effects=halo())
         else:
             frame.plot(ax=ax, color=layer.colours, markersize=18, edgecolor="white", linewidth=0.4, zorder=z + 300)
 
@@ -121,8 +121,8 @@ def static_figure(
     fig.text(0.01, 1 - 0.3 / height, heading, fontsize=13, fontweight="bold", va="top")
     if builder.vintage:
         fig.text(0.01, 1 - 0.62 / height, builder.vintage, fontsize=9, va="top", color="#333333")
-    _north_arrow(ax)
-    _scale_bar(ax)
+    north_arrow(ax)
+    scale_bar(ax)
     notes = builder.attribution
     fig.text(0.01, 0.1 / height, "\n".join(textwrap.wrap(notes, 160)), fontsize=6, color="#444444", ha="left",
              va="bottom")
@@ -184,39 +184,41 @@ def static_map(
     return target
 
 
-def _halo() -> list[Any]:
+def halo() -> list[Any]:
+    """Return the white outline that keeps a label readable on any fill (matplotlib path effects)."""
     from matplotlib import patheffects
 
     return [patheffects.withStroke(linewidth=2, foreground="white")]
 
 
-def _north_arrow(ax: Any) -> None:
+def north_arrow(ax: Any, *, fontsize: float = 10, zorder: int = 1000) -> None:
+    """Draw a north arrow in the upper right (grid north: the axes are British National Grid)."""
     ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.87), xycoords="axes fraction", ha="center", va="center",
-                fontsize=10, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
-                path_effects=_halo(), zorder=1000)
+                fontsize=fontsize, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
+                path_effects=halo(), zorder=zorder)
 
 
-def _nice_length(width: float) -> float:
+def nice_length(width: float) -> float:
     """Return a round length (1, 2 or 5 x 10^k metres) about a fifth of ``width``."""
     target = width / 5
     power = 10 ** math.floor(math.log10(target))
     return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
-def _scale_bar(ax: Any) -> None:
-    """Draw a scale bar in the lower right, in km (the axes are British National Grid metres)."""
+def scale_bar(ax: Any, *, fontsize: float = 7, zorder: int = 1000) -> None:
+    """Draw a scale bar in the lower right, in km or m (the axes are British National Grid metres)."""
     from matplotlib.patches import Rectangle
 
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    length = _nice_length(x1 - x0)
+    length = nice_length(x1 - x0)
     left, bottom = x1 - (x1 - x0) * 0.04 - length, y0 + (y1 - y0) * 0.03
     height = (y1 - y0) * 0.008
     for i, colour in enumerate(("black", "white")):
         ax.add_patch(Rectangle((left + i * length / 2, bottom), length / 2, height, facecolor=colour,
-                               edgecolor="black", linewidth=0.6, zorder=1000))
+                               edgecolor="black", linewidth=0.6, zorder=zorder))
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.annotate(label, (left + length / 2, bottom + height * 1.6), ha="center", va="bottom", fontsize=7,
-                path_effects=_halo(), zorder=1000)
+    ax.annotate(label, (left + length / 2, bottom + height * 1.6), ha="center", va="bottom", fontsize=fontsize,
+                path_effects=halo(), zorder=zorder)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
