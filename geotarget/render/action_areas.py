@@ -211,6 +211,8 @@ def _blocks(result: Targeting, *, title: str | None, version: str, date: str | N
                           f"{p['england_avg_percentile']:.0f}",
                           f"{p['area_pct_pop_decile1']:.0f}% / {p['council_pct_pop_decile1']:.0f}%"]
                          for p in prof.to_dict("records")], "lrrrr"))
+            out.append(("small", "Area, Council, England: population-weighted average national percentile rank "
+                        "(0 = most deprived in England, 50 = the national middle)."))
         out.append(("small", "Member LSOAs: " + ", ".join(_member_labels(mem)) + "."))
     out += [("h2", "Method"), ("p", method_note(result))]
     for note in result.notes:
