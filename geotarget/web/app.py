@@ -222,7 +222,7 @@ def check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as e:
             raise ParameterError(f"port was {port} but {host}:{port} cannot be used ({e.strerror or e}): another "
-                                 "program listens there; choose another with --port", parameter="port") from None
+                                 "program listens there; choose another port", parameter="port") from None
 
 
 def serve(settings: Settings, *, quiet: bool = False) -> None:
