@@ -287,13 +287,16 @@ section.area { break-inside: avoid-page; }
 """
 
 
+_HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
+
+
 def _html(blocks: list[tuple], images: Mapping[str, bytes]) -> str:
     parts = []
     title = next((b[1] for b in blocks if b[0] == "h1"), "Targeted action areas")
     for b in blocks:
         kind = b[0]
         if kind in ("h1", "h2", "h3"):
-            parts.append(html(f"<{kind}>{{}}</{kind}>", b[1]))
+            parts.append(html(_HEADINGS[kind], b[1]))
         elif kind == "p":
             parts.append(html("<p>{}</p>", b[1]))
         elif kind == "small":
