@@ -56,7 +56,7 @@ from geotarget.io.files import atomic_path, write_csv, write_text_atomic
 from geotarget.io.provenance import Provenance
 from geotarget.io.publish import publishing
 from geotarget.io.sites import Site, is_file, parse_site, read_sites, slugify
-from geotarget.render.text import Markup, html, html_join, md_cell, md_text
+from geotarget.render.text import Markup, html, html_heading, html_join, md_cell, md_text
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +404,7 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: b
     for blk in blocks:
         kind = blk[0]
         if kind in ("h1", "h2", "h3"):
-            body.append(html(_HEADINGS[kind], blk[1]))
+            body.append(html_heading(kind, blk[1]))
         elif kind == "p":
             body.append(html("<p>{}</p>", blk[1]))
         elif kind == "ul":
@@ -417,7 +417,7 @@ def to_html(blocks: list[tuple], *, title: str, map_html: str | None, map_png: b
             body.append(html('<div class="wide"><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
                              header, cells))
         elif kind == "map" and (map_html or map_png):  # no map, no heading
-            body.append(html(_HEADINGS["h2"], blk[1]))
+            body.append(html_heading("h2", blk[1]))
             if map_html:  # a whole page as an attribute value: escaped as such, the browser unescapes it
                 body.append(html('<iframe class="map" title="Map of the site" srcdoc="{}"></iframe>', map_html))
             if map_png:  # the static map: in print only when the interactive one is on the screen
@@ -452,9 +452,6 @@ def _cell_html(value) -> Markup:
     if _LONG_WORD.search(text):
         return html('<td class="any">{}</td>', value)
     return html("<td>{}</td>", value)
-
-_HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
-
 
 def _matrix_html(topics: list[dict]) -> Markup:
     """Return the HUDU matrix as an HTML table (the assessor's three columns left blank)."""

@@ -20,7 +20,7 @@ from geotarget.core.licences import OGL, OS_LICENCE, iod_source
 from geotarget.core.version import __version__
 from geotarget.io.files import write_csv, write_text_atomic
 from geotarget.render.qgis import write_styled_geopackage
-from geotarget.render.text import Markup, html, html_join, md_cell, md_text
+from geotarget.render.text import Markup, html, html_heading, html_join, md_cell, md_text
 
 # ---------------------------------------------------------------------------------------------
 # Outputs
@@ -287,16 +287,13 @@ section.area { break-inside: avoid-page; }
 """
 
 
-_HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
-
-
 def _html(blocks: list[tuple], images: Mapping[str, bytes]) -> str:
     parts = []
     title = next((b[1] for b in blocks if b[0] == "h1"), "Targeted action areas")
     for b in blocks:
         kind = b[0]
         if kind in ("h1", "h2", "h3"):
-            parts.append(html(_HEADINGS[kind], b[1]))
+            parts.append(html_heading(kind, b[1]))
         elif kind == "p":
             parts.append(html("<p>{}</p>", b[1]))
         elif kind == "small":

@@ -61,6 +61,19 @@ def html_join(parts: Iterable[object], sep: str = "") -> Markup:
     return Markup(sep).join(map(_markup, parts))
 
 
+#: Heading templates by block kind (``"h1"``, ``"h2"``, ``"h3"``), for the documents built from blocks.
+_HEADINGS = {"h1": "<h1>{}</h1>", "h2": "<h2>{}</h2>", "h3": "<h3>{}</h3>"}
+
+
+def html_heading(kind: str, text: object) -> Markup:
+    """Return a heading of level ``kind`` (``"h1"``, ``"h2"`` or ``"h3"``) with ``text`` escaped.
+
+    >>> html_heading("h2", "Flags & notes")
+    Markup('<h2>Flags &amp; notes</h2>')
+    """
+    return html(_HEADINGS[kind], text)
+
+
 def _markup(value: object) -> Markup:
     """``value`` as HTML: kept if it is already HTML (``__html__``), else escaped by :func:`html_text`."""
     return value if hasattr(value, "__html__") else Markup(html_text(value))
@@ -83,4 +96,4 @@ def md_cell(text: object) -> str:
     return md_text(text).replace("|", "\\|")
 
 
-__all__ = ["Markup", "html", "html_join", "html_text", "md_cell", "md_text"]
+__all__ = ["Markup", "html", "html_heading", "html_join", "html_text", "md_cell", "md_text"]
