@@ -269,3 +269,15 @@ def test_cli_run_prints_the_documents_areas(tmp_path, capsys):
     for line, row in zip(printed, rows, strict=True):
         assert f"{row[1]} ({row[2]}" in line and f": {row[4]} residents" in line
     assert (tmp_path / "action_areas.html").exists() and not (tmp_path / "action_areas.pdf").exists()
+
+
+def test_maps_draw_names_with_dollar_signs_as_written(sample25, tmp_path):
+    # matplotlib reads text between $ signs as mathematics; a ward called "$x^$" made drawing fail
+    lsoas = sample25.lsoas.copy()
+    codes = lsoas.index[(lsoas["lad_code"] == STOCKTON)]
+    lsoas.loc[codes, "ward_name"] = "Ward $x^$"
+    res = target_areas(lsoas, councils=["Stockton-on-Tees"], n=1, sensitivity=False, vintage=sample25.vintage)
+    files = write_action_areas(res, tmp_path, lsoas=lsoas)
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert pngs == ["action_area_1.png", "action_areas_overview.png"]
+    assert "Ward $x^$" in files["md"].read_text(encoding="utf-8").replace("\\", "")

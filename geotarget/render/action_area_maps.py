@@ -19,7 +19,7 @@ import pandas as pd
 
 from geotarget.io.files import atomic_path
 from geotarget.render.maps.static import halo as static_halo
-from geotarget.render.maps.static import north_arrow, scale_bar
+from geotarget.render.maps.static import as_written, north_arrow, scale_bar
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def overview_map(result: Any, context: MapContext, path: str | os.PathLike, *, t
                     zorder=30, bbox={"boxstyle": "circle,pad=0.25", "facecolor": _AREA, "edgecolor": "white",
                                      "linewidth": 0.8})
     _legend(ax, areas_label="Action area (number as in the table)")
-    fig.text(0.01, 0.985, _plain(title), fontsize=11, fontweight="bold", va="top")
+    fig.text(0.01, 0.985, title, fontsize=11, fontweight="bold", va="top")
     return _save(fig, ax, path, dpi)
 
 
@@ -182,11 +182,11 @@ def _context(ax, context: MapContext, *, labels: bool, council_labels: bool) -> 
     if labels and len(wards):
         for p, text in zip(wards.geometry.representative_point(), wards["label"], strict=True):
             if xlim[0] < p.x < xlim[1] and ylim[0] < p.y < ylim[1] and isinstance(text, str):
-                ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333",
+                ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333",
                             zorder=25, path_effects=halo)
     if council_labels and len(councils):
         for p, text in zip(councils.geometry.representative_point(), councils["label"], strict=True):
-            ax.annotate(_plain(text), (p.x, p.y), ha="center", va="center", fontsize=8, fontweight="bold",
+            ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=8, fontweight="bold",
                         color=_COUNCIL, zorder=26, path_effects=halo)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
@@ -205,14 +205,10 @@ def _legend(ax, *, areas_label: str, others: bool = False) -> None:
     ax.legend(handles=handles, loc="lower left", fontsize=6, framealpha=0.85, edgecolor="#cccccc")
 
 
-def _plain(text: object) -> str:
-    """Return ``text`` for a matplotlib label: shown as written (a ``$`` never starts mathematical text)."""
-    return str(text).replace("$", r"\$")
-
-
 def _save(fig, ax, path: str | os.PathLike, dpi: int) -> Path:
     north_arrow(ax, fontsize=9, zorder=40)
     scale_bar(ax, fontsize=6.5, zorder=40)
+    as_written(fig)  # names are drawn as written: a $ never starts mathematics
     import io
 
     from PIL import Image

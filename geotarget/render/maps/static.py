@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-__all__ = ["halo", "nice_length", "north_arrow", "scale_bar", "static_figure", "static_map"]
+__all__ = ["as_written", "halo", "nice_length", "north_arrow", "scale_bar", "static_figure", "static_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +126,11 @@ def static_figure(
     notes = builder.attribution
     fig.text(0.01, 0.1 / height, "\n".join(textwrap.wrap(notes, 160)), fontsize=6, color="#444444", ha="left",
              va="bottom")
-    _as_written(fig)
+    as_written(fig)
     return fig
 
 
-def _as_written(fig: Figure) -> None:
+def as_written(fig: Figure) -> None:
     """Show every text of the figure as written: names, titles and notes never start mathematical text.
 
     matplotlib reads text between ``$`` signs as mathematics, and a name such as ``"$x^$"`` then raises
