@@ -131,6 +131,12 @@ class ScreeningRules:
                 f"(1 = most deprived 10% of LSOAs in England)")
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Return ``frame.to_dict("records")`` read from one object array (pandas' row iteration costs ~5 ms a table)."""
+    columns = [str(c) if not isinstance(c, str) else c for c in frame.columns]
+    return [dict(zip(columns, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
+
+
 @dataclass
 class Screening:
     """The evidence for one site: frames for tables and maps, and lists for flags and topics."""
@@ -173,10 +179,7 @@ class Screening:
         """
         if table not in self._rows:
             frame = getattr(self, table)
-            columns = list(frame.columns)
-            values = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-            self._rows[table] = {k: dict(zip(columns, row, strict=True))
-                                 for k, row in zip(frame.index, zip(*values, strict=True), strict=True)}
+            self._rows[table] = dict(zip(frame.index, records(frame), strict=True))
         return self._rows[table][key]
 
     @property
@@ -312,5 +315,5 @@ def walk_band(d: float) -> str:
 
 __all__ = ["ACCESS_CATEGORIES", "DEFAULT_BUFFERS", "HEALTH_INDICATORS", "INDICATORS", "MAX_BUFFER_M",
            "PROFILE_INDICES", "Screening", "ScreeningRules", "WALK_BANDS", "indicator_cuts", "indicator_decile",
-           "council_text", "percent_shares", "reference_value", "residents_council_text", "shares_text", "walk_band",
-           "zone_key", "zone_label"]
+           "council_text", "percent_shares", "records", "reference_value", "residents_council_text", "shares_text",
+           "walk_band", "zone_key", "zone_label"]

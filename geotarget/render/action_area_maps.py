@@ -18,8 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geotarget.io.files import atomic_path
-from geotarget.render.maps.static import halo as static_halo
 from geotarget.render.maps.static import as_written, north_arrow, scale_bar
+from geotarget.render.maps.static import halo as static_halo
 
 log = logging.getLogger(__name__)
 
