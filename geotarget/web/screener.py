@@ -211,7 +211,7 @@ class Screener:
                     f"upload {label}", site.notes)
 
     def _checked(self, site: Site) -> Site:
-        """Refuse a site that is invalid, too large or outside England; return it otherwise."""
+        """Refuse a site that is invalid, too large or outside England; return it otherwise (every route ends here)."""
         if site.kind == "polygon":
             check_polygon(site.geometry, where=f"site {site.name!r}")
             if site.area_ha > MAX_SITE_HA:
@@ -445,12 +445,8 @@ def _site_from_wgs84(geom: shapely.Geometry, *, name: str, source: str, where: s
                       "Great Britain; GeoJSON is longitude, latitude in WGS84 degrees (RFC 7946)", field="site")
     check_polygon(geom, where=where)
     bng = gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(BNG).iloc[0]
-    if bng.geom_type != "Point":
-        if not bng.is_valid:  # reprojection can make a sliver invalid: refuse rather than repair silently
-            check_polygon(bng, where=where)
-        if bng.area / 1e4 > MAX_SITE_HA:
-            raise Invalid(f"{where}: the site covers {bng.area / 1e4:,.0f} ha; at most {MAX_SITE_HA:,.0f} ha are "
-                          "screened as one site", field="site")
+    if bng.geom_type != "Point" and not bng.is_valid:  # reprojection can make a sliver invalid: refuse, not repair
+        check_polygon(bng, where=where)
     return Site(name, bng, source, (f"{where}: longitude/latitude (WGS84) reprojected to EPSG:27700.",))
 
 
@@ -475,9 +471,6 @@ def _parse(text, *, name, postcodes, where: str = "site") -> Site:
         if isinstance(text, Path):  # the temporary file's name means nothing to the applicant
             msg = msg.replace(str(text), where).replace(text.name, where)
         raise Invalid(msg, field="site") from None
-    if site.kind == "polygon" and site.area_ha > MAX_SITE_HA:
-        raise Invalid(f"{where}: the site covers {site.area_ha:,.0f} ha; at most {MAX_SITE_HA:,.0f} ha are screened "
-                      "as one site", field="site")
     return site
 
 
