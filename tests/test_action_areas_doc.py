@@ -281,3 +281,21 @@ def test_maps_draw_names_with_dollar_signs_as_written(sample25, tmp_path):
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["action_area_1.png", "action_areas_overview.png"]
     assert "Ward $x^$" in files["md"].read_text(encoding="utf-8").replace("\\", "")
+
+
+def test_a_branching_group_no_balanced_split_fits_is_split_until_every_part_fits():
+    # hypothesis found it: no split into k..k+3 parts keeps every part within 4,000, so the parts over it
+    # are split again on their own
+    xy = np.array([[0, 0], [300, 0], [100, 100], [200, 100], [100, 200], [300, 200], [0, 300], [100, 300],
+                   [200, 300], [300, 300], [500, 300], [100, 400], [200, 400], [300, 400], [400, 400], [600, 400]],
+                  float)
+    pop = np.array([1000, 1000, 1000, 1193, 1000, 1808, 1418, 1000, 1000, 1000, 1000, 1583, 1000, 1000, 1420, 2000],
+                   float)
+    near = np.abs(xy[:, None, :] - xy[None, :, :]).max(axis=2) <= 100
+    np.fill_diagonal(near, False)
+    adj = sparse.csr_matrix(near.astype(float))
+    assert connected_components(adj, directed=False)[0] == 1
+    parts = split_contiguous(adj, pop, xy, 4000.0)
+    assert np.sort(np.concatenate(parts)).tolist() == list(range(len(pop)))
+    assert all(_is_contiguous(adj, p) for p in parts)
+    assert all(pop[p].sum() <= 4000 for p in parts)

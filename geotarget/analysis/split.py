@@ -88,7 +88,18 @@ def split_contiguous(adj: sparse.csr_matrix, pop: np.ndarray, xy: np.ndarray, ce
         if fits and score[1] >= min_share:
             break
     parts = best[1] if best is not None else [np.arange(n)]
+    if not best[0][0]:  # no k up to k0 + EXTRA_PARTS fits (a long, branching group): split what is over again
+        parts = [q for p in parts for q in _refit(p, adj, pop, xy, ceiling, min_share, seed)]
     return sorted((np.sort(p) for p in parts), key=lambda p: int(p[0]))
+
+
+def _refit(part: np.ndarray, adj, pop, xy, ceiling: float, min_share: float, seed: int) -> list[np.ndarray]:
+    """Return ``part`` as it is if it is within the ceiling (or one LSOA), else split on its own."""
+    if len(part) <= 1 or pop[part].sum() <= ceiling:
+        return [part]
+    sub = split_contiguous(adj[part][:, part], pop[part], np.asarray(xy, float)[part], ceiling,
+                           min_share=min_share, seed=seed)
+    return [part] if len(sub) == 1 else [part[q] for q in sub]
 
 
 def _partition(nodes: np.ndarray, k: int, adj, pop, xy, ceiling: float, seed: int) -> list[np.ndarray]:
