@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -83,6 +84,19 @@ class HiaData:
     asset_source: str
     coverage: shapely.Geometry
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lock", threading.RLock())  # made with the data, so every thread sees one lock
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock screenings of this data take: one at a time, as the web service runs them.
+
+        The shared indexes and GEOS geometries behind them are not safe for concurrent use from
+        threads (a native crash was seen once in four threads); the interpreter lock lets only one run
+        at a time anyway, so serialising costs nothing.
+        """
+        return self._lock
 
     @cached_property
     def index(self) -> ScreenIndex:
@@ -276,6 +290,11 @@ def screen_site(site: Site, data: HiaData, *, buffers: Sequence[float] = DEFAULT
 
     Raises :class:`~geotarget.AreaNotFoundError` for a site outside the data's coverage.
     """
+    with data.lock:
+        return _screen_site(site, data, buffers=buffers, rules=rules, generated=generated)
+
+
+def _screen_site(site: Site, data: HiaData, *, buffers, rules, generated) -> Screening:
     from geotarget.hia import topics as hia_topics
 
     rules = rules or ScreeningRules()
